@@ -1,0 +1,5 @@
+"""``python -m perflab``."""
+
+from perflab.cli.main import main
+
+main()

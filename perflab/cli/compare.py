@@ -1,0 +1,68 @@
+"""``perflab compare BASELINE CANDIDATE``: verdicts that know about noise; exit 2 on regression."""
+
+from __future__ import annotations
+
+import click
+
+from perflab.cli.env import Env
+from perflab.errors import ExitStatus
+
+
+@click.command()
+@click.argument("baseline")
+@click.argument("candidate")
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "json"]), default="table",
+              show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--force", is_flag=True,
+              help="Compare runs of different evidence classes (the differences are reported).")
+@click.option("--noise-band", help='Override the job\'s noise band, e.g. "2%".')
+@click.option("--confidence", type=click.FloatRange(0.5, 0.999))
+@click.option("--metric", "metrics", multiple=True, help="Only these metrics (globs).")
+@click.option("--benchmark", "benchmarks", multiple=True, help="Only these benchmarks (globs).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the output here.")
+@click.pass_obj
+def compare(env: Env, baseline: str, candidate: str, fmt: str, as_json: bool, force: bool,
+            noise_band: str | None, confidence: float | None, metrics: tuple[str, ...],
+            benchmarks: tuple[str, ...], output: str | None) -> None:
+    """Compare a candidate with a baseline: each a run id, a baseline name or a result file.
+
+    Exit status 0 when nothing regressed and no gate failed, 2 otherwise, 3 on bad input.
+    """
+    from perflab.compare.engine import compare_sides
+    from perflab.compare.sides import resolve_side
+    from perflab.store import open_store
+
+    with open_store() as store:
+        cand = resolve_side(candidate, store)
+        base = resolve_side(baseline, store, context=cand)
+        waivers = store.baselines.waivers(job=cand.job or base.job,
+                                          platform=cand.platform or base.platform)
+        outcome = compare_sides(base, cand, force=force, waivers=waivers,
+                                overrides={"noise_band": noise_band, "confidence": confidence},
+                                metrics=metrics, benchmarks=benchmarks)
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
+        text = None
+        if output is None:
+            env.print_json(outcome.to_dict())
+        else:
+            import json
+
+            text = json.dumps(outcome.to_dict(), indent=2, allow_nan=False) + "\n"
+    elif fmt == "md":
+        from perflab.report.compare import render_markdown
+
+        text = render_markdown(outcome)
+        if output is None:
+            env.stdout.write(text)
+    else:
+        from perflab.report.compare import render_table
+
+        render_table(env.console(), outcome)
+        text = None
+    if output is not None and text is not None:
+        with open(output, "w", encoding="utf-8") as handle:  # noqa: PTH123
+            handle.write(text)
+    if outcome.regression:
+        env.fail(ExitStatus.REGRESSION)

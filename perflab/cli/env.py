@@ -1,0 +1,55 @@
+"""The command's environment: streams and output mode, passed in rather than global.
+
+Tests construct an ``Env`` with ``io.StringIO`` streams and read what a
+command printed and which exit status it chose, without patching anything.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any
+
+from perflab.errors import ExitStatus
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@dataclass
+class Env:
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    traceback: bool = False
+    exit_status: int = int(ExitStatus.OK)
+
+    @property
+    def interactive(self) -> bool:
+        """A person is watching stdout (progress bars make sense)."""
+        isatty = getattr(self.stdout, "isatty", None)
+        return bool(isatty and isatty())
+
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console(file=self.stdout, highlight=False, soft_wrap=False,
+                       width=None if self.interactive else 120)
+
+    def print_json(self, data: Any) -> None:
+        """One JSON document on stdout, nothing else (``--json``)."""
+        self.stdout.write(json.dumps(data, indent=2, default=str, allow_nan=False) + "\n")
+
+    def error(self, line: str) -> None:
+        prefix = "perflab: error: "
+        if getattr(self.stderr, "isatty", lambda: False)():
+            prefix = "\x1b[31mperflab: error:\x1b[0m "
+        self.stderr.write(prefix + line + "\n")
+
+    def warn(self, line: str) -> None:
+        self.stderr.write("perflab: warning: " + line + "\n")
+
+    def fail(self, status: ExitStatus) -> None:
+        """Set the exit status without raising (the output was already printed)."""
+        self.exit_status = max(self.exit_status, int(status)) if status != ExitStatus.INTERRUPTED \
+            else int(status)

@@ -1,0 +1,125 @@
+"""The ``perflab`` command: a thin shell that parses, calls one function, renders.
+
+Subcommands live in their own modules and are imported only when used, so
+``perflab --version`` and ``perflab parse`` start fast. Every expected error
+becomes one line on stderr and an exit status (see :class:`ExitStatus`);
+``--traceback`` shows the rest, and unexpected errors write a debug log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import sys
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from perflab import __version__
+from perflab.cli.env import Env
+from perflab.errors import ExitStatus, PerflabError, SpecErrors
+
+COMMANDS: dict[str, str] = {
+    "run": "perflab.cli.run:run",
+    "parse": "perflab.cli.parse:parse",
+    "validate": "perflab.cli.validate:validate",
+    "results": "perflab.cli.results:results",
+    "prepare": "perflab.cli.prepare:prepare",
+    "restore": "perflab.cli.prepare:restore",
+    "verify": "perflab.cli.prepare:verify",
+    "runner": "perflab.cli.runner:runner",
+    "compare": "perflab.cli.compare:compare",
+    "baseline": "perflab.cli.baseline:baseline",
+    "history": "perflab.cli.history:history",
+}
+
+
+class LazyGroup(click.Group):
+    """Imports a subcommand's module only when that subcommand is invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="perflab")
+@click.option("--traceback", is_flag=True, help="Show the full traceback of an error.")
+@click.pass_context
+def cli(ctx: click.Context, traceback: bool) -> None:
+    """perflab: prepared runners, benchmark jobs, noise-aware comparison.
+
+    Exit status: 0 success, 1 error, 2 a regression or an untuned host,
+    3 invalid input, 130 interrupted.
+    """
+    env = ctx.ensure_object(Env)
+    env.traceback = traceback
+
+
+def _crash_log(exc: BaseException) -> str | None:
+    from perflab import config
+
+    try:
+        folder = config.ensure_home() / "logs"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"crash-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}.log"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        return str(path)
+    except OSError:
+        return None
+
+
+def _report(env: Env, exc: BaseException) -> int:
+    if isinstance(exc, PerflabError):
+        if env.traceback:
+            traceback.print_exception(exc, file=env.stderr)
+        lines = [str(e) for e in exc.errors] if isinstance(exc, SpecErrors) else [str(exc)]
+        for line in lines:
+            env.error(line)
+        if exc.hint:
+            env.stderr.write(f"  hint: {exc.hint}\n")
+        return int(exc.exit_status)
+    if isinstance(exc, click.exceptions.Exit):
+        return int(exc.exit_code)
+    if isinstance(exc, click.ClickException):
+        env.error(exc.format_message())
+        return int(ExitStatus.INVALID_INPUT)
+    if isinstance(exc, KeyboardInterrupt | click.exceptions.Abort):
+        env.error("interrupted")
+        return int(ExitStatus.INTERRUPTED)
+    if isinstance(exc, BrokenPipeError):
+        return int(ExitStatus.ERROR)
+    log = _crash_log(exc)
+    env.error(f"unexpected error: {type(exc).__name__}: {exc}")
+    if env.traceback:
+        traceback.print_exception(exc, file=env.stderr)
+    env.stderr.write(f"  This is a bug in perflab. Details: {log or '(could not write a log)'};"
+                     " please report it with that file.\n")
+    return int(ExitStatus.ERROR)
+
+
+def run_cli(argv: list[str] | None = None, env: Env | None = None) -> int:
+    """Run the command line; returns the exit status (tests call this directly)."""
+    env = env or Env()
+    try:
+        cli.main(args=argv, prog_name="perflab", standalone_mode=False, obj=env)
+    except BaseException as exc:  # every exit path maps to a documented status
+        return _report(env, exc)
+    return env.exit_status
+
+
+def main() -> Any:
+    status = run_cli(sys.argv[1:])
+    with contextlib.suppress(BrokenPipeError):
+        sys.stdout.flush()
+    sys.exit(status)

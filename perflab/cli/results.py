@@ -1,0 +1,68 @@
+"""``perflab results list|show|export``: stored runs and their raw samples."""
+
+from __future__ import annotations
+
+import click
+
+from perflab.cli.env import Env
+from perflab.store import open_store
+
+
+@click.group()
+def results() -> None:
+    """Stored runs: list them, show one, export its samples."""
+
+
+@results.command("list")
+@click.option("--job", help="Only runs of this job.")
+@click.option("--runner", help="Only runs on this runner.")
+@click.option("--status", type=click.Choice(["completed", "failed", "interrupted", "running"]))
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def list_(env: Env, job: str | None, runner: str | None, status: str | None, limit: int,
+          as_json: bool) -> None:
+    """Newest runs first."""
+    with open_store() as store:
+        rows = store.runs.list(job=job, runner=runner, status=status, limit=limit)
+    if as_json:
+        env.print_json({"runs": rows})
+        return
+    from perflab.report.tables import runs_table
+
+    env.console().print(runs_table(rows))
+
+
+@results.command()
+@click.argument("run_ref", metavar="RUN")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def show(env: Env, run_ref: str, as_json: bool) -> None:
+    """One run: status, environment, repetitions, samples."""
+    with open_store() as store:
+        view = store.runs.get(run_ref)
+    if as_json:
+        env.print_json(view.to_dict())
+        return
+    from perflab.report.run import render_run
+
+    render_run(env.console(), view)
+
+
+@results.command()
+@click.argument("run_ref", metavar="RUN")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file instead of stdout.")
+@click.pass_obj
+def export(env: Env, run_ref: str, fmt: str, output: str | None) -> None:
+    """Every raw sample of a run, as CSV (one row per sample) or JSON."""
+    from perflab.report.export import run_csv, run_json
+    with open_store() as store:
+        view = store.runs.get(run_ref)
+        text = run_csv(view, store.runs.sample_rows(view.id)) if fmt == "csv" else run_json(view)
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as handle:  # noqa: PTH123
+            handle.write(text)
+    else:
+        env.stdout.write(text)

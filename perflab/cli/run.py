@@ -1,0 +1,117 @@
+"""``perflab run JOB.yaml``: one run on one runner, no queue."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from perflab.cli.env import Env
+from perflab.errors import ExitStatus, InputError
+
+if TYPE_CHECKING:
+    from perflab.execute.runner import Reporter, RunOutcome
+    from perflab.store import Store
+
+
+def _env_pairs(values: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f'expected NAME=VALUE, got "{item}"', field="--env")
+        out[key] = value
+    return out
+
+
+@click.command()
+@click.argument("job_file", metavar="JOB.yaml")
+@click.option("--runner", default="local", show_default=True, help="Runner to run on.")
+@click.option("--profile", help="Preparation playbook to apply around the run.")
+@click.option("--env", "env_items", multiple=True, metavar="NAME=VALUE",
+              help="Extra environment for the benchmark (repeatable).")
+@click.option("--baseline", help="Adaptive repetitions: add runs (up to repetitions.max_runs / "
+                                 "max_time) while the verdict against this baseline is unknown.")
+@click.option("--vary", "vary", multiple=True, metavar="NAME=V1,V2,...",
+              help="One run per value, interleaved, stored as one experiment "
+                   "(a job field like pin.runtime, or an environment variable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run as one JSON document.")
+@click.pass_obj
+def run(env: Env, job_file: str, runner: str, profile: str | None, env_items: tuple[str, ...],
+        baseline: str | None, vary: tuple[str, ...], as_json: bool) -> None:
+    """Run a job's benchmarks and store the raw samples."""
+    from perflab.execute.prepared import run_on_runner
+    from perflab.execute.runner import RunInterrupted, RunOptions
+    from perflab.execute.vary import parse_vary
+    from perflab.prepare.playbook import load_profile
+    from perflab.runners import open_runner
+    from perflab.spec.job import load_job
+    from perflab.store import open_store
+
+    job = load_job(job_file)
+    extra_env = _env_pairs(env_items)
+    profile_ref = profile or job.profile
+    chosen = load_profile(profile_ref) if profile_ref else None
+    variable = parse_vary(vary)
+    if job.raw.get("ab") is not None:
+        if variable is not None:
+            raise InputError("a job in A/B mode already varies one thing; drop --vary or ab:",
+                             field="--vary")
+        from perflab.cli.experiment import run_ab_cli
+
+        run_ab_cli(env, job, runner=runner, profile=chosen, extra_env=extra_env,
+                   as_json=as_json)
+        return
+    if variable is not None:
+        from perflab.cli.experiment import run_experiment_cli
+
+        run_experiment_cli(env, job, variable, runner=runner, profile=chosen,
+                           extra_env=extra_env, as_json=as_json)
+        return
+    store = open_store()
+    host = open_runner(runner, store, for_run=True)
+    try:
+        try:
+            outcome = run_on_runner(job, host, store, profile=chosen,
+                                    opts=RunOptions(runner=runner, env=extra_env,
+                                                    baseline=baseline),
+                                    reporter=_reporter(env, as_json))
+        except RunInterrupted as exc:
+            _render(env, store, exc.outcome, as_json)
+            raise
+        _render(env, store, outcome, as_json)
+    finally:
+        store.close()
+        host.transport.close()
+    if outcome.input_error is not None:
+        raise outcome.input_error
+    if outcome.status != "completed":
+        env.fail(ExitStatus.ERROR)
+
+
+def _reporter(env: Env, as_json: bool) -> Reporter:
+    from perflab.execute.runner import Reporter
+
+    if as_json or not env.interactive:
+        return Reporter()
+    from perflab.cli.progress import ProgressReporter
+
+    return ProgressReporter(env.console())
+
+
+def _render(env: Env, store: Store, outcome: RunOutcome, as_json: bool) -> None:
+    view = store.runs.get(outcome.run_id)
+    if as_json:
+        env.print_json(view.to_dict())
+        return
+    from perflab.report.tables import results_table
+
+    console = env.console()
+    console.print(results_table(outcome.result, title=f"run {outcome.run_id} ({view.job} on "
+                                                        f"{view.runner}): {outcome.status}"))
+    if outcome.message:
+        console.print(f"[red]{outcome.message}[/red]" if outcome.status == "failed"
+                      else outcome.message)
+    for flag in outcome.flags:
+        console.print(f"[yellow]note:[/yellow] {flag.get('message')}")
+    console.print(f"raw outputs and logs: {outcome.raw_dir}")

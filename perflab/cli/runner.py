@@ -1,0 +1,215 @@
+"""``perflab runner ...``: register, inspect and check runners."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from perflab.cli.env import Env
+from perflab.errors import InputError
+from perflab.runners.fanout import DEFAULT_FORKS
+from perflab.store import open_store
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f'expected KEY=VALUE, got "{item}"', field=option)
+        out[key] = value
+    return out
+
+
+def many_options(func: Any) -> Any:
+    """RUNNER... | --group G | --all, and --forks N."""
+    for option in reversed([
+        click.argument("names", nargs=-1, metavar="[RUNNER]..."),
+        click.option("--group", help="Every runner of this inventory group."),
+        click.option("--all", "every", is_flag=True, help="Every registered runner."),
+        click.option("--forks", default=DEFAULT_FORKS, show_default=True,
+                     type=click.IntRange(1, 512), help="Hosts worked on at once."),
+        click.option("--json", "as_json", is_flag=True)]):
+        func = option(func)
+    return func
+
+
+@click.group()
+def runner() -> None:
+    """Register runners and check on them (`local` always exists)."""
+
+
+@runner.command()
+@click.argument("name")
+@click.option("--host", "address", required=True, help="Address or DNS name.")
+@click.option("--port", type=click.IntRange(1, 65535), default=22, show_default=True)
+@click.option("--user", help="SSH user (default: the current user).")
+@click.option("--key", "key_file", help="Private key file.")
+@click.option("--group", "groups", multiple=True, help="Group membership (repeatable).")
+@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE")
+@click.option("--var", "variables", multiple=True, metavar="KEY=VALUE",
+              help="Runner variables like perflab_isolated_cpus=2-7.")
+@click.option("--proxy-jump", help="Jump host(s), as ssh -J takes them.")
+@click.option("--platform", help="Platform class (default: from facts, e.g. linux-x86_64).")
+@click.option("--accept-new-host-key", is_flag=True,
+              help="Pin the host key shown if it is not known yet (never a changed one).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def add(env: Env, name: str, address: str, port: int, user: str | None, key_file: str | None,
+        groups: tuple[str, ...], labels: tuple[str, ...], variables: tuple[str, ...],
+        proxy_jump: str | None, platform: str | None, accept_new_host_key: bool,
+        as_json: bool) -> None:
+    """Register an SSH runner; its host key is verified, and pinned only when you say so."""
+    from perflab.runners.registry import add_runner
+
+    with open_store() as store:
+        row = add_runner(store, name, accept_new=accept_new_host_key, address=address,
+                         port=port, user=user, key_file=key_file, groups=sorted(set(groups)),
+                         labels=_pairs(labels, "--label"), vars=_pairs(variables, "--var"),
+                         proxy_jump=proxy_jump, platform=platform)
+    if as_json:
+        env.print_json(row)
+        return
+    how = "already known" if row["host_key_state"] == "known" else "pinned"
+    env.stdout.write(f"registered {name} ({address}:{port}); host key {row['host_key']} "
+                     f"({how})\n")
+
+
+@runner.command("list")
+@click.option("--group")
+@click.option("--platform")
+@click.option("--state", type=click.Choice(["idle", "reserved", "running", "quarantined",
+                                            "offline"]))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def list_(env: Env, group: str | None, platform: str | None, state: str | None,
+          as_json: bool) -> None:
+    """Registered runners (plus `local`)."""
+    with open_store() as store:
+        rows = store.runners.list(group=group, platform=platform, state=state)
+    if as_json:
+        env.print_json({"runners": rows})
+        return
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    for column in ("runner", "address", "platform", "groups", "state", "facts"):
+        table.add_column(column)
+    if not (group or platform or state):
+        table.add_row("local", "(this machine)", "", "", "idle", "")
+    for row in rows:
+        state_text = row["state"] + (f": {row['state_reason']}" if row["state_reason"] else "")
+        table.add_row(row["name"], f"{row['address']}:{row['port']}", row["platform"] or "",
+                      ",".join(row["groups"]), state_text, (row["facts_at"] or "")[:19])
+    env.console().print(table)
+
+
+@runner.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def show(env: Env, name: str, as_json: bool) -> None:
+    """Everything known about one runner."""
+    import json
+
+    with open_store() as store:
+        row = store.runners.get(name)
+    if as_json:
+        env.print_json(row)
+        return
+    for key, value in row.items():
+        shown = json.dumps(value, indent=2) if isinstance(value, dict | list) else value
+        env.stdout.write(f"{key:17} {shown}\n")
+
+
+@runner.command()
+@click.argument("name")
+@click.pass_obj
+def remove(env: Env, name: str) -> None:
+    """Forget a runner (its pinned host key stays in known_hosts)."""
+    with open_store() as store:
+        store.runners.remove(name)
+    env.stdout.write(f"removed {name}\n")
+
+
+@runner.command("import")
+@click.argument("inventory", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def import_(env: Env, inventory: Path, as_json: bool) -> None:
+    """Register every host of an Ansible inventory (YAML or INI) without connecting."""
+    from perflab.runners.registry import import_inventory
+
+    with open_store() as store:
+        result = import_inventory(store, inventory)
+    if as_json:
+        env.print_json(result)
+        return
+    env.stdout.write(f"{inventory}: {len(result['added'])} added, {len(result['updated'])} "
+                     f"updated\n")
+
+
+@runner.command()
+@many_options
+@click.pass_obj
+def facts(env: Env, names: tuple[str, ...], group: str | None, every: bool, forks: int,
+          as_json: bool) -> None:
+    """Gather and store platform facts (OS, CPU topology, memory, kernel, available knobs)."""
+    from perflab.cli.fanout import render_outcomes, run_many
+    from perflab.runners import select_runners
+    from perflab.runners.registry import gather_facts
+
+    with open_store() as store:
+        chosen = select_runners(store, names, group=group, every=every)
+        outcomes = run_many(env, chosen, lambda n: gather_facts(store, n), forks=forks,
+                            what="facts", as_json=as_json)
+
+    def row(f: dict[str, Any]) -> list[str]:
+        cpu = f["cpu"]
+        knobs = ",".join(k for k, ok in f["knobs"].items() if ok)
+        return [f"{f['os'].get('name') or f['os'].get('id')} {f['kernel']}",
+                f"{cpu['model']} {cpu['count']} CPUs ({cpu['cores']} cores)",
+                f"{f['memory_bytes'] / 2**30:.1f} GiB" if f["memory_bytes"] else "-", knobs]
+
+    render_outcomes(env, outcomes, ["system", "cpu", "memory", "knobs"], row, as_json=as_json)
+
+
+@runner.command()
+@many_options
+@click.pass_obj
+def ping(env: Env, names: tuple[str, ...], group: str | None, every: bool, forks: int,
+         as_json: bool) -> None:
+    """Connect and run `true`; a runner that fails is quarantined with the reason."""
+    from perflab.cli.fanout import render_outcomes, run_many
+    from perflab.runners import select_runners
+    from perflab.runners.registry import ping as ping_one
+
+    with open_store() as store:
+        chosen = select_runners(store, names, group=group, every=every)
+        outcomes = run_many(env, chosen, lambda n: ping_one(store, n), forks=forks,
+                            what="ping", as_json=as_json)
+    render_outcomes(env, outcomes, ["seconds"], lambda r: [f"{r['seconds']:.3f}"],
+                    as_json=as_json)
+
+
+@runner.command()
+@click.argument("name")
+@click.option("--reason", required=True, help="Why: shown wherever the runner is listed.")
+@click.pass_obj
+def quarantine(env: Env, name: str, reason: str) -> None:
+    """Take a runner out of service (jobs are not sent to it)."""
+    with open_store() as store:
+        store.runners.set_state(name, "quarantined", reason)
+    env.stdout.write(f"{name}: quarantined ({reason})\n")
+
+
+@runner.command()
+@click.argument("name")
+@click.pass_obj
+def release(env: Env, name: str) -> None:
+    """Put a quarantined or offline runner back in service."""
+    with open_store() as store:
+        store.runners.set_state(name, "idle", None)
+    env.stdout.write(f"{name}: idle\n")

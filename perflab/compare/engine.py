@@ -1,0 +1,281 @@
+"""Compare two sides: pair metrics, run the statistics, gates and waivers, decide the exit.
+
+The numbers come from :mod:`perflab.stats` (pure); this module only pairs the
+benchmarks and metrics of the two sides (converting units), reads the job's
+comparison settings and gates, applies waivers, and refuses what cannot be
+compared (a run with itself, different jobs, different evidence classes).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from perflab.compare.evidence import differences
+from perflab.compare.sides import Side
+from perflab.errors import InputError
+from perflab.model import unit_factor
+from perflab.spec.units import fraction
+
+WAIVER_SLACK = 1.5  # a change more than 1.5x the waived magnitude is reported anyway
+
+
+@dataclass(frozen=True)
+class Settings:
+    noise_band: float = 0.01
+    confidence: float = 0.95
+    fdr: float | None = 0.05
+    cv_limit: float = 0.05
+    expected_tail: float | None = None
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"noise_band": self.noise_band, "confidence": self.confidence, "fdr": self.fdr,
+                "cv_limit": self.cv_limit, "expected_tail": self.expected_tail,
+                "seed": self.seed}
+
+
+def settings_for(spec: dict[str, Any], overrides: dict[str, Any]) -> Settings:
+    """The job's ``compare:`` section, then command-line overrides."""
+    compare = dict(spec.get("compare") or {})
+    compare.update({k: v for k, v in overrides.items() if v is not None})
+    def frac(key: str, default: float) -> float:
+        value = fraction(compare.get(key))
+        return default if value is None else value
+    return Settings(noise_band=frac("noise_band", 0.01),
+                    confidence=float(compare.get("confidence", 0.95)),
+                    fdr=float(compare["fdr"]) if "fdr" in compare else 0.05,
+                    cv_limit=frac("cv_limit", 0.05),
+                    expected_tail=compare.get("expected_tail"))
+
+
+@dataclass
+class Outcome:
+    base: Side
+    cand: Side
+    settings: Settings
+    report: Any  # perflab.stats.CompareReport
+    gates: list[Any] = field(default_factory=list)  # perflab.stats.GateResult
+    waived: dict[int, dict[str, Any]] = field(default_factory=dict)  # row index -> waiver
+    exceeded: dict[int, dict[str, Any]] = field(default_factory=dict)
+    differences: list[str] = field(default_factory=list)
+
+    def row_verdict(self, index: int) -> str:
+        row = self.report.rows[index]
+        return "waived" if index in self.waived else str(row.verdict)
+
+    @property
+    def regressed_rows(self) -> list[int]:
+        return [i for i, r in enumerate(self.report.rows)
+                if r.verdict == "regressed" and i not in self.waived]
+
+    @property
+    def failed_gates(self) -> list[Any]:
+        return [g for g in self.gates if g.outcome == "fail"]
+
+    @property
+    def regression(self) -> bool:
+        return bool(self.regressed_rows or self.failed_gates)
+
+    def to_dict(self) -> dict[str, Any]:
+        report = self.report.to_dict()
+        for i, row in enumerate(report["rows"]):
+            row["verdict"] = self.row_verdict(i)
+            if i in self.waived:
+                row["waiver"] = self.waived[i]
+            if i in self.exceeded:
+                row["waiver_exceeded"] = self.exceeded[i]
+        return {"baseline": self.base.describe(), "candidate": self.cand.describe(),
+                "settings": self.settings.to_dict(), "forced_differences": self.differences,
+                **report, "gates": [g.to_dict() for g in self.gates],
+                "regression": self.regression}
+
+
+def _check_pair(base: Side, cand: Side, force: bool) -> list[str]:
+    if base.run_id is not None and base.run_id == cand.run_id:
+        raise InputError(f"comparing run {base.run_id} with itself tells nothing; "
+                         "compare it with a baseline or another run")
+    if base.job and cand.job and base.job != cand.job:
+        raise InputError(f'runs of different jobs are not comparable ("{base.job}" vs '
+                         f'"{cand.job}")')
+    diff = differences(base, cand)
+    if diff and not force:
+        raise InputError("the two runs are of different evidence classes, not comparable as a "
+                         "regression: " + "; ".join(diff),
+                         hint="--force compares anyway (the differences are reported)")
+    return diff
+
+
+def _pairs(base: Side, cand: Side, metrics: Sequence[str] | None,
+           benchmarks: Sequence[str] | None) -> list[tuple[str, str, Any, Any]]:
+    keys: dict[tuple[str, str], list[Any]] = {}
+    for index, side in enumerate((base, cand)):
+        for benchmark in side.result.benchmarks:
+            for metric_name, metric in benchmark.metrics.items():
+                keys.setdefault((benchmark.name, metric_name), [None, None])[index] = metric
+    out = []
+    for (bench, name), (left, right) in keys.items():
+        if metrics and not any(fnmatch.fnmatchcase(name, m) for m in metrics):
+            continue
+        if benchmarks and not any(fnmatch.fnmatchcase(bench, b) for b in benchmarks):
+            continue
+        out.append((bench, name, left, right))
+    return out
+
+
+def paired(base: Side, cand: Side) -> bool:
+    """Variants of one experiment (A/B, --vary) are compared on paired repetitions."""
+    return bool(base.experiment) and base.experiment == cand.experiment
+
+
+def _aligned(side: Side, key: tuple[str, str], samples: list[float]) -> dict[tuple[Any, int],
+                                                                              float]:
+    """Samples keyed by (repetition, n-th sample of that repetition)."""
+    reps = side.repetitions.get(key) or [None] * len(samples)
+    seen: dict[Any, int] = {}
+    out = {}
+    for rep, value in zip(reps, samples, strict=False):
+        seen[rep] = seen.get(rep, -1) + 1
+        out[(rep, seen[rep])] = value
+    return out
+
+
+def _pair_up(base: Side, cand: Side, key: tuple[str, str], left: list[float],
+             right: list[float]) -> tuple[list[float], list[float]]:
+    a, b = _aligned(base, key, left), _aligned(cand, key, right)
+    common = [k for k in a if k in b]
+    return [a[k] for k in common], [b[k] for k in common]
+
+
+def _inputs(pairs: list[tuple[str, str, Any, Any]], base: Side, cand: Side) -> tuple[
+        list[Any], dict[int, str]]:
+    """CompareInput per pair; pairs that cannot be compared get a reason instead."""
+    from perflab.stats import CompareInput
+
+    items, problems = [], {}
+    is_paired = paired(base, cand)
+    for i, (bench, name, left, right) in enumerate(pairs):
+        unit = (left or right).unit
+        direction = (left or right).direction
+        cand_samples = None if right is None else list(right.samples)
+        if left is not None and right is not None:
+            factor = unit_factor(right.unit, left.unit)
+            if factor is None:
+                problems[i] = f"units differ: baseline {left.unit}, candidate {right.unit}"
+            elif left.direction != right.direction:
+                problems[i] = (f"directions differ: baseline {left.direction}-is-better, "
+                               f"candidate {right.direction}-is-better")
+            else:
+                cand_samples = [v * factor for v in right.samples]
+        base_samples = None if left is None else list(left.samples)
+        if is_paired and base_samples is not None and cand_samples is not None:
+            base_samples, cand_samples = _pair_up(base, cand, (bench, name), base_samples,
+                                                  cand_samples)
+        items.append(CompareInput(
+            base=base_samples, cand=cand_samples, paired=is_paired and left is not None
+            and right is not None,
+            direction=direction, benchmark=bench, metric=name, unit=unit,
+            base_noise_probe_failure=base.noise_probe_failure,
+            cand_noise_probe_failure=cand.noise_probe_failure))
+    return items, problems
+
+
+def _gates(spec: dict[str, Any], pairs: list[tuple[str, str, Any, Any]], inputs: list[Any],
+           settings: Settings) -> list[Any]:
+    from perflab.stats import evaluate_gate, gate_applies
+
+    results = []
+    for gate in spec.get("gates") or []:
+        for (bench, name, _, _), item in zip(pairs, inputs, strict=True):
+            if item.cand is None or not gate_applies(gate, bench, name):
+                continue
+            result = evaluate_gate(gate, item.base, item.cand, direction=item.direction,
+                                   unit=item.unit, confidence=settings.confidence,
+                                   seed=settings.seed)
+            results.append(_GateRow(bench, result))
+    return results
+
+
+@dataclass
+class _GateRow:
+    """A gate's result for one benchmark."""
+
+    benchmark: str
+    result: Any
+
+    @property
+    def outcome(self) -> str:
+        return str(self.result.outcome)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"benchmark": self.benchmark, **self.result.to_dict()}
+
+
+def _waiver_for(row: Any, waivers: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for waiver in waivers:
+        if fnmatch.fnmatchcase(row.benchmark, waiver["benchmark"]) and \
+                fnmatch.fnmatchcase(row.metric, waiver["metric"]):
+            return waiver
+    return None
+
+
+def _apply_waivers(outcome: Outcome, waivers: list[dict[str, Any]]) -> None:
+    for i, row in enumerate(outcome.report.rows):
+        if row.verdict != "regressed":
+            continue
+        waiver = _waiver_for(row, waivers)
+        if waiver is None:
+            continue
+        if abs(row.change or 0.0) <= waiver["magnitude"] * WAIVER_SLACK:
+            outcome.waived[i] = waiver
+        else:
+            outcome.exceeded[i] = waiver
+    waived = {(r.benchmark, r.metric) for i, r in enumerate(outcome.report.rows)
+              if i in outcome.waived}
+    for gate in outcome.gates:
+        if gate.outcome == "fail" and (gate.benchmark, gate.result.metric) in waived:
+            gate.result = _waived_gate(gate.result)
+
+
+def _waived_gate(result: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(result, outcome="waived", reason=f"waived: {result.reason}")
+
+
+def compare_sides(base: Side, cand: Side, *, force: bool = False,
+                  waivers: list[dict[str, Any]] | None = None,
+                  overrides: dict[str, Any] | None = None,
+                  metrics: Sequence[str] | None = None,
+                  benchmarks: Sequence[str] | None = None) -> Outcome:
+    """Everything `perflab compare` decides, without printing it."""
+    from perflab.stats import Comparison, compare_many
+
+    diff = _check_pair(base, cand, force)
+    spec = cand.job_spec or base.job_spec
+    settings = settings_for(spec, overrides or {})
+    pairs = _pairs(base, cand, metrics, benchmarks)
+    if not pairs:
+        raise InputError("the two sides have no benchmark and metric in common to compare"
+                         + (" (after --metric/--benchmark filters)" if metrics or benchmarks
+                            else ""))
+    inputs, problems = _inputs(pairs, base, cand)
+    report = compare_many(inputs, noise_band=settings.noise_band,
+                          confidence=settings.confidence, fdr=settings.fdr,
+                          seed=settings.seed, cv_limit=settings.cv_limit,
+                          expected_tail=settings.expected_tail)
+    if problems:
+        from dataclasses import replace
+
+        rows = list(report.rows)
+        for i, reason in problems.items():
+            rows[i] = Comparison(benchmark=rows[i].benchmark, metric=rows[i].metric,
+                                 unit=rows[i].unit, direction=rows[i].direction,
+                                 verdict="not_comparable", reason=reason)
+        report = replace(report, rows=tuple(rows))
+    outcome = Outcome(base, cand, settings, report, _gates(spec, pairs, inputs, settings),
+                      differences=diff)
+    _apply_waivers(outcome, waivers or [])
+    return outcome

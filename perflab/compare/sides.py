@@ -1,0 +1,103 @@
+"""One side of a comparison: a stored run, a baseline name, or a result file.
+
+A reference is tried as a file first (any format `perflab parse` reads), then
+as a run id (or unique prefix), then as a baseline name, which is resolved for
+the other side's job, platform and branch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from perflab.errors import InputError
+from perflab.model import ResultSet
+
+if TYPE_CHECKING:
+    from perflab.store import Store
+
+
+@dataclass
+class Side:
+    ref: str
+    kind: str  # run | baseline | file
+    label: str
+    result: ResultSet
+    run_id: str | None = None
+    job: str | None = None
+    platform: str | None = None
+    branch: str | None = None
+    runner: str | None = None
+    fingerprint: str | None = None
+    environment: dict[str, Any] = field(default_factory=dict)
+    flags: list[dict[str, Any]] = field(default_factory=list)
+    status: str | None = None
+    job_spec: dict[str, Any] = field(default_factory=dict)
+    experiment: str | None = None
+    variant: dict[str, Any] | None = None
+    baseline: dict[str, Any] | None = None
+    #: per (benchmark, metric): the repetition of each sample, to pair A/B runs
+    repetitions: dict[tuple[str, str], list[int | None]] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        return {"ref": self.ref, "kind": self.kind, "label": self.label, "run_id": self.run_id,
+                "job": self.job, "platform": self.platform, "branch": self.branch,
+                "runner": self.runner, "fingerprint": self.fingerprint, "status": self.status,
+                "baseline": self.baseline}
+
+    @property
+    def noise_probe_failure(self) -> str | None:
+        for flag in self.flags:
+            if flag.get("code") == "infra_contention_suspected":
+                return str(flag.get("message"))
+        return None
+
+
+def run_side(store: Store, run_ref: str, *, kind: str = "run", label: str | None = None,
+             baseline: dict[str, Any] | None = None) -> Side:
+    view = store.runs.get(run_ref)
+    fields = view.fields
+    repetitions: dict[tuple[str, str], list[int | None]] = {}
+    for row in store.runs.sample_rows(view.id):
+        repetitions.setdefault((row["benchmark"], row["metric"]), []).append(row["repetition"])
+    return Side(repetitions=repetitions, ref=run_ref, kind=kind,
+                label=label or f"run {view.id}", result=view.result,
+                run_id=view.id, job=view.job, platform=fields.get("platform"),
+                branch=fields.get("branch"), runner=view.runner,
+                fingerprint=fields.get("fingerprint"),
+                environment=view.environments.get("before") or {},
+                flags=list(fields.get("flags") or []), status=view.status,
+                job_spec=dict(fields.get("job_spec") or {}),
+                experiment=fields.get("experiment"), variant=fields.get("variant"),
+                baseline=baseline)
+
+
+def file_side(path: Path) -> Side:
+    from perflab.formats import parse_path
+
+    result = parse_path(path, "auto")
+    return Side(ref=str(path), kind="file", label=path.name, result=result)
+
+
+def resolve_side(ref: str, store: Store, *, context: Side | None = None) -> Side:
+    """A run id, a baseline name (for ``context``'s job/platform/branch), or a result file."""
+    path = Path(ref)
+    if path.exists():
+        return file_side(path)
+    try:
+        store.runs.resolve(ref)
+    except InputError as run_error:
+        if context is None:
+            if store.baselines.current(ref):
+                raise InputError(f'"{ref}" is a baseline name; compare it with a run or a file '
+                                 "(the run tells which job and platform)") from None
+            raise InputError(f'no run, baseline or file "{ref}"',
+                             hint="`perflab results list`, `perflab baseline list`") from run_error
+        record = store.baselines.resolve(ref, job=context.job, platform=context.platform,
+                                         branch=context.branch)
+        if record["run_id"] is None:
+            raise InputError(f'baseline "{ref}" points to a run that was deleted') from None
+        return run_side(store, record["run_id"], kind="baseline",
+                        label=f"baseline {ref} (run {record['run_id']})", baseline=record)
+    return run_side(store, ref)

@@ -1,0 +1,89 @@
+"""Adaptive repetitions: while a verdict against the baseline is unknown, measure more.
+
+After each batch the run so far is compared with the job's baseline (the
+``compare.baseline`` name, or ``perflab run --baseline NAME``); for every
+benchmark whose verdict is still ``unknown`` the statistics estimate how many
+more runs would decide it, and the next batch adds the largest of those, up to
+the job's budget (``repetitions.max_runs`` in total, ``repetitions.max_time``
+seconds of measured time). Decisions are recorded with the run.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from perflab.compare.engine import compare_sides
+from perflab.compare.sides import Side, run_side
+from perflab.errors import InputError
+from perflab.model import ResultSet
+
+if TYPE_CHECKING:
+    from perflab.execute.collect import StepRecord
+    from perflab.spec.job import Job
+    from perflab.store import Store
+
+
+@dataclass
+class Adaptive:
+    baseline: str
+    max_runs: int | None
+    max_time: float | None
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def for_job(cls, job: Job, baseline: str | None) -> Adaptive | None:
+        name = baseline or (job.compare or {}).get("baseline")
+        reps = job.repetitions
+        if not name or (reps.max_runs is None and reps.max_time is None):
+            return None
+        if not reps.fresh_process:
+            raise InputError("adaptive repetitions need one process per repetition",
+                             location=job.location("repetitions.fresh_process"),
+                             field="repetitions.fresh_process")
+        return cls(name, reps.max_runs, reps.max_time)
+
+    def _baseline(self, store: Store, cand: Side) -> Side | None:
+        try:
+            record = store.baselines.resolve(self.baseline, job=cand.job,
+                                             platform=cand.platform, branch=cand.branch)
+        except InputError as exc:
+            self.decisions.append({"add": 0, "reason": f"no baseline to adapt to: {exc}"})
+            return None
+        return run_side(store, record["run_id"], kind="baseline")
+
+    def more(self, store: Store, cand: Side, records: list[StepRecord]) -> int:
+        """How many more repetitions of every benchmark to run now (0: stop)."""
+        from perflab.stats import Budget, plan_repetitions
+
+        base = self._baseline(store, cand)
+        if base is None:
+            return 0
+        try:
+            outcome = compare_sides(base, cand)
+        except InputError as exc:
+            self.decisions.append({"add": 0, "reason": f"cannot compare with the baseline: "
+                                                       f"{exc}"})
+            return 0
+        walls = [r.event.get("wall_ns", 0) / 1e9 for r in records if r.kind == "run"]
+        per_run = statistics.median(walls) * max(1, len({r.benchmark for r in records}))
+        budget = Budget(max_runs=self.max_runs, max_time=self.max_time,
+                        time_per_run=per_run if walls else None, elapsed=sum(walls))
+        plans = [(row, plan_repetitions(row, budget)) for row in outcome.report.rows
+                 if row.verdict == "unknown"]
+        add = max((plan.add for _, plan in plans), default=0)
+        reason = max(plans, key=lambda p: p[1].add)[1].reason if plans else \
+            "no verdict is unknown"
+        self.decisions.append({"add": add, "reason": reason, "unknown": len(plans),
+                               "baseline_run": base.run_id})
+        return add
+
+
+def candidate_side(job: Job, run_id: str, result: ResultSet, env: dict[str, Any],
+                   platform: str, fingerprint: str | None) -> Side:
+    """The run in progress, as a comparison side."""
+    return Side(ref=run_id, kind="run", label=f"run {run_id} (in progress)", result=result,
+                run_id=run_id, job=job.name, platform=platform,
+                branch=(env.get("git") or {}).get("branch"), fingerprint=fingerprint,
+                environment=env, status="completed", job_spec=job.raw)

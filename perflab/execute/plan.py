@@ -1,0 +1,93 @@
+"""Turn a job into the harness's step list (pure).
+
+Step ids name files in the run folder: ``setup-1``, ``b0-w1`` (benchmark 0,
+warmup 1), ``b0-r3`` (benchmark 0, measured repetition 3). With
+``order: interleaved`` the benchmarks take turns per repetition, so slow
+host drift spreads over all of them instead of hitting the last one.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from perflab.facts.cpulist import format_cpulist
+from perflab.spec.job import BenchmarkSpec, Job
+
+
+@dataclass(frozen=True)
+class StepRef:
+    """What a step id means, for recording its result."""
+
+    id: str
+    kind: str  # setup | warmup | run
+    benchmark: int | None  # index into job.benchmarks
+    index: int  # 1-based repetition (or setup step) number
+
+
+def _command(command: str | list[str]) -> dict[str, Any]:
+    return {"argv": list(command)} if isinstance(command, list) else {"shell": command}
+
+
+def _bench_step(job: Job, b: int, bench: BenchmarkSpec, kind: str, index: int) -> dict[str, Any]:
+    letter = "w" if kind == "warmup" else "r"
+    env = dict(bench.env)
+    env.update({"PERFLAB_BENCHMARK": bench.name, "PERFLAB_REPETITION": str(index),
+                "PERFLAB_PHASE": kind})
+    if not job.repetitions.fresh_process:
+        env.update({"PERFLAB_RUNS": str(job.repetitions.runs),
+                    "PERFLAB_WARMUP": str(job.repetitions.warmup)})
+    return {"id": f"b{b}-{letter}{index}", "kind": kind, "benchmark": b, "index": index,
+            "env": env, "timeout": bench.timeout or job.repetition_timeout,
+            "output": bench.output, **_command(bench.command)}
+
+
+def bench_steps(job: Job, runs: range, *, warmups: int = 0,
+                seed: int | None = None) -> list[dict[str, Any]]:
+    """Warmups then measured runs for every benchmark, in the job's order."""
+    per_process = job.repetitions.fresh_process
+    if not per_process:
+        runs = range(1, 2) if runs.start == 1 else range(0)
+        warmups = 0
+    order: list[tuple[int, BenchmarkSpec]] = list(enumerate(job.benchmarks))
+    steps: list[dict[str, Any]] = []
+    interleaved = job.repetitions.order == "interleaved"
+    if interleaved:
+        for w in range(1, warmups + 1):
+            steps += [_bench_step(job, b, bench, "warmup", w) for b, bench in order]
+        rng = random.Random(seed)
+        for r in runs:
+            turn = order[:]
+            if seed is not None:
+                rng.shuffle(turn)
+            steps += [_bench_step(job, b, bench, "run", r) for b, bench in turn]
+        return steps
+    for b, bench in order:
+        steps += [_bench_step(job, b, bench, "warmup", w) for w in range(1, warmups + 1)]
+        steps += [_bench_step(job, b, bench, "run", r) for r in runs]
+    return steps
+
+
+def setup_steps(job: Job) -> list[dict[str, Any]]:
+    return [{"id": f"setup-{i}", "kind": "setup", "benchmark": None, "index": i,
+             "env": dict(step.env), "timeout": step.timeout or job.repetition_timeout,
+             "output": None, **_command(step.command)}
+            for i, step in enumerate(job.setup, start=1)]
+
+
+def harness_request(job: Job, steps: list[dict[str, Any]], *, workdir: str, rundir: str,
+                    cpus: list[int] | None, env: dict[str, str],
+                    cgroups: list[str] | None = None) -> dict[str, Any]:
+    base_env = dict(job.env)
+    base_env.update(env)
+    if cpus:
+        base_env["PERFLAB_CPUS"] = format_cpulist(cpus)
+    return {"workdir": workdir, "rundir": rundir, "env": base_env, "cpus": cpus,
+            "cgroups": cgroups or [], "job_timeout": job.job_timeout,
+            "steps": [{k: v for k, v in s.items() if k not in ("benchmark", "index")}
+                      for s in steps]}
+
+
+def step_refs(steps: list[dict[str, Any]]) -> dict[str, StepRef]:
+    return {s["id"]: StepRef(s["id"], s["kind"], s["benchmark"], s["index"]) for s in steps}

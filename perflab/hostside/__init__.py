@@ -1,0 +1,26 @@
+"""Helpers that run *on* a runner, sent there for one command and gone afterwards.
+
+Each module here is a self-contained, standard-library-only Python 3.8+ script:
+it reads one JSON request on stdin and writes JSON to stdout. The transport
+ships its source with ``python3 -c`` (see ``Transport.call_hostside``), so
+perflab stays agentless: nothing resident on a runner between jobs. Batching
+work into one helper call keeps SSH round trips (~0.1 s each) few.
+
+These modules must not import anything from perflab.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+
+
+@functools.cache
+def source(module: str) -> str:
+    """The source text of ``perflab/hostside/<module>.py``."""
+    path = _HERE / f"{module}.py"
+    if not path.is_file():
+        raise ValueError(f"no host-side helper named {module!r}")
+    return path.read_text(encoding="utf-8")

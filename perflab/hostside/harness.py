@@ -1,0 +1,382 @@
+"""Run a job's steps on the host and time each one there (stdlib only, Python 3.8+).
+
+Request (JSON on stdin)::
+
+    {"workdir": "/abs", "rundir": "/abs/outputs", "env": {...}, "cpus": [1] | null,
+     "cgroups": ["/sys/fs/cgroup/cpuset/perflab-shield/tasks"], "job_timeout": 3600 | null,
+     "nice": null, "check": [{"program": "./bench", "field": "benchmarks[0].command"}],
+     "require": [{"program": "erl", "field": "pin.runtime", "message": "..."}],
+     "sched": {"policy": "other|fifo|rr", "priority": 0, "nice": 5 | null,
+               "rttime_us": 2000000 | null, "field": "pin.policy"} | null,
+     "steps": [{"id": "b0-r3", "kind": "setup|warmup|run", "argv": [...] | null,
+                "shell": "..." | null, "env": {...}, "timeout": 60, "output": "file" | null}]}
+
+Events, one JSON object per line on stdout, flushed as they happen::
+
+    {"event": "start", "pid": ..., "cpus": [..], "cgroups": [..],
+     "logs": {"stdout": "<rundir>/stdout.log", "stderr": "<rundir>/stderr.log"}}
+    {"event": "step", "id": ..., "exit": 0, "signal": null, "timed_out": false,
+     "wall_ns": ..., "user_ns": ..., "sys_ns": ..., "maxrss_kb": ..., "nvcsw": ..,
+     "nivcsw": .., "stdout": [start, end], "stderr": [start, end],
+     "output": path | null, "error": null}
+
+Every step's stdout and stderr are appended to the two logs (opened once, before
+any clock starts); a step's output is the byte range its event names.
+    {"event": "missing", "items": [{"program": ..., "field": ...}]}   (nothing measured)
+    {"event": "refused", "items": [{"field": ..., "message": ...}]}   (nothing started)
+
+``require`` names programs that must exist before anything starts (a runtime the
+job pins). ``sched`` is tried first in a throwaway child (a host that does not
+allow the policy or nice value refuses the job, nothing started); then it applies
+to every step but the setup steps: nice and RLIMIT_RTTIME (the runtime limit of a
+real-time policy) are set on the harness after the setup steps, and inherited;
+the policy is set by posix_spawn on each child, so the harness itself stays an
+ordinary task that can always enforce timeouts.
+    {"event": "done", "interrupted": false, "job_timed_out": false}
+
+Each step runs in a process group of its own (posix_spawn), which is killed
+whole on a timeout, on SIGINT/SIGTERM to the harness, and after the step exits
+(so no stray grandchild outlives its repetition). Timing is the monotonic
+clock around spawn and wait4; CPU time, max RSS and context switches come from
+wait4's rusage. A failing setup step stops the job; a failing repetition is
+recorded and the job goes on (the controller marks the run failed).
+"""
+
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from typing import Any, Dict  # noqa: F401 (type comments, for Python 3.8 hosts)
+
+_state = {"child": 0, "timed_out": False, "interrupted": False}
+
+
+def emit(event):
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+def _kill_group(pgid):
+    if pgid:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _on_alarm(signum, frame):
+    _state["timed_out"] = True
+    _kill_group(_state["child"])
+
+
+def _on_stop(signum, frame):
+    _state["interrupted"] = True
+    _kill_group(_state["child"])
+
+
+def _enter_cgroups(paths):
+    entered = []
+    for path in paths or []:
+        with open(path, "w") as handle:
+            handle.write(str(os.getpid()))
+        entered.append(path)
+    return entered
+
+
+def open_logs(rundir):
+    """One stdout and one stderr log for all steps, opened once (creating a file per step
+    costs more than spawning `true` on some filesystems); steps get byte ranges of them."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+    paths = {name: os.path.join(rundir, name + ".log") for name in ("stdout", "stderr")}
+    fds = {name: os.open(path, flags, 0o644) for name, path in paths.items()}
+    fds["stdin"] = os.open(os.devnull, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    return paths, fds
+
+
+def _size(fd):
+    return os.fstat(fd).st_size
+
+
+_programs = {}  # type: Dict[Any, Any]
+
+
+def prepare_step(step, base_env):
+    """The program path, argv and environment of a step. The PATH search is done once per
+    program (not by posix_spawnp in every repetition's measured time)."""
+    argv = [str(a) for a in step["argv"]] if step.get("argv") else \
+        ["/bin/sh", "-c", step["shell"]]
+    env = base_env
+    if step.get("env"):
+        env = dict(base_env)
+        env.update({k: str(v) for k, v in step["env"].items()})
+    program = argv[0]
+    if "/" not in program:
+        key = (program, env.get("PATH", os.defpath))
+        if key not in _programs:
+            _programs[key] = shutil.which(program, path=key[1]) or program
+        program = _programs[key]
+    return program, argv, env
+
+
+def _spawn(program, argv, env, fds, scheduler=None):
+    actions = [(os.POSIX_SPAWN_DUP2, fds[name], target)
+               for target, name in enumerate(("stdin", "stdout", "stderr"))]
+    extra = {"scheduler": scheduler} if scheduler is not None else {}
+    return os.posix_spawn(program, argv, env, file_actions=actions, setpgroup=0,
+                          setsigdef=(signal.SIGINT, signal.SIGTERM, signal.SIGALRM,
+                                     signal.SIGPIPE), **extra)
+
+
+_POLICIES = {"fifo": "SCHED_FIFO", "rr": "SCHED_RR", "other": "SCHED_OTHER"}
+
+
+def scheduler_of(sched):
+    """(policy, sched_param) for posix_spawn, or None to inherit the harness's own."""
+    if not sched or sched.get("policy", "other") == "other":
+        return None
+    policy = getattr(os, _POLICIES[sched["policy"]])
+    return policy, os.sched_param(int(sched.get("priority") or 0))
+
+
+def apply_inherited(sched):
+    """Nice and the real-time runtime limit, on this process; children inherit them."""
+    if sched.get("rttime_us"):
+        import resource
+
+        limit = int(sched["rttime_us"])
+        resource.setrlimit(resource.RLIMIT_RTTIME, (limit, limit))
+    if sched.get("nice") is not None:
+        os.setpriority(os.PRIO_PROCESS, 0, int(sched["nice"]))
+
+
+def _try_sched(sched):
+    apply_inherited(sched)
+    scheduler = scheduler_of(sched)
+    if scheduler is not None:
+        os.sched_setscheduler(0, scheduler[0], scheduler[1])
+
+
+def sched_refusal(sched):
+    """Why this host refuses ``sched`` (tried in a throwaway child), or None."""
+    if not sched:
+        return None
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child only tries, reports and exits
+        os.close(read_end)
+        message = b""
+        try:
+            _try_sched(sched)
+        except (OSError, ValueError) as exc:
+            message = (getattr(exc, "strerror", None) or str(exc)).encode()
+        os.write(write_end, message)
+        os._exit(0)
+    os.close(write_end)
+    chunks = []
+    while True:
+        chunk = os.read(read_end, 4096)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    error = b"".join(chunks).decode("utf-8", "replace")
+    if not error:
+        return None
+    policy = sched.get("policy", "other")
+    wanted = "policy %s:%s" % (policy, sched.get("priority")) if policy != "other" else ""
+    if sched.get("nice") is not None:
+        wanted = (wanted + " and " if wanted else "") + "nice %s" % sched["nice"]
+    return ("this runner does not allow scheduling %s (%s); it needs root or CAP_SYS_NICE "
+            "(or RLIMIT_RTPRIO / RLIMIT_NICE for this user)" % (wanted, error))
+
+
+def _collect_output(step, workdir, rundir, sid):
+    name = step.get("output")
+    if not name:
+        return None, None
+    source = os.path.join(workdir, name)
+    target = os.path.join(rundir, sid + ".output")
+    if os.path.isdir(source):
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target, symlinks=True)
+        return target, None
+    if not os.path.exists(source):
+        return None, "output file %s was not written" % name
+    shutil.copyfile(source, target)
+    return target, None
+
+
+def _remove_stale_output(step, workdir):
+    name = step.get("output")
+    if not name:
+        return
+    path = os.path.join(workdir, name)
+    if os.path.isdir(path):
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.exists(path):
+        os.unlink(path)
+
+
+def run_step(step, base_env, workdir, rundir, deadline, fds, scheduler=None):
+    sid = step["id"]
+    program, argv, env = prepare_step(step, base_env)
+    timeout = step.get("timeout")
+    if deadline is not None:
+        remaining = max(deadline - time.monotonic(), 0.001)
+        timeout = remaining if timeout is None else min(timeout, remaining)
+    if step.get("output"):
+        _remove_stale_output(step, workdir)
+    out_start, err_start = _size(fds["stdout"]), _size(fds["stderr"])
+    event = {"event": "step", "id": sid, "kind": step.get("kind"), "exit": None,
+             "signal": None, "timed_out": False, "wall_ns": 0, "user_ns": 0, "sys_ns": 0,
+             "maxrss_kb": 0, "nvcsw": 0, "nivcsw": 0, "output": None, "error": None}
+    _state["timed_out"] = False
+    start = time.monotonic_ns()
+    try:
+        pid = _spawn(program, argv, env, fds, scheduler)
+    except OSError as exc:
+        event["exit"] = 127 if isinstance(exc, FileNotFoundError) else 126
+        what = step.get("argv", [step.get("shell")])[0]
+        event["error"] = "cannot start %s: %s" % (what, exc.strerror or exc)
+        os.write(fds["stderr"], (event["error"] + "\n").encode())
+        event["stdout"] = [out_start, out_start]
+        event["stderr"] = [err_start, _size(fds["stderr"])]
+        return event
+    _state["child"] = pid
+    if timeout is not None:
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        _, status, usage = os.wait4(pid, 0)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        end = time.monotonic_ns()
+        _kill_group(pid)
+        _state["child"] = 0
+    event.update(wall_ns=end - start, timed_out=_state["timed_out"],
+                 user_ns=int(usage.ru_utime * 1e9), sys_ns=int(usage.ru_stime * 1e9),
+                 maxrss_kb=usage.ru_maxrss, nvcsw=usage.ru_nvcsw, nivcsw=usage.ru_nivcsw,
+                 stdout=[out_start, _size(fds["stdout"])],
+                 stderr=[err_start, _size(fds["stderr"])])
+    if os.WIFSIGNALED(status):
+        event["signal"] = os.WTERMSIG(status)
+        event["exit"] = -event["signal"]
+    else:
+        event["exit"] = os.WEXITSTATUS(status)
+    if event["timed_out"]:
+        event["error"] = "timed out after %.3g s" % timeout
+    elif event["exit"] == 0:
+        event["output"], event["error"] = _collect_output(step, workdir, rundir, sid)
+    return event
+
+
+def missing_programs(checks, env, workdir):
+    """Programs the benchmarks start that cannot be found (checked after setup)."""
+    missing = []
+    for check in checks or []:
+        program = check["program"]
+        if "/" in program:
+            path = os.path.join(workdir, program)
+            found = os.path.isfile(path) and os.access(path, os.X_OK)
+        else:
+            found = shutil.which(program, path=env.get("PATH", os.defpath)) is not None
+        if not found:
+            missing.append(check)
+    return missing
+
+
+def refusals(request, env):
+    """Reasons not to start at all: a required program missing, a policy not allowed."""
+    items = []
+    for need in request.get("require") or []:
+        if shutil.which(need["program"], path=env.get("PATH", os.defpath)) is None:
+            items.append(need)
+    reason = sched_refusal(request.get("sched"))
+    if reason:
+        items.append({"field": request["sched"].get("field", "pin.policy"), "message": reason})
+    return items
+
+
+def _before_measuring(request, base_env, workdir):
+    """Between the setup steps and the first other step: the scheduling the benchmark
+    inherits, then the benchmark programs must exist. Returns the spawn scheduler, or
+    False when a program is missing (nothing is measured then)."""
+    sched = request.get("sched") or {}
+    if sched:
+        apply_inherited(sched)
+    missing = missing_programs(request.get("check"), base_env, workdir)
+    if missing:
+        emit({"event": "missing", "items": missing})
+        return False
+    return scheduler_of(sched)
+
+
+def run_steps(request, base_env, workdir, rundir, deadline, fds):
+    """Every step in order; True when the job's time ran out."""
+    checked = False
+    scheduler = None
+    for step in request["steps"]:
+        if _state["interrupted"]:
+            break
+        measured = step.get("kind") != "setup"
+        if measured and not checked:
+            checked = True
+            scheduler = _before_measuring(request, base_env, workdir)
+            if scheduler is False:
+                break
+        if deadline is not None and time.monotonic() >= deadline:
+            return True
+        event = run_step(step, base_env, workdir, rundir, deadline, fds,
+                         scheduler if measured else None)
+        if _state["interrupted"]:
+            event["interrupted"] = True
+        emit(event)
+        if deadline is not None and event["timed_out"] and time.monotonic() >= deadline:
+            return True
+        if not measured and (event["exit"] != 0 or event["timed_out"]):
+            break
+    return False
+
+
+def main():
+    request = json.loads(sys.stdin.read())
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGINT, _on_stop)
+    signal.signal(signal.SIGTERM, _on_stop)
+    signal.signal(signal.SIGHUP, _on_stop)
+    workdir = request["workdir"]
+    rundir = request["rundir"]
+    os.makedirs(rundir, exist_ok=True)
+    os.chdir(workdir)
+    try:
+        cgroups = _enter_cgroups(request.get("cgroups"))
+        if request.get("cpus"):
+            os.sched_setaffinity(0, request["cpus"])
+        if request.get("nice") is not None:
+            os.setpriority(os.PRIO_PROCESS, 0, int(request["nice"]))
+    except OSError as exc:
+        allowed = sorted(os.sched_getaffinity(0))
+        emit({"event": "fatal", "error": "cannot place the benchmark (cgroups %s, CPUs %s): "
+              "%s; this process may use CPUs %s" % (request.get("cgroups"), request.get("cpus"),
+                                                     exc.strerror or exc, allowed)})
+        return
+    base_env = dict(os.environ)
+    base_env.update({k: str(v) for k, v in (request.get("env") or {}).items()})
+    job_timeout = request.get("job_timeout")
+    deadline = time.monotonic() + job_timeout if job_timeout else None
+    logs, fds = open_logs(rundir)
+    emit({"event": "start", "pid": os.getpid(), "cgroups": cgroups, "logs": logs,
+          "cpus": sorted(os.sched_getaffinity(0))})
+    refused = refusals(request, base_env)
+    job_timed_out = False
+    if refused:
+        emit({"event": "refused", "items": refused})
+    else:
+        job_timed_out = run_steps(request, base_env, workdir, rundir, deadline, fds)
+    emit({"event": "done", "interrupted": _state["interrupted"], "job_timed_out": job_timed_out})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""The inventory variables perflab reads, what each may hold, and their checks.
+
+perflab reads Ansible's connection variables and its own ``perflab_*``
+variables; every other variable is kept as Ansible would keep it and left
+alone. A ``perflab_*`` name that is not listed here is refused (a typo would
+otherwise silently fall back to a default). perflab does not evaluate Jinja,
+so the variables it reads cannot be templates.
+
+This table is the single list: ``inventories/README.md`` documents it, and a
+part of perflab that reads a new variable adds it here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from perflab.errors import describe
+from perflab.inventory.problems import did_you_mean
+
+PREFIX = "perflab_"
+_CPU_LIST = re.compile(r"\s*\d+(?:-\d+)?(?:\s*,\s*\d+(?:-\d+)?)*\s*")
+_TRUE = frozenset({"yes", "true", "on", "1", "y", "t"})
+_FALSE = frozenset({"no", "false", "off", "0", "n", "f"})
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One variable perflab reads: its kind of value and what it means."""
+
+    name: str
+    kind: str  # text | cpus | labels | bool | port | number | list
+    meaning: str
+
+
+PERFLAB_VARIABLES: dict[str, Variable] = {v.name: v for v in (
+    Variable("perflab_platform", "text", "platform class results are grouped and compared by, "
+             "e.g. linux-x86_64 (default: from the runner's facts)"),
+    Variable("perflab_isolated_cpus", "cpus", "CPUs reserved for benchmarks, e.g. \"2-15\" "
+             "(default: every CPU that is not a housekeeping CPU)"),
+    Variable("perflab_housekeeping_cpus", "cpus", "CPUs left to the system and perflab, "
+             "e.g. \"0,16\" (default: CPU 0 and its SMT sibling)"),
+    Variable("perflab_profile", "text", "preparation playbook applied before a job, "
+             "a name under playbooks/ or a path"),
+    Variable("perflab_labels", "labels", "labels jobs can ask for, a list or \"a,b\""),
+    Variable("perflab_keep_tuned", "bool", "leave the profile applied after a job"),
+    Variable("perflab_proxy_jump", "text", "jump host(s) to reach the runner through, as "
+             "`ssh -J` takes them (also read from ansible_ssh_common_args)"),
+    Variable("perflab_connect_timeout", "number", "seconds to wait for the SSH connection "
+             "(default 10)"),
+    Variable("perflab_keepalive", "number", "seconds between SSH keepalives; a link that "
+             "stays silent for 3 of them is dead (default 15)"),
+    Variable("perflab_state_dir", "text", "where the runner keeps its preparation state file "
+             "(default /var/lib/perflab)"),
+    Variable("perflab_name_prefix", "text", "prefix of the cgroups perflab creates "
+             "(default perflab)"),
+    Variable("perflab_freeze_patterns", "list", "process name globs the shield profile freezes"),
+    Variable("perflab_freeze_cpu_above", "number", "the shield profile also freezes processes "
+             "above this CPU percentage (off unless set)"),
+    Variable("perflab_sysfs_root", "text", "for tests: a directory laid out like / whose sys "
+             "and proc the knobs use instead of the real ones"),
+)}
+
+CONNECTION_VARIABLES: dict[str, Variable] = {v.name: v for v in (
+    Variable("ansible_host", "text", "address to connect to (default: the host's name)"),
+    Variable("ansible_ssh_host", "text", "same as ansible_host; wins if both are set"),
+    Variable("ansible_port", "port", "SSH port (default 22)"),
+    Variable("ansible_ssh_port", "port", "same as ansible_port; wins if both are set"),
+    Variable("ansible_user", "text", "SSH user (default: the SSH client's default)"),
+    Variable("ansible_ssh_user", "text", "same as ansible_user; wins if both are set"),
+    Variable("ansible_private_key_file", "text", "SSH private key, relative to the inventory"),
+    Variable("ansible_ssh_private_key_file", "text",
+             "same as ansible_private_key_file; wins if both are set"),
+)}
+
+
+def check_variable(name: str, value: Any) -> str | None:
+    """What is wrong with ``name: value`` for perflab, or None if nothing is."""
+    spec = PERFLAB_VARIABLES.get(name) or CONNECTION_VARIABLES.get(name)
+    if spec is None:
+        if name.startswith(PREFIX):
+            return (f"unknown perflab variable '{name}'"
+                    f"{did_you_mean(name, PERFLAB_VARIABLES)}")
+        return None
+    if value is None:
+        return None
+    if isinstance(value, str) and ("{{" in value or "{%" in value):
+        return f"{name} is a Jinja template ({describe(value)}); perflab does not evaluate them"
+    return _CHECKS[spec.kind](name, value)
+
+
+def _text(name: str, value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return None
+    return f"{name} must be a non-empty string, got {describe(value)}"
+
+
+def _cpus(name: str, value: Any) -> str | None:
+    try:
+        cpu_list(value)
+    except ValueError as exc:
+        return f"{name}: {exc}"
+    return None
+
+
+def _labels(name: str, value: Any) -> str | None:
+    if isinstance(value, str) or (isinstance(value, list)
+                                  and all(isinstance(item, str) for item in value)):
+        return None
+    return f"{name} must be a list of strings or \"a,b\", got {describe(value)}"
+
+
+def _bool(name: str, value: Any) -> str | None:
+    try:
+        boolean(value)
+    except ValueError:
+        return f"{name} must be true or false, got {describe(value)}"
+    return None
+
+
+def _port(name: str, value: Any) -> str | None:
+    try:
+        port_number(value)
+    except ValueError:
+        return f"{name} must be a port number from 1 to 65535, got {describe(value)}"
+    return None
+
+
+def _number(name: str, value: Any) -> str | None:
+    if isinstance(value, bool):
+        return f"expected a number, got {value!r}"
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return f"expected a number, got {value!r}"
+    return None
+
+
+def _list(name: str, value: Any) -> str | None:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return None
+    return f"expected a list of strings, got {value!r}"
+
+
+_CHECKS = {"text": _text, "cpus": _cpus, "labels": _labels, "bool": _bool, "port": _port,
+           "number": _number, "list": _list}
+
+
+def cpu_list(value: Any) -> list[int]:
+    """``"0-2,5"``, ``3`` or ``[2, 4]`` (what INI makes of ``2,4``) as sorted CPU numbers."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a CPU list like \"2-5,8\", got {describe(value)}")
+    if isinstance(value, int):
+        value = [value]
+    if isinstance(value, list) and all(isinstance(i, int) and not isinstance(i, bool)
+                                       for i in value):
+        value = ",".join(str(i) for i in value)
+    if not isinstance(value, str) or not _CPU_LIST.fullmatch(value):
+        raise ValueError(f"expected a CPU list like \"2-5,8\", got {describe(value)}")
+    cpus: set[int] = set()
+    for part in value.split(","):
+        first, _, last = part.strip().partition("-")
+        if last and int(last) < int(first):
+            raise ValueError(f"range {part.strip()} runs backwards in \"{value}\"")
+        cpus.update(range(int(first), int(last or first) + 1))
+    return sorted(cpus)
+
+
+def labels(value: Any) -> list[str]:
+    """``["a", "b"]`` or ``"a,b"`` as a list of labels."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return [str(item) for item in value]
+
+
+def boolean(value: Any) -> bool:
+    """Ansible's notion of a boolean: true/false, yes/no, on/off, 1/0."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, got {describe(value)}")
+
+
+def port_number(value: Any) -> int:
+    """A port given as an int or as digits, 1 to 65535."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(describe(value))
+    number = int(value) if isinstance(value, int) or value.strip().isdigit() else 0
+    if not 1 <= number <= 65535:
+        raise ValueError(describe(value))
+    return number
+
+
+def normalized(name: str, value: Any) -> Any:
+    """A checked perflab variable in one shape per kind: CPU lists as ``"2-5,8"``,
+    labels as a list, booleans as bool, text as str; others unchanged."""
+    spec = PERFLAB_VARIABLES.get(name)
+    if spec is None or value is None:
+        return value
+    if spec.kind == "cpus":
+        return format_cpus(cpu_list(value))
+    if spec.kind == "labels":
+        return labels(value)
+    if spec.kind == "bool":
+        return boolean(value)
+    return str(value) if spec.kind == "text" else value
+
+
+def format_cpus(cpus: list[int]) -> str:
+    """``[0, 1, 2, 5]`` -> ``"0-2,5"``."""
+    runs: list[list[int]] = []
+    for cpu in sorted(set(cpus)):
+        if runs and cpu == runs[-1][1] + 1:
+            runs[-1][1] = cpu
+        else:
+            runs.append([cpu, cpu])
+    return ",".join(f"{a}-{b}" if a != b else f"{a}" for a, b in runs)

@@ -1,0 +1,73 @@
+"""``perflab verify``: the noise probe where benchmarks will run, before and after preparing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from perflab.facts.cpulist import parse_cpulist
+from perflab.prepare import engine
+from perflab.prepare.host import BASE_FILES, RunnerHost, host_context
+from perflab.prepare.noise import NoiseVerdict, judge
+from perflab.prepare.playbook import Profile
+
+
+@dataclass
+class VerifyResult:
+    host: str
+    prepared_by: str | None
+    cpus: list[int]
+    before: NoiseVerdict | None
+    after: NoiseVerdict
+
+    @property
+    def ok(self) -> bool:
+        return self.after.ok
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"host": self.host, "prepared_by": self.prepared_by, "cpus": self.cpus,
+                "ok": self.ok, "before": self.before.to_dict() if self.before else None,
+                "after": self.after.to_dict()}
+
+
+def run_probe(host: RunnerHost, cpus: list[int], *, repetitions: int, work_ms: float = 5.0,
+              tasks_file: str | None = None) -> dict[str, Any]:
+    request = {"cpus": cpus, "repetitions": repetitions, "work_ms": work_ms,
+               "tasks_file": tasks_file}
+    answer: dict[str, Any] = host.transport.call_hostside("noise", request, timeout=600)
+    return answer
+
+
+def reserved_cpus(host: RunnerHost) -> list[int]:
+    ctx = host_context(host, engine._probe(host, BASE_FILES, processes=False))
+    return list(ctx.reserved) or list(ctx.online)
+
+
+def verify_runner(host: RunnerHost, profile: Profile | None, *,
+                  repetitions: int = 200) -> VerifyResult:
+    state = engine.prepared_state(host)
+    notes = (state or {}).get("notes") or {}
+    thresholds = (profile.verify if profile else {}) or notes.get("verify") or {}
+    work_ms = float(thresholds.get("work_ms", 5.0))
+    repetitions = int(thresholds.get("repetitions", repetitions))
+    if state and notes.get("shield"):
+        shield = notes["shield"]
+        cpus = parse_cpulist(shield["cpus"])
+        after = run_probe(host, cpus, repetitions=repetitions, work_ms=work_ms,
+                          tasks_file=shield["tasks_file"])
+        return VerifyResult(host.name, str(state.get("profile")), cpus, None,
+                            judge(after, thresholds))
+    cpus = reserved_cpus(host)
+    before = judge(run_probe(host, cpus, repetitions=repetitions, work_ms=work_ms), thresholds)
+    if profile is None:
+        return VerifyResult(host.name, None, cpus, None, before)
+    report = None
+    try:
+        report = engine.apply(engine.plan_profile(host, profile))
+        shield = report.shield or {}
+        cpus = parse_cpulist(shield["cpus"]) if shield else cpus
+        after = run_probe(host, cpus, repetitions=repetitions, work_ms=work_ms,
+                          tasks_file=shield.get("tasks_file"))
+    finally:
+        engine.restore(host)
+    return VerifyResult(host.name, profile.name, cpus, before, judge(after, thresholds))

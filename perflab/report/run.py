@@ -1,0 +1,84 @@
+"""``perflab results show RUN`` for people: what ran where, on what host, what came out."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from perflab.report.tables import format_value, results_table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from perflab.store.runs import RunView
+
+
+def _bytes(value: int | None) -> str:
+    return "-" if value is None else format_value(float(value), "B")
+
+
+def environment_lines(env: dict[str, Any]) -> list[str]:
+    """The evidence that matters when a number looks wrong, one line each."""
+    cpu = env.get("cpu") or {}
+    tuning = env.get("tuning") or {}
+    os_info = env.get("os") or {}
+    git = env.get("git") or {}
+    lines = [
+        f"host       {env.get('hostname')}  {os_info.get('name') or os_info.get('id')}  "
+        f"kernel {env.get('kernel')}  {env.get('arch')}",
+        f"cpu        {cpu.get('model')}  x{cpu.get('count')}  online {cpu.get('online')}  "
+        f"memory {_bytes(env.get('memory_bytes'))}  cgroup {env.get('cgroup_version')}",
+        f"tuning     governor {tuning.get('governor') or 'n/a'}  turbo {tuning.get('turbo')}  "
+        f"smt {tuning.get('smt') or 'n/a'}  isolated {tuning.get('isolated_cpus') or 'none'}  "
+        f"aslr {tuning.get('aslr')}",
+        f"load       {' '.join(str(x) for x in env.get('load') or [])}",
+    ]
+    if git:
+        lines.append(f"git        {git.get('commit', '')[:12]} on {git.get('branch')}"
+                     f"{' (dirty)' if git.get('dirty') else ''}")
+    busy = [p for p in env.get("top_processes") or [] if p.get("cpu_percent", 0) >= 1.0]
+    for proc in busy[:5]:
+        lines.append(f"busy       {proc['cpu_percent']:5.1f}%  pid {proc['pid']}  "
+                     f"{(proc.get('cmdline') or proc.get('comm') or '')[:70]}")
+    return lines
+
+
+def _repetition_summary(view: RunView) -> list[str]:
+    reps = view.repetitions
+    runs = [r for r in reps if r["kind"] == "run"]
+    failed = [r for r in reps if r["exit_status"] != 0 or r["timed_out"] or r["error"]]
+    lines = [f"steps      {len(reps)} ({len(runs)} measured), {len(failed)} failed"]
+    for rep in failed[:5]:
+        what = rep["error"] or f"exit status {rep['exit_status']}"
+        lines.append(f"  [red]{rep['benchmark'] or 'setup'} {rep['kind']} {rep['index']}: "
+                     f"{what}[/red]")
+        if rep.get("stderr_tail"):
+            for tail in rep["stderr_tail"].splitlines()[-3:]:
+                lines.append(f"    | {tail}")
+    return lines
+
+
+def render_run(console: Console, view: RunView) -> None:
+    fields = view.fields
+    after = view.environments.get("after") or {}
+    console.print(f"[bold]run {view.id}[/bold]  job {view.job}  runner {view.runner}  "
+                  f"platform {fields.get('platform')}  status {view.status}")
+    console.print(f"started    {view.started_at:%Y-%m-%d %H:%M:%S} UTC  finished "
+                  f"{view.finished_at:%H:%M:%S}" if view.finished_at else "finished   -")
+    if fields.get("message"):
+        console.print(f"message    {fields['message']}")
+    for flag in fields.get("flags") or []:
+        console.print(f"[yellow]flag[/yellow]       {flag.get('code')}: {flag.get('message')}")
+    for line in environment_lines(view.environments.get("before") or {}):
+        console.print(line, markup=False)
+    if after.get("load"):
+        console.print(f"load after {' '.join(str(x) for x in after['load'])}")
+    if after.get("throttling_delta"):
+        console.print(f"[yellow]throttled[/yellow]  {after['throttling_delta']}")
+    console.print(f"fingerprint {fields.get('fingerprint') or '-'}")
+    for line in _repetition_summary(view):
+        console.print(line)
+    console.print(results_table(view.result))
+    for art in view.artifacts:
+        console.print(f"artifact   {art['name']}  {_bytes(art['size'])}  "
+                      f"sha256 {art['sha256'][:16]}")
+    console.print(f"raw        {fields.get('raw_dir')}")

@@ -1,0 +1,69 @@
+"""Runners: find one by name, connect to it, fan work out over many.
+
+``local`` (this machine, no SSH) always exists. Registered SSH runners live in
+the store (``perflab runner add`` / ``runner import``); opening one builds an
+SSH transport that verifies the pinned host key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from perflab.errors import InputError
+from perflab.prepare.host import RunnerHost
+
+if TYPE_CHECKING:
+    from perflab.store import Store
+
+LOCAL = "local"
+
+
+def ssh_transport(name: str, row: dict[str, Any]) -> Any:
+    from perflab.transport.hostkeys import perflab_known_hosts
+    from perflab.transport.ssh import SSHTransport
+
+    key = row.get("key_file")
+    variables = row.get("vars") or {}
+    return SSHTransport(name, row["address"], port=int(row.get("port") or 22),
+                        user=row.get("user"), key_file=Path(key).expanduser() if key else None,
+                        known_hosts=perflab_known_hosts(), proxy_jump=row.get("proxy_jump"),
+                        connect_timeout=float(variables.get("perflab_connect_timeout", 10)),
+                        keepalive=int(variables.get("perflab_keepalive", 15)))
+
+
+def runner_host(name: str, row: dict[str, Any]) -> RunnerHost:
+    return RunnerHost(name, ssh_transport(name, row), dict(row.get("vars") or {}))
+
+
+def open_runner(name: str, store: Store | None = None, *, for_run: bool = False) -> RunnerHost:
+    """The runner called ``name``; ``for_run`` refuses quarantined and offline runners."""
+    if name == LOCAL:
+        from perflab.transport.local import LocalTransport
+
+        return RunnerHost(LOCAL, LocalTransport(), {})
+    if store is None:
+        from perflab.store import open_store
+
+        store = open_store()
+    row = store.runners.get(name)
+    if for_run and row["state"] in ("quarantined", "offline"):
+        raise InputError(f'runner "{name}" is {row["state"]}: {row["state_reason"] or "-"}',
+                         hint=f"`perflab runner release {name}` once it is healthy")
+    return runner_host(name, row)
+
+
+def select_runners(store: Store, names: tuple[str, ...] = (), *, group: str | None = None,
+                   every: bool = False) -> list[str]:
+    """Runner names from explicit names, a group, or all registered ones."""
+    chosen = list(names)
+    if group:
+        members = [r["name"] for r in store.runners.list(group=group)]
+        if not members:
+            raise InputError(f'no runner in group "{group}"', field="--group")
+        chosen += members
+    if every:
+        chosen += [r["name"] for r in store.runners.list()]
+    if not chosen:
+        raise InputError("name a runner, or use --group G or --all")
+    return list(dict.fromkeys(chosen))

@@ -1,0 +1,121 @@
+"""Registering runners: add one (pinning its host key), import an inventory, facts, ping."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from perflab.errors import HostError, InputError
+from perflab.runners import LOCAL, open_runner, ssh_transport
+
+if TYPE_CHECKING:
+    from perflab.inventory import Host
+    from perflab.store import Store
+
+MIN_PYTHON = (3, 8)
+#: inventory variables that are secrets: never stored
+SECRET_VARS = ("ansible_password", "ansible_ssh_pass", "ansible_become_password",
+               "ansible_become_pass", "ansible_sudo_pass")
+
+
+def _check_key_file(name: str, key_file: str | None) -> None:
+    if not key_file:
+        return
+    path = Path(key_file).expanduser()
+    if not path.is_file():
+        raise InputError(f"runner {name}: key file {key_file} does not exist", field="--key")
+    if path.stat().st_mode & 0o077:
+        raise InputError(f"runner {name}: key file {key_file} is readable by others "
+                         f"(mode {path.stat().st_mode & 0o777:o})", field="--key",
+                         hint=f"chmod 600 {key_file}")
+
+
+def _python_version(transport: Any) -> tuple[int, int]:
+    result = transport.run(["python3", "-c", "import sys; print(sys.version_info[0], "
+                                               "sys.version_info[1])"], timeout=30)
+    if not result.ok:
+        raise HostError(transport.name, "python3 is not available on the runner "
+                                        "(perflab's host-side helpers need Python >= 3.8)")
+    major, minor = (int(x) for x in result.text().split()[:2])
+    return major, minor
+
+
+def add_runner(store: Store, name: str, *, accept_new: bool = False,
+               **values: Any) -> dict[str, Any]:
+    """Connect once to pin the host key (only with ``accept_new`` when unknown), then register."""
+    if name == LOCAL or store.runners.exists(name):
+        raise InputError(f'a runner named "{name}" is already registered', field="NAME",
+                         hint=f"`perflab runner remove {name}` first, or pick another name")
+    _check_key_file(name, values.get("key_file"))
+    row = {"address": values["address"], "port": values.get("port") or 22, **values}
+    transport = ssh_transport(name, row)
+    with transport:
+        key, how = transport.trust_host_key(accept_new=accept_new)
+        version = _python_version(transport)
+    if version < MIN_PYTHON:
+        raise HostError(name, f"python3 on the runner is {version[0]}.{version[1]}; "
+                              "perflab needs 3.8 or newer there")
+    store.runners.add(name, host_key=f"{key.key_type} {key.fingerprint}", source="cli", **row)
+    return {**store.runners.get(name), "host_key_state": how}
+
+
+def _proxy_jump(vars_: dict[str, Any]) -> str | None:
+    if vars_.get("perflab_proxy_jump"):
+        return str(vars_["perflab_proxy_jump"])
+    args = shlex.split(str(vars_.get("ansible_ssh_common_args") or ""))
+    for i, arg in enumerate(args):
+        if arg == "-J" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(("ProxyJump=", "-oProxyJump=")):
+            return arg.split("=", 1)[1]
+        if arg == "-o" and i + 1 < len(args) and args[i + 1].startswith("ProxyJump="):
+            return args[i + 1].split("=", 1)[1]
+    return None
+
+
+def runner_from_host(host: Host, source: str) -> dict[str, Any]:
+    kept = {k: v for k, v in host.vars.items() if k not in SECRET_VARS}
+    perflab_vars = host.perflab_vars()
+    labels = dict(item.partition("=")[::2] for item in perflab_vars.get("labels") or [])
+    return {"name": host.name, "address": host.address, "port": host.port, "user": host.user,
+            "key_file": str(host.key_file) if host.key_file else None,
+            "proxy_jump": _proxy_jump(kept), "groups": sorted(host.groups),
+            "labels": labels, "vars": kept, "platform": perflab_vars.get("platform"),
+            "source": source}
+
+
+def import_inventory(store: Store, path: Path) -> dict[str, list[str]]:
+    """Register every host of an Ansible inventory, without connecting: all or nothing."""
+    from perflab.inventory import load_inventory
+
+    inventory = load_inventory(path)
+    runners = [runner_from_host(h, str(path)) for h in inventory.hosts.values()]
+    added, updated = store.runners.upsert_many(runners)
+    return {"added": added, "updated": updated}
+
+
+def gather_facts(store: Store, name: str) -> dict[str, Any]:
+    from perflab.facts.platform import parse_platform, platform_request
+
+    host = open_runner(name, store)
+    with host.transport:
+        facts = parse_platform(host.transport.call_hostside("probe", platform_request()))
+    if name != LOCAL:
+        store.runners.set_facts(name, facts, platform=facts["platform"])
+    return facts
+
+
+def ping(store: Store, name: str) -> dict[str, Any]:
+    """Connect and run `true`; a failure quarantines the runner with the reason."""
+    start = time.monotonic()
+    try:
+        host = open_runner(name, store)
+        with host.transport:
+            host.transport.check(["true"], timeout=30)
+    except HostError as exc:
+        if name != LOCAL:
+            store.runners.set_state(name, "quarantined", f"ping failed: {exc}")
+        raise
+    return {"runner": name, "seconds": round(time.monotonic() - start, 3)}

@@ -1,0 +1,220 @@
+"""Row plumbing for compare_many: checking inputs, paired rows, building Comparisons."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+import numpy.typing as npt
+
+from perflab.stats._common import (
+    Direction,
+    FloatArray,
+    Samples,
+    Verdict,
+    as_array,
+    check_count,
+    check_direction,
+    check_fraction,
+    exp,
+    expm1,
+    sample_problem,
+)
+from perflab.stats._engine import RowStats, Settings
+from perflab.stats.bootstrap import even_resamples, percentile_bounds_multi, resample_stat
+from perflab.stats.comparison import CompareInput, Comparison
+from perflab.stats.geomean import GeomeanAccumulator
+from perflab.stats.quality import flag_rows, noisy_host_flag
+from perflab.stats.significance import wilcoxon_band_pvalue, wilcoxon_pvalue
+from perflab.stats.summary import summarize_rows
+from perflab.stats.verdict import Evidence, decide
+
+_TEST_NAMES = {"mann-whitney-u": "Mann-Whitney U", "wilcoxon-signed-rank": "Wilcoxon signed-rank"}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    index: int
+    item: CompareInput
+    base: FloatArray
+    cand: FloatArray
+    paired: bool
+
+
+def settings(*, noise_band: float, confidence: float, fdr: float | None, seed: int,
+             resamples: int, cv_limit: float, expected_tail: float | None,
+             trend_min: float) -> Settings:
+    """Validated settings (StatsInputError names the bad one)."""
+    check_fraction("noise_band", noise_band)
+    check_fraction("confidence", confidence, open_low=True)
+    if fdr is not None:
+        check_fraction("fdr", fdr, open_low=True)
+    check_fraction("cv_limit", cv_limit, high=math.inf, open_low=True)
+    check_fraction("trend_min", trend_min, high=math.inf)
+    if expected_tail is not None:
+        check_fraction("expected_tail", expected_tail, low=1.0, high=math.inf)
+    check_count("seed", seed)
+    check_count("resamples", resamples)
+    return Settings(noise_band, confidence, fdr, seed, even_resamples(resamples), cv_limit,
+                    expected_tail, trend_min)
+
+
+def prepare(items: Sequence[CompareInput],
+            st: Settings) -> tuple[dict[int, Prepared], dict[int, Comparison]]:
+    """Split rows into usable ones and ``not_comparable`` results with their reasons.
+
+    The common case (finite, non-negative, non-zero median) is checked for all
+    rows of one shape at once; only failing rows get the detailed diagnosis.
+    """
+    arrays: dict[int, tuple[FloatArray, FloatArray]] = {}
+    bad: dict[int, Comparison] = {}
+    for i, item in enumerate(items):
+        base = None if item.base is None else as_array(item.base)
+        cand = None if item.cand is None else as_array(item.cand)
+        if (check_direction(item.direction) is None and base is not None and cand is not None
+                and base.size and cand.size and (not item.paired or base.size == cand.size)):
+            arrays[i] = (base, cand)
+        else:
+            bad[i] = _rejected(item, st)
+    by_shape: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for i, (base, cand) in arrays.items():
+        by_shape[(base.size, cand.size)].append(i)
+    good: dict[int, Prepared] = {}
+    for idx in by_shape.values():
+        ok = _usable(np.stack([arrays[i][0] for i in idx])) & _usable(
+            np.stack([arrays[i][1] for i in idx]))
+        for i, fine in zip(idx, ok, strict=True):
+            if fine and (not items[i].paired or _positive(*arrays[i])):
+                good[i] = Prepared(i, items[i], *arrays[i], items[i].paired)
+            else:
+                bad[i] = _rejected(items[i], st)
+    return good, bad
+
+
+def _positive(base: FloatArray, cand: FloatArray) -> bool:
+    return bool(np.all(base > 0) and np.all(cand > 0))
+
+
+def _usable(rows: FloatArray) -> npt.NDArray[np.bool_]:
+    with np.errstate(invalid="ignore"):
+        fine = np.all(np.isfinite(rows) & (rows >= 0), axis=1)
+        return np.asarray(fine & (np.median(rows, axis=1) > 0), dtype=np.bool_)
+
+
+def _rejected(item: CompareInput, st: Settings) -> Comparison:
+    return Comparison(benchmark=item.benchmark, metric=item.metric, unit=item.unit,
+                      direction=item.direction, verdict="not_comparable",
+                      reason=_problem(item) or "samples cannot be compared",
+                      test="wilcoxon-signed-rank" if item.paired else "mann-whitney-u",
+                      noise_band=st.noise_band, confidence=st.confidence, paired=item.paired)
+
+
+def _problem(item: CompareInput) -> str | None:
+    found = check_direction(item.direction)
+    for side, values in (("baseline", item.base), ("candidate", item.cand)):
+        found = found or _side_problem(side, values, item.unit)
+    if found is None and item.paired:
+        found = _pair_problem(item)
+    return found
+
+
+def _pair_problem(item: CompareInput) -> str | None:
+    """Called once both sides passed the per-side checks (so both are arrays)."""
+    base = as_array(item.base) if item.base is not None else None
+    cand = as_array(item.cand) if item.cand is not None else None
+    if base is None or cand is None:
+        return None
+    if base.size != cand.size:
+        return (f"paired (A/B) comparison needs one baseline sample per candidate sample, "
+                f"got {base.size} and {cand.size}")
+    zero = np.flatnonzero((base == 0) | (cand == 0))
+    if zero.size:
+        return (f"pair {int(zero[0]) + 1} has a zero sample: a paired ratio needs positive "
+                "values on both sides")
+    return None
+
+
+def _side_problem(side: str, values: Samples | None, unit: str | None) -> str | None:
+    if values is None:
+        return f"{side}: the metric is missing"
+    problem = sample_problem(values, unit)
+    if problem is None:
+        array = as_array(values)
+        if array is not None and float(np.median(array)) == 0.0:
+            problem = "median is zero, so a ratio of medians is undefined"
+    return None if problem is None else f"{side}: {problem}"
+
+
+def with_host_flags(row: RowStats, prep: Prepared) -> RowStats:
+    for failure, flags in ((prep.item.base_noise_probe_failure, row.base_flags),
+                           (prep.item.cand_noise_probe_failure, row.cand_flags)):
+        if failure:
+            flags.insert(0, noisy_host_flag(failure))
+    return row
+
+
+def paired_stats(prep: Prepared, st: Settings) -> RowStats:
+    """Phase 1 for an A/B row: paired log-ratios, Wilcoxon signed-rank."""
+    a, b = prep.base, prep.cand
+    diffs = np.log(b) - np.log(a)
+    n = a.size
+    alpha = st.fdr if st.fdr is not None else 1.0 - st.confidence
+    flags = [flag_rows(side[None, :], cv_limit=st.cv_limit, expected_tail=st.expected_tail,
+                       alpha=alpha, other_n=n, trend_min=st.trend_min)[0] for side in (a, b)]
+    floor = min(1.0, 2.0 ** (1 - n)) if n <= 50 else 0.0
+    return RowStats(summarize_rows(np.sort(a)[None, :], st.confidence)[0],
+                    summarize_rows(np.sort(b)[None, :], st.confidence)[0], flags[0], flags[1],
+                    wilcoxon_pvalue(diffs), wilcoxon_band_pvalue(diffs, st.noise_band), floor,
+                    float(np.median(diffs)),
+                    "wilcoxon-signed-rank")
+
+
+def paired_bounds(prep: Prepared, st: Settings, *, offset: int, alphas: tuple[float, ...],
+                  keys: list[tuple[str, Direction]], geo: GeomeanAccumulator,
+                  row: RowStats) -> list[tuple[float, float]]:
+    """Phase 2 for an A/B row: bootstrap of the median paired log-ratio."""
+    diffs = np.log(prep.cand) - np.log(prep.base)
+    reps = resample_stat(diffs, lambda x: np.median(x, axis=1), resamples=st.resamples,
+                         seed=st.seed, stream=2)
+    reps = reps[None, :]
+    geo.add(keys, np.array([prep.index]), np.array([row.log_ratio]), reps, np.array([offset]))
+    return [(float(lo[0]), float(hi[0])) for lo, hi in percentile_bounds_multi(reps, alphas)]
+
+
+def _around(point: float, bounds: tuple[float, float]) -> tuple[float, float]:
+    """A percentile interval widened, if need be, to contain its own point estimate."""
+    return min(bounds[0], point), max(bounds[1], point)
+
+
+def build(item: CompareInput, row: RowStats, *, q: float, bounds: list[tuple[float, float]],
+          level: float, cut: float, st: Settings) -> Comparison:
+    """The Comparison for a usable row, with its verdict."""
+    ci, dci = (_around(row.log_ratio, b) for b in bounds[:2])
+    name = _TEST_NAMES[row.test]
+    sym = "q" if st.fdr is not None else "p"
+    verdict: Verdict
+    if row.min_pvalue > cut:
+        verdict, reason = "unknown", (
+            f"only {row.base.n} and {row.cand.n} samples: {name} cannot reach {sym} <= {cut:g} "
+            "at this size, so no change can be confirmed; add repetitions")
+    else:
+        test_text = f"the {name} band test ({sym} = {q:.2g} {'<=' if q <= cut else '>'} {cut:g})"
+        ev = Evidence(direction=cast(Direction, item.direction), log_ratio=row.log_ratio,
+                      ci=ci, decision_ci=dci, confidence=st.confidence, decision_level=level,
+                      noise_band=st.noise_band, significant=q <= cut, test_text=test_text,
+                      what=f"{item.metric or 'value'}: "
+                           + ("median pair ratio" if item.paired else "ratio of medians"))
+        verdict, reason = decide(ev)
+    return Comparison(
+        benchmark=item.benchmark, metric=item.metric, unit=item.unit, direction=item.direction,
+        verdict=verdict, reason=reason, base=row.base, cand=row.cand,
+        ratio=exp(row.log_ratio), ratio_ci=(exp(ci[0]), exp(ci[1])),
+        change=expm1(row.log_ratio), pvalue=row.pvalue, band_pvalue=row.band_pvalue,
+        qvalue=q if st.fdr is not None else None, test=row.test,
+        decision_ci=(exp(dci[0]), exp(dci[1])), decision_level=level,
+        noise_band=st.noise_band, confidence=st.confidence, paired=item.paired,
+        base_flags=tuple(row.base_flags), cand_flags=tuple(row.cand_flags))

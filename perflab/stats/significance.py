@@ -1,0 +1,129 @@
+"""Rank tests and false-discovery-rate control.
+
+* Mann-Whitney U, vectorised over benchmarks; per row the method is the one
+  scipy's ``method="auto"`` would pick for that row alone (exact for small
+  samples without ties, normal approximation with tie and continuity
+  correction otherwise), so a row's p-value never depends on its neighbours.
+* The band test: Mann-Whitney U of H0 "the shift is within the noise band"
+  (|log ratio| <= log(1 + band)), i.e. the two one-sided tests of the
+  candidate shifted back by the band edge, p = 2 min(p_up, p_down). This is
+  the second opinion behind a verdict: it confirms the same claim the CI
+  makes (a shift *beyond the band*), not merely "some difference".
+* Benjamini-Hochberg q-values (step-up adjusted p-values).
+* The smallest sample size at which the exact test can reach a given alpha.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from math import comb
+
+import numpy as np
+
+from perflab.stats._common import FloatArray
+
+_EXACT_LIMIT = 8  # scipy uses the exact distribution when a side has <= 8 samples
+
+
+def mwu_pvalues(base_rows: FloatArray, cand_rows: FloatArray,
+                alternative: str = "two-sided") -> FloatArray:
+    """Mann-Whitney U p-values, row by row, for (m, n1) and (m, n2) matrices.
+
+    ``alternative="greater"``: the candidate tends to be larger.
+    """
+    n1, n2 = base_rows.shape[1], cand_rows.shape[1]
+    if n1 > _EXACT_LIMIT and n2 > _EXACT_LIMIT:
+        return _mwu(base_rows, cand_rows, "asymptotic", alternative)
+    both = np.concatenate([base_rows, cand_rows], axis=1)
+    ordered = np.sort(both, axis=1)
+    ties = np.any(ordered[:, 1:] == ordered[:, :-1], axis=1)
+    out = np.empty(base_rows.shape[0])
+    for mask, method in ((ties, "asymptotic"), (~ties, "exact")):
+        if mask.any():
+            out[mask] = _mwu(base_rows[mask], cand_rows[mask], method, alternative)
+    return out
+
+
+def _mwu(base_rows: FloatArray, cand_rows: FloatArray, method: str,
+         alternative: str = "two-sided") -> FloatArray:
+    from scipy import stats as sps  # heavy: imported when first used
+
+    # scipy's "greater" means the first sample is larger: pass the candidate first
+    result = sps.mannwhitneyu(cand_rows, base_rows, axis=1, alternative=alternative,
+                              method=method)
+    return _clean(np.asarray(result.pvalue, dtype=np.float64))
+
+
+def _clean(pvalues: FloatArray) -> FloatArray:
+    """p-values in [0, 1]; an undefined p (NaN) is no evidence at all: 1."""
+    return np.clip(np.nan_to_num(pvalues, nan=1.0), 0.0, 1.0)
+
+
+def band_pvalues(base_rows: FloatArray, cand_rows: FloatArray, band: float) -> FloatArray:
+    """p-values of H0 "|log(cand / base) shift| <= log(1 + band)" (positive samples)."""
+    edge = np.log1p(band)
+    with np.errstate(divide="ignore"):  # a zero sample is allowed (median > 0): log is -inf
+        lb, lc = np.log(base_rows), np.log(cand_rows)
+    up = mwu_pvalues(lb, lc - edge, "greater")
+    down = mwu_pvalues(lb, lc + edge, "less")
+    return np.minimum(1.0, 2.0 * np.minimum(up, down))
+
+
+def wilcoxon_band_pvalue(diffs: FloatArray, band: float) -> float:
+    """Paired version of :func:`band_pvalues` for log-ratio differences."""
+    edge = float(np.log1p(band))
+    up = _wilcoxon(diffs - edge, "greater")
+    down = _wilcoxon(diffs + edge, "less")
+    return min(1.0, 2.0 * min(up, down))
+
+
+def bh_qvalues(pvalues: FloatArray) -> FloatArray:
+    """Benjamini-Hochberg adjusted p-values: q(i) = min over j >= i of m p(j) / j, capped at 1.
+
+    Rejecting every hypothesis with q <= f controls the false discovery rate at
+    f (independent or positively dependent tests).
+    """
+    m = pvalues.size
+    if m == 0:
+        return pvalues.copy()
+    pvalues = _clean(pvalues)
+    order = np.argsort(pvalues, kind="stable")
+    scaled = pvalues[order] * m / np.arange(1, m + 1)
+    stepped = np.minimum.accumulate(scaled[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(stepped, 1.0)
+    return out
+
+
+@lru_cache(maxsize=256)
+def min_mwu_pvalue(n1: int, n2: int) -> float:
+    """The smallest two-sided p-value Mann-Whitney U can give for these sizes (no ties)."""
+    if n1 == 0 or n2 == 0:
+        return 1.0
+    if n1 <= _EXACT_LIMIT or n2 <= _EXACT_LIMIT:
+        return min(1.0, 2.0 / comb(n1 + n2, n1))
+    low = np.arange(n1, dtype=np.float64)[None, :]
+    high = np.arange(n1, n1 + n2, dtype=np.float64)[None, :]
+    return float(_mwu(low, high, "asymptotic")[0])
+
+
+def min_samples_for(alpha: float, other_n: int | None = None) -> int:
+    """Smallest n (the other side has ``other_n``, default also n) that can reach p <= alpha."""
+    for n in range(1, 1000):
+        if min_mwu_pvalue(n, other_n if other_n is not None else n) <= alpha:
+            return n
+    return 1000
+
+
+def wilcoxon_pvalue(diffs: FloatArray) -> float:
+    """Two-sided Wilcoxon signed-rank p-value of paired differences (1.0 if all are zero)."""
+    return _wilcoxon(diffs, "two-sided")
+
+
+def _wilcoxon(diffs: FloatArray, alternative: str) -> float:
+    from scipy import stats as sps  # heavy: imported when first used
+
+    if diffs.size == 0 or not np.any(diffs != 0):
+        return 1.0
+    result = sps.wilcoxon(diffs, alternative=alternative, zero_method="wilcox")
+    return float(_clean(np.array([result.pvalue]))[0])

@@ -1,0 +1,47 @@
+"""The results store: the only package that talks to the database.
+
+``open_store()`` connects to ``PERFLAB_DB_URL`` (default: SQLite under
+``$PERFLAB_HOME``), migrates the schema, and returns a :class:`Store` whose
+attributes group the queries by concern (``store.runs`` ...).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from perflab.store.baselines import BaselineStore
+    from perflab.store.runners import RunnerStore
+    from perflab.store.runs import RunStore
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        from sqlalchemy.orm import sessionmaker
+
+        from perflab.store.baselines import BaselineStore
+        from perflab.store.runners import RunnerStore
+        from perflab.store.runs import RunStore
+
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.runs: RunStore = RunStore(self.sessions)
+        self.runners: RunnerStore = RunnerStore(self.sessions)
+        self.baselines: BaselineStore = BaselineStore(self.sessions)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(url: str | None = None) -> Store:
+    from perflab.store.engine import create_engine_for
+
+    return Store(create_engine_for(url))

@@ -1,0 +1,97 @@
+"""Open the database behind ``PERFLAB_DB_URL`` and bring its schema up to date.
+
+The schema is migrated with Alembic on open; a database already at the
+newest revision costs one small query, so opening the store stays cheap.
+A URL that cannot be opened is an input error (exit 3) naming the URL.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from perflab import config
+from perflab.errors import InputError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+def head_revision() -> str:
+    """The newest migration, read from the versions folder without loading Alembic."""
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        rev = re.search(r'^revision\s*=\s*"([^"]+)"', text, re.MULTILINE)
+        down = re.search(r'^down_revision\s*=\s*"([^"]+)"', text, re.MULTILINE)
+        if rev:
+            revisions.add(rev.group(1))
+        if down:
+            parents.add(down.group(1))
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"expected one migration head, found {sorted(heads)}")
+    return heads.pop()
+
+
+def _current_revision(conn: Connection) -> str | None:
+    from sqlalchemy import inspect, text
+
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+    return None if row is None else str(row[0])
+
+
+def migrate(conn: Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+def create_engine_for(url: str | None = None) -> Engine:
+    """An engine for ``url`` (default: the configured one), schema up to date."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+
+    url = url or config.db_url()
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        folder = Path(url[len("sqlite:///"):]).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create the database folder {folder}: {exc.strerror}",
+                             field="PERFLAB_DB_URL") from None
+    try:
+        engine = create_engine(url, future=True)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        raise InputError(f"cannot open database {_redact(url)!r}: {exc}",
+                         field="PERFLAB_DB_URL") from None
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+    try:
+        with engine.begin() as conn:
+            if _current_revision(conn) != head_revision():
+                migrate(conn)
+    except (OperationalError, DBAPIError) as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise InputError(f"cannot open database {_redact(url)!r}: {reason}",
+                         field="PERFLAB_DB_URL") from None
+    return engine

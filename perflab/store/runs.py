@@ -1,0 +1,270 @@
+"""Runs: create, record repetitions and samples as they arrive, finish, read back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import selectinload
+
+from perflab.errors import InputError
+from perflab.model import Benchmark, Metric, ResultSet
+from perflab.store.models import (
+    Artifact,
+    BenchmarkRow,
+    Environment,
+    MetricRow,
+    Repetition,
+    Run,
+    Sample,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+REPETITION_FIELDS = ("step", "kind", "benchmark", "index", "exit_status", "signal", "timed_out",
+                     "wall_ns", "user_ns", "sys_ns", "maxrss_kb", "nvcsw", "nivcsw",
+                     "stdout_path", "stderr_path", "output_path", "stderr_tail", "error")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything perflab stores is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+@dataclass
+class RunView:
+    """A run as read back: the row's fields plus its children as plain data."""
+
+    id: str
+    job: str
+    runner: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    fields: dict[str, Any]
+    environments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    repetitions: list[dict[str, Any]] = field(default_factory=list)
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+    result: ResultSet = field(default_factory=ResultSet)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.result.to_dict()
+        data.update({
+            "run_id": self.id, "job": self.job, "runner": self.runner,
+            "platform": self.fields.get("platform"), "status": self.status,
+            "message": self.fields.get("message"), "flags": self.fields.get("flags") or [],
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "fingerprint": self.fields.get("fingerprint"),
+            "tuning": self.fields.get("tuning"),
+            "git": {"commit": self.fields.get("git_commit"), "dirty": self.fields.get("git_dirty"),
+                    "branch": self.fields.get("branch")},
+            "tags": self.fields.get("tags") or [],
+            "experiment": self.fields.get("experiment"), "variant": self.fields.get("variant"),
+            "job_sha256": self.fields.get("job_sha256"), "job_path": self.fields.get("job_path"),
+            "raw_dir": self.fields.get("raw_dir"),
+            "perflab_version": self.fields.get("perflab_version"),
+            "environment": self.environments.get("before", {}),
+            "environment_after": self.environments.get("after", {}),
+            "environments": self.environments,
+            "repetitions": self.repetitions, "artifacts": self.artifacts,
+        })
+        return data
+
+
+class RunStore:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    # -- writing -------------------------------------------------------------------------
+
+    def create_run(self, run_id: str, **values: Any) -> None:
+        values.setdefault("started_at", utcnow())
+        values.setdefault("flags", [])
+        values.setdefault("tags", [])
+        with self._sessions.begin() as session:
+            session.add(Run(id=run_id, **values))
+
+    def update_run(self, run_id: str, **values: Any) -> None:
+        with self._sessions.begin() as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise KeyError(run_id)
+            for key, value in values.items():
+                setattr(run, key, value)
+
+    def add_repetition(self, run_id: str, record: dict[str, Any]) -> None:
+        self.add_repetitions(run_id, [record])
+
+    def add_repetitions(self, run_id: str, records: Sequence[dict[str, Any]]) -> None:
+        if not records:
+            return
+        with self._sessions.begin() as session:
+            session.execute(insert(Repetition), [
+                {"run_id": run_id, **{k: r.get(k) for k in REPETITION_FIELDS if k in r}}
+                for r in records])
+
+    def add_environment(self, run_id: str, phase: str, data: dict[str, Any]) -> None:
+        cpu = data.get("cpu") or {}
+        with self._sessions.begin() as session:
+            session.add(Environment(run_id=run_id, phase=phase, hostname=data.get("hostname"),
+                                    kernel=data.get("kernel"), cpu_model=cpu.get("model"),
+                                    data=data))
+
+    def add_artifacts(self, run_id: str, files: Iterable[dict[str, Any]]) -> None:
+        with self._sessions.begin() as session:
+            session.add_all(Artifact(run_id=run_id, **f) for f in files)
+
+    def add_results(self, run_id: str, parts: Sequence[tuple[int | None, ResultSet]]) -> None:
+        """Store samples; each part is (repetition number or None, what it measured)."""
+        with self._sessions.begin() as session:
+            benches: dict[str, BenchmarkRow] = {}
+            metrics: dict[tuple[str, str], MetricRow] = {}
+            seqs: dict[tuple[str, str], int] = {}
+            rows: list[dict[str, Any]] = []
+            for repetition, result in parts:
+                for bench in result.benchmarks:
+                    if bench.name not in benches:
+                        benches[bench.name] = BenchmarkRow(run_id=run_id, name=bench.name,
+                                                           params=bench.params)
+                        session.add(benches[bench.name])
+                    for name, metric in bench.metrics.items():
+                        key = (bench.name, name)
+                        if key not in metrics:
+                            metrics[key] = MetricRow(benchmark=benches[bench.name], name=name,
+                                                     unit=metric.unit, direction=metric.direction)
+                            session.add(metrics[key])
+                        for value in metric.samples:
+                            rows.append({"key": key, "seq": seqs.get(key, 0),
+                                         "repetition": repetition, "value": value})
+                            seqs[key] = seqs.get(key, 0) + 1
+            session.flush()
+            if rows:
+                session.execute(insert(Sample), [
+                    {"metric_id": metrics[r["key"]].id, "seq": r["seq"],
+                     "repetition": r["repetition"], "value": r["value"]} for r in rows])
+
+    # -- reading -------------------------------------------------------------------------
+
+    def resolve(self, run_ref: str) -> str:
+        """A full run id from an id or a unique prefix of at least 4 characters."""
+        with self._sessions() as session:
+            if session.get(Run, run_ref) is not None:
+                return run_ref
+            if len(run_ref) >= 4:
+                found = session.scalars(select(Run.id).where(Run.id.startswith(run_ref,
+                                                                                autoescape=True))
+                                        .limit(2)).all()
+                if len(found) == 1:
+                    return found[0]
+                if len(found) > 1:
+                    raise InputError(f'run id prefix "{run_ref}" is ambiguous; give more of it')
+        raise InputError(f'no run "{run_ref}" in the store (see `perflab results list`)')
+
+    def get(self, run_ref: str) -> RunView:
+        run_id = self.resolve(run_ref)
+        with self._sessions() as session:
+            run = session.scalars(
+                select(Run).where(Run.id == run_id).options(
+                    selectinload(Run.benchmarks).selectinload(BenchmarkRow.metrics)
+                    .selectinload(MetricRow.samples),
+                    selectinload(Run.repetitions), selectinload(Run.environments),
+                    selectinload(Run.artifacts))).one()
+            return _view(run)
+
+    def result(self, run_ref: str) -> ResultSet:
+        return self.get(run_ref).result
+
+    def sample_rows(self, run_id: str) -> list[dict[str, Any]]:
+        """Every sample of a run with its benchmark and metric, in stored order."""
+        query = (select(BenchmarkRow.name, BenchmarkRow.params, MetricRow.name, MetricRow.unit,
+                        MetricRow.direction, Sample.seq, Sample.repetition, Sample.value)
+                 .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id)
+                 .join(Sample, Sample.metric_id == MetricRow.id)
+                 .where(BenchmarkRow.run_id == run_id)
+                 .order_by(BenchmarkRow.id, MetricRow.id, Sample.seq))
+        with self._sessions() as session:
+            return [{"benchmark": b, "params": p or {}, "metric": m, "unit": u, "direction": d,
+                     "seq": seq, "repetition": rep, "value": v}
+                    for b, p, m, u, d, seq, rep, v in session.execute(query).all()]
+
+    def series(self, job: str, benchmark: str, metric: str, *, platform: str | None = None,
+               branch: str | None = None, runner: str | None = None,
+               limit: int = 1000) -> list[dict[str, Any]]:
+        """One metric of one benchmark across completed runs of a job, oldest first."""
+        query = (select(Run.id, Run.started_at, Run.git_commit, Run.branch, Run.runner,
+                        Run.platform, MetricRow.unit, MetricRow.direction, Sample.value)
+                 .join(BenchmarkRow, BenchmarkRow.run_id == Run.id)
+                 .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id)
+                 .join(Sample, Sample.metric_id == MetricRow.id)
+                 .where(Run.job == job, Run.status == "completed",
+                        BenchmarkRow.name == benchmark, MetricRow.name == metric)
+                 .order_by(Run.started_at, Run.id, Sample.seq))
+        for column, wanted in ((Run.platform, platform), (Run.branch, branch),
+                               (Run.runner, runner)):
+            if wanted is not None:
+                query = query.where(column == wanted)
+        runs: dict[str, dict[str, Any]] = {}
+        with self._sessions() as session:
+            for rid, started, commit, br, rn, pf, unit, direction, value in \
+                    session.execute(query).all():
+                entry = runs.setdefault(rid, {
+                    "run_id": rid, "started_at": (_aware(started) or utcnow()).isoformat(),
+                    "git_commit": commit, "branch": br, "runner": rn, "platform": pf,
+                    "unit": unit, "direction": direction, "samples": []})
+                entry["samples"].append(value)
+        return list(runs.values())[-limit:]
+
+    def list(self, *, job: str | None = None, runner: str | None = None,
+             status: str | None = None, experiment: str | None = None,
+             limit: int = 50) -> list[dict[str, Any]]:
+        with self._sessions() as session:
+            counts = (select(BenchmarkRow.run_id, func.count(BenchmarkRow.id).label("n"))
+                      .group_by(BenchmarkRow.run_id).subquery())
+            query = (select(Run, counts.c.n).outerjoin(counts, counts.c.run_id == Run.id)
+                     .order_by(Run.started_at.desc()).limit(limit))
+            if job:
+                query = query.where(Run.job == job)
+            if runner:
+                query = query.where(Run.runner == runner)
+            if status:
+                query = query.where(Run.status == status)
+            if experiment:  # the runs of one --vary experiment
+                query = query.where(Run.experiment == experiment)
+            return [{"run_id": r.id, "job": r.job, "runner": r.runner, "status": r.status,
+                     "started_at": _aware(r.started_at).isoformat(),  # type: ignore[union-attr]
+                     "finished_at": (_aware(r.finished_at).isoformat()  # type: ignore[union-attr]
+                                     if r.finished_at else None),
+                     "benchmarks": n or 0, "git_commit": r.git_commit, "flags": r.flags or [],
+                     "experiment": r.experiment}
+                    for r, n in session.execute(query).all()]
+
+
+def _view(run: Run) -> RunView:
+    result = ResultSet()
+    for bench in run.benchmarks:
+        result.benchmarks.append(Benchmark(
+            name=bench.name, params=dict(bench.params or {}),
+            metrics={m.name: Metric(unit=m.unit, direction=m.direction,  # type: ignore[arg-type]
+                                    samples=[s.value for s in m.samples])
+                     for m in bench.metrics}))
+    fields = {c.name: getattr(run, c.name) for c in Run.__table__.columns}
+    return RunView(
+        id=run.id, job=run.job, runner=run.runner, status=run.status,
+        started_at=_aware(run.started_at) or utcnow(), finished_at=_aware(run.finished_at),
+        fields=fields,
+        environments={e.phase: e.data for e in run.environments},
+        repetitions=[{k: getattr(r, k) for k in REPETITION_FIELDS} for r in run.repetitions],
+        artifacts=[{"name": a.name, "path": a.path, "size": a.size, "sha256": a.sha256}
+                   for a in run.artifacts],
+        result=result)

@@ -1,0 +1,234 @@
+"""The SSH transport: a runner reached with paramiko, host keys verified, one connection reused.
+
+Commands run in their own session on the host (sshd's ``setsid``): a timeout,
+``interrupt`` or ``kill`` signals that whole process group over a second
+channel. Files travel over SFTP and are verified with sha256 hashes computed
+on the host (:mod:`perflab.transport.artifacts`, one round trip for a whole
+artifact tree). Each ``exec`` costs sshd ~0.1 s, so callers batch work into
+few commands (``call_hostside``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import weakref
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import paramiko
+
+from perflab.errors import HostError
+from perflab.transport.base import Command, CommandResult, FileInfo, Process, Transport
+from perflab.transport.hostkeys import (
+    HostKey,
+    host_entry,
+    scan_host_key,
+    trust_host_key,
+    user_known_hosts,
+)
+from perflab.transport.ssh_channel import RemoteCommand, SSHProcess, describe
+from perflab.transport.ssh_command import (
+    MAX_INLINE,
+    file_runner,
+    kill_script,
+    remote_script,
+    sudo_refusal,
+)
+from perflab.transport.ssh_connect import Connection, ExitAwareTransport, Target, connect, open_hops
+from perflab.transport.ssh_files import SFTPFiles
+from perflab.transport.ssh_keys import Hop, client_keys, default_user, parse_jump
+
+SIGNAL_TIMEOUT_S = 10.0
+_DEFAULT = Path("~/.ssh/known_hosts")
+
+
+class SSHTransport(Transport):
+    """One runner over SSH. Connects lazily on first use; ``close`` ends the connection."""
+
+    python = "python3"
+
+    def __init__(self, name: str, host: str, *, port: int = 22, user: str | None = None,
+                 key_file: Path | None = None, known_hosts: Path,
+                 proxy_jump: str | None = None, connect_timeout: float = 10.0,
+                 keepalive: int = 15, sudo_password: str | None = None,
+                 user_known_hosts_file: Path | None = _DEFAULT) -> None:
+        self.name = name
+        self.host = host
+        self.port = port
+        self.user = user or default_user()
+        self.key_file = key_file
+        self.known_hosts = known_hosts
+        self.proxy_jump = proxy_jump
+        self.connect_timeout = connect_timeout
+        self.keepalive = keepalive
+        self.sudo_password = sudo_password
+        extra = user_known_hosts() if user_known_hosts_file == _DEFAULT else user_known_hosts_file
+        self.known_hosts_files = [known_hosts, *([extra] if extra is not None else [])]
+        #: how many SSH connections this object opened (one per run, unless one broke)
+        self.connections_opened = 0
+        self._conn: Connection | None = None
+        self._lock = threading.RLock()
+        self.files = SFTPFiles(self)
+        self._running: weakref.WeakSet[SSHProcess] = weakref.WeakSet()
+
+    @property
+    def address(self) -> str:
+        return f"{self.user}@{host_entry(self.host, self.port)}"
+
+    def __repr__(self) -> str:
+        return f"SSHTransport({self.name!r}, {self.address!r})"
+
+    # -- connection -------------------------------------------------------------------
+
+    def _target(self) -> Target:
+        return Target(self.name, Hop(self.host, self.port, self.user),
+                      client_keys(self.name, self.key_file), self.known_hosts_files,
+                      self.connect_timeout, self.keepalive)
+
+    def _jumps(self) -> list[Hop]:
+        return parse_jump(self.proxy_jump, self.user) if self.proxy_jump else []
+
+    def connection(self) -> Connection:
+        """The live connection, opened (or reopened after a failure) on demand."""
+        with self._lock:
+            if self._conn is not None and self._conn.active:
+                return self._conn
+            self._drop_connection()
+            self._conn = connect(self._target(), self._jumps())
+            self.connections_opened += 1
+            return self._conn
+
+    def _drop_connection(self) -> None:
+        self.files.reset()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def scan_host_key(self) -> HostKey:
+        """The key the host offers now (through the jump hosts, which must be known)."""
+        hops, sock = open_hops(self._target(), self._jumps())
+        try:
+            return scan_host_key(self.host, self.port, self.connect_timeout, sock=sock,
+                                 runner=self.name)
+        finally:
+            for hop in reversed(hops):
+                hop.close()
+
+    def trust_host_key(self, *, accept_new: bool = False) -> tuple[HostKey, str]:
+        """For ``runner add``: scan the host's key, then :func:`hostkeys.trust_host_key` it.
+
+        Returns the key (show its fingerprint) and "known" or "pinned".
+        """
+        key = self.scan_host_key()
+        state = trust_host_key(self.name, self.host, self.port, key, known_hosts=self.known_hosts,
+                               others=self.known_hosts_files[1:], accept_new=accept_new)
+        return key, state
+
+    def close(self) -> None:
+        """Kill processes started here that still run, then close the connection."""
+        for process in list(self._running):
+            with contextlib.suppress(Exception):
+                process.kill()
+        with self._lock:
+            self._drop_connection()
+
+    # -- commands ---------------------------------------------------------------------
+
+    def _open(self, script: str) -> tuple[ExitAwareTransport, paramiko.Channel]:
+        conn = self.connection()
+        if len(script.encode()) > MAX_INLINE:
+            script = file_runner(self.files.upload_script(script))
+        try:
+            chan = conn.transport.open_session(timeout=self.connect_timeout)
+            chan.exec_command(script)
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            raise HostError(self.name, f"cannot start a command on {self.address}: "
+                                       f"{exc or type(exc).__name__}") from None
+        return conn.transport, chan
+
+    def _prepare(self, command: Command, env: Mapping[str, str] | None, cwd: str | None,
+                 stdin: bytes | None, sudo: bool) -> tuple[RemoteCommand, bytes | None]:
+        with_password = sudo and self.sudo_password is not None
+        script = remote_script(command, env=env, cwd=cwd, sudo=sudo, sudo_password=with_password)
+        if with_password:
+            stdin = f"{self.sudo_password}\n".encode() + (stdin or b"")
+        transport, chan = self._open(script)
+        return RemoteCommand(self.name, transport, chan, command, signaller=self._signal,
+                             sudo=sudo), stdin
+
+    def run(self, command: Command, *, env: Mapping[str, str] | None = None,
+            cwd: str | None = None, timeout: float | None = None,
+            stdin: bytes | None = None, sudo: bool = False) -> CommandResult:
+        start = time.monotonic()
+        remote, data = self._prepare(command, env, cwd, stdin, sudo)
+        try:
+            remote.send_stdin(data)
+            remote.read_prologue(None if timeout is None else start + timeout)
+        except BaseException:
+            remote.abort()
+            raise
+        left = None if timeout is None else max(0.0, start + timeout - time.monotonic())
+        result = remote.finish(left)
+        if sudo:
+            self._check_sudo(command, result)
+        return result
+
+    def start(self, command: Command, *, env: Mapping[str, str] | None = None,
+              cwd: str | None = None, stdin: bytes | None = None,
+              sudo: bool = False) -> Process:
+        remote, data = self._prepare(command, env, cwd, stdin, sudo)
+        try:
+            remote.send_stdin(data)
+            started = remote.read_prologue(None)
+        except BaseException:
+            remote.abort()
+            raise
+        if started.pgid is None:
+            result = remote.finish(SIGNAL_TIMEOUT_S)
+            raise HostError(self.name, f"cannot start `{describe(command)}`: "
+                                       f"{started.error or result.stderr_tail(3).strip()}")
+        process = SSHProcess(remote, self._running.discard)
+        self._running.add(process)
+        return process
+
+    def _check_sudo(self, command: Command, result: CommandResult) -> None:
+        refusal = sudo_refusal(result.exit_status, result.stderr)
+        if refusal == "password":
+            raise HostError(self.name, f"sudo asks for a password for {self.user}, so "
+                                       f"`{describe(command)}` was not run",
+                            hint="allow passwordless sudo (NOPASSWD) for this user, connect as "
+                                 "root, or configure the runner's sudo password")
+        if refusal == "missing":
+            raise HostError(self.name, f"sudo is not installed and {self.user} is not root, "
+                                       f"so `{describe(command)}` cannot run privileged")
+
+    def _signal(self, pgid: int, sig: str, sudo: bool) -> None:
+        """Send ``sig`` to a remote process group, over a channel of its own."""
+        _, chan = self._open(kill_script(pgid, sig, sudo=sudo))
+        try:
+            chan.shutdown_write()
+            if not chan.status_event.wait(SIGNAL_TIMEOUT_S):
+                raise HostError(self.name, f"no answer within {SIGNAL_TIMEOUT_S:g} s "
+                                           f"to kill -{sig} of process group {pgid}")
+        finally:
+            chan.close()
+
+    # -- files (over SFTP, see ssh_files) ---------------------------------------------
+
+    def put(self, local: Path, remote: str, *, mode: int | None = None) -> FileInfo:
+        return self.files.put(local, remote, mode=mode)
+
+    def get(self, remote: str, local: Path, *, max_bytes: int | None = None) -> FileInfo:
+        return self.files.get(remote, local, max_bytes=max_bytes)
+
+    def get_tree(self, root: str, patterns: Sequence[str], local_dir: Path, *,
+                 max_bytes: int | None = None, max_files: int | None = None) -> list[FileInfo]:
+        """Copy the files ``patterns`` name under ``root`` into ``local_dir`` (same layout).
+
+        Globs are resolved on the host; absolute patterns, ``..`` and symlinks
+        leading out of ``root`` are refused. ``max_bytes`` bounds the total.
+        """
+        return self.files.get_tree(root, patterns, local_dir, max_bytes=max_bytes,
+                                   max_files=max_files)

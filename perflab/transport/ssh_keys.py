@@ -1,0 +1,99 @@
+"""Who perflab is on a runner: ProxyJump hops and the client keys it offers.
+
+Key files are checked before any connection is attempted: a missing file, or
+one that group or others may read, is bad input (exit 3), as OpenSSH refuses
+such keys too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import paramiko
+
+from perflab.errors import InputError
+from perflab.transport.hostkeys import host_entry
+
+DEFAULT_KEYS = ("id_ed25519", "id_ecdsa", "id_rsa")
+_HOP = re.compile(r"^(?:(?P<user>[^@\s]+)@)?(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:@\s]+))"
+                  r"(?::(?P<port>\d+))?$")
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One SSH endpoint: ``[user@]host[:port]``."""
+
+    host: str
+    port: int = 22
+    user: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.user}@{host_entry(self.host, self.port)}"
+
+
+def parse_jump(spec: str, default_user: str) -> list[Hop]:
+    """ProxyJump syntax, as ``ssh -J``: ``[user@]host[:port]`` hops separated by commas."""
+    hops = []
+    for part in spec.split(","):
+        match = _HOP.match(part.strip())
+        if not match:
+            raise InputError(f"expected [user@]host[:port], got {part.strip()!r}",
+                             field="proxy_jump")
+        hops.append(Hop(match["v6"] or match["host"], int(match["port"] or 22),
+                        match["user"] or default_user))
+    return hops
+
+
+def default_user() -> str:
+    return getpass.getuser()
+
+
+# -- client keys ------------------------------------------------------------------------
+
+
+def check_key_file(runner: str, path: Path) -> None:
+    """InputError if the private key file is missing or readable by group or others."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"runner {runner}: SSH key file {path} does not exist") from None
+    if not stat.S_ISREG(mode):
+        raise InputError(f"runner {runner}: SSH key file {path} is not a regular file")
+    if mode & 0o077:
+        raise InputError(
+            f"runner {runner}: SSH key file {path} is accessible by group or others "
+            f"(mode {stat.S_IMODE(mode):04o}); a private key must be private",
+            hint=f"chmod 600 {path}")
+
+
+def load_key(runner: str, path: Path) -> paramiko.PKey:
+    check_key_file(runner, path)
+    try:
+        return paramiko.PKey.from_path(path)
+    except paramiko.PasswordRequiredException:
+        raise InputError(f"runner {runner}: SSH key file {path} is encrypted with a passphrase",
+                         hint="load it into ssh-agent and leave key_file unset") from None
+    except (paramiko.SSHException, ValueError, OSError) as exc:
+        raise InputError(f"runner {runner}: SSH key file {path} is not a private key "
+                         f"paramiko can read: {exc}") from None
+
+
+def client_keys(runner: str, key_file: Path | None) -> list[tuple[str, paramiko.PKey]]:
+    """(label, key) pairs to try: the key file, else ssh-agent keys and ~/.ssh/id_* files."""
+    if key_file is not None:
+        return [(str(key_file), load_key(runner, key_file))]
+    keys: list[tuple[str, paramiko.PKey]] = []
+    if os.environ.get("SSH_AUTH_SOCK"):
+        with contextlib.suppress(paramiko.SSHException, OSError):
+            keys += [(f"ssh-agent key {k.fingerprint}", k) for k in paramiko.Agent().get_keys()]
+    for name in DEFAULT_KEYS:
+        path = Path.home() / ".ssh" / name
+        if path.exists():
+            keys.append((str(path), load_key(runner, path)))
+    return keys

@@ -1,0 +1,66 @@
+"""Session-wide test setup shared by every test package."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# The SSH test fleet (network namespaces with an sshd each) for every test package.
+pytest_plugins = ["tests.fleet.plugin"]
+
+# Subprocesses (`python -m perflab ...`) import this checkout, not an installed copy.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+
+
+# -- machine hygiene -----------------------------------------------------------------------
+# Preparation changes the whole machine. Whatever a test does, the session must end with no
+# cgroup it created left behind (tests name theirs SESSION_TAG + n). A leftover fails the
+# session, after it is cleaned up so the machine stays usable.
+
+import contextlib  # noqa: E402
+
+import pytest  # noqa: E402
+
+CGROUP_ROOTS = ("/sys/fs/cgroup/cpuset", "/sys/fs/cgroup/freezer", "/sys/fs/cgroup/unified")
+
+
+SESSION_TAG = f"perflab-t{os.getpid()}-"  # every cgroup a test here creates starts with it
+
+
+def perflab_cgroups() -> list[Path]:
+    """Cgroups this session created and left (never another session's: several test runs
+    may share a machine, and their cgroups are theirs to clean up)."""
+    found: list[Path] = []
+    for root in CGROUP_ROOTS:
+        base = Path(root)
+        if base.is_dir():
+            found += [p for p in base.iterdir() if p.is_dir() and p.name.startswith(SESSION_TAG)]
+    return found
+
+
+def _evacuate(group: Path) -> None:
+    """Move a leftover cgroup's tasks to its parent, thaw it, remove it."""
+    state = group / "freezer.state"
+    if state.exists():
+        state.write_text("THAWED")
+    for name in ("tasks", "cgroup.procs"):
+        tasks = group / name
+        if tasks.exists():
+            for tid in tasks.read_text().split():
+                with contextlib.suppress(OSError):  # gone meanwhile
+                    (group.parent / name).write_text(tid)
+            break
+    group.rmdir()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    leftovers = perflab_cgroups()
+    for group in leftovers:
+        with contextlib.suppress(OSError):
+            _evacuate(group)
+    if leftovers:
+        session.exitstatus = 1
+        print(f"\nMACHINE NOT RESTORED: perflab cgroups were left behind: {leftovers}")

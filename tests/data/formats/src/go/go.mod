@@ -1,0 +1,3 @@
+module perflab.example/benchdemo
+
+go 1.19

@@ -1,0 +1,203 @@
+"""The host-side harness, driven through the local transport with real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from perflab.hostside import source
+from perflab.transport.local import LocalTransport
+
+
+def run_harness(request: dict[str, Any]) -> list[dict[str, Any]]:
+    transport = LocalTransport()
+    process = transport.start([transport.python, "-c", source("harness")],
+                              stdin=json.dumps(request).encode())
+    events = [json.loads(line) for line in process.lines()]
+    result = process.wait(timeout=60)
+    assert result.exit_status == 0, result.stderr
+    return events
+
+
+def request(tmp_path: Path, steps: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    return {"workdir": str(tmp_path), "rundir": str(tmp_path / "out"), "env": {},
+            "cpus": None, "job_timeout": None, "steps": steps, **extra}
+
+
+def steps_of(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {e["id"]: e for e in events if e["event"] == "step"}
+
+
+def output(events: list[dict[str, Any]], sid: str, name: str = "stdout") -> str:
+    """A step's output: its byte range of the shared log."""
+    log = Path(events[0]["logs"][name]).read_bytes()
+    start, end = steps_of(events)[sid][name]
+    return log[start:end].decode()
+
+
+class TestRepetitionRecords:
+    def test_outputs_of_steps_do_not_mix(self, tmp_path: Path) -> None:
+        """Each step's byte range holds exactly its own output, in order."""
+        events = run_harness(request(tmp_path, [
+            {"id": f"r{i}", "kind": "run", "shell": f"echo out{i}; echo err{i} >&2"}
+            for i in range(5)]))
+        for i in range(5):
+            assert output(events, f"r{i}") == f"out{i}\n"
+            assert output(events, f"r{i}", "stderr") == f"err{i}\n"
+
+    def test_rusage_and_outputs_are_recorded(self, tmp_path: Path) -> None:
+        """A step records wall and CPU time, RSS, context switches and its own output files."""
+        code = "x = bytearray(20_000_000); s = sum(range(2_000_000)); print('hello')"
+        events = run_harness(request(tmp_path, [
+            {"id": "b0-r1", "kind": "run", "argv": ["python3", "-c", code]}]))
+        step = steps_of(events)["b0-r1"]
+        assert step["exit"] == 0 and step["error"] is None
+        assert step["user_ns"] > 0
+        assert step["wall_ns"] >= step["user_ns"] * 0.5
+        assert step["maxrss_kb"] > 20_000  # the 20 MB bytearray
+        assert step["nvcsw"] + step["nivcsw"] >= 0
+        assert output(events, "b0-r1") == "hello\n"
+        assert events[-1] == {"event": "done", "interrupted": False, "job_timed_out": False}
+
+    def test_failing_step_keeps_stderr_and_status(self, tmp_path: Path) -> None:
+        """A failing repetition is recorded with its exit status and stderr."""
+        events = run_harness(request(tmp_path, [
+            {"id": "b0-r1", "kind": "run", "shell": "echo boom >&2; exit 3"},
+            {"id": "b0-r2", "kind": "run", "shell": "true"}]))
+        steps = steps_of(events)
+        assert steps["b0-r1"]["exit"] == 3
+        assert output(events, "b0-r1", "stderr") == "boom\n"
+        assert steps["b0-r2"]["exit"] == 0, "a failed repetition must not stop the others"
+
+    def test_failing_setup_stops_the_job(self, tmp_path: Path) -> None:
+        """Benchmarks never run on a failed build."""
+        events = run_harness(request(tmp_path, [
+            {"id": "setup-1", "kind": "setup", "shell": "exit 1"},
+            {"id": "b0-r1", "kind": "run", "shell": "true"}]))
+        assert list(steps_of(events)) == ["setup-1"]
+
+    def test_environment_and_workdir(self, tmp_path: Path) -> None:
+        """Steps run in the workdir with the job's and the step's environment."""
+        events = run_harness(request(tmp_path, [
+            {"id": "s", "kind": "run", "shell": 'echo "$A $B $(pwd)"', "env": {"B": "two"}}],
+            env={"A": "one"}))
+        out = output(events, "s").split()
+        assert out == ["one", "two", str(tmp_path)]
+
+    def test_output_file_is_collected_and_stale_one_removed(self, tmp_path: Path) -> None:
+        """A tool's output file is copied per repetition; a stale file never counts."""
+        (tmp_path / "result.json").write_text("stale")
+        events = run_harness(request(tmp_path, [
+            {"id": "r1", "kind": "run", "shell": "echo fresh > result.json", "output": "result.json"},
+            {"id": "r2", "kind": "run", "shell": "true", "output": "result.json"}]))
+        steps = steps_of(events)
+        assert Path(steps["r1"]["output"]).read_text() == "fresh\n"
+        assert steps["r2"]["output"] is None
+        assert "was not written" in steps["r2"]["error"]
+
+
+class TestPlacement:
+    @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+    def test_children_inherit_the_cpus(self, tmp_path: Path) -> None:
+        """The benchmark and its children run only on the CPUs the job names."""
+        cpu = max(os.sched_getaffinity(0))
+        events = run_harness(request(tmp_path, [
+            {"id": "s", "kind": "run",
+             "shell": "grep Cpus_allowed_list /proc/self/status; "
+                      "sh -c 'grep Cpus_allowed_list /proc/self/status'"}], cpus=[cpu]))
+        lines = output(events, "s").splitlines()
+        assert lines == [f"Cpus_allowed_list:\t{cpu}"] * 2
+        assert events[0]["cpus"] == [cpu]
+
+
+class TestTimeouts:
+    def test_timeout_kills_the_whole_process_group(self, tmp_path: Path) -> None:
+        """A timed-out step's background children die with it."""
+        marker = tmp_path / "pid"
+        events = run_harness(request(tmp_path, [
+            {"id": "s", "kind": "run", "timeout": 0.5,
+             "shell": f"sleep 30 & echo $! > {marker}; wait"}]))
+        step = steps_of(events)["s"]
+        assert step["timed_out"] and step["signal"] == 9
+        assert "timed out after 0.5 s" in step["error"]
+        child = int(marker.read_text())
+        time.sleep(0.2)
+        assert not Path(f"/proc/{child}").exists() or \
+            Path(f"/proc/{child}/stat").read_text().split()[2] == "Z"
+
+    def test_stray_children_are_killed_after_a_normal_exit(self, tmp_path: Path) -> None:
+        """A benchmark that leaves a daemon behind does not keep it."""
+        marker = tmp_path / "pid"
+        run_harness(request(tmp_path, [
+            {"id": "s", "kind": "run", "shell": f"sleep 30 & echo $! > {marker}"}]))
+        child = int(marker.read_text())
+        time.sleep(0.2)
+        assert not Path(f"/proc/{child}").exists() or \
+            Path(f"/proc/{child}/stat").read_text().split()[2] == "Z"
+
+    def test_job_timeout_stops_the_job(self, tmp_path: Path) -> None:
+        """The job deadline caps each step and ends the job."""
+        events = run_harness(request(tmp_path, [
+            {"id": f"r{i}", "kind": "run", "shell": "sleep 0.4"} for i in range(10)],
+            job_timeout=1.0))
+        assert events[-1]["job_timed_out"] is True
+        assert len(steps_of(events)) < 10
+
+
+class TestInterrupt:
+    def test_interrupt_stops_cleanly(self, tmp_path: Path) -> None:
+        """SIGINT to the harness kills the running step and reports what was done."""
+        transport = LocalTransport()
+        req = request(tmp_path, [{"id": "r1", "kind": "run", "shell": "true"},
+                                 {"id": "r2", "kind": "run", "shell": "sleep 30"},
+                                 {"id": "r3", "kind": "run", "shell": "true"}])
+        process = transport.start([transport.python, "-c", source("harness")],
+                                  stdin=json.dumps(req).encode())
+        events = []
+        for line in process.lines():
+            events.append(json.loads(line))
+            if events[-1].get("id") == "r1":
+                time.sleep(0.3)
+                process.interrupt()
+        process.wait(timeout=10)
+        steps = steps_of(events)
+        assert steps["r1"]["exit"] == 0
+        assert steps["r2"].get("interrupted") is True
+        assert "r3" not in steps
+        assert events[-1]["interrupted"] is True
+
+
+class TestPreflight:
+    def test_missing_program_stops_before_measuring(self, tmp_path: Path) -> None:
+        """A benchmark program that does not exist is reported after setup, before any run."""
+        events = run_harness(request(tmp_path, [
+            {"id": "setup-1", "kind": "setup", "shell": "true"},
+            {"id": "b0-r1", "kind": "run", "argv": ["./not-built"]}],
+            check=[{"program": "./not-built", "field": "benchmarks[0].command"},
+                   {"program": "sh", "field": "benchmarks[1].command"}]))
+        assert [e["event"] for e in events] == ["start", "step", "missing", "done"]
+        assert events[2]["items"] == [{"program": "./not-built",
+                                       "field": "benchmarks[0].command"}]
+
+    def test_program_built_by_setup_is_found(self, tmp_path: Path) -> None:
+        """The check runs after setup, so a program the build makes counts."""
+        events = run_harness(request(tmp_path, [
+            {"id": "setup-1", "kind": "setup",
+             "shell": "printf '#!/bin/sh\\necho built\\n' > tool && chmod +x tool"},
+            {"id": "b0-r1", "kind": "run", "argv": ["./tool"]}],
+            check=[{"program": "./tool", "field": "benchmarks[0].command"}]))
+        assert output(events, "b0-r1") == "built\n"
+
+
+class TestPlacementFailure:
+    def test_cpus_outside_the_allowed_set_are_one_clear_event(self, tmp_path: Path) -> None:
+        """Asking for a CPU the process may not use ends in one 'fatal' event, no traceback."""
+        events = run_harness(request(tmp_path, [{"id": "r", "kind": "run", "shell": "true"}],
+                                     cpus=[4096]))
+        assert [e["event"] for e in events] == ["fatal"]
+        assert "cannot place the benchmark" in events[0]["error"]

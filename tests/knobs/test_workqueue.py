@@ -1,0 +1,29 @@
+"""The workqueue knob: plans as data, then the full cycle on a fake host."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from perflab.knobs.base import HostContext
+from tests.knobs.cases import check_case, check_invalid, params
+from tests.knobs.driver import Driver, full_cycle
+from tests.knobs.fakesys import FakeSys
+
+
+class TestWorkqueue:
+    @pytest.mark.parametrize("case", params("workqueue"))
+    def test_plan(self, case: dict[str, Any]) -> None:
+        """Facts in, the expected changes / ok / skipped reason out."""
+        check_case("workqueue", case)
+
+    @pytest.mark.parametrize("case", params("workqueue", "invalid_args"))
+    def test_args_refused(self, case: dict[str, Any]) -> None:
+        """Bad arguments are refused with a phrase saying what was expected."""
+        check_invalid("workqueue", case)
+
+    def test_cycle(self, fake: FakeSys, driver: Driver, ctx: HostContext) -> None:
+        """f -> 1 (CPU 0) -> restored to f."""
+        cycle = full_cycle(driver, fake, "workqueue", {}, ctx)
+        assert cycle.applied["applied"][0]["new"] == "1"

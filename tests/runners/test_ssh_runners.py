@@ -1,0 +1,217 @@
+"""Runners over SSH, end to end: real sshd hosts in network namespaces this session made."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+
+def add(cli, host, name: str, *extra: str):
+    return cli("runner", "add", name, "--host", host.address, "--port", str(host.port),
+               "--user", host.user, "--key", str(host.key_file), *extra)
+
+
+@pytest.fixture
+def runner(cli, fleet):
+    """A registered runner on a fleet host of its own."""
+    host = fleet.host(f"r{time.monotonic_ns() % 10**9}")
+    result = add(cli, host, "box", "--accept-new-host-key", "--group", "lab",
+                 "--var", "perflab_keepalive=1", "--var", "perflab_connect_timeout=2")
+    assert result.status == 0, result.err
+    return host
+
+
+class TestRegister:
+    def test_unknown_host_key_is_shown_not_pinned(self, cli, fleet) -> None:
+        """Without --accept-new-host-key the fingerprint is shown and nothing is registered."""
+        host = fleet.host("reg-a")
+        result = add(cli, host, "a")
+        assert result.status == 1
+        assert host.host_key_fingerprint in result.err
+        assert "--accept-new-host-key" in result.err
+        assert cli("runner", "list", "--json").json()["runners"] == []
+
+    def test_accept_pins_and_registers(self, cli, fleet, home: Path) -> None:
+        """With --accept-new-host-key the key is pinned and the runner registered."""
+        host = fleet.host("reg-b")
+        result = add(cli, host, "b", "--accept-new-host-key", "--label", "arch=x86")
+        assert result.status == 0, result.err
+        assert host.host_key_fingerprint in result.out
+        assert host.host_key.split()[1] in (home / "known_hosts").read_text()
+        shown = cli("runner", "show", "b", "--json").json()
+        assert shown["address"] == host.address and shown["labels"] == {"arch": "x86"}
+        assert shown["state"] == "idle"
+
+    def test_duplicate_name(self, cli, runner) -> None:
+        """A name that exists: exit 3, nothing changed."""
+        result = add(cli, runner, "box", "--accept-new-host-key")
+        assert result.status == 3 and 'already registered' in result.err
+
+    def test_key_file_problems(self, cli, fleet, tmp_path: Path) -> None:
+        """A missing key file, or one others can read: exit 3 before connecting."""
+        host = fleet.host("reg-c")
+        missing = cli("runner", "add", "c", "--host", host.address, "--key",
+                      str(tmp_path / "nokey"))
+        assert missing.status == 3 and "does not exist" in missing.err
+        loose = tmp_path / "loose"
+        loose.write_bytes(Path(host.key_file).read_bytes())
+        loose.chmod(0o644)
+        result = cli("runner", "add", "c", "--host", host.address, "--key", str(loose))
+        assert result.status == 3 and "chmod 600" in result.err
+
+    def test_authentication_failure(self, cli, fleet) -> None:
+        """A key the host does not accept: a clear error naming the user."""
+        host = fleet.host("reg-d")
+        result = cli("runner", "add", "d", "--host", host.address, "--user", "root", "--key",
+                     str(fleet.wrong_key.path), "--accept-new-host-key")
+        assert result.status == 1 and "root" in result.err
+        assert cli("runner", "list", "--json").json()["runners"] == []
+
+    def test_unreachable_host(self, cli, fleet) -> None:
+        """An address where nothing listens: a clear error, nothing registered."""
+        host = fleet.host("reg-e")
+        result = cli("runner", "add", "e", "--host", host.address, "--port", "2", "--key",
+                     str(host.key_file), "--accept-new-host-key")
+        assert result.status == 1 and host.address in result.err
+
+
+class TestUse:
+    def test_facts_are_gathered_and_stored(self, cli, runner) -> None:
+        """runner facts: OS, CPU topology, memory, kernel, cgroup version, knobs; stored."""
+        result = cli("runner", "facts", "box", "--json")
+        assert result.status == 0, result.err
+        [row] = result.json()["runners"]
+        facts = row["result"]
+        assert facts["cpu"]["count"] >= 1 and facts["kernel"] and facts["memory_bytes"]
+        assert facts["knobs"]["aslr"] is True
+        # `ip netns exec` mounts a fresh /sys: no cgroup mounts are visible on fleet hosts
+        assert facts["knobs"]["cpuset_shield"] is False
+        stored = cli("runner", "show", "box", "--json").json()
+        assert stored["facts"]["kernel"] == facts["kernel"] and stored["platform"]
+
+    def test_run_a_job_remotely_with_artifacts(self, cli, runner, write_job, tmp_path) -> None:
+        """The workdir goes over, the harness times on the runner, artifacts come back."""
+        (tmp_path / "work.sh").write_text(
+            "#!/bin/sh\nmkdir -p out; echo \"rep $PERFLAB_REPETITION\" > out/report.txt\n"
+            "hostname -I >&2\n")
+        (tmp_path / "work.sh").chmod(0o755)
+        job = write_job("name: remote\nbenchmarks:\n  - {name: w, command: ./work.sh, "
+                        "format: time}\nrepetitions: {warmup: 0, runs: 3}\n"
+                        "artifacts: [\"out/*.txt\"]\n")
+        result = cli("run", str(job), "--runner", "box", "--json")
+        assert result.status == 0, result.err
+        doc = result.json()
+        assert doc["runner"] == "box" and doc["status"] == "completed"
+        assert len(doc["benchmarks"][0]["metrics"]["wall_time"]["samples"]) == 3
+        [artifact] = doc["artifacts"]
+        assert artifact["name"] == "out/report.txt"
+        assert Path(artifact["path"]).read_text() == "rep 3\n"
+        err = Path(doc["repetitions"][0]["stderr_path"]).read_text()
+        assert runner.address in err, "the command ran on the runner"
+        leftover = runner.exec("sh", "-c", "ls -d /tmp/perflab-work-* /tmp/perflab-run-* "
+                                           "2>/dev/null || true")
+        assert doc["run_id"] not in leftover.stdout, "nothing stays on the runner"
+
+    def test_ping_and_changed_host_key(self, cli, runner) -> None:
+        """A host whose key changed is refused (never re-pinned) and quarantined."""
+        assert cli("runner", "ping", "box").status == 0
+        runner.restart_sshd(new_host_key=True)
+        result = cli("runner", "ping", "box", "--json")
+        assert result.status == 1
+        [row] = result.json()["runners"]
+        assert "CHANGED" in row["error"]
+        shown = cli("runner", "show", "box", "--json").json()
+        assert shown["state"] == "quarantined" and "ping failed" in shown["state_reason"]
+        refused = cli("run", "examples/quickstart.yaml", "--runner", "box")
+        assert refused.status == 3 and "quarantined" in refused.err
+        assert cli("runner", "release", "box").status == 0
+
+    def test_link_down_mid_run_fails_cleanly(self, cli, runner, write_job) -> None:
+        """The link dies while a job runs: an error within the keepalive, not a hang."""
+        job = write_job("name: slow\nbenchmarks:\n  - {name: s, command: 'sleep 1', "
+                        "format: time}\nrepetitions: {warmup: 0, runs: 30}\n")
+        timer = threading.Timer(2.5, runner.link_down)
+        timer.start()
+        try:
+            start = time.monotonic()
+            result = cli("run", str(job), "--runner", "box", "--json")
+            took = time.monotonic() - start
+        finally:
+            timer.cancel()
+            runner.link_up()
+        assert result.status == 1, result.err
+        assert took < 25
+        [run] = cli("results", "list", "--json").json()["runs"]
+        assert run["status"] == "failed"
+        shown = cli("results", "show", run["run_id"], "--json").json()
+        assert "lost" in shown["message"] or "connection" in shown["message"]
+
+
+class TestFanOut:
+    def test_facts_all_with_one_host_down(self, cli, fleet) -> None:
+        """Many hosts at once; one failing is reported by name and never stops the others."""
+        hosts = [fleet.host(f"fan-{i}") for i in range(3)]
+        for i, host in enumerate(hosts):
+            assert add(cli, host, f"f{i}", "--accept-new-host-key", "--group", "g").status == 0
+        hosts[1].link_down()
+        try:
+            result = cli("runner", "facts", "--group", "g", "--forks", "3", "--json")
+        finally:
+            hosts[1].link_up()
+        assert result.status == 1
+        rows = {r["runner"]: r for r in result.json()["runners"]}
+        assert rows["f0"]["ok"] and rows["f2"]["ok"]
+        assert not rows["f1"]["ok"] and rows["f1"]["error"]
+
+    def test_import_then_list_group(self, cli, fleet, tmp_path: Path) -> None:
+        """An inventory registers runners without connecting; groups are kept."""
+        inventory = tmp_path / "hosts.yml"
+        inventory.write_text(json.dumps({"all": {"children": {"linux": {"hosts": {
+            "n1": {"ansible_host": "127.0.0.41", "perflab_platform": "linux-x86_64"},
+            "n2": {"ansible_host": "127.0.0.42", "ansible_port": 2222}}}}}}))
+        result = cli("runner", "import", str(inventory), "--json")
+        assert result.status == 0, result.err
+        assert result.json() == {"added": ["n1", "n2"], "updated": []}
+        rows = cli("runner", "list", "--group", "linux", "--json").json()["runners"]
+        assert [(r["name"], r["port"], r["platform"]) for r in rows] == [
+            ("n1", 22, "linux-x86_64"), ("n2", 2222, None)]
+        again = cli("runner", "import", str(inventory), "--json").json()
+        assert again == {"added": [], "updated": ["n1", "n2"]}
+
+    def test_import_with_a_cycle_registers_nothing(self, cli, tmp_path: Path) -> None:
+        """A cycle in children: exit 3 naming it, nothing half-registered."""
+        inventory = tmp_path / "bad.yml"
+        inventory.write_text("all:\n  children:\n    a:\n      children:\n        b:\n"
+                             "          children:\n            a: {}\n")
+        result = cli("runner", "import", str(inventory))
+        assert result.status == 3 and "a -> b -> a" in result.err
+        assert cli("runner", "list", "--json").json()["runners"] == []
+
+
+class TestPrepareFleet:
+    def test_prepare_group_check_and_restore_group(self, cli, fleet, tmp_path: Path) -> None:
+        """prepare --group --check on several hosts: a per-host result, nothing changed;
+        restore --group: nothing to restore on any of them."""
+        profile = tmp_path / "p.yml"
+        profile.write_text("name: p\ntasks:\n  - swappiness: {value: 7}\n"
+                           "  - aslr: {value: 2}\n")
+        before = Path("/proc/sys/vm/swappiness").read_text()
+        hosts = [fleet.host(f"prep-{i}") for i in range(2)]
+        for i, host in enumerate(hosts):
+            assert add(cli, host, f"p{i}", "--accept-new-host-key", "--group", "pg", "--var",
+                       f"perflab_state_dir={tmp_path}/state-{i}").status == 0
+        result = cli("prepare", "--group", "pg", "--profile", str(profile), "--check",
+                     "--json")
+        assert result.status == 2, result.err  # changes pending, as for a single runner
+        rows = result.json()["runners"]
+        assert [r["runner"] for r in rows] == ["p0", "p1"] and all(r["ok"] for r in rows)
+        assert all(r["result"]["mode"] == "check" and r["result"]["changed"] == 1 for r in rows)
+        assert Path("/proc/sys/vm/swappiness").read_text() == before, "check changes nothing"
+        restored = cli("restore", "--group", "pg", "--json").json()["runners"]
+        assert all(r["ok"] and r["result"]["nothing_to_restore"] for r in restored)

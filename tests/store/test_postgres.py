@@ -1,0 +1,60 @@
+"""The same store on the local PostgreSQL (nothing SQLite-specific), in a private database."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from perflab.model import ResultBuilder
+from perflab.store import open_store
+
+ADMIN = os.environ.get("PERFLAB_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    pytest.importorskip("psycopg")
+    name = f"perflab_test_{os.getpid()}"
+    admin = sqlalchemy.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    except sqlalchemy.exc.OperationalError as exc:
+        if os.environ.get("PERFLAB_REQUIRE_ALL") == "1":
+            pytest.fail(f"PostgreSQL is not reachable at {ADMIN}: {exc}")
+        pytest.skip(f"PostgreSQL is not reachable at {ADMIN}")
+    try:
+        yield ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class TestPostgres:
+    def test_migrations_and_roundtrip(self, pg_url: str) -> None:
+        """Migrations run on PostgreSQL; runs, samples, runners, baselines round-trip."""
+        store = open_store(pg_url)
+        try:
+            store.runs.create_run("pg000001", job="j", job_sha256="0" * 64,
+                                  job_spec={"name": "j"}, runner="local", status="completed",
+                                  platform="linux-x86_64", perflab_version="t")
+            builder = ResultBuilder()
+            builder.add_many("BM", "time", [3.5, 1.25, 2.0], "ns", "lower", params={"n": "8"})
+            store.runs.add_results("pg000001", [(1, builder.result)])
+            view = store.runs.get("pg00")
+            assert view.result.benchmarks[0].metrics["time"].samples == [3.5, 1.25, 2.0]
+            assert view.started_at.tzinfo is not None
+            store.runners.add("r1", address="127.0.0.1", port=22, groups=["g"])
+            assert store.runners.list(group="g")[0]["name"] == "r1"
+            store.baselines.record(name="b", job="j", platform="linux-x86_64", branch="main",
+                                   run_id="pg000001", action="set", reason=None, set_by="t")
+            assert store.baselines.resolve("b", job="j", platform="linux-x86_64",
+                                           branch="main")["run_id"] == "pg000001"
+            assert store.runs.series("j", "BM", "time")[0]["samples"] == [3.5, 1.25, 2.0]
+        finally:
+            store.close()
+        open_store(pg_url).close()  # at the newest revision: opens without migrating

@@ -1,0 +1,48 @@
+"""The project's promises about itself: the README's commands, the layout, CI."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def readme_commands() -> list[str]:
+    text = (REPO / "README.md").read_text()
+    quickstart = text.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", quickstart)[:2]
+
+
+class TestQuickstart:
+    def test_two_commands(self) -> None:
+        """The quickstart is two commands: run the main job, run the whole suite."""
+        run, test = readme_commands()
+        assert run.endswith("perflab run examples/quickstart.yaml")
+        assert "pytest" in test and "[test]" in test
+
+    def test_ci_calls_the_readme_test_command(self) -> None:
+        """.ci/run runs exactly the README's test command."""
+        _, test = readme_commands()
+        lines = (REPO / ".ci" / "run").read_text().splitlines()
+        assert test in lines
+
+    def test_top_level_layout(self) -> None:
+        """The fixed top level is all there."""
+        for name in ("pyproject.toml", "perflab", "inventories", "playbooks", "schemas", "tests",
+                     "Dockerfile", "README.md", "examples", "bench", "docs", ".ci/run"):
+            assert (REPO / name).exists(), name
+
+
+class TestStartup:
+    def test_version_does_not_import_heavy_libraries(self) -> None:
+        """`perflab --version` must not pay for sqlalchemy, scipy, celery, paramiko, rich."""
+        code = ("import sys; from perflab.cli.main import run_cli; run_cli(['--version']); "
+                "heavy = [m for m in ('sqlalchemy', 'scipy', 'numpy', 'celery', 'paramiko', "
+                "'fabric', 'rich', 'jsonschema', 'yaml', 'alembic') if m in sys.modules]; "
+                "print('HEAVY', heavy)")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True, cwd=REPO).stdout
+        assert "HEAVY []" in out
