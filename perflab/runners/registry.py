@@ -36,7 +36,16 @@ def _python_version(transport: Any) -> tuple[int, int]:
     result = transport.run(["python3", "-c", "import sys; print(sys.version_info[0], "
                                                "sys.version_info[1])"], timeout=30)
     if not result.ok:
-        raise HostError(transport.name, "python3 is not available on the runner "
+        if result.timed_out:
+            why = (f"`python3 -c ...` did not finish within {result.duration_s:.0f} s "
+                   "(a slow login shell? the runner's shell rc files run for every command)")
+        elif result.exit_status == 127:
+            why = "python3 was not found on the login shell's PATH"
+        else:
+            tail = result.stderr_tail(5).strip()
+            why = f"`python3 -c ...` exited with status {result.exit_status}" + (
+                f": {tail}" if tail else "")
+        raise HostError(transport.name, f"cannot run python3 on the runner: {why} "
                                         "(perflab's host-side helpers need Python >= 3.8)")
     major, minor = (int(x) for x in result.text().split()[:2])
     return major, minor

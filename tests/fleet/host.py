@@ -16,6 +16,12 @@ from tests.fleet.keys import KeyPair, generate
 SSHD = Path("/usr/sbin/sshd")
 START_TIMEOUT_S = 15.0
 
+#: ``SetEnv SHLVL=1``: sshd runs each command with root's login shell, and bash reads
+#: ~/.bashrc for commands that arrive over SSH unless SHLVL says it is already nested.
+#: This machine's root ~/.bashrc runs ``pyenv init``, which runs ``pyenv rehash`` under a
+#: lock file; a session the tests kill while it holds that lock leaves it behind, and
+#: every later login then waits 60 s for it. The fleet hosts stand for clean runners,
+#: so their sessions skip the controller's rc files.
 SSHD_CONFIG = """\
 Port {port}
 ListenAddress {address}
@@ -39,6 +45,7 @@ MaxStartups 200:30:400
 LoginGraceTime 30
 Subsystem sftp internal-sftp
 LogLevel INFO
+SetEnv SHLVL=1
 """
 
 
