@@ -17,6 +17,14 @@ if TYPE_CHECKING:
     from perflab.store import Store
 
 LOCAL = "local"
+#: Ansible's interpreter discovery modes: perflab looks for ``python3`` on the PATH then
+_DISCOVERY = ("auto", "auto_silent", "auto_legacy", "auto_legacy_silent")
+
+
+def python_interpreter(variables: dict[str, Any]) -> str | None:
+    """The runner's Python from ``ansible_python_interpreter`` (None: ``python3``)."""
+    value = str(variables.get("ansible_python_interpreter") or "").strip()
+    return None if not value or value in _DISCOVERY else value
 
 
 def ssh_transport(name: str, row: dict[str, Any]) -> Any:
@@ -29,7 +37,8 @@ def ssh_transport(name: str, row: dict[str, Any]) -> Any:
                         user=row.get("user"), key_file=Path(key).expanduser() if key else None,
                         known_hosts=perflab_known_hosts(), proxy_jump=row.get("proxy_jump"),
                         connect_timeout=float(variables.get("perflab_connect_timeout", 10)),
-                        keepalive=int(variables.get("perflab_keepalive", 15)))
+                        keepalive=int(variables.get("perflab_keepalive", 15)),
+                        python=python_interpreter(variables))
 
 
 def runner_host(name: str, row: dict[str, Any]) -> RunnerHost:

@@ -33,19 +33,21 @@ def _check_key_file(name: str, key_file: str | None) -> None:
 
 
 def _python_version(transport: Any) -> tuple[int, int]:
-    result = transport.run(["python3", "-c", "import sys; print(sys.version_info[0], "
-                                               "sys.version_info[1])"], timeout=30)
+    python = transport.python
+    result = transport.run([python, "-c", "import sys; print(sys.version_info[0], "
+                                          "sys.version_info[1])"], timeout=30)
     if not result.ok:
         if result.timed_out:
-            why = (f"`python3 -c ...` did not finish within {result.duration_s:.0f} s "
+            why = (f"`{python} -c ...` did not finish within {result.duration_s:.0f} s "
                    "(a slow login shell? the runner's shell rc files run for every command)")
         elif result.exit_status == 127:
-            why = "python3 was not found on the login shell's PATH"
+            why = f"{python} was not found (on the login shell's PATH, or set " \
+                  "ansible_python_interpreter)"
         else:
             tail = result.stderr_tail(5).strip()
-            why = f"`python3 -c ...` exited with status {result.exit_status}" + (
+            why = f"`{python} -c ...` exited with status {result.exit_status}" + (
                 f": {tail}" if tail else "")
-        raise HostError(transport.name, f"cannot run python3 on the runner: {why} "
+        raise HostError(transport.name, f"cannot run Python on the runner: {why} "
                                         "(perflab's host-side helpers need Python >= 3.8)")
     major, minor = (int(x) for x in result.text().split()[:2])
     return major, minor
@@ -64,7 +66,7 @@ def add_runner(store: Store, name: str, *, accept_new: bool = False,
         key, how = transport.trust_host_key(accept_new=accept_new)
         version = _python_version(transport)
     if version < MIN_PYTHON:
-        raise HostError(name, f"python3 on the runner is {version[0]}.{version[1]}; "
+        raise HostError(name, f"{transport.python} on the runner is {version[0]}.{version[1]}; "
                               "perflab needs 3.8 or newer there")
     store.runners.add(name, host_key=f"{key.key_type} {key.fingerprint}", source="cli", **row)
     return {**store.runners.get(name), "host_key_state": how}

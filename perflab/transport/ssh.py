@@ -53,8 +53,11 @@ class SSHTransport(Transport):
                  key_file: Path | None = None, known_hosts: Path,
                  proxy_jump: str | None = None, connect_timeout: float = 10.0,
                  keepalive: int = 15, sudo_password: str | None = None,
-                 user_known_hosts_file: Path | None = _DEFAULT) -> None:
+                 user_known_hosts_file: Path | None = _DEFAULT,
+                 python: str | None = None) -> None:
         self.name = name
+        if python:
+            self.python = python
         self.host = host
         self.port = port
         self.user = user or default_user()

@@ -48,6 +48,28 @@ class TestRegister:
         assert shown["address"] == host.address and shown["labels"] == {"arch": "x86"}
         assert shown["state"] == "idle"
 
+    def test_python_interpreter_from_the_inventory_variable(self, cli, fleet,
+                                                             tmp_path: Path) -> None:
+        """ansible_python_interpreter names the runner's Python: a missing one refuses the
+        runner with the reason (nothing registered); a real one is what perflab runs."""
+        host = fleet.host("reg-py")
+        bad = add(cli, host, "py", "--accept-new-host-key",
+                  "--var", "ansible_python_interpreter=/opt/no-such/python3")
+        assert bad.status == 1
+        assert "/opt/no-such/python3 was not found" in bad.err and "py" in bad.err
+        assert cli("runner", "list", "--json").json()["runners"] == []
+        log = tmp_path / "python-calls"
+        wrapper = tmp_path / "python-wrapper"  # the fleet hosts share this filesystem
+        wrapper.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec /usr/bin/python3 "$@"\n')
+        wrapper.chmod(0o755)
+        good = add(cli, host, "py", "--accept-new-host-key",
+                   "--var", f"ansible_python_interpreter={wrapper}")
+        assert good.status == 0, good.err
+        calls = len(log.read_text().splitlines())
+        facts = cli("runner", "facts", "py", "--json")
+        assert facts.status == 0, facts.err
+        assert len(log.read_text().splitlines()) > calls
+
     def test_duplicate_name(self, cli, runner) -> None:
         """A name that exists: exit 3, nothing changed."""
         result = add(cli, runner, "box", "--accept-new-host-key")
