@@ -21,7 +21,10 @@ Events, one JSON object per line on stdout, flushed as they happen::
      "output": path | null, "error": null}
 
 Every step's stdout and stderr are appended to the two logs (opened once, before
-any clock starts); a step's output is the byte range its event names.
+any clock starts); a step's output is the byte range its event names. Events of
+repetitions shorter than BATCH_S are sent in batches (at most BATCH_S apart), so
+the controller is not woken for every short repetition; a batch is sent before a
+step of another benchmark or kind starts, and before the harness ends.
     {"event": "missing", "items": [{"program": ..., "field": ...}]}   (nothing measured)
     {"event": "refused", "items": [{"field": ..., "message": ...}]}   (nothing started)
 
@@ -48,14 +51,38 @@ import shutil
 import signal
 import sys
 import time
-from typing import Any, Dict  # noqa: F401 (type comments, for Python 3.8 hosts)
+from typing import Any, Dict, List  # noqa: F401 (type comments, for Python 3.8 hosts)
 
 _state = {"child": 0, "timed_out": False, "interrupted": False}
+#: events of short repetitions are sent in batches: at most this long after the last send
+#: (one write and one wake-up of the controller per batch, not per repetition)
+BATCH_S = 0.05
+_sent = {"at": 0.0}
+_pending = []  # type: List[bytes]
 
 
-def emit(event):
-    sys.stdout.write(json.dumps(event) + "\n")
-    sys.stdout.flush()
+def _write_all(data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(1, view):]
+
+
+def emit(event, batch=False):
+    """Send one event line (stdout is written directly: PYTHONUNBUFFERED or not, a batch
+    is one write)."""
+    _pending.append((json.dumps(event) + "\n").encode())
+    now = time.monotonic()
+    if not batch or now - _sent["at"] >= BATCH_S:
+        send_pending(now)
+
+
+def send_pending(now=None):
+    """Send batched events now (before a step that may take long, so none waits on it)."""
+    if _pending:
+        data = b"".join(_pending)
+        del _pending[:]
+        _write_all(data)
+        _sent["at"] = time.monotonic() if now is None else now
 
 
 def _kill_group(pgid):
@@ -317,10 +344,15 @@ def run_steps(request, base_env, workdir, rundir, deadline, fds):
     """Every step in order; True when the job's time ran out."""
     checked = False
     scheduler = None
+    group = None
     for step in request["steps"]:
         if _state["interrupted"]:
             break
         measured = step.get("kind") != "setup"
+        # a batch holds repetitions of one benchmark and kind; another may be long
+        if (step.get("kind"), step.get("benchmark", step["id"])) != group:
+            send_pending()
+            group = (step.get("kind"), step.get("benchmark", step["id"]))
         if measured and not checked:
             checked = True
             scheduler = _before_measuring(request, base_env, workdir)
@@ -332,7 +364,9 @@ def run_steps(request, base_env, workdir, rundir, deadline, fds):
                          scheduler if measured else None)
         if _state["interrupted"]:
             event["interrupted"] = True
-        emit(event)
+        # a short repetition is followed by more like it: its event may wait for the batch
+        emit(event, batch=measured and event["wall_ns"] < BATCH_S * 1e9
+             and not event["error"] and not _state["interrupted"])
         if deadline is not None and event["timed_out"] and time.monotonic() >= deadline:
             return True
         if not measured and (event["exit"] != 0 or event["timed_out"]):

@@ -149,6 +149,26 @@ class TestTimeouts:
         assert len(steps_of(events)) < 10
 
 
+class TestEventBatching:
+    def test_short_repetitions_are_batched_but_never_wait_for_another_benchmark(
+            self, tmp_path: Path) -> None:
+        """Events of short repetitions may be sent together, but all of them arrive before
+        a long step of the next benchmark ends."""
+        transport = LocalTransport()
+        steps = [{"id": f"b0-r{i}", "kind": "run", "benchmark": 0, "argv": ["true"]}
+                 for i in range(5)]
+        steps.append({"id": "b1-r0", "kind": "run", "benchmark": 1, "shell": "sleep 1.5"})
+        process = transport.start([transport.python, "-c", source("harness")],
+                                  stdin=json.dumps(request(tmp_path, steps)).encode())
+        arrived = {}
+        for line in process.lines():
+            event = json.loads(line)
+            arrived[event.get("id", event["event"])] = time.monotonic()
+        assert process.wait(timeout=30).exit_status == 0
+        assert [f"b0-r{i}" for i in range(5)] == [k for k in arrived if k.startswith("b0")]
+        assert arrived["b1-r0"] - max(arrived[f"b0-r{i}"] for i in range(5)) > 1.0
+
+
 class TestInterrupt:
     def test_interrupt_stops_cleanly(self, tmp_path: Path) -> None:
         """SIGINT to the harness kills the running step and reports what was done."""
