@@ -59,6 +59,8 @@ _state = {"child": 0, "timed_out": False, "interrupted": False}
 BATCH_S = 0.05
 _sent = {"at": 0.0}
 _pending = []  # type: List[bytes]
+#: events are flat dicts of numbers, strings and short lists: no cycle check needed
+_encode = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
 
 
 def _write_all(data):
@@ -70,7 +72,7 @@ def _write_all(data):
 def emit(event, batch=False):
     """Send one event line (stdout is written directly: PYTHONUNBUFFERED or not, a batch
     is one write)."""
-    _pending.append((json.dumps(event) + "\n").encode())
+    _pending.append((_encode(event) + "\n").encode())
     now = time.monotonic()
     if not batch or now - _sent["at"] >= BATCH_S:
         send_pending(now)
