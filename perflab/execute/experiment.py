@@ -33,6 +33,7 @@ from perflab.execute.runner import (
     RunOptions,
     RunOutcome,
     Started,
+    abandon_on_error,
     end,
     execute_steps,
     request_for,
@@ -212,7 +213,8 @@ def run_experiment(job: Job, variable: Variable, host: RunnerHost, store: Store,
                for i in range(len(jobs))]
     reporter = reporter or Reporter()
     with prepared(host, profile, opts, probe=probe) as (ready, flags), \
-            _variants(jobs, host, store, ready, _Shared(reporter), records) as variants:
+            _variants(jobs, host, store, ready, _Shared(reporter), records) as variants, \
+            abandon_on_error([v.run for v in variants]):
         for variant, record in zip(variants, records, strict=True):
             variant.started = start(variant.run, variant.workspace.rundir, flags)
             _write_variant(variant.run, record)

@@ -13,10 +13,12 @@ keeps what it measured.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -166,6 +168,8 @@ class JobRun:
         self.fatal: str | None = None  # the harness could not even start
         self._materialized = 0  # records already split into files and stored
         self._journal: Any = None
+        self.stored = False  # the run's row exists (status "running" until it ends)
+        self.ended = False  # the row has its final status
 
     # -- setting up ----------------------------------------------------------------------
 
@@ -206,6 +210,7 @@ class JobRun:
             branch=(env.get("git") or {}).get("branch"), tags=self.job.tags,
             experiment=self.opts.experiment, variant=self.opts.variant,
             raw_dir=str(self.raw_dir), perflab_version=__version__)
+        self.stored = True
         self.store.runs.add_environment(self.run_id, "before", env)
         return env, placement, steps
 
@@ -316,10 +321,10 @@ class JobRun:
     def execute(self, request: dict[str, Any], refs: dict[str, Any]) -> str:
         from perflab.hostside import source
 
-        process = self.transport.start([self.transport.python, "-c", source("harness")],
-                                       stdin=json.dumps(request).encode())
         self._journal = (self.raw_dir / "events.jsonl").open("a", encoding="utf-8")
         try:
+            process = self.transport.start([self.transport.python, "-c", source("harness")],
+                                           stdin=json.dumps(request).encode())
             self._follow(process, refs)
             result = process.wait(timeout=30)
         except HostError as exc:  # the runner went away: keep what was measured
@@ -387,11 +392,32 @@ class JobRun:
         status, message, input_error = self._verdict(collected, harness_problem)
         self.store.runs.update_run(self.run_id, status=status, message=message,
                                    finished_at=_now())
+        self.ended = True
         run = self.store.runs.get(self.run_id)
         self._write_local("result.json", run.to_dict())
         self.reporter.finished()
         return RunOutcome(self.run_id, status, message, result, self.raw_dir,
                           run.fields.get("flags") or [], input_error)
+
+    def abandon(self, exc: BaseException) -> None:
+        """The run stopped on an error outside the harness (the runner went away while
+        perflab set up or collected, say): its row ends failed (interrupted on Ctrl-C)
+        with the reason, never left "running"; the run folder keeps what was written."""
+        if not self.stored or self.ended:
+            return
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        reason = "interrupted" if interrupted else \
+            f"stopped by an error on {self.transport.name}: {exc or type(exc).__name__}"
+        try:
+            self.materialize()  # what was measured is kept
+        except Exception as again:  # the original error stays the one raised
+            reason += f"; the repetitions measured could not all be stored: {again}"
+        self.store.runs.update_run(self.run_id, message=reason, finished_at=_now(),
+                                   status="interrupted" if interrupted else "failed")
+        self.ended = True
+        with contextlib.suppress(OSError):
+            self.raw_dir.mkdir(parents=True, exist_ok=True)
+            self._write_local("error.txt", reason + "\n")
 
     def _verdict(self, collected: Collected,
                  harness_problem: str) -> tuple[str, str | None, InputError | None]:
@@ -528,6 +554,17 @@ def _adapt(run: JobRun, started: Started, adaptive: Adaptive, rundir: str, begin
     return problem
 
 
+@contextlib.contextmanager
+def abandon_on_error(runs: list[JobRun]) -> Iterator[None]:
+    """Runs that an exception stops end failed (or interrupted), with the reason."""
+    try:
+        yield
+    except BaseException as exc:
+        for run in runs:
+            run.abandon(exc)
+        raise
+
+
 def _run(run: JobRun, rundir: str, flags: list[dict[str, Any]]) -> RunOutcome:
     adaptive = Adaptive.for_job(run.job, run.opts.baseline)
     started = start(run, rundir, flags)
@@ -548,7 +585,8 @@ def run_job(job: Job, transport: Transport, store: Store, opts: RunOptions | Non
     workspace = open_workspace(job, transport, run.run_id, run.raw_dir / "steps")
     try:
         run.job = job = replace(job, workdir=workspace.workdir)
-        outcome = _run(run, workspace.rundir, flags or [])
+        with abandon_on_error([run]):
+            outcome = _run(run, workspace.rundir, flags or [])
     finally:
         workspace.close(transport)
     if outcome.status == "interrupted":  # after the workspace is gone
