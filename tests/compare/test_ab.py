@@ -14,7 +14,7 @@ benchmarks:
   - name: nap
     command: [{python}, -c, "import os, time; time.sleep(float(os.environ['DELAY'])); sum(range(int(float(os.environ['DELAY']) * 4e7)))"]
     format: time
-repetitions: {{warmup: 0, runs: 12}}
+repetitions: {{warmup: 0, runs: {runs}}}
 ab: {{{ab}}}
 """
 #: the test's own interpreter: ``python3`` on PATH may be a pyenv shim, whose own CPU time
@@ -22,8 +22,8 @@ ab: {{{ab}}}
 PYTHON = json.dumps(sys.executable)
 
 
-def sleeper(ab: str) -> str:
-    return SLEEPER.format(python=PYTHON, ab=ab)
+def sleeper(ab: str, runs: int = 12) -> str:
+    return SLEEPER.format(python=PYTHON, ab=ab, runs=runs)
 
 
 class TestAbMode:
@@ -45,7 +45,7 @@ class TestAbMode:
 
     def test_compare_command_pairs_runs_of_one_experiment(self, cli, write_job) -> None:
         """`perflab compare A B` on an experiment's runs compares them paired too."""
-        job = write_job(sleeper("vary: DELAY, values: ['0.02', '0.02']"))
+        job = write_job(sleeper("vary: DELAY, values: ['0.02', '0.02']", runs=6))
         doc = cli("run", str(job), "--json").json()
         a, b = (r["run_id"] for r in doc["runs"])
         compared = cli("compare", a, b, "--json").json()
@@ -55,7 +55,7 @@ class TestAbMode:
     def test_random_order_is_seeded(self, cli, write_job) -> None:
         """order: random shuffles each round, the same way for the same seed."""
         job = write_job(sleeper("vary: DELAY, values: ['0.01', '0.01'], "
-                                          "order: random, seed: 7"))
+                                          "order: random, seed: 7", runs=6))
         first = cli("run", str(job), "--json").json()["rounds"]
         second = cli("run", str(job), "--json").json()["rounds"]
         assert first == second and len({tuple(r) for r in first}) == 2
@@ -72,7 +72,7 @@ class TestAbMode:
             subprocess.run([*git, "add", "work.py"], check=True)
             subprocess.run([*git, "commit", "-qm", delay], check=True)
         (repo / "job.yaml").write_text(
-            "name: commits\nbenchmarks:\n  - {name: w, command: [python3, work.py], "
+            f"name: commits\nbenchmarks:\n  - {{name: w, command: [{PYTHON}, work.py], "
             "format: time}\nrepetitions: {warmup: 0, runs: 12}\nab: {refs: [HEAD~1, HEAD]}\n")
         result = cli("run", str(repo / "job.yaml"), "--json")
         assert result.status == 2, result.err
