@@ -201,6 +201,13 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def machine_busy() -> float:
+    """CPU seconds this machine has been busy since boot (all CPUs: user, system, irq)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq = fields[:7]
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def hosts_cpu(sshds: frozenset[int]) -> float:
     """CPU seconds the fleet's hosts spent: each sshd listener and the sessions it reaped.
 

@@ -1,6 +1,6 @@
 """Fan-out: facts and a 3-task profile checked on N SSH hosts, by perflab, pyinfra and Ansible.
 
-    sudo .venv/bin/python bench/fanout/run.py [--hosts 50] [--rounds 3] [--json out.json]
+    .venv/bin/python bench/fanout/run.py [--hosts 50] [--rounds 3] [--json out.json]   # as root
 
 Builds N real sshd hosts in network namespaces (tests/fleet), pins their host
 keys in one known_hosts file, and gives each tool the same hosts and the same
@@ -13,6 +13,12 @@ from round to round, each from a cold start (fresh state directories, new
 connections); a warm-up round is run first and not counted. Each tool's time is
 the wall time of its command(s), from fork to exit. Every run must succeed on
 every host (exit status and per-host results are checked) or the script stops.
+
+The hosts share this machine's CPUs, so CPU time is reported beside wall time,
+split three ways: the controller (the tool's processes, from wait4, and the
+detached ones this script reaps), the hosts (every SSH session's processes,
+charged to the fleet's sshd listeners when the session ends) and the others
+(the machine's busy time meanwhile minus those two: other users' load).
 
 Memory is measured in rounds of its own (sampling costs CPU): the peak, over
 samples every 50 ms, of the summed PSS (and RSS) of every controller process a
@@ -51,6 +57,7 @@ from measure import (
     descendants,
     hosts_cpu,
     kill_descendants,
+    machine_busy,
     reap_orphans,
     run_step,
     sessions_closed,
@@ -88,6 +95,7 @@ class Run:
     details: dict[str, object]
     controller_cpu: float
     hosts_cpu: float
+    other_cpu: float  # what the rest of the machine used meanwhile (other users, the kernel)
 
     @property
     def seconds(self) -> float:
@@ -99,6 +107,7 @@ def run_side(side: Side, round_dir: Path, skip: frozenset[int],
     steps = side.steps(round_dir)
     sessions_closed(skip)
     hosts_before, controller_before = hosts_cpu(skip), children_cpu()
+    busy_before = machine_busy()
     if sampler is None:
         results = [run_step(step, round_dir) for step in steps]
     else:
@@ -111,7 +120,9 @@ def run_side(side: Side, round_dir: Path, skip: frozenset[int],
     controller = children_cpu() - controller_before - cleanup
     if not sessions_closed(skip):
         print(f"  note: {side.name} left SSH sessions open on the hosts", file=sys.stderr)
-    return Run(results, side.check(results), controller, hosts_cpu(skip) - hosts_before)
+    hosts = hosts_cpu(skip) - hosts_before
+    other = machine_busy() - busy_before - controller - hosts
+    return Run(results, side.check(results), controller, hosts, max(other, 0.0))
 
 
 def timed_rounds(sides: list[Side], work: Path, skip: frozenset[int], rounds: int,
@@ -126,11 +137,12 @@ def timed_rounds(sides: list[Side], work: Path, skip: frozenset[int], rounds: in
             run = run_side(side, work / f"round{index}" / side.name, skip)
             steps = ", ".join(f"{r.label} {r.seconds:.2f}" for r in run.results)
             print(f"  {label:<12} {side.name:<8} {run.seconds:6.2f} s ({steps}); CPU s: "
-                  f"controller {run.controller_cpu:.2f}, hosts {run.hosts_cpu:.2f}; "
-                  f"load {os.getloadavg()[0]:.1f}", flush=True)
+                  f"controller {run.controller_cpu:.2f}, hosts {run.hosts_cpu:.2f}, "
+                  f"others {run.other_cpu:.2f}", flush=True)
             if index >= warmup:
                 times[side.name].append({"total": run.seconds, "controller_cpu":
                                          run.controller_cpu, "hosts_cpu": run.hosts_cpu,
+                                         "other_cpu": run.other_cpu,
                                          **{r.label: r.seconds for r in run.results}})
     return times
 
@@ -167,13 +179,14 @@ def report(times: dict[str, list[dict[str, float]]], memory: dict[str, dict[str,
     medians = {name: statistics.median(r["total"] for r in rows) for name, rows in times.items()}
     base = medians.get("perflab")
     print(f"\n{'tool':<10} {'median s':>9} {'min s':>8} {'max s':>8} {'x perflab':>10} "
-          f"{'CPU s: controller':>18} {'hosts':>6}")
+          f"{'CPU s: controller':>18} {'hosts':>6} {'others':>7}")
     for name, rows in times.items():
         totals = [r["total"] for r in rows]
         ratio = f"{medians[name] / base:9.2f}x" if base else "-"
         print(f"{name:<10} {medians[name]:9.2f} {min(totals):8.2f} {max(totals):8.2f} {ratio:>10} "
               f"{statistics.median(r['controller_cpu'] for r in rows):18.2f} "
-              f"{statistics.median(r['hosts_cpu'] for r in rows):6.2f}")
+              f"{statistics.median(r['hosts_cpu'] for r in rows):6.2f} "
+              f"{statistics.median(r['other_cpu'] for r in rows):7.2f}")
     if "perflab" in times:
         for step in [k for k in times["perflab"][0] if k.startswith("perflab-")]:
             print(f"  {step:<24} {statistics.median(r[step] for r in times['perflab']):6.2f} s")
@@ -196,7 +209,7 @@ def report(times: dict[str, list[dict[str, float]]], memory: dict[str, dict[str,
             "targets": targets, "rounds": times, "memory": memory, "hosts": count}
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hosts", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
@@ -205,51 +218,67 @@ def main() -> int:
     parser.add_argument("--tools", default="perflab,pyinfra,ansible")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--json", type=Path, help="write the figures here too")
-    args = parser.parse_args()
-    names = args.tools.split(",")
+    parser.add_argument("--keep-output", type=Path, metavar="DIR",
+                        help="copy every command's stdout/stderr and input files to DIR")
+    return parser.parse_args()
+
+
+def measure(args: argparse.Namespace, fleet: Fleet, work: Path,
+            skip: set[int]) -> dict[str, object]:
     forks = args.forks or args.hosts
+    start, load_start = time.monotonic(), os.getloadavg()
+    hosts = fleet.hosts(args.hosts)
+    skip.update(h.sshd_pid for h in hosts if h.sshd_pid)
+    print(f"fleet: {len(hosts)} hosts in {time.monotonic() - start:.1f} s "
+          f"({hosts[0].address} ... {hosts[-1].address})", flush=True)
+    known_hosts = fleet.write_known_hosts(work / "known_hosts", hosts)
+    targets = [Target(h.name, h.address, h.port, h.user, str(h.key_file)) for h in hosts]
+    wanted = settings()
+    print(f"checking {wanted} with {forks} forks", flush=True)
+    names = args.tools.split(",")
+    sides = build_sides(work / "all", targets, known_hosts, wanted, forks, names)
+    times = timed_rounds(sides, work, frozenset(skip), args.rounds, args.warmup)
+    memory = {}
+    if not args.no_memory:
+        ones = build_sides(work / "one", targets[:1], known_hosts, wanted, 1, names)
+        memory = memory_rounds(sides, ones, work, frozenset(skip), len(hosts))
+    load_end = os.getloadavg()
+    figures = report(times, memory, len(hosts))
+    print(f"load average {load_start[0]:.2f} at the start, {load_end[0]:.2f} at the end "
+          f"({os.cpu_count()} CPUs)")
+    figures.update(load_start=load_start, load_end=load_end, cpus=os.cpu_count(),
+                   python=platform.python_version(), forks=forks, settings=wanted)
+    return figures
+
+
+def main() -> int:
+    args = parse_args()
     if not become_subreaper():
         print("warning: cannot become a child subreaper; detached processes are not counted",
               file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix="perflab-fanout-"))
     fleet = Fleet()
-    skip: frozenset[int] = frozenset()
-    load_start = os.getloadavg()
+    skip: set[int] = set()  # the fleet's sshd listeners: the hosts, not the controller
     try:
-        start = time.monotonic()
-        hosts = fleet.hosts(args.hosts)
-        skip = frozenset(h.sshd_pid for h in hosts if h.sshd_pid)
-        print(f"fleet: {len(hosts)} hosts in {time.monotonic() - start:.1f} s "
-              f"({hosts[0].address} ... {hosts[-1].address})", flush=True)
-        known_hosts = fleet.write_known_hosts(work / "known_hosts", hosts)
-        targets = [Target(h.name, h.address, h.port, h.user, str(h.key_file)) for h in hosts]
-        wanted = settings()
-        print(f"checking {wanted} with {forks} forks", flush=True)
-        sides = build_sides(work / "all", targets, known_hosts, wanted, forks, names)
-        times = timed_rounds(sides, work, skip, args.rounds, args.warmup)
-        memory = {}
-        if not args.no_memory:
-            ones = build_sides(work / "one", targets[:1], known_hosts, wanted, 1, names)
-            memory = memory_rounds(sides, ones, work, skip, len(hosts))
-        load_end = os.getloadavg()
-        figures = report(times, memory, len(hosts))
+        figures = measure(args, fleet, work, skip)
     except BenchError as exc:
         print(f"fan-out benchmark failed: {exc}", file=sys.stderr)
         return 1
     finally:
-        kill_descendants(skip, grace=2)
+        kill_descendants(frozenset(skip), grace=2)
         fleet.close()
-        left = fleet.leftovers()
+        if args.keep_output:
+            shutil.copytree(work, args.keep_output, dirs_exist_ok=True, symlinks=True,
+                            ignore=shutil.ignore_patterns("cp", "*.db*", "ansible-local"))
         shutil.rmtree(work, ignore_errors=True)
-        if left:
-            print(f"fleet leftovers: {left}", file=sys.stderr)
-    print(f"load average {load_start[0]:.2f} at the start, {load_end[0]:.2f} at the end "
-          f"({os.cpu_count()} CPUs)")
+    left = fleet.leftovers()
+    if left:
+        print(f"the fleet left things behind: {left}", file=sys.stderr)
+        return 1
     if args.json:
-        figures.update(load_start=load_start, load_end=load_end, cpus=os.cpu_count(),
-                       python=platform.python_version(), forks=forks, settings=wanted)
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    return 0 if all(figures["targets"].values()) else 1  # type: ignore[attr-defined]
+    targets: dict[str, bool] = figures["targets"]  # type: ignore[assignment]
+    return 0 if all(targets.values()) else 1
 
 
 if __name__ == "__main__":
