@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from perflab.errors import InputError, Location
 from perflab.facts.cpulist import format_cpulist, parse_cpulist
-from perflab.spec.job import CpuChoice
+
+if TYPE_CHECKING:  # the job spec pulls in jsonschema: not needed to talk to runners
+    from perflab.spec.job import CpuChoice
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ FILES = [
 
 def environment_request(workdir: str | None, *, top: int = 10,
                         interval: float = 0.25) -> dict[str, Any]:
-    commands: dict[str, Any] = {"arch": {"argv": ["uname", "-m"]}}
+    commands: dict[str, Any] = {}  # the architecture comes with "self" (os.uname)
     if workdir:
         git = ["git", "-C", workdir]
         commands.update({
@@ -89,14 +89,14 @@ def parse_environment(answer: dict[str, Any]) -> dict[str, Any]:
     release = parsers.os_release(files.get("/etc/os-release"))
     online = parsers.cpus_or_none(files.get(f"{CPU}/online"))
     isolated = parsers.cpus_or_none(files.get(f"{CPU}/isolated"))
-    arch = commands.get("arch", {})
     self_facts = answer.get("self") or {}
+    arch = self_facts.get("machine")
     return {
         "hostname": parsers.first_line(files.get("/proc/sys/kernel/hostname")),
         "os": {"id": release.get("ID"), "version": release.get("VERSION_ID"),
                "name": release.get("PRETTY_NAME")},
         "kernel": parsers.first_line(files.get("/proc/sys/kernel/osrelease")),
-        "arch": arch.get("stdout", "").strip() or None,
+        "arch": arch or None,
         "cpu": {"model": parsers.cpu_model(files.get("/proc/cpuinfo")),
                 "count": len(online) if online else None,
                 "online": format_cpulist(online) if online else None,

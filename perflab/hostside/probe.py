@@ -15,16 +15,19 @@ Answer (JSON on stdout)::
      "commands": {"git_head": {"exit": 0, "stdout": "...", "stderr": ""}},
      "processes": [{"pid": 1, "comm": "init", "cpu_percent": 0.0, "cpus_allowed": "0-1",
                     "state": "S", "cmdline": "...", "ppid": 0, "session": 1}],
-     "self": {"pid": ..., "ppid": ..., "cgroup": "...", "uid": 0}}
+     "self": {"pid": ..., "ppid": ..., "cgroup": "...", "uid": 0, "machine": "x86_64"}}
 
 Unreadable files answer null; paths in the answer are the requested
 (unprefixed) ones, so the controller never sees the test root.
+
+Start-up is most of a probe's cost on the host, so it imports little: no
+``glob`` (:func:`expand` does the same with ``fnmatch``), and ``subprocess``
+only when there are commands to run.
 """
 
-import glob
+import fnmatch
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -39,12 +42,45 @@ def read(path):
         return None
 
 
+def _magic(text):
+    return "*" in text or "?" in text or "[" in text
+
+
+def expand(pattern):
+    """What ``glob.glob(pattern)`` finds (unsorted), without importing glob.
+
+    Same rules: a wildcard does not match a leading "." unless the pattern's
+    part starts with one, a part without wildcards must exist (a broken
+    symlink counts), and a trailing "/" matches directories only.
+    """
+    if not _magic(pattern):
+        return [pattern] if os.path.lexists(pattern) else []
+    head, tail = os.path.split(pattern)
+    parents = expand(head) if head != pattern and _magic(head) else [head]
+    found = []
+    for parent in parents:
+        if not tail:
+            if os.path.isdir(parent):
+                found.append(os.path.join(parent, ""))
+        elif _magic(tail):
+            try:
+                names = [entry.name for entry in os.scandir(parent or ".")]
+            except OSError:
+                continue
+            if not tail.startswith("."):
+                names = [n for n in names if not n.startswith(".")]
+            found += [os.path.join(parent, n) for n in fnmatch.filter(names, tail)]
+        elif os.path.lexists(os.path.join(parent, tail)):
+            found.append(os.path.join(parent, tail))
+    return found
+
+
 def read_files(root, patterns):
     files, globs = {}, {}
     for pattern in patterns:
         real = root.rstrip("/") + pattern if root not in ("", "/") else pattern
         if any(ch in pattern for ch in "*?["):
-            matches = sorted(glob.glob(real))
+            matches = sorted(expand(real))
             names = [m[len(real) - len(pattern):] if real != pattern else m for m in matches]
             globs[pattern] = names
             for name, match in zip(names, matches):
@@ -55,6 +91,10 @@ def read_files(root, patterns):
 
 
 def run_commands(commands):
+    if not commands:
+        return {}
+    import subprocess
+
     out = {}
     for name, spec in commands.items():
         try:
@@ -147,7 +187,7 @@ def _cpu_stat_files(cgroup_text):
 def self_facts():
     cgroup = read("/proc/self/cgroup")
     return {"pid": os.getpid(), "ppid": os.getppid(), "uid": os.geteuid(),
-            "cgroup": cgroup, "cpu_stat": _cpu_stat_files(cgroup),
+            "machine": os.uname().machine, "cgroup": cgroup, "cpu_stat": _cpu_stat_files(cgroup),
             "cpus": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None}
 
 

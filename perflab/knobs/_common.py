@@ -118,6 +118,7 @@ class ValueFileKnob(FileKnob):
     """One file set to the task's ``value`` (sysctls like swappiness or ASLR)."""
 
     path: ClassVar[str]
+    reads_need_context = False  # one fixed file
 
     def targets(self, args: Mapping[str, Any], ctx: HostContext,
                 facts: Facts | None) -> dict[str, str]:

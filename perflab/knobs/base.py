@@ -106,6 +106,9 @@ class Knob:
     needs_root: ClassVar[bool] = True
     #: the plan needs the host's process list (shield, freeze): one more 0.5 s sample
     needs_processes: ClassVar[bool] = False
+    #: :meth:`paths` and :meth:`commands` use the host context (its CPUs, cgroup layout):
+    #: false lets the engine read them in the same round trip as the context itself
+    reads_need_context: ClassVar[bool] = True
 
     def paths(self, args: Mapping[str, Any], ctx: HostContext) -> list[str]:
         """Files and globs to read on the host before planning."""

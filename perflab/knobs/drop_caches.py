@@ -24,6 +24,7 @@ WHAT = {"pagecache": ("1", "the page cache"),
 
 class DropCaches(Knob):
     name = "drop_caches"
+    reads_need_context = False  # its files are the same on every host
     action: ClassVar[bool] = True  # the engine's test for "not a change of state"
     summary = "drop the page cache, dentries and inodes before measuring (an action)"
     args: ClassVar[dict[str, Any]] = {

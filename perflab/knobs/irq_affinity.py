@@ -41,6 +41,7 @@ def _irq_number(path: str) -> int:
 
 class IrqAffinity(Knob):
     name = "irq_affinity"
+    reads_need_context = False  # its files are the same on every host
     summary = "IRQ affinity and default_smp_affinity moved to the housekeeping CPUs"
     args: ClassVar[dict[str, Any]] = {
         "type": "object",

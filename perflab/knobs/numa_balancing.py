@@ -17,6 +17,7 @@ PATH = "/proc/sys/kernel/numa_balancing"
 
 class NumaBalancing(Knob):
     name = "numa_balancing"
+    reads_need_context = False  # its files are the same on every host
     summary = "automatic NUMA page and task migration (kernel.numa_balancing)"
     args: ClassVar[dict[str, Any]] = {
         "type": "object",

@@ -35,6 +35,7 @@ def parse_show(text: str) -> dict[str, str]:
 
 class Services(Knob):
     name = "services"
+    reads_need_context = False  # its files are the same on every host
     summary = "background services stopped (systemd), started again on restore"
     args: ClassVar[dict[str, Any]] = {
         "type": "object",

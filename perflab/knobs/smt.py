@@ -28,6 +28,7 @@ FIXED = {
 
 class Smt(Knob):
     name = "smt"
+    reads_need_context = False  # its files are the same on every host
     summary = "SMT (Hyper-Threading) on or off (smt/control)"
     args: ClassVar[dict[str, Any]] = {
         "type": "object",

@@ -35,6 +35,7 @@ def normalize(value: Any) -> str:
 
 class Sysctl(FileKnob):
     name = "sysctl"
+    reads_need_context = False  # its files are the same on every host
     summary = "any sysctl by name (kernel.sched_rt_runtime_us, vm.dirty_ratio ...)"
     args: ClassVar[dict[str, Any]] = {
         "type": "object",

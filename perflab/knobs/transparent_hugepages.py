@@ -25,6 +25,7 @@ def choices(text: str | None) -> list[str]:
 
 class TransparentHugepages(FileKnob):
     name = "transparent_hugepages"
+    reads_need_context = False  # its files are the same on every host
     summary = "transparent huge pages policy (enabled and defrag)"
     bracket = True
     missing_reason = "this kernel has no transparent huge pages"

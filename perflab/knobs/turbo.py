@@ -33,6 +33,7 @@ def _policy_number(path: str) -> int:
 
 class Turbo(Knob):
     name = "turbo"
+    reads_need_context = False  # its files are the same on every host
     summary = "turbo boost on or off (intel_pstate no_turbo, cpufreq boost, amd-pstate boost)"
     args: ClassVar[dict[str, Any]] = {
         "type": "object",

@@ -20,6 +20,7 @@ CPUMASK = "/sys/devices/virtual/workqueue/cpumask"
 
 class Workqueue(Knob):
     name = "workqueue"
+    reads_need_context = False  # its files are the same on every host
     summary = "unbound workqueue cpumask moved to the housekeeping CPUs"
     args: ClassVar[dict[str, Any]] = {
         "type": "object",

@@ -1,8 +1,10 @@
 """Prepare and restore a runner: facts -> plans -> apply -> verify -> fingerprint.
 
 Round trips to the host, whatever the number of knobs: one probe for the host
-context (CPUs, cgroup layout, processes), one for every knob's files, one
-apply (host-side, recording previous values first), one probe to verify.
+context (CPUs, cgroup layout, processes) and for the files of every knob that
+names them without that context (sysctls and the like), one more only for
+knobs whose files depend on it (per-CPU files, cgroup paths), one apply
+(host-side, recording previous values first), and the same reads to verify.
 Every argument and precondition is checked before anything is touched.
 """
 
@@ -96,6 +98,57 @@ def _probe(host: RunnerHost, files: list[str], *, processes: bool,
     return answer
 
 
+def _reads(tasks: list[tuple[Task, Knob, dict[str, Any]]],
+           ctx: HostContext) -> tuple[list[str], dict[str, Any]]:
+    """The files (and globs) and commands the knobs of ``tasks`` read."""
+    files = sorted({p for _, k, a in tasks for p in k.paths(a, ctx)})
+    commands = {name: spec for _, k, a in tasks for name, spec in k.commands(a, ctx).items()}
+    return files, commands
+
+
+def _only(answer: dict[str, Any], files: list[str], commands: dict[str, Any]) -> dict[str, Any]:
+    """The part of a probe answer about ``files`` and ``commands``: what knobs asked for."""
+    globs = {p: answer.get("globs", {}).get(p, []) for p in files if p in answer.get("globs", {})}
+    names = [p for p in files if p not in globs] + [n for found in globs.values() for n in found]
+    got = answer.get("files", {})
+    return {"files": {n: got.get(n) for n in names}, "globs": globs,
+            "commands": {n: answer.get("commands", {}).get(n) for n in commands}}
+
+
+def _read_host(host: RunnerHost, tasks: list[tuple[Task, Knob, dict[str, Any]]], *,
+               fixed: HostContext | None = None) -> tuple[HostContext, Facts, dict[str, Any]]:
+    """Read the host context and every file the knobs need: one probe, or two.
+
+    Knobs whose reads do not depend on the host context (``reads_need_context``
+    false: sysctl-like files, services) are read in the same round trip as the
+    context; the others once it is known. ``fixed``: keep its housekeeping and
+    reserved CPUs (verifying after SMT took CPUs offline).
+    """
+    need_procs = any(k.needs_processes for _, k, _ in tasks)
+    early = [t for t in tasks if not t[1].reads_need_context]
+    unknown = HostContext(online=[], housekeeping=[], reserved=[], vars=dict(host.vars),
+                          prefix=host.prefix, host=host.name)  # these knobs do not look
+    early_files, early_commands = _reads(early, unknown)
+    base = _probe(host, sorted({*BASE_FILES, *early_files}), processes=need_procs,
+                  commands=early_commands)
+    ctx = host_context(host, base)
+    if fixed is not None:  # SMT off takes CPUs offline: read them again, keep the split
+        ctx = replace(ctx, reserved=fixed.reserved, housekeeping=fixed.housekeeping)
+    files, commands = _reads(tasks, ctx)
+    answer = _only(base, files, commands)
+    late_files = [f for f in files if f not in early_files]
+    late_commands = {n: c for n, c in commands.items() if n not in early_commands}
+    if late_files or late_commands:
+        late = _probe(host, late_files, processes=False, commands=late_commands)
+        answer = _only({"files": {**base.get("files", {}), **late.get("files", {})},
+                        "globs": {**base.get("globs", {}), **late.get("globs", {})},
+                        "commands": {**base.get("commands", {}), **late.get("commands", {})}},
+                       files, commands)
+    answer["self"] = base.get("self")
+    facts = _facts(answer, base.get("processes") or [])
+    return ctx, facts, {"files": files, "commands": commands}
+
+
 def _facts(answer: dict[str, Any], processes: list[dict[str, Any]]) -> Facts:
     return Facts(files=answer.get("files", {}), globs=answer.get("globs", {}),
                  processes=answer.get("processes") or processes,
@@ -117,21 +170,14 @@ def _plan_all(session_tasks: list[tuple[Task, Knob, dict[str, Any]]], facts: Fac
 
 def plan_profile(host: RunnerHost, profile: Profile) -> Session:
     """Read the host and plan every task (changes nothing on the host)."""
-    chosen = [(t, get_knob(t.knob)) for t in _ordered(profile)]
-    need_procs = any(k.needs_processes for _, k in chosen)
-    base = _probe(host, BASE_FILES, processes=need_procs)
-    ctx = host_context(host, base)
     tasks = []
-    for task, knob in chosen:
-        args = task_args(profile, task, ctx.vars)
+    for task in _ordered(profile):  # arguments are checked before the host is read
+        knob = get_knob(task.knob)
+        args = task_args(profile, task, host.vars)
         _validate_args(profile, task, knob, args)
         tasks.append((task, knob, args))
-    files = sorted({p for _, k, a in tasks for p in k.paths(a, ctx)})
-    commands = {name: spec for _, k, a in tasks
-                for name, spec in (getattr(k, "commands", lambda *_: {})(a, ctx)).items()}
-    request = {"files": files, "commands": commands}
-    answer = _probe(host, files, processes=False, commands=commands)
-    plans = _plan_all(tasks, _facts(answer, base.get("processes") or []), ctx, profile)
+    ctx, facts, request = _read_host(host, tasks)
+    plans = _plan_all(tasks, facts, ctx, profile)
     session = Session(host, profile, ctx, tasks, plans, request)
     _check_errors(session)
     _check_root(session)
@@ -222,13 +268,7 @@ def apply(session: Session) -> PrepareReport:
 
 def _verify(session: Session) -> list[Plan]:
     """Read everything back and plan again: what still differs was not applied."""
-    need_procs = any(k.needs_processes for _, k, _ in session.tasks)
-    base = _probe(session.host, BASE_FILES, processes=need_procs)
-    ctx = host_context(session.host, base)  # SMT off takes CPUs offline: read them again
-    ctx = replace(ctx, reserved=session.ctx.reserved, housekeeping=session.ctx.housekeeping)
-    answer = _probe(session.host, session.request["files"], processes=False,
-                    commands=session.request["commands"])
-    facts = _facts(answer, base.get("processes") or [])
+    ctx, facts, _ = _read_host(session.host, session.tasks, fixed=session.ctx)
     return _plan_all(session.tasks, facts, ctx, session.profile)
 
 

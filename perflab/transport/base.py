@@ -155,13 +155,16 @@ class Transport(abc.ABC):
                       timeout: float | None = 120.0, sudo: bool = False) -> Any:
         """Run a stdlib-only helper from :mod:`perflab.hostside` on the host.
 
-        The helper's source is sent as ``python3 -c``, the request as JSON on
-        stdin; it answers one JSON document on stdout. Nothing stays on the host.
+        The helper's source is sent as ``python3 -I -S -c``, the request as JSON
+        on stdin; it answers one JSON document on stdout. Nothing stays on the host.
+        ``-I``: the runner's PYTHON* variables and a ``json.py`` in the login
+        directory cannot change what the helper imports; ``-S``: no site-packages
+        (the helpers use the standard library only), a few ms less per call.
         """
         from perflab.hostside import source
 
-        result = self.run([self.python, "-c", source(module)], stdin=json.dumps(request).encode(),
-                          timeout=timeout, sudo=sudo)
+        result = self.run([self.python, "-I", "-S", "-c", source(module)],
+                          stdin=json.dumps(request).encode(), timeout=timeout, sudo=sudo)
         if not result.ok:
             raise HostError(self.name, f"host-side {module} failed "
                                        f"(exit {result.exit_status}): {result.stderr_tail(8)}")

@@ -1,0 +1,115 @@
+"""perflab through its real command line: import the inventory, gather facts, check a profile.
+
+Three processes per round, each timed from fork to exit, so interpreter and
+import start-up are paid three times, as a user running the commands pays them:
+
+    perflab runner import inventory.yml
+    perflab runner facts --all --forks N --json
+    perflab prepare --group fanout --profile profile.yml --check --forks N --json
+
+Every round has a fresh ``PERFLAB_HOME`` (empty store) whose ``known_hosts`` pins
+the hosts' keys; no host key is ever accepted on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+from common import SETTINGS, BenchError, Target, base_env, tool
+from measure import Step, StepResult
+
+GROUP = "fanout"
+
+
+def write_inventory(path: Path, targets: list[Target], known_hosts: Path) -> Path:
+    """An Ansible YAML inventory, read by both perflab (`runner import`) and ansible-playbook."""
+    first = targets[0]
+    inventory = {"all": {
+        "vars": {
+            "ansible_user": first.user,
+            "ansible_ssh_private_key_file": first.key_file,
+            "ansible_python_interpreter": "/usr/bin/python3",
+            # Ansible's OpenSSH checks host keys against this file only, and refuses unknown ones
+            "ansible_ssh_common_args": f"-o UserKnownHostsFile={known_hosts} "
+                                       "-o GlobalKnownHostsFile=/dev/null "
+                                       "-o StrictHostKeyChecking=yes",
+        },
+        "children": {GROUP: {"hosts": {
+            t.name: {"ansible_host": t.address, "ansible_port": t.port} for t in targets}}},
+    }}
+    path.write_text(yaml.safe_dump(inventory, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def write_profile(path: Path, wanted: dict[str, str]) -> Path:
+    tasks = []
+    for name, knob in SETTINGS.items():
+        value = int(wanted[name])
+        args = {"name": name, "value": value} if knob == "sysctl" else {"value": value}
+        tasks.append({"name": f"{name} is {value}", knob: args})
+    profile = {"name": "fanout", "description": "Three sysctls, checked (bench/fanout).",
+               "tasks": tasks}
+    path.write_text(yaml.safe_dump(profile, sort_keys=False), encoding="utf-8")
+    return path
+
+
+class PerflabSide:
+    name = "perflab"
+
+    def __init__(self, work: Path, targets: list[Target], known_hosts: Path,
+                 wanted: dict[str, str], forks: int) -> None:
+        work.mkdir(parents=True, exist_ok=True)
+        self.count = len(targets)
+        self.known_hosts = known_hosts
+        self.forks = forks
+        self.inventory = write_inventory(work / "inventory.yml", targets, known_hosts)
+        self.profile = write_profile(work / "profile.yml", wanted)
+
+    def steps(self, round_dir: Path) -> list[Step]:
+        home = round_dir / "perflab-home"
+        home.mkdir(parents=True)
+        shutil.copyfile(self.known_hosts, home / "known_hosts")
+        env = {**base_env(round_dir / "home"), "PERFLAB_HOME": str(home)}
+        perflab = tool("perflab")
+        forks = str(self.forks)
+        return [
+            Step("perflab-import", [perflab, "runner", "import", str(self.inventory), "--json"],
+                 env, round_dir),
+            Step("perflab-facts", [perflab, "runner", "facts", "--all", "--forks", forks,
+                                   "--json"], env, round_dir),
+            Step("perflab-prepare-check", [perflab, "prepare", "--group", GROUP, "--profile",
+                                           str(self.profile), "--check", "--forks", forks,
+                                           "--json"], env, round_dir),
+        ]
+
+    def check(self, results: list[StepResult]) -> dict[str, object]:
+        imported, facts, prepared = results
+        for result in results:
+            if result.status != 0:
+                raise BenchError(f"perflab: `{result.label}` exited {result.status}: "
+                                 f"{(result.stderr or result.stdout)[-2000:]}")
+        added = json.loads(imported.stdout)["added"]
+        if len(added) != self.count:
+            raise BenchError(f"perflab: imported {len(added)} runners, not {self.count}")
+        fact_rows = json.loads(facts.stdout)["runners"]
+        with_facts = [r for r in fact_rows if r["ok"] and r["result"]["kernel"]
+                      and r["result"]["cpu"]["count"] and r["result"]["memory_bytes"]]
+        checked = []
+        answer = json.loads(prepared.stdout)
+        if "runners" not in answer:  # one runner: its report alone
+            answer = {"runners": [{"runner": answer["host"], "ok": True, "result": answer}]}
+        for row in answer["runners"]:
+            tasks = (row.get("result") or {}).get("tasks") or []
+            if row["ok"] and len(tasks) == 3 and all(t["status"] == "ok" for t in tasks):
+                checked.append(row["runner"])
+        if len(with_facts) != self.count or len(checked) != self.count:
+            failed = [r for r in fact_rows if not r["ok"]][:3]
+            raise BenchError(f"perflab: facts on {len(with_facts)}, three settings checked on "
+                             f"{len(checked)} of {self.count} hosts; e.g. {failed}")
+        return {"hosts_with_facts": len(with_facts), "hosts_checked": len(checked)}
+
+    def after(self, round_dir: Path) -> None:
+        return None
