@@ -1,14 +1,17 @@
-"""perflab through its real command line: import the inventory, gather facts, check a profile.
+"""perflab through its real command line: import the inventory, check a profile with facts.
 
-Three processes per round, each timed from fork to exit, so interpreter and
-import start-up are paid three times, as a user running the commands pays them:
+Two processes per round, each timed from fork to exit, so interpreter and
+import start-up are paid twice, as a user running the commands pays them:
 
     perflab runner import inventory.yml
-    perflab runner facts --all --forks N --json
-    perflab prepare --group fanout --profile profile.yml --check --forks N --json
+    perflab prepare --group fanout --profile profile.yml --check --facts --forks N --json
 
-Every round has a fresh ``PERFLAB_HOME`` (empty store) whose ``known_hosts`` pins
-the hosts' keys; no host key is ever accepted on first use.
+``--facts`` gathers and stores every host's platform facts (what ``perflab
+runner facts`` stores) in the same probe that reads the host for the profile.
+The ``perflab3`` side (``--tools perflab,perflab3,...``) times ``runner facts
+--all`` as a command of its own instead (three commands, two connections a host).
+Every round has a fresh ``PERFLAB_HOME`` (empty store) whose ``known_hosts``
+pins the hosts' keys; no host key is ever accepted on first use.
 """
 
 from __future__ import annotations
@@ -60,8 +63,9 @@ class PerflabSide:
     name = "perflab"
 
     def __init__(self, work: Path, targets: list[Target], known_hosts: Path,
-                 wanted: dict[str, str], forks: int) -> None:
+                 wanted: dict[str, str], forks: int, separate: bool = False) -> None:
         work.mkdir(parents=True, exist_ok=True)
+        self.separate = separate  # facts by `runner facts --all`, not `prepare --facts`
         self.count = len(targets)
         self.known_hosts = known_hosts
         self.forks = forks
@@ -78,15 +82,16 @@ class PerflabSide:
         return [
             Step("perflab-import", [perflab, "runner", "import", str(self.inventory), "--json"],
                  env, round_dir),
-            Step("perflab-facts", [perflab, "runner", "facts", "--all", "--forks", forks,
-                                   "--json"], env, round_dir),
+            *([Step("perflab-facts", [perflab, "runner", "facts", "--all", "--forks", forks,
+                                      "--json"], env, round_dir)] if self.separate else []),
             Step("perflab-prepare-check", [perflab, "prepare", "--group", GROUP, "--profile",
                                            str(self.profile), "--check", "--forks", forks,
-                                           "--json"], env, round_dir),
+                                           "--json", *([] if self.separate else ["--facts"])],
+                 env, round_dir),
         ]
 
     def check(self, results: list[StepResult]) -> dict[str, object]:
-        imported, facts, prepared = results
+        imported, prepared = results[0], results[-1]
         for result in results:
             if result.status != 0:
                 raise BenchError(f"perflab: `{result.label}` exited {result.status}: "
@@ -94,13 +99,18 @@ class PerflabSide:
         added = json.loads(imported.stdout)["added"]
         if len(added) != self.count:
             raise BenchError(f"perflab: imported {len(added)} runners, not {self.count}")
-        fact_rows = json.loads(facts.stdout)["runners"]
-        with_facts = [r for r in fact_rows if r["ok"] and r["result"]["kernel"]
-                      and r["result"]["cpu"]["count"] and r["result"]["memory_bytes"]]
-        checked = []
         answer = json.loads(prepared.stdout)
         if "runners" not in answer:  # one runner: its report alone
             answer = {"runners": [{"runner": answer["host"], "ok": True, "result": answer}]}
+        if self.separate:
+            fact_rows = json.loads(results[1].stdout)["runners"]
+        else:
+            fact_rows = [{"runner": r["runner"], "ok": r["ok"],
+                          "result": (r.get("result") or {}).get("facts") or {}}
+                         for r in answer["runners"]]
+        with_facts = [r for r in fact_rows if r["ok"] and r["result"].get("kernel")
+                      and r["result"]["cpu"]["count"] and r["result"]["memory_bytes"]]
+        checked = []
         for row in answer["runners"]:
             tasks = (row.get("result") or {}).get("tasks") or []
             if row["ok"] and len(tasks) == 3 and all(t["status"] == "ok" for t in tasks):
@@ -113,3 +123,13 @@ class PerflabSide:
 
     def after(self, round_dir: Path) -> None:
         return None
+
+
+class PerflabSeparateFacts(PerflabSide):
+    """The same work as three commands: `runner facts --all` on its own connections."""
+
+    name = "perflab3"
+
+    def __init__(self, work: Path, targets: list[Target], known_hosts: Path,
+                 wanted: dict[str, str], forks: int) -> None:
+        super().__init__(work, targets, known_hosts, wanted, forks, separate=True)

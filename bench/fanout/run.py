@@ -62,12 +62,13 @@ from measure import (
     run_step,
     sessions_closed,
 )
-from perflab_side import PerflabSide
+from perflab_side import PerflabSeparateFacts, PerflabSide
 from pyinfra_side import PyinfraSide
 
 from tests.fleet import Fleet
 
-SIDES = {"perflab": PerflabSide, "pyinfra": PyinfraSide, "ansible": AnsibleSide}
+SIDES = {"perflab": PerflabSide, "perflab3": PerflabSeparateFacts, "pyinfra": PyinfraSide,
+         "ansible": AnsibleSide}
 MiB = 1 << 20
 
 

@@ -28,22 +28,31 @@ def _hosts(names: tuple[str, ...], group: str | None, every: bool) -> tuple[Any,
 @click.option("--check", is_flag=True, help="Change nothing; show what would change (exit 2 if "
                                             "anything would).")
 @click.option("--diff", is_flag=True, help="Show every value's old and new state.")
+@click.option("--facts", "with_facts", is_flag=True,
+              help="Also gather and store the runners' platform facts, over the same "
+                   "connection (as `perflab runner facts` does).")
 @click.pass_obj
 def prepare(env: Env, names: tuple[str, ...], group: str | None, every: bool, forks: int,
-            as_json: bool, profile_ref: str, check: bool, diff: bool) -> None:
+            as_json: bool, profile_ref: str, check: bool, diff: bool, with_facts: bool) -> None:
     """Apply a preparation profile (previous values are saved on the host first)."""
+    from perflab.facts.platform import platform_request
     from perflab.prepare import engine
     from perflab.prepare.playbook import load_profile
     from perflab.runners import open_runner
+    from perflab.runners.registry import save_facts
 
     profile = load_profile(profile_ref)
     store, chosen = _hosts(names, group, every)
+    also = platform_request()["files"] if with_facts else []
 
     def work(name: str) -> Any:
         host = open_runner(name, store)
-        with host.transport:
-            session = engine.plan_profile(host, profile)
-            return engine.check(session) if check else engine.apply(session)
+        with host.transport:  # the facts come with the first probe: no extra round trip
+            session = engine.plan_profile(host, profile, also=also)
+            facts = save_facts(store, host.name, session.answer) if with_facts else None
+            report = engine.check(session) if check else engine.apply(session)
+        report.facts = facts
+        return report
 
     try:
         if len(chosen) == 1:

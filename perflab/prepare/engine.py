@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,6 +39,8 @@ class Session:
     tasks: list[tuple[Task, Knob, dict[str, Any]]]
     plans: list[Plan]
     request: dict[str, Any]
+    #: the first probe's whole answer (with the ``also`` files plan_profile was asked for)
+    answer: dict[str, Any] = field(default_factory=dict)
 
     @property
     def changes(self) -> int:
@@ -57,17 +60,21 @@ class PrepareReport:
     problems: list[str] = field(default_factory=list)  # verification failures
     fingerprint: str | None = None
     shield: dict[str, Any] | None = None
+    facts: dict[str, Any] | None = None  # platform facts gathered on the way (--facts)
 
     @property
     def changed(self) -> int:
         return sum(len(p.changes) for p in self.plans if not _is_action(p))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"host": self.host, "profile": self.profile, "mode": self.mode,
-                "context": self.context, "tasks": [p.to_dict() for p in self.plans],
-                "changed": self.changed, "applied": self.applied, "failed": self.failed,
-                "unmovable": self.unmovable, "problems": self.problems,
-                "fingerprint": self.fingerprint, "shield": self.shield}
+        out = {"host": self.host, "profile": self.profile, "mode": self.mode,
+               "context": self.context, "tasks": [p.to_dict() for p in self.plans],
+               "changed": self.changed, "applied": self.applied, "failed": self.failed,
+               "unmovable": self.unmovable, "problems": self.problems,
+               "fingerprint": self.fingerprint, "shield": self.shield}
+        if self.facts is not None:
+            out["facts"] = self.facts
+        return out
 
 
 def _is_action(plan: Plan) -> bool:
@@ -116,20 +123,22 @@ def _only(answer: dict[str, Any], files: list[str], commands: dict[str, Any]) ->
 
 
 def _read_host(host: RunnerHost, tasks: list[tuple[Task, Knob, dict[str, Any]]], *,
-               fixed: HostContext | None = None) -> tuple[HostContext, Facts, dict[str, Any]]:
+               fixed: HostContext | None = None, also: Sequence[str] = (),
+               ) -> tuple[HostContext, Facts, dict[str, Any], dict[str, Any]]:
     """Read the host context and every file the knobs need: one probe, or two.
 
     Knobs whose reads do not depend on the host context (``reads_need_context``
     false: sysctl-like files, services) are read in the same round trip as the
     context; the others once it is known. ``fixed``: keep its housekeeping and
-    reserved CPUs (verifying after SMT took CPUs offline).
+    reserved CPUs (verifying after SMT took CPUs offline). ``also``: more files
+    (and globs) for the first probe, whose whole answer is returned last.
     """
     need_procs = any(k.needs_processes for _, k, _ in tasks)
     early = [t for t in tasks if not t[1].reads_need_context]
     unknown = HostContext(online=[], housekeeping=[], reserved=[], vars=dict(host.vars),
                           prefix=host.prefix, host=host.name)  # these knobs do not look
     early_files, early_commands = _reads(early, unknown)
-    base = _probe(host, sorted({*BASE_FILES, *early_files}), processes=need_procs,
+    base = _probe(host, sorted({*BASE_FILES, *early_files, *also}), processes=need_procs,
                   commands=early_commands)
     ctx = host_context(host, base)
     if fixed is not None:  # SMT off takes CPUs offline: read them again, keep the split
@@ -146,7 +155,7 @@ def _read_host(host: RunnerHost, tasks: list[tuple[Task, Knob, dict[str, Any]]],
                        files, commands)
     answer["self"] = base.get("self")
     facts = _facts(answer, base.get("processes") or [])
-    return ctx, facts, {"files": files, "commands": commands}
+    return ctx, facts, {"files": files, "commands": commands}, base
 
 
 def _facts(answer: dict[str, Any], processes: list[dict[str, Any]]) -> Facts:
@@ -168,17 +177,18 @@ def _plan_all(session_tasks: list[tuple[Task, Knob, dict[str, Any]]], facts: Fac
     return plans
 
 
-def plan_profile(host: RunnerHost, profile: Profile) -> Session:
-    """Read the host and plan every task (changes nothing on the host)."""
+def plan_profile(host: RunnerHost, profile: Profile, *, also: Sequence[str] = ()) -> Session:
+    """Read the host and plan every task (changes nothing on the host). ``also``: files
+    to read in the same probe (``Session.answer`` has them: platform facts, say)."""
     tasks = []
     for task in _ordered(profile):  # arguments are checked before the host is read
         knob = get_knob(task.knob)
         args = task_args(profile, task, host.vars)
         _validate_args(profile, task, knob, args)
         tasks.append((task, knob, args))
-    ctx, facts, request = _read_host(host, tasks)
+    ctx, facts, request, answer = _read_host(host, tasks, also=also)
     plans = _plan_all(tasks, facts, ctx, profile)
-    session = Session(host, profile, ctx, tasks, plans, request)
+    session = Session(host, profile, ctx, tasks, plans, request, answer)
     _check_errors(session)
     _check_root(session)
     return session
@@ -268,7 +278,7 @@ def apply(session: Session) -> PrepareReport:
 
 def _verify(session: Session) -> list[Plan]:
     """Read everything back and plan again: what still differs was not applied."""
-    ctx, facts, _ = _read_host(session.host, session.tasks, fixed=session.ctx)
+    ctx, facts, _, _ = _read_host(session.host, session.tasks, fixed=session.ctx)
     return _plan_all(session.tasks, facts, ctx, session.profile)
 
 

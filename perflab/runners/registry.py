@@ -108,11 +108,19 @@ def import_inventory(store: Store, path: Path) -> dict[str, list[str]]:
 
 
 def gather_facts(store: Store, name: str) -> dict[str, Any]:
-    from perflab.facts.platform import parse_platform, platform_request
+    from perflab.facts.platform import platform_request
 
     host = open_runner(name, store)
     with host.transport:
-        facts = parse_platform(host.transport.call_hostside("probe", platform_request()))
+        answer = host.transport.call_hostside("probe", platform_request())
+    return save_facts(store, name, answer)
+
+
+def save_facts(store: Store, name: str, answer: dict[str, Any]) -> dict[str, Any]:
+    """Platform facts from a probe answer (of at least platform_request's files), stored."""
+    from perflab.facts.platform import parse_platform
+
+    facts = parse_platform(answer)
     if name != LOCAL:
         store.runners.set_facts(name, facts, platform=facts["platform"])
     return facts

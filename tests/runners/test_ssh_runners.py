@@ -237,3 +237,25 @@ class TestPrepareFleet:
         assert Path("/proc/sys/vm/swappiness").read_text() == before, "check changes nothing"
         restored = cli("restore", "--group", "pg", "--json").json()["runners"]
         assert all(r["ok"] and r["result"]["nothing_to_restore"] for r in restored)
+
+    def test_prepare_with_facts_stores_what_runner_facts_would(self, cli, fleet,
+                                                               tmp_path: Path) -> None:
+        """prepare --facts gathers the platform facts in its first probe and stores them:
+        the same facts as `runner facts` gathers on its own."""
+        profile = tmp_path / "p.yml"
+        profile.write_text("name: p\ntasks:\n  - swappiness: {value: 7}\n")
+        host = fleet.host("prep-facts")
+        assert add(cli, host, "pf", "--accept-new-host-key", "--var",
+                   f"perflab_state_dir={tmp_path}/state").status == 0
+        assert cli("runner", "show", "pf", "--json").json()["facts"] in (None, {})
+        result = cli("prepare", "pf", "--profile", str(profile), "--check", "--facts", "--json")
+        assert result.status == 2, result.err
+        via_prepare = result.json()["facts"]
+        stored = cli("runner", "show", "pf", "--json").json()
+        assert stored["facts"] == via_prepare and stored["platform"] == via_prepare["platform"]
+        [row] = cli("runner", "facts", "pf", "--json").json()["runners"]
+        alone = row["result"]
+        volatile = ("memory_bytes",)
+        assert {k: v for k, v in via_prepare.items() if k not in volatile} == \
+            {k: v for k, v in alone.items() if k not in volatile}
+        assert via_prepare["cpu"]["count"] >= 1 and via_prepare["knobs"]["swappiness"]
