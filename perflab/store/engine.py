@@ -1,7 +1,8 @@
 """Open the database behind ``PERFLAB_DB_URL`` and bring its schema up to date.
 
 The schema is migrated with Alembic on open; a database already at the
-newest revision costs one small query, so opening the store stays cheap.
+newest revision costs one small query, so opening the store stays cheap, and
+an empty one is created from the models and stamped (Alembic is not loaded).
 A URL that cannot be opened is an input error (exit 3) naming the URL.
 """
 
@@ -50,6 +51,28 @@ def _current_revision(conn: Connection) -> str | None:
     return None if row is None else str(row[0])
 
 
+def _is_empty(conn: Connection) -> bool:
+    from sqlalchemy import inspect
+
+    return not inspect(conn).get_table_names()
+
+
+def create_fresh(conn: Connection) -> None:
+    """An empty database gets the models' schema in one go and is stamped at the newest
+    revision (what the migrations would build: tests/store/test_schema.py holds them to
+    it), without loading Alembic."""
+    from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table
+
+    from perflab.store.models import Base
+
+    Base.metadata.create_all(conn)
+    version = Table("alembic_version", MetaData(),
+                    Column("version_num", String(32), nullable=False),
+                    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"))
+    version.create(conn)
+    conn.execute(version.insert().values(version_num=head_revision()))
+
+
 def migrate(conn: Connection) -> None:
     from alembic import command
     from alembic.config import Config
@@ -88,7 +111,10 @@ def create_engine_for(url: str | None = None) -> Engine:
             cursor.close()
     try:
         with engine.begin() as conn:
-            if _current_revision(conn) != head_revision():
+            current = _current_revision(conn)
+            if current is None and _is_empty(conn):
+                create_fresh(conn)
+            elif current != head_revision():
                 migrate(conn)
     except (OperationalError, DBAPIError) as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)

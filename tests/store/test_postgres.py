@@ -58,3 +58,25 @@ class TestPostgres:
         finally:
             store.close()
         open_store(pg_url).close()  # at the newest revision: opens without migrating
+
+
+class TestPostgresMigrations:
+    def test_migrations_build_the_models_schema(self, pg_url: str) -> None:
+        """Every migration runs on PostgreSQL and ends at the models' schema (a fresh store
+        is created from the models instead, so the migrations are run here explicitly)."""
+        import sqlalchemy
+        from alembic.autogenerate import compare_metadata
+        from alembic.migration import MigrationContext
+
+        from perflab.store.engine import head_revision, migrate
+        from perflab.store.models import Base
+
+        engine = sqlalchemy.create_engine(pg_url)
+        try:
+            with engine.begin() as conn:
+                migrate(conn)
+                assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+                version = conn.execute(sqlalchemy.text("SELECT version_num FROM alembic_version"))
+                assert version.scalar_one() == head_revision()
+        finally:
+            engine.dispose()
