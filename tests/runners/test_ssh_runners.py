@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -167,9 +168,13 @@ class TestUse:
         finally:
             timer.cancel()
             runner.link_up()
+        [run] = cli("results", "list", "--json").json()["runs"]
+        # the runner was gone when the run ended, so its workspace stayed there (this
+        # host's /tmp is the test machine's): the test removes what it left
+        for left in ("work", "run"):
+            shutil.rmtree(f"/tmp/perflab-{left}-{run['run_id']}", ignore_errors=True)
         assert result.status == 1, result.err
         assert took < 25
-        [run] = cli("results", "list", "--json").json()["runs"]
         assert run["status"] == "failed"
         shown = cli("results", "show", run["run_id"], "--json").json()
         assert "lost" in shown["message"] or "connection" in shown["message"]
