@@ -125,28 +125,38 @@ def open_logs(rundir):
 
 
 def _size(fd):
-    return os.fstat(fd).st_size
+    """The log's length (seeking to the end: an int, cheaper than a stat result; the logs
+    are opened O_APPEND, so where the offset stands changes nothing for writers)."""
+    return os.lseek(fd, 0, os.SEEK_END)
 
 
 _programs = {}  # type: Dict[Any, Any]
 
 
-def prepare_step(step, base_env):
-    """The program path, argv and environment of a step. The PATH search is done once per
-    program (not by posix_spawnp in every repetition's measured time)."""
+def prepare_step(step, base_env, merged=True):
+    """The program path, argv, environment (None unless ``merged``) and the step's own
+    variables (overrides). The PATH search is done once per program (not by posix_spawnp
+    in every repetition's measured time)."""
     argv = [str(a) for a in step["argv"]] if step.get("argv") else \
         ["/bin/sh", "-c", step["shell"]]
-    env = base_env
-    if step.get("env"):
-        env = dict(base_env)
-        env.update({k: str(v) for k, v in step["env"].items()})
+    overrides = {k: str(v) for k, v in step["env"].items()} if step.get("env") else {}
+    env = None
+    if merged:
+        env = base_env
+        if overrides:
+            env = dict(base_env)
+            env.update(overrides)
     program = argv[0]
     if "/" not in program:
-        key = (program, env.get("PATH", os.defpath))
+        key = (program, overrides.get("PATH", base_env.get("PATH", os.defpath)))
         if key not in _programs:
             _programs[key] = shutil.which(program, path=key[1]) or program
         program = _programs[key]
-    return program, argv, env
+    return program, argv, env, overrides
+
+
+#: signals a step starts with at their default action (SIGPIPE: Python ignores it)
+_SIGDEF = (signal.SIGINT, signal.SIGTERM, signal.SIGALRM, signal.SIGPIPE)
 
 
 def _spawn(program, argv, env, fds, scheduler=None):
@@ -154,8 +164,87 @@ def _spawn(program, argv, env, fds, scheduler=None):
                for target, name in enumerate(("stdin", "stdout", "stderr"))]
     extra = {"scheduler": scheduler} if scheduler is not None else {}
     return os.posix_spawn(program, argv, env, file_actions=actions, setpgroup=0,
-                          setsigdef=(signal.SIGINT, signal.SIGTERM, signal.SIGALRM,
-                                     signal.SIGPIPE), **extra)
+                          setsigdef=_SIGDEF, **extra)
+
+
+class FastSpawn:
+    """posix_spawn called through ctypes, with the argument arrays, the file actions and
+    the attributes built before the clock starts (CPython's os.posix_spawn converts argv,
+    the whole environment and the file actions on every call, inside the measured time).
+    Same semantics as :func:`_spawn`: stdin/stdout/stderr from ``fds``, a process group
+    of its own, _SIGDEF at their defaults. glibc on Linux only; :meth:`create` returns
+    None elsewhere (or with PERFLAB_SPAWN=os), and the harness uses :func:`_spawn`."""
+
+    SETPGROUP, SETSIGDEF = 0x02, 0x04  # <spawn.h>, the same in glibc and musl
+    BUFFER = 1024  # bigger than posix_spawnattr_t (336), file actions (80), sigset_t (128)
+
+    @classmethod
+    def create(cls, fds, base_env):
+        if os.environ.get("PERFLAB_SPAWN") == "os" or not sys.platform.startswith("linux"):
+            return None
+        try:
+            if not os.confstr("CS_GNU_LIBC_VERSION"):
+                return None
+            return cls(fds, base_env)
+        except (ImportError, OSError, ValueError, AttributeError):
+            return None
+
+    def __init__(self, fds, base_env):
+        import ctypes
+
+        self.ct = ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        self.call = libc.posix_spawn
+        self.call.restype = ctypes.c_int
+        self.call.argtypes = [ctypes.POINTER(ctypes.c_int), ctypes.c_char_p, ctypes.c_void_p,
+                              ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+        self.actions = ctypes.create_string_buffer(self.BUFFER)
+        self.attr = ctypes.create_string_buffer(self.BUFFER)
+        sigset = ctypes.create_string_buffer(self.BUFFER)
+        checks = [libc.posix_spawn_file_actions_init(self.actions)]
+        checks += [libc.posix_spawn_file_actions_adddup2(self.actions, fds[name], target)
+                   for target, name in enumerate(("stdin", "stdout", "stderr"))]
+        checks += [libc.posix_spawnattr_init(self.attr), libc.sigemptyset(sigset)]
+        checks += [libc.sigaddset(sigset, int(sig)) for sig in _SIGDEF]
+        checks += [libc.posix_spawnattr_setsigdefault(self.attr, sigset),
+                   libc.posix_spawnattr_setpgroup(self.attr, 0),
+                   libc.posix_spawnattr_setflags(self.attr,
+                                                 ctypes.c_short(self.SETPGROUP | self.SETSIGDEF))]
+        if any(checks):
+            raise OSError("posix_spawn attributes could not be set up")
+        self.pid = ctypes.c_int()
+        self.pid_ref = ctypes.byref(self.pid)
+        self.base = [(k, os.fsencode(k + "=" + v)) for k, v in base_env.items()]
+        self.envs = {}  # type: Dict[Any, Any]
+        self.argvs = {}  # type: Dict[Any, Any]
+
+    def _array(self, items):
+        array = (self.ct.c_char_p * (len(items) + 1))(*items)
+        array[len(items)] = None
+        return array
+
+    def prepare(self, program, argv, overrides):
+        """The call's arguments, built before the clock starts."""
+        key = tuple(argv)
+        args = self.argvs.get(key)
+        if args is None:
+            args = self.argvs[key] = (os.fsencode(program),
+                                      self._array([os.fsencode(a) for a in argv]))
+        names = tuple(overrides)
+        env = self.envs.get(names)
+        if env is None:  # the step's variables first, then the rest of the base
+            rest = [entry for name, entry in self.base if name not in overrides]
+            env = self.envs[names] = self._array([b""] * len(names) + rest)
+        for slot, name in enumerate(names):
+            env[slot] = os.fsencode(name + "=" + overrides[name])
+        return args[0], args[1], env
+
+    def spawn(self, prepared):
+        program, argv, env = prepared
+        error = self.call(self.pid_ref, program, self.actions, self.attr, argv, env)
+        if error:
+            raise OSError(error, os.strerror(error))
+        return self.pid.value
 
 
 _POLICIES = {"fifo": "SCHED_FIFO", "rr": "SCHED_RR", "other": "SCHED_OTHER"}
@@ -249,9 +338,12 @@ def _remove_stale_output(step, workdir):
         os.unlink(path)
 
 
-def run_step(step, base_env, workdir, rundir, deadline, fds, scheduler=None):
+def run_step(step, base_env, workdir, rundir, deadline, fds, scheduler=None, fast=None):
     sid = step["id"]
-    program, argv, env = prepare_step(step, base_env)
+    if scheduler is not None:
+        fast = None  # a scheduling policy for the child: os.posix_spawn sets it
+    program, argv, env, overrides = prepare_step(step, base_env, merged=fast is None)
+    prepared = fast.prepare(program, argv, overrides) if fast is not None else None
     timeout = step.get("timeout")
     if deadline is not None:
         remaining = max(deadline - time.monotonic(), 0.001)
@@ -265,7 +357,10 @@ def run_step(step, base_env, workdir, rundir, deadline, fds, scheduler=None):
     _state["timed_out"] = False
     start = time.monotonic_ns()
     try:
-        pid = _spawn(program, argv, env, fds, scheduler)
+        if prepared is not None:
+            pid = fast.spawn(prepared)
+        else:
+            pid = _spawn(program, argv, env, fds, scheduler)
     except OSError as exc:
         event["exit"] = 127 if isinstance(exc, FileNotFoundError) else 126
         what = step.get("argv", [step.get("shell")])[0]
@@ -347,6 +442,7 @@ def run_steps(request, base_env, workdir, rundir, deadline, fds):
     checked = False
     scheduler = None
     group = None
+    fast = FastSpawn.create(fds, base_env)
     for step in request["steps"]:
         if _state["interrupted"]:
             break
@@ -363,7 +459,7 @@ def run_steps(request, base_env, workdir, rundir, deadline, fds):
         if deadline is not None and time.monotonic() >= deadline:
             return True
         event = run_step(step, base_env, workdir, rundir, deadline, fds,
-                         scheduler if measured else None)
+                         scheduler if measured else None, fast)
         if _state["interrupted"]:
             event["interrupted"] = True
         # a short repetition is followed by more like it: its event may wait for the batch

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,17 @@ import pytest
 
 from perflab.hostside import source
 from perflab.transport.local import LocalTransport
+
+
+@pytest.fixture(autouse=True, params=["fast", "os"])
+def spawn_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every harness test runs with both ways of spawning a step: posix_spawn through
+    ctypes with arrays built ahead (glibc Linux) and CPython's os.posix_spawn."""
+    if request.param == "os":
+        monkeypatch.setenv("PERFLAB_SPAWN", "os")
+    else:
+        monkeypatch.delenv("PERFLAB_SPAWN", raising=False)
+    return str(request.param)
 
 
 def run_harness(request: dict[str, Any]) -> list[dict[str, Any]]:
@@ -221,3 +233,46 @@ class TestPlacementFailure:
                                      cpus=[4096]))
         assert [e["event"] for e in events] == ["fatal"]
         assert "cannot place the benchmark" in events[0]["error"]
+
+
+class TestSpawnPaths:
+    def test_fast_path_is_available_here(self, spawn_path: str) -> None:
+        """On this glibc machine the ctypes path is the one used (unless told otherwise)."""
+        from perflab.hostside import harness
+
+        made = harness.FastSpawn.create({"stdin": 0, "stdout": 1, "stderr": 2}, {})
+        assert (made is not None) == (spawn_path == "fast" and sys.platform == "linux")
+
+    def test_environment_and_arguments_reach_the_step_exactly(self, tmp_path: Path) -> None:
+        """The step's variables override the base ones (no duplicate entries), arguments
+        arrive unchanged (spaces, quotes, non-ASCII), the step runs in a group of its own."""
+        code = ("import os, sys, json; print(json.dumps({'env': dict(os.environ), "
+                "'dup': len(os.environ) != len(set(os.environ)), 'argv': sys.argv[1:], "
+                "'own_group': os.getpgid(0) == os.getpid()}))")
+        steps = [{"id": f"b0-r{i}", "kind": "run", "benchmark": 0,
+                  "env": {"PERFLAB_REPETITION": str(i), "HOME": "/nowhere"},
+                  "argv": [sys.executable, "-c", code, "a b", "qu'ote", "\u00e9t\u00e9"]}
+                 for i in range(2)]
+        events = run_harness(request(tmp_path, steps, env={"FROM_JOB": "1"}))
+        for i in range(2):
+            seen = json.loads(output(events, f"b0-r{i}"))
+            assert seen["env"]["PERFLAB_REPETITION"] == str(i)
+            assert seen["env"]["HOME"] == "/nowhere" and seen["env"]["FROM_JOB"] == "1"
+            assert seen["env"]["PATH"] == os.environ["PATH"]
+            assert seen["argv"] == ["a b", "qu'ote", "\u00e9t\u00e9"]
+            assert seen["own_group"] and not seen["dup"]
+
+    def test_a_program_that_cannot_start(self, tmp_path: Path) -> None:
+        """A program that does not exist, or is not executable: exit 127 / 126, the reason
+        in the error and in the stderr log; the next step still runs."""
+        script = tmp_path / "not-executable"
+        script.write_text("echo hi\n")
+        events = run_harness(request(tmp_path, [
+            {"id": "r1", "kind": "run", "argv": [str(tmp_path / "missing")]},
+            {"id": "r2", "kind": "run", "argv": [str(script)]},
+            {"id": "r3", "kind": "run", "argv": ["true"]}]))
+        steps = steps_of(events)
+        assert steps["r1"]["exit"] == 127 and "No such file" in steps["r1"]["error"]
+        assert steps["r2"]["exit"] == 126 and "Permission denied" in steps["r2"]["error"]
+        assert steps["r3"]["exit"] == 0
+        assert "No such file" in output(events, "r1", "stderr")
