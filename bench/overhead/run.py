@@ -72,7 +72,7 @@ def perflab_once(n: int) -> Sample:
         request = {"workdir": tmp, "rundir": f"{tmp}/out", "env": {}, "cpus": None,
                    "job_timeout": None, "steps": bench_steps(job, range(1, n + 1))}
         cpu0 = _children_cpu()
-        process = transport.start([transport.python, "-c", source("harness")],
+        process = transport.start(transport.helper_argv(source("harness")),
                                   stdin=json.dumps(request).encode())
         walls, commands_cpu, start, end = [], 0, None, None
         for line in process.lines():

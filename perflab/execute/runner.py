@@ -323,7 +323,7 @@ class JobRun:
 
         self._journal = (self.raw_dir / "events.jsonl").open("a", encoding="utf-8")
         try:
-            process = self.transport.start([self.transport.python, "-c", source("harness")],
+            process = self.transport.start(self.transport.helper_argv(source("harness")),
                                            stdin=json.dumps(request).encode())
             self._follow(process, refs)
             result = process.wait(timeout=30)

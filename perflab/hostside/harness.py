@@ -448,9 +448,10 @@ def run_steps(request, base_env, workdir, rundir, deadline, fds):
             break
         measured = step.get("kind") != "setup"
         # a batch holds repetitions of one benchmark and kind; another may be long
-        if (step.get("kind"), step.get("benchmark", step["id"])) != group:
+        this = (step.get("kind"), step.get("benchmark", step["id"]))
+        if this != group:
             send_pending()
-            group = (step.get("kind"), step.get("benchmark", step["id"]))
+            group = this
         if measured and not checked:
             checked = True
             scheduler = _before_measuring(request, base_env, workdir)

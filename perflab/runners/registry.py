@@ -34,8 +34,8 @@ def _check_key_file(name: str, key_file: str | None) -> None:
 
 def _python_version(transport: Any) -> tuple[int, int]:
     python = transport.python
-    result = transport.run([python, "-c", "import sys; print(sys.version_info[0], "
-                                          "sys.version_info[1])"], timeout=30)
+    result = transport.run(transport.helper_argv("import sys; print(sys.version_info[0], "
+                                                 "sys.version_info[1])"), timeout=30)
     if not result.ok:
         if result.timed_out:
             why = (f"`{python} -c ...` did not finish within {result.duration_s:.0f} s "

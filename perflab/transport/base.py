@@ -151,19 +151,23 @@ class Transport(abc.ABC):
                                        f"{result.stderr_tail(5).strip()}")
         return result
 
+    def helper_argv(self, code: str) -> list[str]:
+        """The command that runs the stdlib-only helper ``code`` with the host's Python:
+        ``python3 -I -S -c CODE``. ``-I``: the runner's PYTHON* variables and a ``json.py``
+        in the login directory cannot change what the helper imports; ``-S``: no
+        site-packages (helpers use the standard library only), a few ms less per call."""
+        return [self.python, "-I", "-S", "-c", code]
+
     def call_hostside(self, module: str, request: Mapping[str, Any], *,
                       timeout: float | None = 120.0, sudo: bool = False) -> Any:
         """Run a stdlib-only helper from :mod:`perflab.hostside` on the host.
 
-        The helper's source is sent as ``python3 -I -S -c``, the request as JSON
+        The helper's source is sent with :meth:`helper_argv`, the request as JSON
         on stdin; it answers one JSON document on stdout. Nothing stays on the host.
-        ``-I``: the runner's PYTHON* variables and a ``json.py`` in the login
-        directory cannot change what the helper imports; ``-S``: no site-packages
-        (the helpers use the standard library only), a few ms less per call.
         """
         from perflab.hostside import source
 
-        result = self.run([self.python, "-I", "-S", "-c", source(module)],
+        result = self.run(self.helper_argv(source(module)),
                           stdin=json.dumps(request).encode(), timeout=timeout, sudo=sudo)
         if not result.ok:
             raise HostError(self.name, f"host-side {module} failed "

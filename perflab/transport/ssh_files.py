@@ -31,6 +31,7 @@ HELPER_TIMEOUT_S = 300.0
 
 
 @functools.cache
+@functools.cache
 def _artifacts_source() -> str:
     return Path(artifacts.__file__).read_text(encoding="utf-8")
 
@@ -79,7 +80,7 @@ class SFTPFiles:
 
     def host_files(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """Ask the host-side artifact helper (one round trip) for a manifest."""
-        result = self.owner.run([self.owner.python, "-c", _artifacts_source()],
+        result = self.owner.run(self.owner.helper_argv(_artifacts_source()),
                                 stdin=json.dumps(request).encode(), timeout=HELPER_TIMEOUT_S)
         if not result.ok:
             raise self._error(f"listing files on the host failed (exit {result.exit_status}): "

@@ -28,7 +28,7 @@ def spawn_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
 
 def run_harness(request: dict[str, Any]) -> list[dict[str, Any]]:
     transport = LocalTransport()
-    process = transport.start([transport.python, "-c", source("harness")],
+    process = transport.start(transport.helper_argv(source("harness")),
                               stdin=json.dumps(request).encode())
     events = [json.loads(line) for line in process.lines()]
     result = process.wait(timeout=60)
@@ -170,7 +170,7 @@ class TestEventBatching:
         steps = [{"id": f"b0-r{i}", "kind": "run", "benchmark": 0, "argv": ["true"]}
                  for i in range(5)]
         steps.append({"id": "b1-r0", "kind": "run", "benchmark": 1, "shell": "sleep 1.5"})
-        process = transport.start([transport.python, "-c", source("harness")],
+        process = transport.start(transport.helper_argv(source("harness")),
                                   stdin=json.dumps(request(tmp_path, steps)).encode())
         arrived = {}
         for line in process.lines():
@@ -188,7 +188,7 @@ class TestInterrupt:
         req = request(tmp_path, [{"id": "r1", "kind": "run", "shell": "true"},
                                  {"id": "r2", "kind": "run", "shell": "sleep 30"},
                                  {"id": "r3", "kind": "run", "shell": "true"}])
-        process = transport.start([transport.python, "-c", source("harness")],
+        process = transport.start(transport.helper_argv(source("harness")),
                                   stdin=json.dumps(req).encode())
         events = []
         for line in process.lines():

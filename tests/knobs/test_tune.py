@@ -78,7 +78,7 @@ class TestTune:
                                                     write(ASLR, "0")]}
         from perflab.hostside import source
 
-        died = driver.transport.run([driver.transport.python, "-c", source("tune")],
+        died = driver.transport.run(driver.transport.helper_argv(source("tune")),
                                     stdin=json.dumps(request).encode())
         assert died.exit_status == -9
         assert fake.read(SWAPPINESS) == "10" and fake.read(ASLR) == "2\n"
