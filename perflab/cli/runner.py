@@ -144,6 +144,8 @@ def import_(env: Env, inventory: Path, as_json: bool) -> None:
 
     with open_store() as store:
         result = import_inventory(store, inventory)
+    for note in result["notes"]:
+        env.note(note)
     if as_json:
         env.print_json(result)
         return
