@@ -196,3 +196,40 @@ class TestImport:
         assert_nowhere(["6231336539666234306139346433"], home, result.out, result.err,
                        shown.out)
 
+
+
+@pytest.mark.root
+class TestReferencesOnRealHosts:
+    def test_add_and_ping_with_a_password_from_the_environment(
+            self, cli, fleet, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """`runner add --var perflab_ssh_password_env=NAME` logs in with $NAME's password
+        (the key is refused) at add and at every later connection; nothing of it kept."""
+        from tests.fleet.variants import SSH_PASSWORD, password_host
+
+        host = password_host(fleet)
+        monkeypatch.setenv("LAB_SSH_PASSWORD", SSH_PASSWORD)
+        added = cli("runner", "add", "pw", "--host", host.address, "--user", "root",
+                    "--key", str(fleet.wrong_key.path), "--accept-new-host-key",
+                    "--var", "perflab_ssh_password_env=LAB_SSH_PASSWORD")
+        assert added.status == 0, added.err
+        pinged = cli("runner", "ping", "pw")
+        assert pinged.status == 0, pinged.err
+        shown = cli("runner", "show", "pw")
+        assert "LAB_SSH_PASSWORD" in shown.out
+        assert_nowhere([SSH_PASSWORD], home, added.out, added.err, pinged.out, shown.out)
+
+    def test_add_with_an_encrypted_key(self, cli, fleet, home: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+        """An encrypted key file opens with the passphrase `perflab_ssh_key_passphrase_env`
+        names."""
+        from tests.fleet.variants import PASSPHRASE, passphrase_host
+
+        host, key_file = passphrase_host(fleet)
+        monkeypatch.setenv("LAB_KEY_PASSPHRASE", PASSPHRASE)
+        added = cli("runner", "add", "pp", "--host", host.address, "--user", "root",
+                    "--key", str(key_file), "--accept-new-host-key",
+                    "--var", "perflab_ssh_key_passphrase_env=LAB_KEY_PASSPHRASE")
+        assert added.status == 0, added.err
+        facts = cli("runner", "facts", "pp", "--json")
+        assert facts.status == 0, facts.err
+        assert_nowhere([PASSPHRASE], home, added.out, added.err, facts.out)
