@@ -102,6 +102,14 @@ class TestRunnerAdd:
             in result.err
 
 
+    def test_a_malformed_secret_var_is_not_echoed(self, cli, home: Path) -> None:
+        """A typo (`:` for `=`) in a secret --var is refused without showing the value."""
+        secret = "S3cr3t-typo-do-not-print"
+        result = cli("runner", "add", "r1", "--host", "127.0.0.1", "--port", "1",
+                     "--var", f"ansible_become_pass:{secret}")
+        assert result.status == 3 and "KEY=VALUE" in result.err
+        assert_nowhere([secret], home, result.out, result.err)
+
     def test_vars_are_checked_like_an_inventorys(self, cli) -> None:
         """`--var` goes through the inventory's checks: a typo in a perflab name is caught
         before connecting."""
