@@ -103,9 +103,9 @@ def _load_encrypted(runner: str, path: Path, passphrase: EnvSecret | None) -> pa
                               "leave key_file unset")
     try:
         return paramiko.PKey.from_path(path, secret.encode())  # type: ignore[arg-type]
-    except (paramiko.SSHException, ValueError, TypeError) as exc:
+    except (paramiko.SSHException, ValueError, TypeError):
         raise InputError(f"runner {runner}: the passphrase from ${passphrase.env} does not "
-                         f"open SSH key file {path} ({type(exc).__name__})") from None
+                         f"open SSH key file {path}") from None
 
 
 def client_keys(runner: str, key_file: Path | None,
