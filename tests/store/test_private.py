@@ -136,12 +136,19 @@ class TestOlderDatabases:
             assert store.runners.get("old")["vars"] == {"note": "short", "perflab_keepalive": 5}
         assert SECRET.encode() not in database_bytes(db)
 
-    def test_a_second_open_finds_nothing_to_do(self, home: Path) -> None:
-        """The scrub is a migration: it runs once, and the next open does not touch it."""
+    def test_the_scrub_runs_once(self, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The scrub is a migration: once the database is at the newest revision, opening
+        it migrates (and rewrites) nothing."""
+        from perflab.store import engine
+
         home.mkdir(mode=0o700)
-        db = home / "perflab.db"
-        old_database(db)
+        old_database(home / "perflab.db")
         open_store().close()
-        before = database_bytes(db)
-        open_store().close()
-        assert database_bytes(db) == before
+
+        def no_migration(conn: object) -> bool:
+            raise AssertionError("migrated again")
+
+        monkeypatch.setattr(engine, "migrate", no_migration)
+        monkeypatch.setattr(engine, "_purge_free_space", no_migration)
+        with open_store() as store:
+            assert store.runners.get("old")["vars"] == {"note": "short", "perflab_keepalive": 5}
