@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+#: what perflab keeps in its home: a folder holding nothing else is perflab's to tighten
+_OWN_ENTRIES = ("perflab", "known_hosts", ".known_hosts-", "runs", "logs")
+
 
 def home() -> Path:
     """``$PERFLAB_HOME``, default ``~/.local/share/perflab`` (created on demand)."""
@@ -15,9 +18,33 @@ def home() -> Path:
 
 
 def ensure_home() -> Path:
+    """``$PERFLAB_HOME``, created owner-only (0700).
+
+    A home left with a looser mode by an older perflab is tightened, silently,
+    when it is yours and holds only perflab's files; a folder shared with other
+    things (``$HOME``, ``/var/lib`` ...) keeps its mode, and the files perflab
+    keeps there are owner-only anyway.
+    """
     path = home()
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if all(entry.name.startswith(_OWN_ENTRIES) for entry in path.iterdir()):
+        tighten(path, 0o700)
     return path
+
+
+def tighten(path: Path, mode: int) -> None:
+    """Take group and others' access away from ``path`` if it is yours and has any."""
+    info = path.stat()
+    if info.st_uid == os.geteuid() and info.st_mode & 0o077:
+        path.chmod(mode)
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if it is missing, else :func:`tighten` it."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        tighten(path, 0o600)
 
 
 def db_url() -> str:

@@ -49,6 +49,10 @@ class Env:
     def warn(self, line: str) -> None:
         self.stderr.write("perflab: warning: " + line + "\n")
 
+    def note(self, line: str) -> None:
+        """Something the user should know that changed nothing they asked for."""
+        self.stderr.write("perflab: note: " + line + "\n")
+
     def fail(self, status: ExitStatus) -> None:
         """Set the exit status without raising (the output was already printed)."""
         self.exit_status = max(self.exit_status, int(status)) if status != ExitStatus.INTERRUPTED \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,15 @@ from perflab.store import open_store
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    from perflab.secret_vars import is_secret_name, is_vaulted
+
     out = {}
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise InputError(f'expected KEY=VALUE, got "{item}"', field=option)
+            secret = is_secret_name(re.split(r"[\s:=]", item)[0]) or is_vaulted(item)
+            shown = "a value that names a secret (not shown)" if secret else f'"{item}"'
+            raise InputError(f"expected KEY=VALUE, got {shown}", field=option)
         out[key] = value
     return out
 
@@ -144,6 +149,8 @@ def import_(env: Env, inventory: Path, as_json: bool) -> None:
 
     with open_store() as store:
         result = import_inventory(store, inventory)
+    for note in result["notes"]:
+        env.note(note)
     if as_json:
         env.print_json(result)
         return

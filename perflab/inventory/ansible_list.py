@@ -5,13 +5,16 @@ for ``all``) and ``children``; a group with neither is left out, though its
 parents still name it. ``_meta.hostvars`` holds each host's merged variables
 (hosts without any are left out) minus the magic names Ansible strips.
 Values are made JSON-shaped as Ansible's encoder would: dates become ISO
-text, tuples and sets lists, mapping keys text.
+text, tuples and sets lists, mapping keys text, ``!vault`` values
+``{"__ansible_vault": ciphertext}``.
 """
 
 from __future__ import annotations
 
 import datetime
 from typing import TYPE_CHECKING, Any
+
+from perflab.secret_vars import Vaulted
 
 if TYPE_CHECKING:
     from perflab.inventory.model import Inventory
@@ -58,6 +61,8 @@ def _group(inventory: Inventory, name: str, out: dict[str, Any], seen: set[str])
 
 def json_value(value: Any) -> Any:
     """``value`` as it reads back from Ansible's JSON output."""
+    if isinstance(value, Vaulted):
+        return {"__ansible_vault": str(value)}
     if isinstance(value, dict):
         return {_json_key(k): json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

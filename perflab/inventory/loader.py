@@ -21,8 +21,8 @@ from perflab.inventory.ini_reader import read_ini_inventory
 from perflab.inventory.merge import build_inventory
 from perflab.inventory.model import Inventory
 from perflab.inventory.problems import Problems
-from perflab.inventory.yaml_reader import read_yaml_inventory
-from perflab.spec.yamlpos import parse_yaml, read_text
+from perflab.inventory.yaml_reader import parse_inventory_yaml, read_yaml_inventory
+from perflab.spec.yamlpos import read_text
 
 YAML_SUFFIXES = (".yml", ".yaml", ".json")
 _IGNORED = re.compile(r"^\.|^(?:group_vars|host_vars|vars_plugins)$|"
@@ -78,10 +78,10 @@ def _read_file(path: Path, builder: InventoryBuilder) -> None:
 
 def _read_yaml(text: str, path: Path, builder: InventoryBuilder) -> None:
     try:
-        data, pos = parse_yaml(text, str(path))
+        data, pos = parse_inventory_yaml(text, str(path))
     except InputError as exc:
-        if "!vault" in str(exc) or "!unsafe" in str(exc):
-            exc.hint = "Ansible's own YAML tags (!vault, !unsafe) are not supported"
+        if "!unsafe" in str(exc):
+            exc.hint = "Ansible's !unsafe YAML tag is not supported"
         builder.problems.add(exc)
         return
     read_yaml_inventory(data, pos, builder)
@@ -90,7 +90,7 @@ def _read_yaml(text: str, path: Path, builder: InventoryBuilder) -> None:
 def _looks_like_yaml(text: str, path: Path) -> bool:
     """A file without extension is YAML when it parses as a mapping or a list."""
     try:
-        data, _ = parse_yaml(text, str(path))
+        data, _ = parse_inventory_yaml(text, str(path))
     except InputError:
         return False
     return isinstance(data, dict | list)

@@ -18,8 +18,16 @@ from typing import Any
 
 from perflab.errors import describe
 from perflab.inventory.problems import did_you_mean
+from perflab.secret_vars import (
+    BECOME_PASSWORD_ENV,
+    KEY_PASSPHRASE_ENV,
+    SSH_PASSWORD_ENV,
+    is_secret_name,
+    is_vaulted,
+)
 
 PREFIX = "perflab_"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CPU_LIST = re.compile(r"\s*\d+(?:-\d+)?(?:\s*,\s*\d+(?:-\d+)?)*\s*")
 _TRUE = frozenset({"yes", "true", "on", "1", "y", "t"})
 _FALSE = frozenset({"no", "false", "off", "0", "n", "f"})
@@ -30,7 +38,7 @@ class Variable:
     """One variable perflab reads: its kind of value and what it means."""
 
     name: str
-    kind: str  # text | cpus | labels | bool | port | number | list
+    kind: str  # text | cpus | labels | bool | port | number | list | envname
     meaning: str
 
 
@@ -60,6 +68,12 @@ PERFLAB_VARIABLES: dict[str, Variable] = {v.name: v for v in (
              "above this CPU percentage (off unless set)"),
     Variable("perflab_sysfs_root", "text", "for tests: a directory laid out like / whose sys "
              "and proc the knobs use instead of the real ones"),
+    Variable(SSH_PASSWORD_ENV, "envname", "the environment variable that holds the SSH "
+             "password, read when perflab connects (the password itself is never stored)"),
+    Variable(BECOME_PASSWORD_ENV, "envname", "the environment variable that holds the sudo "
+             "password, read when sudo asks for it"),
+    Variable(KEY_PASSPHRASE_ENV, "envname", "the environment variable that holds the "
+             "passphrase of the SSH key file, read when the key is opened"),
 )}
 
 CONNECTION_VARIABLES: dict[str, Variable] = {v.name: v for v in (
@@ -76,18 +90,29 @@ CONNECTION_VARIABLES: dict[str, Variable] = {v.name: v for v in (
 
 
 def check_variable(name: str, value: Any) -> str | None:
-    """What is wrong with ``name: value`` for perflab, or None if nothing is."""
+    """What is wrong with ``name: value`` for perflab, or None if nothing is.
+
+    Secrets are not wrong here: they are dropped, with a note, when runners are
+    registered (:mod:`perflab.secret_vars`).
+    """
     spec = PERFLAB_VARIABLES.get(name) or CONNECTION_VARIABLES.get(name)
     if spec is None:
-        if name.startswith(PREFIX):
+        if name.startswith(PREFIX) and not is_secret_name(name):
             return (f"unknown perflab variable '{name}'"
                     f"{did_you_mean(name, PERFLAB_VARIABLES)}")
         return None
     if value is None:
         return None
+    return _value_problem(name, value) or _CHECKS[spec.kind](name, value)
+
+
+def _value_problem(name: str, value: Any) -> str | None:
+    """What perflab cannot read in any variable it reads: vault values, templates."""
+    if is_vaulted(value):
+        return f"{name} is encrypted with ansible-vault, which perflab cannot decrypt"
     if isinstance(value, str) and ("{{" in value or "{%" in value):
         return f"{name} is a Jinja template ({describe(value)}); perflab does not evaluate them"
-    return _CHECKS[spec.kind](name, value)
+    return None
 
 
 def _text(name: str, value: Any) -> str | None:
@@ -143,8 +168,15 @@ def _list(name: str, value: Any) -> str | None:
     return f"expected a list of strings, got {value!r}"
 
 
+def _envname(name: str, value: Any) -> str | None:
+    if isinstance(value, str) and _ENV_NAME.fullmatch(value):
+        return None
+    return (f"{name} must be the name of an environment variable (letters, digits, _), "
+            f"got {describe(value)}")
+
+
 _CHECKS = {"text": _text, "cpus": _cpus, "labels": _labels, "bool": _bool, "port": _port,
-           "number": _number, "list": _list}
+           "number": _number, "list": _list, "envname": _envname}
 
 
 def cpu_list(value: Any) -> list[int]:

@@ -17,7 +17,8 @@ from typing import Any
 
 from perflab.errors import InputError, Location, describe
 from perflab.inventory.problems import Problems, did_you_mean
-from perflab.spec.yamlpos import parse_yaml, read_text
+from perflab.inventory.yaml_reader import parse_inventory_yaml
+from perflab.spec.yamlpos import read_text
 
 EXTENSIONS = (".yml", ".yaml", ".json")
 
@@ -75,7 +76,7 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, Location]]:
             pass
         else:
             return _mapping(data, path), {}
-    data, pos = parse_yaml(text, str(path))
+    data, pos = parse_inventory_yaml(text, str(path))
     data = _mapping(data, path)
     return data, {key: pos.key((key,)) for key in data}
 

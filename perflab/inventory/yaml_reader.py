@@ -21,13 +21,33 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
+
 from perflab.errors import describe
 from perflab.inventory.builder import InventoryBuilder
 from perflab.inventory.patterns import PatternError, host_names
 from perflab.inventory.problems import did_you_mean
-from perflab.spec.yamlpos import PathKey, Positions
+from perflab.secret_vars import Vaulted
+from perflab.spec.yamlpos import PathKey, Positions, parse_yaml
 
 SECTIONS = ("hosts", "children", "vars")
+
+
+class InventoryLoader(yaml.SafeLoader):
+    """YAML's safe loader, plus Ansible's ``!vault`` tag: the ciphertext, marked as such
+    (perflab cannot decrypt it; a secret is dropped when runners are registered)."""
+
+
+def _vault(loader: yaml.SafeLoader, node: yaml.Node) -> Vaulted:
+    return Vaulted(loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
+InventoryLoader.add_constructor("!vault", _vault)
+
+
+def parse_inventory_yaml(text: str, file: str) -> tuple[Any, Positions]:
+    """An inventory or vars file's YAML, with positions (``!vault`` values read too)."""
+    return parse_yaml(text, file, loader_class=InventoryLoader)
 
 
 def read_yaml_inventory(data: Any, pos: Positions, builder: InventoryBuilder) -> None:

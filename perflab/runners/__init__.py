@@ -28,6 +28,9 @@ def python_interpreter(variables: dict[str, Any]) -> str | None:
 
 
 def ssh_transport(name: str, row: dict[str, Any]) -> Any:
+    """The runner's SSH transport; secrets come from the environment variables its
+    ``perflab_*_env`` variables name, read when needed (:mod:`perflab.transport.credentials`)."""
+    from perflab.transport.credentials import Credentials
     from perflab.transport.hostkeys import perflab_known_hosts
     from perflab.transport.ssh import SSHTransport
 
@@ -38,7 +41,8 @@ def ssh_transport(name: str, row: dict[str, Any]) -> Any:
                         known_hosts=perflab_known_hosts(), proxy_jump=row.get("proxy_jump"),
                         connect_timeout=float(variables.get("perflab_connect_timeout", 10)),
                         keepalive=int(variables.get("perflab_keepalive", 15)),
-                        python=python_interpreter(variables))
+                        python=python_interpreter(variables),
+                        credentials=Credentials.from_vars(variables))
 
 
 def runner_host(name: str, row: dict[str, Any]) -> RunnerHost:

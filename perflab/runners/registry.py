@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from perflab.errors import HostError, InputError
 from perflab.runners import LOCAL, open_runner, ssh_transport
+from perflab.secret_vars import advice, is_secret, scrub
 
 if TYPE_CHECKING:
     from perflab.inventory import Host
     from perflab.store import Store
 
 MIN_PYTHON = (3, 8)
-#: inventory variables that are secrets: never stored
-SECRET_VARS = ("ansible_password", "ansible_ssh_pass", "ansible_become_password",
-               "ansible_become_pass", "ansible_sudo_pass")
 
 
 def _check_key_file(name: str, key_file: str | None) -> None:
@@ -60,6 +60,7 @@ def add_runner(store: Store, name: str, *, accept_new: bool = False,
         raise InputError(f'a runner named "{name}" is already registered', field="NAME",
                          hint=f"`perflab runner remove {name}` first, or pick another name")
     _check_key_file(name, values.get("key_file"))
+    _check_vars(values.get("vars") or {})
     row = {"address": values["address"], "port": values.get("port") or 22, **values}
     transport = ssh_transport(name, row)
     with transport:
@@ -70,6 +71,20 @@ def add_runner(store: Store, name: str, *, accept_new: bool = False,
                               "perflab needs 3.8 or newer there")
     store.runners.add(name, host_key=f"{key.key_type} {key.fingerprint}", source="cli", **row)
     return {**store.runners.get(name), "host_key_state": how}
+
+
+def _check_vars(variables: dict[str, Any]) -> None:
+    """``--var`` values: a secret is refused (saying how to pass it), others checked as
+    an inventory's are."""
+    from perflab.inventory.variables import check_variable
+
+    for name, value in variables.items():
+        if is_secret(name, value):
+            raise InputError(f"{name} is a secret, and perflab never stores one: "
+                             f"{advice(name, value)}", field="--var")
+        problem = check_variable(name, value)
+        if problem:
+            raise InputError(problem, field="--var")
 
 
 def _proxy_jump(vars_: dict[str, Any]) -> str | None:
@@ -87,7 +102,8 @@ def _proxy_jump(vars_: dict[str, Any]) -> str | None:
 
 
 def runner_from_host(host: Host, source: str) -> dict[str, Any]:
-    kept = {k: v for k, v in host.vars.items() if k not in SECRET_VARS}
+    """The runner row an inventory host makes: its secrets are left out."""
+    kept, _ = scrub(host.vars)
     perflab_vars = host.perflab_vars()
     labels = dict(item.partition("=")[::2] for item in perflab_vars.get("labels") or [])
     return {"name": host.name, "address": host.address, "port": host.port, "user": host.user,
@@ -104,7 +120,21 @@ def import_inventory(store: Store, path: Path) -> dict[str, list[str]]:
     inventory = load_inventory(path)
     runners = [runner_from_host(h, str(path)) for h in inventory.hosts.values()]
     added, updated = store.runners.upsert_many(runners)
-    return {"added": added, "updated": updated}
+    return {"added": added, "updated": updated,
+            "notes": secret_notes(inventory.hosts.values(), str(path))}
+
+
+def secret_notes(hosts: Iterable[Host], source: str) -> list[str]:
+    """One line per secret an import left out, naming it and where it is written (once,
+    however many hosts it applies to)."""
+    notes: dict[str, None] = {}
+    for host in hosts:
+        for path in scrub(host.vars)[1]:
+            top = re.split(r"[.\[]", path, maxsplit=1)[0]
+            where = host.origins.get(top) or source
+            why = advice(path, host.vars.get(top) if top == path else None)
+            notes[f"{where}: {path} is a secret and was not stored; {why}"] = None
+    return list(notes)
 
 
 def gather_facts(store: Store, name: str) -> dict[str, Any]:

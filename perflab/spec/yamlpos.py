@@ -91,10 +91,14 @@ def _walk(node: yaml.Node, path: PathKey, pos: Positions, loader: yaml.SafeLoade
             _walk(item, (*path, index), pos, loader)
 
 
-def parse_yaml(text: str, file: str) -> tuple[Any, Positions]:
-    """Parse one YAML document from ``text``; ``file`` is used in messages only."""
+def parse_yaml(text: str, file: str, *,
+               loader_class: type[yaml.SafeLoader] = yaml.SafeLoader) -> tuple[Any, Positions]:
+    """Parse one YAML document from ``text``; ``file`` is used in messages only.
+
+    ``loader_class`` may add tags to the safe loader's (inventories read ``!vault``).
+    """
     pos = Positions(file=file)
-    loader = yaml.SafeLoader(text)
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -4,6 +4,9 @@ The schema is migrated with Alembic on open; a database already at the
 newest revision costs one small query, so opening the store stays cheap, and
 an empty one is created from the models and stamped (Alembic is not loaded).
 A URL that cannot be opened is an input error (exit 3) naming the URL.
+
+An SQLite database is owner-only: the file (and its -wal, -shm files) 0600,
+``$PERFLAB_HOME`` 0700, also when an older perflab left them looser.
 """
 
 from __future__ import annotations
@@ -73,7 +76,10 @@ def create_fresh(conn: Connection) -> None:
     conn.execute(version.insert().values(version_num=head_revision()))
 
 
-def migrate(conn: Connection) -> None:
+def migrate(conn: Connection) -> bool:
+    """Bring the schema to the newest revision. True when a migration scrubbed data whose
+    old bytes may linger in the file's free space (0004: secrets), for the caller to
+    purge once the transaction is over."""
     from alembic import command
     from alembic.config import Config
 
@@ -81,6 +87,30 @@ def migrate(conn: Connection) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")
+    return bool(cfg.attributes.get("purge_free_space"))
+
+
+def _private_sqlite(path: Path) -> None:
+    """The database file and its companions are owner-only (SQLite gives a new -wal,
+    -shm or -journal file the database's mode); $PERFLAB_HOME or a folder made for the
+    database is 0700."""
+    if path.parent == config.home():
+        config.ensure_home()
+    else:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    config.private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            config.tighten(companion, 0o600)
+
+
+def _purge_free_space(engine: Engine) -> None:
+    """Rewrite an SQLite file so that no old copy of a scrubbed value survives in its free
+    pages or its write-ahead log (an updated or deleted row leaves its old bytes there)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM")
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def create_engine_for(url: str | None = None) -> Engine:
@@ -90,11 +120,11 @@ def create_engine_for(url: str | None = None) -> Engine:
 
     url = url or config.db_url()
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        folder = Path(url[len("sqlite:///"):]).parent
+        path = Path(url[len("sqlite:///"):])
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            _private_sqlite(path)
         except OSError as exc:
-            raise InputError(f"cannot create the database folder {folder}: {exc.strerror}",
+            raise InputError(f"cannot create the database {path}: {exc.strerror}",
                              field="PERFLAB_DB_URL") from None
     try:
         engine = create_engine(url, future=True)
@@ -109,13 +139,16 @@ def create_engine_for(url: str | None = None) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+    purge = False
     try:
         with engine.begin() as conn:
             current = _current_revision(conn)
             if current is None and _is_empty(conn):
                 create_fresh(conn)
             elif current != head_revision():
-                migrate(conn)
+                purge = migrate(conn)
+        if purge and engine.dialect.name == "sqlite":
+            _purge_free_space(engine)
     except (OperationalError, DBAPIError) as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise InputError(f"cannot open database {_redact(url)!r}: {reason}",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from perflab.errors import InputError
+from perflab.secret_vars import scrub
 from perflab.store.models import RunnerRow
 from perflab.store.runs import utcnow
 
@@ -19,10 +20,20 @@ FIELDS = ("address", "port", "user", "key_file", "proxy_jump", "groups", "labels
           "platform", "host_key", "source")
 
 
+def _values(data: dict[str, Any]) -> dict[str, Any]:
+    """The columns to write: known fields only, and never a secret variable (the callers
+    refuse or report them; this is the last guard, for every writer)."""
+    values = {k: v for k, v in data.items() if k in FIELDS}
+    if "vars" in values:
+        values["vars"] = scrub(values["vars"] or {})[0]
+    return values
+
+
 def runner_dict(row: RunnerRow) -> dict[str, Any]:
     return {"name": row.name, "address": row.address, "port": row.port, "user": row.user,
             "key_file": row.key_file, "proxy_jump": row.proxy_jump, "groups": row.groups or [],
-            "labels": row.labels or {}, "vars": row.vars or {}, "platform": row.platform,
+            "labels": row.labels or {}, "vars": scrub(row.vars or {})[0],
+            "platform": row.platform,
             "state": row.state, "state_reason": row.state_reason,
             "state_changed_at": row.state_changed_at.isoformat() if row.state_changed_at
             else None, "facts": row.facts, "facts_at": row.facts_at.isoformat()
@@ -50,7 +61,7 @@ class RunnerStore:
                                  hint=f"`perflab runner remove {name}` first, or pick another name")
             now = utcnow()
             session.add(RunnerRow(name=name, state="idle", created_at=now, updated_at=now,
-                                  **{k: v for k, v in values.items() if k in FIELDS}))
+                                  **_values(values)))
 
     def upsert_many(self, runners: Sequence[dict[str, Any]]) -> tuple[list[str], list[str]]:
         """Register or update many runners in one transaction: all of them or none."""
@@ -62,7 +73,7 @@ class RunnerStore:
                 if name == "local":
                     raise InputError('"local" is the built-in runner; rename that host')
                 row = session.get(RunnerRow, name)
-                values = {k: v for k, v in data.items() if k in FIELDS}
+                values = _values(data)
                 if row is None:
                     session.add(RunnerRow(name=name, state="idle", created_at=now,
                                           updated_at=now, **values))

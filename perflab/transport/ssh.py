@@ -21,6 +21,7 @@ import paramiko
 
 from perflab.errors import HostError
 from perflab.transport.base import Command, CommandResult, FileInfo, Process, Transport
+from perflab.transport.credentials import Credentials
 from perflab.transport.hostkeys import (
     HostKey,
     host_entry,
@@ -42,6 +43,7 @@ from perflab.transport.ssh_keys import Hop, client_keys, default_user, parse_jum
 
 SIGNAL_TIMEOUT_S = 10.0
 _DEFAULT = Path("~/.ssh/known_hosts")
+_NO_CREDENTIALS = Credentials()
 
 
 class SSHTransport(Transport):
@@ -52,7 +54,7 @@ class SSHTransport(Transport):
     def __init__(self, name: str, host: str, *, port: int = 22, user: str | None = None,
                  key_file: Path | None = None, known_hosts: Path,
                  proxy_jump: str | None = None, connect_timeout: float = 10.0,
-                 keepalive: int = 15, sudo_password: str | None = None,
+                 keepalive: int = 15, credentials: Credentials = _NO_CREDENTIALS,
                  user_known_hosts_file: Path | None = _DEFAULT,
                  python: str | None = None) -> None:
         self.name = name
@@ -66,7 +68,8 @@ class SSHTransport(Transport):
         self.proxy_jump = proxy_jump
         self.connect_timeout = connect_timeout
         self.keepalive = keepalive
-        self.sudo_password = sudo_password
+        #: references to the secrets it may need (never the secrets: read when needed)
+        self.credentials = credentials
         extra = user_known_hosts() if user_known_hosts_file == _DEFAULT else user_known_hosts_file
         self.known_hosts_files = [known_hosts, *([extra] if extra is not None else [])]
         #: how many SSH connections this object opened (one per run, unless one broke)
@@ -87,8 +90,9 @@ class SSHTransport(Transport):
 
     def _target(self) -> Target:
         return Target(self.name, Hop(self.host, self.port, self.user),
-                      client_keys(self.name, self.key_file), self.known_hosts_files,
-                      self.connect_timeout, self.keepalive)
+                      client_keys(self.name, self.key_file, self.credentials.key_passphrase),
+                      self.known_hosts_files, self.connect_timeout, self.keepalive,
+                      password=self.credentials.ssh_password)
 
     def _jumps(self) -> list[Hop]:
         return parse_jump(self.proxy_jump, self.user) if self.proxy_jump else []
@@ -153,10 +157,12 @@ class SSHTransport(Transport):
 
     def _prepare(self, command: Command, env: Mapping[str, str] | None, cwd: str | None,
                  stdin: bytes | None, sudo: bool) -> tuple[RemoteCommand, bytes | None]:
-        with_password = sudo and self.sudo_password is not None
-        script = remote_script(command, env=env, cwd=cwd, sudo=sudo, sudo_password=with_password)
-        if with_password:
-            stdin = f"{self.sudo_password}\n".encode() + (stdin or b"")
+        reference = self.credentials.become_password
+        password = reference.read() if sudo and reference is not None else None
+        script = remote_script(command, env=env, cwd=cwd, sudo=sudo,
+                               sudo_password=password is not None)
+        if password is not None:  # on stdin, for the remote shell's `read`: never in argv
+            stdin = f"{password}\n".encode() + (stdin or b"")
         transport, chan = self._open(script)
         return RemoteCommand(self.name, transport, chan, command, signaller=self._signal,
                              sudo=sudo), stdin
@@ -200,12 +206,21 @@ class SSHTransport(Transport):
         refusal = sudo_refusal(result.exit_status, result.stderr)
         if refusal == "password":
             raise HostError(self.name, f"sudo asks for a password for {self.user}, so "
-                                       f"`{describe(command)}` was not run",
+                                       f"`{describe(command)}` was not run{self._sudo_note()}",
                             hint="allow passwordless sudo (NOPASSWD) for this user, connect as "
-                                 "root, or configure the runner's sudo password")
+                                 "root, or set perflab_become_password_env to the name of an "
+                                 "environment variable that holds the sudo password")
         if refusal == "missing":
             raise HostError(self.name, f"sudo is not installed and {self.user} is not root, "
                                        f"so `{describe(command)}` cannot run privileged")
+
+    def _sudo_note(self) -> str:
+        reference = self.credentials.become_password
+        if reference is None:
+            return ""
+        if reference.read() is None:
+            return f"; {reference.unset()}"
+        return f"; sudo did not accept the password from ${reference.env}"
 
     def _signal(self, pgid: int, sig: str, sudo: bool) -> None:
         """Send ``sig`` to a remote process group, over a channel of its own."""

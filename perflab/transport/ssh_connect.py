@@ -1,8 +1,9 @@
 """Opening an authenticated, host-key-verified SSH connection (optionally via ProxyJump hops).
 
 Every failure is a HostError naming the runner and the cause: an unreachable
-address, an unknown or CHANGED host key, a refused key. (Key files are checked
-before any of this, in :mod:`perflab.transport.ssh_keys`.)
+address, an unknown or CHANGED host key, a refused key or password
+(:mod:`perflab.transport.ssh_auth`). (Key files are checked before any of
+this, in :mod:`perflab.transport.ssh_keys`.)
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import paramiko
 from paramiko.common import MSG_CHANNEL_REQUEST
 
 from perflab.errors import HostError
+from perflab.transport.credentials import EnvSecret
 from perflab.transport.hostkeys import HostKey, check_host_key, host_entry, known_keys
+from perflab.transport.ssh_auth import authenticate
 from perflab.transport.ssh_keys import Hop
 
 # paramiko logs connection failures with tracebacks from its own threads; every one of
@@ -138,6 +141,7 @@ class Target:
     known_hosts: Sequence[Path]
     connect_timeout: float = 10.0
     keepalive: int = 15
+    password: EnvSecret | None = None  # the runner's own, read when keys are not enough
 
 
 def handshake(target: Target, hop: Hop, sock: Any, role: str) -> ExitAwareTransport:
@@ -163,31 +167,6 @@ def handshake(target: Target, hop: Hop, sock: Any, role: str) -> ExitAwareTransp
     except BaseException:
         transport.close()
         raise
-
-
-def authenticate(target: Target, hop: Hop, transport: paramiko.Transport, role: str) -> None:
-    """Public key authentication with each key in turn; HostError naming user and keys."""
-    tried = []
-    for label, key in target.keys:
-        tried.append(label)
-        try:
-            remaining = transport.auth_publickey(hop.user, key)
-        except paramiko.BadAuthenticationType as exc:
-            raise HostError(target.runner, f"{role} {hop} does not accept public keys "
-                                           f"(it allows: {', '.join(exc.allowed_types)})") from None
-        except paramiko.AuthenticationException:
-            continue
-        except (paramiko.SSHException, EOFError, OSError) as exc:
-            raise HostError(target.runner, f"authenticating to {role} {hop}: {exc}") from None
-        if not remaining:
-            return
-        raise HostError(target.runner, f"{role} {hop} wants more than a key "
-                                       f"({', '.join(remaining)}); perflab only uses keys")
-    keys = ", ".join(tried) if tried else "no key (no key_file, no ssh-agent, no ~/.ssh/id_*)"
-    raise HostError(target.runner, f"authentication as {hop.user!r} on {role} "
-                                   f"{host_entry(hop.host, hop.port)} failed with {keys}",
-                    hint=f"add the public key to ~{hop.user}/.ssh/authorized_keys on the host "
-                         f"(ssh-copy-id -i KEY.pub {hop})")
 
 
 def open_channel_socket(target: Target, via: paramiko.Transport, hop: Hop,

@@ -2,7 +2,9 @@
 
 Key files are checked before any connection is attempted: a missing file, or
 one that group or others may read, is bad input (exit 3), as OpenSSH refuses
-such keys too.
+such keys too. An encrypted key file is opened with the passphrase read, at
+that moment, from the environment variable ``perflab_ssh_key_passphrase_env``
+names.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import paramiko
 
 from perflab.errors import InputError
+from perflab.transport.credentials import EnvSecret
 from perflab.transport.hostkeys import host_entry
 
 DEFAULT_KEYS = ("id_ed25519", "id_ecdsa", "id_rsa")
@@ -72,22 +75,45 @@ def check_key_file(runner: str, path: Path) -> None:
             hint=f"chmod 600 {path}")
 
 
-def load_key(runner: str, path: Path) -> paramiko.PKey:
+def load_key(runner: str, path: Path, passphrase: EnvSecret | None = None) -> paramiko.PKey:
+    """The private key in ``path``; an encrypted one is opened with the passphrase that
+    ``passphrase`` names, read now."""
     check_key_file(runner, path)
     try:
         return paramiko.PKey.from_path(path)
     except paramiko.PasswordRequiredException:
-        raise InputError(f"runner {runner}: SSH key file {path} is encrypted with a passphrase",
-                         hint="load it into ssh-agent and leave key_file unset") from None
+        return _load_encrypted(runner, path, passphrase)
+    except TypeError as exc:  # cryptography's way of saying "encrypted, no password given"
+        if "password" not in str(exc).lower():
+            raise
+        return _load_encrypted(runner, path, passphrase)
     except (paramiko.SSHException, ValueError, OSError) as exc:
         raise InputError(f"runner {runner}: SSH key file {path} is not a private key "
                          f"paramiko can read: {exc}") from None
 
 
-def client_keys(runner: str, key_file: Path | None) -> list[tuple[str, paramiko.PKey]]:
-    """(label, key) pairs to try: the key file, else ssh-agent keys and ~/.ssh/id_* files."""
+def _load_encrypted(runner: str, path: Path, passphrase: EnvSecret | None) -> paramiko.PKey:
+    secret = passphrase.read() if passphrase is not None else None
+    if passphrase is None or secret is None:
+        unset = f", and {passphrase.unset()}" if passphrase is not None else ""
+        raise InputError(f"runner {runner}: SSH key file {path} is encrypted with a "
+                         f"passphrase{unset}",
+                         hint="set perflab_ssh_key_passphrase_env to the name of an environment "
+                              "variable that holds it, or load the key into ssh-agent and "
+                              "leave key_file unset")
+    try:
+        return paramiko.PKey.from_path(path, secret.encode())  # type: ignore[arg-type]
+    except (paramiko.SSHException, ValueError, TypeError):
+        raise InputError(f"runner {runner}: the passphrase from ${passphrase.env} does not "
+                         f"open SSH key file {path}") from None
+
+
+def client_keys(runner: str, key_file: Path | None,
+                passphrase: EnvSecret | None = None) -> list[tuple[str, paramiko.PKey]]:
+    """(label, key) pairs to try: the key file, else ssh-agent keys and ~/.ssh/id_* files
+    (an encrypted file opened with ``passphrase``)."""
     if key_file is not None:
-        return [(str(key_file), load_key(runner, key_file))]
+        return [(str(key_file), load_key(runner, key_file, passphrase))]
     keys: list[tuple[str, paramiko.PKey]] = []
     if os.environ.get("SSH_AUTH_SOCK"):
         with contextlib.suppress(paramiko.SSHException, OSError):
@@ -95,5 +121,5 @@ def client_keys(runner: str, key_file: Path | None) -> list[tuple[str, paramiko.
     for name in DEFAULT_KEYS:
         path = Path.home() / ".ssh" / name
         if path.exists():
-            keys.append((str(path), load_key(runner, path)))
+            keys.append((str(path), load_key(runner, path, passphrase)))
     return keys

@@ -21,6 +21,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -90,7 +91,8 @@ class Fleet:
                                         index % HOSTS_PER_BLOCK)
         return index, gateway, address
 
-    def _build(self, name: str, behind: str | None) -> FleetHost:
+    def _build(self, name: str, behind: str | None, sshd_config: str,
+               overlays: Mapping[str, Path]) -> FleetHost:
         parent = self.host(behind) if behind else None
         index, gateway, address = self._next_slot()
         directory = self.directory / f"host-{index}"
@@ -101,7 +103,8 @@ class Fleet:
             host_keypair=generate(directory / "host_ed25519_key", f"perflab-fleet-{name}"),
             directory=directory, outer_link=f"{self.link_prefix}h{index}",
             inner_link=f"{self.link_prefix}n{index}", via=parent,
-            authorized_keys=self.authorized_keys)
+            authorized_keys=self.authorized_keys, extra_config=sshd_config,
+            overlays=dict(overlays))
         host.write_config()
         if parent is None:
             netns.add_host_netns(host.netns, host.outer_link, host.inner_link, gateway, address)
@@ -111,8 +114,13 @@ class Fleet:
         host.start_sshd()
         return host
 
-    def host(self, name: str, *, behind: str | None = None) -> FleetHost:
+    def host(self, name: str, *, behind: str | None = None, sshd_config: str = "",
+             overlays: Mapping[str, Path] | None = None) -> FleetHost:
         """The host called ``name``, built on first use (``behind``: reachable only via that host).
+
+        ``sshd_config`` lines come before the defaults, so they win (sshd takes a
+        keyword's first value); ``overlays`` maps paths to files bind-mounted over them
+        for that sshd only (a test's /etc/shadow, say). Both apply when the host is built.
 
         Safe to call from several threads: each name is built once.
         """
@@ -130,7 +138,7 @@ class Fleet:
                 raise netns.FleetError(f"building fleet host {name} failed in another thread")
             return self._hosts[name]
         try:
-            host = self._build(name, behind)
+            host = self._build(name, behind, sshd_config, overlays or {})
             with self._lock:
                 self._hosts[name] = host
             return host

@@ -71,6 +71,11 @@ class FleetHost:
     port: int = 22
     user: str = "root"
     authorized_keys: Path = field(default=Path())
+    #: sshd_config lines written before the defaults (sshd takes a keyword's first value)
+    extra_config: str = ""
+    #: files or folders bind-mounted (target -> source) in sshd's own mount namespace
+    #: (``ip netns exec`` gives it a private one: nothing of it reaches this machine)
+    overlays: dict[str, Path] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -110,16 +115,21 @@ class FleetHost:
         return self.directory / "sshd.log"
 
     def write_config(self) -> None:
-        self.config_path.write_text(SSHD_CONFIG.format(
+        self.config_path.write_text(self.extra_config + SSHD_CONFIG.format(
             port=self.port, address=self.address, host_key=self.host_keypair.path,
             pid_file=self.pid_file, authorized_keys=self.authorized_keys), encoding="utf-8")
 
     def start_sshd(self) -> None:
         """Start sshd in the namespace and wait until it listens (it writes its PidFile then)."""
         self.pid_file.unlink(missing_ok=True)
+        sshd = [str(SSHD), "-D", "-f", str(self.config_path), "-E", str(self.log_file)]
+        if self.overlays:
+            mounts = [str(p) for target, source in self.overlays.items()
+                      for p in (source, target)]
+            sshd = ["sh", "-c", 'set -e; while [ "$1" != -- ]; do mount --bind "$1" "$2"; '
+                    'shift 2; done; shift; exec "$@"', "sh", *mounts, "--", *sshd]
         self.process = subprocess.Popen(
-            ["ip", "netns", "exec", self.netns, str(SSHD), "-D", "-f", str(self.config_path),
-             "-E", str(self.log_file)],
+            ["ip", "netns", "exec", self.netns, *sshd],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT_S

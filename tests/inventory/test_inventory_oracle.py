@@ -35,6 +35,7 @@ INVENTORIES = {
     "yaml-without-extension": DATA / "noext_yaml" / "hosts",
     "ini-without-extension": DATA / "noext_ini" / "hosts",
     "connection-variables": DATA / "connection.yml",
+    "vault-values": DATA / "vault" / "hosts.yml",
     "example-lab-yaml": REPO / "inventories" / "lab" / "hosts.yml",
     "example-lab-directory": REPO / "inventories" / "lab",
     "example-lab-ini": REPO / "inventories" / "lab.ini",

@@ -204,12 +204,12 @@ class TestFanOut:
             "n2": {"ansible_host": "127.0.0.42", "ansible_port": 2222}}}}}}))
         result = cli("runner", "import", str(inventory), "--json")
         assert result.status == 0, result.err
-        assert result.json() == {"added": ["n1", "n2"], "updated": []}
+        assert result.json() == {"added": ["n1", "n2"], "updated": [], "notes": []}
         rows = cli("runner", "list", "--group", "linux", "--json").json()["runners"]
         assert [(r["name"], r["port"], r["platform"]) for r in rows] == [
             ("n1", 22, "linux-x86_64"), ("n2", 2222, None)]
         again = cli("runner", "import", str(inventory), "--json").json()
-        assert again == {"added": [], "updated": ["n1", "n2"]}
+        assert again == {"added": [], "updated": ["n1", "n2"], "notes": []}
 
     def test_import_with_a_cycle_registers_nothing(self, cli, tmp_path: Path) -> None:
         """A cycle in children: exit 3 naming it, nothing half-registered."""
