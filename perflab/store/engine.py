@@ -8,7 +8,10 @@ A URL that cannot be opened is an input error (exit 3) naming the URL.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,6 +86,49 @@ def migrate(conn: Connection) -> None:
     command.upgrade(cfg, "head")
 
 
+#: PostgreSQL advisory lock key held while a schema is created or migrated ("perflab")
+SCHEMA_LOCK_KEY = 0x7065_7266_6C61_62
+
+
+@contextlib.contextmanager
+def _schema_lock(conn: Connection, url: str) -> Iterator[None]:
+    """One process at a time creates or migrates a schema: an advisory lock on
+    PostgreSQL (released with the transaction), an flock beside a SQLite file."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        yield
+        return
+    path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
+    if not path or path == ":memory:":
+        yield
+        return
+    import fcntl
+
+    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _bring_up_to_date(engine: Engine, url: str) -> None:
+    """Create an empty database's schema or migrate an old one; a database already at
+    the newest revision costs one small query and no lock."""
+    head = head_revision()
+    with engine.connect() as conn:
+        if _current_revision(conn) == head:
+            return
+    with engine.begin() as conn, _schema_lock(conn, url):
+        current = _current_revision(conn)  # again: another process may have done it
+        if current is None and _is_empty(conn):
+            create_fresh(conn)
+        elif current != head:
+            migrate(conn)
+
+
 def create_engine_for(url: str | None = None) -> Engine:
     """An engine for ``url`` (default: the configured one), schema up to date."""
     from sqlalchemy import create_engine, event
@@ -110,12 +156,7 @@ def create_engine_for(url: str | None = None) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
     try:
-        with engine.begin() as conn:
-            current = _current_revision(conn)
-            if current is None and _is_empty(conn):
-                create_fresh(conn)
-            elif current != head_revision():
-                migrate(conn)
+        _bring_up_to_date(engine, url)
     except (OperationalError, DBAPIError) as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise InputError(f"cannot open database {_redact(url)!r}: {reason}",
