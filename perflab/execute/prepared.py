@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from perflab import signals
@@ -90,8 +90,8 @@ def prepared(host: RunnerHost, profile: Profile | None, opts: RunOptions, *,
     """The runner, locked for this command, prepared by ``profile`` (restored on the way
     out, whatever ends the run) or as found; yields the run options that carry the shield,
     fingerprint and pin defaults, and the flags (probe, stale preparation restored)."""
-    with host_lock(host, what, wait=opts.lock_wait) as owner:
-        state, note = engine.recover_stale(host)
+    with host_lock(host, what, wait=opts.lock_wait) as held:
+        state, note = engine.recover_stale(host, held.state)
         flags = _stale_flags(note)
         prepared_here = False
         try:
@@ -101,7 +101,7 @@ def prepared(host: RunnerHost, profile: Profile | None, opts: RunOptions, *,
                 session = engine.plan_profile(host, profile)
                 prepared_here = True
                 with signals.deferred():  # a half-applied profile is worse than a late stop
-                    report = engine.apply(session, owner={**asdict(owner), "kind": "run"})
+                    report = engine.apply(session, owner=held.owner_record("run"))
                 prep = Preparation(profile.name, report.fingerprint, report.shield,
                                    {"profile": profile.name,
                                     "knobs": [{"knob": p.knob, "status": p.status,

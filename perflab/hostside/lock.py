@@ -11,13 +11,14 @@ controller's restore after Ctrl-C, which ends by closing stdin.
 Request (one JSON line on stdin, which then stays open)::
 
     {"dir": "/var/lib/perflab", "fallback": "~/.local/state/perflab" | null,
+     "state_file": "/var/lib/perflab/state.json",
      "owner": {"what": "run 0904227a", "pid": 1234, "host": "ci-7", "since": 1700000000.0},
      "wait": 30.0}
 
 Events (JSON lines on stdout)::
 
     {"event": "busy", "owner": {...} | null}           (once, when another command holds it)
-    {"event": "locked", "path": "/var/lib/perflab/lock"}
+    {"event": "locked", "path": "/var/lib/perflab/lock", "state": {...} | null}
     {"event": "timeout", "owner": {...} | null}        (still busy after ``wait`` s; exits)
     {"event": "error", "error": "..."}                 (the lock file cannot be opened)
 
@@ -86,12 +87,24 @@ def acquire(fd, wait):
         time.sleep(POLL_S)
 
 
-def hold(fd, path, owner):
-    """Name the owner in the lock file, say so, then keep the lock until stdin closes."""
+def read_state(path):
+    """The host's preparation state file (JSON), read under the lock; None if absent."""
+    if not path:
+        return None
+    try:
+        with open(path) as handle:
+            return json.loads(handle.read() or "null")
+    except (OSError, ValueError):
+        return None
+
+
+def hold(fd, path, owner, state_file):
+    """Name the owner in the lock file, say so (with the host's preparation state: one
+    round trip less for the controller), then keep the lock until stdin closes."""
     data = json.dumps(dict(owner, holder=os.getpid())).encode()
     os.ftruncate(fd, 0)
     os.pwrite(fd, data, 0)
-    emit({"event": "locked", "path": path})
+    emit({"event": "locked", "path": path, "state": read_state(state_file)})
     while os.read(0, 4096):  # until the controller closes stdin, or is gone
         pass
     os.ftruncate(fd, 0)
@@ -114,7 +127,7 @@ def main():
                                                       exc.strerror or exc)})
         return
     if acquire(fd, float(request.get("wait") or 0)):
-        hold(fd, path, request.get("owner") or {})
+        hold(fd, path, request.get("owner") or {}, request.get("state_file"))
 
 
 if __name__ == "__main__":

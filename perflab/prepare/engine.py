@@ -316,12 +316,6 @@ def restore(host: RunnerHost) -> RestoreReport:
                          answer.get("gone", []), answer.get("affinity_restored", []))
 
 
-def prepared_state(host: RunnerHost) -> dict[str, Any] | None:
-    """The host's state file (what is applied, the fingerprint, the shield), if prepared."""
-    state: dict[str, Any] | None = _tune(host, "status").get("state")
-    return state
-
-
 def stale_reason(state: dict[str, Any] | None) -> str | None:
     """Why a preparation found on a host (with its host lock in hand) was left behind,
     or None when it is a deliberate one (``perflab prepare``, complete)."""
@@ -337,12 +331,13 @@ def stale_reason(state: dict[str, Any] | None) -> str | None:
     return None
 
 
-def recover_stale(host: RunnerHost) -> tuple[dict[str, Any] | None, str | None]:
-    """The host's preparation state, after restoring it if it is stale; and what was done.
+def recover_stale(host: RunnerHost, state: dict[str, Any] | None,
+                  ) -> tuple[dict[str, Any] | None, str | None]:
+    """The host's preparation ``state`` (as read under its host lock), after restoring it
+    if it is stale; and what was done.
 
     Only call this holding the host lock: then a preparation owned by a run is one
     whose controller died (SIGKILL, lost link), since a live one would hold the lock."""
-    state = prepared_state(host)
     reason = stale_reason(state)
     if reason is None:
         return state, None

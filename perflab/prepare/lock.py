@@ -94,12 +94,27 @@ def default_wait() -> float:
     return value
 
 
+@dataclass
+class Held:
+    """A runner held by this command: who we are, and its preparation state as read
+    under the lock (the state file; None when not prepared)."""
+
+    owner: Owner
+    state: dict[str, Any] | None
+
+    def owner_record(self, kind: str) -> dict[str, Any]:
+        """The owner as written to a preparation's state (kind "run" or "prepare")."""
+        return {**asdict(self.owner), "kind": kind}
+
+
 def _request(host: RunnerHost, owner: Owner, wait: float) -> dict[str, Any]:
     return {"dir": host.state_dir, "fallback": None if host.state_dir_configured
-            else USER_FALLBACK, "owner": asdict(owner), "wait": wait}
+            else USER_FALLBACK, "owner": asdict(owner), "wait": wait,
+            "state_file": host.state_file}
 
 
-def _until_locked(host: RunnerHost, process: Process, wait: float) -> None:
+def _until_locked(host: RunnerHost, process: Process, wait: float) -> dict[str, Any] | None:
+    """Read the helper's events until it holds the lock; the state it read then."""
     for line in process.lines():
         try:
             event = json.loads(line)
@@ -107,7 +122,8 @@ def _until_locked(host: RunnerHost, process: Process, wait: float) -> None:
             continue
         kind = event.get("event")
         if kind == "locked":
-            return
+            state: dict[str, Any] | None = event.get("state")
+            return state
         if kind == "busy":
             who = owner_from(event.get("owner"))
             log.warning("runner %s is busy: %s; waiting up to %g s", host.name,
@@ -126,7 +142,7 @@ def _until_locked(host: RunnerHost, process: Process, wait: float) -> None:
 
 
 @contextmanager
-def host_lock(host: RunnerHost, what: str, *, wait: float | None = None) -> Iterator[Owner]:
+def host_lock(host: RunnerHost, what: str, *, wait: float | None = None) -> Iterator[Held]:
     """Hold ``host`` exclusively for the block (see the module's docstring)."""
     from perflab.hostside import source
 
@@ -137,13 +153,13 @@ def host_lock(host: RunnerHost, what: str, *, wait: float | None = None) -> Iter
                               stdin=(json.dumps(_request(host, owner, wait)) + "\n").encode(),
                               hold_stdin=True)
     try:
-        _until_locked(host, process, wait)
+        state = _until_locked(host, process, wait)
     except BaseException:
         process.kill()
         process.wait(timeout=10)
         raise
     try:
-        yield owner
+        yield Held(owner, state)
     finally:
         with signals.deferred():  # let go only once: a second signal waits for it
             try:

@@ -9,9 +9,7 @@ died is restored first, and the report says so.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
-from dataclasses import asdict
 
 from perflab import signals
 from perflab.prepare import engine
@@ -20,33 +18,23 @@ from perflab.prepare.host import RunnerHost
 from perflab.prepare.lock import host_lock
 from perflab.prepare.playbook import Profile
 
-log = logging.getLogger("perflab")
-
 
 def prepare_runner(host: RunnerHost, profile: Profile, *, check: bool = False,
                    also: Sequence[str] = (), lock_wait: float | None = None,
                    ) -> tuple[engine.Session, PrepareReport]:
-    """Plan ``profile`` on ``host`` and apply it (kept until ``perflab restore``), or only
-    show what would change (``check``: nothing on the host changes, a stale preparation
-    included, which is reported)."""
-    with host_lock(host, "prepare --check" if check else "prepare", wait=lock_wait) as owner:
-        notes = []
-        if check:
-            reason = engine.stale_reason(engine.prepared_state(host))
-            if reason:
-                notes.append(f"{host.name}: {reason}; the next command that prepares or "
-                             f"runs on it restores it first (or `perflab restore {host.name}`)")
-                log.warning(notes[-1])
-        else:
-            _, note = engine.recover_stale(host)
-            notes += [note] if note else []
+    """Plan ``profile`` on ``host`` and apply it (kept until ``perflab restore``), holding
+    the host lock; a preparation left by a dead run is restored first. ``check`` only
+    reads the host and shows what would change: it changes nothing, takes no lock (as
+    ``runner facts`` takes none) and costs no extra round trip."""
+    if check:
         session = engine.plan_profile(host, profile, also=also)
-        if check:
-            report = engine.check(session)
-        else:
-            with signals.deferred():  # a half-applied profile is worse than a late stop
-                report = engine.apply(session, owner={**asdict(owner), "kind": "prepare"})
-    report.notes = notes
+        return session, engine.check(session)
+    with host_lock(host, "prepare", wait=lock_wait) as held:
+        _, note = engine.recover_stale(host, held.state)
+        session = engine.plan_profile(host, profile, also=also)
+        with signals.deferred():  # a half-applied profile is worse than a late stop
+            report = engine.apply(session, owner=held.owner_record("prepare"))
+    report.notes = [note] if note else []
     return session, report
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from perflab import signals
 from perflab.facts.cpulist import parse_cpulist
 from perflab.prepare import engine
 from perflab.prepare.host import BASE_FILES, RunnerHost, host_context
-from perflab.prepare.lock import Owner, host_lock
+from perflab.prepare.lock import Held, host_lock
 from perflab.prepare.noise import NoiseVerdict, judge
 from perflab.prepare.playbook import Profile
 
@@ -51,16 +51,16 @@ def verify_runner(host: RunnerHost, profile: Profile | None, *, repetitions: int
     """The noise probe on the reserved CPUs, holding the host lock: in the shield of a
     prepared runner; else as found and, with ``profile``, once more prepared by it
     (restored afterwards). A preparation whose run died is restored first."""
-    with host_lock(host, "verify", wait=lock_wait) as owner:
-        state, note = engine.recover_stale(host)
-        result = _verify(host, profile, state, repetitions, owner)
+    with host_lock(host, "verify", wait=lock_wait) as held:
+        state, note = engine.recover_stale(host, held.state)
+        result = _verify(host, profile, state, repetitions, held)
     if note:
         result.notes.append(note)
     return result
 
 
 def _verify(host: RunnerHost, profile: Profile | None, state: dict[str, Any] | None,
-            repetitions: int, owner: Owner) -> VerifyResult:
+            repetitions: int, held: Held) -> VerifyResult:
     notes = (state or {}).get("notes") or {}
     thresholds = (profile.verify if profile else {}) or notes.get("verify") or {}
     work_ms = float(thresholds.get("work_ms", 5.0))
@@ -79,7 +79,7 @@ def _verify(host: RunnerHost, profile: Profile | None, state: dict[str, Any] | N
     try:
         session = engine.plan_profile(host, profile)
         with signals.deferred():
-            report = engine.apply(session, owner={**asdict(owner), "kind": "run"})
+            report = engine.apply(session, owner=held.owner_record("run"))
         shield = report.shield or {}
         cpus = parse_cpulist(shield["cpus"]) if shield else cpus
         after = run_probe(host, cpus, repetitions=repetitions, work_ms=work_ms,

@@ -41,14 +41,14 @@ class TestHostLock:
         """A second holder with no wait is refused at once, naming what holds the runner,
         its pid and host, and since when; the first keeps it."""
         host = local(tmp_path / "state")
-        with host_lock(host, "run 0904227a") as owner:
+        with host_lock(host, "run 0904227a") as held:
             start = time.monotonic()
             with pytest.raises(RunnerBusy) as caught, host_lock(host, "prepare", wait=0):
                 pass
             assert time.monotonic() - start < 10
             text = str(caught.value)
             assert text.startswith(f"runner local is busy: run 0904227a (pid {os.getpid()} on ")
-            assert f" since {time.strftime('%H:%M', time.localtime(owner.since))}" in text
+            assert f" since {time.strftime('%H:%M', time.localtime(held.owner.since))}" in text
             assert "--lock-wait" in (caught.value.hint or "")
             held = json.loads((tmp_path / "state" / "lock").read_text())
             assert held["what"] == "run 0904227a" and held["pid"] == os.getpid()
