@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
 # The SSH test fleet (network namespaces with an sshd each) for every test package.
 pytest_plugins = ["tests.fleet.plugin"]
+
+# The local runner's state dir (its preparation record and host lock) is the session's own,
+# never the machine's /var/lib/perflab: test sessions that share this machine must not
+# take each other's host lock. Tests that prepare set their own folder.
+os.environ["PERFLAB_STATE_DIR"] = tempfile.mkdtemp(prefix="perflab-test-state-")
 
 # Subprocesses (`python -m perflab ...`) import this checkout, not an installed copy.
 os.environ["PYTHONPATH"] = os.pathsep.join(

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def run_experiment_cli(env: Env, job: Job, variable: Variable, *, runner: str,
                        profile: Profile | None, extra_env: dict[str, str],
-                       as_json: bool) -> None:
+                       as_json: bool, lock_wait: float | None = None) -> None:
     from perflab.execute.experiment import run_experiment
     from perflab.execute.runner import RunOptions
     from perflab.runners import open_runner
@@ -28,7 +28,8 @@ def run_experiment_cli(env: Env, job: Job, variable: Variable, *, runner: str,
     host = open_runner(runner, store, for_run=True)
     try:
         result = run_experiment(job, variable, host, store, profile=profile,
-                                opts=RunOptions(runner=runner, env=extra_env),
+                                opts=RunOptions(runner=runner, env=extra_env,
+                                                lock_wait=lock_wait),
                                 reporter=_reporter(env, as_json))
         render(env, store, result, as_json)
     finally:
@@ -88,7 +89,7 @@ def render(env: Env, store: Store, result: ExperimentOutcome, as_json: bool) -> 
 
 
 def run_ab_cli(env: Env, job: Job, *, runner: str, profile: Profile | None,
-               extra_env: dict[str, str], as_json: bool) -> None:
+               extra_env: dict[str, str], as_json: bool, lock_wait: float | None = None) -> None:
     """A/B mode: both variants interleaved on one host, then compared on paired ratios."""
     from perflab.compare.engine import compare_sides
     from perflab.compare.sides import run_side
@@ -101,7 +102,7 @@ def run_ab_cli(env: Env, job: Job, *, runner: str, profile: Profile | None,
     host = open_runner(runner, store, for_run=True)
     try:
         result = run_ab(job, host, store, profile=profile,
-                        opts=RunOptions(runner=runner, env=extra_env),
+                        opts=RunOptions(runner=runner, env=extra_env, lock_wait=lock_wait),
                         reporter=_reporter(env, as_json))
         outcome = None
         done = [o for o in result.outcomes if o.status == "completed"]

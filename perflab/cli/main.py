@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import os
+import signal
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -66,6 +68,21 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     env.traceback = traceback
 
 
+class _NoteHandler(logging.Handler):
+    """What the library has to say beside its results (``logging.getLogger("perflab")``,
+    warnings and up: a busy runner waited for, a stale preparation restored) goes to
+    stderr as ``perflab: note: ...``; stdout stays the command's own (``--json``)."""
+
+    def __init__(self, env: Env) -> None:
+        super().__init__(logging.WARNING)
+        self.env = env
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.env.stderr.write(f"perflab: note: {record.getMessage()}\n")
+            self.env.stderr.flush()
+
+
 def _crash_log(exc: BaseException) -> str | None:
     from perflab import config
 
@@ -95,7 +112,11 @@ def _report(env: Env, exc: BaseException) -> int:
         env.error(exc.format_message())
         return int(ExitStatus.INVALID_INPUT)
     if isinstance(exc, KeyboardInterrupt | click.exceptions.Abort):
-        env.error("interrupted")
+        from perflab import signals
+
+        signum = signals.received()
+        env.error("interrupted" if signum is None else
+                  f"interrupted by {signal.Signals(signum).name}")
         return int(ExitStatus.INTERRUPTED)
     if isinstance(exc, BrokenPipeError):
         return int(ExitStatus.ERROR)
@@ -109,16 +130,37 @@ def _report(env: Env, exc: BaseException) -> int:
 
 
 def run_cli(argv: list[str] | None = None, env: Env | None = None) -> int:
-    """Run the command line; returns the exit status (tests call this directly)."""
+    """Run the command line; returns the exit status (tests call this directly).
+
+    Interrupted by SIGTERM or SIGHUP rather than Ctrl-C, the status is 128 + the
+    signal's number (143, 129), as a shell reports a process killed by it."""
+    from perflab import signals
+
     env = env or Env()
+    notes = _NoteHandler(env)
+    log = logging.getLogger("perflab")
+    log.addHandler(notes)
     try:
         cli.main(args=argv, prog_name="perflab", standalone_mode=False, obj=env)
+        status = env.exit_status
     except BaseException as exc:  # every exit path maps to a documented status
-        return _report(env, exc)
-    return env.exit_status
+        try:
+            status = _report(env, exc)
+        except OSError:  # the terminal went away (SIGHUP): the status still counts
+            status = int(ExitStatus.INTERRUPTED) if isinstance(exc, KeyboardInterrupt) \
+                else int(ExitStatus.ERROR)
+    finally:
+        log.removeHandler(notes)
+    signum = signals.received()
+    if status == ExitStatus.INTERRUPTED and signum is not None:
+        return signals.exit_status(signum)
+    return status
 
 
 def main() -> Any:
+    from perflab import signals
+
+    signals.install()
     status = run_cli(sys.argv[1:])
     with contextlib.suppress(BrokenPipeError):
         sys.stdout.flush()

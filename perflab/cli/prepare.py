@@ -10,6 +10,11 @@ from perflab.cli.env import Env
 from perflab.cli.runner import many_options
 from perflab.errors import ExitStatus
 
+lock_wait_option = click.option(
+    "--lock-wait", "lock_wait", type=click.FloatRange(0), metavar="SECONDS",
+    help="Wait this long for a runner another command holds (default: $PERFLAB_LOCK_WAIT, "
+         "else 0: a busy runner is an error at once).")
+
 
 def _hosts(names: tuple[str, ...], group: str | None, every: bool) -> tuple[Any, list[str]]:
     from perflab.runners import select_runners
@@ -31,12 +36,14 @@ def _hosts(names: tuple[str, ...], group: str | None, every: bool) -> tuple[Any,
 @click.option("--facts", "with_facts", is_flag=True,
               help="Also gather and store the runners' platform facts, over the same "
                    "connection (as `perflab runner facts` does).")
+@lock_wait_option
 @click.pass_obj
 def prepare(env: Env, names: tuple[str, ...], group: str | None, every: bool, forks: int,
-            as_json: bool, profile_ref: str, check: bool, diff: bool, with_facts: bool) -> None:
+            as_json: bool, profile_ref: str, check: bool, diff: bool, with_facts: bool,
+            lock_wait: float | None) -> None:
     """Apply a preparation profile (previous values are saved on the host first)."""
     from perflab.facts.platform import platform_request
-    from perflab.prepare import engine
+    from perflab.prepare.locked import prepare_runner
     from perflab.prepare.playbook import load_profile
     from perflab.runners import open_runner
     from perflab.runners.registry import save_facts
@@ -48,9 +55,9 @@ def prepare(env: Env, names: tuple[str, ...], group: str | None, every: bool, fo
     def work(name: str) -> Any:
         host = open_runner(name, store)
         with host.transport:  # the facts come with the first probe: no extra round trip
-            session = engine.plan_profile(host, profile, also=also)
+            session, report = prepare_runner(host, profile, check=check, also=also,
+                                             lock_wait=lock_wait)
             facts = save_facts(store, host.name, session.answer) if with_facts else None
-            report = engine.check(session) if check else engine.apply(session)
         report.facts = facts
         return report
 
@@ -92,11 +99,12 @@ def _many(env: Env, chosen: list[str], work: Any, forks: int, what: str, as_json
 
 @click.command()
 @many_options
+@lock_wait_option
 @click.pass_obj
 def restore(env: Env, names: tuple[str, ...], group: str | None, every: bool, forks: int,
-            as_json: bool) -> None:
+            as_json: bool, lock_wait: float | None) -> None:
     """Put back every value the last preparation changed (safe to repeat)."""
-    from perflab.prepare import engine
+    from perflab.prepare.locked import restore_runner
     from perflab.report.prepare import render_restore
     from perflab.runners import open_runner
 
@@ -105,7 +113,7 @@ def restore(env: Env, names: tuple[str, ...], group: str | None, every: bool, fo
     def work(name: str) -> Any:
         host = open_runner(name, store)
         with host.transport:
-            return engine.restore(host)
+            return restore_runner(host, lock_wait=lock_wait)
 
     try:
         if len(chosen) == 1:
@@ -130,9 +138,10 @@ def restore(env: Env, names: tuple[str, ...], group: str | None, every: bool, fo
                                                "(restored afterwards).")
 @click.option("--repetitions", default=200, show_default=True, type=click.IntRange(10))
 @click.option("--json", "as_json", is_flag=True)
+@lock_wait_option
 @click.pass_obj
 def verify(env: Env, runner: str, profile_ref: str | None, repetitions: int,
-           as_json: bool) -> None:
+           as_json: bool, lock_wait: float | None) -> None:
     """Noise probe on the reserved CPUs; exit 2 (and quarantine) when too noisy to measure on."""
     from perflab.prepare.playbook import load_profile
     from perflab.prepare.verify import verify_runner
@@ -145,7 +154,8 @@ def verify(env: Env, runner: str, profile_ref: str | None, repetitions: int,
     try:
         host = open_runner(runner, store)
         with host.transport:
-            result = verify_runner(host, profile, repetitions=repetitions)
+            result = verify_runner(host, profile, repetitions=repetitions,
+                                   lock_wait=lock_wait)
         if not result.ok and runner != "local":
             worst = "; ".join(f for c in result.after.cpus for f in c.failures)
             store.runners.set_state(runner, "quarantined", f"noise probe failed: {worst}")

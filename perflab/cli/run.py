@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from perflab.cli.env import Env
+from perflab.cli.prepare import lock_wait_option
 from perflab.errors import ExitStatus, InputError
 
 if TYPE_CHECKING:
@@ -36,9 +37,11 @@ def _env_pairs(values: tuple[str, ...]) -> dict[str, str]:
               help="One run per value, interleaved, stored as one experiment "
                    "(a job field like pin.runtime, or an environment variable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run as one JSON document.")
+@lock_wait_option
 @click.pass_obj
 def run(env: Env, job_file: str, runner: str, profile: str | None, env_items: tuple[str, ...],
-        baseline: str | None, vary: tuple[str, ...], as_json: bool) -> None:
+        baseline: str | None, vary: tuple[str, ...], as_json: bool,
+        lock_wait: float | None) -> None:
     """Run a job's benchmarks and store the raw samples."""
     from perflab.execute.prepared import run_on_runner
     from perflab.execute.runner import RunInterrupted, RunOptions
@@ -60,13 +63,13 @@ def run(env: Env, job_file: str, runner: str, profile: str | None, env_items: tu
         from perflab.cli.experiment import run_ab_cli
 
         run_ab_cli(env, job, runner=runner, profile=chosen, extra_env=extra_env,
-                   as_json=as_json)
+                   as_json=as_json, lock_wait=lock_wait)
         return
     if variable is not None:
         from perflab.cli.experiment import run_experiment_cli
 
         run_experiment_cli(env, job, variable, runner=runner, profile=chosen,
-                           extra_env=extra_env, as_json=as_json)
+                           extra_env=extra_env, as_json=as_json, lock_wait=lock_wait)
         return
     store = open_store()
     host = open_runner(runner, store, for_run=True)
@@ -74,7 +77,7 @@ def run(env: Env, job_file: str, runner: str, profile: str | None, env_items: tu
         try:
             outcome = run_on_runner(job, host, store, profile=chosen,
                                     opts=RunOptions(runner=runner, env=extra_env,
-                                                    baseline=baseline),
+                                                    baseline=baseline, lock_wait=lock_wait),
                                     reporter=_reporter(env, as_json))
         except RunInterrupted as exc:
             _render(env, store, exc.outcome, as_json)

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from perflab import signals
 from perflab.execute.collect import StepRecord
 from perflab.execute.prepared import prepared
 from perflab.execute.runner import (
@@ -62,8 +63,8 @@ class ExperimentOutcome:
 
     def interruption(self) -> RunInterrupted:
         first = next(o for o in self.outcomes if o.status == "interrupted")
-        return RunInterrupted(f"experiment {self.experiment} interrupted; kept what was "
-                              "measured", first)
+        return RunInterrupted(f"experiment {self.experiment} interrupted{signals.by()}; kept "
+                              "what was measured", first)
 
 
 class _Shared(Reporter):
@@ -119,7 +120,8 @@ def _variants(jobs: list[Job], host: RunnerHost, store: Store, opts: RunOptions,
     variants: list[_Variant] = []
     try:
         for job, record in zip(jobs, records, strict=True):
-            run_opts = replace(opts, experiment=record["experiment"], variant=record)
+            run_opts = replace(opts, experiment=record["experiment"], variant=record,
+                               run_id=None)  # each variant is a run of its own
             run = JobRun(job, host.transport, store, run_opts, reporter)
             workspace = open_workspace(job, host.transport, run.run_id, run.raw_dir / "steps")
             run.job = replace(job, workdir=workspace.workdir)
@@ -212,7 +214,8 @@ def run_experiment(job: Job, variable: Variable, host: RunnerHost, store: Store,
     records = [_variant_record(variable, i, job, opts, profile, experiment)
                for i in range(len(jobs))]
     reporter = reporter or Reporter()
-    with prepared(host, profile, opts, probe=probe) as (ready, flags), \
+    with prepared(host, profile, opts, probe=probe, what=f"experiment {experiment}") as (
+            ready, flags), \
             _variants(jobs, host, store, ready, _Shared(reporter), records) as variants, \
             abandon_on_error([v.run for v in variants]):
         for variant, record in zip(variants, records, strict=True):

@@ -14,12 +14,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from perflab.execute.runner import Reporter, RunOptions, RunOutcome, run_job
+from perflab import signals
+from perflab.errors import InputError
+from perflab.execute.runner import Reporter, RunOptions, RunOutcome, new_run_id, run_job
 from perflab.facts.cpulist import parse_cpulist
 from perflab.pinning.profile import pin_from_notes, profile_pin
 from perflab.pinning.spec import PinSpec
 from perflab.prepare import engine
 from perflab.prepare.host import RunnerHost
+from perflab.prepare.lock import host_lock
 from perflab.prepare.noise import judge
 from perflab.prepare.playbook import Profile
 from perflab.spec.job import Job
@@ -65,38 +68,64 @@ def _flags(prep: Preparation) -> list[dict[str, Any]]:
              "evidence": {"probe": prep.probe}}]
 
 
+def _stale_flags(note: str | None) -> list[dict[str, Any]]:
+    return [] if note is None else [{"code": "stale_preparation", "message": note}]
+
+
+def _refuse_prepared(host: RunnerHost, state: dict[str, Any] | None) -> None:
+    """A runner prepared on purpose (``perflab prepare``) is not re-prepared and then
+    restored under its owner's feet by a run's ``--profile``."""
+    if state is None:
+        return
+    raise InputError(f"runner {host.name} is already prepared (profile "
+                     f"{state.get('profile')}, by `perflab prepare`)", field="--profile",
+                     hint=f"run without --profile to measure on that preparation, or "
+                          f"`perflab restore {host.name}` first")
+
+
 @contextmanager
 def prepared(host: RunnerHost, profile: Profile | None, opts: RunOptions, *,
-             probe: bool = True) -> Iterator[tuple[RunOptions, list[dict[str, Any]]]]:
-    """The runner prepared by ``profile`` (restored on the way out) or as found; yields the
-    run options that carry the shield, fingerprint and pin defaults, and the probe's flags."""
-    prepared_here = False
-    try:
-        if profile is not None:
-            pin = profile_pin(profile, host.vars)  # refused before anything is applied
-            report = engine.apply(engine.plan_profile(host, profile))
-            prepared_here = True
-            prep = Preparation(profile.name, report.fingerprint, report.shield,
-                               {"profile": profile.name,
-                                "knobs": [{"knob": p.knob, "status": p.status, "state": p.state}
-                                          for p in report.plans],
-                                "unmovable": len(report.unmovable)}, pin=pin)
-        else:
-            state = engine.prepared_state(host)
-            prep = _from_state(state) if state else Preparation(None, None, None, {})
-        if probe and prep.profile is not None:
-            prep.probe = _probe(host, prep, profile.verify if profile else {})
-        yield _options(opts, prep), _flags(prep)
-    finally:
-        if prepared_here:
-            engine.restore(host)
+             probe: bool = True, what: str = "run",
+             ) -> Iterator[tuple[RunOptions, list[dict[str, Any]]]]:
+    """The runner, locked for this command, prepared by ``profile`` (restored on the way
+    out, whatever ends the run) or as found; yields the run options that carry the shield,
+    fingerprint and pin defaults, and the flags (probe, stale preparation restored)."""
+    with host_lock(host, what, wait=opts.lock_wait) as held:
+        state, note = engine.recover_stale(host, held.state)
+        flags = _stale_flags(note)
+        prepared_here = False
+        try:
+            if profile is not None:
+                _refuse_prepared(host, state)
+                pin = profile_pin(profile, host.vars)  # refused before anything is applied
+                session = engine.plan_profile(host, profile)
+                prepared_here = True
+                with signals.deferred():  # a half-applied profile is worse than a late stop
+                    report = engine.apply(session, owner=held.owner_record("run"))
+                prep = Preparation(profile.name, report.fingerprint, report.shield,
+                                   {"profile": profile.name,
+                                    "knobs": [{"knob": p.knob, "status": p.status,
+                                               "state": p.state} for p in report.plans],
+                                    "unmovable": len(report.unmovable)}, pin=pin)
+            else:
+                prep = _from_state(state) if state else Preparation(None, None, None, {})
+            if probe and prep.profile is not None:
+                prep.probe = _probe(host, prep, profile.verify if profile else {})
+            yield _options(opts, prep), flags + _flags(prep)
+        finally:
+            if prepared_here:
+                with signals.deferred():
+                    engine.restore(host)
 
 
 def run_on_runner(job: Job, host: RunnerHost, store: Store, *, profile: Profile | None,
                   opts: RunOptions, reporter: Reporter | None = None,
                   probe: bool = True) -> RunOutcome:
-    """Run ``job`` on ``host``, prepared by ``profile`` (restored afterwards) if given."""
-    with prepared(host, profile, opts, probe=probe) as (ready, flags):
+    """Run ``job`` on ``host``, prepared by ``profile`` (restored afterwards) if given,
+    holding the host lock throughout."""
+    opts = replace(opts, run_id=opts.run_id or new_run_id())
+    with prepared(host, profile, opts, probe=probe, what=f"run {opts.run_id}") as (ready,
+                                                                                    flags):
         return run_job(job, host.transport, store, ready, reporter, flags=flags)
 
 

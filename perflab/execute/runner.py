@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from perflab import __version__, config
+from perflab import __version__, config, controller, signals
 from perflab.errors import ExitStatus, HostError, InputError, Location, PerflabError
 from perflab.execute.adaptive import Adaptive, candidate_side
 from perflab.execute.collect import Collected, StepRecord, collect, merged
@@ -69,6 +69,8 @@ class RunOptions:
     shield_cpus: list[int] | None = None  # read back from the host's shield, never assumed
     baseline: str | None = None  # adaptive repetitions compare against this baseline
     pin: PinSpec | None = None  # the runner's profile's pin defaults (the job's keys win)
+    run_id: str | None = None  # chosen before the run starts (the host lock names it)
+    lock_wait: float | None = None  # seconds to wait for a busy runner (None: the default)
 
 
 @dataclass
@@ -155,7 +157,7 @@ class JobRun:
                  reporter: Reporter) -> None:
         self.job, self.transport, self.store, self.opts = job, transport, store, opts
         self.reporter = reporter
-        self.run_id = new_run_id()
+        self.run_id = opts.run_id or new_run_id()
         self.raw_dir = config.runs_dir() / self.run_id
         self.records: list[StepRecord] = []
         self.missing: list[dict[str, Any]] = []
@@ -209,7 +211,8 @@ class JobRun:
             git_dirty=(env.get("git") or {}).get("dirty"),
             branch=(env.get("git") or {}).get("branch"), tags=self.job.tags,
             experiment=self.opts.experiment, variant=self.opts.variant,
-            raw_dir=str(self.raw_dir), perflab_version=__version__)
+            raw_dir=str(self.raw_dir), perflab_version=__version__,
+            controller=controller.identity())
         self.stored = True
         self.store.runs.add_environment(self.run_id, "before", env)
         return env, placement, steps
@@ -323,8 +326,11 @@ class JobRun:
 
         self._journal = (self.raw_dir / "events.jsonl").open("a", encoding="utf-8")
         try:
+            # stdin stays open while we listen: a controller that dies (SIGKILL, lost
+            # link) closes it, and the harness stops the benchmark instead of running on
             process = self.transport.start(self.transport.helper_argv(source("harness")),
-                                           stdin=json.dumps(request).encode())
+                                           stdin=(json.dumps(request) + "\n").encode(),
+                                           hold_stdin=True)
             self._follow(process, refs)
             result = process.wait(timeout=30)
         except HostError as exc:  # the runner went away: keep what was measured
@@ -490,6 +496,7 @@ def request_for(run: JobRun, started: Started, steps: list[dict[str, Any]],
                               env={**opts.env, "PERFLAB_RUN_ID": run.run_id},
                               cgroups=opts.cgroups)
     request["check"] = checks
+    request["watch_stdin"] = True
     if started.pin is not None:
         request.update(require=started.pin.require, sched=started.pin.sched)
     return request
@@ -590,7 +597,8 @@ def run_job(job: Job, transport: Transport, store: Store, opts: RunOptions | Non
     finally:
         workspace.close(transport)
     if outcome.status == "interrupted":  # after the workspace is gone
-        raise RunInterrupted(f"run {outcome.run_id} interrupted; kept what was measured "
+        raise RunInterrupted(f"run {outcome.run_id} interrupted{signals.by()}; kept what was "
+                             f"measured "
                              f"({outcome.result.sample_count()} samples)", outcome)
     return outcome
 

@@ -1,8 +1,9 @@
 """Run a job's steps on the host and time each one there (stdlib only, Python 3.8+).
 
-Request (JSON on stdin)::
+Request (one JSON line on stdin)::
 
     {"workdir": "/abs", "rundir": "/abs/outputs", "env": {...}, "cpus": [1] | null,
+     "watch_stdin": true,     # stdin stays open; EOF = the controller is gone: stop
      "cgroups": ["/sys/fs/cgroup/cpuset/perflab-shield/tasks"], "job_timeout": 3600 | null,
      "nice": null, "check": [{"program": "./bench", "field": "benchmarks[0].command"}],
      "require": [{"program": "erl", "field": "pin.runtime", "message": "..."}],
@@ -53,7 +54,7 @@ import sys
 import time
 from typing import Any, Dict, List  # noqa: F401 (type comments, for Python 3.8 hosts)
 
-_state = {"child": 0, "timed_out": False, "interrupted": False}
+_state = {"child": 0, "timed_out": False, "interrupted": False, "orphaned": False}
 #: events of short repetitions are sent in batches: at most this long after the last send
 #: (one write and one wake-up of the controller per batch, not per repetition)
 BATCH_S = 0.05
@@ -65,8 +66,12 @@ _encode = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
 
 def _write_all(data):
     view = memoryview(data)
-    while view:
-        view = view[os.write(1, view):]
+    try:
+        while view:
+            view = view[os.write(1, view):]
+    except BrokenPipeError:  # the controller is gone: stop the benchmark, end here
+        _kill_group(_state["child"])
+        os._exit(1)
 
 
 def emit(event, batch=False):
@@ -103,6 +108,34 @@ def _on_alarm(signum, frame):
 def _on_stop(signum, frame):
     _state["interrupted"] = True
     _kill_group(_state["child"])
+
+
+def read_request():
+    """The request: one JSON line (then stdin may stay open, see ``watch_stdin``), or
+    a whole JSON document up to EOF."""
+    first = sys.stdin.buffer.readline()
+    try:
+        return json.loads(first.decode("utf-8"))
+    except ValueError:
+        return json.loads((first + sys.stdin.buffer.read()).decode("utf-8"))
+
+
+def _watch_stdin():
+    """``watch_stdin``: the controller keeps our stdin open while it listens; EOF means it
+    died or lost the connection, so nobody will restore the host after this job or read
+    its results. Stop as on SIGTERM: the benchmark's process group dies, no more steps."""
+    import threading
+
+    def watch():
+        try:
+            while os.read(0, 4096):
+                pass
+        except OSError:
+            pass
+        _state["orphaned"] = True
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="perflab-stdin-watch", daemon=True).start()
 
 
 def _enter_cgroups(paths):
@@ -370,6 +403,8 @@ def run_step(step, base_env, workdir, rundir, deadline, fds, scheduler=None, fas
         event["stderr"] = [err_start, _size(fds["stderr"])]
         return event
     _state["child"] = pid
+    if _state["interrupted"]:  # the stop signal came while it was being spawned
+        _kill_group(pid)
     if timeout is not None:
         signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
@@ -474,11 +509,13 @@ def run_steps(request, base_env, workdir, rundir, deadline, fds):
 
 
 def main():
-    request = json.loads(sys.stdin.read())
+    request = read_request()
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.signal(signal.SIGINT, _on_stop)
     signal.signal(signal.SIGTERM, _on_stop)
     signal.signal(signal.SIGHUP, _on_stop)
+    if request.get("watch_stdin"):
+        _watch_stdin()
     workdir = request["workdir"]
     rundir = request["rundir"]
     os.makedirs(rundir, exist_ok=True)

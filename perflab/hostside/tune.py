@@ -4,6 +4,7 @@ Request (JSON on stdin)::
 
     {"action": "apply" | "restore" | "status" | "annotate",
      "state_file": "/var/lib/perflab/state.json",
+     "owner": {"kind": "run" | "prepare", "what": "run 0904227a", "pid": 1234, ...},
      "root": "/",                       # prefix for /sys and /proc paths (fake sysfs in tests)
      "profile": "shield", "changes": [{"knob": "governor", "target": "...", "ops": [...]}]}
 
@@ -37,7 +38,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any, Dict  # noqa: F401 (type comments, for Python 3.8 hosts)
+from typing import Any, Dict, Set  # noqa: F401 (type comments, for Python 3.8 hosts)
 
 ROOT = "/"
 
@@ -85,10 +86,14 @@ class State:
         if text:
             self.data = json.loads(text)
 
-    def ensure(self, profile):
+    def ensure(self, profile, owner=None):
+        """``owner``: who prepares ({"kind": "run" | "prepare", "what", "pid", "host",
+        "since"}); a "run" preparation is undone when its run ends, so finding one with
+        the host lock in hand means its controller died (a stale preparation)."""
         if self.data is None:
             self.data = {"version": 1, "profile": profile, "created": time.time(),
-                         "pid": os.getpid(), "entries": [], "moved": {}}
+                         "pid": os.getpid(), "entries": [], "moved": {}, "owner": owner,
+                         "complete": False}
         elif profile and profile not in self.data["profile"].split("+"):
             self.data["profile"] += "+" + profile
 
@@ -171,7 +176,7 @@ def op_move_tasks(state, knob, op, out):
         try:
             write(dst + "/" + name, tid)
             moved += 1
-            state.data["moved"].setdefault(tid, affinity)
+            state.data["moved"].setdefault(tid, {"cpus": affinity, "start": _start_time(tid)})
         except OSError as exc:
             if exc.errno != errno.ESRCH:  # gone meanwhile: nothing to report
                 comm = (read("/proc/%s/comm" % tid) or "?").strip()
@@ -252,7 +257,7 @@ APPLY = {"write": op_write, "mkdir": op_mkdir, "move_tasks": op_move_tasks,
 
 def apply(request, state):
     out = {"applied": [], "failed": [], "unmovable": []}  # type: Dict[str, Any]
-    state.ensure(request.get("profile") or "")
+    state.ensure(request.get("profile") or "", request.get("owner"))
     state.save()
     for change in request.get("changes", []):
         for op in change["ops"]:
@@ -344,18 +349,43 @@ def gone(revert):
     return revert["op"] == "write" and not os.path.exists(real(revert["path"]))
 
 
-def check_affinity(moved):
-    """Tasks whose affinity differs from before the move (the kernel should restore it)."""
-    changed = []
+def cpu_set(text):
+    """{0, 2, 3} from "0,2-3"."""
+    cpus = set()  # type: Set[int]
+    for part in text.split(","):
+        if "-" in part:
+            low, high = part.split("-")
+            cpus.update(range(int(low), int(high) + 1))
+        elif part.strip():
+            cpus.add(int(part))
+    return cpus
+
+
+def restore_affinity(moved):
+    """Give every moved task (still the same task: same start time) the CPU affinity it
+    had before the move. Kernels before 6.2 forget a task's own pin when a cpuset
+    narrows it; newer ones keep it, and then this changes nothing. Returns the tasks
+    set back and those whose affinity could not be (with the reason)."""
+    restored, changed = [], []
     for tid, before in moved.items():
+        if not isinstance(before, dict):  # a state file from before start times were kept
+            before = {"cpus": before, "start": None}
         now = _affinity(tid)
-        if before is not None and now is not None and now != before:
-            changed.append({"tid": int(tid), "before": before, "now": now})
-    return changed
+        if before["cpus"] is None or now is None or now == before["cpus"]:
+            continue  # unknown, gone, or as it was
+        if before["start"] is not None and _start_time(tid) != before["start"]:
+            continue  # the tid belongs to another task now
+        try:
+            os.sched_setaffinity(int(tid), cpu_set(before["cpus"]))
+            restored.append({"tid": int(tid), "before": before["cpus"], "was": now})
+        except (OSError, ValueError) as exc:
+            changed.append({"tid": int(tid), "before": before["cpus"], "now": now,
+                            "error": getattr(exc, "strerror", None) or str(exc)})
+    return restored, changed
 
 
 def restore(request, state):
-    out = {"restored": [], "failed": [], "gone": [],
+    out = {"restored": [], "failed": [], "gone": [], "affinity_restored": [],
            "affinity_changed": []}  # type: Dict[str, Any]
     if state.data is None:
         out["nothing"] = True
@@ -376,7 +406,8 @@ def restore(request, state):
             return out
         entries.pop()
         state.save()
-    out["affinity_changed"] = check_affinity(state.data.get("moved", {}))
+    out["affinity_restored"], out["affinity_changed"] = restore_affinity(
+        state.data.get("moved", {}))
     state.remove()
     return out
 
@@ -392,8 +423,9 @@ def main():
     elif action == "restore":
         answer = restore(request, state)
     elif action == "annotate":
-        if state.data is not None:
+        if state.data is not None:  # the last step of a preparation: it is complete
             state.data.setdefault("notes", {}).update(request.get("notes") or {})
+            state.data["complete"] = True
             state.save()
         answer = {"state": state.data}
     else:

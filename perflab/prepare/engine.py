@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -27,6 +28,7 @@ from perflab.spec.schema import expected
 from perflab.spec.yamlpos import field_name
 
 PROCESS_SAMPLE_S = 0.5
+log = logging.getLogger("perflab")
 
 
 @dataclass
@@ -61,6 +63,7 @@ class PrepareReport:
     fingerprint: str | None = None
     shield: dict[str, Any] | None = None
     facts: dict[str, Any] | None = None  # platform facts gathered on the way (--facts)
+    notes: list[str] = field(default_factory=list)  # a stale preparation restored first ...
 
     @property
     def changed(self) -> int:
@@ -74,6 +77,8 @@ class PrepareReport:
                "fingerprint": self.fingerprint, "shield": self.shield}
         if self.facts is not None:
             out["facts"] = self.facts
+        if self.notes:
+            out["notes"] = self.notes
         return out
 
 
@@ -237,8 +242,10 @@ def check(session: Session) -> PrepareReport:
                          describe_context(session.ctx), session.plans)
 
 
-def apply(session: Session) -> PrepareReport:
-    """Apply the planned changes, then read back and verify them."""
+def apply(session: Session, owner: dict[str, Any] | None = None) -> PrepareReport:
+    """Apply the planned changes, then read back and verify them. ``owner`` (kind "run":
+    undone when that run ends; "prepare": kept until ``perflab restore``) is written to
+    the host's state file, so a later command can tell a preparation whose run died."""
     from perflab.pinning.profile import resolved_pin
 
     host = session.host
@@ -248,7 +255,8 @@ def apply(session: Session) -> PrepareReport:
     changes = [{"knob": p.knob, "target": c.target, "ops": list(c.ops)}
                for p in session.plans for c in p.changes]
     if changes:
-        answer = _tune(host, "apply", profile=session.profile.name, changes=changes)
+        answer = _tune(host, "apply", profile=session.profile.name, changes=changes,
+                       owner=owner)
         report.applied, report.failed = answer["applied"], answer["failed"]
         report.unmovable = answer.get("unmovable", [])
         if answer.get("aborted"):
@@ -288,13 +296,16 @@ class RestoreReport:
     nothing: bool
     restored: list[dict[str, Any]]
     failed: list[dict[str, Any]]
-    affinity_changed: list[dict[str, Any]]
+    affinity_changed: list[dict[str, Any]]  # tasks whose affinity could not be set back
     gone: list[dict[str, Any]] = field(default_factory=list)  # files that disappeared
+    affinity_restored: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"host": self.host, "nothing_to_restore": self.nothing, "restored": self.restored,
                 "failed": self.failed, "affinity_changed": self.affinity_changed,
-                "gone": self.gone}
+                "affinity_restored": self.affinity_restored, "gone": self.gone,
+                "notes": self.notes}
 
 
 def restore(host: RunnerHost) -> RestoreReport:
@@ -302,10 +313,39 @@ def restore(host: RunnerHost) -> RestoreReport:
     answer = _tune(host, "restore")
     return RestoreReport(host.name, bool(answer.get("nothing")), answer.get("restored", []),
                          answer.get("failed", []), answer.get("affinity_changed", []),
-                         answer.get("gone", []))
+                         answer.get("gone", []), answer.get("affinity_restored", []))
 
 
-def prepared_state(host: RunnerHost) -> dict[str, Any] | None:
-    """The host's state file (what is applied, the fingerprint, the shield), if prepared."""
-    state: dict[str, Any] | None = _tune(host, "status").get("state")
-    return state
+def stale_reason(state: dict[str, Any] | None) -> str | None:
+    """Why a preparation found on a host (with its host lock in hand) was left behind,
+    or None when it is a deliberate one (``perflab prepare``, complete)."""
+    if not state:
+        return None
+    owner = state.get("owner") or {}
+    who = f"{owner.get('what') or 'perflab'} (pid {owner.get('pid', '?')} on " \
+          f"{owner.get('host', '?')})"
+    if owner.get("kind") == "run":
+        return f"a preparation for {who} was left in place: that run's controller is gone"
+    if not (state.get("complete") or state.get("notes")):
+        return f"an unfinished preparation by {who} was left in place: it never completed"
+    return None
+
+
+def recover_stale(host: RunnerHost, state: dict[str, Any] | None,
+                  ) -> tuple[dict[str, Any] | None, str | None]:
+    """The host's preparation ``state`` (as read under its host lock), after restoring it
+    if it is stale; and what was done.
+
+    Only call this holding the host lock: then a preparation owned by a run is one
+    whose controller died (SIGKILL, lost link), since a live one would hold the lock."""
+    reason = stale_reason(state)
+    if reason is None:
+        return state, None
+    report = restore(host)
+    if report.failed:
+        raise HostError(host.name, f"{reason}, and restoring it failed: "
+                                   f"{report.failed[0].get('error')}",
+                        hint=f"look at {host.state_file}, then `perflab restore {host.name}`")
+    note = f"{host.name}: {reason}; restored it ({len(report.restored)} value(s)) first"
+    log.warning(note)
+    return None, note

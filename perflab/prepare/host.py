@@ -42,11 +42,23 @@ class RunnerHost:
         return str(configured or "perflab")
 
     @property
-    def state_file(self) -> str:
+    def state_dir_configured(self) -> bool:
+        return bool(self._configured_state_dir())
+
+    def _configured_state_dir(self) -> str | None:
         folder = self.vars.get("perflab_state_dir")
         if not folder and self.transport.shares_files:
             folder = os.environ.get("PERFLAB_STATE_DIR")
-        return f"{folder or DEFAULT_STATE_DIR}/state.json"
+        return str(folder).rstrip("/") or "/" if folder else None
+
+    @property
+    def state_dir(self) -> str:
+        """The folder on the host with the state file and the host lock."""
+        return self._configured_state_dir() or DEFAULT_STATE_DIR
+
+    @property
+    def state_file(self) -> str:
+        return f"{self.state_dir}/state.json"
 
 
 def _cpus_var(host: RunnerHost, name: str) -> list[int] | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from perflab import signals
 from perflab.facts.cpulist import parse_cpulist
 from perflab.prepare import engine
 from perflab.prepare.host import BASE_FILES, RunnerHost, host_context
+from perflab.prepare.lock import Held, host_lock
 from perflab.prepare.noise import NoiseVerdict, judge
 from perflab.prepare.playbook import Profile
 
@@ -19,6 +21,7 @@ class VerifyResult:
     cpus: list[int]
     before: NoiseVerdict | None
     after: NoiseVerdict
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -27,7 +30,7 @@ class VerifyResult:
     def to_dict(self) -> dict[str, Any]:
         return {"host": self.host, "prepared_by": self.prepared_by, "cpus": self.cpus,
                 "ok": self.ok, "before": self.before.to_dict() if self.before else None,
-                "after": self.after.to_dict()}
+                "after": self.after.to_dict(), "notes": self.notes}
 
 
 def run_probe(host: RunnerHost, cpus: list[int], *, repetitions: int, work_ms: float = 5.0,
@@ -43,9 +46,21 @@ def reserved_cpus(host: RunnerHost) -> list[int]:
     return list(ctx.reserved) or list(ctx.online)
 
 
-def verify_runner(host: RunnerHost, profile: Profile | None, *,
-                  repetitions: int = 200) -> VerifyResult:
-    state = engine.prepared_state(host)
+def verify_runner(host: RunnerHost, profile: Profile | None, *, repetitions: int = 200,
+                  lock_wait: float | None = None) -> VerifyResult:
+    """The noise probe on the reserved CPUs, holding the host lock: in the shield of a
+    prepared runner; else as found and, with ``profile``, once more prepared by it
+    (restored afterwards). A preparation whose run died is restored first."""
+    with host_lock(host, "verify", wait=lock_wait) as held:
+        state, note = engine.recover_stale(host, held.state)
+        result = _verify(host, profile, state, repetitions, held)
+    if note:
+        result.notes.append(note)
+    return result
+
+
+def _verify(host: RunnerHost, profile: Profile | None, state: dict[str, Any] | None,
+            repetitions: int, held: Held) -> VerifyResult:
     notes = (state or {}).get("notes") or {}
     thresholds = (profile.verify if profile else {}) or notes.get("verify") or {}
     work_ms = float(thresholds.get("work_ms", 5.0))
@@ -61,13 +76,15 @@ def verify_runner(host: RunnerHost, profile: Profile | None, *,
     before = judge(run_probe(host, cpus, repetitions=repetitions, work_ms=work_ms), thresholds)
     if profile is None:
         return VerifyResult(host.name, None, cpus, None, before)
-    report = None
     try:
-        report = engine.apply(engine.plan_profile(host, profile))
+        session = engine.plan_profile(host, profile)
+        with signals.deferred():
+            report = engine.apply(session, owner=held.owner_record("run"))
         shield = report.shield or {}
         cpus = parse_cpulist(shield["cpus"]) if shield else cpus
         after = run_probe(host, cpus, repetitions=repetitions, work_ms=work_ms,
                           tasks_file=shield.get("tasks_file"))
     finally:
-        engine.restore(host)
+        with signals.deferred():
+            engine.restore(host)
     return VerifyResult(host.name, profile.name, cpus, before, judge(after, thresholds))

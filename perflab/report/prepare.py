@@ -81,9 +81,12 @@ def render_restore(console: Console, report: RestoreReport) -> None:
         console.print(f"[red]failed[/red] {failure['knob']}: {failure['key']}: {failure['error']}")
     for entry in report.gone:
         console.print(f"[dim]gone[/dim] {entry.get('knob')}: {entry.get('key')} (no longer exists)")
+    if report.affinity_restored:
+        console.print(f"affinity set back for {len(report.affinity_restored)} task(s) "
+                      "(the kernel had changed it)")
     for task in report.affinity_changed:
-        console.print(f"[yellow]affinity changed[/yellow] task {task['tid']}: {task['before']} "
-                      f"-> {task['now']}")
+        console.print(f"[yellow]affinity not restored[/yellow] task {task['tid']}: "
+                      f"{task['before']} -> {task['now']} ({task.get('error', '?')})")
 
 
 def _verdict_table(console: Console, title: str, verdict: NoiseVerdict) -> None:

@@ -42,6 +42,11 @@ class Store:
 
 
 def open_store(url: str | None = None) -> Store:
+    """The store, migrated; runs left "running" by a controller on this machine that
+    died (SIGKILL, power cut) are closed as ``failed: controller lost`` on the way."""
+    from perflab import controller
     from perflab.store.engine import create_engine_for
 
-    return Store(create_engine_for(url))
+    store = Store(create_engine_for(url))
+    store.runs.close_lost(controller.is_gone, controller.describe)
+    return store

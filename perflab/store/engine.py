@@ -11,7 +11,10 @@ An SQLite database is owner-only: the file (and its -wal, -shm files) 0600,
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -99,7 +102,7 @@ def _private_sqlite(path: Path) -> None:
     else:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     config.private_file(path)
-    for suffix in ("-wal", "-shm", "-journal"):
+    for suffix in ("-wal", "-shm", "-journal", ".lock"):
         companion = path.with_name(path.name + suffix)
         if companion.exists():
             config.tighten(companion, 0o600)
@@ -111,6 +114,51 @@ def _purge_free_space(engine: Engine) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM")
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+#: PostgreSQL advisory lock key held while a schema is created or migrated ("perflab")
+SCHEMA_LOCK_KEY = 0x7065_7266_6C61_62
+
+
+@contextlib.contextmanager
+def _schema_lock(conn: Connection, url: str) -> Iterator[None]:
+    """One process at a time creates or migrates a schema: an advisory lock on
+    PostgreSQL (released with the transaction), an flock beside a SQLite file."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        yield
+        return
+    path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
+    if not path or path == ":memory:":
+        yield
+        return
+    import fcntl
+
+    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _bring_up_to_date(engine: Engine, url: str) -> bool:
+    """Create an empty database's schema or migrate an old one; a database already at
+    the newest revision costs one small query and no lock. True when a migration asks
+    for the file's free space to be purged (secrets scrubbed)."""
+    head = head_revision()
+    with engine.connect() as conn:
+        if _current_revision(conn) == head:
+            return False
+    with engine.begin() as conn, _schema_lock(conn, url):
+        current = _current_revision(conn)  # again: another process may have done it
+        if current is None and _is_empty(conn):
+            create_fresh(conn)
+        elif current != head:
+            return migrate(conn)
+    return False
 
 
 def create_engine_for(url: str | None = None) -> Engine:
@@ -139,14 +187,8 @@ def create_engine_for(url: str | None = None) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
-    purge = False
     try:
-        with engine.begin() as conn:
-            current = _current_revision(conn)
-            if current is None and _is_empty(conn):
-                create_fresh(conn)
-            elif current != head_revision():
-                purge = migrate(conn)
+        purge = _bring_up_to_date(engine, url)
         if purge and engine.dialect.name == "sqlite":
             _purge_free_space(engine)
     except (OperationalError, DBAPIError) as exc:

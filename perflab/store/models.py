@@ -53,6 +53,9 @@ class Run(Base):
     experiment: Mapped[str | None] = mapped_column(String(64), index=True)
     variant: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     raw_dir: Mapped[str | None] = mapped_column(Text)
+    #: the process that drives the run (perflab.controller.identity): a run left
+    #: "running" by a controller that died is closed as failed by the next command
+    controller: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     perflab_version: Mapped[str] = mapped_column(String(32))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -94,6 +94,23 @@ class RunStore:
         values.setdefault("tags", [])
         with self._sessions.begin() as session:
             session.add(Run(id=run_id, **values))
+
+    def close_lost(self, is_gone: Callable[[dict[str, Any] | None], bool],
+                   describe: Callable[[dict[str, Any] | None], str]) -> list[str]:
+        """End the runs still "running" whose controller ``is_gone`` (died without
+        ending them) as failed, with the reason; returns their ids."""
+        closed = []
+        with self._sessions.begin() as session:
+            rows = session.execute(select(Run).where(Run.status == "running")).scalars()
+            for run in rows:
+                if is_gone(run.controller):
+                    run.status = "failed"
+                    run.message = (f"controller lost: {describe(run.controller)} ended "
+                                   "without finishing this run; the raw outputs it wrote "
+                                   "are kept in its run folder")
+                    run.finished_at = utcnow()
+                    closed.append(run.id)
+        return closed
 
     def update_run(self, run_id: str, **values: Any) -> None:
         with self._sessions.begin() as session:

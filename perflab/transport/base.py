@@ -78,7 +78,11 @@ class Process(abc.ABC):
 
     @abc.abstractmethod
     def wait(self, timeout: float | None = None) -> CommandResult:
-        """Wait for the exit; stdout in the result holds what ``lines`` did not consume."""
+        """Wait for the exit; stdout in the result holds what ``lines`` did not consume.
+        Waiting again returns the same result."""
+
+    def close_stdin(self) -> None:  # noqa: B027 - only processes started with hold_stdin
+        """End the standard input of a process started with ``hold_stdin`` (it sees EOF)."""
 
 
 class Transport(abc.ABC):
@@ -101,8 +105,14 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     def start(self, command: Command, *, env: Mapping[str, str] | None = None,
               cwd: str | None = None, stdin: bytes | None = None,
-              sudo: bool = False) -> Process:
-        """Start a command whose output is streamed (the benchmark harness)."""
+              sudo: bool = False, hold_stdin: bool = False) -> Process:
+        """Start a command whose output is streamed (the benchmark harness).
+
+        ``hold_stdin``: after ``stdin`` the command's standard input stays open until
+        :meth:`Process.close_stdin`, or until this controller dies or loses the
+        connection: the command sees EOF then, so it can tell that nobody is
+        listening any more (the harness stops the benchmark, a host lock is let go).
+        """
 
     @abc.abstractmethod
     def put(self, local: Path, remote: str, *, mode: int | None = None) -> FileInfo:

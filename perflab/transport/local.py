@@ -45,6 +45,7 @@ class LocalProcess(Process):
         self._command = command
         self._stderr = stderr_file
         self._started = time.monotonic()
+        self._result: CommandResult | None = None
 
     def lines(self) -> Iterator[str]:
         assert self._popen.stdout is not None
@@ -57,7 +58,16 @@ class LocalProcess(Process):
     def kill(self) -> None:
         _killpg(self._popen.pid, signal.SIGKILL)
 
+    def close_stdin(self) -> None:
+        stdin, self._popen.stdin = self._popen.stdin, None
+        if stdin is not None:
+            with contextlib.suppress(OSError):
+                stdin.close()
+
     def wait(self, timeout: float | None = None) -> CommandResult:
+        if self._result is not None:  # waited for already
+            return self._result
+        self.close_stdin()
         timed_out = False
         try:
             rest, _ = self._popen.communicate(timeout=timeout)
@@ -68,8 +78,9 @@ class LocalProcess(Process):
         self._stderr.seek(0)
         err = self._stderr.read()
         self._stderr.close()
-        return CommandResult(self._command, self._popen.returncode, rest or b"", err,
-                             time.monotonic() - self._started, timed_out)
+        self._result = CommandResult(self._command, self._popen.returncode, rest or b"", err,
+                                     time.monotonic() - self._started, timed_out)
+        return self._result
 
 
 class LocalTransport(Transport):
@@ -119,24 +130,28 @@ class LocalTransport(Transport):
 
     def start(self, command: Command, *, env: Mapping[str, str] | None = None,
               cwd: str | None = None, stdin: bytes | None = None,
-              sudo: bool = False) -> Process:
+              sudo: bool = False, hold_stdin: bool = False) -> Process:
         # a file, so a chatty stderr cannot block; LocalProcess.wait closes it
         stderr_file = tempfile.TemporaryFile()  # noqa: SIM115
         try:
             popen = subprocess.Popen(
                 _argv(command, sudo), shell=isinstance(command, str) and not sudo,
                 env=_env(env), cwd=cwd, start_new_session=True,
-                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdin=subprocess.PIPE if stdin is not None or hold_stdin else subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=stderr_file)
         except OSError as exc:
             stderr_file.close()
             raise HostError(self.name, f"cannot start {command!r}: {exc}") from None
-        if stdin is not None:
-            assert popen.stdin is not None
-            popen.stdin.write(stdin)
-            popen.stdin.close()
-            popen.stdin = None  # communicate() must not flush it again
-        return LocalProcess(popen, command, stderr_file)
+        process = LocalProcess(popen, command, stderr_file)
+        if popen.stdin is not None:
+            try:
+                popen.stdin.write(stdin or b"")
+                popen.stdin.flush()
+            except BrokenPipeError:  # it ended already; wait() tells how
+                hold_stdin = False
+            if not hold_stdin:
+                process.close_stdin()  # communicate() must not flush it again
+        return process
 
     def get_tree(self, root: str, patterns: Sequence[str], local_dir: Path, *,
                  max_bytes: int | None = None, max_files: int | None = None) -> list[FileInfo]:

@@ -186,10 +186,10 @@ class SSHTransport(Transport):
 
     def start(self, command: Command, *, env: Mapping[str, str] | None = None,
               cwd: str | None = None, stdin: bytes | None = None,
-              sudo: bool = False) -> Process:
+              sudo: bool = False, hold_stdin: bool = False) -> Process:
         remote, data = self._prepare(command, env, cwd, stdin, sudo)
         try:
-            remote.send_stdin(data)
+            remote.send_stdin(data, hold=hold_stdin)
             started = remote.read_prologue(None)
         except BaseException:
             remote.abort()

@@ -61,17 +61,28 @@ class RemoteCommand:
 
     # -- input ------------------------------------------------------------------------
 
-    def send_stdin(self, data: bytes | None) -> None:
+    def send_stdin(self, data: bytes | None, *, hold: bool = False) -> None:
+        """Send ``data`` (in a thread: a big input must not block reading the output);
+        then end the input, unless ``hold``: :meth:`close_stdin` ends it later."""
         if not data:
-            self.chan.shutdown_write()
+            if not hold:
+                self.chan.shutdown_write()
             return
-        self._stdin_thread = threading.Thread(target=self._write, args=(data,), daemon=True,
+        self._stdin_thread = threading.Thread(target=self._write, args=(data, hold),
+                                              daemon=True,
                                               name=f"perflab-ssh-stdin-{self.runner}")
         self._stdin_thread.start()
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, hold: bool) -> None:
         with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
             self.chan.sendall(data)
+            if not hold:
+                self.chan.shutdown_write()
+
+    def close_stdin(self) -> None:
+        if self._stdin_thread is not None:
+            self._stdin_thread.join(KILL_GRACE_S)
+        with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
             self.chan.shutdown_write()
 
     # -- output -----------------------------------------------------------------------
@@ -171,6 +182,7 @@ class SSHProcess(Process):
         self._remote = remote
         self._on_end = on_end
         self._partial = bytearray()
+        self._result: CommandResult | None = None
 
     @property
     def pgid(self) -> int | None:
@@ -201,12 +213,19 @@ class SSHProcess(Process):
     def kill(self) -> None:
         self._remote.signal("KILL")
 
+    def close_stdin(self) -> None:
+        self._remote.close_stdin()
+
     @property
     def running(self) -> bool:
         return not self._remote.chan.closed
 
     def wait(self, timeout: float | None = None) -> CommandResult:
+        if self._result is not None:  # waited for already
+            return self._result
         try:
-            return self._remote.finish(timeout)
+            self._remote.close_stdin()
+            self._result = self._remote.finish(timeout)
+            return self._result
         finally:
             self._on_end(self)

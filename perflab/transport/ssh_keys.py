@@ -16,6 +16,7 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import paramiko
 
@@ -102,7 +103,9 @@ def _load_encrypted(runner: str, path: Path, passphrase: EnvSecret | None) -> pa
                               "variable that holds it, or load the key into ssh-agent and "
                               "leave key_file unset")
     try:
-        return paramiko.PKey.from_path(path, secret.encode())  # type: ignore[arg-type]
+        # typed differently across paramiko's stubs (str in 5.x, bytes at run time)
+        key_passphrase: Any = secret.encode()
+        return paramiko.PKey.from_path(path, key_passphrase)
     except (paramiko.SSHException, ValueError, TypeError):
         raise InputError(f"runner {runner}: the passphrase from ${passphrase.env} does not "
                          f"open SSH key file {path}") from None

@@ -11,10 +11,11 @@ pytestmark = pytest.mark.root
 
 
 @pytest.fixture
-def runner(cli, fleet):
+def runner(cli, fleet, tmp_path):
     host = fleet.host(f"pin{time.monotonic_ns() % 10**9}")
     result = cli("runner", "add", "box", "--host", host.address, "--port", str(host.port),
-                 "--user", host.user, "--key", str(host.key_file), "--accept-new-host-key")
+                 "--user", host.user, "--key", str(host.key_file), "--accept-new-host-key",
+                 "--var", f"perflab_state_dir={tmp_path}/state")  # not the machine's own
     assert result.status == 0, result.err
     return host
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -19,11 +22,13 @@ def add(cli, host, name: str, *extra: str):
 
 
 @pytest.fixture
-def runner(cli, fleet):
-    """A registered runner on a fleet host of its own."""
+def runner(cli, fleet, tmp_path):
+    """A registered runner on a fleet host of its own (its state dir and host lock in the
+    test's folder: fleet hosts share this machine's files)."""
     host = fleet.host(f"r{time.monotonic_ns() % 10**9}")
     result = add(cli, host, "box", "--accept-new-host-key", "--group", "lab",
-                 "--var", "perflab_keepalive=1", "--var", "perflab_connect_timeout=2")
+                 "--var", "perflab_keepalive=1", "--var", "perflab_connect_timeout=2",
+                 "--var", f"perflab_state_dir={tmp_path}/state")
     assert result.status == 0, result.err
     return host
 
@@ -178,6 +183,82 @@ class TestUse:
         assert run["status"] == "failed"
         shown = cli("results", "show", run["run_id"], "--json").json()
         assert "lost" in shown["message"] or "connection" in shown["message"]
+
+
+def marked(marker: str) -> list[int]:
+    """Processes (fleet hosts share this machine's pids) with ``marker`` in their argv."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def start_run(job: Path, *argv: str) -> subprocess.Popen[str]:
+    """`perflab run` in a process of its own (same PERFLAB_HOME as the cli fixture)."""
+    return subprocess.Popen([sys.executable, "-m", "perflab", "run", str(job), *argv],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def measuring(home: Path, proc: subprocess.Popen[str], timeout: float = 60) -> str:
+    """The run id once a repetition was measured."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        for journal in (home / "runs").glob("*/events.jsonl"):
+            if '"kind": "run"' in journal.read_text():
+                return journal.parent.name
+        time.sleep(0.05)
+    raise AssertionError(f"nothing measured: {proc.communicate(timeout=30)}")
+
+
+class TestEveryEnding:
+    def test_one_job_at_a_time_and_sigterm(self, cli, runner, write_job, home) -> None:
+        """A second run on a busy SSH runner is refused (the lock is on the host); SIGTERM
+        stops the benchmark on the runner and ends the run interrupted, status 143."""
+        marker = f"perflab-ssh-{runner.name}"
+        job = write_job(f"name: slow\nbenchmarks:\n  - {{name: s, command: [sh, -c, 'sleep 0.3', "
+                        f"{marker}], format: time}}\nrepetitions: {{warmup: 0, runs: 100}}\n")
+        first = start_run(job, "--runner", "box")
+        try:
+            run_id = measuring(home, first)
+            busy = cli("run", str(job), "--runner", "box")
+            assert busy.status == 1
+            assert f"runner box is busy: run {run_id} (pid {first.pid} on " in busy.err
+            first.send_signal(signal.SIGTERM)
+            _, err = first.communicate(timeout=60)
+        finally:
+            first.kill()
+        assert first.returncode == 143, err
+        assert marked(marker) == [], "the benchmark stopped on the runner"
+        shown = cli("results", "show", run_id, "--json").json()
+        assert shown["status"] == "interrupted"
+
+    def test_controller_killed_stops_the_remote_benchmark(self, cli, runner, write_job,
+                                                          home) -> None:
+        """SIGKILL of the controller: the SSH session ends, the harness on the runner sees
+        its stdin close and stops the benchmark; the lock on the runner goes too."""
+        marker = f"perflab-kill-{runner.name}"
+        job = write_job(f"name: slow\nbenchmarks:\n  - {{name: s, command: [sh, -c, 'sleep 0.3', "
+                        f"{marker}], format: time}}\nrepetitions: {{warmup: 0, runs: 100}}\n")
+        first = start_run(job, "--runner", "box")
+        try:
+            dead = measuring(home, first)
+        finally:
+            first.kill()
+            first.communicate(timeout=30)
+        deadline = time.monotonic() + 15
+        while marked(marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert marked(marker) == [], "no benchmark left running on the runner"
+        quick = write_job("name: q\nbenchmarks:\n  - {name: q, command: ['true'], format: time}\n"
+                          "repetitions: {warmup: 0, runs: 1}\n", name="q.yaml")
+        after = cli("run", str(quick), "--runner", "box", "--lock-wait", "15", "--json")
+        assert after.status == 0, after.err
+        assert cli("results", "show", dead, "--json").json()["status"] == "failed"
 
 
 class TestFanOut:
