@@ -36,6 +36,7 @@ from perflab.facts.gather import gather_environment, gather_load
 from perflab.model import ResultSet
 from perflab.pinning.plan import PinPlan
 from perflab.pinning.spec import PinSpec
+from perflab.spec.gate_names import run_gate_error
 from perflab.spec.job import Job
 from perflab.store import Store
 from perflab.transport.base import Process, Transport
@@ -390,6 +391,9 @@ class JobRun:
         self.store.runs.add_results(self.run_id, collected.parts)
         result = merged(collected.parts)
         status, message, input_error = self._verdict(collected, harness_problem)
+        if status == "completed":  # the data is good; a gate that matches nothing is not
+            input_error = run_gate_error(self.job, result)
+            message = None if input_error is None else str(input_error)
         self.store.runs.update_run(self.run_id, status=status, message=message,
                                    finished_at=_now())
         self.ended = True

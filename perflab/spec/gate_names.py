@@ -4,7 +4,7 @@ Each format declares its metric names (:func:`perflab.formats.metric_names`). A 
 refused only when the answer is certain: every benchmark it can select has a closed format
 and none of them produces the gate's metric, or its benchmark glob can select no benchmark at
 all. Open-ended formats (``auto``, go, gbench, jmh, perflab) are checked against the metrics
-a run actually has (``perflab run``, ``perflab compare``).
+a run actually has (:func:`run_gate_error` after ``perflab run``; ``perflab compare``).
 
 Result names: a ``time`` benchmark is named exactly as in the job; a tool's benchmarks keep
 the tool's names, prefixed with the job's benchmark name (``insert/BM_x``) when the job has
@@ -17,11 +17,12 @@ from collections.abc import Mapping
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
-from perflab.errors import InputError
+from perflab.errors import InputError, SpecErrors
 from perflab.formats import metric_names
-from perflab.names import unmatched
+from perflab.names import gate_errors, unmatched
 
 if TYPE_CHECKING:
+    from perflab.model import ResultSet
     from perflab.spec.job import BenchmarkSpec, Job
 
 _WILDCARDS = "*?["
@@ -35,6 +36,14 @@ def gate_name_errors(job: Job) -> list[InputError]:
         if error is not None:
             errors.append(error)
     return errors
+
+
+def run_gate_error(job: Job, result: ResultSet) -> InputError | None:
+    """After a run: the job's gates against the metrics the run actually has (one error, or
+    SpecErrors for several), placed in the job file."""
+    present = [(b.name, m) for b in result.benchmarks for m in b.metrics]
+    errors = gate_errors(job.gates, present, what="of this run", where=job.location)
+    return errors[0] if len(errors) == 1 else SpecErrors(errors) if errors else None
 
 
 def _gate_error(job: Job, field: str, gate: Mapping[str, Any]) -> InputError | None:
