@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from perflab.execute.adaptive import Adaptive
 from perflab.execute.runner import Reporter, RunOptions, RunOutcome, run_job
 from perflab.facts.cpulist import parse_cpulist
 from perflab.pinning.profile import pin_from_notes, profile_pin
@@ -96,6 +97,7 @@ def run_on_runner(job: Job, host: RunnerHost, store: Store, *, profile: Profile 
                   opts: RunOptions, reporter: Reporter | None = None,
                   probe: bool = True) -> RunOutcome:
     """Run ``job`` on ``host``, prepared by ``profile`` (restored afterwards) if given."""
+    Adaptive.for_job(job, opts.baseline, store)  # a bad --baseline: refused before preparing
     with prepared(host, profile, opts, probe=probe) as (ready, flags):
         return run_job(job, host.transport, store, ready, reporter, flags=flags)
 

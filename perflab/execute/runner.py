@@ -552,8 +552,7 @@ def _adapt(run: JobRun, started: Started, adaptive: Adaptive, rundir: str, begin
             extra = pinning.with_env(started.pin, extra)
         done += add
         problem = _batch(run, started, extra, rundir, begin, first=False)
-    run.note_flag({"code": "adaptive", "message": f"{done} runs ({done - job.repetitions.runs} "
-                   f"added against baseline {adaptive.baseline})",
+    run.note_flag({"code": "adaptive", "message": adaptive.summary(done, job.repetitions.runs),
                    "evidence": {"decisions": adaptive.decisions}})
     return problem
 
@@ -570,14 +569,17 @@ def abandon_on_error(runs: list[JobRun]) -> Iterator[None]:
 
 
 def _run(run: JobRun, rundir: str, flags: list[dict[str, Any]]) -> RunOutcome:
-    adaptive = Adaptive.for_job(run.job, run.opts.baseline)
+    adaptive = Adaptive.for_job(run.job, run.opts.baseline, run.store)
     started = start(run, rundir, flags)
     begin = time.monotonic()
     run.reporter.started(run.run_id, len(started.steps))
     problem = _batch(run, started, started.steps, rundir, begin, first=True)
     if adaptive is not None:
         problem = _adapt(run, started, adaptive, rundir, begin, problem)
-    return end(run, started, problem)
+    outcome = end(run, started, problem)
+    if adaptive is not None and outcome.input_error is None:
+        outcome.input_error = adaptive.error  # --baseline could not be used: exit 3
+    return outcome
 
 
 def run_job(job: Job, transport: Transport, store: Store, opts: RunOptions | None = None,
