@@ -120,3 +120,30 @@ class TestHistory:
         """A job or benchmark with no runs: exit 3."""
         result = cli("history", "nope", "BM_a")
         assert result.status == 3 and "no completed run" in result.err
+
+    def test_without_metric_the_first_metric_is_used(self, cli, make_run) -> None:
+        """A time job has no `time`: without --metric the benchmark's first metric is shown
+        (it used to look for `time` and find nothing)."""
+        for i in range(3):
+            make_run({"sort": {"wall_time": samples(100, seed=i), "max_rss": samples(5e6)}})
+        result = cli("history", "j", "sort", "--json")
+        assert result.status == 0, result.err
+        doc = result.json()
+        assert doc["metric"] == "wall_time" and len(doc["series"]) == 3
+        assert "j / sort / wall_time" in cli("history", "j", "sort").out
+
+    def test_metric_that_is_not_there(self, cli, make_run) -> None:
+        """--metric time on wall_time runs: exit 3 with the metrics there are."""
+        make_run({"sort": {"wall_time": samples(100), "max_rss": samples(5e6)}})
+        result = cli("history", "j", "sort", "--metric", "time")
+        assert result.status == 3
+        assert ('--metric: expected a metric of sort in job j (wall_time, max_rss), got "time" '
+                '(did you mean "wall_time"?)') in result.err
+
+    def test_benchmark_that_is_not_there(self, cli, make_run) -> None:
+        """A misspelt benchmark: exit 3 with the job's benchmarks and the closest one."""
+        make_run({"sort": {"wall_time": samples(100)}})
+        result = cli("history", "j", "srot")
+        assert result.status == 3
+        assert 'BENCH: expected a benchmark of job j (sort), got "srot" (did you mean "sort"?)' \
+            in result.err
