@@ -88,6 +88,26 @@ class TestWaivers:
         assert cli("baseline", "waivers", "--json").json()["waivers"] == []
         assert len(cli("baseline", "waivers", "--all", "--json").json()["waivers"]) == 1
 
+    def test_waiver_of_a_job_must_match_its_runs(self, cli, make_run) -> None:
+        """A waiver scoped to a job is checked against the job's stored runs when it is made:
+        a metric or benchmark they do not have is exit 3, and nothing is stored."""
+        make_run({"sort": {"wall_time": samples(100), "max_rss": samples(5e6)}})
+        waive = ("baseline", "waive", "--job", "j", "--magnitude", "5%", "--reason", "r",
+                 "--expires", "30d")
+        result = cli(*waive, "--benchmark", "*", "--metric", "time")
+        assert result.status == 3
+        assert ('--metric: expected a metric of job j\'s runs (wall_time, max_rss), got "time" '
+                '(did you mean "wall_time"?)') in result.err
+        result = cli(*waive, "--benchmark", "BM_*", "--metric", "wall_time")
+        assert result.status == 3 and 'got "BM_*"' in result.err
+        assert cli("baseline", "waivers", "--json").json()["waivers"] == []
+        assert cli(*waive, "--benchmark", "so*", "--metric", "wall_*").status == 0
+
+    def test_waiver_of_a_job_without_runs_yet(self, cli) -> None:
+        """With no run of the job stored there is nothing to check against: accepted."""
+        assert cli("baseline", "waive", "--job", "new", "--benchmark", "*", "--metric", "time",
+                   "--magnitude", "5%", "--reason", "r", "--expires", "30d").status == 0
+
     def test_bad_waiver_input(self, cli) -> None:
         """A magnitude or expiry that makes no sense: exit 3."""
         bad = cli("baseline", "waive", "--benchmark", "x", "--metric", "time", "--magnitude",
