@@ -33,3 +33,16 @@ class TestGatesAtRunTime:
         result = cli("run", str(write_job(GO.replace("wall_time", "time"))), "--json")
         assert result.status == 0, result.err
         assert result.json()["message"] is None
+
+    def test_ab_mode_reports_the_gate_at_its_line(self, cli, write_job) -> None:
+        """In A/B mode both runs are kept and printed; the gate error points at the job (the
+        variant's; the comparison, which would only repeat it without a place, is skipped)."""
+        job = write_job(GO + "ab: {vary: env.X, values: ['1', '2']}\n")
+        result = cli("run", str(job), "--json")
+        assert result.status == 3
+        assert "job.yaml (--vary env.X=1):" in result.err
+        assert 'gates[0].metric: expected a metric of this run (time, bytes_per_op), got ' \
+            '"wall_time"' in result.err
+        doc = result.json()
+        assert [r["status"] for r in doc["runs"]] == ["completed", "completed"]
+        assert doc["comparison"] is None
