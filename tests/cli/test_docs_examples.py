@@ -9,6 +9,7 @@ format auto), and must not be complete on its own (then it needs no marker).
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ LANGUAGES = {"yaml": "yml", "ini": "ini"}
 MARKERS = {"", "fragment"}
 SKELETON = {"name": "fragment", "benchmarks": [{"name": "b", "command": "true",
                                                  "format": "auto"}]}
-_FENCE = re.compile(r"^```\s*(\S*)\s*(.*?)\s*$")
+_FENCE = re.compile(r"^\s*```\s*(\S*)\s*(.*?)\s*$")  # also indented (in a list item)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ def examples() -> list[Example]:
             else:
                 start, language, marker = opened
                 if language in LANGUAGES:
-                    found.append(Example(doc, start, language, marker, "\n".join(body) + "\n"))
+                    text = textwrap.dedent("\n".join(body)) + "\n"
+                    found.append(Example(doc, start, language, marker, text))
                 opened = None
     return found
 
