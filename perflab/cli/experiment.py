@@ -106,7 +106,8 @@ def run_ab_cli(env: Env, job: Job, *, runner: str, profile: Profile | None,
                         reporter=_reporter(env, as_json))
         outcome = None
         done = [o for o in result.outcomes if o.status == "completed"]
-        if len(done) == 2 and not result.interrupted:
+        bad_input = any(o.input_error is not None for o in result.outcomes)  # exit 3 below
+        if len(done) == 2 and not result.interrupted and not bad_input:
             base = run_side(store, done[0].run_id, label=f"A ({result.variable.values[0]})")
             cand = run_side(store, done[1].run_id, label=f"B ({result.variable.values[1]})")
             outcome = compare_sides(base, cand, waivers=store.baselines.waivers(

@@ -10,7 +10,8 @@ from perflab.cli.env import Env
 @click.command()
 @click.argument("job")
 @click.argument("benchmark")
-@click.option("--metric", default="time", show_default=True)
+@click.option("--metric", help="Default: the benchmark's first metric (wall_time for a time "
+                               "job, time for most tools).")
 @click.option("--platform")
 @click.option("--branch")
 @click.option("--runner")
@@ -20,7 +21,7 @@ from perflab.cli.env import Env
 @click.option("--limit", default=1000, show_default=True, type=click.IntRange(1))
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def history(env: Env, job: str, benchmark: str, metric: str, platform: str | None,
+def history(env: Env, job: str, benchmark: str, metric: str | None, platform: str | None,
             branch: str | None, runner: str | None, pvalue: float, min_magnitude: str,
             limit: int, as_json: bool) -> None:
     """Median per run, oldest first, with change points (E-divisive means + t-test merge)."""
@@ -45,7 +46,7 @@ def history(env: Env, job: str, benchmark: str, metric: str, platform: str | Non
     from perflab.report.tables import format_value
 
     at = {cp["index"]: cp for cp in result.change_points}
-    table = Table(title=f"{job} / {benchmark} / {metric}", title_justify="left",
+    table = Table(title=f"{job} / {benchmark} / {result.metric}", title_justify="left",
                   header_style="bold")
     for column in ("#", "run", "started", "commit", "n", "median", "change point"):
         table.add_column(column)

@@ -8,6 +8,7 @@ reason. Nothing is overwritten: every change is a new, kept record.
 
 from __future__ import annotations
 
+import fnmatch
 import getpass
 import re
 import socket
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from perflab.compare.engine import compare_sides
 from perflab.compare.sides import run_side
 from perflab.errors import InputError
+from perflab.names import unmatched_patterns
 from perflab.spec.units import fraction
 
 if TYPE_CHECKING:
@@ -118,6 +120,23 @@ def add_waiver(store: Store, *, benchmark: str, metric: str, magnitude: str, rea
         raise InputError(f'expected a magnitude like "5%", got "{magnitude}"', field="--magnitude")
     if not reason.strip():
         raise InputError("a waiver needs a reason", field="--reason")
+    if job:
+        _check_scope(store.runs.metric_names(job), job, benchmark, metric)
     return store.baselines.add_waiver(job=job, benchmark=benchmark, metric=metric,
                                       platform=platform, magnitude=size, reason=reason,
                                       expires_at=expiry(expires), created_by=who(by))
+
+
+def _check_scope(present: list[tuple[str, str]], job: str, benchmark: str, metric: str) -> None:
+    """A waiver of a job must match something its stored runs have (none stored: no check)."""
+    if not present:
+        return
+    what = f"of job {job}'s runs"
+    benches = [b for b, _ in present]
+    errors = unmatched_patterns([benchmark], benches, field="--benchmark",
+                                what=f"a benchmark {what}")
+    metrics = [m for b, m in present if fnmatch.fnmatchcase(b, benchmark)]
+    errors = errors or unmatched_patterns([metric], metrics, field="--metric",
+                                          what=f"a metric {what}")
+    if errors:
+        raise errors[0]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from perflab.compare.evidence import differences
+from perflab.compare.matching import check_names
 from perflab.compare.sides import Side
 from perflab.errors import InputError
 from perflab.model import unit_factor
@@ -255,6 +256,7 @@ def compare_sides(base: Side, cand: Side, *, force: bool = False,
 
     diff = _check_pair(base, cand, force)
     spec = cand.job_spec or base.job_spec
+    check_names(base, cand, spec, waivers=waivers or [], metrics=metrics, benchmarks=benchmarks)
     settings = settings_for(spec, overrides or {})
     pairs = _pairs(base, cand, metrics, benchmarks)
     if not pairs:

@@ -18,6 +18,7 @@ from perflab.compare.engine import compare_sides
 from perflab.compare.sides import Side, run_side
 from perflab.errors import InputError
 from perflab.model import ResultSet
+from perflab.names import unmatched
 
 if TYPE_CHECKING:
     from perflab.execute.collect import StepRecord
@@ -31,27 +32,55 @@ class Adaptive:
     max_runs: int | None
     max_time: float | None
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    #: ``--baseline`` asked for by name: a baseline that cannot be used is an input error
+    #: (the job's own ``compare.baseline`` may not exist yet: its first runs become it)
+    required: bool = False
+    error: InputError | None = None
 
     @classmethod
-    def for_job(cls, job: Job, baseline: str | None) -> Adaptive | None:
+    def for_job(cls, job: Job, baseline: str | None, store: Store) -> Adaptive | None:
+        """The adaptive plan, or None; a ``--baseline`` that cannot apply is refused here,
+        before anything runs."""
         name = baseline or (job.compare or {}).get("baseline")
         reps = job.repetitions
+        if baseline and reps.max_runs is None and reps.max_time is None:
+            raise InputError("expected a job with repetitions.max_runs or max_time (the budget "
+                             "of adaptive repetitions), got neither", field="--baseline")
         if not name or (reps.max_runs is None and reps.max_time is None):
             return None
         if not reps.fresh_process:
             raise InputError("adaptive repetitions need one process per repetition",
                              location=job.location("repetitions.fresh_process"),
                              field="repetitions.fresh_process")
-        return cls(name, reps.max_runs, reps.max_time)
+        if baseline and not store.baselines.current(baseline, job=job.name):
+            known = [r["name"] for r in store.baselines.current(job=job.name)]
+            error = unmatched(f"a baseline of job {job.name}", baseline, known,
+                              field="--baseline")
+            error.hint = "`perflab baseline set NAME RUN` makes a run a baseline"
+            raise error
+        return cls(name, reps.max_runs, reps.max_time, required=bool(baseline))
 
     def _baseline(self, store: Store, cand: Side) -> Side | None:
         try:
             record = store.baselines.resolve(self.baseline, job=cand.job,
                                              platform=cand.platform, branch=cand.branch)
         except InputError as exc:
-            self.decisions.append({"add": 0, "reason": f"no baseline to adapt to: {exc}"})
+            self._unusable(f"no baseline to adapt to: {exc}", exc)
             return None
         return run_side(store, record["run_id"], kind="baseline")
+
+    def summary(self, done: int, fixed: int) -> str:
+        """The run's adaptive flag: how many runs, and why none were added when the baseline
+        could not be used (shown in the run's notes, not only in --json)."""
+        last = self.decisions[-1] if self.decisions else {}
+        if last and "baseline_run" not in last:
+            return f"{done} runs, none added: {last['reason']}"
+        return f"{done} runs ({done - fixed} added against baseline {self.baseline})"
+
+    def _unusable(self, reason: str, exc: InputError) -> None:
+        self.decisions.append({"add": 0, "reason": reason})
+        if self.required:
+            self.error = InputError(exc.message, field="--baseline", hint=exc.hint)
 
     def more(self, store: Store, cand: Side, records: list[StepRecord]) -> int:
         """How many more repetitions of every benchmark to run now (0: stop)."""
@@ -63,8 +92,7 @@ class Adaptive:
         try:
             outcome = compare_sides(base, cand)
         except InputError as exc:
-            self.decisions.append({"add": 0, "reason": f"cannot compare with the baseline: "
-                                                       f"{exc}"})
+            self._unusable(f"cannot compare with the baseline: {exc}", exc)
             return 0
         walls = [r.event.get("wall_ns", 0) / 1e9 for r in records if r.kind == "run"]
         per_run = statistics.median(walls) * max(1, len({r.benchmark for r in records}))

@@ -16,6 +16,7 @@ from typing import Any
 
 from perflab import signals
 from perflab.errors import InputError
+from perflab.execute.adaptive import Adaptive
 from perflab.execute.runner import Reporter, RunOptions, RunOutcome, new_run_id, run_job
 from perflab.facts.cpulist import parse_cpulist
 from perflab.pinning.profile import pin_from_notes, profile_pin
@@ -123,6 +124,7 @@ def run_on_runner(job: Job, host: RunnerHost, store: Store, *, profile: Profile 
                   probe: bool = True) -> RunOutcome:
     """Run ``job`` on ``host``, prepared by ``profile`` (restored afterwards) if given,
     holding the host lock throughout."""
+    Adaptive.for_job(job, opts.baseline, store)  # a bad --baseline: refused before preparing
     opts = replace(opts, run_id=opts.run_id or new_run_id())
     with prepared(host, profile, opts, probe=probe, what=f"run {opts.run_id}") as (ready,
                                                                                     flags):

@@ -36,6 +36,7 @@ from perflab.facts.gather import gather_environment, gather_load
 from perflab.model import ResultSet
 from perflab.pinning.plan import PinPlan
 from perflab.pinning.spec import PinSpec
+from perflab.spec.gate_names import run_gate_error
 from perflab.spec.job import Job
 from perflab.store import Store
 from perflab.transport.base import Process, Transport
@@ -396,6 +397,9 @@ class JobRun:
         self.store.runs.add_results(self.run_id, collected.parts)
         result = merged(collected.parts)
         status, message, input_error = self._verdict(collected, harness_problem)
+        if status == "completed":  # the data is good; a gate that matches nothing is not
+            input_error = run_gate_error(self.job, result)
+            message = None if input_error is None else str(input_error)
         self.store.runs.update_run(self.run_id, status=status, message=message,
                                    finished_at=_now())
         self.ended = True
@@ -555,8 +559,7 @@ def _adapt(run: JobRun, started: Started, adaptive: Adaptive, rundir: str, begin
             extra = pinning.with_env(started.pin, extra)
         done += add
         problem = _batch(run, started, extra, rundir, begin, first=False)
-    run.note_flag({"code": "adaptive", "message": f"{done} runs ({done - job.repetitions.runs} "
-                   f"added against baseline {adaptive.baseline})",
+    run.note_flag({"code": "adaptive", "message": adaptive.summary(done, job.repetitions.runs),
                    "evidence": {"decisions": adaptive.decisions}})
     return problem
 
@@ -573,14 +576,17 @@ def abandon_on_error(runs: list[JobRun]) -> Iterator[None]:
 
 
 def _run(run: JobRun, rundir: str, flags: list[dict[str, Any]]) -> RunOutcome:
-    adaptive = Adaptive.for_job(run.job, run.opts.baseline)
+    adaptive = Adaptive.for_job(run.job, run.opts.baseline, run.store)
     started = start(run, rundir, flags)
     begin = time.monotonic()
     run.reporter.started(run.run_id, len(started.steps))
     problem = _batch(run, started, started.steps, rundir, begin, first=True)
     if adaptive is not None:
         problem = _adapt(run, started, adaptive, rundir, begin, problem)
-    return end(run, started, problem)
+    outcome = end(run, started, problem)
+    if adaptive is not None and outcome.input_error is None:
+        outcome.input_error = adaptive.error  # --baseline could not be used: exit 3
+    return outcome
 
 
 def run_job(job: Job, transport: Transport, store: Store, opts: RunOptions | None = None,

@@ -3,6 +3,7 @@
     parse_text(text, "auto" | "go" | "gbench" | ..., source=None) -> ResultSet
     parse_path(path, fmt="auto") -> ResultSet     (reads the file; walks a Criterion dir)
     detect(text, source=None) -> str              (the format name, or FormatError)
+    metric_names(fmt) -> tuple | None             (the names it can produce; None: open-ended)
 
 Parsers are imported when first used, and only use the standard library, so importing
 this package stays cheap. ``time`` is not parsed from text: the harness builds it with
@@ -32,6 +33,11 @@ _NO_DATA = object()
 class _JsonFormat(Protocol):
     def matches(self, data: object) -> bool: ...
     def from_json(self, data: object, source: str | None = None) -> ResultSet: ...
+
+
+class _Declared(Protocol):
+    METRICS: tuple[str, ...]
+    OPEN_ENDED: bool
 
 
 def parse_text(text: str, fmt: str = "auto", *, source: str | None = None) -> ResultSet:
@@ -69,6 +75,22 @@ def parse_path(path: Path, fmt: str = "auto") -> ResultSet:
 def detect(text: str, source: str | None = None) -> str:
     """The format of ``text``; FormatError listing the formats tried when none matches."""
     return _detect(text, source)[0]
+
+
+def metric_names(fmt: str) -> tuple[str, ...] | None:
+    """The metric names ``fmt`` can produce, primary first (each parser declares them).
+
+    None when the names are not known before the output is: ``auto`` (the output decides the
+    format) and the formats whose tools add names of their own (Go's custom units, Google
+    Benchmark's user counters, JMH's secondary metrics, perflab's own documents).
+    """
+    if fmt not in FORMATS:
+        raise FormatError(fmt, f"unknown format; expected one of {', '.join(FORMATS)}")
+    if fmt == "auto":
+        return None
+    module = "time" if fmt == "time" else _MODULES[fmt]
+    declared = cast(_Declared, importlib.import_module(f"perflab.formats.{module}"))
+    return None if declared.OPEN_ENDED else declared.METRICS
 
 
 def _json_format(fmt: str) -> _JsonFormat:

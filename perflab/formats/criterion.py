@@ -25,6 +25,9 @@ NAME = "criterion"
 KINDS = ("benchmark", "sample", "estimates")
 _THROUGHPUT = {"Bytes": ("bytes_per_second", "B/s"), "BytesDecimal": ("bytes_per_second", "B/s"),
                "Elements": ("items_per_second", "items/s")}
+# The metric names this format can produce, primary first; no others.
+METRICS: tuple[str, ...] = ("time", *dict.fromkeys(metric for metric, _ in _THROUGHPUT.values()))
+OPEN_ENDED = False
 
 
 @dataclass

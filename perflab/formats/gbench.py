@@ -17,6 +17,9 @@ from perflab.formats._json import JsonReader, child
 from perflab.model import Direction, ResultSet
 
 NAME = "gbench"
+# Google Benchmark's own metric names, primary first; user counters add names of their own.
+METRICS: tuple[str, ...] = ("time", "cpu_time", "bytes_per_second", "items_per_second")
+OPEN_ENDED = True
 
 # Row fields that are bookkeeping, not measurements.
 _NOT_METRICS = frozenset({

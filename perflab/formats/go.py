@@ -37,6 +37,9 @@ KNOWN_UNITS: dict[str, tuple[str, str, Direction]] = {
     "B/op": ("bytes_per_op", "B", "lower"),
     "allocs/op": ("allocs_per_op", "count", "lower"),
 }
+# Go's own metric names, primary first; b.ReportMetric units add names of their own.
+METRICS: tuple[str, ...] = tuple(metric for metric, _, _ in KNOWN_UNITS.values())
+OPEN_ENDED = True
 
 
 @dataclass

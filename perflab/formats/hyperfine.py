@@ -17,6 +17,9 @@ from perflab.formats._json import JsonReader, child
 from perflab.model import ResultSet
 
 NAME = "hyperfine"
+# The metric names this format can produce, primary first; no others.
+METRICS: tuple[str, ...] = ("time", "max_rss")
+OPEN_ENDED = False
 
 
 def matches(data: object) -> bool:

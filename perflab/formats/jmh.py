@@ -20,6 +20,9 @@ from perflab.formats._json import JsonReader, child
 from perflab.model import Direction, ResultSet
 
 NAME = "jmh"
+# The primary metrics (by mode); secondary metrics (-prof gc ...) add names of their own.
+METRICS: tuple[str, ...] = ("time", "throughput")
+OPEN_ENDED = True
 _TIME_UNITS = {"ns/op": "ns", "us/op": "us", "ms/op": "ms", "s/op": "s"}
 _CONTEXT_KEYS = ("jmhVersion", "jdkVersion", "vmName", "vmVersion", "jvmArgs")
 

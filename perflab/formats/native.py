@@ -11,6 +11,9 @@ from perflab.errors import FormatError, describe
 from perflab.model import SCHEMA, ResultSet, ResultShapeError, result_from_dict
 
 NAME = "perflab"
+# A normalized result holds whatever metrics it was written with.
+METRICS: tuple[str, ...] = ()
+OPEN_ENDED = True
 _PREFIX = SCHEMA.split("/")[0] + "/"
 
 

@@ -18,6 +18,9 @@ from perflab.formats._json import JsonReader, child
 from perflab.model import ResultSet
 
 NAME = "pytest-benchmark"
+# The metric names this format can produce; no others.
+METRICS: tuple[str, ...] = ("time",)
+OPEN_ENDED = False
 _MACHINE_KEYS = ("node", "processor", "machine", "python_implementation", "python_version",
                  "release", "system")
 

@@ -24,6 +24,9 @@ FIELDS: dict[str, tuple[str, str, Direction, float]] = {
     "nvcsw": ("ctx_voluntary", "count", "lower", 1.0),
     "nivcsw": ("ctx_involuntary", "count", "lower", 1.0),
 }
+# The metric names this format can produce, primary first ("did you mean" points there).
+METRICS: tuple[str, ...] = tuple(metric for metric, _, _, _ in FIELDS.values())
+OPEN_ENDED = False
 
 
 def time_result(benchmark: str, repetitions: Sequence[Mapping[str, float]]) -> ResultSet:

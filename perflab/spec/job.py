@@ -17,6 +17,7 @@ from typing import Any, Literal
 from perflab.errors import InputError, Location, SpecErrors
 from perflab.facts.cpulist import parse_cpulist
 from perflab.pinning.spec import PinSpec, parse_pin
+from perflab.spec.gate_names import gate_name_errors
 from perflab.spec.schema import schema_errors
 from perflab.spec.units import fraction, seconds
 from perflab.spec.yamlpos import Positions, parse_yaml, read_text
@@ -204,7 +205,11 @@ def parse_job(text: str, file: str, path: Path | None = None) -> Job:
                          f"got {reps['max_runs']}",
                          location=pos.value(("repetitions", "max_runs")),
                          field="repetitions.max_runs")
-    return _build(data, pos, path, hashlib.sha256(text.encode()).hexdigest())
+    job = _build(data, pos, path, hashlib.sha256(text.encode()).hexdigest())
+    errors = gate_name_errors(job)
+    if errors:
+        raise SpecErrors(errors)
+    return job
 
 
 def load_job(path: str | Path) -> Job:

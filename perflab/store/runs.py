@@ -215,6 +215,17 @@ class RunStore:
                      "seq": seq, "repetition": rep, "value": v}
                     for b, p, m, u, d, seq, rep, v in session.execute(query).all()]
 
+    def metric_names(self, job: str) -> list[tuple[str, str]]:
+        """(benchmark, metric) pairs of the job's completed runs, in the order first stored."""
+        first = func.min(MetricRow.id)
+        query = (select(BenchmarkRow.name, MetricRow.name)
+                 .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id)
+                 .join(Run, Run.id == BenchmarkRow.run_id)
+                 .where(Run.job == job, Run.status == "completed")
+                 .group_by(BenchmarkRow.name, MetricRow.name).order_by(first))
+        with self._sessions() as session:
+            return [(bench, metric) for bench, metric in session.execute(query).all()]
+
     def series(self, job: str, benchmark: str, metric: str, *, platform: str | None = None,
                branch: str | None = None, runner: str | None = None,
                limit: int = 1000) -> list[dict[str, Any]]:

@@ -66,6 +66,15 @@ class TestValidate:
         assert "bad.yaml:3:5: benchmarks[0].command: missing required field" in result.err
         assert "examples/quickstart.yaml: ok" in result.out
 
+    def test_gate_on_a_metric_the_format_never_produces(self, cli, write_job) -> None:
+        """The issue's case: a time job gated on `time` is refused with a suggestion, exit 3."""
+        job = write_job("name: q\nbenchmarks: [{name: a, command: 'true', format: time}]\n"
+                        "gates:\n  - {metric: time, stat: p95, max_increase: 10%}\n")
+        result = cli("validate", str(job))
+        assert result.status == 3
+        assert "job.yaml:4:14: gates[0].metric: expected a metric the time format" in result.err
+        assert 'got "time" (did you mean "wall_time"?)' in result.err
+
     def test_malformed_yaml(self, cli, write_job) -> None:
         """Malformed YAML: a position, never a traceback."""
         result = cli("validate", str(write_job("name: [unclosed\n")))

@@ -88,6 +88,26 @@ class TestWaivers:
         assert cli("baseline", "waivers", "--json").json()["waivers"] == []
         assert len(cli("baseline", "waivers", "--all", "--json").json()["waivers"]) == 1
 
+    def test_waiver_of_a_job_must_match_its_runs(self, cli, make_run) -> None:
+        """A waiver scoped to a job is checked against the job's stored runs when it is made:
+        a metric or benchmark they do not have is exit 3, and nothing is stored."""
+        make_run({"sort": {"wall_time": samples(100), "max_rss": samples(5e6)}})
+        waive = ("baseline", "waive", "--job", "j", "--magnitude", "5%", "--reason", "r",
+                 "--expires", "30d")
+        result = cli(*waive, "--benchmark", "*", "--metric", "time")
+        assert result.status == 3
+        assert ('--metric: expected a metric of job j\'s runs (wall_time, max_rss), got "time" '
+                '(did you mean "wall_time"?)') in result.err
+        result = cli(*waive, "--benchmark", "BM_*", "--metric", "wall_time")
+        assert result.status == 3 and 'got "BM_*"' in result.err
+        assert cli("baseline", "waivers", "--json").json()["waivers"] == []
+        assert cli(*waive, "--benchmark", "so*", "--metric", "wall_*").status == 0
+
+    def test_waiver_of_a_job_without_runs_yet(self, cli) -> None:
+        """With no run of the job stored there is nothing to check against: accepted."""
+        assert cli("baseline", "waive", "--job", "new", "--benchmark", "*", "--metric", "time",
+                   "--magnitude", "5%", "--reason", "r", "--expires", "30d").status == 0
+
     def test_bad_waiver_input(self, cli) -> None:
         """A magnitude or expiry that makes no sense: exit 3."""
         bad = cli("baseline", "waive", "--benchmark", "x", "--metric", "time", "--magnitude",
@@ -120,3 +140,30 @@ class TestHistory:
         """A job or benchmark with no runs: exit 3."""
         result = cli("history", "nope", "BM_a")
         assert result.status == 3 and "no completed run" in result.err
+
+    def test_without_metric_the_first_metric_is_used(self, cli, make_run) -> None:
+        """A time job has no `time`: without --metric the benchmark's first metric is shown
+        (it used to look for `time` and find nothing)."""
+        for i in range(3):
+            make_run({"sort": {"wall_time": samples(100, seed=i), "max_rss": samples(5e6)}})
+        result = cli("history", "j", "sort", "--json")
+        assert result.status == 0, result.err
+        doc = result.json()
+        assert doc["metric"] == "wall_time" and len(doc["series"]) == 3
+        assert "j / sort / wall_time" in cli("history", "j", "sort").out
+
+    def test_metric_that_is_not_there(self, cli, make_run) -> None:
+        """--metric time on wall_time runs: exit 3 with the metrics there are."""
+        make_run({"sort": {"wall_time": samples(100), "max_rss": samples(5e6)}})
+        result = cli("history", "j", "sort", "--metric", "time")
+        assert result.status == 3
+        assert ('--metric: expected a metric of sort in job j (wall_time, max_rss), got "time" '
+                '(did you mean "wall_time"?)') in result.err
+
+    def test_benchmark_that_is_not_there(self, cli, make_run) -> None:
+        """A misspelt benchmark: exit 3 with the job's benchmarks and the closest one."""
+        make_run({"sort": {"wall_time": samples(100)}})
+        result = cli("history", "j", "srot")
+        assert result.status == 3
+        assert 'BENCH: expected a benchmark of job j (sort), got "srot" (did you mean "sort"?)' \
+            in result.err

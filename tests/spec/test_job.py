@@ -145,6 +145,71 @@ class TestParseJob:
         assert caught.value.exit_status == ExitStatus.INVALID_INPUT
 
 
+TIMED = """\
+name: sort
+benchmarks:
+  - name: sort-300k
+    command: [python3, sort.py]
+    format: time
+gates:
+  - {metric: wall_time, stat: p95, max_increase: 10%}
+  - {metric: time, stat: p95, max_increase: 10%}
+"""
+
+
+class TestGateNames:
+    def test_a_metric_the_format_never_produces(self) -> None:
+        """`metric: time` on a time job gates nothing: refused where it stands, with the names
+        the format produces and the one probably meant."""
+        [message] = errors_of(TIMED)
+        assert message.startswith("jobs/router.yaml:8:14: gates[1].metric: expected a metric "
+                                  "the time format produces (wall_time, user_time, ")
+        assert message.endswith('got "time" (did you mean "wall_time"?)')
+
+    def test_open_ended_formats_are_checked_at_run_time(self) -> None:
+        """Go (custom units), gbench (counters), jmh, perflab and auto can produce any name."""
+        for fmt in ("go", "gbench", "jmh", "perflab", "auto"):
+            job = parse_job(TIMED.replace("format: time", f"format: {fmt}"), "x.yaml")
+            assert job.gates[1]["metric"] == "time"
+
+    def test_closed_tool_formats(self) -> None:
+        """hyperfine produces time and max_rss only."""
+        text = TIMED.replace("format: time", "format: hyperfine").replace("wall_time", "rss")
+        [message] = errors_of(text)
+        assert 'gates[0].metric: expected a metric the hyperfine format produces (time, ' \
+            'max_rss), got "rss" (did you mean "max_rss"?)' in message
+
+    def test_only_the_benchmarks_a_gate_selects(self) -> None:
+        """A gate limited to the time benchmark is checked against the time format, even when
+        another benchmark's format has the name."""
+        text = TIMED.replace("gates:", """\
+  - name: scan
+    command: ./scan
+    format: go
+gates:""").replace("{metric: time,", '{benchmark: "sort-*", metric: time,')
+        [message] = errors_of(text)
+        assert "gates[1].metric: expected a metric the time format produces" in message
+        assert parse_job(text.replace('"sort-*"', '"scan/*"'), "x.yaml").gates
+
+    def test_a_benchmark_glob_that_selects_nothing(self) -> None:
+        """With several benchmarks a tool's names are prefixed ("insert/BM_x"): a bare "BM_*"
+        selects nothing, and a time benchmark is named exactly."""
+        text = TIMED.replace("gates:", """\
+  - name: insert
+    command: ./bench
+    format: gbench
+gates:""").replace("{metric: time,", '{benchmark: "BM_*", metric: time,')
+        [message] = errors_of(text)
+        assert message.startswith("jobs/router.yaml:11:17: gates[1].benchmark: expected a "
+                                  'benchmark of this job (sort-300k, insert/*), got "BM_*"')
+
+    def test_a_single_tool_benchmark_keeps_the_tool_names(self) -> None:
+        """One benchmark: the tool's own names, unknown before the run; any glob may match."""
+        text = TIMED.replace("format: time", "format: gbench").replace(
+            "{metric: time,", '{benchmark: "BM_*", metric: time,')
+        assert parse_job(text, "x.yaml").gates[1]["benchmark"] == "BM_*"
+
+
 class TestLoadJob:
     def test_missing_file(self, tmp_path: Path) -> None:
         """A missing file is named."""

@@ -55,6 +55,7 @@ class TestPostgres:
             assert store.baselines.resolve("b", job="j", platform="linux-x86_64",
                                            branch="main")["run_id"] == "pg000001"
             assert store.runs.series("j", "BM", "time")[0]["samples"] == [3.5, 1.25, 2.0]
+            assert store.runs.metric_names("j") == [("BM", "time")]
         finally:
             store.close()
         open_store(pg_url).close()  # at the newest revision: opens without migrating

@@ -81,6 +81,25 @@ class TestRuns:
         assert [r["run_id"] for r in store.runs.list(status="failed")] == ["aaaa0002"]
 
 
+    def test_metric_names_of_a_job(self, store) -> None:
+        """The (benchmark, metric) pairs of a job's completed runs, in the order first stored;
+        failed runs and other jobs do not count."""
+        builder = ResultBuilder()
+        builder.add_many("sort", "wall_time", [1.0], "ns", "lower")
+        builder.add_many("sort", "max_rss", [1.0], "B", "lower")
+        builder.add_many("scan", "wall_time", [1.0], "ns", "lower")
+        new_run(store, "run00001", status="completed")
+        store.runs.add_results("run00001", [(1, builder.result)])
+        new_run(store, "run00002", status="completed")
+        store.runs.add_results("run00002", [(1, result([1.0], "sort"))])
+        new_run(store, "run00003", status="failed")
+        store.runs.add_results("run00003", [(1, result([1.0], "lost"))])
+        new_run(store, "run00004", status="completed", job="other")
+        store.runs.add_results("run00004", [(1, result([1.0], "elsewhere"))])
+        assert store.runs.metric_names("j") == [("sort", "wall_time"), ("sort", "max_rss"),
+                                                ("scan", "wall_time"), ("sort", "time")]
+
+
 class TestOpening:
     def test_reopening_does_not_migrate_again(self, tmp_path: Path) -> None:
         """A store at the newest schema opens without running migrations."""
