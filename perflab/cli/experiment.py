@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from perflab.execute.experiment import ExperimentOutcome
     from perflab.execute.runner import Reporter
     from perflab.execute.vary import Variable
-    from perflab.prepare.playbook import Profile
     from perflab.spec.job import Job
+    from perflab.spec.playbook import Profile
     from perflab.store import Store
 
 

@@ -46,9 +46,9 @@ def run(env: Env, job_file: str, runner: str, profile: str | None, env_items: tu
     from perflab.execute.prepared import run_on_runner
     from perflab.execute.runner import RunInterrupted, RunOptions
     from perflab.execute.vary import parse_vary
-    from perflab.prepare.playbook import load_profile
     from perflab.runners import open_runner
     from perflab.spec.job import load_job
+    from perflab.spec.playbook import load_profile
     from perflab.store import open_store
 
     job = load_job(job_file)

@@ -27,17 +27,17 @@ from perflab import __version__, config, controller, signals
 from perflab.errors import ExitStatus, HostError, InputError, Location, PerflabError
 from perflab.execute.adaptive import Adaptive, candidate_side
 from perflab.execute.collect import Collected, StepRecord, collect, merged
-from perflab.execute.cpus import Placement, housekeeping_cpus, resolve_placement
 from perflab.execute.plan import bench_steps, harness_request, setup_steps, step_refs
 from perflab.execute.workspace import open_workspace
 from perflab.facts.cpulist import format_cpulist, parse_cpulist
 from perflab.facts.environment import throttling_delta
 from perflab.facts.gather import gather_environment, gather_load
 from perflab.model import ResultSet
+from perflab.pinning.cpus import Placement, housekeeping_cpus, resolve_placement
 from perflab.pinning.plan import PinPlan
-from perflab.pinning.spec import PinSpec
 from perflab.spec.gate_names import run_gate_error
 from perflab.spec.job import Job
+from perflab.spec.pin import PinSpec
 from perflab.store import Store
 from perflab.transport.base import Process, Transport
 

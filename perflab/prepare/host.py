@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from perflab.errors import InputError
-from perflab.execute.cpus import housekeeping_cpus
 from perflab.facts import parsers
 from perflab.facts.cpulist import CpuListError, format_cpulist, parse_cpulist
 from perflab.knobs.base import HostContext
 from perflab.knobs.freeze import protected_pids
+from perflab.pinning.cpus import housekeeping_cpus
 from perflab.transport.base import Transport
 
 CPU = "/sys/devices/system/cpu"
