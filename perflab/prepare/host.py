@@ -27,6 +27,9 @@ class RunnerHost:
     name: str
     transport: Transport
     vars: Mapping[str, Any] = field(default_factory=dict)  # perflab_* and friends, full names
+    #: the platform the runner is registered as (``perflab_platform``, or its facts at
+    #: registration); None: derived from each run's facts (facts/platform.py)
+    platform: str | None = None
 
     @property
     def root(self) -> str:
