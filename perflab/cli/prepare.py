@@ -44,9 +44,9 @@ def prepare(env: Env, names: tuple[str, ...], group: str | None, every: bool, fo
     """Apply a preparation profile (previous values are saved on the host first)."""
     from perflab.facts.platform import platform_request
     from perflab.prepare.locked import prepare_runner
-    from perflab.prepare.playbook import load_profile
     from perflab.runners import open_runner
     from perflab.runners.registry import save_facts
+    from perflab.spec.playbook import load_profile
 
     profile = load_profile(profile_ref)
     store, chosen = _hosts(names, group, every)
@@ -143,10 +143,10 @@ def restore(env: Env, names: tuple[str, ...], group: str | None, every: bool, fo
 def verify(env: Env, runner: str, profile_ref: str | None, repetitions: int,
            as_json: bool, lock_wait: float | None) -> None:
     """Noise probe on the reserved CPUs; exit 2 (and quarantine) when too noisy to measure on."""
-    from perflab.prepare.playbook import load_profile
     from perflab.prepare.verify import verify_runner
     from perflab.report.prepare import render_verify
     from perflab.runners import open_runner
+    from perflab.spec.playbook import load_profile
     from perflab.store import open_store
 
     profile = load_profile(profile_ref) if profile_ref else None

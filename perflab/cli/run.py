@@ -11,8 +11,8 @@ from perflab.cli.prepare import lock_wait_option
 from perflab.errors import ExitStatus, InputError
 
 if TYPE_CHECKING:
-    from perflab.execute.runner import Reporter, RunOutcome
-    from perflab.store import Store
+    from perflab.api import RunResult
+    from perflab.execute.runner import Reporter
 
 
 def _env_pairs(values: tuple[str, ...]) -> dict[str, str]:
@@ -43,53 +43,26 @@ def run(env: Env, job_file: str, runner: str, profile: str | None, env_items: tu
         baseline: str | None, vary: tuple[str, ...], as_json: bool,
         lock_wait: float | None) -> None:
     """Run a job's benchmarks and store the raw samples."""
-    from perflab.execute.prepared import run_on_runner
-    from perflab.execute.runner import RunInterrupted, RunOptions
+    from perflab import api
     from perflab.execute.vary import parse_vary
-    from perflab.prepare.playbook import load_profile
-    from perflab.runners import open_runner
     from perflab.spec.job import load_job
-    from perflab.store import open_store
+    from perflab.spec.playbook import load_profile
 
-    job = load_job(job_file)
-    extra_env = _env_pairs(env_items)
-    profile_ref = profile or job.profile
-    chosen = load_profile(profile_ref) if profile_ref else None
-    variable = parse_vary(vary)
-    if job.raw.get("ab") is not None:
-        if variable is not None:
-            raise InputError("a job in A/B mode already varies one thing; drop --vary or ab:",
-                             field="--vary")
-        from perflab.cli.experiment import run_ab_cli
+    request = api.RunRequest(load_job(job_file), runner=runner,
+                             profile=load_profile(profile) if profile else None,
+                             env=_env_pairs(env_items), baseline=baseline,
+                             vary=parse_vary(vary), lock_wait=lock_wait)
+    result = api.run(request, reporter=_reporter(env, as_json))
+    if result.kind == "run":
+        _render(env, result, as_json)
+    else:
+        from perflab.cli.experiment import render
 
-        run_ab_cli(env, job, runner=runner, profile=chosen, extra_env=extra_env,
-                   as_json=as_json, lock_wait=lock_wait)
-        return
-    if variable is not None:
-        from perflab.cli.experiment import run_experiment_cli
-
-        run_experiment_cli(env, job, variable, runner=runner, profile=chosen,
-                           extra_env=extra_env, as_json=as_json, lock_wait=lock_wait)
-        return
-    store = open_store()
-    host = open_runner(runner, store, for_run=True)
-    try:
-        try:
-            outcome = run_on_runner(job, host, store, profile=chosen,
-                                    opts=RunOptions(runner=runner, env=extra_env,
-                                                    baseline=baseline, lock_wait=lock_wait),
-                                    reporter=_reporter(env, as_json))
-        except RunInterrupted as exc:
-            _render(env, store, exc.outcome, as_json)
-            raise
-        _render(env, store, outcome, as_json)
-    finally:
-        store.close()
-        host.transport.close()
-    if outcome.input_error is not None:
-        raise outcome.input_error
-    if outcome.status != "completed":
-        env.fail(ExitStatus.ERROR)
+        render(env, result, as_json)
+    if result.problem is not None:
+        raise result.problem
+    if result.exit_status != ExitStatus.OK:
+        env.fail(result.exit_status)
 
 
 def _reporter(env: Env, as_json: bool) -> Reporter:
@@ -102,16 +75,16 @@ def _reporter(env: Env, as_json: bool) -> Reporter:
     return ProgressReporter(env.console())
 
 
-def _render(env: Env, store: Store, outcome: RunOutcome, as_json: bool) -> None:
-    view = store.runs.get(outcome.run_id)
+def _render(env: Env, result: RunResult, as_json: bool) -> None:
+    [outcome], [view] = result.outcomes, result.runs
     if as_json:
-        env.print_json(view.to_dict())
+        env.print_json(view)
         return
     from perflab.report.tables import results_table
 
     console = env.console()
-    console.print(results_table(outcome.result, title=f"run {outcome.run_id} ({view.job} on "
-                                                        f"{view.runner}): {outcome.status}"))
+    console.print(results_table(outcome.result, title=f"run {outcome.run_id} ({view['job']} on "
+                                                        f"{view['runner']}): {outcome.status}"))
     if outcome.message:
         console.print(f"[red]{outcome.message}[/red]" if outcome.status == "failed"
                       else outcome.message)

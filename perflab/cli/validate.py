@@ -13,7 +13,7 @@ from perflab.errors import ExitStatus, InputError, PerflabError, SpecErrors
 @click.pass_obj
 def validate(env: Env, files: tuple[str, ...]) -> None:
     """Check files; every problem is printed as file:line:col: field: message."""
-    from perflab.spec.validate import validate_file
+    from perflab.validate import validate_file
 
     bad = 0
     for name in files:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from perflab.execute.experiment import ExperimentOutcome
     from perflab.execute.runner import Reporter, RunOptions
     from perflab.prepare.host import RunnerHost
-    from perflab.prepare.playbook import Profile
+    from perflab.spec.playbook import Profile
     from perflab.store import Store
 
 

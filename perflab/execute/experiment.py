@@ -46,7 +46,7 @@ from perflab.spec.job import Job
 
 if TYPE_CHECKING:
     from perflab.prepare.host import RunnerHost
-    from perflab.prepare.playbook import Profile
+    from perflab.spec.playbook import Profile
     from perflab.store import Store
 
 

@@ -15,11 +15,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from perflab.execute.cpus import Placement
 from perflab.facts.cpulist import parse_cpulist
+from perflab.pinning.cpus import Placement
 from perflab.pinning.plan import PinPlan, plan_pin, with_env, with_pinning, with_probes
 from perflab.pinning.proof import ProbeResult, prove
-from perflab.pinning.spec import merge
+from perflab.spec.pin import merge
 
 if TYPE_CHECKING:
     from perflab.execute.runner import JobRun

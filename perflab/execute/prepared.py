@@ -20,13 +20,13 @@ from perflab.execute.adaptive import Adaptive
 from perflab.execute.runner import Reporter, RunOptions, RunOutcome, new_run_id, run_job
 from perflab.facts.cpulist import parse_cpulist
 from perflab.pinning.profile import pin_from_notes, profile_pin
-from perflab.pinning.spec import PinSpec
 from perflab.prepare import engine
 from perflab.prepare.host import RunnerHost
 from perflab.prepare.lock import host_lock
 from perflab.prepare.noise import judge
-from perflab.prepare.playbook import Profile
 from perflab.spec.job import Job
+from perflab.spec.pin import PinSpec
+from perflab.spec.playbook import Profile
 from perflab.store import Store
 
 QUICK_PROBE = {"repetitions": 60, "work_ms": 2.0}

@@ -27,17 +27,18 @@ from perflab import __version__, config, controller, signals
 from perflab.errors import ExitStatus, HostError, InputError, Location, PerflabError
 from perflab.execute.adaptive import Adaptive, candidate_side
 from perflab.execute.collect import Collected, StepRecord, collect, merged
-from perflab.execute.cpus import Placement, housekeeping_cpus, resolve_placement
 from perflab.execute.plan import bench_steps, harness_request, setup_steps, step_refs
 from perflab.execute.workspace import open_workspace
 from perflab.facts.cpulist import format_cpulist, parse_cpulist
 from perflab.facts.environment import throttling_delta
 from perflab.facts.gather import gather_environment, gather_load
+from perflab.facts.platform import runner_platform
 from perflab.model import ResultSet
+from perflab.pinning.cpus import Placement, housekeeping_cpus, resolve_placement
 from perflab.pinning.plan import PinPlan
-from perflab.pinning.spec import PinSpec
 from perflab.spec.gate_names import run_gate_error
 from perflab.spec.job import Job
+from perflab.spec.pin import PinSpec
 from perflab.store import Store
 from perflab.transport.base import Process, Transport
 
@@ -59,7 +60,7 @@ class RunInterrupted(PerflabError):
 @dataclass
 class RunOptions:
     runner: str = "local"
-    platform: str | None = None
+    platform: str | None = None  # the runner's registered platform (facts/platform.py)
     housekeeping: str | None = None  # the runner's perflab_housekeeping_cpus
     env: dict[str, str] = field(default_factory=dict)
     experiment: str | None = None
@@ -144,13 +145,6 @@ def _check_allowed(placement: Placement, env: dict[str, Any], host: str) -> None
                               "/sys/fs/cgroup/cpuset)")
 
 
-def _platform(env: dict[str, Any], opts: RunOptions) -> str:
-    if opts.platform:
-        return opts.platform
-    system = (env.get("os") or {}).get("id") and "linux"
-    return f"{system or 'unknown'}-{env.get('arch') or 'unknown'}"
-
-
 class JobRun:
     """The state of one run while it executes."""
 
@@ -199,7 +193,7 @@ class JobRun:
         self._write_local("environment.json", env)
         if placement.note:
             flags = [*flags, {"code": "placement", "message": placement.note}]
-        self.platform = _platform(env, self.opts)
+        self.platform = runner_platform(self.opts.platform, env)
         self.fingerprint = self.opts.fingerprint or unprepared_fingerprint(env, placement)
         self.store.runs.create_run(
             self.run_id, job=self.job.name, job_sha256=self.job.sha256, job_spec=self.job.raw,

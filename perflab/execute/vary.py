@@ -28,8 +28,8 @@ import yaml
 from perflab.errors import InputError
 from perflab.pinning.plan import resolve_runtimes
 from perflab.pinning.runtimes import READS
-from perflab.pinning.spec import PinSpec, merge
 from perflab.spec.job import Job, parse_job
+from perflab.spec.pin import PinSpec, merge
 from perflab.spec.schema import load_schema
 
 FIELD = "--vary"

@@ -97,6 +97,7 @@ def parse_environment(answer: dict[str, Any]) -> dict[str, Any]:
                "name": release.get("PRETTY_NAME")},
         "kernel": parsers.first_line(files.get("/proc/sys/kernel/osrelease")),
         "arch": arch or None,
+        "system": str(self_facts.get("system") or "").lower() or None,  # linux, darwin ...
         "cpu": {"model": parsers.cpu_model(files.get("/proc/cpuinfo")),
                 "count": len(online) if online else None,
                 "online": format_cpulist(online) if online else None,

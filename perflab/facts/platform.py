@@ -34,6 +34,22 @@ KNOB_FILES: dict[str, list[str]] = {
 _UNUSABLE = {"smt": ("notsupported", "notimplemented", "forceoff")}
 
 
+def platform_name(env: dict[str, Any]) -> str:
+    """A host's platform from its facts: ``<system>-<arch>`` (``linux-x86_64``,
+    ``linux-aarch64``, ``darwin-arm64``). The one definition: runs, runners, dispatch
+    and evidence classes all use it; a runner overrides it with ``perflab_platform``
+    (``linux-x86_64-epyc``), see :func:`runner_platform`. Facts read before the
+    system was recorded come from Linux's /proc (perflab's probes read it)."""
+    system = env.get("system") or ("linux" if env.get("kernel") else None)
+    return f"{system or 'unknown'}-{env.get('arch') or 'unknown'}"
+
+
+def runner_platform(registered: str | None, env: dict[str, Any]) -> str:
+    """The platform a run on a runner belongs to: the runner's own (``perflab_platform``,
+    or what its facts said when registered) when it has one, else from the run's facts."""
+    return registered or platform_name(env)
+
+
 def platform_request() -> dict[str, Any]:
     request = environment_request(None, top=0)
     extra = [f"{CPU}/cpu*/topology/core_id", f"{CPU}/cpu*/topology/physical_package_id",
@@ -82,5 +98,5 @@ def parse_platform(answer: dict[str, Any]) -> dict[str, Any]:
                 "siblings": env["cpu"]["siblings"]},
         "tuning": env["tuning"],
         "knobs": _knobs(files),
-        "platform": f"linux-{env['arch'] or 'unknown'}",
+        "platform": platform_name(env),
     }

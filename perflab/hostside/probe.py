@@ -15,7 +15,8 @@ Answer (JSON on stdout)::
      "commands": {"git_head": {"exit": 0, "stdout": "...", "stderr": ""}},
      "processes": [{"pid": 1, "comm": "init", "cpu_percent": 0.0, "cpus_allowed": "0-1",
                     "state": "S", "cmdline": "...", "ppid": 0, "session": 1}],
-     "self": {"pid": ..., "ppid": ..., "cgroup": "...", "uid": 0, "machine": "x86_64"}}
+     "self": {"pid": ..., "ppid": ..., "cgroup": "...", "uid": 0, "machine": "x86_64",
+              "system": "Linux"}}
 
 Unreadable files answer null; paths in the answer are the requested
 (unprefixed) ones, so the controller never sees the test root.
@@ -187,7 +188,8 @@ def _cpu_stat_files(cgroup_text):
 def self_facts():
     cgroup = read("/proc/self/cgroup")
     return {"pid": os.getpid(), "ppid": os.getppid(), "uid": os.geteuid(),
-            "machine": os.uname().machine, "cgroup": cgroup, "cpu_stat": _cpu_stat_files(cgroup),
+            "machine": os.uname().machine, "system": os.uname().sysname, "cgroup": cgroup,
+            "cpu_stat": _cpu_stat_files(cgroup),
             "cpus": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None}
 
 

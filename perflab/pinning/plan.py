@@ -16,8 +16,8 @@ from perflab.facts.cpulist import format_cpulist
 from perflab.pinning import probes
 from perflab.pinning.detect import detect
 from perflab.pinning.runtimes import KNOWN, READS, Setting, apply, derive
-from perflab.pinning.spec import PinSpec
 from perflab.spec.job import Job
+from perflab.spec.pin import PinSpec
 
 PROBE_TIMEOUT = 300.0  # the go probe may compile the runtime once on a fresh host
 RUNTIME_KEYS = tuple(sorted({k for keys in READS.values() for k in keys}))

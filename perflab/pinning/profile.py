@@ -19,8 +19,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from perflab.errors import InputError
-from perflab.pinning.spec import PinSpec, parse_pin
-from perflab.prepare.playbook import Profile, resolve
+from perflab.spec.pin import PinSpec, parse_pin
+from perflab.spec.playbook import Profile, resolve
 from perflab.spec.schema import expected, load_schema
 from perflab.spec.yamlpos import field_name
 

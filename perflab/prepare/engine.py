@@ -23,7 +23,7 @@ from perflab.errors import HostError, InputError
 from perflab.knobs import ORDER, get_knob
 from perflab.knobs.base import Facts, HostContext, Knob, Plan
 from perflab.prepare.host import BASE_FILES, RunnerHost, describe_context, host_context
-from perflab.prepare.playbook import Profile, Task, task_args
+from perflab.spec.playbook import Profile, Task, task_args
 from perflab.spec.schema import expected
 from perflab.spec.yamlpos import field_name
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from perflab.errors import InputError
-from perflab.execute.cpus import housekeeping_cpus
 from perflab.facts import parsers
 from perflab.facts.cpulist import CpuListError, format_cpulist, parse_cpulist
 from perflab.knobs.base import HostContext
 from perflab.knobs.freeze import protected_pids
+from perflab.pinning.cpus import housekeeping_cpus
 from perflab.transport.base import Transport
 
 CPU = "/sys/devices/system/cpu"
@@ -27,6 +27,9 @@ class RunnerHost:
     name: str
     transport: Transport
     vars: Mapping[str, Any] = field(default_factory=dict)  # perflab_* and friends, full names
+    #: the platform the runner is registered as (``perflab_platform``, or its facts at
+    #: registration); None: derived from each run's facts (facts/platform.py)
+    platform: str | None = None
 
     @property
     def root(self) -> str:

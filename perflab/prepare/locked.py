@@ -16,7 +16,7 @@ from perflab.prepare import engine
 from perflab.prepare.engine import PrepareReport, RestoreReport
 from perflab.prepare.host import RunnerHost
 from perflab.prepare.lock import host_lock
-from perflab.prepare.playbook import Profile
+from perflab.spec.playbook import Profile
 
 
 def prepare_runner(host: RunnerHost, profile: Profile, *, check: bool = False,

@@ -11,7 +11,7 @@ from perflab.prepare import engine
 from perflab.prepare.host import BASE_FILES, RunnerHost, host_context
 from perflab.prepare.lock import Held, host_lock
 from perflab.prepare.noise import NoiseVerdict, judge
-from perflab.prepare.playbook import Profile
+from perflab.spec.playbook import Profile
 
 
 @dataclass

@@ -46,7 +46,8 @@ def ssh_transport(name: str, row: dict[str, Any]) -> Any:
 
 
 def runner_host(name: str, row: dict[str, Any]) -> RunnerHost:
-    return RunnerHost(name, ssh_transport(name, row), dict(row.get("vars") or {}))
+    return RunnerHost(name, ssh_transport(name, row), dict(row.get("vars") or {}),
+                      platform=row.get("platform") or None)
 
 
 def open_runner(name: str, store: Store | None = None, *, for_run: bool = False) -> RunnerHost:

@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from perflab.errors import InputError, Location, SpecErrors
 from perflab.facts.cpulist import parse_cpulist
-from perflab.pinning.spec import PinSpec, parse_pin
 from perflab.spec.gate_names import gate_name_errors
+from perflab.spec.pin import PinSpec, parse_pin
 from perflab.spec.schema import schema_errors
 from perflab.spec.units import fraction, seconds
 from perflab.spec.yamlpos import Positions, parse_yaml, read_text

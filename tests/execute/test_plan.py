@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from perflab.errors import InputError
-from perflab.execute.cpus import housekeeping_cpus, resolve_placement
 from perflab.execute.plan import bench_steps, harness_request, setup_steps
 from perflab.facts.cpulist import CpuListError, format_cpulist, parse_cpulist
+from perflab.pinning.cpus import housekeeping_cpus, resolve_placement
 from perflab.spec.job import parse_job
 
 JOB = """\
@@ -114,8 +114,8 @@ class TestAllowedCpus:
     def test_cpus_another_cpuset_took_are_refused_up_front(self) -> None:
         """Reserved CPUs outside what perflab's processes may use: a host error naming both."""
         from perflab.errors import HostError
-        from perflab.execute.cpus import Placement
         from perflab.execute.runner import _check_allowed
+        from perflab.pinning.cpus import Placement
 
         placement = Placement([1], [0], [1])
         with pytest.raises(HostError, match=r"CPU\(s\) 1 are not available.*allows only 0"):

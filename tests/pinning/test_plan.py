@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from perflab.execute.plan import bench_steps, setup_steps
 from perflab.pinning.plan import plan_pin, with_pinning
-from perflab.pinning.spec import merge, parse_pin
 from perflab.spec.job import Job, parse_job
+from perflab.spec.pin import merge, parse_pin
 
 JOB = """\
 name: j

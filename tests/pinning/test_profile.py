@@ -6,7 +6,7 @@ import pytest
 
 from perflab.errors import InputError, SpecErrors
 from perflab.pinning.profile import pin_from_notes, profile_pin, resolved_pin
-from perflab.prepare.playbook import parse_profile
+from perflab.spec.playbook import parse_profile
 
 TASKS = "name: p\ntasks:\n  - cpuset_shield: {cpus: reserved}\n"
 

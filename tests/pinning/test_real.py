@@ -17,8 +17,8 @@ import pytest
 from perflab.execute.prepared import run_on_runner
 from perflab.execute.runner import RunOptions, RunOutcome
 from perflab.prepare import engine
-from perflab.prepare.playbook import parse_profile
 from perflab.spec.job import Job, parse_job
+from perflab.spec.playbook import parse_profile
 from perflab.store import Store, open_store
 from tests.prepare.conftest import needs_root_cgroups
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from perflab.errors import ExitStatus, InputError
-from perflab.pinning.spec import PinSpec, Policy, merge, parse_pin, parse_policy
 from perflab.spec.job import parse_job
+from perflab.spec.pin import PinSpec, Policy, merge, parse_pin, parse_policy
 
 JOB = "name: j\nbenchmarks: [{name: b, command: ./b}]\n"
 

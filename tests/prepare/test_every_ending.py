@@ -274,7 +274,7 @@ class TestAffinity:
         lost meanwhile (older kernels forget a pin across cpuset moves; here the test
         re-pins it), restore gives it its own CPU 1 back and says so."""
         from perflab.prepare import engine
-        from perflab.prepare.playbook import parse_profile
+        from perflab.spec.playbook import parse_profile
 
         pinned = neighbours.start(f"{prefix}-pinned", cpu=1)
         time.sleep(0.2)

@@ -9,7 +9,7 @@ import pytest
 
 from perflab.errors import InputError, SpecErrors
 from perflab.knobs.schema import playbook_schema
-from perflab.prepare.playbook import find_profile, load_profile, parse_profile, task_args
+from perflab.spec.playbook import find_profile, load_profile, parse_profile, task_args
 
 REPO = Path(__file__).resolve().parents[2]
 

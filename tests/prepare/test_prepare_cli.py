@@ -60,7 +60,7 @@ class TestPrepareCommand:
         from perflab.errors import InputError
         from perflab.prepare import engine
         from perflab.prepare.host import RunnerHost
-        from perflab.prepare.playbook import parse_profile
+        from perflab.spec.playbook import parse_profile
 
         host = RunnerHost("unprivileged", AsNobody(), {"perflab_name_prefix": machine,
                                                        "perflab_state_dir": str(tmp_path)})

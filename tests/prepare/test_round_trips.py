@@ -14,7 +14,7 @@ import pytest
 
 from perflab.prepare import engine
 from perflab.prepare.host import RunnerHost
-from perflab.prepare.playbook import parse_profile
+from perflab.spec.playbook import parse_profile
 from perflab.transport.local import LocalTransport
 from tests.knobs.fakesys import build
 

@@ -14,8 +14,8 @@ from perflab.errors import InputError
 from perflab.execute.prepared import run_on_runner
 from perflab.execute.runner import RunOptions
 from perflab.prepare import engine
-from perflab.prepare.playbook import parse_profile
 from perflab.spec.job import parse_job
+from perflab.spec.playbook import parse_profile
 from perflab.store import open_store
 from tests.prepare.conftest import (
     HAS_FREEZER,
@@ -84,7 +84,7 @@ class TestShield:
     def test_restore_after_a_crash(self, local_host, prefix) -> None:
         """A controller killed after preparing: `perflab restore` from a new process fixes it."""
         code = ("import os, sys\nfrom perflab.prepare import engine\n"
-                "from perflab.prepare.playbook import parse_profile\n"
+                "from perflab.spec.playbook import parse_profile\n"
                 "from perflab.prepare.host import RunnerHost\n"
                 "from perflab.transport.local import LocalTransport\n"
                 f"host = RunnerHost('local', LocalTransport(), {dict(local_host.vars)!r})\n"

@@ -8,7 +8,7 @@ from perflab.knobs.base import Facts, HostContext
 from perflab.knobs.cpuset_shield import CpusetShield
 from perflab.prepare import engine
 from perflab.prepare.host import RunnerHost
-from perflab.prepare.playbook import parse_profile
+from perflab.spec.playbook import parse_profile
 from perflab.transport.local import LocalTransport
 from tests.knobs.fakesys import build
 

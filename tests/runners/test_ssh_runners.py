@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -213,6 +214,25 @@ def measuring(home: Path, proc: subprocess.Popen[str], timeout: float = 60) -> s
                 return journal.parent.name
         time.sleep(0.05)
     raise AssertionError(f"nothing measured: {proc.communicate(timeout=30)}")
+
+
+class TestSettingsReachTheRun:
+    @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+    def test_housekeeping_and_platform(self, cli, fleet, write_job, tmp_path) -> None:
+        """The runner's perflab_housekeeping_cpus decides where an unprepared run's
+        reserved CPUs are, and its registered platform is the run's platform."""
+        host = fleet.host(f"hk{time.monotonic_ns() % 10**9}")
+        result = add(cli, host, "hk", "--accept-new-host-key", "--platform",
+                     "linux-x86_64-lab", "--var", "perflab_housekeeping_cpus=1",
+                     "--var", f"perflab_state_dir={tmp_path}/state")
+        assert result.status == 0, result.err
+        job = write_job("name: hk\nbenchmarks:\n  - {name: t, command: ['true'], format: time}"
+                        "\nrepetitions: {warmup: 0, runs: 1}\npin: {cpus: reserved}\n")
+        run = cli("run", str(job), "--runner", "hk", "--json")
+        assert run.status == 0, run.err
+        doc = run.json()
+        assert doc["platform"] == "linux-x86_64-lab"
+        assert doc["tuning"]["cpus"] == "0", "CPU 1 keeps house: CPU 0 is the reserved one"
 
 
 class TestEveryEnding:

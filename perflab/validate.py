@@ -40,7 +40,7 @@ def validate_file(path: str) -> str:
     elif kind == "inventory":
         _inventory(path)
     else:
-        from perflab.prepare.playbook import parse_profile
+        from perflab.spec.playbook import parse_profile
 
         parse_profile(text, path, Path(path).resolve())
     return kind
