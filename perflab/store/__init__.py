@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from perflab.store.baselines import BaselineStore
+    from perflab.store.jobs import JobStore
+    from perflab.store.leases import Fence, LeaseStore
     from perflab.store.runners import RunnerStore
     from perflab.store.runs import RunStore
 
@@ -22,6 +24,8 @@ class Store:
         from sqlalchemy.orm import sessionmaker
 
         from perflab.store.baselines import BaselineStore
+        from perflab.store.jobs import JobStore
+        from perflab.store.leases import LeaseStore
         from perflab.store.runners import RunnerStore
         from perflab.store.runs import RunStore
 
@@ -30,6 +34,19 @@ class Store:
         self.runs: RunStore = RunStore(self.sessions)
         self.runners: RunnerStore = RunnerStore(self.sessions)
         self.baselines: BaselineStore = BaselineStore(self.sessions)
+        self.jobs: JobStore = JobStore(self.sessions)
+        self.leases: LeaseStore = LeaseStore(self.sessions)
+
+    def fenced(self, fence: Fence) -> Store:
+        """This store, but every write of a run checks ``fence`` (a queued job's lease):
+        a worker whose lease moved on gets :class:`perflab.store.leases.LeaseLost`."""
+        import copy
+
+        from perflab.store.runs import RunStore
+
+        other = copy.copy(self)
+        other.runs = RunStore(self.sessions, fence=fence)
+        return other
 
     def close(self) -> None:
         self.engine.dispose()

@@ -56,6 +56,8 @@ class Run(Base):
     #: the process that drives the run (perflab.controller.identity): a run left
     #: "running" by a controller that died is closed as failed by the next command
     controller: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: the queued job this run belongs to (None: a direct ``perflab run``)
+    job_id: Mapped[str | None] = mapped_column(String(32), index=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     perflab_version: Mapped[str] = mapped_column(String(32))
@@ -236,3 +238,7 @@ class WaiverRow(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# The job queue's tables (bundles, jobs, events, leases, run files) share this Base.
+from perflab.store import models_queue as _queue  # noqa: E402, F401

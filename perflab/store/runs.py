@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ from perflab.store.models import (
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
+
+    from perflab.store.leases import Fence
 
 REPETITION_FIELDS = ("step", "kind", "benchmark", "index", "exit_status", "signal", "timed_out",
                      "wall_ns", "user_ns", "sys_ns", "maxrss_kb", "nvcsw", "nivcsw",
@@ -83,8 +86,20 @@ class RunView:
 
 
 class RunStore:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, fence: Fence | None = None) -> None:
         self._sessions = sessions
+        self._fence = fence  # a queued job's lease: every write checks it
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Session]:
+        """A write transaction; with a fence, it first checks that the job's lease is
+        still this writer's (else LeaseLost, and nothing is written)."""
+        with self._sessions.begin() as session:
+            if self._fence is not None:
+                from perflab.store.leases import check_fence
+
+                check_fence(session, self._fence)
+            yield session
 
     # -- writing -------------------------------------------------------------------------
 
@@ -92,7 +107,7 @@ class RunStore:
         values.setdefault("started_at", utcnow())
         values.setdefault("flags", [])
         values.setdefault("tags", [])
-        with self._sessions.begin() as session:
+        with self._write() as session:
             session.add(Run(id=run_id, **values))
 
     def close_lost(self, is_gone: Callable[[dict[str, Any] | None], bool],
@@ -113,7 +128,7 @@ class RunStore:
         return closed
 
     def update_run(self, run_id: str, **values: Any) -> None:
-        with self._sessions.begin() as session:
+        with self._write() as session:
             run = session.get(Run, run_id)
             if run is None:
                 raise KeyError(run_id)
@@ -126,25 +141,25 @@ class RunStore:
     def add_repetitions(self, run_id: str, records: Sequence[dict[str, Any]]) -> None:
         if not records:
             return
-        with self._sessions.begin() as session:
+        with self._write() as session:
             session.execute(insert(Repetition), [
                 {"run_id": run_id, **{k: r.get(k) for k in REPETITION_FIELDS if k in r}}
                 for r in records])
 
     def add_environment(self, run_id: str, phase: str, data: dict[str, Any]) -> None:
         cpu = data.get("cpu") or {}
-        with self._sessions.begin() as session:
+        with self._write() as session:
             session.add(Environment(run_id=run_id, phase=phase, hostname=data.get("hostname"),
                                     kernel=data.get("kernel"), cpu_model=cpu.get("model"),
                                     data=data))
 
     def add_artifacts(self, run_id: str, files: Iterable[dict[str, Any]]) -> None:
-        with self._sessions.begin() as session:
+        with self._write() as session:
             session.add_all(Artifact(run_id=run_id, **f) for f in files)
 
     def add_results(self, run_id: str, parts: Sequence[tuple[int | None, ResultSet]]) -> None:
         """Store samples; each part is (repetition number or None, what it measured)."""
-        with self._sessions.begin() as session:
+        with self._write() as session:
             benches: dict[str, BenchmarkRow] = {}
             metrics: dict[tuple[str, str], MetricRow] = {}
             seqs: dict[tuple[str, str], int] = {}
