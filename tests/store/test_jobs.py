@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -204,7 +205,7 @@ class TestRace:
         spans = sorted(json.loads(line) for line in log.read_text().splitlines())
         spans.sort(key=lambda s: s[2])
         assert len(spans) >= 8
-        for before, after in zip(spans, spans[1:], strict=False):
+        for before, after in itertools.pairwise(spans):
             assert before[3] <= after[2], f"{before} overlaps {after}"
         tokens = [s[1] for s in spans]
         assert sorted(tokens) == tokens and len(set(tokens)) == len(tokens)
