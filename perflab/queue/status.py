@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import os
+from typing import Any
 
 from perflab.execute.lease import lease_key
 from perflab.facts.platform import platform_name
