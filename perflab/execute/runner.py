@@ -85,6 +85,7 @@ class RunOutcome:
     raw_dir: Path
     flags: list[dict[str, Any]]
     input_error: InputError | None = None
+    lost: str | None = None  # the runner could not be reached any more: why
 
 
 class Reporter:
@@ -403,7 +404,7 @@ class JobRun:
         self._write_local("result.json", run.to_dict())
         self.reporter.finished()
         return RunOutcome(self.run_id, status, message, result, self.raw_dir,
-                          run.fields.get("flags") or [], input_error)
+                          run.fields.get("flags") or [], input_error, self.lost)
 
     def abandon(self, exc: BaseException) -> None:
         """The run stopped on an error outside the harness (the runner went away while

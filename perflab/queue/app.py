@@ -44,6 +44,17 @@ def visibility_timeout() -> float:
         return 3600.0
 
 
+def _transport_options(timeout: float) -> dict[str, Any]:
+    """Redis's: redeliver after ``timeout``; look for such messages about every quarter of
+    it (kombu sweeps every 100 s by default, far longer than a short timeout); sockets
+    that cannot hang on a broker that accepts and never answers."""
+    short = timeout < 600
+    return {"visibility_timeout": timeout,
+            "unacked_restore_interval": min(max(timeout / 4, 1.0), 10.0),
+            "unacked_restore_throttle": 1 if short else 10,
+            "socket_connect_timeout": 5, "socket_timeout": 30}
+
+
 def make_app(broker_url: str | None = None) -> Celery:
     from celery import Celery
 
@@ -55,7 +66,7 @@ def make_app(broker_url: str | None = None) -> Celery:
         "task_ignore_result": True,
         "task_serializer": "json",
         "accept_content": ["json"],
-        "broker_transport_options": {"visibility_timeout": visibility_timeout()},
+        "broker_transport_options": _transport_options(visibility_timeout()),
         "broker_connection_retry_on_startup": True,
         "broker_connection_timeout": 5,
         "worker_hijack_root_logger": False,

@@ -67,11 +67,7 @@ def _restore(store: Store, key: str, summary: Summary) -> None:
         if not report.nothing:
             summary.restored.append(name)
     except HostError as exc:
-        failures = store.leases.note_reachable(key, False)
-        if failures >= OFFLINE_AFTER and name != "local":
-            store.runners.set_state(name, "offline", f"unreachable {failures} times in a "
-                                                     f"row: {exc}")
-            summary.offline.append(name)
+        _unreachable(store, name, key, exc, summary)
     except (PerflabError, InputError) as exc:  # busy (someone is on it), unknown runner
         log.info("not restoring %s now: %s", name, exc)
 
@@ -114,10 +110,40 @@ def _queued(store: Store, served: Served, republish_after: float, summary: Summa
             summary.republished.append(job["job_id"])
 
 
+def _unreachable(store: Store, name: str, key: str, exc: BaseException,
+                 summary: Summary) -> None:
+    failures = store.leases.note_reachable(key, False)
+    if failures >= OFFLINE_AFTER and name != "local":
+        store.runners.set_state(name, "offline", f"unreachable {failures} times in a row: {exc}")
+        summary.offline.append(name)
+
+
+def _suspects(store: Store, served: Served, summary: Summary) -> None:
+    """A served runner that could not be reached lately (and is not in use): try it again;
+    after OFFLINE_AFTER failures in a row it is marked offline, until `runner release`."""
+    from perflab.runners import open_runner
+
+    for runner in served.runners:
+        lease = store.leases.get(runner.key)
+        if runner.name == "local" or not lease or not lease["failures"] or lease["held"]:
+            continue
+        if store.runners.get(runner.name)["state"] == "offline":
+            continue
+        try:
+            host = open_runner(runner.name, store)
+            with host.transport:
+                host.transport.check(["true"], timeout=10)
+        except HostError as exc:
+            _unreachable(store, runner.name, runner.key, exc, summary)
+        else:
+            store.leases.note_reachable(runner.key, True)
+
+
 def reconcile(store: Store, served: Served, *,
               republish_after: float = REPUBLISH_AFTER_S) -> Summary:
     summary = Summary()
     _expired_leases(store, served, summary)
+    _suspects(store, served, summary)
     _queued(store, served, republish_after, summary)
     return summary
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from perflab import signals
-from perflab.errors import ExitStatus, HostError, InputError
+from perflab.errors import ExitStatus, HostError, InputError, Unreachable
 from perflab.execute.lease import Heartbeat, LeaseBusy, lease_key, lease_ttl
 from perflab.execute.runner import Reporter
 from perflab.prepare.lock import RunnerBusy
@@ -165,23 +165,34 @@ def _execute(fence: Fence, runner: ServedRunner, job: dict[str, Any], served: Se
     dog.start()
     folder = Path(tempfile.mkdtemp(prefix=f"perflab-job-{fence.job_id}-"))
     try:
-        store.jobs.transition(fence, "preparing", message=f"runner {runner.name}")
-        result = _run(fence, runner, job, store, folder)
-        return _finish(fence, result, store, watch)
-    except LeaseLost:
-        return "lease lost: another worker owns the job now"
-    except KeyboardInterrupt:
-        return _interrupted(fence, store, watch)
-    except (RunnerBusy, LeaseBusy) as exc:
-        return _back_to_queue(fence, store, f"the runner's host lock is held: {exc}")
-    except InputError as exc:
-        return _end(store, fence, "failed", ExitStatus.INVALID_INPUT, "invalid_job", str(exc))
-    except HostError as exc:
-        return _lost_runner(fence, runner, store, str(exc))
+        try:
+            store.jobs.transition(fence, "preparing", message=f"runner {runner.name}")
+            result = _run(fence, runner, job, store, folder)
+        except (LeaseLost, KeyboardInterrupt, RunnerBusy, LeaseBusy, InputError,
+                HostError) as exc:
+            return _on_error(exc, fence, runner, store, watch)
+        return _finish(fence, runner, result, store, watch)
     finally:
         dog.stop()
         shutil.rmtree(folder, ignore_errors=True)
         _next(store, served, runner)
+
+
+def _on_error(exc: BaseException, fence: Fence, runner: ServedRunner, store: Store,
+              watch: _Watch) -> str:
+    """How an attempt that stopped on an error ends (the job, the runner's lease)."""
+    if isinstance(exc, LeaseLost):
+        return "lease lost: another worker owns the job now"
+    if isinstance(exc, KeyboardInterrupt):
+        return _interrupted(fence, store, watch)
+    if isinstance(exc, RunnerBusy | LeaseBusy):
+        return _back_to_queue(fence, store, f"the runner's host lock is held: {exc}")
+    if isinstance(exc, InputError):
+        return _end(store, fence, "failed", ExitStatus.INVALID_INPUT, "invalid_job", str(exc))
+    if isinstance(exc, Unreachable):
+        return _lost_runner(fence, runner, store, str(exc))
+    # reached, but it refused (a CPU not available, sudo ...)
+    return _end(store, fence, "failed", ExitStatus.ERROR, "runner_error", str(exc))
 
 
 def _run(fence: Fence, runner: ServedRunner, job: dict[str, Any], store: Store,
@@ -208,7 +219,8 @@ def _end(store: Store, fence: Fence, state: str, status: int, reason: str | None
     return state
 
 
-def _finish(fence: Fence, result: RunResult, store: Store, watch: _Watch) -> str:
+def _finish(fence: Fence, runner: ServedRunner, result: RunResult, store: Store,
+            watch: _Watch) -> str:
     status = result.exit_status
     if status == ExitStatus.INTERRUPTED:
         return _interrupted(fence, store, watch)
@@ -217,6 +229,9 @@ def _finish(fence: Fence, result: RunResult, store: Store, watch: _Watch) -> str
                     "a regression was found" if status == ExitStatus.REGRESSION else None)
     if status == ExitStatus.INVALID_INPUT:
         return _end(store, fence, "failed", status, "invalid_job", str(result.input_error))
+    lost = [o.lost for o in result.outcomes if o.lost]
+    if lost:  # the runner went away mid-run: another runner may take the job
+        return _lost_runner(fence, runner, store, lost[0])
     message = "; ".join(o.message or "" for o in result.outcomes if o.status != "completed")
     return _end(store, fence, "failed", status, _reason(message), message)
 
@@ -225,8 +240,6 @@ def _reason(message: str) -> str:
     text = message.lower()
     if "timed out" in text:
         return "timed_out"
-    if "connection" in text or "lost" in text:
-        return "runner_unreachable"
     if "harness" in text:
         return "harness_failed"
     return "benchmark_failed"

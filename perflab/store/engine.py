@@ -175,7 +175,7 @@ def create_engine_for(url: str | None = None) -> Engine:
             raise InputError(f"cannot create the database {path}: {exc.strerror}",
                              field="PERFLAB_DB_URL") from None
     try:
-        engine = create_engine(url, future=True)
+        engine = create_engine(url, future=True, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
         raise InputError(f"cannot open database {_redact(url)!r}: {exc}",
                          field="PERFLAB_DB_URL") from None

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from perflab.errors import InputError
 from perflab.store.leases import ACTIVE, Fence, check_fence, release, take
 from perflab.store.models_queue import BundleRow, JobEventRow, JobRow, LeaseRow
+from perflab.store.retry import retrying_methods
 from perflab.store.runs import _aware, utcnow
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ FINAL = ("done", "failed", "cancelled")
 #: why a job failed (``reason``), one word each
 REASONS = ("invalid_job", "runner_unreachable", "runner_busy", "harness_failed",
            "benchmark_failed", "timed_out", "cancelled", "worker_lost", "interrupted",
-           "no_runner")
+           "runner_error")
 
 
 class _Retreat(Exception):
@@ -69,6 +70,7 @@ def _event(session: Session, row: JobRow, state: str, *, reason: str | None = No
                             runner=row.runner, reason=reason, message=message))
 
 
+@retrying_methods
 class JobStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
