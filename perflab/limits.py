@@ -1,0 +1,97 @@
+"""How much input perflab accepts, and reading a user's file within it.
+
+Every file perflab reads from a user (jobs, playbooks, inventories with their
+``group_vars``/``host_vars``, result files given to ``parse`` and ``compare``)
+is read by :func:`read_limited`: only a regular file (never ``/dev/zero``, a
+FIFO or a socket), and only up to a size limit, checked before reading. The
+YAML loader (:mod:`perflab.spec.yamlbounds`) then bounds what the text may
+expand to. docs/jobs.md and docs/formats.md list these numbers for users.
+
+Why these numbers: the largest real files are far below them (a job is a few
+KB; an inventory of 13,000 hosts is 1 MiB and loads in about 2 s here; a
+pytest-benchmark file with every round of a long run is a few MB), and the
+most they can cost stays well under 1 GB of memory and a few seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from perflab.errors import InputError, Location
+
+MiB = 1024 * 1024
+
+#: a YAML file (job, playbook, inventory, vars file); a job is a few KB
+MAX_YAML_BYTES = 1 * MiB
+#: values in one YAML document with its aliases expanded (a 13,000-host inventory: 80,000)
+MAX_YAML_NODES = 100_000
+#: nesting of lists and mappings in a YAML document (real files: under 20)
+MAX_YAML_DEPTH = 100
+#: a benchmark tool's output given to parse/compare, or collected from a run
+MAX_RESULT_BYTES = 64 * MiB
+
+_KINDS = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))
+
+
+def size_text(limit: int) -> str:
+    """``1048576`` -> ``"1 MiB (1048576 bytes)"``."""
+    if limit % MiB == 0:
+        return f"{limit // MiB} MiB ({limit} bytes)"
+    return f"{limit} bytes"
+
+
+def _kind(mode: int) -> str:
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _open(path: str | Path) -> int:
+    where = Location(str(path))
+    try:  # O_NONBLOCK: opening a FIFO nobody writes to returns at once, and is refused below
+        return os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise InputError("no such file", location=where) from None
+    except PermissionError:
+        raise InputError("cannot read the file: permission denied", location=where) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror}", location=where) from None
+
+
+def read_limited(path: str | Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path``; InputError if it is anything else or larger
+    than ``limit`` (checked before reading, and again while reading a growing file)."""
+    where = Location(str(path))
+    fd = _open(path)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError("is a directory, expected a file", location=where)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"expected a regular file, got {_kind(info.st_mode)}",
+                             location=where)
+        data = _read(fd, limit + 1 if info.st_size <= limit else 0, where)
+    finally:
+        os.close(fd)
+    if info.st_size > limit or len(data) > limit:
+        raise InputError(f"expected a file of at most {size_text(limit)}, got "
+                         f"{max(info.st_size, len(data))} bytes", location=where)
+    return data
+
+
+def _read(fd: int, most: int, where: Location) -> bytes:
+    chunks: list[bytes] = []
+    try:
+        while most > 0:
+            chunk = os.read(fd, min(most, MiB))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            most -= len(chunk)
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror}", location=where) from None
+    return b"".join(chunks)
