@@ -29,6 +29,10 @@ MAX_YAML_BYTES = 1 * MiB
 MAX_YAML_NODES = 100_000
 #: nesting of lists and mappings in a YAML document (real files: under 20)
 MAX_YAML_DEPTH = 100
+#: levels of child groups below ``all`` in an inventory (YAML nesting alone allows ~49)
+MAX_GROUP_DEPTH = 50
+#: steps spent checking an inventory's child links for cycles (a real lab needs thousands)
+MAX_LINK_CHECKS = 2_000_000
 #: a benchmark tool's output given to parse/compare, or collected from a run
 MAX_RESULT_BYTES = 64 * MiB
 
