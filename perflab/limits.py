@@ -36,6 +36,23 @@ MAX_LINK_CHECKS = 2_000_000
 #: a benchmark tool's output given to parse/compare, or collected from a run
 MAX_RESULT_BYTES = 64 * MiB
 
+#: a job's counts (schemas/job.schema.json says the same; a test holds them together):
+#: measured runs of one benchmark, also the adaptive max_runs ...
+MAX_RUNS = 100_000
+#: ... warmups of one benchmark ...
+MAX_WARMUP = 10_000
+#: ... and steps of the whole job: benchmarks x (warmup + max(runs, max_runs)). Each is a
+#: step in the harness's request, an event and a row: 100,000 cost about 100 MB to plan.
+MAX_REPETITIONS = 100_000
+#: repetitions of the noise probe (`verify --repetitions`, a profile's verify.repetitions):
+#: each works 5 ms per CPU, and the probe must end within its 600 s timeout
+MAX_PROBE_REPETITIONS = 10_000
+#: every duration in a job or profile (timeouts, max_time, realtime.limit): below 1 ms a
+#: timer is not armed reliably (setitimer rounds 1ns to "no timer"), above 30 days it is
+#: a typo; 0 used to mean "the default" silently and is refused
+MIN_DURATION_S = 0.001
+MAX_DURATION_S = 30 * 24 * 3600
+
 _KINDS = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
           (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))
 

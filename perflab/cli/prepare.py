@@ -9,6 +9,7 @@ import click
 from perflab.cli.env import Env
 from perflab.cli.runner import many_options
 from perflab.errors import ExitStatus
+from perflab.limits import MAX_PROBE_REPETITIONS
 
 
 def _hosts(names: tuple[str, ...], group: str | None, every: bool) -> tuple[Any, list[str]]:
@@ -128,7 +129,8 @@ def restore(env: Env, names: tuple[str, ...], group: str | None, every: bool, fo
 @click.argument("runner")
 @click.option("--profile", "profile_ref", help="Probe before and after applying this profile "
                                                "(restored afterwards).")
-@click.option("--repetitions", default=200, show_default=True, type=click.IntRange(10))
+@click.option("--repetitions", default=200, show_default=True,
+              type=click.IntRange(10, MAX_PROBE_REPETITIONS))
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def verify(env: Env, runner: str, profile_ref: str | None, repetitions: int,

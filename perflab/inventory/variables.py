@@ -12,6 +12,7 @@ part of perflab that reads a new variable adds it here.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -131,9 +132,11 @@ def _number(name: str, value: Any) -> str | None:
     if isinstance(value, bool):
         return f"expected a number, got {value!r}"
     try:
-        float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         return f"expected a number, got {value!r}"
+    if not math.isfinite(number):
+        return f"{name}: expected a finite number, got {value!r}"
     return None
 
 

@@ -206,6 +206,9 @@ class TestValidateInventory:
         ("ansible_port: 70000", "ansible_port must be a port number from 1 to 65535"),
         ("ansible_port: '{{ p }}'", "ansible_port is a Jinja template"),
         ("ansible_host: [a]", "ansible_host must be a non-empty string"),
+        ("perflab_connect_timeout: .nan", "perflab_connect_timeout: expected a finite number"),
+        ("perflab_keepalive: .inf", "perflab_keepalive: expected a finite number, got inf"),
+        ("perflab_freeze_cpu_above: -.inf", "expected a finite number, got -inf"),
     ])
     def test_variables_perflab_reads(self, tmp_path: Path, line: str, message: str) -> None:
         """perflab checks the variables it reads where they are written."""
