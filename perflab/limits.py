@@ -47,6 +47,8 @@ MAX_REPETITIONS = 100_000
 #: repetitions of the noise probe (`verify --repetitions`, a profile's verify.repetitions):
 #: each works 5 ms per CPU, and the probe must end within its 600 s timeout
 MAX_PROBE_REPETITIONS = 10_000
+#: rows a listing prints (`results list --limit`, `history --limit`)
+MAX_LIST_LIMIT = 1_000_000
 #: every duration in a job or profile (timeouts, max_time, realtime.limit): below 1 ms a
 #: timer is not armed reliably (setitimer rounds 1ns to "no timer"), above 30 days it is
 #: a typo; 0 used to mean "the default" silently and is refused
