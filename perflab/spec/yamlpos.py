@@ -69,11 +69,22 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+def _no_nul(node: yaml.Node, path: PathKey, file: str) -> None:
+    """A NUL written as an escape ("\\0", "\\x00") is refused like a raw one: no file,
+    argument or variable perflab passes on may hold it."""
+    if isinstance(node, yaml.ScalarNode) and "\x00" in node.value:
+        line, col = _mark(node)
+        raise InputError("expected text, got a NUL character (written as an escape)",
+                         location=Location(file, line, col), field=field_name(path) or None)
+
+
 def _walk(node: yaml.Node, path: PathKey, pos: Positions, loader: yaml.SafeLoader) -> None:
     pos.values[path] = _mark(node)
+    _no_nul(node, path, pos.file)
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, tuple[int, int]] = {}
         for key_node, value_node in node.value:
+            _no_nul(key_node, path, pos.file)
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             key = loader.construct_object(key_node, deep=True)
