@@ -22,6 +22,8 @@ from perflab.inventory.problems import did_you_mean
 
 PREFIX = "perflab_"
 _CPU_LIST = re.compile(r"\s*\d+(?:-\d+)?(?:\s*,\s*\d+(?:-\d+)?)*\s*")
+MAX_PREFIX_LENGTH = 64
+_NAME_PREFIX = re.compile(rf"[a-z0-9-]{{1,{MAX_PREFIX_LENGTH}}}")
 _TRUE = frozenset({"yes", "true", "on", "1", "y", "t"})
 _FALSE = frozenset({"no", "false", "off", "0", "n", "f"})
 
@@ -31,7 +33,7 @@ class Variable:
     """One variable perflab reads: its kind of value and what it means."""
 
     name: str
-    kind: str  # text | cpus | labels | bool | port | number | list
+    kind: str  # text | prefix | cpus | labels | bool | port | number | list
     meaning: str
 
 
@@ -54,8 +56,8 @@ PERFLAB_VARIABLES: dict[str, Variable] = {v.name: v for v in (
              "stays silent for 3 of them is dead (default 15)"),
     Variable("perflab_state_dir", "text", "where the runner keeps its preparation state file "
              "(default /var/lib/perflab)"),
-    Variable("perflab_name_prefix", "text", "prefix of the cgroups perflab creates "
-             "(default perflab)"),
+    Variable("perflab_name_prefix", "prefix", "prefix of the cgroups perflab creates: "
+             "a-z, 0-9 and '-' (default perflab)"),
     Variable("perflab_freeze_patterns", "list", "process name globs the shield profile freezes"),
     Variable("perflab_freeze_cpu_above", "number", "the shield profile also freezes processes "
              "above this CPU percentage (off unless set)"),
@@ -120,6 +122,20 @@ def _bool(name: str, value: Any) -> str | None:
     return None
 
 
+def name_prefix_problem(value: Any) -> str | None:
+    """Why ``value`` cannot prefix the names perflab creates on a host, or None. It becomes
+    a path component (``/sys/fs/cgroup/cpuset/<prefix>-shield``): a-z, 0-9 and '-' only."""
+    if isinstance(value, str) and _NAME_PREFIX.fullmatch(value):
+        return None
+    return (f"expected a name of a-z, 0-9 and '-' (at most {MAX_PREFIX_LENGTH} characters), "
+            f"got {describe(value)}")
+
+
+def _prefix(name: str, value: Any) -> str | None:
+    problem = name_prefix_problem(value)
+    return f"{name}: {problem}" if problem else None
+
+
 def _port(name: str, value: Any) -> str | None:
     try:
         port_number(value)
@@ -146,8 +162,8 @@ def _list(name: str, value: Any) -> str | None:
     return f"expected a list of strings, got {value!r}"
 
 
-_CHECKS = {"text": _text, "cpus": _cpus, "labels": _labels, "bool": _bool, "port": _port,
-           "number": _number, "list": _list}
+_CHECKS = {"text": _text, "prefix": _prefix, "cpus": _cpus, "labels": _labels, "bool": _bool,
+           "port": _port, "number": _number, "list": _list}
 
 
 def cpu_list(value: Any) -> list[int]:
