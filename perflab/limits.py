@@ -55,6 +55,10 @@ MAX_LIST_LIMIT = 1_000_000
 MIN_DURATION_S = 0.001
 MAX_DURATION_S = 30 * 24 * 3600
 
+#: seconds to wait for a database server to answer a connection (PostgreSQL); a URL's own
+#: ?connect_timeout=N wins. Like the SSH connect timeout (perflab_connect_timeout).
+DB_CONNECT_TIMEOUT_S = 10
+
 _KINDS = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
           (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))
 
