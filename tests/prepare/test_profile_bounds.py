@@ -44,3 +44,21 @@ class TestVerifyCommand:
                            home=tmp_path / "home", timeout=30)
         assert child.status == 3, child.err
         assert f"10<=x<={MAX_PROBE_REPETITIONS}" in child.err
+
+
+class TestTemplateDefaults:
+    @pytest.mark.parametrize(("default", "message"), [
+        ("[", "invalid YAML"),
+        ("{a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, "
+         "*a], c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b], d: &d [*c, *c, *c, *c, *c, *c, "
+         "*c, *c, *c, *c], e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d]}", "alias bomb"),
+    ])
+    def test_a_default_is_loaded_like_a_file(self, default: str, message: str) -> None:
+        """`{{ x | default(...) }}` is YAML too: bounded, and a malformed one is exit 3."""
+        from perflab.prepare.playbook import task_args
+
+        text = f"tasks:\n  - freeze: {{patterns: \"{{{{ nope | default({default}) }}}}\"}}\n"
+        profile = parse_profile(text, "p.yml")
+        with pytest.raises(InputError, match=message) as caught:
+            task_args(profile, profile.tasks[0], {})
+        assert str(caught.value).startswith("p.yml:2:13: tasks[0].freeze.patterns: default(")
