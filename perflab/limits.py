@@ -7,10 +7,11 @@ FIFO or a socket), and only up to a size limit, checked before reading. The
 YAML loader (:mod:`perflab.spec.yamlbounds`) then bounds what the text may
 expand to. docs/jobs.md and docs/formats.md list these numbers for users.
 
-Why these numbers: the largest real files are far below them (a job is a few
-KB; an inventory of 13,000 hosts is 1 MiB and loads in about 2 s here; a
-pytest-benchmark file with every round of a long run is a few MB), and the
-most they can cost stays well under 1 GB of memory and a few seconds.
+Why these numbers: the largest real files are below them (a job is a few KB; an
+inventory of 10,000 hosts with two variables each is 0.8 MiB, 80,000 values, and
+loads in about 2 s here; a pytest-benchmark file with every round of a long run
+is a few MB), and the most they can cost stays well under 1 GB of memory and a
+few seconds.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ MiB = 1024 * 1024
 
 #: a YAML file (job, playbook, inventory, vars file); a job is a few KB
 MAX_YAML_BYTES = 1 * MiB
-#: values in one YAML document with its aliases expanded (a 13,000-host inventory: 80,000)
+#: values in one YAML document with its aliases expanded (see above: 80,000 for 10,000 hosts)
 MAX_YAML_NODES = 100_000
 #: nesting of lists and mappings in a YAML document (real files: under 20)
 MAX_YAML_DEPTH = 100
@@ -33,8 +34,9 @@ MAX_YAML_DEPTH = 100
 MAX_GROUP_DEPTH = 50
 #: steps spent checking an inventory's child links for cycles (a real lab needs thousands)
 MAX_LINK_CHECKS = 2_000_000
-#: a benchmark tool's output given to parse/compare, or collected from a run
-MAX_RESULT_BYTES = 64 * MiB
+#: a benchmark tool's output given to parse/compare, or collected from a run: real ones are
+#: a few MB; at the limit, 3 million samples parse in about 5 s and 0.3 GB (0.5 GB --json)
+MAX_RESULT_BYTES = 16 * MiB
 
 #: a job's counts (schemas/job.schema.json says the same; a test holds them together):
 #: measured runs of one benchmark, also the adaptive max_runs ...

@@ -142,13 +142,13 @@ class TestHostileResultFiles:
         refused(run_capped("parse", str(path), home=child_home, timeout=MAX_SECONDS), f"{path}")
 
     def test_over_the_size_limit(self, tmp_path: Path, child_home: Path) -> None:
-        """A result file over 64 MiB is refused before it is read."""
+        """A result file over 16 MiB is refused before it is read."""
         path = tmp_path / "out.json"
         with path.open("wb") as handle:
-            handle.truncate(65 * 1024 * 1024)  # sparse: no disk used
+            handle.truncate(17 * 1024 * 1024)  # sparse: no disk used
         line = refused(run_capped("parse", str(path), home=child_home, timeout=MAX_SECONDS),
                        f"{path}")
-        assert "at most 64 MiB" in line
+        assert "at most 16 MiB" in line
 
 
 class TestCountOptions:
