@@ -335,6 +335,8 @@ def _collect_output(step, workdir, rundir, sid):
     source, refused = confined(workdir, name)
     if refused:
         return None, refused + ": not copied"
+    if "/" in sid or "\0" in sid:  # the copy replaces <rundir>/<id>.output, nothing else
+        return None, "step id %r is not a plain name: output not copied" % sid
     target = os.path.join(rundir, sid + ".output")
     if os.path.isdir(source):
         shutil.rmtree(target, ignore_errors=True)

@@ -78,3 +78,16 @@ class TestOutputCollection:
         assert step["output"] is None and "outside the workdir" in step["error"]
         assert not list((lab["work"] / "out").glob("*.output"))
         assert untouched(lab)
+
+    def test_a_step_id_cannot_lead_out_of_the_run_folder(self, lab: dict[str, Path]) -> None:
+        """The copy goes to <rundir>/<id>.output, replacing what is there: an id with a '/'
+        would replace a folder elsewhere, so it is refused."""
+        outside = lab["work"].parent / "victim.output"
+        outside.mkdir()
+        (outside / "keep.txt").write_text("keep\n")
+        events = run_harness(request(lab["work"], [
+            {"id": "../../victim", "kind": "run", "shell": "mkdir -p d && echo 1 > d/x",
+             "output": "d"}]))
+        step = steps_of(events)["../../victim"]
+        assert (outside / "keep.txt").read_text() == "keep\n"
+        assert step["output"] is None and "not a plain name" in step["error"]
