@@ -15,6 +15,8 @@ counts while composing:
 
 A refusal is a :class:`YamlLimit` carrying the mark and the field path; the caller
 (:func:`perflab.spec.yamlpos.parse_yaml`) turns it into an input error.
+:func:`check_decoded` holds data decoded another way (JSON vars files) to the same
+nesting and value limits.
 """
 
 from __future__ import annotations
@@ -103,3 +105,22 @@ def _part(index: Any) -> Part | None:
     if isinstance(index, yaml.ScalarNode):
         return str(index.value)
     return "?"
+
+
+def check_decoded(data: Any) -> tuple[str, tuple[Part, ...]] | None:
+    """Why already decoded data (JSON) breaks the YAML limits, and where; None if it does
+    not. Iterative: the data may be nested as deep as the decoder allowed."""
+    count = 0
+    todo: list[tuple[Any, tuple[Part, ...]]] = [(data, ())]
+    while todo:
+        value, path = todo.pop()
+        count += 1
+        if count > MAX_YAML_NODES:
+            return f"expected at most {MAX_YAML_NODES} values, got more", path
+        if isinstance(value, dict | list) and len(path) >= MAX_YAML_DEPTH:
+            return (f"expected lists and mappings nested at most {MAX_YAML_DEPTH} levels "
+                    "deep, got deeper"), path
+        items = value.items() if isinstance(value, dict) else \
+            enumerate(value) if isinstance(value, list) else ()
+        todo.extend((child, (*path, key)) for key, child in items)
+    return None

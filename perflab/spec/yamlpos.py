@@ -126,7 +126,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Positions]:
     except YamlLimit as exc:
         raise InputError(exc.message, location=Location(file, exc.mark.line + 1,
                                                         exc.mark.column + 1),
-                         field=_short_field(exc.path)) from None
+                         field=short_field(exc.path)) from None
     except yaml.reader.ReaderError as exc:
         raise _character_error(text, exc.position, file) from None
     except yaml.MarkedYAMLError as exc:
@@ -143,7 +143,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Positions]:
     return data, pos
 
 
-def _short_field(path: PathKey) -> str:
+def short_field(path: PathKey) -> str:
     """A field path for a message about deep data: its first and last parts."""
     if len(path) > 8:
         return f"{field_name(path[:3])}...{field_name((0, *path[-3:]))[3:].lstrip('.')}"

@@ -95,3 +95,31 @@ class TestText:
             handle.write("#")
         with pytest.raises(InputError, match=r"expected a file of at most 1 MiB"):
             load_yaml(path)
+
+
+class TestJsonVarsFiles:
+    """group_vars/*.json are read with json first: held to the same bounds as YAML."""
+
+    def inventory(self, tmp_path: Path, text: str) -> list[str]:
+        from perflab.inventory import validate_inventory
+
+        (tmp_path / "group_vars").mkdir()
+        (tmp_path / "hosts.yml").write_text("all:\n  hosts:\n    r1: {ansible_host: 127.0.0.1}\n")
+        (tmp_path / "group_vars" / "all.json").write_text(text)
+        return [str(e) for e in validate_inventory(tmp_path)]
+
+    @pytest.mark.parametrize("depth", [MAX_YAML_DEPTH + 1, 900, 5000])
+    def test_nesting(self, tmp_path: Path, depth: int) -> None:
+        """Deep JSON is refused like deep YAML (5000 levels was a RecursionError)."""
+        found = self.inventory(tmp_path, '{"x": ' + "[" * depth + "]" * depth + "}")
+        assert len(found) == 1 and f"at most {MAX_YAML_DEPTH} levels" in found[0], found
+        assert "all.json" in found[0]
+
+    def test_values(self, tmp_path: Path) -> None:
+        """More than MAX_YAML_NODES values is refused like in YAML."""
+        found = self.inventory(tmp_path, '{"x": [' + ", ".join(["1"] * MAX_YAML_NODES) + "]}")
+        assert len(found) == 1 and f"at most {MAX_YAML_NODES} values" in found[0], found
+
+    def test_ordinary_json_still_reads(self, tmp_path: Path) -> None:
+        """A plain JSON vars file is fine."""
+        assert self.inventory(tmp_path, '{"ntp": ["a", "b"], "n": {"k": 1}}') == []
