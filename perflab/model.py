@@ -136,7 +136,11 @@ class ResultBuilder:
             if factor is None:
                 raise ValueError(f"{bench}/{metric}: unit {unit!r} does not match {found.unit!r}")
             values = [v * factor for v in values]
-        found.samples.extend(float(v) for v in values)
+        samples = [float(v) for v in values]
+        if not all(math.isfinite(v) for v in samples):
+            bad = next(v for v in samples if not math.isfinite(v))
+            raise ValueError(f"{bench}/{metric}: expected finite numbers as samples, got {bad}")
+        found.samples.extend(samples)
 
 
 class ResultShapeError(ValueError):
@@ -150,9 +154,12 @@ class ResultShapeError(ValueError):
 def _finite_number(value: object, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ResultShapeError(path, f"expected a number, got {value!r}")
-    number = float(value)
-    if math.isnan(number):
-        raise ResultShapeError(path, "expected a number, got NaN")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ResultShapeError(path, f"expected a finite number, got {number}")
     return number
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from perflab.cli.env import Env
+from perflab.limits import MAX_LIST_LIMIT
 
 
 @click.command()
@@ -18,7 +19,7 @@ from perflab.cli.env import Env
 @click.option("--pvalue", default=0.001, show_default=True, type=click.FloatRange(0, 1))
 @click.option("--min-magnitude", default="0%", show_default=True,
               help='Ignore change points smaller than this, e.g. "2%".')
-@click.option("--limit", default=1000, show_default=True, type=click.IntRange(1))
+@click.option("--limit", default=1000, show_default=True, type=click.IntRange(1, MAX_LIST_LIMIT))
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def history(env: Env, job: str, benchmark: str, metric: str | None, platform: str | None,

@@ -9,6 +9,7 @@ import click
 from perflab.cli.env import Env
 from perflab.cli.runner import many_options
 from perflab.errors import ExitStatus
+from perflab.limits import MAX_PROBE_REPETITIONS
 
 lock_wait_option = click.option(
     "--lock-wait", "lock_wait", type=click.FloatRange(0), metavar="SECONDS",
@@ -136,7 +137,8 @@ def restore(env: Env, names: tuple[str, ...], group: str | None, every: bool, fo
 @click.argument("runner")
 @click.option("--profile", "profile_ref", help="Probe before and after applying this profile "
                                                "(restored afterwards).")
-@click.option("--repetitions", default=200, show_default=True, type=click.IntRange(10))
+@click.option("--repetitions", default=200, show_default=True,
+              type=click.IntRange(10, MAX_PROBE_REPETITIONS))
 @click.option("--json", "as_json", is_flag=True)
 @lock_wait_option
 @click.pass_obj

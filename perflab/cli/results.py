@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from perflab.cli.env import Env
+from perflab.limits import MAX_LIST_LIMIT
 from perflab.store import open_store
 
 
@@ -17,7 +18,7 @@ def results() -> None:
 @click.option("--job", help="Only runs of this job.")
 @click.option("--runner", help="Only runs on this runner.")
 @click.option("--status", type=click.Choice(["completed", "failed", "interrupted", "running"]))
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1))
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, MAX_LIST_LIMIT))
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def list_(env: Env, job: str | None, runner: str | None, status: str | None, limit: int,

@@ -2,6 +2,7 @@
 
     parse_text(text, "auto" | "go" | "gbench" | ..., source=None) -> ResultSet
     parse_path(path, fmt="auto") -> ResultSet     (reads the file; walks a Criterion dir)
+                                                  (a regular file of at most MAX_RESULT_BYTES)
     detect(text, source=None) -> str              (the format name, or FormatError)
     metric_names(fmt) -> tuple | None             (the names it can produce; None: open-ended)
 
@@ -17,8 +18,9 @@ import json
 from pathlib import Path
 from typing import Protocol, cast
 
-from perflab.errors import FormatError, InputError, Location
+from perflab.errors import FormatError
 from perflab.formats._sniff import JSON_FORMATS, sniff_json
+from perflab.limits import MAX_RESULT_BYTES, read_limited
 from perflab.model import ResultSet
 
 FORMATS: tuple[str, ...] = ("auto", "time", "go", "gbench", "hyperfine", "pytest-benchmark",
@@ -64,11 +66,7 @@ def parse_path(path: Path, fmt: str = "auto") -> ResultSet:
                               "directory (target/criterion)", source=str(path))
         from perflab.formats import criterion
         return criterion.from_files(criterion.collect(path), str(path))
-    try:
-        text = path.read_bytes().decode("utf-8", errors="replace")
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}",
-                         location=Location(str(path))) from None
+    text = read_limited(path, MAX_RESULT_BYTES).decode("utf-8", errors="replace")
     return parse_text(text, fmt, source=str(path))
 
 

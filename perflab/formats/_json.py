@@ -87,8 +87,8 @@ class JsonReader:
             number = float(value)
         except OverflowError:
             raise self.error(path, f"number too large: {describe(value)}") from None
-        if math.isnan(number):
-            raise self.error(path, "expected a number, got NaN")
+        if not math.isfinite(number):
+            raise self.error(path, f"expected a finite number, got {number}")
         return number
 
     def numbers(self, value: object, path: str) -> list[float]:
@@ -98,6 +98,6 @@ class JsonReader:
             floats = [float(v) for v in values if type(v) is float or type(v) is int]
         except OverflowError:
             floats = []
-        if len(floats) == len(values) and not any(math.isnan(v) for v in floats):
+        if len(floats) == len(values) and all(math.isfinite(v) for v in floats):
             return floats
         return [self.number(v, child(path, i)) for i, v in enumerate(values)]

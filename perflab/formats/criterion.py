@@ -16,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
-from perflab.errors import FormatError
+from perflab.errors import FormatError, InputError
 from perflab.formats._common import Collector, clean_text
 from perflab.formats._json import JsonReader, child, load
+from perflab.limits import MAX_RESULT_BYTES, read_limited
 from perflab.model import ResultSet
 
 NAME = "criterion"
@@ -95,9 +96,11 @@ def _read_new(new: Path, root: Path) -> BenchFiles:
         path = new / f"{kind}.json"
         if path.is_file():
             try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
+                text = read_limited(path, MAX_RESULT_BYTES).decode("utf-8")
+            except UnicodeDecodeError as exc:
                 raise FormatError(NAME, f"cannot read: {exc}", source=str(path)) from None
+            except InputError as exc:
+                raise FormatError(NAME, exc.message, source=str(path)) from None
             bench.data[kind] = load(text, NAME, str(path))
             bench.sources[kind] = str(path)
     return bench

@@ -344,11 +344,32 @@ def sched_refusal(sched):
             "(or RLIMIT_RTPRIO / RLIMIT_NICE for this user)" % (wanted, error))
 
 
+def confined(workdir, name):
+    """(real path of output ``name``, None) when it lies inside the workdir, else (None, why).
+
+    By the real path, symlinks resolved: the controller refuses '..' and absolute outputs,
+    and this holds even when it is bypassed, or when a link out appears in the workdir."""
+    try:
+        root = os.path.realpath(workdir)
+        path = os.path.realpath(os.path.join(root, name))
+    except (ValueError, OSError) as exc:
+        return None, "output %r cannot be resolved: %s" % (name, exc)
+    if path == root:
+        return None, "output %r is the workdir itself" % name
+    if not path.startswith(root.rstrip("/") + "/"):
+        return None, "output %r resolves to %s, outside the workdir %s" % (name, path, root)
+    return path, None
+
+
 def _collect_output(step, workdir, rundir, sid):
     name = step.get("output")
     if not name:
         return None, None
-    source = os.path.join(workdir, name)
+    source, refused = confined(workdir, name)
+    if refused:
+        return None, refused + ": not copied"
+    if "/" in sid or "\0" in sid:  # the copy replaces <rundir>/<id>.output, nothing else
+        return None, "step id %r is not a plain name: output not copied" % sid
     target = os.path.join(rundir, sid + ".output")
     if os.path.isdir(source):
         shutil.rmtree(target, ignore_errors=True)
@@ -361,14 +382,24 @@ def _collect_output(step, workdir, rundir, sid):
 
 
 def _remove_stale_output(step, workdir):
-    name = step.get("output")
-    if not name:
-        return
-    path = os.path.join(workdir, name)
+    """Delete the output a previous repetition left; the reason when it may not be touched."""
+    path, refused = confined(workdir, step["output"])
+    if refused:
+        return refused + ": nothing deleted, the step not started"
     if os.path.isdir(path):
         shutil.rmtree(path, ignore_errors=True)
     elif os.path.exists(path):
         os.unlink(path)
+    return None
+
+
+def _not_started(event, status, error, fds, out_start, err_start):
+    event["exit"] = status
+    event["error"] = error
+    os.write(fds["stderr"], (error + "\n").encode())
+    event["stdout"] = [out_start, out_start]
+    event["stderr"] = [err_start, _size(fds["stderr"])]
+    return event
 
 
 def run_step(step, base_env, workdir, rundir, deadline, fds, scheduler=None, fast=None):
@@ -381,12 +412,13 @@ def run_step(step, base_env, workdir, rundir, deadline, fds, scheduler=None, fas
     if deadline is not None:
         remaining = max(deadline - time.monotonic(), 0.001)
         timeout = remaining if timeout is None else min(timeout, remaining)
-    if step.get("output"):
-        _remove_stale_output(step, workdir)
+    refused = _remove_stale_output(step, workdir) if step.get("output") else None
     out_start, err_start = _size(fds["stdout"]), _size(fds["stderr"])
     event = {"event": "step", "id": sid, "kind": step.get("kind"), "exit": None,
              "signal": None, "timed_out": False, "wall_ns": 0, "user_ns": 0, "sys_ns": 0,
              "maxrss_kb": 0, "nvcsw": 0, "nivcsw": 0, "output": None, "error": None}
+    if refused:
+        return _not_started(event, 126, refused, fds, out_start, err_start)
     _state["timed_out"] = False
     start = time.monotonic_ns()
     try:
@@ -395,13 +427,10 @@ def run_step(step, base_env, workdir, rundir, deadline, fds, scheduler=None, fas
         else:
             pid = _spawn(program, argv, env, fds, scheduler)
     except OSError as exc:
-        event["exit"] = 127 if isinstance(exc, FileNotFoundError) else 126
         what = step.get("argv", [step.get("shell")])[0]
-        event["error"] = "cannot start %s: %s" % (what, exc.strerror or exc)
-        os.write(fds["stderr"], (event["error"] + "\n").encode())
-        event["stdout"] = [out_start, out_start]
-        event["stderr"] = [err_start, _size(fds["stderr"])]
-        return event
+        return _not_started(event, 127 if isinstance(exc, FileNotFoundError) else 126,
+                            "cannot start %s: %s" % (what, exc.strerror or exc), fds,
+                            out_start, err_start)
     _state["child"] = pid
     if _state["interrupted"]:  # the stop signal came while it was being spawned
         _kill_group(pid)

@@ -19,6 +19,7 @@ from typing import Any
 
 from perflab.errors import Location
 from perflab.inventory.problems import Problems
+from perflab.limits import MAX_GROUP_DEPTH, MAX_LINK_CHECKS
 
 PRIORITY_VAR = "ansible_group_priority"
 
@@ -51,6 +52,8 @@ class InventoryBuilder:
         self.problems = problems
         self.groups: dict[str, GroupNode] = {}
         self.hosts: dict[str, HostNode] = {}
+        self.link_checks = 0  # steps spent looking for cycles, bounded by MAX_LINK_CHECKS
+        self.over_budget = False
         for name in ("all", "ungrouped"):
             self.groups[name] = GroupNode(name, origin)
         self.add_child("all", "ungrouped", origin)
@@ -78,7 +81,7 @@ class InventoryBuilder:
     def add_child(self, parent: str, child: str, where: Location) -> None:
         """Make ``child`` a child group of ``parent``, refusing any cycle."""
         node = self.groups[parent]
-        if child in node.children:
+        if child in node.children or self._over_budget(where):
             return
         path = self._path(child, parent)
         if path is not None:
@@ -90,16 +93,37 @@ class InventoryBuilder:
         node.children.append(child)
         self.groups[child].parents.append(parent)
 
-    def _path(self, start: str, goal: str, seen: set[str] | None = None) -> list[str] | None:
-        """A path of child links from ``start`` down to ``goal``, if there is one."""
+    def _over_budget(self, where: Location) -> bool:
+        """Checking links for cycles costs up to MAX_LINK_CHECKS steps in all; past it the
+        inventory is refused (once), so a pathological file cannot take minutes."""
+        if self.link_checks <= MAX_LINK_CHECKS:
+            return False
+        if not self.over_budget:
+            self.over_budget = True
+            self.problems.error(f"expected child links that take at most {MAX_LINK_CHECKS} "
+                                "steps to check for cycles, got more: the groups are linked "
+                                "in too many ways (the rest of the children are not read)",
+                                where)
+        return True
+
+    def _path(self, start: str, goal: str) -> list[str] | None:
+        """A path of child links from ``start`` down to ``goal``, if there is one (depth
+        first, children in order; iterative, so a long chain cannot exhaust recursion)."""
         if start == goal:
             return [start]
-        seen = set() if seen is None else seen
-        seen.add(start)
-        for child in self.groups[start].children:
-            rest = None if child in seen else self._path(child, goal, seen)
-            if rest is not None:
-                return [start, *rest]
+        seen = {start}
+        stack = [(start, iter(self.groups[start].children))]
+        while stack:
+            for child in stack[-1][1]:
+                self.link_checks += 1
+                if child == goal:
+                    return [name for name, _ in stack] + [child]
+                if child not in seen:
+                    seen.add(child)
+                    stack.append((child, iter(self.groups[child].children)))
+                    break
+            else:
+                stack.pop()
         return None
 
     def set_group_var(self, group: str, key: str, value: Any, where: Location) -> None:
@@ -158,15 +182,30 @@ class InventoryBuilder:
                 host.where)
 
     def depths(self) -> dict[str, int]:
-        """Each group's depth: the longest chain of child links from ``all``."""
+        """Each group's depth: the longest chain of child links from ``all`` (iterative)."""
         depth: dict[str, int] = {}
-
-        def visit(name: str) -> int:
-            if name not in depth:
-                parents = self.groups[name].parents
-                depth[name] = max((visit(p) + 1 for p in parents), default=0)
-            return depth[name]
-
         for name in self.groups:
-            visit(name)
+            stack, open_ = [name], {name}
+            while stack:
+                top = stack[-1]
+                pending = [p for p in self.groups[top].parents
+                           if p not in depth and p not in open_]
+                if pending:
+                    stack += pending
+                    open_.update(pending)
+                    continue
+                stack.pop()
+                depth[top] = max((depth.get(p, 0) + 1 for p in self.groups[top].parents),
+                                 default=0)
         return depth
+
+    def check_depth(self) -> None:
+        """Groups nested deeper than MAX_GROUP_DEPTH are refused (real labs use a few)."""
+        depth = self.depths()
+        deepest = max(depth.values(), default=0)
+        if deepest <= MAX_GROUP_DEPTH:
+            return
+        first = next(n for n, d in depth.items() if d == MAX_GROUP_DEPTH + 1)
+        self.problems.error(f"expected groups nested at most {MAX_GROUP_DEPTH} levels below "
+                            f"all, got {deepest} ({first} is the first group too deep)",
+                            self.groups[first].where)

@@ -47,6 +47,7 @@ def read_inventory(path: Path) -> tuple[Inventory | None, Problems]:
         _read_file(file, builder)
     builder.reconcile()
     builder.check_names()
+    builder.check_depth()
     return build_inventory(builder, path, base_dir), problems
 
 

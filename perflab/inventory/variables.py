@@ -12,6 +12,7 @@ part of perflab that reads a new variable adds it here.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,8 @@ from perflab.secret_vars import (
 PREFIX = "perflab_"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CPU_LIST = re.compile(r"\s*\d+(?:-\d+)?(?:\s*,\s*\d+(?:-\d+)?)*\s*")
+MAX_PREFIX_LENGTH = 64
+_NAME_PREFIX = re.compile(rf"[a-z0-9-]{{1,{MAX_PREFIX_LENGTH}}}")
 _TRUE = frozenset({"yes", "true", "on", "1", "y", "t"})
 _FALSE = frozenset({"no", "false", "off", "0", "n", "f"})
 
@@ -38,7 +41,7 @@ class Variable:
     """One variable perflab reads: its kind of value and what it means."""
 
     name: str
-    kind: str  # text | cpus | labels | bool | port | number | list | envname
+    kind: str  # text | prefix | cpus | labels | bool | port | number | list | envname
     meaning: str
 
 
@@ -61,8 +64,8 @@ PERFLAB_VARIABLES: dict[str, Variable] = {v.name: v for v in (
              "stays silent for 3 of them is dead (default 15)"),
     Variable("perflab_state_dir", "text", "where the runner keeps its preparation state file "
              "(default /var/lib/perflab)"),
-    Variable("perflab_name_prefix", "text", "prefix of the cgroups perflab creates "
-             "(default perflab)"),
+    Variable("perflab_name_prefix", "prefix", "prefix of the cgroups perflab creates: "
+             "a-z, 0-9 and '-' (default perflab)"),
     Variable("perflab_freeze_patterns", "list", "process name globs the shield profile freezes"),
     Variable("perflab_freeze_cpu_above", "number", "the shield profile also freezes processes "
              "above this CPU percentage (off unless set)"),
@@ -144,6 +147,20 @@ def _bool(name: str, value: Any) -> str | None:
     return None
 
 
+def name_prefix_problem(value: Any) -> str | None:
+    """Why ``value`` cannot prefix the names perflab creates on a host, or None. It becomes
+    a path component (``/sys/fs/cgroup/cpuset/<prefix>-shield``): a-z, 0-9 and '-' only."""
+    if isinstance(value, str) and _NAME_PREFIX.fullmatch(value):
+        return None
+    return (f"expected a name of a-z, 0-9 and '-' (at most {MAX_PREFIX_LENGTH} characters), "
+            f"got {describe(value)}")
+
+
+def _prefix(name: str, value: Any) -> str | None:
+    problem = name_prefix_problem(value)
+    return f"{name}: {problem}" if problem else None
+
+
 def _port(name: str, value: Any) -> str | None:
     try:
         port_number(value)
@@ -156,9 +173,11 @@ def _number(name: str, value: Any) -> str | None:
     if isinstance(value, bool):
         return f"expected a number, got {value!r}"
     try:
-        float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         return f"expected a number, got {value!r}"
+    if not math.isfinite(number):
+        return f"{name}: expected a finite number, got {value!r}"
     return None
 
 
@@ -175,8 +194,8 @@ def _envname(name: str, value: Any) -> str | None:
             f"got {describe(value)}")
 
 
-_CHECKS = {"text": _text, "cpus": _cpus, "labels": _labels, "bool": _bool, "port": _port,
-           "number": _number, "list": _list, "envname": _envname}
+_CHECKS = {"text": _text, "prefix": _prefix, "cpus": _cpus, "labels": _labels, "bool": _bool,
+           "port": _port, "number": _number, "list": _list, "envname": _envname}
 
 
 def cpu_list(value: Any) -> list[int]:

@@ -18,7 +18,8 @@ from typing import Any
 from perflab.errors import InputError, Location, describe
 from perflab.inventory.problems import Problems, did_you_mean
 from perflab.inventory.yaml_reader import parse_inventory_yaml
-from perflab.spec.yamlpos import read_text
+from perflab.spec.yamlbounds import check_decoded
+from perflab.spec.yamlpos import read_text, short_field
 
 EXTENSIONS = (".yml", ".yaml", ".json")
 
@@ -72,9 +73,14 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, Location]]:
     if path.suffix == ".json":
         try:
             data = json.loads(text)
-        except ValueError:
-            pass
+        except (ValueError, RecursionError):
+            pass  # read as YAML below, which says where the problem is
         else:
+            problem = check_decoded(data)
+            if problem:
+                message, where = problem
+                raise InputError(message, location=Location(str(path)),
+                                 field=short_field(where))
             return _mapping(data, path), {}
     data, pos = parse_inventory_yaml(text, str(path))
     data = _mapping(data, path)

@@ -28,12 +28,13 @@ from perflab.inventory.builder import InventoryBuilder
 from perflab.inventory.patterns import PatternError, host_names
 from perflab.inventory.problems import did_you_mean
 from perflab.secret_vars import Vaulted
+from perflab.spec.yamlbounds import BoundedLoader
 from perflab.spec.yamlpos import PathKey, Positions, parse_yaml
 
 SECTIONS = ("hosts", "children", "vars")
 
 
-class InventoryLoader(yaml.SafeLoader):
+class InventoryLoader(BoundedLoader):
     """YAML's safe loader, plus Ansible's ``!vault`` tag: the ciphertext, marked as such
     (perflab cannot decrypt it; a secret is dropped when runners are registered)."""
 

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from perflab.knobs import KNOBS, get_knob
+from perflab.limits import MAX_PROBE_REPETITIONS
 
 TEMPLATE = {"type": "string", "pattern": r"^.*\{\{.+\}\}.*$"}
 
@@ -64,7 +65,7 @@ def playbook_schema() -> dict[str, Any]:
             "max_slowdown": {"type": "number", "minimum": 1},
             "max_involuntary_per_s": {"type": "number", "minimum": 0},
             "max_interrupts_per_s": {"type": "number", "minimum": 0},
-            "repetitions": {"type": "integer", "minimum": 10},
+            "repetitions": {"type": "integer", "minimum": 10, "maximum": MAX_PROBE_REPETITIONS},
             "work_ms": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
         },
     }

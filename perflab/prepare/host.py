@@ -10,6 +10,7 @@ from typing import Any
 from perflab.errors import InputError
 from perflab.facts import parsers
 from perflab.facts.cpulist import CpuListError, format_cpulist, parse_cpulist
+from perflab.inventory.variables import name_prefix_problem
 from perflab.knobs.base import HostContext
 from perflab.knobs.freeze import protected_pids
 from perflab.pinning.cpus import housekeeping_cpus
@@ -38,11 +39,17 @@ class RunnerHost:
 
     @property
     def prefix(self) -> str:
-        """Names of cgroups perflab creates start with it (``PERFLAB_PREFIX`` for local)."""
-        configured = self.vars.get("perflab_name_prefix")
-        if not configured and self.transport.shares_files:
-            configured = os.environ.get("PERFLAB_PREFIX")
-        return str(configured or "perflab")
+        """Names of cgroups perflab creates start with it (``PERFLAB_PREFIX`` for local);
+        a-z, 0-9 and '-' only, since it becomes a path component under /sys/fs/cgroup."""
+        configured, source = self.vars.get("perflab_name_prefix"), "perflab_name_prefix"
+        if configured in (None, "") and self.transport.shares_files:
+            configured, source = os.environ.get("PERFLAB_PREFIX"), "PERFLAB_PREFIX"
+        if configured in (None, ""):  # unset or empty: the default
+            return "perflab"
+        problem = name_prefix_problem(configured)
+        if problem:
+            raise InputError(f"{problem} (runner {self.name})", field=source)
+        return str(configured)
 
     @property
     def state_dir_configured(self) -> bool:

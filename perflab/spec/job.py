@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from perflab.errors import InputError, Location, SpecErrors
 from perflab.facts.cpulist import parse_cpulist
+from perflab.limits import MAX_REPETITIONS
 from perflab.spec.gate_names import gate_name_errors
 from perflab.spec.pin import PinSpec, parse_pin
 from perflab.spec.schema import schema_errors
@@ -199,17 +200,31 @@ def parse_job(text: str, file: str, path: Path | None = None) -> Job:
     errors = schema_errors(data, "job", pos)
     if errors:
         raise SpecErrors(errors)
-    reps = data.get("repetitions", {})
-    if "max_runs" in reps and reps["max_runs"] < reps.get("runs", DEFAULT_RUNS):
-        raise InputError(f"expected max_runs >= runs ({reps.get('runs', DEFAULT_RUNS)}), "
-                         f"got {reps['max_runs']}",
-                         location=pos.value(("repetitions", "max_runs")),
-                         field="repetitions.max_runs")
+    _check_repetitions(data, pos)
     job = _build(data, pos, path, hashlib.sha256(text.encode()).hexdigest())
     errors = gate_name_errors(job)
     if errors:
         raise SpecErrors(errors)
     return job
+
+
+def _check_repetitions(data: dict[str, Any], pos: Positions) -> None:
+    """max_runs >= runs, and at most MAX_REPETITIONS steps in all (each one is planned)."""
+    reps = data.get("repetitions", {})
+    runs, warmup = reps.get("runs", DEFAULT_RUNS), reps.get("warmup", DEFAULT_WARMUP)
+    if "max_runs" in reps and reps["max_runs"] < runs:
+        raise InputError(f"expected max_runs >= runs ({runs}), got {reps['max_runs']}",
+                         location=pos.value(("repetitions", "max_runs")),
+                         field="repetitions.max_runs")
+    most = max(runs, reps.get("max_runs", runs))
+    count = len(data["benchmarks"])
+    total = count * (warmup + most)
+    if total > MAX_REPETITIONS:
+        raise InputError(
+            f"expected at most {MAX_REPETITIONS} repetitions in all (warmups included), got "
+            f"{total} ({count} benchmark{'s' * (count != 1)} x ({warmup} warmup"
+            f"{'s' * (warmup != 1)} + {most} runs))",
+            location=pos.value(("repetitions",)), field="repetitions")
 
 
 def load_job(path: str | Path) -> Job:

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from perflab.errors import InputError, Location, SpecErrors
 from perflab.spec.schema import schema_errors
 from perflab.spec.yamlpos import Positions, field_name, parse_yaml, read_text
@@ -125,10 +123,15 @@ def load_profile(ref: str) -> Profile:
 # -- variables -----------------------------------------------------------------------------
 
 
-def _default(text: str | None) -> Any:
+def _default(text: str | None, where: str) -> Any:
+    """A template's ``default(...)``, read as YAML by the same bounded loader as files."""
     if text is None or text.strip() in ("none", "None"):  # Jinja's none: leave it unset
         return None
-    return yaml.safe_load(text)
+    try:
+        return parse_yaml(text, "default")[0]
+    except InputError as exc:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise InputError(f"default({shown}): {exc.message}", field=where) from None
 
 
 def resolve(value: Any, variables: Mapping[str, Any], where: str) -> Any:
@@ -150,7 +153,7 @@ def _lookup(name: str, default: str | None, variables: Mapping[str, Any], where:
     if name in variables:
         return variables[name]
     if default is not None:
-        return _default(default)
+        return _default(default, where)
     raise InputError(f'variable "{name}" is not defined for this runner (set it in the '
                      "inventory or the playbook's vars, or give a default)", field=where)
 

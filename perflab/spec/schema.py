@@ -12,18 +12,22 @@ Unknown keys get a "did you mean" suggestion.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import functools
 import json
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 from jsonschema import Draft202012Validator
 
 from perflab.errors import InputError, describe
+from perflab.limits import MAX_DURATION_S, MIN_DURATION_S
+from perflab.spec.units import seconds
 from perflab.spec.yamlpos import PathKey, Positions, field_name
 
 _SCHEMA_DIRS = (
@@ -52,11 +56,38 @@ def load_schema(name: str) -> dict[str, Any]:
     return data
 
 
+def _finite_number(checker: jsonschema.TypeChecker, instance: object) -> bool:
+    """JSON Schema's "number" without NaN and infinities (YAML's .nan, .inf): no field of a
+    perflab file means them, and a NaN passes every minimum and maximum."""
+    if not Draft202012Validator.TYPE_CHECKER.is_type(instance, "number"):
+        return False
+    return isinstance(instance, int) or math.isfinite(cast(float, instance))
+
+
+def _duration(instance: object) -> bool:
+    """``"format": "perflab-duration"``: from MIN_DURATION_S to MAX_DURATION_S (other types
+    and malformed text are the type's and pattern's to refuse)."""
+    try:
+        value = seconds(instance) if isinstance(instance, int | float | str) \
+            and not isinstance(instance, bool) else None
+    except ValueError:
+        return True
+    return value is None or MIN_DURATION_S <= value <= MAX_DURATION_S
+
+
+_FORMATS = copy.deepcopy(Draft202012Validator.FORMAT_CHECKER)
+_FORMATS.checks("perflab-duration")(_duration)
+_Validator = jsonschema.validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _finite_number))
+
+
 @functools.cache
 def _validator(name: str) -> Draft202012Validator:
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator: Draft202012Validator = _Validator(schema, format_checker=_FORMATS)
+    return validator
 
 
 def _bounds(schema: dict[str, Any]) -> str:

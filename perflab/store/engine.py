@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from perflab import config
 from perflab.errors import InputError
+from perflab.limits import DB_CONNECT_TIMEOUT_S
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -175,7 +176,9 @@ def create_engine_for(url: str | None = None) -> Engine:
             raise InputError(f"cannot create the database {path}: {exc.strerror}",
                              field="PERFLAB_DB_URL") from None
     try:
-        engine = create_engine(url, future=True, pool_pre_ping=True)
+        timeout = _connect_timeout(url)
+        engine = create_engine(url, future=True, pool_pre_ping=True, connect_args=(
+            {"connect_timeout": timeout} if timeout is not None else {}))
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
         raise InputError(f"cannot open database {_redact(url)!r}: {exc}",
                          field="PERFLAB_DB_URL") from None
@@ -193,6 +196,30 @@ def create_engine_for(url: str | None = None) -> Engine:
             _purge_free_space(engine)
     except (OperationalError, DBAPIError) as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        hint = None
+        if "timeout expired" in reason or "timed out" in reason:
+            waited = _url_timeout(url) or DB_CONNECT_TIMEOUT_S
+            reason = f"no answer within {waited} s ({reason})"
+            hint = "is the server up and is this its address? ?connect_timeout=N in " \
+                   "PERFLAB_DB_URL waits longer"
         raise InputError(f"cannot open database {_redact(url)!r}: {reason}",
-                         field="PERFLAB_DB_URL") from None
+                         field="PERFLAB_DB_URL", hint=hint) from None
     return engine
+
+
+def _url_timeout(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    value = make_url(url).query.get("connect_timeout")
+    return value if isinstance(value, str) or value is None else value[-1]
+
+
+def _connect_timeout(url: str) -> int | None:
+    """DB_CONNECT_TIMEOUT_S for PostgreSQL unless the URL sets its own (libpq and psycopg
+    otherwise wait forever for a server that accepts and never answers); None elsewhere
+    (SQLite has no server, PyMySQL already waits 10 s)."""
+    from sqlalchemy.engine import make_url
+
+    if make_url(url).get_backend_name() != "postgresql" or _url_timeout(url) is not None:
+        return None
+    return DB_CONNECT_TIMEOUT_S

@@ -121,7 +121,8 @@ class TestFailures:
         """A schema violation: exit 3 with file:line:col."""
         result = cli("run", str(write_job(FAST.replace("runs: 3", "runs: ten"))))
         assert result.status == 3
-        assert 'job.yaml:6:32: repetitions.runs: expected an integer >= 1, got "ten"' in result.err
+        assert ('job.yaml:6:32: repetitions.runs: expected an integer >= 1 and <= 100000, '
+                'got "ten"') in result.err
 
     def test_missing_job_file(self, cli, tmp_path: Path) -> None:
         """A job file that does not exist: exit 3."""

@@ -8,6 +8,7 @@ import pytest
 
 from perflab.errors import ExitStatus, InputError, SpecErrors
 from perflab.inventory import load_inventory, validate_inventory
+from perflab.limits import MAX_GROUP_DEPTH, MAX_LINK_CHECKS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,6 +41,30 @@ class TestValidateInventory:
                          "a:\n  children:\n    b:\n      children:\n        a:\n")
         assert len(found) == 1
         assert found[0].startswith("h.yml:3:5: cycle in children: a -> b -> a")
+
+    def test_groups_nested_too_deep(self, tmp_path: Path) -> None:
+        """A chain of 3,000 child groups is refused at the first group too deep (it used to
+        end in a RecursionError); a chain of MAX_GROUP_DEPTH levels is fine."""
+        lines = ["[g0]", "h0"]
+        for i in range(3000):
+            lines += [f"[g{i}:children]", f"g{i + 1}"]
+        found = problems(tmp_path, "h.ini", "\n".join([*lines, "[g3000]", "h1"]) + "\n")
+        assert found == [f"h.ini:103:1: expected groups nested at most {MAX_GROUP_DEPTH} levels "
+                         "below all, got 3001 (g50 is the first group too deep)"]
+        fine = tmp_path / "fine.ini"
+        last = f"g{MAX_GROUP_DEPTH - 1}"
+        fine.write_text("\n".join([*lines[:2 + 2 * (MAX_GROUP_DEPTH - 1)], f"[{last}]", "h1"]))
+        assert load_inventory(fine).groups[last].depth == MAX_GROUP_DEPTH
+
+    def test_links_too_costly_to_check(self, tmp_path: Path) -> None:
+        """A chain written bottom-up makes every new link search all the groups below it;
+        past MAX_LINK_CHECKS steps the inventory is refused instead of taking minutes."""
+        lines = []
+        for i in reversed(range(2100)):
+            lines += [f"[g{i}:children]", f"g{i + 1}"]
+        found = problems(tmp_path, "h.ini", "\n".join([*lines, "[g2100]", "h1"]) + "\n")
+        assert f"h.ini:4006:1: expected child links that take at most {MAX_LINK_CHECKS} steps " \
+               "to check for cycles, got more" in found[-1]
 
     def test_group_is_its_own_child(self, tmp_path: Path) -> None:
         """The shortest cycle: a -> a."""
@@ -181,6 +206,9 @@ class TestValidateInventory:
         ("ansible_port: 70000", "ansible_port must be a port number from 1 to 65535"),
         ("ansible_port: '{{ p }}'", "ansible_port is a Jinja template"),
         ("ansible_host: [a]", "ansible_host must be a non-empty string"),
+        ("perflab_connect_timeout: .nan", "perflab_connect_timeout: expected a finite number"),
+        ("perflab_keepalive: .inf", "perflab_keepalive: expected a finite number, got inf"),
+        ("perflab_freeze_cpu_above: -.inf", "expected a finite number, got -inf"),
     ])
     def test_variables_perflab_reads(self, tmp_path: Path, line: str, message: str) -> None:
         """perflab checks the variables it reads where they are written."""

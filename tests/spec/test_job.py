@@ -74,7 +74,8 @@ class TestParseJob:
         """A word where a count belongs is reported exactly as the issue shows."""
         text = GOOD.replace("runs: 15", "runs: ten")
         assert errors_of(text) == [
-            'jobs/router.yaml:16:32: repetitions.runs: expected an integer >= 1, got "ten"']
+            'jobs/router.yaml:16:32: repetitions.runs: expected an integer >= 1 and <= 100000, '
+            'got "ten"']
 
     def test_unknown_key_suggests(self) -> None:
         """A misspelt key is an error with a did-you-mean suggestion at the key."""
@@ -89,7 +90,7 @@ class TestParseJob:
         messages = errors_of(text)
         assert len(messages) == 2
         assert messages[0].startswith("jobs/router.yaml:16:")
-        assert "repetitions.warmup: expected an integer >= 0, got -1" in messages[0]
+        assert "repetitions.warmup: expected an integer >= 0 and <= 10000, got -1" in messages[0]
         assert messages[1].startswith("jobs/router.yaml:18:")
         assert 'pin.cpus: expected "reserved", "all" or a CPU list like "2-5,8", got "2-"' \
             in messages[1]
