@@ -40,6 +40,8 @@ class RunRequest:
     vary: Variable | None = None  # one run per value, interleaved
     lock_wait: float | None = None  # seconds to wait for a busy runner (None: default)
     run_id: str | None = None  # a plain run's id, chosen by the caller (a queued job)
+    #: the queued job this request runs: its worker holds the runner's lease already
+    job_id: str | None = None
 
 
 @dataclass
@@ -86,12 +88,36 @@ def run(request: RunRequest, store: Store | None = None, *,
     try:
         host = open_runner(request.runner, store, for_run=True)
         try:
-            return _dispatch(request, host, store, reporter)
+            if request.job_id is not None:
+                return _dispatch(request, host, store, reporter)
+            return _leased(request, host, store, reporter)
         finally:
             host.transport.close()
     finally:
         if own:
             store.close()
+
+
+def _leased(request: RunRequest, host: RunnerHost, store: Store,
+            reporter: Reporter | None) -> RunResult:
+    """A direct run holds the runner's lease in the store, as a queued job's worker does:
+    the queue never sends a job to a runner a person is measuring on."""
+    import os
+    import socket
+    from dataclasses import replace
+
+    from perflab.execute.lease import runner_lease
+    from perflab.execute.runner import new_run_id
+    from perflab.prepare.lock import default_wait
+
+    plain = request.vary is None and request.job.raw.get("ab") is None
+    if plain and request.run_id is None:
+        request = replace(request, run_id=new_run_id())
+    what = f"run {request.run_id}" if plain else "perflab run"
+    holder = f"{what} (pid {os.getpid()} on {socket.gethostname()})"
+    wait = default_wait() if request.lock_wait is None else request.lock_wait
+    with runner_lease(store, request.runner, holder, wait=wait):
+        return _dispatch(request, host, store, reporter)
 
 
 def _check(request: RunRequest) -> None:
@@ -106,7 +132,7 @@ def _options(request: RunRequest, host: RunnerHost) -> RunOptions:
 
     housekeeping = host.vars.get("perflab_housekeeping_cpus")
     return RunOptions(runner=request.runner, env=dict(request.env), baseline=request.baseline,
-                      lock_wait=request.lock_wait, run_id=request.run_id,
+                      lock_wait=request.lock_wait, run_id=request.run_id, job_id=request.job_id,
                       platform=host.platform,
                       housekeeping=str(housekeeping) if housekeeping not in (None, "") else None)
 

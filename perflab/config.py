@@ -59,3 +59,10 @@ def runs_dir() -> Path:
 
 def broker_url() -> str:
     return os.environ.get("PERFLAB_BROKER_URL") or "redis://127.0.0.1:6379/0"
+
+
+def redact(url: str) -> str:
+    """A URL with its password masked: ``redis://:***@queue:6379/0``."""
+    import re
+
+    return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)

@@ -108,6 +108,10 @@ class HostError(PerflabError):
         self.host = host
 
 
+class Unreachable(HostError):
+    """A runner that cannot be reached: no connection, or the connection was lost."""
+
+
 class RegressionFound(PerflabError):
     """A gate failed or a host was found untuned. Exit status 2."""
 

@@ -49,12 +49,19 @@ def _handler(signum: int, frame: FrameType | None) -> None:
     raise Terminated(signum)
 
 
-def install() -> None:
-    """Handle SIGINT, SIGTERM and SIGHUP in this (main) thread as described above."""
+def install(signums: tuple[int, ...] = HANDLED) -> None:
+    """Handle ``signums`` (SIGINT, SIGTERM and SIGHUP) in this (main) thread as described
+    above. A queue worker's process handles the signal it stops a job with instead."""
     if threading.current_thread() is not threading.main_thread():
         return
-    for signum in HANDLED:
+    for signum in signums:
         signal.signal(signum, _handler)
+
+
+def stop_main_thread(signum: int = signal.SIGTERM) -> None:
+    """From another thread: stop what the main thread runs as if ``signum`` had come (a
+    queue worker's watchdog: the job was cancelled, its lease lost, its time up)."""
+    signal.pthread_kill(threading.main_thread().ident or 0, signum)
 
 
 def received() -> int | None:

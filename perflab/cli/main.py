@@ -36,6 +36,10 @@ COMMANDS: dict[str, str] = {
     "compare": "perflab.cli.compare:compare",
     "baseline": "perflab.cli.baseline:baseline",
     "history": "perflab.cli.history:history",
+    "submit": "perflab.cli.submit:submit",
+    "jobs": "perflab.cli.jobs:jobs",
+    "worker": "perflab.cli.worker:worker",
+    "status": "perflab.cli.worker:status",
 }
 
 

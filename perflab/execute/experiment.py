@@ -76,6 +76,9 @@ class _Shared(Reporter):
     def step(self, record: StepRecord, label: str) -> None:
         self.inner.step(record, label)
 
+    def collecting(self, run_id: str) -> None:
+        self.inner.collecting(run_id)
+
     def finished(self) -> None: ...
 
 

@@ -72,6 +72,7 @@ class RunOptions:
     baseline: str | None = None  # adaptive repetitions compare against this baseline
     pin: PinSpec | None = None  # the runner's profile's pin defaults (the job's keys win)
     run_id: str | None = None  # chosen before the run starts (the host lock names it)
+    job_id: str | None = None  # the queued job this run is part of
     lock_wait: float | None = None  # seconds to wait for a busy runner (None: the default)
 
 
@@ -84,6 +85,7 @@ class RunOutcome:
     raw_dir: Path
     flags: list[dict[str, Any]]
     input_error: InputError | None = None
+    lost: str | None = None  # the runner could not be reached any more: why
 
 
 class Reporter:
@@ -91,6 +93,7 @@ class Reporter:
 
     def started(self, run_id: str, total_steps: int) -> None: ...
     def step(self, record: StepRecord, label: str) -> None: ...
+    def collecting(self, run_id: str) -> None: ...  # measured: outputs and samples next
     def finished(self) -> None: ...
 
 
@@ -207,7 +210,7 @@ class JobRun:
             branch=(env.get("git") or {}).get("branch"), tags=self.job.tags,
             experiment=self.opts.experiment, variant=self.opts.variant,
             raw_dir=str(self.raw_dir), perflab_version=__version__,
-            controller=controller.identity())
+            controller=controller.identity(), job_id=self.opts.job_id)
         self.stored = True
         self.store.runs.add_environment(self.run_id, "before", env)
         return env, placement, steps
@@ -401,7 +404,7 @@ class JobRun:
         self._write_local("result.json", run.to_dict())
         self.reporter.finished()
         return RunOutcome(self.run_id, status, message, result, self.raw_dir,
-                          run.fields.get("flags") or [], input_error)
+                          run.fields.get("flags") or [], input_error, self.lost)
 
     def abandon(self, exc: BaseException) -> None:
         """The run stopped on an error outside the harness (the runner went away while
@@ -511,6 +514,7 @@ def execute_steps(run: JobRun, started: Started, request: dict[str, Any],
 
 def end(run: JobRun, started: Started, problem: str) -> RunOutcome:
     """Outputs into files and rows, the pinning proof, samples, the verdict."""
+    run.reporter.collecting(run.run_id)
     run.materialize()
     if started.pin is not None:
         from perflab.execute import pinning

@@ -177,7 +177,7 @@ def create_engine_for(url: str | None = None) -> Engine:
                              field="PERFLAB_DB_URL") from None
     try:
         timeout = _connect_timeout(url)
-        engine = create_engine(url, future=True, connect_args=(
+        engine = create_engine(url, future=True, pool_pre_ping=True, connect_args=(
             {"connect_timeout": timeout} if timeout is not None else {}))
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
         raise InputError(f"cannot open database {_redact(url)!r}: {exc}",

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from perflab.errors import InputError
 from perflab.store.leases import ACTIVE, Fence, check_fence, release, take
 from perflab.store.models_queue import BundleRow, JobEventRow, JobRow, LeaseRow
+from perflab.store.retry import retrying_methods
 from perflab.store.runs import _aware, utcnow
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ FINAL = ("done", "failed", "cancelled")
 #: why a job failed (``reason``), one word each
 REASONS = ("invalid_job", "runner_unreachable", "runner_busy", "harness_failed",
            "benchmark_failed", "timed_out", "cancelled", "worker_lost", "interrupted",
-           "no_runner")
+           "runner_error")
 
 
 class _Retreat(Exception):
@@ -69,6 +70,7 @@ def _event(session: Session, row: JobRow, state: str, *, reason: str | None = No
                             runner=row.runner, reason=reason, message=message))
 
 
+@retrying_methods
 class JobStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -239,11 +241,13 @@ class JobStore:
                     "state": row.state if row else None}
 
     def requeue_or_fail(self, runner: str, token: int, *, reason: str, message: str,
-                        exclude_runner: bool = False) -> dict[str, Any] | None:
+                        exclude_runner: bool = False,
+                        free: bool = False) -> dict[str, Any] | None:
         """The lease ``token`` on ``runner`` is over without its worker ending the job
         (the worker died, the runner was lost): let the runner go and queue the job again
         when it has retries left (never on ``runner`` again when ``exclude_runner``), else
-        fail it. Returns the job after, or None when the lease had moved on already."""
+        fail it; ``free``: the attempt did not start (the runner was busy), it does not
+        count. Returns the job after, or None when the lease had moved on already."""
         now = utcnow()
         with self._sessions.begin() as session:
             lease = session.get(LeaseRow, runner)
@@ -254,6 +258,8 @@ class JobStore:
             row = session.get(JobRow, job_id) if job_id else None
             if row is None or row.token != token or row.state not in ACTIVE:
                 return None
+            if free:
+                row.attempt -= 1
             _event(session, row, "failed" if row.attempt > row.retries else "queued",
                    reason=reason, message=message, now=now)
             if row.attempt > row.retries:

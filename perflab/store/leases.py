@@ -24,6 +24,7 @@ from sqlalchemy import or_, select, update
 
 from perflab.errors import PerflabError
 from perflab.store.models_queue import JobRow, LeaseRow
+from perflab.store.retry import retrying_methods
 from perflab.store.runs import _aware, utcnow
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ def _iso(value: datetime | None) -> str | None:
     return aware.isoformat() if aware else None
 
 
+@retrying_methods
 class LeaseStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from perflab.errors import InputError
 from perflab.secret_vars import scrub
 from perflab.store.models import RunnerRow
+from perflab.store.retry import retrying_methods
 from perflab.store.runs import utcnow
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def runner_dict(row: RunnerRow) -> dict[str, Any]:
             if row.facts_at else None, "host_key": row.host_key, "source": row.source}
 
 
+@retrying_methods
 class RunnerStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions

@@ -22,6 +22,7 @@ from perflab.store.models import (
     Run,
     Sample,
 )
+from perflab.store.retry import retrying_methods
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -85,6 +86,7 @@ class RunView:
         return data
 
 
+@retrying_methods
 class RunStore:
     def __init__(self, sessions: sessionmaker[Session], *, fence: Fence | None = None) -> None:
         self._sessions = sessions

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from perflab.errors import HostError, InputError
+from perflab.errors import HostError, InputError, Unreachable
 
 if TYPE_CHECKING:  # paramiko is imported where used: `perflab --help` stays fast
     import paramiko
@@ -305,7 +305,7 @@ def scan_host_key(host: str, port: int = 22, timeout: float = 10.0, *,
         try:
             transport.start_client(timeout=timeout)
         except (paramiko.SSHException, EOFError, OSError) as exc:
-            raise HostError(label, f"SSH handshake with {host_entry(host, port)} failed: "
+            raise Unreachable(label, f"SSH handshake with {host_entry(host, port)} failed: "
                                    f"{exc or type(exc).__name__}") from None
         return HostKey.from_pkey(transport.get_remote_server_key())
     finally:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import paramiko
 
-from perflab.errors import HostError
+from perflab.errors import HostError, Unreachable
 from perflab.transport.base import Command, CommandResult, FileInfo, Process, Transport
 from perflab.transport.credentials import Credentials
 from perflab.transport.hostkeys import (
@@ -151,7 +151,7 @@ class SSHTransport(Transport):
             chan = conn.transport.open_session(timeout=self.connect_timeout)
             chan.exec_command(script)
         except (paramiko.SSHException, EOFError, OSError) as exc:
-            raise HostError(self.name, f"cannot start a command on {self.address}: "
+            raise Unreachable(self.name, f"cannot start a command on {self.address}: "
                                        f"{exc or type(exc).__name__}") from None
         return conn.transport, chan
 

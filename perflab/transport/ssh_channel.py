@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import paramiko
 
-from perflab.errors import HostError
+from perflab.errors import HostError, Unreachable
 from perflab.transport.base import Command, CommandResult, Process
 from perflab.transport.ssh_command import ERROR_MARK, parse_pgid
 from perflab.transport.ssh_connect import ExitAwareTransport
@@ -167,7 +167,7 @@ class RemoteCommand:
         if status is None:
             if not self.transport.is_active():
                 cause = self.transport.get_exception()
-                raise HostError(self.runner, f"connection lost while running "
+                raise Unreachable(self.runner, f"connection lost while running "
                                              f"`{describe(self.command)}`"
                                              f"{f': {cause}' if cause else ''}")
             status = -9 if timed_out else -1

@@ -21,7 +21,7 @@ from typing import Any
 import paramiko
 from paramiko.common import MSG_CHANNEL_REQUEST
 
-from perflab.errors import HostError
+from perflab.errors import HostError, Unreachable
 from perflab.transport.credentials import EnvSecret
 from perflab.transport.hostkeys import HostKey, check_host_key, host_entry, known_keys
 from perflab.transport.ssh_auth import authenticate
@@ -45,16 +45,16 @@ def open_socket(runner: str, host: str, port: int, timeout: float,
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except socket.gaierror as exc:
-        raise HostError(runner, f"cannot resolve host name {host!r}: {exc.strerror}") from None
+        raise Unreachable(runner, f"cannot resolve host name {host!r}: {exc.strerror}") from None
     except TimeoutError:
-        raise HostError(runner, f"cannot connect to {address}: no answer within {timeout:g} s "
+        raise Unreachable(runner, f"cannot connect to {address}: no answer within {timeout:g} s "
                                 "(host down or unreachable, or a firewall drops packets)") from None
     except ConnectionRefusedError:
-        raise HostError(runner, f"cannot connect to {address}: connection refused "
+        raise Unreachable(runner, f"cannot connect to {address}: connection refused "
                                 f"(nothing listens on port {port}; is sshd running?)") from None
     except OSError as exc:
         cause = exc.strerror or errno.errorcode.get(exc.errno or 0, str(exc))
-        raise HostError(runner, f"cannot connect to {address}: {cause}") from None
+        raise Unreachable(runner, f"cannot connect to {address}: {cause}") from None
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if keepalive > 0:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)

@@ -1,0 +1,164 @@
+"""The reconciler: what a worker does besides running jobs, at start and every interval.
+
+- A lease nobody renews any more (its worker died, was paused, lost its link):
+  the job is queued again when it has retries left, else failed (``worker_lost``),
+  the runner's lease is let go, and the host is restored (a worker that died
+  mid-job left it prepared). A runner that cannot be reached for that counts an
+  unreachable attempt; after three in a row it is marked offline.
+- A queued job whose message may be lost (Redis restarted without persistence,
+  publishing failed): its message is sent again. Duplicates are harmless.
+- A queued job past its deadline: failed (``runner_busy``).
+
+Several workers may reconcile at once: every step is a conditional update
+(the lease's token, the job's state) or a host-locked restore.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from perflab.errors import HostError, InputError, PerflabError
+from perflab.execute.lease import lease_key
+from perflab.store.runs import utcnow
+
+if TYPE_CHECKING:
+    from perflab.queue.work import Served
+    from perflab.store import Store
+
+log = logging.getLogger("perflab")
+REPUBLISH_AFTER_S = 60.0
+OFFLINE_AFTER = 3
+
+
+@dataclass
+class Summary:
+    requeued: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+    offline: list[str] = field(default_factory=list)
+    republished: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)  # queued jobs past their deadline
+
+
+def _runner_name(key: str) -> str | None:
+    """The runner a lease names, if this machine can reach it (``local@<other host>`` is
+    another machine's local runner)."""
+    if key.startswith("local@"):
+        return "local" if key == lease_key("local") else None
+    return key
+
+
+def _restore(store: Store, key: str, summary: Summary) -> None:
+    from perflab.prepare.locked import restore_runner
+    from perflab.runners import open_runner
+
+    name = _runner_name(key)
+    if name is None:
+        return
+    try:
+        host = open_runner(name, store)
+        with host.transport:
+            report = restore_runner(host, lock_wait=0)
+        store.leases.note_reachable(key, True)
+        if not report.nothing:
+            summary.restored.append(name)
+    except HostError as exc:
+        _unreachable(store, name, key, exc, summary)
+    except (PerflabError, InputError) as exc:  # busy (someone is on it), unknown runner
+        log.info("not restoring %s now: %s", name, exc)
+
+
+def _expired_leases(store: Store, served: Served, summary: Summary) -> None:
+    for lease in store.leases.expired():
+        key, token = lease["runner"], lease["token"]
+        if lease["job_id"]:
+            after = store.jobs.requeue_or_fail(
+                key, token, reason="worker_lost",
+                message=f"the lease of {lease['holder']} on runner {key} expired at "
+                        f"{lease['expires_at']}: its worker stopped renewing it")
+            if after is None:
+                continue
+            (summary.requeued if after["state"] == "queued" else summary.failed) \
+                .append(after["job_id"])
+            if after["state"] == "queued" and served.publish is not None:
+                served.publish(after)
+        elif not store.leases.release(key, token):
+            continue
+        _restore(store, key, summary)
+
+
+def _deadline_passed(job: dict[str, Any], now: datetime) -> bool:
+    deadline = job.get("deadline")
+    return deadline is not None and datetime.fromisoformat(str(deadline)) < now
+
+
+def _queued(store: Store, served: Served, republish_after: float, summary: Summary) -> None:
+    now = utcnow()
+    for job in store.jobs.queued_before(now - timedelta(seconds=republish_after)):
+        if _deadline_passed(job, now):
+            if store.jobs.fail_queued(job["job_id"], reason="runner_busy",
+                                      message=f"no runner of {job['target']['kind']} "
+                                              f"{job['target']['name']} became free before "
+                                              f"its deadline {job['deadline']}"):
+                summary.expired.append(job["job_id"])
+        elif served.publish is not None:
+            served.publish(job)
+            summary.republished.append(job["job_id"])
+
+
+def _unreachable(store: Store, name: str, key: str, exc: BaseException,
+                 summary: Summary) -> None:
+    failures = store.leases.note_reachable(key, False)
+    if failures >= OFFLINE_AFTER and name != "local":
+        store.runners.set_state(name, "offline", f"unreachable {failures} times in a row: {exc}")
+        summary.offline.append(name)
+
+
+def _suspects(store: Store, served: Served, summary: Summary) -> None:
+    """A served runner that could not be reached lately (and is not in use): try it again;
+    after OFFLINE_AFTER failures in a row it is marked offline, until `runner release`."""
+    from perflab.runners import open_runner
+
+    for runner in served.runners:
+        lease = store.leases.get(runner.key)
+        if runner.name == "local" or not lease or not lease["failures"] or lease["held"]:
+            continue
+        if store.runners.get(runner.name)["state"] == "offline":
+            continue
+        try:
+            host = open_runner(runner.name, store)
+            with host.transport:
+                host.transport.check(["true"], timeout=10)
+        except HostError as exc:
+            _unreachable(store, runner.name, runner.key, exc, summary)
+        else:
+            store.leases.note_reachable(runner.key, True)
+
+
+def reconcile(store: Store, served: Served, *,
+              republish_after: float = REPUBLISH_AFTER_S) -> Summary:
+    summary = Summary()
+    _expired_leases(store, served, summary)
+    _suspects(store, served, summary)
+    _queued(store, served, republish_after, summary)
+    return summary
+
+
+def loop(store: Store, served: Served, interval: float, stop: threading.Event, *,
+         republish_after: float = REPUBLISH_AFTER_S) -> None:
+    """Reconcile now and every ``interval`` seconds until ``stop`` is set; a failing
+    round (the database away for a moment) is logged and tried again."""
+    while True:
+        try:
+            summary = reconcile(store, served, republish_after=republish_after)
+            if any(vars(summary).values()):
+                log.info("reconciled: %s", {k: v for k, v in vars(summary).items() if v})
+        except Exception as exc:
+            log.warning("reconciling failed, trying again in %g s: %s", interval, exc)
+        if stop.wait(interval):
+            return
+

@@ -1,0 +1,134 @@
+"""``perflab submit``: freeze a job, record it (queued), point a message at it.
+
+Everything that can be refused is refused before anything is stored or sent:
+an invalid job (it was loaded and validated by the caller), a target that
+names no runner, a workdir over the bundle limit, a broker that cannot be
+reached. Then the bundle and the job's row are stored and one message is
+published; if publishing fails after that, the job stays queued and a
+worker's reconciler publishes it again.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import socket
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from perflab.errors import ExitStatus, InputError, PerflabError
+from perflab.queue.app import TASK, queue_name
+from perflab.queue.bundle import freeze
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+    from perflab.spec.job import Job
+    from perflab.spec.playbook import Profile
+    from perflab.store import Store
+
+KINDS = ("runner", "group", "platform")
+log = logging.getLogger("perflab")
+DEFAULT_DEADLINE_S = 24 * 3600.0
+
+
+class BrokerUnreachable(PerflabError):
+    """The message broker cannot be reached (exit status 1, a service is down)."""
+
+    exit_status = ExitStatus.ERROR
+
+
+@dataclass(frozen=True)
+class Submission:
+    job: Job
+    kind: str  # runner | group | platform
+    target: str
+    profile: Profile | None = None
+    baseline: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    priority: int = 0
+    deadline_s: float = DEFAULT_DEADLINE_S  # to start by, from now
+    retries: int = 1  # attempts after the first when a runner or worker is lost
+
+
+def target_of(job: Job, runner: str | None, group: str | None,
+              platform: str | None) -> tuple[str, str]:
+    """Where the job may run: one of the options, else the job's ``runs_on``, else local."""
+    given = [(k, v) for k, v in (("runner", runner), ("group", group),
+                                 ("platform", platform)) if v]
+    if len(given) > 1:
+        raise InputError("name one of --runner, --group or --platform", field="--runner")
+    if given:
+        return given[0]
+    for kind in KINDS:
+        if job.runs_on.get(kind):
+            return kind, str(job.runs_on[kind])
+    return "runner", "local"
+
+
+def check_target(store: Store, kind: str, target: str) -> None:
+    """The target names at least one registered runner (exit 3 otherwise)."""
+    if kind == "runner":
+        if target != "local":
+            store.runners.get(target)  # an unknown runner is an InputError naming the known
+        return
+    found = store.runners.list(group=target) if kind == "group" else \
+        store.runners.list(platform=target)
+    if not found:
+        raise InputError(f'no runner in {kind} "{target}"', field=f"--{kind}",
+                         hint="see `perflab runner list`")
+
+
+def broker_error(url: str, exc: BaseException) -> BrokerUnreachable:
+    from perflab.config import redact
+
+    return BrokerUnreachable(
+        f"cannot reach the message broker at {redact(url)}: {exc or type(exc).__name__}",
+        hint="start Redis (`redis-server --daemonize yes`, or the compose file in "
+             "docs/deployment.md) or set PERFLAB_BROKER_URL; `perflab config show` shows it")
+
+
+def connect(app: Celery, timeout: float = 5.0) -> Any:
+    """A live broker connection, or :class:`BrokerUnreachable` (no kombu traceback)."""
+    conn = app.connection_for_write()
+    try:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0,
+                               timeout=timeout)
+    except Exception as exc:
+        conn.release()
+        raise broker_error(app.conf.broker_url, exc) from None
+    return conn
+
+
+def publish(app: Celery, conn: Any, job_id: str, kind: str, target: str) -> None:
+    app.send_task(TASK, args=[job_id], queue=queue_name(kind, target), connection=conn,
+                  retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2})
+
+
+def submit(store: Store, app: Celery, submission: Submission) -> str:
+    """Store the frozen job (queued) and send its message; the job's id."""
+    from perflab.store.runs import utcnow
+
+    check_target(store, submission.kind, submission.target)
+    bundle = freeze(submission.job, submission.profile)
+    conn = connect(app)
+    try:
+        store.jobs.put_bundle(bundle.sha256, job=submission.job.name, spec=bundle.spec,
+                              archive=bundle.archive)
+        options = {"env": submission.env, "baseline": submission.baseline}
+        job_id = store.jobs.submit(
+            name=submission.job.name, bundle=bundle.sha256, target_kind=submission.kind,
+            target=submission.target, options=options, priority=submission.priority,
+            retries=submission.retries, submitted_by=f"{getpass.getuser()}@"
+                                                     f"{socket.gethostname()}",
+            deadline=utcnow() + timedelta(seconds=submission.deadline_s))
+        try:
+            publish(app, conn, job_id, submission.kind, submission.target)
+            store.jobs.mark_enqueued(job_id)
+        except Exception as exc:  # stored and queued: a worker's reconciler sends it again
+            log.warning("job %s is queued, but its message could not be sent (%s); a "
+                        "worker sends it again", job_id, exc)
+        return job_id
+    finally:
+        conn.release()
