@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.jobqueue.conftest import Lab, free_port, write_job
-from tests.store.test_postgres import pg_url  # noqa: F401 (fixture)
+from tests.store.conftest import pg_url  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.root
 

@@ -11,7 +11,6 @@ import pytest
 
 from perflab import controller
 from perflab.store import open_store
-from tests.store.test_postgres import pg_url  # noqa: F401 (fixture)
 
 OPEN = "import sys; from perflab.store import open_store; open_store(sys.argv[1]).close()"
 
@@ -42,7 +41,7 @@ class TestOpenAtOnce:
         results = open_at_once(f"sqlite:///{tmp_path / 'new.db'}")
         assert [r.returncode for r in results] == [0] * 6, [r.stderr for r in results]
 
-    def test_fresh_postgres(self, pg_url: str) -> None:  # noqa: F811
+    def test_fresh_postgres(self, pg_url: str) -> None:
         """The same on PostgreSQL (an advisory lock around the schema)."""
         results = open_at_once(pg_url)
         assert [r.returncode for r in results] == [0] * 6, [r.stderr for r in results]

@@ -16,14 +16,11 @@ import pytest
 from perflab.errors import InputError
 from perflab.store import Store, open_store
 from perflab.store.leases import Fence, LeaseLost
-from tests.store.test_postgres import pg_url  # noqa: F401 (fixture)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgres":
-        return str(request.getfixturevalue("pg_url"))
-    return f"sqlite:///{tmp_path / 'jobs.db'}"
+@pytest.fixture
+def url(backend_url: str) -> str:
+    return backend_url
 
 
 @pytest.fixture

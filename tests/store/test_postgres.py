@@ -2,36 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
-import pytest
-
 from perflab.model import ResultBuilder
 from perflab.store import open_store
-
-ADMIN = os.environ.get("PERFLAB_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    sqlalchemy = pytest.importorskip("sqlalchemy")
-    pytest.importorskip("psycopg")
-    name = f"perflab_test_{os.getpid()}"
-    admin = sqlalchemy.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    except sqlalchemy.exc.OperationalError as exc:
-        if os.environ.get("PERFLAB_REQUIRE_ALL") == "1":
-            pytest.fail(f"PostgreSQL is not reachable at {ADMIN}: {exc}")
-        pytest.skip(f"PostgreSQL is not reachable at {ADMIN}")
-    try:
-        yield ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class TestPostgres:

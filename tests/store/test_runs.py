@@ -19,8 +19,9 @@ def result(values: list[float], name: str = "BM_a") -> ResultSet:
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def store(backend_url: str):
+    """The same tests on SQLite and on PostgreSQL."""
+    store = open_store(backend_url)
     yield store
     store.close()
 
