@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from perflab import config
 from perflab.errors import InputError
 from perflab.facts import parsers
 from perflab.facts.cpulist import CpuListError, format_cpulist, parse_cpulist
@@ -38,10 +38,11 @@ class RunnerHost:
 
     @property
     def prefix(self) -> str:
-        """Names of cgroups perflab creates start with it (``PERFLAB_PREFIX`` for local)."""
+        """Names of cgroups perflab creates start with it (the ``prefix`` setting for
+        local: ``PERFLAB_PREFIX`` or config.yaml)."""
         configured = self.vars.get("perflab_name_prefix")
         if not configured and self.transport.shares_files:
-            configured = os.environ.get("PERFLAB_PREFIX")
+            configured = config.settings().prefix.value
         return str(configured or "perflab")
 
     @property
@@ -50,8 +51,8 @@ class RunnerHost:
 
     def _configured_state_dir(self) -> str | None:
         folder = self.vars.get("perflab_state_dir")
-        if not folder and self.transport.shares_files:
-            folder = os.environ.get("PERFLAB_STATE_DIR")
+        if not folder and self.transport.shares_files:  # the state_dir setting
+            folder = config.settings().state_dir.value
         return str(folder).rstrip("/") or "/" if folder else None
 
     @property
