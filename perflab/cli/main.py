@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "compare": "perflab.cli.compare:compare",
     "baseline": "perflab.cli.baseline:baseline",
     "history": "perflab.cli.history:history",
+    "config": "perflab.cli.config:config_",
 }
 
 
