@@ -33,6 +33,11 @@ class TestMaskUrl:
         assert config.mask_url(url) == url
 
 
+    def test_redact_is_mask_url(self) -> None:
+        """``config.redact`` (the name the queue's code imports) masks the same way."""
+        assert config.redact("redis://:pw@queue:6379/0") == "redis://:***@queue:6379/0"
+
+
 class TestStoreErrors:
     def test_empty_user_password_not_printed(self) -> None:
         """A database URL with a password and no user name (``:pw@``) is masked in the
