@@ -16,6 +16,11 @@ pytest_plugins = ["tests.fleet.plugin"]
 # take each other's host lock. Tests that prepare set their own folder.
 os.environ["PERFLAB_STATE_DIR"] = tempfile.mkdtemp(prefix="perflab-test-state-")
 
+# Likewise $PERFLAB_HOME (the store, run folders, config.yaml) is the session's own, never
+# the user's: a config.yaml there may name the lab's real database, and another checkout's
+# tests may have migrated the shared SQLite file to a schema this one does not know.
+os.environ["PERFLAB_HOME"] = tempfile.mkdtemp(prefix="perflab-test-home-")
+
 # Subprocesses (`python -m perflab ...`) import this checkout, not an installed copy.
 os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)

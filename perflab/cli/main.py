@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "jobs": "perflab.cli.jobs:jobs",
     "worker": "perflab.cli.worker:worker",
     "status": "perflab.cli.worker:status",
+    "config": "perflab.cli.config:config_",
 }
 
 

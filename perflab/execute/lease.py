@@ -15,7 +15,6 @@ each other's.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 import time
@@ -29,16 +28,14 @@ if TYPE_CHECKING:
     from perflab.store import Store
 
 log = logging.getLogger("perflab")
-DEFAULT_TTL = 60.0
 
 
 def lease_ttl() -> float:
-    """Seconds a lease lasts after its last renewal (``PERFLAB_LEASE_TTL``, default 60)."""
-    try:
-        value = float(os.environ.get("PERFLAB_LEASE_TTL") or DEFAULT_TTL)
-    except ValueError:
-        return DEFAULT_TTL
-    return value if value > 0 else DEFAULT_TTL
+    """Seconds a lease lasts after its last renewal (the ``lease_ttl`` setting,
+    ``PERFLAB_LEASE_TTL``, default 60)."""
+    from perflab import config
+
+    return float(config.settings().lease_ttl.value)
 
 
 def lease_key(runner: str) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from perflab import config
 from perflab.errors import InputError
 from perflab.facts import parsers
 from perflab.facts.cpulist import CpuListError, format_cpulist, parse_cpulist
@@ -39,11 +39,13 @@ class RunnerHost:
 
     @property
     def prefix(self) -> str:
-        """Names of cgroups perflab creates start with it (``PERFLAB_PREFIX`` for local);
-        a-z, 0-9 and '-' only, since it becomes a path component under /sys/fs/cgroup."""
+        """Names of cgroups perflab creates start with it (the ``prefix`` setting for local:
+        ``PERFLAB_PREFIX`` or config.yaml); a-z, 0-9 and '-' only, since it becomes a path
+        component under /sys/fs/cgroup."""
         configured, source = self.vars.get("perflab_name_prefix"), "perflab_name_prefix"
         if configured in (None, "") and self.transport.shares_files:
-            configured, source = os.environ.get("PERFLAB_PREFIX"), "PERFLAB_PREFIX"
+            setting = config.settings().prefix
+            configured, source = setting.value, setting.source
         if configured in (None, ""):  # unset or empty: the default
             return "perflab"
         problem = name_prefix_problem(configured)
@@ -57,8 +59,8 @@ class RunnerHost:
 
     def _configured_state_dir(self) -> str | None:
         folder = self.vars.get("perflab_state_dir")
-        if not folder and self.transport.shares_files:
-            folder = os.environ.get("PERFLAB_STATE_DIR")
+        if not folder and self.transport.shares_files:  # the state_dir setting
+            folder = config.settings().state_dir.value
         return str(folder).rstrip("/") or "/" if folder else None
 
     @property

@@ -8,8 +8,9 @@ on ``<state dir>/lock``, held by :mod:`perflab.hostside.lock`) from its first
 change to its last restore. It is below the queue's lease: it holds for two
 controllers with different databases, and for a person at a terminal.
 
-A second command waits up to ``wait`` seconds (``--lock-wait``,
-``PERFLAB_LOCK_WAIT``; default 0) and then fails with who holds the runner:
+A second command waits up to ``wait`` seconds (``--lock-wait``, else the
+``lock_wait`` setting: ``PERFLAB_LOCK_WAIT`` or config.yaml; default 0) and
+then fails with who holds the runner:
 ``runner local is busy: run 0904227a (pid 1234 on ci-7) since 07:12``. The
 lock dies with its controller: the helper holding it lets go when the
 controller's end of its standard input closes (exit, SIGKILL, lost link).
@@ -28,8 +29,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from perflab import signals
-from perflab.errors import HostError, InputError, PerflabError
+from perflab import config, signals
+from perflab.errors import HostError, PerflabError
 from perflab.prepare.host import RunnerHost
 from perflab.transport.base import Process
 
@@ -76,22 +77,14 @@ class RunnerBusy(PerflabError):
         who = owner.describe() if owner else "another perflab command"
         super().__init__(f"runner {runner} is busy: {who}",
                          hint=f"waited {waited:g} s; wait longer with --lock-wait SECONDS "
-                              f"(or {WAIT_ENV})")
+                              f"(or {WAIT_ENV}, or lock_wait in {config.config_file()})")
         self.owner = owner
 
 
 def default_wait() -> float:
-    """``PERFLAB_LOCK_WAIT`` seconds, else 0 (a busy runner is an error at once)."""
-    text = os.environ.get(WAIT_ENV, "").strip()
-    if not text:
-        return 0.0
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise InputError(f'expected a number of seconds >= 0, got "{text}"', field=WAIT_ENV)
-    return value
+    """The ``lock_wait`` setting (``PERFLAB_LOCK_WAIT``, config.yaml), else 0: a busy
+    runner is an error at once. A bad value is an input error naming where it is."""
+    return config.settings().lock_wait.value
 
 
 @dataclass

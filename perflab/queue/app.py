@@ -20,7 +20,6 @@ the runners it serves.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from perflab import config
@@ -38,10 +37,8 @@ def queue_name(kind: str, name: str) -> str:
 
 
 def visibility_timeout() -> float:
-    try:
-        return float(os.environ.get("PERFLAB_VISIBILITY_TIMEOUT") or 3600)
-    except ValueError:
-        return 3600.0
+    """The ``visibility_timeout`` setting (``PERFLAB_VISIBILITY_TIMEOUT``, default 3600 s)."""
+    return float(config.settings().visibility_timeout.value)
 
 
 def _transport_options(timeout: float) -> dict[str, Any]:

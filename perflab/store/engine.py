@@ -28,10 +28,6 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def _redact(url: str) -> str:
-    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
-
-
 def head_revision() -> str:
     """The newest migration, read from the versions folder without loading Alembic."""
     revisions, parents = set(), set()
@@ -162,26 +158,35 @@ def _bring_up_to_date(engine: Engine, url: str) -> bool:
     return False
 
 
+def _configured_url() -> tuple[str, str]:
+    """The db_url setting, and how an error names it: its variable, or the setting and
+    the file's line it came from."""
+    setting = config.settings().db_url
+    if setting.source.startswith("environment"):
+        return setting.value, "PERFLAB_DB_URL"
+    return setting.value, f"db_url ({setting.source})"
+
+
 def create_engine_for(url: str | None = None) -> Engine:
     """An engine for ``url`` (default: the configured one), schema up to date."""
     from sqlalchemy import create_engine, event
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
-    url = url or config.db_url()
+    url, field = (url, "PERFLAB_DB_URL") if url else _configured_url()
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         path = Path(url[len("sqlite:///"):])
         try:
             _private_sqlite(path)
         except OSError as exc:
             raise InputError(f"cannot create the database {path}: {exc.strerror}",
-                             field="PERFLAB_DB_URL") from None
+                             field=field) from None
     try:
         timeout = _connect_timeout(url)
         engine = create_engine(url, future=True, pool_pre_ping=True, connect_args=(
             {"connect_timeout": timeout} if timeout is not None else {}))
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
-        raise InputError(f"cannot open database {_redact(url)!r}: {exc}",
-                         field="PERFLAB_DB_URL") from None
+        raise InputError(f"cannot open database {config.mask_url(url)!r}: {exc}",
+                         field=field) from None
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -202,8 +207,8 @@ def create_engine_for(url: str | None = None) -> Engine:
             reason = f"no answer within {waited} s ({reason})"
             hint = "is the server up and is this its address? ?connect_timeout=N in " \
                    "PERFLAB_DB_URL waits longer"
-        raise InputError(f"cannot open database {_redact(url)!r}: {reason}",
-                         field="PERFLAB_DB_URL", hint=hint) from None
+        raise InputError(f"cannot open database {config.mask_url(url)!r}: {reason}",
+                         field=field, hint=hint) from None
     return engine
 
 

@@ -3,7 +3,8 @@
 A job file, playbook or inventory shown in the documentation must be one that works when
 copied. An example that is deliberately a piece of a job file says so in its fence's info
 string (```` ```yaml fragment ````): it is validated inside a minimal job (one benchmark,
-format auto), and must not be complete on its own (then it needs no marker).
+format auto), and must not be complete on its own (then it needs no marker). A settings
+file (```` ```yaml config ````) must be one `perflab config show` accepts.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 DOCS = [*sorted((REPO / "docs").glob("*.md")), REPO / "README.md"]
 LANGUAGES = {"yaml": "yml", "ini": "ini"}
-MARKERS = {"", "fragment"}
+MARKERS = {"", "fragment", "config"}
 SKELETON = {"name": "fragment", "benchmarks": [{"name": "b", "command": "true",
                                                  "format": "auto"}]}
 _FENCE = re.compile(r"^\s*```\s*(\S*)\s*(.*?)\s*$")  # also indented (in a list item)
@@ -80,15 +81,23 @@ class TestDocsExamples:
         """The extraction finds the examples (jobs, playbooks, inventories, fragments)."""
         kinds = {(e.doc.name, e.language, e.marker) for e in EXAMPLES}
         assert {("README.md", "yaml", ""), ("jobs.md", "yaml", ""), ("knobs.md", "yaml", ""),
-                ("inventories.md", "ini", ""), ("comparing.md", "yaml", "fragment")} <= kinds
+                ("inventories.md", "ini", ""), ("comparing.md", "yaml", "fragment"),
+                ("configuration.md", "yaml", "config")} <= kinds
 
     @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
-    def test_example_validates(self, cli, tmp_path: Path, example: Example) -> None:
-        """Each example is a file `perflab validate` accepts, or a marked fragment of a job
-        that is valid inside one."""
+    def test_example_validates(self, cli, home: Path, tmp_path: Path,
+                               example: Example) -> None:
+        """Each example is a file `perflab validate` accepts, a marked fragment of a job
+        that is valid inside one, or a marked settings file `config show` accepts."""
         assert example.marker in MARKERS, (
             f"{example.id}: unknown fence marker {example.marker!r}; mark a piece of a job "
             "file ```yaml fragment")
+        if example.marker == "config":
+            home.mkdir(parents=True, exist_ok=True)
+            (home / "config.yaml").write_text(example.text)
+            result = cli("config", "show")
+            assert result.status == 0, f"{example.id}:\n{example.text}\n{result.err}"
+            return
         result = cli("validate", str(write(example, tmp_path)))
         assert result.status == 0, f"{example.id}:\n{example.text}\n{result.err}"
 
