@@ -102,7 +102,7 @@ def retry(env: Env, job_ref: str, as_json: bool) -> None:
         conn = connect(app)
         try:
             job = store.jobs.retry(job_ref)
-            publish(app, conn, job["job_id"], job["target"]["kind"], job["target"]["name"])
+            publish(app, conn, job)
             store.jobs.mark_enqueued(job["job_id"])
         finally:
             conn.release()

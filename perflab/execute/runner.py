@@ -345,7 +345,9 @@ class JobRun:
         return ""
 
     def _follow(self, process: Process, refs: dict[str, Any]) -> None:
-        """Read events to the end; Ctrl-C asks the harness to stop and reads what is left."""
+        """Read events to the end; Ctrl-C asks the harness to stop and reads what is left.
+        Any other error here (a time limit, the store away) kills the benchmark's process
+        group: nothing is left running on the runner while the error goes up."""
         try:
             self._consume(process, refs)
         except KeyboardInterrupt:
@@ -355,6 +357,9 @@ class JobRun:
                 self._consume(process, refs)
             except KeyboardInterrupt:
                 process.kill()
+        except BaseException:
+            process.kill()
+            raise
 
     # -- finishing -----------------------------------------------------------------------
 

@@ -36,6 +36,34 @@ def queue_name(kind: str, name: str) -> str:
     return f"{PREFIX}.{kind}.{name}"
 
 
+#: after an attempt's own limit, Celery kills the worker process running it (a last resort:
+#: the worker's watchdog stops the job on the runner first)
+HARD_LIMIT_MARGIN_S = 300.0
+
+
+def time_limit(options: dict[str, Any]) -> float:
+    """How long an attempt may take: the job's timeout (the harness enforces it on the
+    runner) and a margin for preparing the host and collecting what was measured
+    (``PERFLAB_ATTEMPT_MARGIN_S``, default 10% of the timeout and at least 300 s)."""
+    from perflab.spec.job import DEFAULT_JOB_TIMEOUT
+
+    timeout = float(options.get("timeout") or DEFAULT_JOB_TIMEOUT)
+    try:
+        margin = float(os.environ.get("PERFLAB_ATTEMPT_MARGIN_S") or max(300.0, 0.1 * timeout))
+    except ValueError:
+        margin = max(300.0, 0.1 * timeout)
+    return timeout + margin
+
+
+def send(app: Celery, job: dict[str, Any], **kwargs: Any) -> None:
+    """Point a message at ``job`` (a job's dict from the store), on its target's queue,
+    with Celery's hard time limit past the attempt's own."""
+    target = job["target"]
+    app.send_task(TASK, args=[job["job_id"]], queue=queue_name(target["kind"], target["name"]),
+                  time_limit=time_limit(job.get("options") or {}) + HARD_LIMIT_MARGIN_S,
+                  **kwargs)
+
+
 def visibility_timeout() -> float:
     """The ``visibility_timeout`` setting (``PERFLAB_VISIBILITY_TIMEOUT``, default 3600 s)."""
     return float(config.settings().visibility_timeout.value)

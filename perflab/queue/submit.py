@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from perflab.errors import ExitStatus, InputError, PerflabError
-from perflab.queue.app import TASK, queue_name
+from perflab.queue.app import send
 from perflab.queue.bundle import freeze
 
 if TYPE_CHECKING:
@@ -101,9 +101,9 @@ def connect(app: Celery, timeout: float = 5.0) -> Any:
     return conn
 
 
-def publish(app: Celery, conn: Any, job_id: str, kind: str, target: str) -> None:
-    app.send_task(TASK, args=[job_id], queue=queue_name(kind, target), connection=conn,
-                  retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2})
+def publish(app: Celery, conn: Any, job: dict[str, Any]) -> None:
+    send(app, job, connection=conn, retry=True,
+         retry_policy={"max_retries": 2, "interval_start": 0.2})
 
 
 def submit(store: Store, app: Celery, submission: Submission) -> str:
@@ -116,7 +116,8 @@ def submit(store: Store, app: Celery, submission: Submission) -> str:
     try:
         store.jobs.put_bundle(bundle.sha256, job=submission.job.name, spec=bundle.spec,
                               archive=bundle.archive)
-        options = {"env": submission.env, "baseline": submission.baseline}
+        options = {"env": submission.env, "baseline": submission.baseline,
+                   "timeout": submission.job.job_timeout}
         job_id = store.jobs.submit(
             name=submission.job.name, bundle=bundle.sha256, target_kind=submission.kind,
             target=submission.target, options=options, priority=submission.priority,
@@ -124,7 +125,7 @@ def submit(store: Store, app: Celery, submission: Submission) -> str:
                                                      f"{socket.gethostname()}",
             deadline=utcnow() + timedelta(seconds=submission.deadline_s))
         try:
-            publish(app, conn, job_id, submission.kind, submission.target)
+            publish(app, conn, store.jobs.get(job_id))
             store.jobs.mark_enqueued(job_id)
         except Exception as exc:  # stored and queued: a worker's reconciler sends it again
             log.warning("job %s is queued, but its message could not be sent (%s); a "

@@ -18,6 +18,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from perflab.errors import ExitStatus, HostError, InputError, Unreachable
 from perflab.execute.lease import Heartbeat, LeaseBusy, lease_key, lease_ttl
 from perflab.execute.runner import Reporter
 from perflab.prepare.lock import RunnerBusy
+from perflab.queue.app import time_limit
 from perflab.store.leases import Fence, LeaseLost
 
 if TYPE_CHECKING:
@@ -131,28 +133,35 @@ class _JobReporter(Reporter):
 
 @dataclass
 class _Watch:
-    """What the watchdog saw: a cancel request, or the lease gone."""
+    """What the watchdog saw: a cancel request, the lease gone, the time up."""
 
+    deadline: float  # time.monotonic() past which the job is stopped
     cancel: bool = False
     lost: bool = False
+    timed_out: bool = False
     stopping: threading.Event = field(default_factory=threading.Event)
 
 
 def _watchdog(store: Store, fence: Fence, ttl: float, watch: _Watch) -> Heartbeat:
+    def stop() -> None:
+        if not watch.stopping.is_set():
+            watch.stopping.set()
+            signals.stop_main_thread(STOP_SIGNAL)
+
     def beat() -> bool:
+        if time.monotonic() > watch.deadline and not watch.stopping.is_set():
+            watch.timed_out = True
+            stop()
         ours = store.leases.heartbeat(fence.runner, fence.token, ttl)
         seen = store.jobs.watch(fence)
         if seen["cancel"] and not watch.stopping.is_set():
             watch.cancel = True
-            watch.stopping.set()
-            signals.stop_main_thread(STOP_SIGNAL)
+            stop()
         return ours and bool(seen["ours"])
 
     def lost() -> None:
         watch.lost = True
-        if not watch.stopping.is_set():
-            watch.stopping.set()
-            signals.stop_main_thread(STOP_SIGNAL)
+        stop()
 
     return Heartbeat(beat, min(ttl / 4, 5.0), on_lost=lost)
 
@@ -160,7 +169,7 @@ def _watchdog(store: Store, fence: Fence, ttl: float, watch: _Watch) -> Heartbea
 def _execute(fence: Fence, runner: ServedRunner, job: dict[str, Any], served: Served,
              store: Store, ttl: float) -> str:
     signals.reset()
-    watch = _Watch()
+    watch = _Watch(time.monotonic() + time_limit(job["options"]))
     dog = _watchdog(store, fence, ttl, watch)
     dog.start()
     folder = Path(tempfile.mkdtemp(prefix=f"perflab-job-{fence.job_id}-"))
@@ -251,6 +260,11 @@ def _interrupted(fence: Fence, store: Store, watch: _Watch) -> str:
     if watch.cancel:
         return _end(store, fence, "cancelled", ExitStatus.INTERRUPTED, "cancelled",
                     "cancelled; what was measured is kept and the host restored")
+    if watch.timed_out:
+        return _end(store, fence, "failed", ExitStatus.ERROR, "timed_out",
+                    f"stopped after {time_limit(store.jobs.get(fence.job_id)['options']):g} s "
+                    "(the job's timeout and time to prepare and collect); what was measured "
+                    "is kept and the host restored")
     after = store.jobs.requeue_or_fail(fence.runner, fence.token, reason="interrupted",
                                        message="the worker was stopped during the job")
     return f"interrupted: {after['state'] if after else 'moved on'}"

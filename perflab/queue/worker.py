@@ -19,7 +19,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from perflab.errors import InputError
-from perflab.queue.app import TASK, make_app, queue_name
+from perflab.queue.app import TASK, make_app, queue_name, send
 from perflab.queue.work import STOP_SIGNAL, Served, ServedRunner
 
 if TYPE_CHECKING:
@@ -82,9 +82,7 @@ def queues(runners: list[ServedRunner]) -> list[str]:
 def publisher(app: Celery, store_of: Any) -> Any:
     """A function that points a message at a queued job (and notes when)."""
     def publish(job: dict[str, Any]) -> None:
-        target = job["target"]
-        app.send_task(TASK, args=[job["job_id"]], queue=queue_name(target["kind"],
-                                                                    target["name"]))
+        send(app, job)
         store_of().jobs.mark_enqueued(job["job_id"])
     return publish
 

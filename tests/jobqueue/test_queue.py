@@ -157,3 +157,26 @@ class TestBadInput:
         finally:
             silent.close()
         assert json.loads(lab.perflab("jobs", "list", "--json").stdout)["jobs"] == []
+
+
+class TestTimeLimit:
+    def test_an_attempt_stuck_outside_the_harness_is_stopped(self, lab: Lab,
+                                                              tmp_path: Path) -> None:
+        """An attempt past its time limit (the job's timeout and a margin for preparing
+        and collecting) is stopped by its worker's watchdog wherever it is, here waiting
+        for a host lock someone else holds: failed, timed_out, the runner let go."""
+        from perflab.prepare.host import RunnerHost
+        from perflab.prepare.lock import host_lock
+        from perflab.transport.local import LocalTransport
+
+        job = write_job(tmp_path, "slow", "['true']", runs=1, extra="timeout: {job: 1s}\n")
+        lab.worker(PERFLAB_ATTEMPT_MARGIN_S="2")
+        host = RunnerHost("local", LocalTransport(),
+                          {"perflab_state_dir": lab.env["PERFLAB_STATE_DIR"]})
+        with host_lock(host, "a test holding the runner"):
+            job_id = lab.submit(job)
+            done = lab.wait_for(job_id, ("failed", "done"), timeout=60)
+        assert done["state"] == "failed" and done["reason"] == "timed_out", done
+        assert "stopped after 3 s" in done["message"]
+        status = json.loads(lab.perflab("status", "--json").stdout)
+        assert next(r for r in status["runners"] if r["name"] == "local")["state"] == "idle"
