@@ -20,6 +20,7 @@ the runners it serves.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from perflab import config
