@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 #: what perflab keeps in its home: a folder holding nothing else is perflab's to tighten
@@ -59,3 +61,25 @@ def runs_dir() -> Path:
 
 def broker_url() -> str:
     return os.environ.get("PERFLAB_BROKER_URL") or "redis://127.0.0.1:6379/0"
+
+
+_named_ssh_config: list[Path] = []  # `perflab -F FILE`, for the command that is running
+
+
+def ssh_config_file() -> Path | None:
+    """The SSH config file named by ``perflab -F`` or ``$PERFLAB_SSH_CONFIG`` (then ssh reads
+    no other), or None: ``~/.ssh/config`` and ``/etc/ssh/ssh_config``, as ssh reads them."""
+    if _named_ssh_config:
+        return _named_ssh_config[-1]
+    named = os.environ.get("PERFLAB_SSH_CONFIG")
+    return Path(named).expanduser() if named else None
+
+
+@contextmanager
+def ssh_config_named(path: Path) -> Iterator[None]:
+    """Use the SSH config file ``path`` (``perflab -F``) inside the block."""
+    _named_ssh_config.append(path.expanduser())
+    try:
+        yield
+    finally:
+        _named_ssh_config.pop()

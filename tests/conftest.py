@@ -16,6 +16,12 @@ pytest_plugins = ["tests.fleet.plugin"]
 # take each other's host lock. Tests that prepare set their own folder.
 os.environ["PERFLAB_STATE_DIR"] = tempfile.mkdtemp(prefix="perflab-test-state-")
 
+# perflab reads ~/.ssh/config and /etc/ssh/ssh_config as ssh does; tests never read this
+# machine's: they name an empty file, and tests of SSH config write their own and name it.
+os.environ["PERFLAB_SSH_CONFIG"] = str(Path(tempfile.mkdtemp(prefix="perflab-test-ssh-"))
+                                       / "config")
+Path(os.environ["PERFLAB_SSH_CONFIG"]).touch()
+
 # Subprocesses (`python -m perflab ...`) import this checkout, not an installed copy.
 os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)

@@ -37,9 +37,10 @@ from perflab.transport.ssh_command import (
     remote_script,
     sudo_refusal,
 )
-from perflab.transport.ssh_connect import Connection, ExitAwareTransport, Target, connect, open_hops
+from perflab.transport.ssh_config import NO_CONFIG, SSHConfigFiles
+from perflab.transport.ssh_connect import Connection, ExitAwareTransport, close_chain
 from perflab.transport.ssh_files import SFTPFiles
-from perflab.transport.ssh_keys import Hop, client_keys, default_user, parse_jump
+from perflab.transport.ssh_route import Login, Wanted, open_gateway, open_route, plan_route
 
 SIGNAL_TIMEOUT_S = 10.0
 _DEFAULT = Path("~/.ssh/known_hosts")
@@ -51,23 +52,27 @@ class SSHTransport(Transport):
 
     python = "python3"
 
-    def __init__(self, name: str, host: str, *, port: int = 22, user: str | None = None,
-                 key_file: Path | None = None, known_hosts: Path,
-                 proxy_jump: str | None = None, connect_timeout: float = 10.0,
-                 keepalive: int = 15, credentials: Credentials = _NO_CREDENTIALS,
+    def __init__(self, name: str, host: str, *, port: int | None = None,
+                 user: str | None = None, key_file: Path | None = None, known_hosts: Path,
+                 proxy_jump: str | None = None, proxy_command: str | None = None,
+                 connect_timeout: float | None = None, keepalive: int | None = None,
+                 credentials: Credentials = _NO_CREDENTIALS,
                  user_known_hosts_file: Path | None = _DEFAULT,
-                 python: str | None = None) -> None:
+                 python: str | None = None, ssh_config: SSHConfigFiles = NO_CONFIG) -> None:
         self.name = name
         if python:
             self.python = python
-        self.host = host
-        self.port = port
-        self.user = user or default_user()
+        #: how the runner is reached: ``host`` looked up in ``ssh_config``, the values given
+        #: here winning over the config's (see :mod:`perflab.transport.ssh_route`)
+        self.route = plan_route(name, Wanted(host, port, user, key_file, proxy_jump,
+                                             proxy_command, connect_timeout, keepalive),
+                                ssh_config)
+        hop = self.route.hop
+        self.host, self.port, self.user = hop.host, hop.port, hop.user
         self.key_file = key_file
         self.known_hosts = known_hosts
-        self.proxy_jump = proxy_jump
-        self.connect_timeout = connect_timeout
-        self.keepalive = keepalive
+        self.connect_timeout = self.route.connect_timeout
+        self.keepalive = self.route.keepalive
         #: references to the secrets it may need (never the secrets: read when needed)
         self.credentials = credentials
         extra = user_known_hosts() if user_known_hosts_file == _DEFAULT else user_known_hosts_file
@@ -88,14 +93,8 @@ class SSHTransport(Transport):
 
     # -- connection -------------------------------------------------------------------
 
-    def _target(self) -> Target:
-        return Target(self.name, Hop(self.host, self.port, self.user),
-                      client_keys(self.name, self.key_file, self.credentials.key_passphrase),
-                      self.known_hosts_files, self.connect_timeout, self.keepalive,
-                      password=self.credentials.ssh_password)
-
-    def _jumps(self) -> list[Hop]:
-        return parse_jump(self.proxy_jump, self.user) if self.proxy_jump else []
+    def _login(self) -> Login:
+        return Login(self.name, self.key_file, self.known_hosts_files, self.credentials)
 
     def connection(self) -> Connection:
         """The live connection, opened (or reopened after a failure) on demand."""
@@ -103,7 +102,7 @@ class SSHTransport(Transport):
             if self._conn is not None and self._conn.active:
                 return self._conn
             self._drop_connection()
-            self._conn = connect(self._target(), self._jumps())
+            self._conn = open_route(self.route, self._login())
             self.connections_opened += 1
             return self._conn
 
@@ -115,13 +114,12 @@ class SSHTransport(Transport):
 
     def scan_host_key(self) -> HostKey:
         """The key the host offers now (through the jump hosts, which must be known)."""
-        hops, sock = open_hops(self._target(), self._jumps())
+        gateways, sock = open_gateway(self.route, self._login())
         try:
             return scan_host_key(self.host, self.port, self.connect_timeout, sock=sock,
                                  runner=self.name)
         finally:
-            for hop in reversed(hops):
-                hop.close()
+            close_chain(gateways)
 
     def trust_host_key(self, *, accept_new: bool = False) -> tuple[HostKey, str]:
         """For ``runner add``: scan the host's key, then :func:`hostkeys.trust_host_key` it.
