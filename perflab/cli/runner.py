@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from perflab.cli.become import ask_become_pass_option
 from perflab.cli.env import Env
 from perflab.errors import InputError
 from perflab.runners.fanout import DEFAULT_FORKS
@@ -29,14 +30,14 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 
 
 def many_options(func: Any) -> Any:
-    """RUNNER... | --group G | --all, and --forks N."""
+    """RUNNER... | --group G | --all, --forks N, --json and -K (the sudo password)."""
     for option in reversed([
         click.argument("names", nargs=-1, metavar="[RUNNER]..."),
         click.option("--group", help="Every runner of this inventory group."),
         click.option("--all", "every", is_flag=True, help="Every registered runner."),
         click.option("--forks", default=DEFAULT_FORKS, show_default=True,
                      type=click.IntRange(1, 512), help="Hosts worked on at once."),
-        click.option("--json", "as_json", is_flag=True)]):
+        click.option("--json", "as_json", is_flag=True), ask_become_pass_option]):
         func = option(func)
     return func
 
@@ -86,6 +87,9 @@ def add(env: Env, name: str, address: str | None, port: int | None, user: str | 
                          proxy_jump=proxy_jump, platform=platform)
     if as_json:
         env.print_json(row)
+        return
+    if row["host_key_state"] == "local":
+        env.stdout.write(f"registered {name} (this machine, ansible_connection=local)\n")
         return
     how = "already known" if row["host_key_state"] == "known" else "pinned"
     env.stdout.write(f"registered {name} ({row['endpoint']}); host key {row['host_key']} "

@@ -38,7 +38,8 @@ class Variable:
     """One variable perflab reads: its kind of value and what it means."""
 
     name: str
-    kind: str  # text | cpus | labels | bool | port | number | list | envname
+    kind: str  # text | cpus | labels | bool | port | number | list | envname | connection
+    #            | become_method
     meaning: str
 
 
@@ -86,7 +87,18 @@ CONNECTION_VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("ansible_private_key_file", "text", "SSH private key, relative to the inventory"),
     Variable("ansible_ssh_private_key_file", "text",
              "same as ansible_private_key_file; wins if both are set"),
+    Variable("ansible_connection", "connection", "ssh (also paramiko, smart), or local: this "
+             "machine, without SSH (default ssh)"),
+    Variable("ansible_become", "bool", "run every command on the runner as "
+             "ansible_become_user, through sudo (default false)"),
+    Variable("ansible_become_user", "text", "the user commands run as with ansible_become "
+             "(default root)"),
+    Variable("ansible_become_method", "become_method", "how to become that user: sudo, the "
+             "only method perflab knows (default sudo)"),
 )}
+
+#: ansible_connection values that mean SSH (paramiko and smart are Ansible's other names)
+SSH_CONNECTIONS = frozenset({"ssh", "paramiko", "paramiko_ssh", "smart"})
 
 
 def check_variable(name: str, value: Any) -> str | None:
@@ -175,8 +187,23 @@ def _envname(name: str, value: Any) -> str | None:
             f"got {describe(value)}")
 
 
+def _connection(name: str, value: Any) -> str | None:
+    if isinstance(value, str) and value in {*SSH_CONNECTIONS, "local"}:
+        return None
+    return (f"{name} must be ssh or local (perflab reaches runners over SSH or runs on this "
+            f"machine), got {describe(value)}")
+
+
+def _become_method(name: str, value: Any) -> str | None:
+    if value == "sudo":
+        return None
+    return f"{name} must be sudo (perflab becomes another user with sudo only), " \
+           f"got {describe(value)}"
+
+
 _CHECKS = {"text": _text, "cpus": _cpus, "labels": _labels, "bool": _bool, "port": _port,
-           "number": _number, "list": _list, "envname": _envname}
+           "number": _number, "list": _list, "envname": _envname, "connection": _connection,
+           "become_method": _become_method}
 
 
 def cpu_list(value: Any) -> list[int]:

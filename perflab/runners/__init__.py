@@ -35,6 +35,7 @@ def ssh_transport(name: str, row: dict[str, Any]) -> Any:
     (:mod:`perflab.transport.credentials`)."""
     from perflab import config
     from perflab.runners.ssh_args import proxy_command
+    from perflab.transport.become import Become
     from perflab.transport.credentials import Credentials
     from perflab.transport.hostkeys import perflab_known_hosts
     from perflab.transport.ssh import SSHTransport
@@ -51,11 +52,28 @@ def ssh_transport(name: str, row: dict[str, Any]) -> Any:
                         keepalive=None if keepalive is None else int(keepalive),
                         python=python_interpreter(variables),
                         credentials=Credentials.from_vars(variables),
-                        ssh_config=load_ssh_config(config.ssh_config_file()))
+                        ssh_config=load_ssh_config(config.ssh_config_file()),
+                        become=Become.from_vars(variables))
+
+
+def is_local(variables: dict[str, Any]) -> bool:
+    """``ansible_connection: local``: the runner is this machine, driven without SSH."""
+    return variables.get("ansible_connection") == "local"
+
+
+def transport_for(name: str, row: dict[str, Any]) -> Any:
+    """The runner's transport: SSH, or this machine for ``ansible_connection: local``."""
+    variables = row.get("vars") or {}
+    if is_local(variables):
+        from perflab.transport.become import Become
+        from perflab.transport.local import LocalTransport
+
+        return LocalTransport(name, become=Become.from_vars(variables))
+    return ssh_transport(name, row)
 
 
 def runner_host(name: str, row: dict[str, Any]) -> RunnerHost:
-    return RunnerHost(name, ssh_transport(name, row), dict(row.get("vars") or {}))
+    return RunnerHost(name, transport_for(name, row), dict(row.get("vars") or {}))
 
 
 def open_runner(name: str, store: Store | None = None, *, for_run: bool = False) -> RunnerHost:

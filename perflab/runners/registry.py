@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from perflab.errors import HostError, InputError
-from perflab.runners import LOCAL, open_runner, ssh_transport
+from perflab.runners import LOCAL, is_local, open_runner, ssh_transport
 from perflab.runners.ssh_args import proxy_jump
 from perflab.secret_vars import advice, is_secret, scrub
 
@@ -66,6 +66,9 @@ def add_runner(store: Store, name: str, *, accept_new: bool = False,
     _check_key_file(name, values.get("key_file"))
     _check_vars(values.get("vars") or {})
     row = {**values, "address": values.get("address") or name}
+    if is_local(values.get("vars") or {}):  # this machine: no SSH, no host key
+        store.runners.add(name, source="cli", **row)
+        return {**store.runners.get(name), "host_key_state": "local", "endpoint": "local"}
     transport = ssh_transport(name, row)
     with transport:
         key, how = transport.trust_host_key(accept_new=accept_new)
