@@ -20,10 +20,12 @@ The gateway chain is built here rather than by Fabric's ``get_gateway``, which
 deep-copies the whole config per hop, reads ``ProxyJump none`` as a host, and
 ignores which of ``ProxyJump`` and ``ProxyCommand`` came first (ssh takes the
 first). Each hop's endpoint is still Fabric's lookup of that hop: a key, a user
-and a port per hop, as each hop's config says. Every ``Connection`` is created
-with its own ``connect_kwargs`` and ``forward_agent=False``: Fabric otherwise
-writes one host's ``IdentityFile`` into the shared config (the next host would
-inherit it) and fails on ``ForwardAgent Yes``.
+and a port per hop, as each hop's config says. Each route has a Fabric config of
+its own (over one shared parse of the SSH config): Fabric writes into a config
+while creating a ``Connection``, which is not safe across the threads of a
+fan-out. Every ``Connection`` is created with its own ``connect_kwargs`` and
+``forward_agent=False``: Fabric otherwise writes one hop's ``IdentityFile`` into
+the config (the next hop would inherit it) and fails on ``ForwardAgent Yes``.
 """
 
 from __future__ import annotations
@@ -121,16 +123,12 @@ def _hop(conn: fabric.Connection) -> Hop:
 
 # -- resolving -------------------------------------------------------------------------
 
-_fabric_configs: dict[int, tuple[SSHConfigFiles, fabric.Config]] = {}
-
-
 def _fabric_config(files: SSHConfigFiles) -> fabric.Config:
-    """One Fabric config per parsed SSH config (no Fabric or Invoke files are read)."""
-    known = _fabric_configs.get(id(files))
-    if known is None or known[0] is not files:
-        known = _fabric_configs[id(files)] = (files, fabric.Config(ssh_config=files.parsed,
-                                                                   lazy=True))
-    return known[1]
+    """A Fabric config of its own for one route, over the shared parse of the SSH config
+    (no Fabric or Invoke files are read). Not shared between routes: Fabric writes into a
+    Connection's config while creating it (``inline_ssh_env``), and Invoke then rebuilds
+    that config from scratch, which another thread reading it would see half done."""
+    return fabric.Config(ssh_config=files.parsed, lazy=True)
 
 
 def _connection(config: fabric.Config, address: str, user: str | None,

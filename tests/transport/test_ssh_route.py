@@ -5,6 +5,7 @@ Every test writes the SSH config it uses (never this machine's ~/.ssh/config).""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from pathlib import Path
@@ -189,3 +190,26 @@ class TestPlan:
                                "Host c\n  ProxyJump b\n")
         with pytest.raises(InputError, match="ProxyJump loop"):
             plan_route("lab", Wanted("a"), cfg)
+
+
+class TestThreads:
+    def test_routes_planned_and_opened_in_many_threads(self, tmp_path: Path) -> None:
+        """Fan-out plans and opens routes in many threads at once: no route sees another's
+        Fabric config half-rebuilt (Fabric writes into a Connection's config while creating
+        it, and open() reads it)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        cfg = config(tmp_path, "Host *\n  User lab\n")
+
+        def plan(i: int) -> str:
+            route = plan_route(f"r{i}", Wanted(f"10.0.{i // 250}.{i % 250}"), cfg)
+            assert route.target.authentication.strategy_class is None  # what open() reads
+            return str(route.target.user)
+
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)  # threads take turns often, as on a busy controller
+        try:
+            with ThreadPoolExecutor(16) as pool:
+                assert set(pool.map(plan, range(2000))) == {"lab"}
+        finally:
+            sys.setswitchinterval(interval)
