@@ -44,11 +44,12 @@ class Become:
     @classmethod
     def from_vars(cls, variables: Mapping[str, Any]) -> Become | None:
         """What a runner's ``ansible_become`` and ``ansible_become_user`` say (None: off)."""
-        from perflab.inventory.variables import boolean
+        wanted = variables.get("ansible_become")
+        if not isinstance(wanted, bool) and wanted is not None:  # INI text: "yes", "True"
+            from perflab.inventory.variables import boolean  # (imports the inventory reader)
 
-        if not boolean(variables.get("ansible_become") or False):
-            return None
-        return cls(str(variables.get("ansible_become_user") or "root"))
+            wanted = boolean(wanted)
+        return cls(str(variables.get("ansible_become_user") or "root")) if wanted else None
 
 
 def sudo_lines(target: str, *, user: str = "root", password: bool = False) -> list[str]:

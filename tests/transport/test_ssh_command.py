@@ -182,3 +182,16 @@ class TestParsePgid:
         assert parse_pgid("perflab-pgid 12") is None
         assert parse_pgid("perflab-pgid x 0") is None
         assert parse_pgid("hello") is None
+
+
+class TestBecomeFromVars:
+    def test_inventory_values(self) -> None:
+        """ansible_become as YAML gives it (a bool) or INI does (text); off unless true."""
+        from perflab.transport.become import Become
+
+        assert Become.from_vars({}) is None
+        assert Become.from_vars({"ansible_become": False}) is None
+        assert Become.from_vars({"ansible_become": "no"}) is None
+        assert Become.from_vars({"ansible_become": True}) == Become("root")
+        assert Become.from_vars({"ansible_become": "True", "ansible_become_user": "bench"}) == \
+            Become("bench")
