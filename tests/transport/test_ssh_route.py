@@ -108,12 +108,16 @@ Host lab-inner
 
     def test_proxycommand(self, fleet: Fleet, transports, tmp_path: Path) -> None:
         """ProxyCommand (with %h and %p) carries the connection to a host unreachable from
-        here: socat run in the jump host's network namespace."""
+        here: OpenSSH's own `ssh -W %h:%p` through the jump host, as labs write it."""
         inner = fleet.host("cfg-pc-inner", behind="cfg-pc-jump")
         assert inner.via is not None
+        client_known = tmp_path / "client_known_hosts"
+        client_known.write_text(inner.via.known_hosts_line() + "\n")
         cfg = config(tmp_path, f"Host lab-pc\n  HostName {inner.address}\n  User root\n"
                                f"  IdentityFile {inner.key_file}\n"
-                               f"  ProxyCommand ip netns exec {inner.via.netns} socat - TCP:%h:%p\n")
+                               f"  ProxyCommand ssh -F /dev/null -i {inner.key_file} -o BatchMode=yes"
+                               f" -o UserKnownHostsFile={client_known} -o StrictHostKeyChecking=yes"
+                               f" -W %h:%p root@{inner.via.address}\n")
         t = transports("lab-pc", cfg, [inner], tmp_path)
         assert t.route.proxy_command is not None
         assert connection_seen(t)[2] == inner.address
