@@ -66,6 +66,7 @@ def runner() -> None:
 @click.option("--accept-new-host-key", is_flag=True,
               help="Pin the host key shown if it is not known yet (never a changed one).")
 @click.option("--json", "as_json", is_flag=True)
+@ask_become_pass_option
 @click.pass_obj
 def add(env: Env, name: str, address: str | None, port: int | None, user: str | None,
         key_file: str | None,

@@ -144,6 +144,25 @@ class TestBecome:
         assert status == 0 and swappiness(fake) == "60"
 
 
+class TestBecomeAtRegistration:
+    def test_runner_add_checks_python_through_sudo(self, cli, fleet, home: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+        """runner add runs its Python check as the runner's become user: without a password
+        sudo -n refuses and nothing is registered; -K gives one."""
+        host, _ = become_host(fleet)
+        monkeypatch.delenv(SUDO_ENV, raising=False)
+        argv = ["runner", "add", "nr2", "--host", host.address, "--user", BECOME_USER, "--key",
+                str(host.key_file), "--var", "ansible_become=true", "--accept-new-host-key"]
+        refused = cli(*argv)
+        assert refused.status == 1 and "sudo asks for a password" in refused.err
+        assert cli("runner", "list", "--json").json()["runners"] == []
+        status, output = run_on_a_terminal([sys.executable, "-m", "perflab", *argv, "-K"],
+                                           answer=SUDO_PASSWORD,
+                                           env={**os.environ, "PERFLAB_HOME": str(home)})
+        assert status == 0, output
+        assert "registered nr2" in output
+
+
 def run_on_a_terminal(argv: list[str], answer: str, env: dict[str, str],
                       timeout: float = 120) -> tuple[int, str]:
     """Run ``argv`` with a pseudo-terminal as its controlling terminal; type ``answer`` when
