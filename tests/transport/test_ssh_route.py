@@ -188,6 +188,16 @@ class TestPlan:
         assert [(c.host, c.user, c.port) for c in chain[:2]] == [("10.0.0.9", "hop", 2201),
                                                                  ("mid", "admin", 2202)]
 
+    def test_a_jump_hosts_user_is_its_own(self, tmp_path: Path) -> None:
+        """As with `ssh -J`, a jump host's user is the one written in the hop, else its
+        config's User, else the local user: never the runner's login user."""
+        import getpass
+
+        cfg = config(tmp_path, "Host near\n  User hop\n")
+        chain = plan_route("lab", Wanted("lab", user="perf", proxy_jump="far,near,x@mid"),
+                           cfg).chain()
+        assert [c.user for c in chain] == [getpass.getuser(), "hop", "x", "perf"]
+
     def test_proxyjump_loop_is_refused(self, tmp_path: Path) -> None:
         """Hops whose own configs lead back in a circle are an input error, not a hang."""
         cfg = config(tmp_path, "Host a\n  ProxyJump b\nHost b\n  ProxyJump c\n"
