@@ -53,7 +53,8 @@ _ADVICE = {
     "ssh": f"put it in an environment variable and set {SSH_PASSWORD_ENV} to that "
            "variable's name (read when perflab connects)",
     "become": f"put it in an environment variable and set {BECOME_PASSWORD_ENV} to that "
-              "variable's name (read when sudo asks; perflab becomes root with sudo only)",
+              "variable's name (read when sudo asks), or type it at -K (perflab becomes "
+              "another user with sudo only)",
     "passphrase": f"put it in an environment variable and set {KEY_PASSPHRASE_ENV} to "
                   "that variable's name (read when the key file is opened)",
     "key": "write the key to a file only you can read (chmod 600) and set "

@@ -21,6 +21,12 @@ os.environ["PERFLAB_STATE_DIR"] = tempfile.mkdtemp(prefix="perflab-test-state-")
 # tests may have migrated the shared SQLite file to a schema this one does not know.
 os.environ["PERFLAB_HOME"] = tempfile.mkdtemp(prefix="perflab-test-home-")
 
+# perflab reads ~/.ssh/config and /etc/ssh/ssh_config as ssh does; tests never read this
+# machine's: they name an empty file, and tests of SSH config write their own and name it.
+os.environ["PERFLAB_SSH_CONFIG"] = str(Path(tempfile.mkdtemp(prefix="perflab-test-ssh-"))
+                                       / "config")
+Path(os.environ["PERFLAB_SSH_CONFIG"]).touch()
+
 # Subprocesses (`python -m perflab ...`) import this checkout, not an installed copy.
 os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)

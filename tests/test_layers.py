@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "perflab"
 #: lowest first; a package may import its own modules and those of lower layers only
 LAYERS: list[set[str]] = [
     {"__version__", "errors", "hostside"},
-    {"model", "names", "signals", "controller", "secret_vars", "limits"},
+    {"model", "names", "signals", "controller", "secret_vars", "limits", "truth"},
     {"config"},  # unknown keys in config.yaml say "did you mean" (names)
     {"formats", "stats"},
     {"transport"},

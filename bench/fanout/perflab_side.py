@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import yaml
@@ -76,19 +77,24 @@ class PerflabSide:
         home = round_dir / "perflab-home"
         home.mkdir(parents=True)
         shutil.copyfile(self.known_hosts, home / "known_hosts")
-        env = {**base_env(round_dir / "home"), "PERFLAB_HOME": str(home)}
-        perflab = tool("perflab")
+        env = {**base_env(round_dir / "home"), "PERFLAB_HOME": str(home), **self.extra_env}
+        perflab = self.command()
         forks = str(self.forks)
         return [
-            Step("perflab-import", [perflab, "runner", "import", str(self.inventory), "--json"],
+            Step("perflab-import", [*perflab, "runner", "import", str(self.inventory), "--json"],
                  env, round_dir),
-            *([Step("perflab-facts", [perflab, "runner", "facts", "--all", "--forks", forks,
+            *([Step("perflab-facts", [*perflab, "runner", "facts", "--all", "--forks", forks,
                                       "--json"], env, round_dir)] if self.separate else []),
-            Step("perflab-prepare-check", [perflab, "prepare", "--group", GROUP, "--profile",
+            Step("perflab-prepare-check", [*perflab, "prepare", "--group", GROUP, "--profile",
                                            str(self.profile), "--check", "--forks", forks,
                                            "--json", *([] if self.separate else ["--facts"])],
                  env, round_dir),
         ]
+
+    extra_env: dict[str, str] = {}  # noqa: RUF012 - replaced whole, never mutated
+
+    def command(self) -> list[str]:
+        return [tool("perflab")]
 
     def check(self, results: list[StepResult]) -> dict[str, object]:
         imported, prepared = results[0], results[-1]
@@ -133,3 +139,23 @@ class PerflabSeparateFacts(PerflabSide):
     def __init__(self, work: Path, targets: list[Target], known_hosts: Path,
                  wanted: dict[str, str], forks: int) -> None:
         super().__init__(work, targets, known_hosts, wanted, forks, separate=True)
+
+
+class PerflabBefore(PerflabSide):
+    """The same two commands run by another checkout of perflab (``--before DIR``: a tree of
+    an earlier revision, e.g. from `git archive`), as ``python -m perflab`` with that tree
+    first on PYTHONPATH and this environment's libraries: a change measured against what
+    came before it, in the same run."""
+
+    name = "before"
+    checkout: Path | None = None  # set by run.py from --before
+
+    def __init__(self, work: Path, targets: list[Target], known_hosts: Path,
+                 wanted: dict[str, str], forks: int) -> None:
+        super().__init__(work, targets, known_hosts, wanted, forks)
+        if self.checkout is None or not (self.checkout / "perflab").is_dir():
+            raise BenchError(f"--before {self.checkout}: not a perflab checkout")
+        self.extra_env = {"PYTHONPATH": str(self.checkout)}
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "perflab"]

@@ -62,13 +62,13 @@ from measure import (
     run_step,
     sessions_closed,
 )
-from perflab_side import PerflabSeparateFacts, PerflabSide
+from perflab_side import PerflabBefore, PerflabSeparateFacts, PerflabSide
 from pyinfra_side import PyinfraSide
 
 from tests.fleet import Fleet
 
 SIDES = {"perflab": PerflabSide, "perflab3": PerflabSeparateFacts, "pyinfra": PyinfraSide,
-         "ansible": AnsibleSide}
+         "ansible": AnsibleSide, "before": PerflabBefore}
 MiB = 1 << 20
 
 
@@ -218,6 +218,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--forks", type=int, help="hosts at once (default: all of them)")
     parser.add_argument("--tools", default="perflab,pyinfra,ansible")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--before", type=Path, metavar="DIR",
+                        help="also run perflab from this checkout (side 'before'), e.g. "
+                             "`git archive main | tar -x -C DIR`")
     parser.add_argument("--json", type=Path, help="write the figures here too")
     parser.add_argument("--keep-output", type=Path, metavar="DIR",
                         help="copy every command's stdout/stderr and input files to DIR")
@@ -254,6 +257,10 @@ def measure(args: argparse.Namespace, fleet: Fleet, work: Path,
 
 def main() -> int:
     args = parse_args()
+    if args.before is not None:
+        PerflabBefore.checkout = args.before.resolve()
+        if "before" not in args.tools.split(","):
+            args.tools += ",before"
     if not become_subreaper():
         print("warning: cannot become a child subreaper; detached processes are not counted",
               file=sys.stderr)

@@ -16,6 +16,7 @@ import signal
 import sys
 import traceback
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -62,8 +63,11 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="perflab")
 @click.option("--traceback", is_flag=True, help="Show the full traceback of an error.")
+@click.option("-F", "--ssh-config", type=click.Path(dir_okay=False, path_type=Path),
+              help="SSH config file to read instead of ~/.ssh/config and /etc/ssh/ssh_config "
+                   "(as ssh -F; also $PERFLAB_SSH_CONFIG).")
 @click.pass_context
-def cli(ctx: click.Context, traceback: bool) -> None:
+def cli(ctx: click.Context, traceback: bool, ssh_config: Path | None) -> None:
     """perflab: prepared runners, benchmark jobs, noise-aware comparison.
 
     Exit status: 0 success, 1 error, 2 a regression or an untuned host,
@@ -71,6 +75,10 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     """
     env = ctx.ensure_object(Env)
     env.traceback = traceback
+    if ssh_config is not None:
+        from perflab import config
+
+        ctx.with_resource(config.ssh_config_named(ssh_config))
 
 
 class _NoteHandler(logging.Handler):

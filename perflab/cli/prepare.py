@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from perflab.cli.become import ask_become_pass_option
 from perflab.cli.env import Env
 from perflab.cli.runner import many_options
 from perflab.errors import ExitStatus
@@ -140,6 +141,7 @@ def restore(env: Env, names: tuple[str, ...], group: str | None, every: bool, fo
 @click.option("--repetitions", default=200, show_default=True,
               type=click.IntRange(10, MAX_PROBE_REPETITIONS))
 @click.option("--json", "as_json", is_flag=True)
+@ask_become_pass_option
 @lock_wait_option
 @click.pass_obj
 def verify(env: Env, runner: str, profile_ref: str | None, repetitions: int,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from perflab.cli.become import ask_become_pass_option
 from perflab.cli.env import Env
 from perflab.cli.prepare import lock_wait_option
 from perflab.errors import ExitStatus, InputError
@@ -37,6 +38,7 @@ def _env_pairs(values: tuple[str, ...]) -> dict[str, str]:
               help="One run per value, interleaved, stored as one experiment "
                    "(a job field like pin.runtime, or an environment variable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run as one JSON document.")
+@ask_become_pass_option
 @lock_wait_option
 @click.pass_obj
 def run(env: Env, job_file: str, runner: str, profile: str | None, env_items: tuple[str, ...],

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from perflab.cli.become import ask_become_pass_option
 from perflab.cli.env import Env
 from perflab.errors import InputError
 from perflab.runners.fanout import DEFAULT_FORKS
@@ -29,14 +30,14 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 
 
 def many_options(func: Any) -> Any:
-    """RUNNER... | --group G | --all, and --forks N."""
+    """RUNNER... | --group G | --all, --forks N, --json and -K (the sudo password)."""
     for option in reversed([
         click.argument("names", nargs=-1, metavar="[RUNNER]..."),
         click.option("--group", help="Every runner of this inventory group."),
         click.option("--all", "every", is_flag=True, help="Every registered runner."),
         click.option("--forks", default=DEFAULT_FORKS, show_default=True,
                      type=click.IntRange(1, 512), help="Hosts worked on at once."),
-        click.option("--json", "as_json", is_flag=True)]):
+        click.option("--json", "as_json", is_flag=True), ask_become_pass_option]):
         func = option(func)
     return func
 
@@ -48,10 +49,14 @@ def runner() -> None:
 
 @runner.command()
 @click.argument("name")
-@click.option("--host", "address", required=True, help="Address or DNS name.")
-@click.option("--port", type=click.IntRange(1, 65535), default=22, show_default=True)
-@click.option("--user", help="SSH user (default: the current user).")
-@click.option("--key", "key_file", help="Private key file.")
+@click.option("--host", "address",
+              help="Address, DNS name or SSH config alias (default: NAME, looked up in the "
+                   "SSH config like any host).")
+@click.option("--port", type=click.IntRange(1, 65535),
+              help="SSH port (default: the SSH config's Port, else 22).")
+@click.option("--user", help="SSH user (default: the SSH config's User, else the current user).")
+@click.option("--key", "key_file",
+              help="Private key file (tried before the SSH config's IdentityFile).")
 @click.option("--group", "groups", multiple=True, help="Group membership (repeatable).")
 @click.option("--label", "labels", multiple=True, metavar="KEY=VALUE")
 @click.option("--var", "variables", multiple=True, metavar="KEY=VALUE",
@@ -61,12 +66,19 @@ def runner() -> None:
 @click.option("--accept-new-host-key", is_flag=True,
               help="Pin the host key shown if it is not known yet (never a changed one).")
 @click.option("--json", "as_json", is_flag=True)
+@ask_become_pass_option
 @click.pass_obj
-def add(env: Env, name: str, address: str, port: int, user: str | None, key_file: str | None,
+def add(env: Env, name: str, address: str | None, port: int | None, user: str | None,
+        key_file: str | None,
         groups: tuple[str, ...], labels: tuple[str, ...], variables: tuple[str, ...],
         proxy_jump: str | None, platform: str | None, accept_new_host_key: bool,
         as_json: bool) -> None:
-    """Register an SSH runner; its host key is verified, and pinned only when you say so."""
+    """Register an SSH runner; its host key is verified, and pinned only when you say so.
+
+    NAME alone is enough when it is a Host alias in your SSH config (~/.ssh/config, or
+    the file `perflab -F` or $PERFLAB_SSH_CONFIG names); --host, --port, --user, --key and
+    --proxy-jump win over the config.
+    """
     from perflab.runners.registry import add_runner
 
     with open_store() as store:
@@ -77,8 +89,11 @@ def add(env: Env, name: str, address: str, port: int, user: str | None, key_file
     if as_json:
         env.print_json(row)
         return
+    if row["host_key_state"] == "local":
+        env.stdout.write(f"registered {name} (this machine, ansible_connection=local)\n")
+        return
     how = "already known" if row["host_key_state"] == "known" else "pinned"
-    env.stdout.write(f"registered {name} ({address}:{port}); host key {row['host_key']} "
+    env.stdout.write(f"registered {name} ({row['endpoint']}); host key {row['host_key']} "
                      f"({how})\n")
 
 
@@ -106,7 +121,8 @@ def list_(env: Env, group: str | None, platform: str | None, state: str | None,
         table.add_row("local", "(this machine)", "", "", "idle", "")
     for row in rows:
         state_text = row["state"] + (f": {row['state_reason']}" if row["state_reason"] else "")
-        table.add_row(row["name"], f"{row['address']}:{row['port']}", row["platform"] or "",
+        where = row["address"] if row["port"] is None else f"{row['address']}:{row['port']}"
+        table.add_row(row["name"], where, row["platform"] or "",
                       ",".join(row["groups"]), state_text, (row["facts_at"] or "")[:19])
     env.console().print(table)
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,7 +29,8 @@ from perflab.config.definitions import BY_NAME, SETTINGS, URLS, Setting, Sourced
 from perflab.errors import InputError, describe
 
 __all__ = ["Settings", "Sourced", "broker_url", "config_file", "db_url", "ensure_home",
-           "home", "mask_url", "private_file", "redact", "reset", "runs_dir", "settings", "tighten"]
+           "home", "mask_url", "private_file", "redact", "reset", "runs_dir", "settings",
+           "ssh_config_file", "ssh_config_named", "tighten"]
 
 FILE_NAME = "config.yaml"
 #: what perflab keeps in its home: a folder holding nothing else is perflab's to tighten
@@ -205,3 +208,26 @@ def mask_url(url: str) -> str:
 
 #: the name the queue's code (perflab/queue/submit.py on main) imports
 redact = mask_url
+
+
+_named_ssh_config: list[Path] = []  # `perflab -F FILE`, for the command that is running
+
+
+def ssh_config_file() -> Path | None:
+    """The SSH config file named by ``perflab -F`` or the ``ssh_config`` setting
+    (``PERFLAB_SSH_CONFIG`` or config.yaml; then ssh reads no other), or None:
+    ``~/.ssh/config`` and ``/etc/ssh/ssh_config``, as ssh reads them."""
+    if _named_ssh_config:
+        return _named_ssh_config[-1]
+    named = settings().ssh_config.value
+    return Path(named).expanduser() if named else None
+
+
+@contextmanager
+def ssh_config_named(path: Path) -> Iterator[None]:
+    """Use the SSH config file ``path`` (``perflab -F``) inside the block."""
+    _named_ssh_config.append(path.expanduser())
+    try:
+        yield
+    finally:
+        _named_ssh_config.pop()

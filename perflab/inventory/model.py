@@ -49,6 +49,13 @@ class Host:
         return 22 if value is None else port_number(value)
 
     @property
+    def given_port(self) -> int | None:
+        """``ansible_port`` (or ``ansible_ssh_port``), None when neither is set (then the SSH
+        config's ``Port`` applies, else 22)."""
+        value = _last_set(self.vars, "ansible_port", "ansible_ssh_port")
+        return None if value is None else port_number(value)
+
+    @property
     def user(self) -> str | None:
         """``ansible_user`` (or ``ansible_ssh_user``), else None (the SSH default)."""
         value = _last_set(self.vars, "ansible_user", "ansible_ssh_user")

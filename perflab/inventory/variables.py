@@ -26,14 +26,14 @@ from perflab.secret_vars import (
     is_secret_name,
     is_vaulted,
 )
+from perflab.truth import FALSE, TRUE, boolean
 
 PREFIX = "perflab_"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CPU_LIST = re.compile(r"\s*\d+(?:-\d+)?(?:\s*,\s*\d+(?:-\d+)?)*\s*")
 MAX_PREFIX_LENGTH = 64
 _NAME_PREFIX = re.compile(rf"[a-z0-9-]{{1,{MAX_PREFIX_LENGTH}}}")
-_TRUE = frozenset({"yes", "true", "on", "1", "y", "t"})
-_FALSE = frozenset({"no", "false", "off", "0", "n", "f"})
+_TRUE, _FALSE = TRUE, FALSE
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class Variable:
 
     name: str
     kind: str  # text | prefix | cpus | labels | bool | port | number | list | envname
+    #            | connection | become_method
     meaning: str
 
 
@@ -89,7 +90,18 @@ CONNECTION_VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("ansible_private_key_file", "text", "SSH private key, relative to the inventory"),
     Variable("ansible_ssh_private_key_file", "text",
              "same as ansible_private_key_file; wins if both are set"),
+    Variable("ansible_connection", "connection", "ssh (also paramiko, smart), or local: this "
+             "machine, without SSH (default ssh)"),
+    Variable("ansible_become", "bool", "run every command on the runner as "
+             "ansible_become_user, through sudo (default false)"),
+    Variable("ansible_become_user", "text", "the user commands run as with ansible_become "
+             "(default root)"),
+    Variable("ansible_become_method", "become_method", "how to become that user: sudo, the "
+             "only method perflab knows (default sudo)"),
 )}
+
+#: ansible_connection values that mean SSH (paramiko and smart are Ansible's other names)
+SSH_CONNECTIONS = frozenset({"ssh", "paramiko", "paramiko_ssh", "smart"})
 
 
 def check_variable(name: str, value: Any) -> str | None:
@@ -194,8 +206,23 @@ def _envname(name: str, value: Any) -> str | None:
             f"got {describe(value)}")
 
 
+def _connection(name: str, value: Any) -> str | None:
+    if isinstance(value, str) and value in {*SSH_CONNECTIONS, "local"}:
+        return None
+    return (f"{name} must be ssh or local (perflab reaches runners over SSH or runs on this "
+            f"machine), got {describe(value)}")
+
+
+def _become_method(name: str, value: Any) -> str | None:
+    if value == "sudo":
+        return None
+    return f"{name} must be sudo (perflab becomes another user with sudo only), " \
+           f"got {describe(value)}"
+
+
 _CHECKS = {"text": _text, "prefix": _prefix, "cpus": _cpus, "labels": _labels, "bool": _bool,
-           "port": _port, "number": _number, "list": _list, "envname": _envname}
+           "port": _port, "number": _number, "list": _list, "envname": _envname,
+           "connection": _connection, "become_method": _become_method}
 
 
 def cpu_list(value: Any) -> list[int]:
@@ -223,18 +250,6 @@ def labels(value: Any) -> list[str]:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return [str(item) for item in value]
-
-
-def boolean(value: Any) -> bool:
-    """Ansible's notion of a boolean: true/false, yes/no, on/off, 1/0."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"expected true or false, got {describe(value)}")
 
 
 def port_number(value: Any) -> int:

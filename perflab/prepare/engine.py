@@ -215,7 +215,9 @@ def _check_root(session: Session) -> None:
         if plan.changes and knob.needs_root:
             raise InputError(f"knob {knob.name} needs root on {session.host.name} and perflab "
                              "is not running as root there", field=f"tasks.{knob.name}",
-                             hint="run as root, or remove the task from the profile")
+                             hint="connect as root, or set ansible_become: true for the runner "
+                                  "(sudo; give its password with perflab_become_password_env "
+                                  "or -K), or remove the task from the profile")
 
 
 def fingerprint(plans: list[Plan]) -> str:

@@ -28,25 +28,52 @@ def python_interpreter(variables: dict[str, Any]) -> str | None:
 
 
 def ssh_transport(name: str, row: dict[str, Any]) -> Any:
-    """The runner's SSH transport; secrets come from the environment variables its
-    ``perflab_*_env`` variables name, read when needed (:mod:`perflab.transport.credentials`)."""
+    """The runner's SSH transport: its address looked up in the SSH config (``perflab -F``,
+    ``$PERFLAB_SSH_CONFIG``, else ``~/.ssh/config``), what the runner's row and variables
+    say winning over it; secrets come from the environment variables its
+    ``perflab_*_env`` variables name, read when needed
+    (:mod:`perflab.transport.credentials`)."""
+    from perflab import config
+    from perflab.runners.ssh_args import proxy_command
+    from perflab.transport.become import Become
     from perflab.transport.credentials import Credentials
     from perflab.transport.hostkeys import perflab_known_hosts
     from perflab.transport.ssh import SSHTransport
+    from perflab.transport.ssh_config import load_ssh_config
 
     key = row.get("key_file")
     variables = row.get("vars") or {}
-    return SSHTransport(name, row["address"], port=int(row.get("port") or 22),
-                        user=row.get("user"), key_file=Path(key).expanduser() if key else None,
+    timeout, keepalive = (variables.get(f"perflab_{n}") for n in ("connect_timeout", "keepalive"))
+    return SSHTransport(name, row["address"], port=row.get("port"), user=row.get("user"),
+                        key_file=Path(key).expanduser() if key else None,
                         known_hosts=perflab_known_hosts(), proxy_jump=row.get("proxy_jump"),
-                        connect_timeout=float(variables.get("perflab_connect_timeout", 10)),
-                        keepalive=int(variables.get("perflab_keepalive", 15)),
+                        proxy_command=proxy_command(variables),
+                        connect_timeout=None if timeout is None else float(timeout),
+                        keepalive=None if keepalive is None else int(keepalive),
                         python=python_interpreter(variables),
-                        credentials=Credentials.from_vars(variables))
+                        credentials=Credentials.from_vars(variables),
+                        ssh_config=load_ssh_config(config.ssh_config_file()),
+                        become=Become.from_vars(variables))
+
+
+def is_local(variables: dict[str, Any]) -> bool:
+    """``ansible_connection: local``: the runner is this machine, driven without SSH."""
+    return variables.get("ansible_connection") == "local"
+
+
+def transport_for(name: str, row: dict[str, Any]) -> Any:
+    """The runner's transport: SSH, or this machine for ``ansible_connection: local``."""
+    variables = row.get("vars") or {}
+    if is_local(variables):
+        from perflab.transport.become import Become
+        from perflab.transport.local import LocalTransport
+
+        return LocalTransport(name, become=Become.from_vars(variables))
+    return ssh_transport(name, row)
 
 
 def runner_host(name: str, row: dict[str, Any]) -> RunnerHost:
-    return RunnerHost(name, ssh_transport(name, row), dict(row.get("vars") or {}),
+    return RunnerHost(name, transport_for(name, row), dict(row.get("vars") or {}),
                       platform=row.get("platform") or None)
 
 

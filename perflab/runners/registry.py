@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-import shlex
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from perflab.errors import HostError, InputError
-from perflab.runners import LOCAL, open_runner, ssh_transport
+from perflab.runners import LOCAL, is_local, open_runner, ssh_transport
+from perflab.runners.ssh_args import proxy_jump
 from perflab.secret_vars import advice, is_secret, scrub
 
 if TYPE_CHECKING:
@@ -55,13 +55,20 @@ def _python_version(transport: Any) -> tuple[int, int]:
 
 def add_runner(store: Store, name: str, *, accept_new: bool = False,
                **values: Any) -> dict[str, Any]:
-    """Connect once to pin the host key (only with ``accept_new`` when unknown), then register."""
+    """Connect once to pin the host key (only with ``accept_new`` when unknown), then register.
+
+    Without an address the name is the address: an SSH config ``Host`` alias says the rest
+    (``HostName``, ``User``, ``Port``, ``IdentityFile``, ``ProxyJump`` ...); what is given
+    here wins over the config."""
     if name == LOCAL or store.runners.exists(name):
         raise InputError(f'a runner named "{name}" is already registered', field="NAME",
                          hint=f"`perflab runner remove {name}` first, or pick another name")
     _check_key_file(name, values.get("key_file"))
     _check_vars(values.get("vars") or {})
-    row = {"address": values["address"], "port": values.get("port") or 22, **values}
+    row = {**values, "address": values.get("address") or name}
+    if is_local(values.get("vars") or {}):  # this machine: no SSH, no host key
+        store.runners.add(name, source="cli", **row)
+        return {**store.runners.get(name), "host_key_state": "local", "endpoint": "local"}
     transport = ssh_transport(name, row)
     with transport:
         key, how = transport.trust_host_key(accept_new=accept_new)
@@ -70,7 +77,7 @@ def add_runner(store: Store, name: str, *, accept_new: bool = False,
         raise HostError(name, f"{transport.python} on the runner is {version[0]}.{version[1]}; "
                               "perflab needs 3.8 or newer there")
     store.runners.add(name, host_key=f"{key.key_type} {key.fingerprint}", source="cli", **row)
-    return {**store.runners.get(name), "host_key_state": how}
+    return {**store.runners.get(name), "host_key_state": how, "endpoint": transport.address}
 
 
 def _check_vars(variables: dict[str, Any]) -> None:
@@ -87,28 +94,15 @@ def _check_vars(variables: dict[str, Any]) -> None:
             raise InputError(problem, field="--var")
 
 
-def _proxy_jump(vars_: dict[str, Any]) -> str | None:
-    if vars_.get("perflab_proxy_jump"):
-        return str(vars_["perflab_proxy_jump"])
-    args = shlex.split(str(vars_.get("ansible_ssh_common_args") or ""))
-    for i, arg in enumerate(args):
-        if arg == "-J" and i + 1 < len(args):
-            return args[i + 1]
-        if arg.startswith(("ProxyJump=", "-oProxyJump=")):
-            return arg.split("=", 1)[1]
-        if arg == "-o" and i + 1 < len(args) and args[i + 1].startswith("ProxyJump="):
-            return args[i + 1].split("=", 1)[1]
-    return None
-
-
 def runner_from_host(host: Host, source: str) -> dict[str, Any]:
     """The runner row an inventory host makes: its secrets are left out."""
     kept, _ = scrub(host.vars)
     perflab_vars = host.perflab_vars()
     labels = dict(item.partition("=")[::2] for item in perflab_vars.get("labels") or [])
-    return {"name": host.name, "address": host.address, "port": host.port, "user": host.user,
+    return {"name": host.name, "address": host.address, "port": host.given_port,
+            "user": host.user,
             "key_file": str(host.key_file) if host.key_file else None,
-            "proxy_jump": _proxy_jump(kept), "groups": sorted(host.groups),
+            "proxy_jump": proxy_jump(kept), "groups": sorted(host.groups),
             "labels": labels, "vars": kept, "platform": perflab_vars.get("platform"),
             "source": source}
 

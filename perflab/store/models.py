@@ -182,7 +182,7 @@ class RunnerRow(Base):
 
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     address: Mapped[str] = mapped_column(String(255))
-    port: Mapped[int] = mapped_column(Integer, default=22)
+    port: Mapped[int | None] = mapped_column(Integer)  # None: the SSH config's Port, else 22
     user: Mapped[str | None] = mapped_column(String(100))
     key_file: Mapped[str | None] = mapped_column(Text)
     proxy_jump: Mapped[str | None] = mapped_column(Text)

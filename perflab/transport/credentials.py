@@ -11,7 +11,9 @@ command's stdin, read by the remote shell).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,3 +54,26 @@ class Credentials:
 
         return cls(ssh_password=ref(SSH_PASSWORD_ENV), become_password=ref(BECOME_PASSWORD_ENV),
                    key_passphrase=ref(KEY_PASSPHRASE_ENV))
+
+
+_typed: dict[str, str] = {}
+_typed_lock = threading.Lock()
+
+
+def typed_secret(kind: str) -> str | None:
+    """What the user typed at a prompt for ``kind`` ("become") in this command, if anything."""
+    with _typed_lock:
+        return _typed.get(kind)
+
+
+@contextmanager
+def typed(kind: str, value: str) -> Iterator[None]:
+    """Use ``value``, typed at a prompt (``-K``), as the ``kind`` secret inside the block: in
+    this process's memory only, forgotten when the block ends."""
+    with _typed_lock:
+        _typed[kind] = value
+    try:
+        yield
+    finally:
+        with _typed_lock:
+            _typed.pop(kind, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import getpass
 import os
 import shutil
 import signal
@@ -16,12 +17,14 @@ from typing import IO
 
 from perflab.errors import HostError
 from perflab.transport.base import Command, CommandResult, FileInfo, Process, Transport, sha256_file
+from perflab.transport.become import Become
 
 
-def _argv(command: Command, sudo: bool) -> list[str] | str:
-    if sudo and os.geteuid() != 0:
+def _argv(command: Command, sudo: bool, user: str = "root") -> list[str] | str:
+    """The command, through ``sudo -n`` (as ``user``) when it must run as someone else."""
+    if sudo and (os.geteuid() != 0 if user == "root" else getpass.getuser() != user):
         base = ["/bin/sh", "-c", command] if isinstance(command, str) else list(command)
-        return ["sudo", "-n", "--", *base]
+        return ["sudo", "-n", *([] if user == "root" else ["-u", user]), "--", *base]
     return command if isinstance(command, str) else list(command)
 
 
@@ -88,9 +91,15 @@ class LocalTransport(Transport):
 
     shares_files = True
 
-    def __init__(self, name: str = "local") -> None:
+    def __init__(self, name: str = "local", become: Become | None = None) -> None:
         self.name = name
         self.python = sys.executable
+        #: every command runs as ``become.user`` (``sudo -n``: no password here), when set
+        self.become = become
+
+    def _command(self, command: Command, sudo: bool) -> list[str] | str:
+        user = self.become.user if self.become is not None else "root"
+        return _argv(command, sudo or self.become is not None, user)
 
     def keep_controller_off(self, cpus: Sequence[int]) -> Callable[[], None]:
         before = os.sched_getaffinity(0)
@@ -105,9 +114,10 @@ class LocalTransport(Transport):
             stdin: bytes | None = None, sudo: bool = False) -> CommandResult:
         start = time.monotonic()
         try:
+            argv = self._command(command, sudo)
             popen = subprocess.Popen(
-                _argv(command, sudo), shell=isinstance(command, str) and not sudo,
-                env=_env(env), cwd=cwd, start_new_session=True,
+                argv, shell=isinstance(argv, str), env=_env(env), cwd=cwd,
+                start_new_session=True,
                 stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except FileNotFoundError as exc:
@@ -134,9 +144,10 @@ class LocalTransport(Transport):
         # a file, so a chatty stderr cannot block; LocalProcess.wait closes it
         stderr_file = tempfile.TemporaryFile()  # noqa: SIM115
         try:
+            argv = self._command(command, sudo)
             popen = subprocess.Popen(
-                _argv(command, sudo), shell=isinstance(command, str) and not sudo,
-                env=_env(env), cwd=cwd, start_new_session=True,
+                argv, shell=isinstance(argv, str), env=_env(env), cwd=cwd,
+                start_new_session=True,
                 stdin=subprocess.PIPE if stdin is not None or hold_stdin else subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=stderr_file)
         except OSError as exc:

@@ -21,7 +21,8 @@ import paramiko
 
 from perflab.errors import HostError, Unreachable
 from perflab.transport.base import Command, CommandResult, FileInfo, Process, Transport
-from perflab.transport.credentials import Credentials
+from perflab.transport.become import HANDSHAKE_TIMEOUT_S, Become, handshake
+from perflab.transport.credentials import Credentials, typed_secret
 from perflab.transport.hostkeys import (
     HostKey,
     host_entry,
@@ -29,7 +30,7 @@ from perflab.transport.hostkeys import (
     trust_host_key,
     user_known_hosts,
 )
-from perflab.transport.ssh_channel import RemoteCommand, SSHProcess, describe
+from perflab.transport.ssh_channel import RemoteCommand, SSHProcess, Started, describe
 from perflab.transport.ssh_command import (
     MAX_INLINE,
     file_runner,
@@ -37,9 +38,10 @@ from perflab.transport.ssh_command import (
     remote_script,
     sudo_refusal,
 )
-from perflab.transport.ssh_connect import Connection, ExitAwareTransport, Target, connect, open_hops
+from perflab.transport.ssh_config import NO_CONFIG, SSHConfigFiles
+from perflab.transport.ssh_connect import Connection, ExitAwareTransport, close_chain
 from perflab.transport.ssh_files import SFTPFiles
-from perflab.transport.ssh_keys import Hop, client_keys, default_user, parse_jump
+from perflab.transport.ssh_route import Login, Wanted, open_gateway, open_route, plan_route
 
 SIGNAL_TIMEOUT_S = 10.0
 _DEFAULT = Path("~/.ssh/known_hosts")
@@ -51,25 +53,32 @@ class SSHTransport(Transport):
 
     python = "python3"
 
-    def __init__(self, name: str, host: str, *, port: int = 22, user: str | None = None,
-                 key_file: Path | None = None, known_hosts: Path,
-                 proxy_jump: str | None = None, connect_timeout: float = 10.0,
-                 keepalive: int = 15, credentials: Credentials = _NO_CREDENTIALS,
+    def __init__(self, name: str, host: str, *, port: int | None = None,
+                 user: str | None = None, key_file: Path | None = None, known_hosts: Path,
+                 proxy_jump: str | None = None, proxy_command: str | None = None,
+                 connect_timeout: float | None = None, keepalive: int | None = None,
+                 credentials: Credentials = _NO_CREDENTIALS,
                  user_known_hosts_file: Path | None = _DEFAULT,
-                 python: str | None = None) -> None:
+                 python: str | None = None, ssh_config: SSHConfigFiles = NO_CONFIG,
+                 become: Become | None = None) -> None:
         self.name = name
         if python:
             self.python = python
-        self.host = host
-        self.port = port
-        self.user = user or default_user()
+        #: how the runner is reached: ``host`` looked up in ``ssh_config``, the values given
+        #: here winning over the config's (see :mod:`perflab.transport.ssh_route`)
+        self.route = plan_route(name, Wanted(host, port, user, key_file, proxy_jump,
+                                             proxy_command, connect_timeout, keepalive),
+                                ssh_config)
+        hop = self.route.hop
+        self.host, self.port, self.user = hop.host, hop.port, hop.user
         self.key_file = key_file
         self.known_hosts = known_hosts
-        self.proxy_jump = proxy_jump
-        self.connect_timeout = connect_timeout
-        self.keepalive = keepalive
+        self.connect_timeout = self.route.connect_timeout
+        self.keepalive = self.route.keepalive
         #: references to the secrets it may need (never the secrets: read when needed)
         self.credentials = credentials
+        #: every command runs as ``become.user`` (Ansible's become), when set
+        self.become = become
         extra = user_known_hosts() if user_known_hosts_file == _DEFAULT else user_known_hosts_file
         self.known_hosts_files = [known_hosts, *([extra] if extra is not None else [])]
         #: how many SSH connections this object opened (one per run, unless one broke)
@@ -88,14 +97,8 @@ class SSHTransport(Transport):
 
     # -- connection -------------------------------------------------------------------
 
-    def _target(self) -> Target:
-        return Target(self.name, Hop(self.host, self.port, self.user),
-                      client_keys(self.name, self.key_file, self.credentials.key_passphrase),
-                      self.known_hosts_files, self.connect_timeout, self.keepalive,
-                      password=self.credentials.ssh_password)
-
-    def _jumps(self) -> list[Hop]:
-        return parse_jump(self.proxy_jump, self.user) if self.proxy_jump else []
+    def _login(self) -> Login:
+        return Login(self.name, self.key_file, self.known_hosts_files, self.credentials)
 
     def connection(self) -> Connection:
         """The live connection, opened (or reopened after a failure) on demand."""
@@ -103,7 +106,7 @@ class SSHTransport(Transport):
             if self._conn is not None and self._conn.active:
                 return self._conn
             self._drop_connection()
-            self._conn = connect(self._target(), self._jumps())
+            self._conn = open_route(self.route, self._login())
             self.connections_opened += 1
             return self._conn
 
@@ -115,13 +118,12 @@ class SSHTransport(Transport):
 
     def scan_host_key(self) -> HostKey:
         """The key the host offers now (through the jump hosts, which must be known)."""
-        hops, sock = open_hops(self._target(), self._jumps())
+        gateways, sock = open_gateway(self.route, self._login())
         try:
             return scan_host_key(self.host, self.port, self.connect_timeout, sock=sock,
                                  runner=self.name)
         finally:
-            for hop in reversed(hops):
-                hop.close()
+            close_chain(gateways)
 
     def trust_host_key(self, *, accept_new: bool = False) -> tuple[HostKey, str]:
         """For ``runner add``: scan the host's key, then :func:`hostkeys.trust_host_key` it.
@@ -156,44 +158,53 @@ class SSHTransport(Transport):
         return conn.transport, chan
 
     def _prepare(self, command: Command, env: Mapping[str, str] | None, cwd: str | None,
-                 stdin: bytes | None, sudo: bool) -> tuple[RemoteCommand, bytes | None]:
-        reference = self.credentials.become_password
-        password = reference.read() if sudo and reference is not None else None
-        script = remote_script(command, env=env, cwd=cwd, sudo=sudo,
+                 sudo: bool) -> tuple[RemoteCommand, str | None]:
+        """The command's channel, and the sudo password to answer sudo's prompt with."""
+        sudo = sudo or self.become is not None
+        password = self._become_password()[0] if sudo else None
+        script = remote_script(command, env=env, cwd=cwd, sudo=sudo, sudo_user=self._sudo_user,
                                sudo_password=password is not None)
-        if password is not None:  # on stdin, for the remote shell's `read`: never in argv
-            stdin = f"{password}\n".encode() + (stdin or b"")
         transport, chan = self._open(script)
         return RemoteCommand(self.name, transport, chan, command, signaller=self._signal,
-                             sudo=sudo), stdin
+                             sudo=sudo), password
+
+    def _begin(self, remote: RemoteCommand, password: str | None, stdin: bytes | None,
+               deadline: float | None, hold: bool = False) -> Started:
+        """Start: the prologue, sudo's prompt answered (before any input), then stdin."""
+        try:
+            if password is None:
+                remote.send_stdin(stdin, hold=hold)
+                return remote.read_prologue(deadline)
+            started = remote.read_prologue(deadline)
+            answer = handshake(remote, password, deadline) if started.pgid else "ended"
+            if answer in ("refused", "timeout"):
+                said = ("did not accept " + self._become_password()[1] if answer == "refused"
+                        else f"did not answer within {HANDSHAKE_TIMEOUT_S:g} s")
+                raise HostError(self.name, f"sudo {said} for {self.user}, so "
+                                           f"`{describe(remote.command)}` was not run")
+            remote.send_stdin(stdin, hold=hold)
+            return started
+        except BaseException:
+            remote.abort()
+            raise
 
     def run(self, command: Command, *, env: Mapping[str, str] | None = None,
             cwd: str | None = None, timeout: float | None = None,
             stdin: bytes | None = None, sudo: bool = False) -> CommandResult:
         start = time.monotonic()
-        remote, data = self._prepare(command, env, cwd, stdin, sudo)
-        try:
-            remote.send_stdin(data)
-            remote.read_prologue(None if timeout is None else start + timeout)
-        except BaseException:
-            remote.abort()
-            raise
+        remote, password = self._prepare(command, env, cwd, sudo)
+        self._begin(remote, password, stdin, None if timeout is None else start + timeout)
         left = None if timeout is None else max(0.0, start + timeout - time.monotonic())
         result = remote.finish(left)
-        if sudo:
+        if remote.sudo:
             self._check_sudo(command, result)
         return result
 
     def start(self, command: Command, *, env: Mapping[str, str] | None = None,
               cwd: str | None = None, stdin: bytes | None = None,
               sudo: bool = False, hold_stdin: bool = False) -> Process:
-        remote, data = self._prepare(command, env, cwd, stdin, sudo)
-        try:
-            remote.send_stdin(data, hold=hold_stdin)
-            started = remote.read_prologue(None)
-        except BaseException:
-            remote.abort()
-            raise
+        remote, password = self._prepare(command, env, cwd, sudo)
+        started = self._begin(remote, password, stdin, None, hold=hold_stdin)
         if started.pgid is None:
             result = remote.finish(SIGNAL_TIMEOUT_S)
             raise HostError(self.name, f"cannot start `{describe(command)}`: "
@@ -202,29 +213,48 @@ class SSHTransport(Transport):
         self._running.add(process)
         return process
 
+    # -- becoming another user (see become) ---------------------------------------------
+
+    @property
+    def _sudo_user(self) -> str:
+        return self.become.user if self.become is not None else "root"
+
+    def _become_password(self) -> tuple[str | None, str]:
+        """The sudo password, read now (the runner's variable first, then a typed one), and
+        where it came from, for messages."""
+        reference = self.credentials.become_password
+        value = reference.read() if reference is not None else None
+        if value is not None and reference is not None:
+            return value, f"the password from ${reference.env}"
+        return typed_secret("become"), "the password typed at the prompt"
+
     def _check_sudo(self, command: Command, result: CommandResult) -> None:
         refusal = sudo_refusal(result.exit_status, result.stderr)
         if refusal == "password":
             raise HostError(self.name, f"sudo asks for a password for {self.user}, so "
                                        f"`{describe(command)}` was not run{self._sudo_note()}",
                             hint="allow passwordless sudo (NOPASSWD) for this user, connect as "
-                                 "root, or set perflab_become_password_env to the name of an "
-                                 "environment variable that holds the sudo password")
+                                 "root, set perflab_become_password_env to the name of an "
+                                 "environment variable that holds the sudo password, or give "
+                                 "it at the prompt of -K/--ask-become-pass")
         if refusal == "missing":
-            raise HostError(self.name, f"sudo is not installed and {self.user} is not root, "
-                                       f"so `{describe(command)}` cannot run privileged")
+            raise HostError(self.name, f"sudo is not installed and {self.user} is not "
+                                       f"{self._sudo_user}, so `{describe(command)}` cannot run "
+                                       f"as {self._sudo_user}")
 
     def _sudo_note(self) -> str:
         reference = self.credentials.become_password
-        if reference is None:
+        if reference is None or reference.read() is not None:
             return ""
-        if reference.read() is None:
-            return f"; {reference.unset()}"
-        return f"; sudo did not accept the password from ${reference.env}"
+        return f"; {reference.unset()}"
 
     def _signal(self, pgid: int, sig: str, sudo: bool) -> None:
-        """Send ``sig`` to a remote process group, over a channel of its own."""
-        _, chan = self._open(kill_script(pgid, sig, sudo=sudo))
+        """Send ``sig`` to a remote process group, over a channel of its own (through sudo,
+        answering its prompt, when the group runs as another user)."""
+        if sudo and self._become_password()[0] is not None:
+            self.run(kill_script(pgid, sig, sudo=False), sudo=True, timeout=SIGNAL_TIMEOUT_S)
+            return
+        _, chan = self._open(kill_script(pgid, sig, sudo=sudo, sudo_user=self._sudo_user))
         try:
             chan.shutdown_write()
             if not chan.status_event.wait(SIGNAL_TIMEOUT_S):

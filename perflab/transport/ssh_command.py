@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from perflab.errors import InputError
 from perflab.transport.base import Command
+from perflab.transport.become import sudo_lines
 
 PGID_MARK = "perflab-pgid "
 ERROR_MARK = "perflab-error: "
@@ -46,19 +47,17 @@ def _fail(message: str, status: int) -> str:
 
 
 def remote_script(command: Command, *, env: Mapping[str, str] | None = None,
-                  cwd: str | None = None, sudo: bool = False,
+                  cwd: str | None = None, sudo: bool = False, sudo_user: str = "root",
                   sudo_password: bool = False) -> str:
     """Shell text that runs ``command`` the way :class:`~perflab.transport.base.Transport` says.
 
-    With ``sudo_password`` the first line of stdin is the password: it is read by
-    the shell (a builtin, never on a command line) and only used when ``sudo -n``
-    alone is refused.
+    With ``sudo`` the command runs as ``sudo_user`` (:mod:`perflab.transport.become`:
+    ``sudo -n``, or with ``sudo_password`` sudo asks perflab's prompt on stderr and the
+    controller answers on stdin).
     """
     env = {k: str(v) for k, v in (env or {}).items()}
     _check_env(env)
     lines = []
-    if sudo_password:
-        lines.append("IFS= read -r PERFLAB_PW || PERFLAB_PW=")
     if cwd is not None:
         lines.append(f"cd -- {shlex.quote(cwd)} 2>/dev/null || "
                      + _fail(f"cannot change to directory {cwd}: missing or not accessible", 127))
@@ -67,26 +66,13 @@ def remote_script(command: Command, *, env: Mapping[str, str] | None = None,
                      + _fail(f"{command[0]}: command not found", 127))
     lines.append(f"printf '{PGID_MARK}%s %s\\n' \"$$\" \"$(id -u)\" >&2")
     if sudo:
-        lines += _sudo_lines(sudo_password)
         assign = " ".join(shlex.quote(f"{k}={v}") for k, v in env.items())
-        prefix = f"$PERFLAB_SUDO env {assign} " if env else "$PERFLAB_SUDO "
-        lines.append(f"exec {prefix}{_target(command)}")
+        target = f"env {assign} {_target(command)}" if env else _target(command)
+        lines += sudo_lines(target, user=sudo_user, password=sudo_password)
     else:
         lines += [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
         lines.append(f"exec {_target(command)}")
     return "\n".join(lines)
-
-
-def _sudo_lines(sudo_password: bool) -> list[str]:
-    lines = ['if [ "$(id -u)" = 0 ]; then PERFLAB_SUDO=; else PERFLAB_SUDO="sudo -n --"; fi']
-    if sudo_password:
-        lines += [
-            'if [ -n "$PERFLAB_SUDO" ] && ! sudo -n true 2>/dev/null; then',
-            "  printf '%s\\n' \"$PERFLAB_PW\" | sudo -S -p '' -v 2>/dev/null",
-            "fi",
-            "unset PERFLAB_PW",
-        ]
-    return lines
 
 
 def file_runner(path: str) -> str:
@@ -98,9 +84,12 @@ def file_script(script: str) -> str:
     return 'rm -f -- "$0"\n' + script
 
 
-def kill_script(pgid: int, sig: str, *, sudo: bool) -> str:
-    """Signal a whole process group and (for KILL) every process left in its session."""
-    prefix = "sudo -n " if sudo else ""
+def kill_script(pgid: int, sig: str, *, sudo: bool, sudo_user: str = "root") -> str:
+    """Signal a whole process group and (for KILL) every process left in its session
+    (``sudo``: as ``sudo_user``, by ``sudo -n``)."""
+    prefix = ""
+    if sudo:
+        prefix = "sudo -n " + ("" if sudo_user == "root" else f"-u {shlex.quote(sudo_user)} ")
     text = f"{prefix}kill -{sig} -- -{pgid} 2>/dev/null"
     if sig == "KILL":
         text += f"; {prefix}pkill -KILL -s {pgid} 2>/dev/null"

@@ -1,9 +1,12 @@
-"""Opening an authenticated, host-key-verified SSH connection (optionally via ProxyJump hops).
+"""The pieces of an authenticated, host-key-verified SSH connection that are perflab's own.
 
-Every failure is a HostError naming the runner and the cause: an unreachable
-address, an unknown or CHANGED host key, a refused key or password
-(:mod:`perflab.transport.ssh_auth`). (Key files are checked before any of
-this, in :mod:`perflab.transport.ssh_keys`.)
+:mod:`perflab.transport.ssh_route` opens a runner's chain of Fabric connections
+with these: the first hop's TCP socket (``open_socket``), the transport class
+(``ExitAwareTransport``, made by ``new_transport``), the host-key policy
+(``PinnedHostKeys``) and the login (``KeysThenPassword``). Every failure is a
+HostError naming the runner and the cause: an unreachable address, an unknown
+or CHANGED host key, a refused key or password (:mod:`perflab.transport.ssh_auth`).
+(Key files are checked before any of this, in :mod:`perflab.transport.ssh_keys`.)
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ import errno
 import logging
 import signal
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import paramiko
+from paramiko.auth_strategy import AuthStrategy
 from paramiko.common import MSG_CHANNEL_REQUEST
 
-from perflab.errors import HostError, Unreachable
+from perflab.errors import Unreachable
 from perflab.transport.credentials import EnvSecret
 from perflab.transport.hostkeys import HostKey, check_host_key, host_entry, known_keys
 from perflab.transport.ssh_auth import authenticate
@@ -104,19 +108,25 @@ class ExitAwareTransport(paramiko.Transport):
 
 @dataclass
 class Connection:
-    """The authenticated transport to the runner and the jump hops it rides on."""
+    """The authenticated transport to the runner, and the chain of Fabric connections (jump
+    hosts first, the runner last) that it rides on."""
 
     transport: ExitAwareTransport
-    hops: list[paramiko.Transport] = field(default_factory=list)
+    chain: list[Any] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
         return self.transport.is_active()
 
     def close(self) -> None:
-        for transport in [self.transport, *reversed(self.hops)]:
-            with contextlib.suppress(Exception):
-                transport.close()
+        close_chain(self.chain)
+
+
+def close_chain(chain: Sequence[Any]) -> None:
+    """Close every client of a chain of Fabric connections, the runner's first."""
+    for conn in reversed(chain):
+        with contextlib.suppress(Exception):
+            conn.client.close()
 
 
 def _key_order(known: list[HostKey]) -> list[str]:
@@ -133,7 +143,7 @@ def _key_order(known: list[HostKey]) -> list[str]:
 
 @dataclass
 class Target:
-    """Everything needed to reach and verify one runner."""
+    """Everything needed to reach, verify and log in to one hop (a jump host or the runner)."""
 
     runner: str
     hop: Hop
@@ -142,80 +152,47 @@ class Target:
     connect_timeout: float = 10.0
     keepalive: int = 15
     password: EnvSecret | None = None  # the runner's own, read when keys are not enough
+    role: str = "host"  # or "jump host"
 
 
-def handshake(target: Target, hop: Hop, sock: Any, role: str) -> ExitAwareTransport:
-    """SSH handshake on ``sock`` and host key verification; no authentication yet."""
+def new_transport(target: Target, sock: Any, **_options: Any) -> ExitAwareTransport:
+    """perflab's transport for a hop (paramiko's ``transport_factory``): its timeouts, the key
+    types already pinned for it offered first, and keepalive."""
     transport = ExitAwareTransport(sock)
-    try:
-        transport.banner_timeout = target.connect_timeout
-        transport.handshake_timeout = target.connect_timeout
-        known = [k.host_key for k in known_keys(target.known_hosts, hop.host, hop.port)
-                 if not k.revoked]
-        transport.get_security_options().key_types = _key_order(known)
-        try:
-            transport.start_client(timeout=target.connect_timeout)
-        except (paramiko.SSHException, EOFError, OSError) as exc:
-            address = host_entry(hop.host, hop.port)
-            raise HostError(target.runner, f"SSH handshake with {role} {address} failed: "
-                                           f"{exc or type(exc).__name__}") from None
-        offered = HostKey.from_pkey(transport.get_remote_server_key())
-        check_host_key(target.runner, hop.host, hop.port, offered, target.known_hosts, role=role)
-        if target.keepalive > 0:
-            transport.set_keepalive(target.keepalive)
-        return transport
-    except BaseException:
-        transport.close()
-        raise
+    transport.banner_timeout = target.connect_timeout
+    transport.handshake_timeout = target.connect_timeout
+    known = [k.host_key for k in known_keys(target.known_hosts, target.hop.host, target.hop.port)
+             if not k.revoked]
+    transport.get_security_options().key_types = _key_order(known)
+    if target.keepalive > 0:
+        transport.set_keepalive(target.keepalive)
+    return transport
 
 
-def open_channel_socket(target: Target, via: paramiko.Transport, hop: Hop,
-                        jump: Hop) -> paramiko.Channel:
-    """A direct-tcpip channel through jump host ``jump`` to ``hop`` (ProxyJump)."""
-    try:
-        return via.open_channel("direct-tcpip", (hop.host, hop.port), ("127.0.0.1", 0),
-                                timeout=target.connect_timeout)
-    except paramiko.ChannelException as exc:
-        raise HostError(target.runner, f"jump host {jump} cannot reach "
-                                       f"{host_entry(hop.host, hop.port)}: {exc.text}") from None
-    except (paramiko.SSHException, EOFError, OSError) as exc:
-        raise HostError(target.runner, f"jump host {jump} cannot reach "
-                                       f"{host_entry(hop.host, hop.port)}: {exc}") from None
+class PinnedHostKeys(paramiko.MissingHostKeyPolicy):
+    """Accept a hop's key only if a known_hosts file pins exactly it (never auto-add)."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str,
+                         key: paramiko.PKey) -> None:
+        hop = self.target.hop
+        check_host_key(self.target.runner, hop.host, hop.port, HostKey.from_pkey(key),
+                       self.target.known_hosts, role=self.target.role)
 
 
-def connect(target: Target, jumps: Sequence[Hop] = ()) -> Connection:
-    """Open (through ``jumps`` in order) an authenticated connection to ``target.hop``."""
-    hops: list[ExitAwareTransport] = []
-    try:
-        chain = [*jumps, target.hop]
-        sock: Any = open_socket(target.runner, chain[0].host, chain[0].port,
-                                target.connect_timeout, target.keepalive)
-        for index, hop in enumerate(chain):
-            role = "host" if index == len(chain) - 1 else "jump host"
-            if index:
-                sock = open_channel_socket(target, hops[-1], hop, chain[index - 1])
-            transport = handshake(target, hop, sock, role)
-            hops.append(transport)
-            authenticate(target, hop, transport, role)
-        final = hops.pop()
-        return Connection(final, list(hops))
-    except BaseException:
-        for transport in reversed(hops):
-            transport.close()
-        raise
+class KeysThenPassword(AuthStrategy):
+    """perflab's login (:func:`perflab.transport.ssh_auth.authenticate`) as paramiko's
+    ``auth_strategy``."""
 
+    def __init__(self, target: Target) -> None:
+        super().__init__(ssh_config=paramiko.SSHConfig())
+        self.target = target
 
-def open_hops(target: Target, jumps: Sequence[Hop]) -> tuple[list[paramiko.Transport], Any]:
-    """Connect through the jump hosts and return them with a socket to the target (for scans)."""
-    if not jumps:
-        return [], open_socket(target.runner, target.hop.host, target.hop.port,
-                               target.connect_timeout, 0)
-    jump_target = Target(target.runner, jumps[-1], target.keys, target.known_hosts,
-                         target.connect_timeout, target.keepalive)
-    conn = connect(jump_target, jumps[:-1])
-    hops = [*conn.hops, conn.transport]
-    try:
-        return hops, open_channel_socket(target, conn.transport, target.hop, jumps[-1])
-    except BaseException:
-        conn.close()
-        raise
+    def get_sources(self) -> Iterator[Any]:  # authenticate() below does it all
+        return iter(())
+
+    def authenticate(self, transport: paramiko.Transport) -> list[Any]:
+        authenticate(self.target, self.target.hop, transport, self.target.role)
+        return []

@@ -41,16 +41,18 @@ class Hop:
         return f"{self.user}@{host_entry(self.host, self.port)}"
 
 
-def parse_jump(spec: str, default_user: str) -> list[Hop]:
-    """ProxyJump syntax, as ``ssh -J``: ``[user@]host[:port]`` hops separated by commas."""
+def jump_specs(spec: str) -> list[tuple[str | None, str, int | None]]:
+    """ProxyJump syntax, as ``ssh -J``: ``[ssh://][user@]host[:port]`` hops separated by
+    commas, as (user, host, port); a user or port not written is None."""
     hops = []
     for part in spec.split(","):
-        match = _HOP.match(part.strip())
+        text = part.strip().removeprefix("ssh://")
+        match = _HOP.match(text)
         if not match:
             raise InputError(f"expected [user@]host[:port], got {part.strip()!r}",
                              field="proxy_jump")
-        hops.append(Hop(match["v6"] or match["host"], int(match["port"] or 22),
-                        match["user"] or default_user))
+        hops.append((match["user"], match["v6"] or match["host"],
+                     int(match["port"]) if match["port"] else None))
     return hops
 
 

@@ -92,7 +92,7 @@ class Fleet:
         return index, gateway, address
 
     def _build(self, name: str, behind: str | None, sshd_config: str,
-               overlays: Mapping[str, Path]) -> FleetHost:
+               overlays: Mapping[str, Path], port: int) -> FleetHost:
         parent = self.host(behind) if behind else None
         index, gateway, address = self._next_slot()
         directory = self.directory / f"host-{index}"
@@ -104,7 +104,7 @@ class Fleet:
             directory=directory, outer_link=f"{self.link_prefix}h{index}",
             inner_link=f"{self.link_prefix}n{index}", via=parent,
             authorized_keys=self.authorized_keys, extra_config=sshd_config,
-            overlays=dict(overlays))
+            overlays=dict(overlays), port=port)
         host.write_config()
         if parent is None:
             netns.add_host_netns(host.netns, host.outer_link, host.inner_link, gateway, address)
@@ -115,8 +115,9 @@ class Fleet:
         return host
 
     def host(self, name: str, *, behind: str | None = None, sshd_config: str = "",
-             overlays: Mapping[str, Path] | None = None) -> FleetHost:
-        """The host called ``name``, built on first use (``behind``: reachable only via that host).
+             overlays: Mapping[str, Path] | None = None, port: int = 22) -> FleetHost:
+        """The host called ``name``, built on first use (``behind``: reachable only via that host;
+        its sshd listens on ``port``).
 
         ``sshd_config`` lines come before the defaults, so they win (sshd takes a
         keyword's first value); ``overlays`` maps paths to files bind-mounted over them
@@ -138,7 +139,7 @@ class Fleet:
                 raise netns.FleetError(f"building fleet host {name} failed in another thread")
             return self._hosts[name]
         try:
-            host = self._build(name, behind, sshd_config, overlays or {})
+            host = self._build(name, behind, sshd_config, overlays or {}, port)
             with self._lock:
                 self._hosts[name] = host
             return host

@@ -8,6 +8,8 @@ on PATH; the passphrase host trusts only a key that is encrypted.
 
 from __future__ import annotations
 
+import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -37,30 +39,132 @@ def password_host(fleet: Fleet) -> FleetHost:
         "AuthenticationMethods any\nPasswordAuthentication yes\nPermitRootLogin yes\n"))
 
 
+#: sudo(8) where perflab depends on its behaviour: ``-n`` never asks; ``-S`` prints the ``-p``
+#: prompt on stderr and reads the password from stdin (three tries); a good password leaves
+#: a timestamp tied to the parent process and its start time, as sudo keeps it without a
+#: terminal, and that timestamp spares later calls from the same parent the question;
+#: ``-u USER`` runs the command as USER (how: RUNAS). Its arguments are logged.
+FAKE_SUDO = """#!/bin/sh
+echo "$*" >> {log}
+ask=; user=root; prompt="[sudo] password for $(id -un): "
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -n) ask=never; shift;;
+    -S) ask=stdin; shift;;
+    -p) prompt=$2; shift 2;;
+    -u) user=$2; shift 2;;
+    -v|-H|-E) shift;;
+    --) shift; break;;
+    -*) echo "sudo: unknown option $1" >&2; exit 1;;
+    *) break;;
+  esac
+done
+ticket={tickets}/$PPID-$(cut -d' ' -f22 /proc/$PPID/stat)
+if [ ! -f "$ticket" ]; then
+  [ "$ask" = stdin ] || {{ echo "sudo: a password is required" >&2; exit 1; }}
+  tries=0
+  while :; do
+    printf '%s' "$prompt" >&2
+    IFS= read -r pw || {{ echo "sudo: no password was provided" >&2; exit 1; }}
+    [ "$pw" = {password} ] && break
+    tries=$((tries + 1))
+    [ $tries -lt 3 ] || {{ echo "sudo: 3 incorrect password attempts" >&2; exit 1; }}
+    echo "Sorry, try again." >&2
+  done
+  touch "$ticket"
+fi
+[ $# -gt 0 ] || exit 0
+{runas}
+"""
+#: RUNAS for a login user who is really root: any user is one runuser away
+RUNAS_ROOT = 'if [ "$user" = root ]; then exec "$@"; fi\nexec runuser -u "$user" -- "$@"'
+#: RUNAS for a real non-root login user: a user namespace maps them to root (or to USER's
+#: uid), so commands see uid 0 without any power over this shared machine
+RUNAS_USERNS = ('if [ "$user" = root ]; then exec unshare -r -- "$@"; fi\n'
+                'exec unshare --map-user="$(id -u "$user")" --map-group="$(id -g "$user")" '
+                '-- "$@"')
+
+
+def write_fake_sudo(folder: Path, runas: str, password: str = SUDO_PASSWORD,
+                    seen_as: Path | None = None) -> Path:
+    """``folder/sudo`` (see FAKE_SUDO), logging to ``folder/sudo.log``, its timestamps in
+    ``folder/tickets/`` (``seen_as``: where the host's processes see ``folder``)."""
+    inside = seen_as or folder
+    (folder / "tickets").mkdir(parents=True, exist_ok=True)
+    (folder / "tickets").chmod(0o777)
+    (folder / "sudo.log").touch()
+    (folder / "sudo.log").chmod(0o666)
+    sudo = folder / "sudo"
+    sudo.write_text(FAKE_SUDO.format(log=inside / "sudo.log", tickets=inside / "tickets",
+                                     password=shlex.quote(password), runas=runas))
+    sudo.chmod(0o755)
+    return sudo
+
+
 def sudo_host(fleet: Fleet) -> tuple[FleetHost, Path]:
-    """A host where `id -u` says 1000 and `sudo` wants SUDO_PASSWORD once (then a ticket)."""
+    """A host where `id -u` says 1000 and `sudo` wants SUDO_PASSWORD (see FAKE_SUDO)."""
     folder = fleet.directory / "sudo-host-bin"
     if not folder.exists():
         folder.mkdir()
         (folder / "id").write_text('#!/bin/sh\n[ "$1" = -u ] && { echo 1000; exit 0; }\n'
                                    'exec /usr/bin/id "$@"\n')
-        (folder / "sudo").write_text(f"""#!/bin/sh
-echo "$*" >> {folder}/sudo.log
-case "$1" in
-  -S) IFS= read -r pw; [ "$pw" = "{SUDO_PASSWORD}" ] && touch {folder}/ticket; exit 0;;
-  -n) shift; [ -f {folder}/ticket ] || {{ echo "sudo: a password is required" >&2; exit 1; }}
-      [ "$1" = -- ] && shift; exec "$@";;
-esac
-exit 1
-""")
-        for tool in ("id", "sudo"):
-            (folder / tool).chmod(0o755)
+        (folder / "id").chmod(0o755)
+        write_fake_sudo(folder, RUNAS_ROOT)
     host = fleet.host("cred-sudo", sshd_config=(
         f"SetEnv SHLVL=1 PATH={folder}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
         "/sbin:/bin\n"))
-    (folder / "ticket").unlink(missing_ok=True)
-    (folder / "sudo.log").unlink(missing_ok=True)
+    _forget(folder)
     return host, folder
+
+
+def _forget(folder: Path) -> None:
+    """A fresh start for a fake sudo: no timestamps, an empty log."""
+    for ticket in (folder / "tickets").iterdir():
+        ticket.unlink()
+    (folder / "sudo.log").write_text("")
+
+
+#: the non-root login user of become_host (a uid no account of this machine has)
+BECOME_USER, BECOME_UID = "perflab", 4242
+
+
+def become_host(fleet: Fleet) -> tuple[FleetHost, Path]:
+    """A host whose login user BECOME_USER (uid BECOME_UID) is really not root, and whose
+    sudo wants SUDO_PASSWORD (FAKE_SUDO; "root" is a user namespace, see RUNAS_USERNS).
+
+    Its sshd alone sees the account (passwd, group and shadow files bind-mounted for it)
+    and a /home holding the user's home (with authorized_keys) and ``bin/`` (the sudo;
+    ``bin/sudo.log``). Returns the host and that /home as this machine sees it.
+    """
+    home_root = fleet.directory / "become-home"
+    if not home_root.exists():
+        _build_become_home(fleet, home_root)
+    host = fleet.host("become", sshd_config=(
+        "AuthorizedKeysFile %h/.ssh/authorized_keys\n"
+        "SetEnv SHLVL=1 PATH=/home/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin\n"),
+        overlays={"/home": home_root, **{f"/etc/{name}": fleet.directory / f"become-{name}"
+                                        for name in ("passwd", "group", "shadow")}})
+    host.user = BECOME_USER
+    _forget(home_root / "bin")
+    return host, home_root
+
+
+def _build_become_home(fleet: Fleet, home_root: Path) -> None:
+    uid = BECOME_UID
+    entries = {"passwd": f"{BECOME_USER}:x:{uid}:{uid}:perflab fleet:/home/{BECOME_USER}:/bin/sh",
+               "group": f"{BECOME_USER}:x:{uid}:", "shadow": f"{BECOME_USER}:*:19000:0:99999:7:::"}
+    for name, line in entries.items():
+        copy = fleet.directory / f"become-{name}"
+        copy.write_text(Path(f"/etc/{name}").read_text() + line + "\n")
+        copy.chmod(0o640 if name == "shadow" else 0o644)
+    home = home_root / BECOME_USER
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "authorized_keys").write_text(fleet.client_key.public + "\n")
+    for path in (home, home / ".ssh", home / ".ssh" / "authorized_keys"):
+        os.chown(path, uid, uid)
+    home_root.chmod(0o755)
+    (home_root / "bin").mkdir()
+    write_fake_sudo(home_root / "bin", RUNAS_USERNS, seen_as=Path("/home/bin"))
 
 
 def passphrase_host(fleet: Fleet) -> tuple[FleetHost, Path]:

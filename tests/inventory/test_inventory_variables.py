@@ -21,7 +21,10 @@ class TestCheckVariable:
         ("perflab_platform", "linux-x86_64"), ("perflab_labels", ["a"]),
         ("perflab_labels", "a,b"), ("perflab_keep_tuned", "yes"), ("perflab_keep_tuned", False),
         ("ansible_port", 22), ("ansible_port", "22"), ("perflab_profile", None),
-        ("some_other_var", "{{ anything }}"),
+        ("some_other_var", "{{ anything }}"), ("ansible_connection", "local"),
+        ("ansible_connection", "ssh"), ("ansible_connection", "paramiko"),
+        ("ansible_become", "yes"), ("ansible_become", True), ("ansible_become_user", "bench"),
+        ("ansible_become_method", "sudo"),
     ])
     def test_accepted(self, name: str, value: object) -> None:
         """Values in any shape the inventory formats produce are accepted."""
@@ -35,6 +38,11 @@ class TestCheckVariable:
         ("ansible_port", 0, "from 1 to 65535"), ("ansible_port", True, "from 1 to 65535"),
         ("ansible_user", "", "non-empty string"),
         ("perflab_profile", "{% if x %}a{% endif %}", "Jinja template"),
+        ("ansible_connection", "docker", "ansible_connection must be ssh or local"),
+        ("ansible_become", "maybe", "ansible_become must be true or false"),
+        ("ansible_become_method", "su", "must be sudo (perflab becomes another user with sudo "
+                                        "only), got \"su\""),
+        ("ansible_become_user", "", "non-empty string"),
     ])
     def test_refused(self, name: str, value: object, message: str) -> None:
         """Wrong values are described with what was expected and what was found."""

@@ -298,7 +298,8 @@ class TestFanOut:
         assert not rows["f1"]["ok"] and rows["f1"]["error"]
 
     def test_import_then_list_group(self, cli, fleet, tmp_path: Path) -> None:
-        """An inventory registers runners without connecting; groups are kept."""
+        """An inventory registers runners without connecting; groups are kept. A port the
+        inventory does not set stays unset (the SSH config's Port, else 22, applies)."""
         inventory = tmp_path / "hosts.yml"
         inventory.write_text(json.dumps({"all": {"children": {"linux": {"hosts": {
             "n1": {"ansible_host": "127.0.0.41", "perflab_platform": "linux-x86_64"},
@@ -308,7 +309,7 @@ class TestFanOut:
         assert result.json() == {"added": ["n1", "n2"], "updated": [], "notes": []}
         rows = cli("runner", "list", "--group", "linux", "--json").json()["runners"]
         assert [(r["name"], r["port"], r["platform"]) for r in rows] == [
-            ("n1", 22, "linux-x86_64"), ("n2", 2222, None)]
+            ("n1", None, "linux-x86_64"), ("n2", 2222, None)]
         again = cli("runner", "import", str(inventory), "--json").json()
         assert again == {"added": [], "updated": ["n1", "n2"], "notes": []}
 

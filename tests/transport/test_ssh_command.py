@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from perflab.errors import InputError
+from perflab.transport.become import BECOME_OK, PROMPT
 from perflab.transport.ssh_command import (
     MAX_INLINE,
     file_script,
@@ -23,6 +24,7 @@ from perflab.transport.ssh_command import (
     remote_script,
     sudo_refusal,
 )
+from tests.fleet.variants import write_fake_sudo
 
 SHELLS = [s for s in ("/bin/sh", "/bin/bash") if Path(s).exists()]
 
@@ -49,7 +51,8 @@ def non_root(tmp_path: Path) -> Path:
     bin_dir.mkdir()
     fake(bin_dir, "id", 'echo 1000\n')
     fake(bin_dir, "sudo", f'echo "$*" >> {tmp_path}/sudo.log\n'
-                          'while [ "$1" != "--" ]; do shift; done; shift; exec "$@"\n')
+                          'u=root; while [ "$1" != "--" ]; do [ "$1" = -u ] && u=$2; shift; done\n'
+                          'shift; exec runuser -u "$u" -- "$@"\n')
     return bin_dir
 
 
@@ -115,19 +118,28 @@ class TestSudo:
         assert done.stdout == b"v\n"
         assert (tmp_path / "sudo.log").read_text() == "-n -- env X=v sh -c echo \"$X\"\n"
 
-    def test_password_is_read_by_the_shell_not_the_command(self, non_root: Path,
+    def test_password_answers_sudos_prompt_not_the_command(self, non_root: Path,
                                                            tmp_path: Path) -> None:
-        """With a sudo password, the first stdin line is used for ``sudo -S -v`` only."""
-        fake(non_root, "sudo", f'echo "$*" >> {tmp_path}/sudo.log\n'
-                               'case "$1" in -S) read pw; echo "pw=$pw" >> '
-                               f'{tmp_path}/sudo.log; exit 0;; esac\n'
-                               '[ "$2" = true ] && exit 1\n'
-                               'while [ "$1" != "--" ]; do shift; done; shift; exec "$@"\n')
-        done = run(remote_script(["cat"], sudo=True, sudo_password=True),
+        """With a sudo password, sudo runs the command itself with -S and perflab's prompt;
+        the password answers that prompt, and the command reads only its own input. This
+        works with a sudo that ties its timestamp to the parent process (as sudo does
+        without a terminal), where validating first with `sudo -S -v` and then running
+        `sudo -n` does not."""
+        write_fake_sudo(non_root, 'exec "$@"', password="s3cret")
+        done = run(remote_script(["cat"], env={"X": "1"}, sudo=True, sudo_password=True),
                    stdin=b"s3cret\nuser input\n", path_prefix=non_root)
-        assert done.stdout == b"user input\n"
-        log = (tmp_path / "sudo.log").read_text().splitlines()
-        assert log == ["-n true", "-S -p  -v", "pw=s3cret", "-n -- cat"]
+        assert done.stdout == b"user input\n", done.stderr
+        assert PROMPT in done.stderr.decode() and BECOME_OK in done.stderr.decode()
+        log = (non_root / "sudo.log").read_text()
+        assert log.startswith(f"-S -p {PROMPT} -- /bin/sh -c ") and log.endswith(" env X=1 cat\n")
+        assert "s3cret" not in log
+
+    def test_become_user(self, non_root: Path, tmp_path: Path) -> None:
+        """Another become user than root: ``sudo -n -u USER``; the command runs as USER."""
+        done = run(remote_script(["id", "-un"], sudo=True, sudo_user="nobody"),
+                   path_prefix=non_root)
+        assert done.stdout == b"nobody\n", done.stderr
+        assert (tmp_path / "sudo.log").read_text() == "-n -u nobody -- id -un\n"
 
     def test_refusals_recognized(self) -> None:
         """sudo's own refusals are told apart from a failing command."""
@@ -170,3 +182,16 @@ class TestParsePgid:
         assert parse_pgid("perflab-pgid 12") is None
         assert parse_pgid("perflab-pgid x 0") is None
         assert parse_pgid("hello") is None
+
+
+class TestBecomeFromVars:
+    def test_inventory_values(self) -> None:
+        """ansible_become as YAML gives it (a bool) or INI does (text); off unless true."""
+        from perflab.transport.become import Become
+
+        assert Become.from_vars({}) is None
+        assert Become.from_vars({"ansible_become": False}) is None
+        assert Become.from_vars({"ansible_become": "no"}) is None
+        assert Become.from_vars({"ansible_become": True}) == Become("root")
+        assert Become.from_vars({"ansible_become": "True", "ansible_become_user": "bench"}) == \
+            Become("bench")

@@ -105,7 +105,8 @@ class TestSudoPassword:
     def test_runner_reads_the_sudo_password_when_sudo_asks(
             self, fleet: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """A runner opened from its stored row (perflab_become_password_env) gives sudo the
-        password from that variable, on stdin: never on a command line."""
+        password from that variable, on stdin when sudo's prompt asks: never on a command
+        line."""
         from perflab.runners import ssh_transport
 
         host, folder = sudo_host(fleet)
@@ -117,9 +118,8 @@ class TestSudoPassword:
         with ssh_transport("sudo1", row) as t:
             monkeypatch.setenv(SUDO_ENV, SUDO_PASSWORD)  # read when needed, not at opening
             assert t.run(["echo", "ran"], sudo=True).text() == "ran\n"
-        assert (folder / "ticket").exists()
         log = (folder / "sudo.log").read_text()
-        assert "-S -p  -v" in log and SUDO_PASSWORD not in log
+        assert log.startswith("-S -p perflab-sudo-password: -- ") and SUDO_PASSWORD not in log
 
     def test_variable_not_set(self, fleet: Fleet, ssh,
                               monkeypatch: pytest.MonkeyPatch) -> None:
@@ -134,4 +134,45 @@ class TestSudoPassword:
         assert "sudo asks for a password" in str(caught.value)
         assert f"perflab_become_password_env names ${SUDO_ENV}, which is not set" in \
             str(caught.value)
-        assert not (folder / "ticket").exists()
+        assert (folder / "sudo.log").read_text() == "-n -- echo ran\n"  # asked once, never ran
+
+    def test_input_reaches_the_command_not_sudo(self, fleet: Fleet, ssh,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+        """The command's stdin is sent once sudo has taken the password: all of it reaches
+        the command."""
+        host, _ = sudo_host(fleet)
+        monkeypatch.setenv(SUDO_ENV, SUDO_PASSWORD)
+        t = ssh(host, name="sudo3", credentials=Credentials(
+            become_password=EnvSecret("perflab_become_password_env", SUDO_ENV)))
+        assert t.run(["cat"], stdin=b"first line\nsecond\n", sudo=True).text() == \
+            "first line\nsecond\n"
+
+    def test_wrong_password(self, fleet: Fleet, ssh, tmp_path: Path,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+        """sudo asks again: the error says whose password it refused; nothing ran, and the
+        password is in no message."""
+        host, _ = sudo_host(fleet)
+        monkeypatch.setenv(SUDO_ENV, "not-the-Pw")
+        t = ssh(host, name="sudo4", credentials=Credentials(
+            become_password=EnvSecret("perflab_become_password_env", SUDO_ENV)))
+        marker = tmp_path / "ran"
+        with pytest.raises(HostError) as caught:
+            t.run(["touch", str(marker)], sudo=True)
+        assert f"sudo did not accept the password from ${SUDO_ENV}" in str(caught.value)
+        assert "not-the-Pw" not in str(caught.value) and not marker.exists()
+
+    @pytest.mark.timeout(60)
+    def test_timeout_kills_a_command_run_by_sudo(self, fleet: Fleet, ssh, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+        """A command run through sudo (with a password) is killed at its timeout: the kill
+        goes through sudo too, answering its prompt (a timestamp from the first sudo does
+        not cover a command from another session)."""
+        host, folder = sudo_host(fleet)
+        monkeypatch.setenv(SUDO_ENV, SUDO_PASSWORD)
+        t = ssh(host, name="sudo5", credentials=Credentials(
+            become_password=EnvSecret("perflab_become_password_env", SUDO_ENV)))
+        pid_file = tmp_path / "pid"
+        result = t.run(f"echo $$ > {pid_file}; exec sleep 60", sudo=True, timeout=1)
+        assert result.timed_out and result.duration_s < 8
+        assert not Path(f"/proc/{pid_file.read_text().strip()}").exists()
+        assert "kill -KILL" in (folder / "sudo.log").read_text()
