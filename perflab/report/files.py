@@ -34,15 +34,15 @@ def files_table(rows: Iterable[dict[str, Any]]) -> Table:
 def files_lines(view: RunView) -> list[str]:
     """Where the run's raw outputs are: in the store (readable from anywhere) and in the
     run folder of the machine that ran it."""
-    rows = view.files
+    files = view.files
     host = (view.fields.get("controller") or {}).get("host")
     folder = f"raw        {view.fields.get('raw_dir')}{f' on {host}' if host else ''}"
-    if not rows:
+    if not files.get("count"):
         return [folder, "files      none in the store (a run still going, or older than "
                         "the store's copy of run folders)"]
-    cut = sum(1 for r in rows if r["truncated"])
-    size, stored = sum(r["size"] for r in rows), sum(r["stored"] for r in rows)
+    cut = len(files["truncated"])
     return [folder,
-            f"files      {len(rows)} in the store ({_bytes(size)}, {_bytes(stored)} "
-            f"compressed{f', {cut} truncated' if cut else ''}), readable anywhere:",
+            f"files      {files['count']} in the store ({_bytes(files['size'])}, "
+            f"{_bytes(files['stored'])} compressed{f', {cut} truncated' if cut else ''}), "
+            "readable anywhere:",
             f"           perflab results files {view.id}; perflab results cat {view.id} NAME"]

@@ -246,6 +246,20 @@ def listing(session: Session, run_id: str) -> list[dict[str, Any]]:
             for name, size, stored, sha256, truncated, compression in session.execute(query)]
 
 
+def summary(session: Session, run_id: str) -> dict[str, Any]:
+    """How many files the run has in the store, their original and stored bytes, and the
+    names of those stored cut (what a run's document says; the list is ``listing``)."""
+    count, size, stored = session.execute(
+        select(func.count(), func.coalesce(func.sum(RunFileRow.size), 0),
+               func.coalesce(func.sum(func.length(RunFileRow.data)), 0))
+        .where(RunFileRow.run_id == run_id)).one()
+    cut = session.scalars(select(RunFileRow.name).where(RunFileRow.run_id == run_id,
+                                                        RunFileRow.truncated.is_(True))
+                          .order_by(RunFileRow.name)).all()
+    return {"count": int(count), "size": int(size), "stored": int(stored),
+            "truncated": list(cut)}
+
+
 def read(session: Session, run_id: str, name: str) -> StoredFile:
     """One stored file, decompressed and checked against its checksum."""
     row = session.scalars(select(RunFileRow).where(RunFileRow.run_id == run_id,

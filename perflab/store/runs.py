@@ -61,7 +61,7 @@ class RunView:
     repetitions: list[dict[str, Any]] = field(default_factory=list)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     result: ResultSet = field(default_factory=ResultSet)
-    files: list[dict[str, Any]] = field(default_factory=list)  # raw files in the store
+    files: dict[str, Any] = field(default_factory=dict)  # the raw files in the store: a summary
 
     def to_dict(self) -> dict[str, Any]:
         data = self.result.to_dict()
@@ -230,7 +230,7 @@ class RunStore:
                     selectinload(Run.repetitions), selectinload(Run.environments),
                     selectinload(Run.artifacts))).one()
             view = _view(run)
-            view.files = files.listing(session, run_id)
+            view.files = files.summary(session, run_id)
             return view
 
     def files(self, run_ref: str) -> builtins.list[dict[str, Any]]:

@@ -47,7 +47,9 @@ class TestElsewhere:
         assert cli("results", "cat", run_id, "job.yaml").out == JOB.format(fail="none")
         shown = cli("results", "show", run_id, "--json").json()
         assert shown["benchmarks"] == doc["benchmarks"]
-        assert {f["name"] for f in shown["files"]} == set(listed)
+        assert shown["files"] == {"count": len(listed), "truncated": [],
+                                  "size": sum(f["size"] for f in listed.values()),
+                                  "stored": sum(f["stored"] for f in listed.values())}
         csv = cli("results", "export", run_id, "--format", "csv").out.splitlines()
         assert len([line for line in csv if ",wall_time," in line]) == 3
 
@@ -94,6 +96,7 @@ class TestLimits:
         doc = cli("run", str(write_job(job)), "--json").json()
         [flag] = [f for f in doc["flags"] if f["code"] == "files_truncated"]
         assert "steps/b0-r1.stdout" in flag["evidence"]["files"]
+        assert "steps/b0-r1.stdout" in doc["files"]["truncated"]
         cat = cli("results", "cat", doc["run_id"], "steps/b0-r1.stdout")
         assert cat.status == 0 and cat.out.startswith("x" * 500) and "cut here" in cat.out
         assert "truncated" in cat.err and "5001" in cat.err

@@ -78,7 +78,7 @@ class TestStoppedRuns:
             run_job(job(tmp_path), BreaksAfterCreation(), store)
         [listed] = store.runs.list()
         run = store.runs.get(listed["run_id"])
-        names = {f["name"] for f in run.files}
+        names = {f["name"] for f in store.runs.files(run.id)}
         assert {"error.txt", "environment.json", "request.json"} <= names
         stored = store.runs.read_file(run.id, "error.txt").data.decode()
         assert stored.strip() == run.fields["message"]
