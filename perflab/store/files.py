@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -61,14 +60,15 @@ class DamagedFile(PerflabError):
 
 
 def _size_setting(name: str, default: int) -> int:
+    """A positive number of bytes from the environment (as ``perflab.config`` on main
+    reads the same settings, also from config.yaml)."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
-    match = re.fullmatch(r"(\d+)\s*([kmg]?)(?:i?b)?", raw, re.IGNORECASE)
-    if match is None:
-        raise InputError(f"expected a size in bytes like 67108864 or 64M, got {raw!r}",
+    if not raw.isdigit() or int(raw) <= 0:
+        raise InputError(f"expected a number of bytes > 0 like 67108864, got {raw!r}",
                          field=name)
-    return int(match.group(1)) << {"": 0, "k": 10, "m": 20, "g": 30}[match.group(2).lower()]
+    return int(raw)
 
 
 def human(size: int) -> str:

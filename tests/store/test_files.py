@@ -143,14 +143,16 @@ class TestLimits:
         assert "1500 B per run" in flags(store)[0]["message"]
 
     def test_limits_from_the_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """The caps are read from the environment, in bytes or with a binary suffix."""
+        """The caps are read from the environment, in bytes; anything else is refused."""
         assert Limits.from_env() == Limits(64 << 20, 512 << 20)
-        monkeypatch.setenv("PERFLAB_FILE_MAX_BYTES", "2M")
+        monkeypatch.setenv("PERFLAB_FILE_MAX_BYTES", "2097152")
         monkeypatch.setenv("PERFLAB_RUN_FILES_MAX_BYTES", "3000")
         assert Limits.from_env() == Limits(2 << 20, 3000)
-        monkeypatch.setenv("PERFLAB_FILE_MAX_BYTES", "lots")
-        with pytest.raises(InputError, match=r"PERFLAB_FILE_MAX_BYTES.*expected.*got 'lots'"):
-            Limits.from_env()
+        for wrong in ("lots", "64M", "0", "-5"):
+            monkeypatch.setenv("PERFLAB_FILE_MAX_BYTES", wrong)
+            with pytest.raises(InputError, match=rf"PERFLAB_FILE_MAX_BYTES.*expected a number "
+                                                 rf"of bytes > 0.*got '{wrong}'"):
+                Limits.from_env()
 
     def test_an_unreadable_file_is_listed(self, store: Store) -> None:
         """A file that cannot be read is still listed (empty, truncated) and flagged."""
