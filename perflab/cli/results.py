@@ -1,4 +1,5 @@
-"""``perflab results list|show|export``: stored runs and their raw samples."""
+"""``perflab results list|show|export|files|cat``: stored runs, their raw samples, and
+their raw files (outputs, logs, artifacts), from any machine that shares the store."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from perflab.store import open_store
 
 @click.group()
 def results() -> None:
-    """Stored runs: list them, show one, export its samples."""
+    """Stored runs: list them, show one, export its samples, read its raw files."""
 
 
 @results.command("list")
@@ -67,3 +68,41 @@ def export(env: Env, run_ref: str, fmt: str, output: str | None) -> None:
             handle.write(text)
     else:
         env.stdout.write(text)
+
+
+@results.command()
+@click.argument("run_ref", metavar="RUN")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def files(env: Env, run_ref: str, as_json: bool) -> None:
+    """The raw files stored for a run: outputs, logs, artifacts (readable anywhere)."""
+    with open_store() as store:
+        run_id = store.runs.resolve(run_ref)
+        rows = store.runs.files(run_id)
+    if as_json:
+        env.print_json({"run_id": run_id, "files": rows})
+        return
+    from perflab.report.files import files_table
+
+    env.console().print(files_table(rows))
+
+
+@results.command()
+@click.argument("run_ref", metavar="RUN")
+@click.argument("name")
+@click.pass_obj
+def cat(env: Env, run_ref: str, name: str) -> None:
+    """Print one raw file of a run as it was written (NAME as `results files` lists it)."""
+    with open_store() as store:
+        stored = store.runs.read_file(run_ref, name)
+    if stored.truncated:
+        env.warn(f"{name} is truncated: the store kept the first and last part of its "
+                 f"{stored.size} bytes (PERFLAB_FILE_MAX_BYTES, PERFLAB_RUN_FILES_MAX_BYTES); "
+                 "the whole file stays in the run folder where it ran")
+    buffer = getattr(env.stdout, "buffer", None)
+    if buffer is None:  # a text stream only (tests)
+        env.stdout.write(stored.data.decode("utf-8", "replace"))
+        return
+    env.stdout.flush()
+    buffer.write(stored.data)
+    buffer.flush()

@@ -27,6 +27,7 @@ from perflab import __version__, config, controller, signals
 from perflab.errors import ExitStatus, HostError, InputError, Location, PerflabError
 from perflab.execute.adaptive import Adaptive, candidate_side
 from perflab.execute.collect import Collected, StepRecord, collect, merged
+from perflab.execute.keep import keep_files
 from perflab.execute.plan import bench_steps, harness_request, setup_steps, step_refs
 from perflab.execute.workspace import open_workspace
 from perflab.facts.cpulist import format_cpulist, parse_cpulist
@@ -40,6 +41,7 @@ from perflab.spec.gate_names import run_gate_error
 from perflab.spec.job import Job
 from perflab.spec.pin import PinSpec
 from perflab.store import Store
+from perflab.store.files import Limits
 from perflab.transport.base import Process, Transport
 
 STDERR_TAIL_LINES = 20
@@ -168,6 +170,7 @@ class JobRun:
         self.fatal: str | None = None  # the harness could not even start
         self._materialized = 0  # records already split into files and stored
         self._journal: Any = None
+        self.limits: Limits | None = None  # how much of the run folder the store keeps
         self.stored = False  # the run's row exists (status "running" until it ends)
         self.ended = False  # the row has its final status
 
@@ -182,6 +185,7 @@ class JobRun:
 
     def prepare(self, flags: list[dict[str, Any]]) -> tuple[dict[str, Any], Placement,
                                                              list[dict[str, Any]]]:
+        self.limits = Limits.from_env()  # a bad setting stops the run before it starts
         _check_workdir(self.job, self.transport)
         env = gather_environment(self.transport, self.job.workdir)
         placement = _placement(self.job, env, self.opts)
@@ -402,6 +406,7 @@ class JobRun:
         if status == "completed":  # the data is good; a gate that matches nothing is not
             input_error = run_gate_error(self.job, result)
             message = None if input_error is None else str(input_error)
+        keep_files(self.store, self.run_id, self.raw_dir, self.limits)
         self.store.runs.update_run(self.run_id, status=status, message=message,
                                    finished_at=_now())
         self.ended = True
@@ -424,12 +429,18 @@ class JobRun:
             self.materialize()  # what was measured is kept
         except Exception as again:  # the original error stays the one raised
             reason += f"; the repetitions measured could not all be stored: {again}"
-        self.store.runs.update_run(self.run_id, message=reason, finished_at=_now(),
-                                   status="interrupted" if interrupted else "failed")
-        self.ended = True
         with contextlib.suppress(OSError):
             self.raw_dir.mkdir(parents=True, exist_ok=True)
             self._write_local("error.txt", reason + "\n")
+        try:
+            keep_files(self.store, self.run_id, self.raw_dir, self.limits)
+        except Exception as again:
+            reason += f"; the run folder's files could not be stored: {again}"
+            with contextlib.suppress(OSError):
+                self._write_local("error.txt", reason + "\n")
+        self.store.runs.update_run(self.run_id, message=reason, finished_at=_now(),
+                                   status="interrupted" if interrupted else "failed")
+        self.ended = True
 
     def _verdict(self, collected: Collected,
                  harness_problem: str) -> tuple[str, str | None, InputError | None]:

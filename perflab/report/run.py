@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from perflab.report.files import files_lines
 from perflab.report.tables import format_value, results_table
 
 if TYPE_CHECKING:
@@ -81,4 +82,5 @@ def render_run(console: Console, view: RunView) -> None:
     for art in view.artifacts:
         console.print(f"artifact   {art['name']}  {_bytes(art['size'])}  "
                       f"sha256 {art['sha256'][:16]}")
-    console.print(f"raw        {fields.get('raw_dir')}")
+    for line in files_lines(view):
+        console.print(line, markup=False)

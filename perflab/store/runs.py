@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from perflab.store.retry import retrying_methods
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
+    from perflab.store.files import Kept, Limits, Source, StoredFile
     from perflab.store.leases import Fence
 
 REPETITION_FIELDS = ("step", "kind", "benchmark", "index", "exit_status", "signal", "timed_out",
@@ -60,6 +62,7 @@ class RunView:
     repetitions: list[dict[str, Any]] = field(default_factory=list)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     result: ResultSet = field(default_factory=ResultSet)
+    files: dict[str, Any] = field(default_factory=dict)  # the raw files in the store: a summary
 
     def to_dict(self) -> dict[str, Any]:
         data = self.result.to_dict()
@@ -82,6 +85,7 @@ class RunView:
             "environment_after": self.environments.get("after", {}),
             "environments": self.environments,
             "repetitions": self.repetitions, "artifacts": self.artifacts,
+            "files": self.files,
         })
         return data
 
@@ -188,6 +192,17 @@ class RunStore:
                     {"metric_id": metrics[r["key"]].id, "seq": r["seq"],
                      "repetition": r["repetition"], "value": r["value"]} for r in rows])
 
+    def put_files(self, run_id: str, sources: Sequence[Source],
+                  limits: Limits | None = None) -> Kept:
+        """Store the run's raw files (replacing those stored before) within ``limits``
+        (default: from the environment); a file cut to fit flags the run
+        (:mod:`perflab.store.files`)."""
+        from perflab.store import files
+
+        limits = limits or files.Limits.from_env()
+        with self._write() as session:
+            return files.put(session, run_id, sources, limits, utcnow())
+
     # -- reading -------------------------------------------------------------------------
 
     def resolve(self, run_ref: str) -> str:
@@ -206,6 +221,8 @@ class RunStore:
         raise InputError(f'no run "{run_ref}" in the store (see `perflab results list`)')
 
     def get(self, run_ref: str) -> RunView:
+        from perflab.store import files
+
         run_id = self.resolve(run_ref)
         with self._sessions() as session:
             run = session.scalars(
@@ -214,7 +231,46 @@ class RunStore:
                     .selectinload(MetricRow.samples),
                     selectinload(Run.repetitions), selectinload(Run.environments),
                     selectinload(Run.artifacts))).one()
-            return _view(run)
+            view = _view(run)
+            view.files = files.summary(session, run_id)
+            return view
+
+    def files(self, run_ref: str) -> builtins.list[dict[str, Any]]:
+        """The run's stored raw files, by name, without their content."""
+        from perflab.store import files
+
+        run_id = self.resolve(run_ref)
+        with self._sessions() as session:
+            return files.listing(session, run_id)
+
+    def read_file(self, run_ref: str, name: str) -> StoredFile:
+        """One stored raw file of the run, decompressed and verified."""
+        from perflab.store import files
+
+        run_id = self.resolve(run_ref)
+        with self._sessions() as session:
+            return files.read(session, run_id, name)
+
+    def read_files(self, run_ref: str, names: Iterable[str]) -> Iterator[StoredFile]:
+        """The run's stored files among ``names``, in that order, decompressed and
+        verified (a name not stored is skipped); fetched a few MiB at a time."""
+        from perflab.store import files
+
+        run_id = self.resolve(run_ref)
+        with self._sessions() as session:
+            yield from files.read_many(session, run_id, names)
+
+    def outputs(self, run_ref: str) -> tuple[str, str | None, builtins.list[dict[str, Any]]]:
+        """The run's id, its folder (on the machine that ran it), and each step's output
+        paths in the order the steps ran (no samples are loaded)."""
+        run_id = self.resolve(run_ref)
+        with self._sessions() as session:
+            raw_dir = session.scalars(select(Run.raw_dir).where(Run.id == run_id)).one()
+            rows = session.execute(
+                select(Repetition.step, Repetition.stdout_path, Repetition.stderr_path)
+                .where(Repetition.run_id == run_id).order_by(Repetition.id)).all()
+        return run_id, raw_dir, [{"step": step, "stdout_path": out, "stderr_path": err}
+                                 for step, out, err in rows]
 
     def result(self, run_ref: str) -> ResultSet:
         return self.get(run_ref).result

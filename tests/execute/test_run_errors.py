@@ -70,3 +70,15 @@ class TestStoppedRuns:
         assert "controller placement failed" in run.fields["message"]
         error = Path(run.fields["raw_dir"]) / "error.txt"
         assert error.read_text().strip() == run.fields["message"]
+
+    def test_a_stopped_run_keeps_its_files(self, tmp_path: Path, store: Store) -> None:
+        """A run stopped by an error still puts its folder into the store, with the
+        reason (error.txt): readable where the folder is not."""
+        with pytest.raises(RuntimeError):
+            run_job(job(tmp_path), BreaksAfterCreation(), store)
+        [listed] = store.runs.list()
+        run = store.runs.get(listed["run_id"])
+        names = {f["name"] for f in store.runs.files(run.id)}
+        assert {"error.txt", "environment.json", "request.json"} <= names
+        stored = store.runs.read_file(run.id, "error.txt").data.decode()
+        assert stored.strip() == run.fields["message"]
