@@ -30,6 +30,9 @@ class Terminated(KeyboardInterrupt):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
 
+    def __reduce__(self) -> tuple[type[Terminated], tuple[int]]:
+        return Terminated, (self.signum,)  # pickled across processes by its number
+
 
 class _State:
     received: int | None = None  # the first stop signal of this process

@@ -91,7 +91,9 @@ def broker_error(url: str, exc: BaseException) -> BrokerUnreachable:
 
 def connect(app: Celery, timeout: float = 5.0) -> Any:
     """A live broker connection, or :class:`BrokerUnreachable` (no kombu traceback)."""
-    conn = app.connection_for_write()
+    options = {**app.conf.broker_transport_options, "socket_timeout": timeout,
+               "socket_connect_timeout": timeout}  # a broker that accepts and never answers
+    conn = app.connection_for_write(transport_options=options)
     try:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0,
                                timeout=timeout)

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("perflab")
 #: the signal a worker's watchdog stops the job in the main thread with
 STOP_SIGNAL = signal.SIGUSR2
+#: set while a job runs in this process's main thread and a stop signal may interrupt it:
+#: a signal that arrives outside (the job ended meanwhile) is ignored
+GUARDED = threading.Event()
 #: how long a worker waits for a runner's host lock (a `perflab prepare` of a minute)
 HOST_LOCK_WAIT_S = 30.0
 OFFLINE_AFTER = 3  # unreachable this many times in a row: the runner goes offline
@@ -144,7 +147,7 @@ class _Watch:
 
 def _watchdog(store: Store, fence: Fence, ttl: float, watch: _Watch) -> Heartbeat:
     def stop() -> None:
-        if not watch.stopping.is_set():
+        if not watch.stopping.is_set() and GUARDED.is_set():
             watch.stopping.set()
             signals.stop_main_thread(STOP_SIGNAL)
 
@@ -175,11 +178,15 @@ def _execute(fence: Fence, runner: ServedRunner, job: dict[str, Any], served: Se
     folder = Path(tempfile.mkdtemp(prefix=f"perflab-job-{fence.job_id}-"))
     try:
         try:
+            GUARDED.set()
             store.jobs.transition(fence, "preparing", message=f"runner {runner.name}")
             result = _run(fence, runner, job, store, folder)
         except (LeaseLost, KeyboardInterrupt, RunnerBusy, LeaseBusy, InputError,
                 HostError) as exc:
+            GUARDED.clear()
             return _on_error(exc, fence, runner, store, watch)
+        finally:
+            GUARDED.clear()
         return _finish(fence, runner, result, store, watch)
     finally:
         dog.stop()

@@ -91,14 +91,15 @@ def _stop_handler(signum: int, frame: Any) -> None:
     """In a worker process: a job runs in this thread; stop it like Ctrl-C stops a run.
     Outside a job (idle, shutting down), SIGTERM ends the process as it would have."""
     from perflab import signals
+    from perflab.queue.work import GUARDED
 
-    if _running.is_set():
+    if GUARDED.is_set():
         signals._handler(signum, frame)
-    elif signum == signal.SIGTERM:
+    elif signum == signal.SIGTERM and not _running.is_set():
         raise SystemExit(0)
 
 
-_running = threading.Event()  # a job runs in this process's main thread
+_running = threading.Event()  # a task runs in this process's main thread
 
 
 def bind(app: Celery, runners: list[ServedRunner]) -> None:

@@ -180,3 +180,15 @@ class TestTimeLimit:
         assert "stopped after 3 s" in done["message"]
         status = json.loads(lab.perflab("status", "--json").stdout)
         assert next(r for r in status["runners"] if r["name"] == "local")["state"] == "idle"
+
+
+def test_a_stop_signal_pickles_by_its_number() -> None:
+    """A job stopped by the watchdog's signal may surface in the worker's pool as an
+    exception that crosses processes: it pickles by its signal's number."""
+    import pickle
+    import signal
+
+    from perflab.signals import Terminated
+
+    again = pickle.loads(pickle.dumps(Terminated(signal.SIGUSR2)))
+    assert isinstance(again, Terminated) and again.signum == signal.SIGUSR2
