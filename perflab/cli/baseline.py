@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from perflab.cli import complete
 from perflab.cli.env import Env
 from perflab.store import open_store
 
@@ -28,8 +29,8 @@ def baseline() -> None:
 
 
 @baseline.command("set")
-@click.argument("name")
-@click.argument("run_ref", metavar="RUN")
+@click.argument("name", shell_complete=complete.baselines)
+@click.argument("run_ref", metavar="RUN", shell_complete=complete.runs)
 @click.option("--reason", help="Why (required when the run regressed, failed or was noisy).")
 @click.option("--branch", help="Branch the baseline is for (default: the run's git branch).")
 @click.option("--benchmark", default="*", show_default=True, help="Benchmarks it covers (glob).")
@@ -54,7 +55,7 @@ def set_(env: Env, name: str, run_ref: str, reason: str | None, branch: str | No
 
 
 @baseline.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete.baselines)
 @click.option("--job", required=True)
 @click.option("--platform", required=True)
 @click.option("--branch", default="-", show_default=True)
@@ -89,7 +90,7 @@ def list_(env: Env, job: str | None, platform: str | None, as_json: bool) -> Non
 
 
 @baseline.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete.baselines)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def show(env: Env, name: str, as_json: bool) -> None:
@@ -108,7 +109,7 @@ def show(env: Env, name: str, as_json: bool) -> None:
 
 
 @baseline.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete.baselines)
 @click.option("--job")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
+from perflab.cli import complete
 from perflab.cli.env import Env
 from perflab.errors import ExitStatus
 
 
 @click.command()
-@click.argument("baseline")
-@click.argument("candidate")
+@click.argument("baseline", shell_complete=complete.sides)
+@click.argument("candidate", shell_complete=complete.sides)
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "json"]), default="table",
               show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")

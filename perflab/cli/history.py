@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from perflab.cli import complete
 from perflab.cli.env import Env
 
 
@@ -14,7 +15,7 @@ from perflab.cli.env import Env
                                "job, time for most tools).")
 @click.option("--platform")
 @click.option("--branch")
-@click.option("--runner")
+@click.option("--runner", shell_complete=complete.runners)
 @click.option("--pvalue", default=0.001, show_default=True, type=click.FloatRange(0, 1))
 @click.option("--min-magnitude", default="0%", show_default=True,
               help='Ignore change points smaller than this, e.g. "2%".')

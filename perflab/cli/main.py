@@ -129,6 +129,14 @@ def _report(env: Env, exc: BaseException) -> int:
     return int(ExitStatus.ERROR)
 
 
+def _exit_code(env: Env, exc: SystemExit) -> int:
+    if isinstance(exc.code, int):
+        return exc.code
+    if exc.code is not None:
+        env.error(str(exc.code))
+    return int(exc.code is not None)
+
+
 def run_cli(argv: list[str] | None = None, env: Env | None = None) -> int:
     """Run the command line; returns the exit status (tests call this directly).
 
@@ -143,6 +151,8 @@ def run_cli(argv: list[str] | None = None, env: Env | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="perflab", standalone_mode=False, obj=env)
         status = env.exit_status
+    except SystemExit as exc:  # shell completion ends with sys.exit(0), by design
+        status = _exit_code(env, exc)
     except BaseException as exc:  # every exit path maps to a documented status
         try:
             status = _report(env, exc)

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from perflab.cli import complete
 from perflab.cli.env import Env
 from perflab.cli.runner import many_options
 from perflab.errors import ExitStatus
@@ -29,7 +30,7 @@ def _hosts(names: tuple[str, ...], group: str | None, every: bool) -> tuple[Any,
 @click.command()
 @many_options
 @click.option("--profile", "profile_ref", default="shield", show_default=True,
-              help="Playbook file or name in playbooks/.")
+              shell_complete=complete.profiles, help="Playbook file or name in playbooks/.")
 @click.option("--check", is_flag=True, help="Change nothing; show what would change (exit 2 if "
                                             "anything would).")
 @click.option("--diff", is_flag=True, help="Show every value's old and new state.")
@@ -133,9 +134,9 @@ def restore(env: Env, names: tuple[str, ...], group: str | None, every: bool, fo
 
 
 @click.command()
-@click.argument("runner")
-@click.option("--profile", "profile_ref", help="Probe before and after applying this profile "
-                                               "(restored afterwards).")
+@click.argument("runner", shell_complete=complete.runners)
+@click.option("--profile", "profile_ref", shell_complete=complete.profiles,
+              help="Probe before and after applying this profile (restored afterwards).")
 @click.option("--repetitions", default=200, show_default=True, type=click.IntRange(10))
 @click.option("--json", "as_json", is_flag=True)
 @lock_wait_option

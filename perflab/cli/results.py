@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from perflab.cli import complete
 from perflab.cli.env import Env
 from perflab.store import open_store
 
@@ -15,7 +16,7 @@ def results() -> None:
 
 @results.command("list")
 @click.option("--job", help="Only runs of this job.")
-@click.option("--runner", help="Only runs on this runner.")
+@click.option("--runner", help="Only runs on this runner.", shell_complete=complete.runners)
 @click.option("--status", type=click.Choice(["completed", "failed", "interrupted", "running"]))
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1))
 @click.option("--json", "as_json", is_flag=True)
@@ -34,7 +35,7 @@ def list_(env: Env, job: str | None, runner: str | None, status: str | None, lim
 
 
 @results.command()
-@click.argument("run_ref", metavar="RUN")
+@click.argument("run_ref", metavar="RUN", shell_complete=complete.runs)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def show(env: Env, run_ref: str, as_json: bool) -> None:
@@ -50,7 +51,7 @@ def show(env: Env, run_ref: str, as_json: bool) -> None:
 
 
 @results.command()
-@click.argument("run_ref", metavar="RUN")
+@click.argument("run_ref", metavar="RUN", shell_complete=complete.runs)
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file instead of stdout.")

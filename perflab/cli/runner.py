@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from perflab.cli import complete
 from perflab.cli.env import Env
 from perflab.errors import InputError
 from perflab.runners.fanout import DEFAULT_FORKS
@@ -31,8 +32,10 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 def many_options(func: Any) -> Any:
     """RUNNER... | --group G | --all, and --forks N."""
     for option in reversed([
-        click.argument("names", nargs=-1, metavar="[RUNNER]..."),
-        click.option("--group", help="Every runner of this inventory group."),
+        click.argument("names", nargs=-1, metavar="[RUNNER]...",
+                       shell_complete=complete.runners),
+        click.option("--group", help="Every runner of this inventory group.",
+                     shell_complete=complete.groups),
         click.option("--all", "every", is_flag=True, help="Every registered runner."),
         click.option("--forks", default=DEFAULT_FORKS, show_default=True,
                      type=click.IntRange(1, 512), help="Hosts worked on at once."),
@@ -83,7 +86,7 @@ def add(env: Env, name: str, address: str, port: int, user: str | None, key_file
 
 
 @runner.command("list")
-@click.option("--group")
+@click.option("--group", shell_complete=complete.groups)
 @click.option("--platform")
 @click.option("--state", type=click.Choice(["idle", "reserved", "running", "quarantined",
                                             "offline"]))
@@ -112,7 +115,7 @@ def list_(env: Env, group: str | None, platform: str | None, state: str | None,
 
 
 @runner.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete.runners)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def show(env: Env, name: str, as_json: bool) -> None:
@@ -130,7 +133,7 @@ def show(env: Env, name: str, as_json: bool) -> None:
 
 
 @runner.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete.runners)
 @click.pass_obj
 def remove(env: Env, name: str) -> None:
     """Forget a runner (its pinned host key stays in known_hosts)."""
@@ -202,7 +205,7 @@ def ping(env: Env, names: tuple[str, ...], group: str | None, every: bool, forks
 
 
 @runner.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete.runners)
 @click.option("--reason", required=True, help="Why: shown wherever the runner is listed.")
 @click.pass_obj
 def quarantine(env: Env, name: str, reason: str) -> None:
@@ -213,7 +216,7 @@ def quarantine(env: Env, name: str, reason: str) -> None:
 
 
 @runner.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete.runners)
 @click.pass_obj
 def release(env: Env, name: str) -> None:
     """Put a quarantined or offline runner back in service."""
