@@ -57,8 +57,11 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="perflab")
 @click.option("--traceback", is_flag=True, help="Show the full traceback of an error.")
+@click.option("--no-color", is_flag=True,
+              help="No colour or other styling, even on a terminal (as NO_COLOR=1 does; "
+                   "FORCE_COLOR=1 colours a pipe).")
 @click.pass_context
-def cli(ctx: click.Context, traceback: bool) -> None:
+def cli(ctx: click.Context, traceback: bool, no_color: bool) -> None:
     """perflab: prepared runners, benchmark jobs, noise-aware comparison.
 
     Exit status: 0 success, 1 error, 2 a regression or an untuned host,
@@ -66,6 +69,7 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     """
     env = ctx.ensure_object(Env)
     env.traceback = traceback
+    env.no_color = no_color
 
 
 class _NoteHandler(logging.Handler):

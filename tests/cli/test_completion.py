@@ -116,6 +116,7 @@ class TestBash:
         assert bash_complete(shell_env, tmp_path, "ru") == ["run", "runner"]
         assert bash_complete(shell_env, tmp_path, "runner", "sh") == ["show"]
         assert bash_complete(shell_env, tmp_path, "results", "list", "--li") == ["--limit"]
+        assert bash_complete(shell_env, tmp_path, "--no") == ["--no-color"]
 
     def test_runner_and_group_names_from_the_store(self, shell_env, tmp_path: Path,
                                                    lab) -> None:
