@@ -94,9 +94,11 @@ def add(env: Env, name: str, address: str, port: int, user: str | None, key_file
 @click.pass_obj
 def list_(env: Env, group: str | None, platform: str | None, state: str | None,
           as_json: bool) -> None:
-    """Registered runners (plus `local`)."""
+    """`local` (this machine, its facts read now) and the registered runners."""
+    from perflab.runners.listing import list_runners
+
     with open_store() as store:
-        rows = store.runners.list(group=group, platform=platform, state=state)
+        rows = list_runners(store, group=group, platform=platform, state=state)
     if as_json:
         env.print_json({"runners": rows})
         return
@@ -105,12 +107,11 @@ def list_(env: Env, group: str | None, platform: str | None, state: str | None,
     table = Table(header_style="bold")
     for column in ("runner", "address", "platform", "groups", "state", "facts"):
         table.add_column(column)
-    if not (group or platform or state):
-        table.add_row("local", "(this machine)", "", "", "idle", "")
     for row in rows:
         state_text = row["state"] + (f": {row['state_reason']}" if row["state_reason"] else "")
-        table.add_row(row["name"], f"{row['address']}:{row['port']}", row["platform"] or "",
-                      ",".join(row["groups"]), state_text, (row["facts_at"] or "")[:19])
+        address = f"{row['address']}:{row['port']}" if row["address"] else "(this machine)"
+        table.add_row(row["name"], address, row["platform"] or "", ",".join(row["groups"]),
+                      state_text, (row["facts_at"] or "")[:19])
     env.console().print(table)
 
 
@@ -119,11 +120,13 @@ def list_(env: Env, group: str | None, platform: str | None, state: str | None,
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def show(env: Env, name: str, as_json: bool) -> None:
-    """Everything known about one runner."""
+    """Everything known about one runner (`local`: this machine, read now)."""
     import json
 
+    from perflab.runners.listing import runner_info
+
     with open_store() as store:
-        row = store.runners.get(name)
+        row = runner_info(store, name)
     if as_json:
         env.print_json(row)
         return
