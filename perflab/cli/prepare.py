@@ -8,6 +8,7 @@ import click
 
 from perflab.cli import complete
 from perflab.cli.env import Env
+from perflab.cli.helptext import examples, json_option
 from perflab.cli.runner import many_options
 from perflab.errors import ExitStatus
 
@@ -27,7 +28,10 @@ def _hosts(names: tuple[str, ...], group: str | None, every: bool) -> tuple[Any,
     return store, select_runners(store, names, group=group, every=every)
 
 
-@click.command()
+@click.command(epilog=examples(
+    "perflab prepare local --profile shield --check --diff",
+    "perflab prepare --group linux_x86 --profile bare-metal --forks 32",
+    "perflab prepare epyc-01 epyc-02 --facts"))
 @many_options
 @click.option("--profile", "profile_ref", default="shield", show_default=True,
               shell_complete=complete.profiles, help="Playbook file or name in playbooks/.")
@@ -137,8 +141,9 @@ def restore(env: Env, names: tuple[str, ...], group: str | None, every: bool, fo
 @click.argument("runner", shell_complete=complete.runners)
 @click.option("--profile", "profile_ref", shell_complete=complete.profiles,
               help="Probe before and after applying this profile (restored afterwards).")
-@click.option("--repetitions", default=200, show_default=True, type=click.IntRange(10))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--repetitions", default=200, show_default=True, type=click.IntRange(10),
+              help="Probe repetitions per reserved CPU.")
+@json_option("the probe's figures")
 @lock_wait_option
 @click.pass_obj
 def verify(env: Env, runner: str, profile_ref: str | None, repetitions: int,

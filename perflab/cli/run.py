@@ -8,6 +8,7 @@ import click
 
 from perflab.cli import complete
 from perflab.cli.env import Env
+from perflab.cli.helptext import examples
 from perflab.cli.prepare import lock_wait_option
 from perflab.errors import ExitStatus, InputError
 
@@ -26,7 +27,10 @@ def _env_pairs(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-@click.command()
+@click.command(epilog=examples(
+    "perflab run examples/quickstart.yaml",
+    "perflab run job.yaml --runner epyc-01 --profile shield",
+    "perflab run job.yaml --baseline nightly --json"))
 @click.argument("job_file", metavar="JOB.yaml", shell_complete=complete.files)
 @click.option("--runner", default="local", show_default=True, shell_complete=complete.runners,
               help="Runner to run on.")

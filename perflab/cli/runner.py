@@ -10,6 +10,7 @@ import click
 
 from perflab.cli import complete
 from perflab.cli.env import Env
+from perflab.cli.helptext import examples, json_option
 from perflab.errors import InputError
 from perflab.runners.fanout import DEFAULT_FORKS
 from perflab.store import open_store
@@ -39,7 +40,7 @@ def many_options(func: Any) -> Any:
         click.option("--all", "every", is_flag=True, help="Every registered runner."),
         click.option("--forks", default=DEFAULT_FORKS, show_default=True,
                      type=click.IntRange(1, 512), help="Hosts worked on at once."),
-        click.option("--json", "as_json", is_flag=True)]):
+        json_option("one result per runner")]):
         func = option(func)
     return func
 
@@ -49,21 +50,29 @@ def runner() -> None:
     """Register runners and check on them (`local` always exists)."""
 
 
-@runner.command()
+@runner.command(epilog=examples(
+    "perflab runner add epyc-01 --host 127.0.1.11 --user lab --key ~/.ssh/lab "
+    "--accept-new-host-key",
+    "perflab runner add epyc-02 --host 127.0.1.12 --group linux_x86 "
+    "--var perflab_isolated_cpus=2-15",
+    "perflab runner add arm-01 --host 127.0.2.11 --proxy-jump lab@127.0.0.2 "
+    "--label arch=aarch64"))
 @click.argument("name")
 @click.option("--host", "address", required=True, help="Address or DNS name.")
-@click.option("--port", type=click.IntRange(1, 65535), default=22, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=22, show_default=True,
+              help="SSH port.")
 @click.option("--user", help="SSH user (default: the current user).")
 @click.option("--key", "key_file", help="Private key file.")
 @click.option("--group", "groups", multiple=True, help="Group membership (repeatable).")
-@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE")
+@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
+              help="A label to select runners by, like arch=x86_64 (repeatable).")
 @click.option("--var", "variables", multiple=True, metavar="KEY=VALUE",
               help="Runner variables like perflab_isolated_cpus=2-7.")
 @click.option("--proxy-jump", help="Jump host(s), as ssh -J takes them.")
 @click.option("--platform", help="Platform class (default: from facts, e.g. linux-x86_64).")
 @click.option("--accept-new-host-key", is_flag=True,
               help="Pin the host key shown if it is not known yet (never a changed one).")
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the registered runner")
 @click.pass_obj
 def add(env: Env, name: str, address: str, port: int, user: str | None, key_file: str | None,
         groups: tuple[str, ...], labels: tuple[str, ...], variables: tuple[str, ...],
@@ -86,11 +95,11 @@ def add(env: Env, name: str, address: str, port: int, user: str | None, key_file
 
 
 @runner.command("list")
-@click.option("--group", shell_complete=complete.groups)
-@click.option("--platform")
+@click.option("--group", shell_complete=complete.groups, help="Only runners of this group.")
+@click.option("--platform", help="Only runners of this platform class (linux-x86_64 ...).")
 @click.option("--state", type=click.Choice(["idle", "reserved", "running", "quarantined",
-                                            "offline"]))
-@click.option("--json", "as_json", is_flag=True)
+                                            "offline"]), help="Only runners in this state.")
+@json_option("the runners")
 @click.pass_obj
 def list_(env: Env, group: str | None, platform: str | None, state: str | None,
           as_json: bool) -> None:
@@ -102,6 +111,18 @@ def list_(env: Env, group: str | None, platform: str | None, state: str | None,
     if as_json:
         env.print_json({"runners": rows})
         return
+    filters = " ".join(f"--{k} {v}" for k, v in (("group", group), ("platform", platform),
+                                                  ("state", state)) if v)
+    if not rows:
+        env.stdout.write(f"no runner matches {filters}\n")
+        return
+    _runners_table(env, rows)
+    if not filters and len(rows) == 1:
+        env.stdout.write("no runner registered yet: `perflab runner add NAME --host ADDRESS` "
+                         "or `perflab runner import INVENTORY` registers some\n")
+
+
+def _runners_table(env: Env, rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table(header_style="bold")
@@ -117,7 +138,7 @@ def list_(env: Env, group: str | None, platform: str | None, state: str | None,
 
 @runner.command()
 @click.argument("name", shell_complete=complete.runners)
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the runner")
 @click.pass_obj
 def show(env: Env, name: str, as_json: bool) -> None:
     """Everything known about one runner (`local`: this machine, read now)."""
@@ -147,7 +168,7 @@ def remove(env: Env, name: str) -> None:
 
 @runner.command("import")
 @click.argument("inventory", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the runners added and updated")
 @click.pass_obj
 def import_(env: Env, inventory: Path, as_json: bool) -> None:
     """Register every host of an Ansible inventory (YAML or INI) without connecting."""
