@@ -48,15 +48,16 @@ def list_(env: Env, job: str | None, runner: str | None, status: str | None, lim
 @json_option("the run, with every sample")
 @click.pass_obj
 def show(env: Env, run_ref: str, as_json: bool) -> None:
-    """One run: status, environment, repetitions, samples."""
+    """One run: status, environment, the CPUs it ran on, every repetition and sample."""
     with open_store() as store:
         view = store.runs.get(run_ref)
+        samples = [] if as_json else store.runs.sample_rows(view.id)
     if as_json:
         env.print_json(view.to_dict())
         return
     from perflab.report.run import render_run
 
-    render_run(env.console(), view)
+    render_run(env.console(), view, samples)
 
 
 @results.command()
