@@ -31,6 +31,23 @@ def _redact(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
+#: what to install for a database driver SQLAlchemy could not import (by its module)
+DRIVERS = {
+    "psycopg": "pip install 'perflab[postgres]'",
+    "psycopg2": "pip install psycopg2-binary, or use a postgresql+psycopg:// URL with "
+                "pip install 'perflab[postgres]'",
+    "MySQLdb": "pip install mysqlclient",
+    "pymysql": "pip install PyMySQL",
+}
+
+
+def _missing_driver(url: str, exc: ModuleNotFoundError) -> InputError:
+    module = (exc.name or "").split(".")[0]
+    install = DRIVERS.get(module, f"install the package that provides the {module} module")
+    return InputError(f"cannot open database {_redact(url)!r}: its driver ({module}) is not "
+                      f"installed: {install}", field="PERFLAB_DB_URL")
+
+
 def head_revision() -> str:
     """The newest migration, read from the versions folder without loading Alembic."""
     revisions, parents = set(), set()
@@ -176,6 +193,8 @@ def create_engine_for(url: str | None = None) -> Engine:
                              field="PERFLAB_DB_URL") from None
     try:
         engine = create_engine(url, future=True)
+    except ModuleNotFoundError as exc:
+        raise _missing_driver(url, exc) from None
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
         raise InputError(f"cannot open database {_redact(url)!r}: {exc}",
                          field="PERFLAB_DB_URL") from None
