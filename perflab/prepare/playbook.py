@@ -4,7 +4,7 @@ A playbook is Ansible-like YAML: a mapping with ``tasks`` (or a list of plays,
 whose tasks are concatenated), each task naming one knob and its desired
 state. Arguments are Jinja2 templates over inventory variables, whole or
 inside a string: ``cpus: "{{ perflab_isolated_cpus | default('reserved') }}"``
-(:mod:`perflab.prepare.template`).
+(:mod:`perflab.spec.template`).
 
 Profiles are found by path, or by name in ``playbooks/`` (``--profile shield``).
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from perflab.errors import InputError, Location, SpecErrors
-from perflab.prepare.template import has_template
 from perflab.spec.schema import schema_errors
+from perflab.spec.template import has_template
 from perflab.spec.yamlpos import PathKey, Positions, field_name, parse_yaml, read_text
 
 _PLAYBOOK_DIRS = (
@@ -135,7 +135,7 @@ def _template_errors(value: Any, where: PathKey, pos: Positions) -> list[InputEr
         return [e for i, v in enumerate(value) for e in _template_errors(v, (*where, i), pos)]
     if not isinstance(value, str) or not has_template(value):
         return []
-    from perflab.prepare.template import check
+    from perflab.spec.template import check
 
     try:
         check(value)
@@ -156,7 +156,7 @@ def resolve(value: Any, variables: Mapping[str, Any], where: PathKey,
         return [resolve(v, variables, (*where, i), locate) for i, v in enumerate(value)]
     if not isinstance(value, str) or not has_template(value):
         return value
-    from perflab.prepare.template import render
+    from perflab.spec.template import render
 
     try:
         return render(value, variables)
