@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from perflab.errors import InputError, Location, SpecErrors
-from perflab.spec.schema import schema_errors
 from perflab.spec.template import has_template
 from perflab.spec.yamlpos import PathKey, Positions, field_name, parse_yaml, read_text
 
@@ -82,6 +81,8 @@ def _plays(data: Any) -> list[tuple[tuple[str | int, ...], dict[str, Any]]]:
 
 
 def parse_profile(text: str, file: str, path: Path | None = None) -> Profile:
+    from perflab.spec.schema import schema_errors  # jsonschema: only to read a playbook
+
     data, pos = parse_yaml(text, file)
     if not isinstance(data, dict | list) or not data:
         raise InputError("expected a playbook (a mapping with tasks, or a list of plays), got "
