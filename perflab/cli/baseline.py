@@ -6,7 +6,9 @@ from typing import Any
 
 import click
 
+from perflab.cli import complete
 from perflab.cli.env import Env
+from perflab.cli.helptext import json_option
 from perflab.store import open_store
 
 
@@ -28,13 +30,13 @@ def baseline() -> None:
 
 
 @baseline.command("set")
-@click.argument("name")
-@click.argument("run_ref", metavar="RUN")
+@click.argument("name", shell_complete=complete.baselines)
+@click.argument("run_ref", metavar="RUN", shell_complete=complete.runs)
 @click.option("--reason", help="Why (required when the run regressed, failed or was noisy).")
 @click.option("--branch", help="Branch the baseline is for (default: the run's git branch).")
 @click.option("--benchmark", default="*", show_default=True, help="Benchmarks it covers (glob).")
 @click.option("--by", help="Who sets it (default: user@host).")
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the baseline set")
 @click.pass_obj
 def set_(env: Env, name: str, run_ref: str, reason: str | None, branch: str | None,
          benchmark: str, by: str | None, as_json: bool) -> None:
@@ -54,12 +56,12 @@ def set_(env: Env, name: str, run_ref: str, reason: str | None, branch: str | No
 
 
 @baseline.command()
-@click.argument("name")
-@click.option("--job", required=True)
-@click.option("--platform", required=True)
-@click.option("--branch", default="-", show_default=True)
-@click.option("--reason", required=True)
-@click.option("--by")
+@click.argument("name", shell_complete=complete.baselines)
+@click.option("--job", required=True, help="The job the baseline is for.")
+@click.option("--platform", required=True, help="The platform class it is for.")
+@click.option("--branch", default="-", show_default=True, help="The branch it is for.")
+@click.option("--reason", required=True, help="Why it is retired (kept in its history).")
+@click.option("--by", help="Who retires it (default: user@host).")
 @click.pass_obj
 def unset(env: Env, name: str, job: str, platform: str, branch: str, reason: str,
           by: str | None) -> None:
@@ -73,9 +75,9 @@ def unset(env: Env, name: str, job: str, platform: str, branch: str, reason: str
 
 
 @baseline.command("list")
-@click.option("--job")
-@click.option("--platform")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--job", help="Only baselines of this job.")
+@click.option("--platform", help="Only baselines of this platform class.")
+@json_option("the baselines")
 @click.pass_obj
 def list_(env: Env, job: str | None, platform: str | None, as_json: bool) -> None:
     """Baselines in force."""
@@ -84,13 +86,18 @@ def list_(env: Env, job: str | None, platform: str | None, as_json: bool) -> Non
     if as_json:
         env.print_json({"baselines": rows})
         return
+    if not rows:
+        only = " ".join(f"for {k} {v}" for k, v in (("job", job), ("platform", platform)) if v)
+        env.stdout.write(f"no baselines set{' ' + only if only else ''}: "
+                         "`perflab baseline set NAME RUN` sets one\n")
+        return
     _rows_table(env, rows, ["name", "job", "platform", "branch", "benchmark", "run_id",
                             "set_by", "set_at", "reason"])
 
 
 @baseline.command()
-@click.argument("name")
-@click.option("--json", "as_json", is_flag=True)
+@click.argument("name", shell_complete=complete.baselines)
+@json_option("the baselines")
 @click.pass_obj
 def show(env: Env, name: str, as_json: bool) -> None:
     """The baseline NAME for each job and platform it is set for."""
@@ -108,9 +115,9 @@ def show(env: Env, name: str, as_json: bool) -> None:
 
 
 @baseline.command()
-@click.argument("name")
-@click.option("--job")
-@click.option("--json", "as_json", is_flag=True)
+@click.argument("name", shell_complete=complete.baselines)
+@click.option("--job", help="Only changes for this job.")
+@json_option("the changes")
 @click.pass_obj
 def history(env: Env, name: str, job: str | None, as_json: bool) -> None:
     """Every change of baseline NAME: who, when, why."""
@@ -118,6 +125,10 @@ def history(env: Env, name: str, job: str | None, as_json: bool) -> None:
         rows = store.baselines.history(name, job=job)
     if as_json:
         env.print_json({"history": rows})
+        return
+    if not rows:
+        env.stdout.write(f'no baseline "{name}" was ever set'
+                         f"{f' for job {job}' if job else ''}\n")
         return
     _rows_table(env, rows, ["set_at", "action", "job", "platform", "branch", "run_id",
                             "set_by", "reason"])
@@ -127,11 +138,11 @@ def history(env: Env, name: str, job: str | None, as_json: bool) -> None:
 @click.option("--benchmark", required=True, help="Benchmarks it covers (glob).")
 @click.option("--metric", required=True, help="Metrics it covers (glob).")
 @click.option("--magnitude", required=True, help='The expected change, e.g. "5%".')
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help="Why the change is expected (shown with it).")
 @click.option("--expires", required=True, help='A date (2026-12-31) or a duration ("30d").')
 @click.option("--job", help="Only this job (default: any).")
 @click.option("--platform", help="Only this platform class (default: any).")
-@click.option("--by")
+@click.option("--by", help="Who waives it (default: user@host).")
 @click.pass_obj
 def waive(env: Env, benchmark: str, metric: str, magnitude: str, reason: str, expires: str,
           job: str | None, platform: str | None, by: str | None) -> None:
@@ -146,7 +157,7 @@ def waive(env: Env, benchmark: str, metric: str, magnitude: str, reason: str, ex
 
 @baseline.command()
 @click.option("--all", "every", is_flag=True, help="Include expired and revoked ones.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the waivers")
 @click.pass_obj
 def waivers(env: Env, every: bool, as_json: bool) -> None:
     """Waivers (active ones unless --all)."""
@@ -154,6 +165,10 @@ def waivers(env: Env, every: bool, as_json: bool) -> None:
         rows = store.baselines.waivers(include_inactive=every)
     if as_json:
         env.print_json({"waivers": rows})
+        return
+    if not rows:
+        env.stdout.write("no waivers\n" if every else
+                         "no active waivers (`--all` shows expired and revoked ones too)\n")
         return
     _rows_table(env, rows, ["id", "job", "platform", "benchmark", "metric", "magnitude",
                             "expires_at", "active", "created_by", "reason"])

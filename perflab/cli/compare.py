@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import click
 
+from perflab.cli import complete
 from perflab.cli.env import Env
+from perflab.cli.helptext import examples
 from perflab.errors import ExitStatus
 
 
-@click.command()
-@click.argument("baseline")
-@click.argument("candidate")
+@click.command(epilog=examples(
+    "perflab compare nightly 1a2b3c4d",
+    "perflab compare 1a2b3c4d 5e6f7a8b --format md -o report.md",
+    "perflab compare base.json candidate.json --noise-band 2% --benchmark 'BM_Sort*'"))
+@click.argument("baseline", shell_complete=complete.sides)
+@click.argument("candidate", shell_complete=complete.sides)
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "json"]), default="table",
-              show_default=True)
+              show_default=True, help="A table for the terminal, Markdown (a CI comment) or "
+                                      "JSON.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--force", is_flag=True,
               help="Compare runs of different evidence classes (the differences are reported).")
 @click.option("--noise-band", help='Override the job\'s noise band, e.g. "2%".')
-@click.option("--confidence", type=click.FloatRange(0.5, 0.999))
+@click.option("--confidence", type=click.FloatRange(0.5, 0.999),
+              help="Override the job's confidence level of the intervals, e.g. 0.99.")
 @click.option("--metric", "metrics", multiple=True, help="Only these metrics (globs).")
 @click.option("--benchmark", "benchmarks", multiple=True, help="Only these benchmarks (globs).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the output here.")

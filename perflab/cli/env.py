@@ -2,11 +2,18 @@
 
 Tests construct an ``Env`` with ``io.StringIO`` streams and read what a
 command printed and which exit status it chose, without patching anything.
+
+Colour follows the common conventions, in this order: ``--no-color``, then
+``NO_COLOR`` (set and not empty: https://no-color.org), then ``FORCE_COLOR``
+(set, not empty and not "0": colour even into a pipe), else colour exactly
+when the stream is a terminal. Without colour nothing styled is written at
+all: no escape sequence in the tables, the progress bars or the error prefix.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
@@ -23,6 +30,16 @@ class Env:
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     traceback: bool = False
     exit_status: int = int(ExitStatus.OK)
+    no_color: bool = False  # --no-color
+
+    def colour(self, stream: IO[str]) -> bool:
+        """Whether to write colour (and other styles) to ``stream``: see the module."""
+        if self.no_color or os.environ.get("NO_COLOR"):
+            return False
+        if os.environ.get("FORCE_COLOR", "") not in ("", "0"):
+            return True
+        isatty = getattr(stream, "isatty", None)
+        return bool(isatty and isatty())
 
     @property
     def interactive(self) -> bool:
@@ -33,8 +50,12 @@ class Env:
     def console(self) -> Console:
         from rich.console import Console
 
+        colour = self.colour(self.stdout)
         return Console(file=self.stdout, highlight=False, soft_wrap=False,
-                       width=None if self.interactive else 120)
+                       width=None if self.interactive else 120,
+                       color_system="auto" if colour else None,
+                       force_terminal=True if colour and not self.interactive else None,
+                       no_color=not colour)
 
     def print_json(self, data: Any) -> None:
         """One JSON document on stdout, nothing else (``--json``)."""
@@ -42,7 +63,7 @@ class Env:
 
     def error(self, line: str) -> None:
         prefix = "perflab: error: "
-        if getattr(self.stderr, "isatty", lambda: False)():
+        if self.colour(self.stderr):
             prefix = "\x1b[31mperflab: error:\x1b[0m "
         self.stderr.write(prefix + line + "\n")
 

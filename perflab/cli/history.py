@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
+from perflab.cli import complete
 from perflab.cli.env import Env
+from perflab.cli.helptext import json_option
 from perflab.limits import MAX_LIST_LIMIT
 
 
@@ -13,14 +15,16 @@ from perflab.limits import MAX_LIST_LIMIT
 @click.argument("benchmark")
 @click.option("--metric", help="Default: the benchmark's first metric (wall_time for a time "
                                "job, time for most tools).")
-@click.option("--platform")
-@click.option("--branch")
-@click.option("--runner")
-@click.option("--pvalue", default=0.001, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--platform", help="Only runs of this platform class.")
+@click.option("--branch", help="Only runs of this git branch.")
+@click.option("--runner", shell_complete=complete.runners, help="Only runs on this runner.")
+@click.option("--pvalue", default=0.001, show_default=True, type=click.FloatRange(0, 1),
+              help="Significance a change point needs.")
 @click.option("--min-magnitude", default="0%", show_default=True,
               help='Ignore change points smaller than this, e.g. "2%".')
-@click.option("--limit", default=1000, show_default=True, type=click.IntRange(1, MAX_LIST_LIMIT))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=1000, show_default=True, type=click.IntRange(1, MAX_LIST_LIMIT),
+              help="At most this many runs (the newest).")
+@json_option("the series and its change points")
 @click.pass_obj
 def history(env: Env, job: str, benchmark: str, metric: str | None, platform: str | None,
             branch: str | None, runner: str | None, pvalue: float, min_magnitude: str,

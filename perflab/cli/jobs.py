@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from perflab.cli.env import Env
+from perflab.cli.helptext import json_option
 from perflab.errors import ExitStatus, PerflabError
 from perflab.store.jobs import FINAL, STATES
 
@@ -22,8 +23,9 @@ def jobs() -> None:
 @jobs.command("list")
 @click.option("--state", "states", multiple=True, type=click.Choice(STATES),
               help="Only jobs in this state (repeatable).")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000),
+              help="At most this many jobs, newest first.")
+@json_option("the jobs")
 @click.pass_obj
 def list_(env: Env, states: tuple[str, ...], limit: int, as_json: bool) -> None:
     """Newest jobs first."""
@@ -41,7 +43,7 @@ def list_(env: Env, states: tuple[str, ...], limit: int, as_json: bool) -> None:
 
 @jobs.command()
 @click.argument("job_ref", metavar="ID")
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the job, with its transitions")
 @click.pass_obj
 def show(env: Env, job_ref: str, as_json: bool) -> None:
     """One job: its state, target, runner, attempts, runs and every transition."""
@@ -69,7 +71,7 @@ def logs(env: Env, job_ref: str, keep_going: bool) -> None:
 
 @jobs.command()
 @click.argument("job_ref", metavar="ID")
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the job after the request")
 @click.pass_obj
 def cancel(env: Env, job_ref: str, as_json: bool) -> None:
     """Cancel a job: a queued one at once; a running one is stopped on its runner (what
@@ -89,7 +91,7 @@ def cancel(env: Env, job_ref: str, as_json: bool) -> None:
 
 @jobs.command()
 @click.argument("job_ref", metavar="ID")
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the job, queued again")
 @click.pass_obj
 def retry(env: Env, job_ref: str, as_json: bool) -> None:
     """Queue a failed or cancelled job again."""

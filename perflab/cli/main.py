@@ -66,8 +66,11 @@ class LazyGroup(click.Group):
 @click.option("-F", "--ssh-config", type=click.Path(dir_okay=False, path_type=Path),
               help="SSH config file to read instead of ~/.ssh/config and /etc/ssh/ssh_config "
                    "(as ssh -F; also $PERFLAB_SSH_CONFIG).")
+@click.option("--no-color", is_flag=True,
+              help="No colour or other styling, even on a terminal (as NO_COLOR=1 does; "
+                   "FORCE_COLOR=1 colours a pipe).")
 @click.pass_context
-def cli(ctx: click.Context, traceback: bool, ssh_config: Path | None) -> None:
+def cli(ctx: click.Context, traceback: bool, ssh_config: Path | None, no_color: bool) -> None:
     """perflab: prepared runners, benchmark jobs, noise-aware comparison.
 
     Exit status: 0 success, 1 error, 2 a regression or an untuned host,
@@ -75,6 +78,7 @@ def cli(ctx: click.Context, traceback: bool, ssh_config: Path | None) -> None:
     """
     env = ctx.ensure_object(Env)
     env.traceback = traceback
+    env.no_color = no_color
     if ssh_config is not None:
         from perflab import config
 
@@ -142,6 +146,14 @@ def _report(env: Env, exc: BaseException) -> int:
     return int(ExitStatus.ERROR)
 
 
+def _exit_code(env: Env, exc: SystemExit) -> int:
+    if isinstance(exc.code, int):
+        return exc.code
+    if exc.code is not None:
+        env.error(str(exc.code))
+    return int(exc.code is not None)
+
+
 def run_cli(argv: list[str] | None = None, env: Env | None = None) -> int:
     """Run the command line; returns the exit status (tests call this directly).
 
@@ -156,6 +168,8 @@ def run_cli(argv: list[str] | None = None, env: Env | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="perflab", standalone_mode=False, obj=env)
         status = env.exit_status
+    except SystemExit as exc:  # shell completion ends with sys.exit(0), by design
+        status = _exit_code(env, exc)
     except BaseException as exc:  # every exit path maps to a documented status
         try:
             status = _report(env, exc)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from perflab.cli import complete
 from perflab.cli.env import Env
 from perflab.errors import InputError, Location
 
@@ -14,7 +15,7 @@ FORMAT_CHOICES = ["auto", "go", "gbench", "hyperfine", "pytest-benchmark", "crit
 
 
 @click.command()
-@click.argument("file", metavar="FILE")
+@click.argument("file", metavar="FILE", shell_complete=complete.files)
 @click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="auto",
               show_default=True, help="Output format (auto detects it).")
 @click.option("--json", "as_json", is_flag=True, help="Print the normalized result as JSON.")

@@ -6,8 +6,10 @@ from typing import Any
 
 import click
 
+from perflab.cli import complete
 from perflab.cli.become import ask_become_pass_option
 from perflab.cli.env import Env
+from perflab.cli.helptext import examples, json_option
 from perflab.cli.runner import many_options
 from perflab.errors import ExitStatus
 from perflab.limits import MAX_PROBE_REPETITIONS
@@ -28,10 +30,13 @@ def _hosts(names: tuple[str, ...], group: str | None, every: bool) -> tuple[Any,
     return store, select_runners(store, names, group=group, every=every)
 
 
-@click.command()
+@click.command(epilog=examples(
+    "perflab prepare local --profile shield --check --diff",
+    "perflab prepare --group linux_x86 --profile bare-metal --forks 32",
+    "perflab prepare epyc-01 epyc-02 --facts"))
 @many_options
 @click.option("--profile", "profile_ref", default="shield", show_default=True,
-              help="Playbook file or name in playbooks/.")
+              shell_complete=complete.profiles, help="Playbook file or name in playbooks/.")
 @click.option("--check", is_flag=True, help="Change nothing; show what would change (exit 2 if "
                                             "anything would).")
 @click.option("--diff", is_flag=True, help="Show every value's old and new state.")
@@ -135,12 +140,13 @@ def restore(env: Env, names: tuple[str, ...], group: str | None, every: bool, fo
 
 
 @click.command()
-@click.argument("runner")
-@click.option("--profile", "profile_ref", help="Probe before and after applying this profile "
-                                               "(restored afterwards).")
+@click.argument("runner", shell_complete=complete.runners)
+@click.option("--profile", "profile_ref", shell_complete=complete.profiles,
+              help="Probe before and after applying this profile (restored afterwards).")
 @click.option("--repetitions", default=200, show_default=True,
-              type=click.IntRange(10, MAX_PROBE_REPETITIONS))
-@click.option("--json", "as_json", is_flag=True)
+              type=click.IntRange(10, MAX_PROBE_REPETITIONS),
+              help="Probe repetitions per reserved CPU.")
+@json_option("the probe's figures")
 @ask_become_pass_option
 @lock_wait_option
 @click.pass_obj

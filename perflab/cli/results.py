@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import click
 
+from perflab.cli import complete
 from perflab.cli.env import Env
+from perflab.cli.helptext import json_option
 from perflab.limits import MAX_LIST_LIMIT
 from perflab.store import open_store
 
@@ -17,10 +19,12 @@ def results() -> None:
 
 @results.command("list")
 @click.option("--job", help="Only runs of this job.")
-@click.option("--runner", help="Only runs on this runner.")
-@click.option("--status", type=click.Choice(["completed", "failed", "interrupted", "running"]))
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, MAX_LIST_LIMIT))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--runner", help="Only runs on this runner.", shell_complete=complete.runners)
+@click.option("--status", type=click.Choice(["completed", "failed", "interrupted", "running"]),
+              help="Only runs that ended so (or are running).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, MAX_LIST_LIMIT),
+              help="At most this many runs, newest first.")
+@json_option("the runs")
 @click.pass_obj
 def list_(env: Env, job: str | None, runner: str | None, status: str | None, limit: int,
           as_json: bool) -> None:
@@ -30,30 +34,38 @@ def list_(env: Env, job: str | None, runner: str | None, status: str | None, lim
     if as_json:
         env.print_json({"runs": rows})
         return
+    if not rows:
+        filters = ", ".join(f"{k} {v}" for k, v in (("job", job), ("runner", runner),
+                                                     ("status", status)) if v)
+        env.stdout.write(f"no runs match ({filters})\n" if filters else
+                         "no runs stored yet: `perflab run JOB.yaml` stores one\n")
+        return
     from perflab.report.tables import runs_table
 
     env.console().print(runs_table(rows))
 
 
 @results.command()
-@click.argument("run_ref", metavar="RUN")
-@click.option("--json", "as_json", is_flag=True)
+@click.argument("run_ref", metavar="RUN", shell_complete=complete.runs)
+@json_option("the run, with every sample")
 @click.pass_obj
 def show(env: Env, run_ref: str, as_json: bool) -> None:
-    """One run: status, environment, repetitions, samples."""
+    """One run: status, environment, the CPUs it ran on, every repetition and sample."""
     with open_store() as store:
         view = store.runs.get(run_ref)
+        samples = [] if as_json else store.runs.sample_rows(view.id)
     if as_json:
         env.print_json(view.to_dict())
         return
     from perflab.report.run import render_run
 
-    render_run(env.console(), view)
+    render_run(env.console(), view, samples)
 
 
 @results.command()
-@click.argument("run_ref", metavar="RUN")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True)
+@click.argument("run_ref", metavar="RUN", shell_complete=complete.runs)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True,
+              help="CSV: one row per sample; JSON: the run as `results show --json` has it.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file instead of stdout.")
 @click.pass_obj
@@ -72,7 +84,7 @@ def export(env: Env, run_ref: str, fmt: str, output: str | None) -> None:
 
 @results.command()
 @click.argument("run_ref", metavar="RUN")
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the run's stored files")
 @click.pass_obj
 def files(env: Env, run_ref: str, as_json: bool) -> None:
     """The raw files stored for a run: outputs, logs, artifacts (readable anywhere)."""

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from perflab.cli import complete
 from perflab.cli.become import ask_become_pass_option
 from perflab.cli.env import Env
+from perflab.cli.helptext import examples
 from perflab.cli.prepare import lock_wait_option
 from perflab.errors import ExitStatus, InputError
 
@@ -26,14 +28,20 @@ def _env_pairs(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-@click.command()
-@click.argument("job_file", metavar="JOB.yaml")
-@click.option("--runner", default="local", show_default=True, help="Runner to run on.")
-@click.option("--profile", help="Preparation playbook to apply around the run.")
+@click.command(epilog=examples(
+    "perflab run examples/quickstart.yaml",
+    "perflab run job.yaml --runner epyc-01 --profile shield",
+    "perflab run job.yaml --baseline nightly --json"))
+@click.argument("job_file", metavar="JOB.yaml", shell_complete=complete.files)
+@click.option("--runner", default="local", show_default=True, shell_complete=complete.runners,
+              help="Runner to run on.")
+@click.option("--profile", shell_complete=complete.profiles,
+              help="Preparation playbook to apply around the run.")
 @click.option("--env", "env_items", multiple=True, metavar="NAME=VALUE",
               help="Extra environment for the benchmark (repeatable).")
-@click.option("--baseline", help="Adaptive repetitions: add runs (up to repetitions.max_runs / "
-                                 "max_time) while the verdict against this baseline is unknown.")
+@click.option("--baseline", shell_complete=complete.baselines,
+              help="Adaptive repetitions: add runs (up to repetitions.max_runs / max_time) "
+                   "while the verdict against this baseline is unknown.")
 @click.option("--vary", "vary", multiple=True, metavar="NAME=V1,V2,...",
               help="One run per value, interleaved, stored as one experiment "
                    "(a job field like pin.runtime, or an environment variable).")

@@ -8,8 +8,10 @@ from typing import Any
 
 import click
 
+from perflab.cli import complete
 from perflab.cli.become import ask_become_pass_option
 from perflab.cli.env import Env
+from perflab.cli.helptext import examples, json_option
 from perflab.errors import InputError
 from perflab.runners.fanout import DEFAULT_FORKS
 from perflab.store import open_store
@@ -32,12 +34,14 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 def many_options(func: Any) -> Any:
     """RUNNER... | --group G | --all, --forks N, --json and -K (the sudo password)."""
     for option in reversed([
-        click.argument("names", nargs=-1, metavar="[RUNNER]..."),
-        click.option("--group", help="Every runner of this inventory group."),
+        click.argument("names", nargs=-1, metavar="[RUNNER]...",
+                       shell_complete=complete.runners),
+        click.option("--group", help="Every runner of this inventory group.",
+                     shell_complete=complete.groups),
         click.option("--all", "every", is_flag=True, help="Every registered runner."),
         click.option("--forks", default=DEFAULT_FORKS, show_default=True,
                      type=click.IntRange(1, 512), help="Hosts worked on at once."),
-        click.option("--json", "as_json", is_flag=True), ask_become_pass_option]):
+        json_option("one result per runner"), ask_become_pass_option]):
         func = option(func)
     return func
 
@@ -47,7 +51,13 @@ def runner() -> None:
     """Register runners and check on them (`local` always exists)."""
 
 
-@runner.command()
+@runner.command(epilog=examples(
+    "perflab runner add epyc-01 --host 127.0.1.11 --user lab --key ~/.ssh/lab "
+    "--accept-new-host-key",
+    "perflab runner add epyc-02 --host 127.0.1.12 --group linux_x86 "
+    "--var perflab_isolated_cpus=2-15",
+    "perflab runner add arm-01 --host 127.0.2.11 --proxy-jump lab@127.0.0.2 "
+    "--label arch=aarch64"))
 @click.argument("name")
 @click.option("--host", "address",
               help="Address, DNS name or SSH config alias (default: NAME, looked up in the "
@@ -58,14 +68,15 @@ def runner() -> None:
 @click.option("--key", "key_file",
               help="Private key file (tried before the SSH config's IdentityFile).")
 @click.option("--group", "groups", multiple=True, help="Group membership (repeatable).")
-@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE")
+@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
+              help="A label to select runners by, like arch=x86_64 (repeatable).")
 @click.option("--var", "variables", multiple=True, metavar="KEY=VALUE",
               help="Runner variables like perflab_isolated_cpus=2-7.")
 @click.option("--proxy-jump", help="Jump host(s), as ssh -J takes them.")
 @click.option("--platform", help="Platform class (default: from facts, e.g. linux-x86_64).")
 @click.option("--accept-new-host-key", is_flag=True,
               help="Pin the host key shown if it is not known yet (never a changed one).")
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the registered runner")
 @ask_become_pass_option
 @click.pass_obj
 def add(env: Env, name: str, address: str | None, port: int | None, user: str | None,
@@ -98,45 +109,64 @@ def add(env: Env, name: str, address: str | None, port: int | None, user: str | 
 
 
 @runner.command("list")
-@click.option("--group")
-@click.option("--platform")
+@click.option("--group", shell_complete=complete.groups, help="Only runners of this group.")
+@click.option("--platform", help="Only runners of this platform class (linux-x86_64 ...).")
 @click.option("--state", type=click.Choice(["idle", "reserved", "running", "quarantined",
-                                            "offline"]))
-@click.option("--json", "as_json", is_flag=True)
+                                            "offline"]), help="Only runners in this state.")
+@json_option("the runners")
 @click.pass_obj
 def list_(env: Env, group: str | None, platform: str | None, state: str | None,
           as_json: bool) -> None:
-    """Registered runners (plus `local`)."""
+    """`local` (this machine, its facts read now) and the registered runners."""
+    from perflab.runners.listing import list_runners
+
     with open_store() as store:
-        rows = store.runners.list(group=group, platform=platform, state=state)
+        rows = list_runners(store, group=group, platform=platform, state=state)
     if as_json:
         env.print_json({"runners": rows})
         return
+    filters = " ".join(f"--{k} {v}" for k, v in (("group", group), ("platform", platform),
+                                                  ("state", state)) if v)
+    if not rows:
+        env.stdout.write(f"no runner matches {filters}\n")
+        return
+    _runners_table(env, rows)
+    if not filters and len(rows) == 1:
+        env.stdout.write("no runner registered yet: `perflab runner add NAME --host ADDRESS` "
+                         "or `perflab runner import INVENTORY` registers some\n")
+
+
+def _runners_table(env: Env, rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table(header_style="bold")
     for column in ("runner", "address", "platform", "groups", "state", "facts"):
         table.add_column(column)
-    if not (group or platform or state):
-        table.add_row("local", "(this machine)", "", "", "idle", "")
     for row in rows:
         state_text = row["state"] + (f": {row['state_reason']}" if row["state_reason"] else "")
-        where = row["address"] if row["port"] is None else f"{row['address']}:{row['port']}"
+        if not row["address"]:
+            where = "(this machine)"
+        elif row["port"] is None:
+            where = row["address"]
+        else:
+            where = f"{row['address']}:{row['port']}"
         table.add_row(row["name"], where, row["platform"] or "",
                       ",".join(row["groups"]), state_text, (row["facts_at"] or "")[:19])
     env.console().print(table)
 
 
 @runner.command()
-@click.argument("name")
-@click.option("--json", "as_json", is_flag=True)
+@click.argument("name", shell_complete=complete.runners)
+@json_option("the runner")
 @click.pass_obj
 def show(env: Env, name: str, as_json: bool) -> None:
-    """Everything known about one runner."""
+    """Everything known about one runner (`local`: this machine, read now)."""
     import json
 
+    from perflab.runners.listing import runner_info
+
     with open_store() as store:
-        row = store.runners.get(name)
+        row = runner_info(store, name)
     if as_json:
         env.print_json(row)
         return
@@ -146,7 +176,7 @@ def show(env: Env, name: str, as_json: bool) -> None:
 
 
 @runner.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete.runners)
 @click.pass_obj
 def remove(env: Env, name: str) -> None:
     """Forget a runner (its pinned host key stays in known_hosts)."""
@@ -157,7 +187,7 @@ def remove(env: Env, name: str) -> None:
 
 @runner.command("import")
 @click.argument("inventory", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the runners added and updated")
 @click.pass_obj
 def import_(env: Env, inventory: Path, as_json: bool) -> None:
     """Register every host of an Ansible inventory (YAML or INI) without connecting."""
@@ -218,7 +248,7 @@ def ping(env: Env, names: tuple[str, ...], group: str | None, every: bool, forks
 
 
 @runner.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete.runners)
 @click.option("--reason", required=True, help="Why: shown wherever the runner is listed.")
 @click.pass_obj
 def quarantine(env: Env, name: str, reason: str) -> None:
@@ -229,7 +259,7 @@ def quarantine(env: Env, name: str, reason: str) -> None:
 
 
 @runner.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete.runners)
 @click.pass_obj
 def release(env: Env, name: str) -> None:
     """Put a quarantined or offline runner back in service."""

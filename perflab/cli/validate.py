@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 
+from perflab.cli import complete
 from perflab.cli.env import Env
 from perflab.errors import ExitStatus, InputError, PerflabError, SpecErrors
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...",
+                shell_complete=complete.files)
 @click.pass_obj
 def validate(env: Env, files: tuple[str, ...]) -> None:
     """Check files; every problem is printed as file:line:col: field: message."""

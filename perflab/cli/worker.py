@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from perflab.cli.env import Env
+from perflab.cli.helptext import json_option
 
 
 @click.command()
@@ -22,7 +23,8 @@ from perflab.cli.env import Env
               type=click.FloatRange(0.1, 86400), metavar="SECONDS",
               help="Send a queued job's message again after this long without a start.")
 @click.option("--loglevel", default="INFO", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+              help="How much the worker logs (its jobs' transitions are in the store).")
 @click.pass_obj
 def worker(env: Env, names: tuple[str, ...], group: str | None, every: bool,
            concurrency: int | None, reconcile_interval: float, republish_after: float,
@@ -41,7 +43,7 @@ def worker(env: Env, names: tuple[str, ...], group: str | None, every: bool,
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True)
+@json_option("the lab's state")
 @click.pass_obj
 def status(env: Env, as_json: bool) -> None:
     """Runners (idle, leased by which job, offline, quarantined), queued jobs per runner,

@@ -36,7 +36,7 @@ def resolved_pin(profile: Profile, host_vars: Mapping[str, Any]) -> dict[str, An
     """The profile's ``pin`` with variables substituted, checked against the job schema."""
     if not profile.pin:
         return {}
-    raw = resolve(profile.pin, {**profile.vars, **host_vars}, "pin")
+    raw = resolve(profile.pin, {**profile.vars, **host_vars}, ("pin",), profile.location)
     for error in _validator().iter_errors(raw):
         where = ("pin", *error.absolute_path)
         raise InputError(f"expected {expected(error.schema)}, got {error.instance!r}",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from perflab.report.files import files_lines
+from perflab.report.repetitions import repetitions_table, samples_tables
 from perflab.report.tables import format_value, results_table
 
 if TYPE_CHECKING:
@@ -43,6 +45,25 @@ def environment_lines(env: dict[str, Any]) -> list[str]:
     return lines
 
 
+def cpus_line(tuning: dict[str, Any], env: dict[str, Any]) -> str:
+    """Where the benchmark ran: its CPUs (or not pinned), and the shield's cgroup."""
+    cpus = tuning.get("cpus")
+    online = (env.get("cpu") or {}).get("online") or "?"
+    if cpus:
+        line = f"cpus       {cpus} (the benchmark's; online {online})"
+    else:
+        line = (f"cpus       not pinned: any of allowed {env.get('allowed_cpus') or online} "
+                f"(online {online})")
+    groups = [g.rsplit("/", 1)[0] if g.endswith(("/tasks", "/cgroup.procs")) else g
+              for g in tuning.get("cgroups") or []]
+    if groups:
+        line += f"  cgroup {', '.join(groups)}"
+    proof = (tuning.get("pin") or {}).get("proof")
+    if proof is not None:
+        line += "  pinning proven" if proof.get("ok") else "  pinning NOT as applied (see flags)"
+    return line
+
+
 def _repetition_summary(view: RunView) -> list[str]:
     reps = view.repetitions
     runs = [r for r in reps if r["kind"] == "run"]
@@ -58,8 +79,11 @@ def _repetition_summary(view: RunView) -> list[str]:
     return lines
 
 
-def render_run(console: Console, view: RunView) -> None:
+def render_run(console: Console, view: RunView,
+               samples: Sequence[dict[str, Any]] = ()) -> None:
+    """Everything about a run: ``samples`` as ``RunStore.sample_rows`` returns them."""
     fields = view.fields
+    before = view.environments.get("before") or {}
     after = view.environments.get("after") or {}
     console.print(f"[bold]run {view.id}[/bold]  job {view.job}  runner {view.runner}  "
                   f"platform {fields.get('platform')}  status {view.status}")
@@ -69,8 +93,9 @@ def render_run(console: Console, view: RunView) -> None:
         console.print(f"message    {fields['message']}")
     for flag in fields.get("flags") or []:
         console.print(f"[yellow]flag[/yellow]       {flag.get('code')}: {flag.get('message')}")
-    for line in environment_lines(view.environments.get("before") or {}):
+    for line in environment_lines(before):
         console.print(line, markup=False)
+    console.print(cpus_line(fields.get("tuning") or {}, before), markup=False)
     if after.get("load"):
         console.print(f"load after {' '.join(str(x) for x in after['load'])}")
     if after.get("throttling_delta"):
@@ -79,6 +104,12 @@ def render_run(console: Console, view: RunView) -> None:
     for line in _repetition_summary(view):
         console.print(line)
     console.print(results_table(view.result))
+    if view.repetitions:
+        console.print()
+        console.print(repetitions_table(view.repetitions))
+    for table in samples_tables(samples):
+        console.print()
+        console.print(table)
     for art in view.artifacts:
         console.print(f"artifact   {art['name']}  {_bytes(art['size'])}  "
                       f"sha256 {art['sha256'][:16]}")

@@ -2,8 +2,9 @@
 
 A playbook is Ansible-like YAML: a mapping with ``tasks`` (or a list of plays,
 whose tasks are concatenated), each task naming one knob and its desired
-state. Arguments may use inventory variables, whole or inside a string:
-``cpus: "{{ perflab_isolated_cpus | default('reserved') }}"``.
+state. Arguments are Jinja2 templates over inventory variables, whole or
+inside a string: ``cpus: "{{ perflab_isolated_cpus | default('reserved') }}"``
+(:mod:`perflab.spec.template`).
 
 Profiles are found by path, or by name in ``playbooks/`` (``--profile shield``).
 """
@@ -11,22 +12,19 @@ Profiles are found by path, or by name in ``playbooks/`` (``--profile shield``).
 from __future__ import annotations
 
 import difflib
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from perflab.errors import InputError, Location, SpecErrors
-from perflab.spec.schema import schema_errors
-from perflab.spec.yamlpos import Positions, field_name, parse_yaml, read_text
+from perflab.spec.template import has_template
+from perflab.spec.yamlpos import PathKey, Positions, field_name, parse_yaml, read_text
 
 _PLAYBOOK_DIRS = (
     Path(__file__).resolve().parent.parent / "_data" / "playbooks",  # installed wheel
     Path(__file__).resolve().parent.parent.parent / "playbooks",  # source checkout
 )
-_WHOLE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*default\((.*)\))?\s*\}\}$")
-_PART = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*default\((.*?)\))?\s*\}\}")
 
 
 @dataclass(frozen=True)
@@ -83,6 +81,8 @@ def _plays(data: Any) -> list[tuple[tuple[str | int, ...], dict[str, Any]]]:
 
 
 def parse_profile(text: str, file: str, path: Path | None = None) -> Profile:
+    from perflab.spec.schema import schema_errors  # jsonschema: only to read a playbook
+
     data, pos = parse_yaml(text, file)
     if not isinstance(data, dict | list) or not data:
         raise InputError("expected a playbook (a mapping with tasks, or a list of plays), got "
@@ -109,6 +109,11 @@ def parse_profile(text: str, file: str, path: Path | None = None) -> Profile:
             knob = knobs[0]
             tasks.append(Task(name=raw.get("name") or knob, knob=knob,
                               args=dict(raw[knob] or {}), where=(*where, knob)))
+    problems = [e for t in tasks for e in _template_errors(t.args, t.where, pos)]
+    problems += [e for base, play in _plays(data)
+                 for e in _template_errors(play.get("pin") or {}, (*base, "pin"), pos)]
+    if problems:
+        raise SpecErrors(problems)
     first = data if isinstance(data, dict) else data[0]
     name = first.get("name") or (path.stem if path else "profile")
     return Profile(name=name, path=path, description=first.get("description", ""),
@@ -120,52 +125,51 @@ def load_profile(ref: str) -> Profile:
     return parse_profile(read_text(path), str(path), path.resolve())
 
 
-# -- variables -----------------------------------------------------------------------------
+# -- templates -----------------------------------------------------------------------------
 
 
-def _default(text: str | None, where: str) -> Any:
-    """A template's ``default(...)``, read as YAML by the same bounded loader as files."""
-    if text is None or text.strip() in ("none", "None"):  # Jinja's none: leave it unset
-        return None
-    try:
-        return parse_yaml(text, "default")[0]
-    except InputError as exc:
-        shown = text if len(text) <= 40 else text[:37] + "..."
-        raise InputError(f"default({shown}): {exc.message}", field=where) from None
-
-
-def resolve(value: Any, variables: Mapping[str, Any], where: str) -> Any:
-    """Substitute ``{{ name }}`` / ``{{ name | default(x) }}`` in ``value`` (recursively)."""
+def _template_errors(value: Any, where: PathKey, pos: Positions) -> list[InputError]:
+    """Syntax errors and unknown filters in the templates of ``value``, where they are."""
     if isinstance(value, dict):
-        resolved = {k: resolve(v, variables, f"{where}.{k}") for k, v in value.items()}
-        return {k: v for k, v in resolved.items() if v is not None}  # default(none): unset
+        return [e for k, v in value.items() for e in _template_errors(v, (*where, k), pos)]
     if isinstance(value, list):
-        return [resolve(v, variables, f"{where}[{i}]") for i, v in enumerate(value)]
-    if not isinstance(value, str) or "{{" not in value:
+        return [e for i, v in enumerate(value) for e in _template_errors(v, (*where, i), pos)]
+    if not isinstance(value, str) or not has_template(value):
+        return []
+    from perflab.spec.template import check
+
+    try:
+        check(value)
+    except InputError as exc:
+        return [InputError(exc.message, location=pos.value(where), field=field_name(where))]
+    return []
+
+
+def resolve(value: Any, variables: Mapping[str, Any], where: PathKey,
+            locate: Callable[[PathKey], Location | None] | None = None) -> Any:
+    """``value`` with its templates rendered (recursively); an argument that renders to
+    None (``default(none)``) is left out. Errors name the field at ``where`` and, with
+    ``locate``, its place in the file."""
+    if isinstance(value, dict):
+        resolved = {k: resolve(v, variables, (*where, k), locate) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not None}
+    if isinstance(value, list):
+        return [resolve(v, variables, (*where, i), locate) for i, v in enumerate(value)]
+    if not isinstance(value, str) or not has_template(value):
         return value
-    whole = _WHOLE.match(value.strip())
-    if whole:
-        return _lookup(whole.group(1), whole.group(2), variables, where)
-    return _PART.sub(lambda m: str(_lookup(m.group(1), m.group(2), variables, where)), value)
+    from perflab.spec.template import render
 
-
-def _lookup(name: str, default: str | None, variables: Mapping[str, Any], where: str) -> Any:
-    if name in variables:
-        return variables[name]
-    if default is not None:
-        return _default(default, where)
-    raise InputError(f'variable "{name}" is not defined for this runner (set it in the '
-                     "inventory or the playbook's vars, or give a default)", field=where)
+    try:
+        return render(value, variables)
+    except InputError as exc:
+        raise InputError(exc.message, location=locate(where) if locate else None,
+                         field=field_name(where)) from None
 
 
 def task_args(profile: Profile, task: Task, host_vars: Mapping[str, Any]) -> dict[str, Any]:
     """The task's arguments with variables resolved (host vars override the playbook's)."""
     variables = {**profile.vars, **host_vars}
-    try:
-        resolved = resolve(task.args, variables, field_name(task.where))
-    except InputError as exc:
-        raise InputError(exc.message, location=profile.location(task.where),
-                         field=exc.field) from None
+    resolved = resolve(task.args, variables, task.where, profile.location)
     if not isinstance(resolved, dict):
         raise InputError("expected a mapping of arguments", location=profile.location(task.where))
     return resolved

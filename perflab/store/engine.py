@@ -28,6 +28,23 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+#: what to install for a database driver SQLAlchemy could not import (by its module)
+DRIVERS = {
+    "psycopg": "pip install 'perflab[postgres]'",
+    "psycopg2": "pip install psycopg2-binary, or use a postgresql+psycopg:// URL with "
+                "pip install 'perflab[postgres]'",
+    "MySQLdb": "pip install mysqlclient",
+    "pymysql": "pip install PyMySQL",
+}
+
+
+def _missing_driver(url: str, exc: ModuleNotFoundError, field: str) -> InputError:
+    module = (exc.name or "").split(".")[0]
+    install = DRIVERS.get(module, f"install the package that provides the {module} module")
+    return InputError(f"cannot open database {config.mask_url(url)!r}: its driver ({module}) "
+                      f"is not installed: {install}", field=field)
+
+
 def head_revision() -> str:
     """The newest migration, read from the versions folder without loading Alembic."""
     revisions, parents = set(), set()
@@ -184,6 +201,8 @@ def create_engine_for(url: str | None = None) -> Engine:
         timeout = _connect_timeout(url)
         engine = create_engine(url, future=True, pool_pre_ping=True, connect_args=(
             {"connect_timeout": timeout} if timeout is not None else {}))
+    except ModuleNotFoundError as exc:
+        raise _missing_driver(url, exc, field) from None
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
         raise InputError(f"cannot open database {config.mask_url(url)!r}: {exc}",
                          field=field) from None

@@ -16,6 +16,7 @@ from perflab.store.runs import utcnow
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
+LOCAL = "local"  # the built-in runner (perflab.runners.LOCAL): never a row here
 STATES = ("idle", "reserved", "running", "quarantined", "offline")
 FIELDS = ("address", "port", "user", "key_file", "proxy_jump", "groups", "labels", "vars",
           "platform", "host_key", "source")
@@ -47,11 +48,14 @@ class RunnerStore:
         self._sessions = sessions
 
     def _get(self, session: Session, name: str) -> RunnerRow:
+        if name == LOCAL:
+            raise InputError(f'"{LOCAL}" is the built-in runner (this machine): it is not '
+                             "registered, so it has no registration or state to change")
         row = session.get(RunnerRow, name)
         if row is None:
             known = session.scalars(select(RunnerRow.name).order_by(RunnerRow.name)).all()
-            listing = ", ".join(["local", *known][:12])
-            raise InputError(f'unknown runner "{name}"; registered: {listing}',
+            listing = ", ".join([LOCAL, *known][:12])
+            raise InputError(f'unknown runner "{name}"; known runners: {listing}',
                              hint="see `perflab runner list`")
         return row
 

@@ -109,6 +109,7 @@ class TestLimits:
         monkeypatch.setenv("PERFLAB_RUN_FILES_MAX_BYTES", "a lot")
         result = cli("run", str(write_job(JOB.format(fail="none"))))
         assert result.status == 3 and "PERFLAB_RUN_FILES_MAX_BYTES" in result.err
+        monkeypatch.delenv("PERFLAB_RUN_FILES_MAX_BYTES")  # (every command refuses it)
         assert cli("results", "list", "--json").json()["runs"] == []
 
 

@@ -83,7 +83,7 @@ class TestRunnerAdd:
         [line] = result.err.splitlines()
         assert name in line and ("_env" in line or "leave it out" in line)
         listed = cli("runner", "list", "--json")
-        assert listed.json()["runners"] == []
+        assert [r["name"] for r in listed.json()["runners"]] == ["local"]
         assert_nowhere([secret], home, result.out, result.err, listed.out)
 
     def test_vault_value_is_refused(self, cli, home: Path) -> None:

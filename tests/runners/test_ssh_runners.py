@@ -42,7 +42,7 @@ class TestRegister:
         assert result.status == 1
         assert host.host_key_fingerprint in result.err
         assert "--accept-new-host-key" in result.err
-        assert cli("runner", "list", "--json").json()["runners"] == []
+        assert [r["name"] for r in cli("runner", "list", "--json").json()["runners"]] == ["local"]
 
     def test_accept_pins_and_registers(self, cli, fleet, home: Path) -> None:
         """With --accept-new-host-key the key is pinned and the runner registered."""
@@ -64,7 +64,7 @@ class TestRegister:
                   "--var", "ansible_python_interpreter=/opt/no-such/python3")
         assert bad.status == 1
         assert "/opt/no-such/python3 was not found" in bad.err and "py" in bad.err
-        assert cli("runner", "list", "--json").json()["runners"] == []
+        assert [r["name"] for r in cli("runner", "list", "--json").json()["runners"]] == ["local"]
         log = tmp_path / "python-calls"
         wrapper = tmp_path / "python-wrapper"  # the fleet hosts share this filesystem
         wrapper.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec /usr/bin/python3 "$@"\n')
@@ -100,7 +100,7 @@ class TestRegister:
         result = cli("runner", "add", "d", "--host", host.address, "--user", "root", "--key",
                      str(fleet.wrong_key.path), "--accept-new-host-key")
         assert result.status == 1 and "root" in result.err
-        assert cli("runner", "list", "--json").json()["runners"] == []
+        assert [r["name"] for r in cli("runner", "list", "--json").json()["runners"]] == ["local"]
 
     def test_unreachable_host(self, cli, fleet) -> None:
         """An address where nothing listens: a clear error, nothing registered."""
@@ -320,7 +320,7 @@ class TestFanOut:
                              "          children:\n            a: {}\n")
         result = cli("runner", "import", str(inventory))
         assert result.status == 3 and "a -> b -> a" in result.err
-        assert cli("runner", "list", "--json").json()["runners"] == []
+        assert [r["name"] for r in cli("runner", "list", "--json").json()["runners"]] == ["local"]
 
 
 class TestPrepareFleet:
