@@ -93,16 +93,129 @@ def _int(value: Any, base: int = 10) -> int:
     return int(value)
 
 
+#: a template's values are bounded like a YAML file's (perflab.limits): at most this much
+#: text, this many items, this many operations in one value, and no statements
+MAX_TEXT = 1 << 20
+MAX_ITEMS = 100_000
+MAX_OPERATIONS = 100
+MAX_EXPONENT = 256
+#: Jinja2's filters a playbook may use (those with a width or a count, which could build
+#: gigabytes from a few characters, are left out: center, indent, wordwrap, format ...)
+FILTERS = ("abs", "attr", "capitalize", "count", "d", "default", "dictsort", "first",
+           "float", "int", "bool", "items", "join", "last", "length", "list", "lower", "map",
+           "max", "min", "reject", "rejectattr", "replace", "reverse", "round", "select",
+           "selectattr", "sort", "string", "sum", "title", "tojson", "trim", "unique",
+           "upper", "wordcount")
+#: the methods of values a template may call (the others are refused: ljust(10**9) ...)
+METHODS: dict[type, set[str]] = {
+    str: {"lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "startswith",
+          "endswith", "title", "capitalize", "isdigit", "count", "find", "splitlines"},
+    list: {"index", "count"}, tuple: {"index", "count"},
+    dict: {"keys", "values", "items", "get"}}
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, str | list | tuple | dict) else 0
+
+
+def _bounded(value: Any, what: str) -> Any:
+    limit = MAX_TEXT if isinstance(value, str) else MAX_ITEMS
+    if _size(value) > limit:
+        raise _FilterError(f"{what}: the result would be over {limit} "
+                           f"{'characters' if isinstance(value, str) else 'items'}")
+    return value
+
+
+def _check_binop(operator: str, left: Any, right: Any) -> None:
+    """Refuse an operation whose result would be over the bounds, before it is built."""
+    number = (int, float)
+    if operator == "*" and isinstance(right, int) and not isinstance(left, number):
+        left, right = right, left
+    if operator == "*" and isinstance(left, int) and isinstance(right, str | list | tuple):
+        _bounded_count(_size(right) * max(left, 0), right, "*")
+    elif operator == "**" and isinstance(left, number) and isinstance(right, number):
+        if abs(right) > MAX_EXPONENT and abs(left) not in (0, 1):
+            raise _FilterError(f"**: exponents above {MAX_EXPONENT} are refused")
+    elif operator == "+" and isinstance(left, str | list | tuple):
+        _bounded_count(_size(left) + _size(right), left, "+")
+    elif operator == "%" and isinstance(left, str) and re.search(r"%[-#0 +]*\d{5,}|\.\d{5,}",
+                                                                  left):
+        raise _FilterError("%: a format width or precision of 10000 or more is refused")
+
+
+def _bounded_count(count: int, sample: Any, what: str) -> None:
+    limit = MAX_TEXT if isinstance(sample, str) else MAX_ITEMS
+    if count > limit:
+        raise _FilterError(f"{what}: the result would be over {limit} "
+                           f"{'characters' if isinstance(sample, str) else 'items'}")
+
+
+def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
+    text = str(value)
+    times = text.count(str(old)) if old else len(text) + 1
+    if count is not None:
+        times = min(times, max(count, 0))
+    _bounded_count(len(text) + times * max(len(str(new)) - len(str(old)), 0), text, "replace")
+    return text.replace(str(old), str(new), -1 if count is None else count)
+
+
+def _join(value: Any, separator: str = "", attribute: Any = None) -> str:
+    """Jinja2's ``join``, its result bounded."""
+    items = [str(v if attribute is None else v[attribute]) for v in value]
+    _bounded_count(sum(map(len, items)) + len(separator) * max(len(items) - 1, 0), "",
+                   "join")
+    return str(separator).join(items)
+
+
+def _environment_class() -> type[ImmutableSandboxedEnvironment]:
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class Bounded(ImmutableSandboxedEnvironment):
+        """Jinja2's immutable sandbox, with results bounded and fewer things to call."""
+
+        intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            _check_binop(operator, left, right)
+            return super().call_binop(context, operator, left, right)
+
+        def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+            if callable(value) and attr not in METHODS.get(type(obj), set()):
+                return False
+            return bool(super().is_safe_attribute(obj, attr, value))
+
+    return Bounded
+
+
 @functools.cache
 def environment() -> ImmutableSandboxedEnvironment:
     from jinja2 import StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
-                                        keep_trailing_newline=True)
+    env = _environment_class()(undefined=StrictUndefined, autoescape=False,
+                               keep_trailing_newline=True)
+    env.filters = {name: env.filters[name] for name in FILTERS if name in env.filters}
     env.filters.update({"bool": to_bool, "int": _number("int", _int),
-                        "float": _number("float", float)})
+                        "float": _number("float", float), "replace": _replace,
+                        "join": _join})
+    env.globals = {"range": env.globals["range"], "dict": dict}
     return env
+
+
+def _check_shape(text: str) -> None:
+    """Expressions only, and few operations: no statements (loops, blocks, macros), so a
+    value's size is bounded by its operations'."""
+    from jinja2 import nodes
+
+    tree = environment().parse(text)
+    for node in tree.body:
+        if not isinstance(node, nodes.Output):
+            raise InputError(f'template "{text}": statements ({{% ... %}}) are not available '
+                             "in playbook values; use an expression ({{ a if b else c }})")
+    operations = sum(1 for _ in tree.find_all((nodes.BinExpr, nodes.Concat, nodes.Filter,
+                                               nodes.Call)))
+    if operations > MAX_OPERATIONS:
+        raise InputError(f'template "{text}": {operations} operations in one value, '
+                         f"expected at most {MAX_OPERATIONS}")
 
 
 def _expression(text: str) -> str | None:
@@ -127,6 +240,7 @@ def _compiled(text: str) -> tuple[Callable[..., Any] | None, Template | None]:
 
     stripped = text.strip()
     try:
+        _check_shape(text)
         expression = _expression(stripped)
         if expression is not None:
             return environment().compile_expression(expression, undefined_to_none=False), None
@@ -165,7 +279,7 @@ def render(text: str, variables: Mapping[str, Any]) -> Any:
                 str(value)  # StrictUndefined raises UndefinedError when used
             return value
         assert template is not None
-        return template.render(**variables)
+        return _bounded(template.render(**variables), "the template")
     except UndefinedError as exc:
         raise _undefined_error(text, exc.message or str(exc)) from None
     except _FilterError as exc:
