@@ -65,8 +65,21 @@ def show(env: Env, job_ref: str, as_json: bool) -> None:
               help="Keep printing until the job ends.")
 @click.pass_obj
 def logs(env: Env, job_ref: str, keep_going: bool) -> None:
-    """The job's transitions and its runs' repetitions, as they happen with --follow."""
+    """The job's transitions and its runs' repetitions, as they happen with --follow; then
+    each finished run's logs (the harness's, every step's stdout and stderr), read from
+    the store on any machine that shares it."""
+    from perflab.report.logs import run_log
+    from perflab.store import open_store
+
     follow(env, job_ref, as_json=False, exit_with_job=False, keep_going=keep_going)
+    with open_store() as store:
+        job = store.jobs.get(job_ref)
+        for run_id in job["run_ids"]:
+            if store.runs.get(run_id).status == "running":
+                continue  # its files reach the store when it ends
+            text = run_log(store, run_id)
+            if text:
+                env.stdout.write(f"--- run {run_id} ---\n{text}")
 
 
 @jobs.command()

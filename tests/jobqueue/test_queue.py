@@ -33,6 +33,10 @@ class TestSubmit:
         assert out == "frozen with the job\n", "the workdir travelled in the bundle"
         listed = json.loads(lab.perflab("jobs", "list", "--json").stdout)["jobs"]
         assert [j["job_id"] for j in listed] == [shown["job_id"]]
+        logs = lab.perflab("jobs", "logs", shown["job_id"])
+        assert logs.returncode == 0, logs.stderr
+        assert "done" in logs.stdout and f"--- run {run_id} ---" in logs.stdout
+        assert logs.stdout.count("frozen with the job") == 3, "every step's stdout, once"
 
     def test_the_bundle_does_not_depend_on_the_submitters_files(self, lab: Lab,
                                                                 tmp_path: Path) -> None:
