@@ -20,8 +20,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from perflab import controller
 from perflab.errors import PerflabError
 
 if TYPE_CHECKING:
@@ -41,6 +43,14 @@ def lease_ttl() -> float:
 def lease_key(runner: str) -> str:
     """The name of a runner's lease (``local@<host>`` for the local runner)."""
     return f"local@{socket.gethostname()}" if runner == "local" else runner
+
+
+def _since(iso: str | None) -> str:
+    if not iso:
+        return ""
+    when = datetime.fromisoformat(iso).astimezone()
+    today = when.date() == datetime.now().astimezone().date()
+    return f" since {when:%H:%M}" if today else f" since {when:%Y-%m-%d %H:%M}"
 
 
 class LeaseBusy(PerflabError):
@@ -92,9 +102,15 @@ def runner_lease(store: Store, runner: str, holder: str, *, wait: float = 0.0,
     key = lease_key(runner)
     deadline = time.monotonic() + max(wait, 0.0)
     told = False
-    while (token := store.leases.acquire(key, holder, ttl)) is None:
+    me = controller.identity()
+    while (token := store.leases.acquire(key, holder, ttl, controller=me)) is None:
+        dead = store.leases.release_dead(key, controller.is_gone)
+        if dead is not None:
+            log.warning("runner %s: took over the lease of %s, whose process is gone",
+                        runner, dead["holder"])
+            continue
         current = store.leases.get(key) or {}
-        who = current.get("holder")
+        who = f"{current.get('holder')}{_since(current.get('acquired_at'))}"
         if current.get("job_id"):
             who = f"job {current['job_id']} ({who})"
         if time.monotonic() >= deadline:

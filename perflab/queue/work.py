@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from perflab import signals
+from perflab import controller, signals
 from perflab.errors import ExitStatus, HostError, InputError, Unreachable
 from perflab.execute.lease import Heartbeat, LeaseBusy, lease_key, lease_ttl
 from perflab.execute.runner import Reporter
@@ -103,7 +103,8 @@ def handle(job_id: str, served: Served, store: Store) -> str:
     for runner in candidates:
         if _yields(store, served, runner, job):
             continue
-        fence = store.jobs.lease(job_id, runner.key, served.worker, ttl)
+        fence = store.jobs.lease(job_id, runner.key, served.worker, ttl,
+                                 controller=controller.identity())
         if fence is not None:
             return _execute(fence, runner, job, served, store, ttl)
     return "waiting for a runner" if candidates else "no runner of this worker fits"

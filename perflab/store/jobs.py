@@ -175,7 +175,8 @@ class JobStore:
             if row is not None:
                 row.enqueued_at = utcnow()
 
-    def lease(self, job_id: str, runner: str, worker: str, ttl: float) -> Fence | None:
+    def lease(self, job_id: str, runner: str, worker: str, ttl: float,
+              controller: dict[str, Any] | None = None) -> Fence | None:
         """Start ``job_id`` on ``runner``: in one transaction the runner's lease is taken
         and the job leaves ``queued``. None when either is no longer possible (the runner
         is busy, the job started elsewhere, was cancelled, or this message is a repeat)."""
@@ -186,7 +187,8 @@ class JobStore:
                 if row is None or row.state != "queued" or row.cancel_requested \
                         or runner in (row.exclude or []):
                     return None
-                token = take(session, runner, worker, ttl, job_id=job_id, now=now)
+                token = take(session, runner, worker, ttl, job_id=job_id, now=now,
+                             controller=controller)
                 if token is None:
                     return None
                 claimed = session.execute(

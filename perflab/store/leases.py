@@ -16,6 +16,7 @@ controllers with different databases.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -72,7 +73,8 @@ def _ensure(session: Session, runner: str) -> None:
 
 
 def take(session: Session, runner: str, holder: str, ttl: float, *,
-         job_id: str | None = None, now: datetime | None = None) -> int | None:
+         job_id: str | None = None, now: datetime | None = None,
+         controller: dict[str, Any] | None = None) -> int | None:
     """In a transaction: take ``runner``'s lease if it is free (or its holder's expired);
     the new token, or None when someone holds it."""
     now = now or utcnow()
@@ -81,7 +83,8 @@ def take(session: Session, runner: str, holder: str, ttl: float, *,
     done = session.execute(
         update(LeaseRow).where(LeaseRow.runner == runner, free)
         .values(token=LeaseRow.token + 1, holder=holder, job_id=job_id, acquired_at=now,
-                heartbeat_at=now, expires_at=now + timedelta(seconds=ttl))
+                heartbeat_at=now, expires_at=now + timedelta(seconds=ttl),
+                controller=controller)
         .execution_options(synchronize_session=False))
     if done.rowcount != 1:  # type: ignore[attr-defined]
         return None
@@ -95,7 +98,8 @@ def lease_dict(row: LeaseRow, now: datetime | None = None) -> dict[str, Any]:
     return {"runner": row.runner, "token": row.token, "job_id": row.job_id,
             "holder": row.holder, "held": held, "expired": row.holder is not None and not held,
             "acquired_at": _iso(row.acquired_at), "heartbeat_at": _iso(row.heartbeat_at),
-            "expires_at": _iso(row.expires_at), "failures": row.failures}
+            "expires_at": _iso(row.expires_at), "failures": row.failures,
+            "controller": row.controller}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -108,10 +112,25 @@ class LeaseStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    def acquire(self, runner: str, holder: str, ttl: float) -> int | None:
+    def acquire(self, runner: str, holder: str, ttl: float,
+                controller: dict[str, Any] | None = None) -> int | None:
         """Take ``runner`` for a holder that is not a queued job (``perflab run``)."""
         with self._sessions.begin() as session:
-            return take(session, runner, holder, ttl)
+            return take(session, runner, holder, ttl, controller=controller)
+
+    def release_dead(self, runner: str, is_gone: Callable[[dict[str, Any] | None], bool],
+                     ) -> dict[str, Any] | None:
+        """Let go of ``runner``'s lease if a direct run holds it and its process ``is_gone``
+        (killed on this machine): the lease it held, else None. A queued job's lease is
+        never let go here: the reconciler ends its job first."""
+        with self._sessions.begin() as session:
+            row = session.get(LeaseRow, runner)
+            if row is None or row.holder is None or row.job_id is not None \
+                    or not is_gone(row.controller):
+                return None
+            held = lease_dict(row)
+            release(session, runner, row.token)
+            return held
 
     def heartbeat(self, runner: str, token: int, ttl: float) -> bool:
         """Renew the lease; False when it is no longer this token's (expired and taken)."""

@@ -108,6 +108,9 @@ class LeaseRow(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     failures: Mapped[int] = mapped_column(Integer, default=0)  # unreachable in a row
+    #: the process holding it (perflab.controller.identity): a direct run's lease whose
+    #: process died on this machine is taken over at once, not after it expires
+    controller: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class RunFileRow(Base):

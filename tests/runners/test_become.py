@@ -155,7 +155,8 @@ class TestBecomeAtRegistration:
                 str(host.key_file), "--var", "ansible_become=true", "--accept-new-host-key"]
         refused = cli(*argv)
         assert refused.status == 1 and "sudo asks for a password" in refused.err
-        assert cli("runner", "list", "--json").json()["runners"] == []
+        listed = cli("runner", "list", "--json").json()["runners"]
+        assert [r["name"] for r in listed] == ["local"], "nothing registered but local"
         status, output = run_on_a_terminal([sys.executable, "-m", "perflab", *argv, "-K"],
                                            answer=SUDO_PASSWORD,
                                            env={**os.environ, "PERFLAB_HOME": str(home)})

@@ -78,6 +78,26 @@ class TestLease:
         assert store.leases.release("r1", newer) is True
 
 
+class TestDeadHolder:
+    def test_a_dead_direct_runs_lease_is_taken_over(self, store: Store) -> None:
+        """A direct run killed on this machine leaves its lease held until it expires; the
+        next holder takes it over at once (its process is gone). A live holder's, or a
+        queued job's, is never taken over."""
+        from perflab import controller
+
+        dead = {**controller.identity(), "pid": 2**22 + 12345, "start": "1"}
+        token = store.leases.acquire("r1", "run a (pid dead)", 600, controller=dead)
+        assert token is not None
+        assert store.leases.acquire("r1", "run b", 600) is None
+        assert store.leases.release_dead("r1", controller.is_gone)["holder"] == "run a (pid dead)"
+        assert store.leases.acquire("r1", "run b", 600, controller=controller.identity())
+        assert store.leases.release_dead("r1", controller.is_gone) is None, "alive"
+        job = submit(store, target="r2")
+        fence = store.jobs.lease(job, "r2", "w1", 600, controller=dead)
+        assert fence is not None
+        assert store.leases.release_dead("r2", controller.is_gone) is None, "a job's lease"
+
+
 class TestFence:
     def test_a_stale_worker_cannot_write(self, store: Store) -> None:
         """After the lease expired and the job moved on, the old worker's run writes,
