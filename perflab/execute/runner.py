@@ -389,6 +389,9 @@ class JobRun:
 
     def finish(self, collected: Collected, harness_problem: str,
                env_before: dict[str, Any]) -> RunOutcome:
+        # the samples first: what was measured is kept even if collecting artifacts is
+        # stopped (a cancel, Ctrl-C) or fails
+        self.store.runs.add_results(self.run_id, collected.parts)
         artifact_problem = None if self.lost else self._artifacts()
         if artifact_problem:
             self.note_flag({"code": "artifacts", "message": artifact_problem})
@@ -400,7 +403,6 @@ class JobRun:
             self.lost = self.lost or f"connection to {self.transport.name} lost: {exc}"
             after = {"error": self.lost}
         self.store.runs.add_environment(self.run_id, "after", after)
-        self.store.runs.add_results(self.run_id, collected.parts)
         result = merged(collected.parts)
         status, message, input_error = self._verdict(collected, harness_problem)
         if status == "completed":  # the data is good; a gate that matches nothing is not

@@ -137,6 +137,24 @@ class TestBadInput:
             done = lab.perflab(*argv)
             assert done.returncode == 3 and 'no job "feedbeef"' in done.stderr
 
+    def test_workdir_over_the_bundle_limit(self, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+        """A workdir over the bundle limit is refused at submit (exit 3, the limit and what
+        to do), before anything is stored or sent."""
+        import io
+
+        from perflab.cli.main import run_cli
+        from tests.cli.conftest import Env
+
+        monkeypatch.setattr("perflab.queue.bundle.MAX_UPLOAD_BYTES", 1000)
+        monkeypatch.setenv("PERFLAB_HOME", str(tmp_path / "home"))
+        job = write_job(tmp_path, "big", "['true']", runs=1)
+        (job.parent / "data.bin").write_bytes(b"x" * 2000)
+        env = Env(stdout=io.StringIO(), stderr=io.StringIO())
+        status = run_cli(["submit", str(job), "--json"], env)
+        err = env.stderr.getvalue()  # type: ignore[attr-defined]
+        assert status == 3 and "over the bundle limit" in err and "workdir" in err
+
     def test_broker_that_cannot_be_reached(self, lab: Lab, tmp_path: Path) -> None:
         """A broker nobody listens on, and one that accepts and never answers: exit 1,
         one line naming the URL and how to start Redis, no traceback, nothing queued."""

@@ -64,6 +64,32 @@ class TestRunnerCutOff:
             hosts[lost].link_up()
 
 
+class TestCancelDuringCollection:
+    def test_cancel_while_artifacts_come_back(self, lab: Lab, fleet, tmp_path: Path) -> None:
+        """jobs cancel while a job's 3,000 artifacts come back over SFTP: the collection
+        stops, the run ends interrupted with what was measured, the job cancelled, the
+        runner let go."""
+        host = fleet.host(f"coll-{time.monotonic_ns() % 10**8}")
+        register(lab, host, "coll", "colllab")
+        make = "mkdir -p out; i=0; while [ $i -lt 3000 ]; do echo $i > out/f$i; i=$((i+1)); done"
+        job = write_job(tmp_path, "coll", f"[sh, -c, '{make}']", runs=1,
+                        extra='artifacts: ["out/*"]\n')
+        lab.worker("--runner", "coll")
+        job_id = lab.submit(job, "--runner", "coll")
+        lab.wait_for(job_id, ("collecting", "done", "failed"), timeout=120)
+        assert lab.perflab("jobs", "cancel", job_id).returncode == 0
+        done = lab.wait_for(job_id, ("cancelled", "done", "failed"), timeout=120)
+        assert done["state"] == "cancelled", (done["message"], done["events"])
+        assert "collecting" in [e["state"] for e in done["events"]], done["events"]
+        assert done["run_ids"], done
+        run = lab.run_doc(done["run_ids"][0])
+        assert run["status"] == "interrupted"
+        assert len(run["benchmarks"][0]["metrics"]["wall_time"]["samples"]) == 1
+        assert len(run["artifacts"]) < 3000, "the collection was stopped"
+        status = json.loads(lab.perflab("status", "--json").stdout)
+        assert next(r for r in status["runners"] if r["name"] == "coll")["state"] == "idle"
+
+
 class Proxy:
     """A TCP proxy to PostgreSQL that the test can cut: established connections are
     dropped and new ones refused while it is down."""
