@@ -38,6 +38,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 # session, after it is cleaned up so the machine stays usable.
 
 import contextlib  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -71,6 +72,42 @@ def _evacuate(group: Path) -> None:
                     (group.parent / name).write_text(tid)
             break
     group.rmdir()
+
+
+# Several test sessions may share this machine (engineers' checkouts, helpers). A test that
+# changes the machine (a shield that moves every task to CPU 0, a sysctl, a frozen process)
+# must not run while another session's test measures or changes it too: such tests take an
+# exclusive lock on the machine for their length, every other test a shared one. CI runs
+# alone and never waits.
+MACHINE_LOCK = Path("/tmp/perflab-test-machine.lock")
+MACHINE_CHANGING = {
+    "tests/prepare/test_shield_real.py", "tests/prepare/test_shield_v2.py",
+    "tests/prepare/test_prepare_cli.py", "tests/prepare/test_every_ending.py",
+    "tests/prepare/test_round_trips.py", "tests/prepare/test_name_prefix.py",
+    "tests/knobs/test_real.py", "tests/pinning/test_real.py", "tests/pinning/test_cli.py",
+    "tests/jobqueue/test_faults.py", "tests/runners/test_become.py",
+    "tests/runners/test_ssh_runners.py",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if str(Path(item.path).relative_to(REPO)) in MACHINE_CHANGING:
+            item.add_marker(pytest.mark.machine)
+
+
+@pytest.fixture(autouse=True)
+def _machine_turn(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Exclusive for tests marked ``machine``, shared for the others (see above)."""
+    import fcntl
+
+    exclusive = request.node.get_closest_marker("machine") is not None
+    fd = os.open(MACHINE_LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
