@@ -15,11 +15,13 @@ Request (one JSON line on stdin)::
 Events, one JSON object per line on stdout, flushed as they happen::
 
     {"event": "start", "pid": ..., "cpus": [..], "cgroups": [..],
-     "logs": {"stdout": "<rundir>/stdout.log", "stderr": "<rundir>/stderr.log"}}
+     "logs": {"stdout": "<rundir>/stdout.log", "stderr": "<rundir>/stderr.log"},
+     "contention": {"source": "cpuacct" | "proc_stat", "window_ns": ...} | null}
     {"event": "step", "id": ..., "exit": 0, "signal": null, "timed_out": false,
      "wall_ns": ..., "user_ns": ..., "sys_ns": ..., "maxrss_kb": ..., "nvcsw": ..,
      "nivcsw": .., "stdout": [start, end], "stderr": [start, end],
-     "output": path | null, "error": null}
+     "output": path | null, "error": null,
+     "other": 0.48, "steal": 0.0, "runnable": 3, "window": 1}   (measured steps: Contention)
 
 Every step's stdout and stderr are appended to the two logs (opened once, before
 any clock starts); a step's output is the byte range its event names. Events of
@@ -280,6 +282,111 @@ class FastSpawn:
         return self.pid.value
 
 
+class Contention:
+    """Other tasks' use of the benchmark's CPUs while its repetitions ran.
+
+    Per window of measured steps: the CPUs' busy time (ns from the root cgroup's
+    cpuacct.usage_percpu where it is readable, else the /proc/stat columns in clock
+    ticks), minus the steps' own CPU time (wait4's rusage) and the harness's, over the
+    window's span times the number of CPUs; steal time from /proc/stat likewise; the
+    runnable tasks /proc/stat counts at its end (all CPUs: per-CPU run queues are not
+    readable without schedstats or debugfs). A window opens before a measured step
+    starts and closes after the step that ends at least WINDOW_NS after it opened, or
+    before a step of another benchmark or kind: repetitions shorter than that share a
+    window (two reads of two small files per window, not per repetition, keep the
+    harness's cost per repetition), longer ones have their own. Every step of a window
+    gets its figures: ``other`` and ``steal`` (fractions of the CPUs' time),
+    ``runnable``, ``window`` (steps in it)."""
+
+    WINDOW_NS = 50000000
+    TICK_WINDOW_NS = 250000000  # /proc/stat counts 10 ms ticks: +-4% at 250 ms
+    CPUACCT = "/sys/fs/cgroup/cpuacct/cpuacct.usage_percpu"
+
+    def __init__(self, cpus):
+        self.cpus = list(cpus)
+        self.tick_ns = 1e9 / os.sysconf("SC_CLK_TCK")
+        self.names = set(b"cpu%d" % c for c in self.cpus)
+        self.stat = os.open("/proc/stat", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        self.acct = self._open_acct(max(self.cpus))
+        self.source = "cpuacct" if self.acct is not None else "proc_stat"
+        self.window_ns = self.WINDOW_NS if self.acct is not None else self.TICK_WINDOW_NS
+        self.opened = None  # type: Any
+        self.events = []  # type: List[Dict[str, Any]]
+
+    @classmethod
+    def _open_acct(cls, highest):
+        """The root cpuacct's per-CPU usage (ns), when readable and covering our CPUs."""
+        try:
+            fd = os.open(cls.CPUACCT, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return None
+        try:
+            if len(os.pread(fd, 65536, 0).split()) > highest:
+                return fd
+        except OSError:
+            pass
+        os.close(fd)
+        return None
+
+    @classmethod
+    def create(cls, cpus):
+        if os.environ.get("PERFLAB_CONTENTION") == "off" or not cpus:
+            return None
+        try:
+            return cls(cpus)
+        except (OSError, ValueError):  # no /proc/stat (not Linux): nothing recorded
+            return None
+
+    def snapshot(self):
+        """(monotonic ns, busy ns, steal ns, runnable, harness CPU ns)."""
+        stat = os.pread(self.stat, 65536, 0)
+        busy = steal = 0.0
+        runnable = None
+        for line in stat.split(b"\n"):
+            fields = line.split()
+            if not fields:
+                continue
+            if fields[0] in self.names:
+                steal += int(fields[8]) * self.tick_ns
+                if self.acct is None:
+                    busy += sum(int(fields[i]) for i in (1, 2, 3, 6, 7)) * self.tick_ns
+            elif fields[0] == b"procs_running":
+                runnable = int(fields[1])
+        if self.acct is not None:
+            usage = os.pread(self.acct, 65536, 0).split()
+            busy = float(sum(int(usage[c]) for c in self.cpus))
+        return time.monotonic_ns(), busy, steal, runnable, time.process_time_ns()
+
+    def begin(self):
+        if self.opened is None:
+            self.opened = self.snapshot()
+
+    def add(self, event, force=False):
+        """Count a measured step's event; the events of the window when it closes."""
+        self.events.append(event)
+        if force or time.monotonic_ns() - self.opened[0] >= self.window_ns:
+            return self.close()
+        return []
+
+    def close(self):
+        """Close the window: its figures go into each of its events, which are returned."""
+        if self.opened is None:
+            return []
+        end = self.snapshot()
+        start, events = self.opened, self.events
+        self.opened, self.events = None, []
+        span = max(end[0] - start[0], 1) * len(self.cpus)
+        own = sum(e["user_ns"] + e["sys_ns"] for e in events) + (end[4] - start[4])
+        other = max(end[1] - start[1] - own, 0.0)
+        figures = {"other": round(other / span, 4),
+                   "steal": round(max(end[2] - start[2], 0.0) / span, 4),
+                   "runnable": None if end[3] is None else max(end[3] - 1, 0),
+                   "window": len(events)}
+        for event in events:
+            event.update(figures)
+        return events
+
+
 _POLICIES = {"fifo": "SCHED_FIFO", "rr": "SCHED_RR", "other": "SCHED_OTHER"}
 
 
@@ -501,40 +608,62 @@ def _before_measuring(request, base_env, workdir):
     return scheduler_of(sched)
 
 
-def run_steps(request, base_env, workdir, rundir, deadline, fds):
+def run_steps(request, base_env, workdir, rundir, deadline, fds, contention=None):
     """Every step in order; True when the job's time ran out."""
     checked = False
     scheduler = None
     group = None
     fast = FastSpawn.create(fds, base_env)
-    for step in request["steps"]:
-        if _state["interrupted"]:
-            break
-        measured = step.get("kind") != "setup"
-        # a batch holds repetitions of one benchmark and kind; another may be long
-        this = (step.get("kind"), step.get("benchmark", step["id"]))
-        if this != group:
-            send_pending()
-            group = this
-        if measured and not checked:
-            checked = True
-            scheduler = _before_measuring(request, base_env, workdir)
-            if scheduler is False:
+    try:
+        for step in request["steps"]:
+            if _state["interrupted"]:
                 break
-        if deadline is not None and time.monotonic() >= deadline:
-            return True
-        event = run_step(step, base_env, workdir, rundir, deadline, fds,
-                         scheduler if measured else None, fast)
-        if _state["interrupted"]:
-            event["interrupted"] = True
-        # a short repetition is followed by more like it: its event may wait for the batch
-        emit(event, batch=measured and event["wall_ns"] < BATCH_S * 1e9
-             and not event["error"] and not _state["interrupted"])
-        if deadline is not None and event["timed_out"] and time.monotonic() >= deadline:
-            return True
-        if not measured and (event["exit"] != 0 or event["timed_out"]):
-            break
+            measured = step.get("kind") != "setup"
+            # a batch holds repetitions of one benchmark and kind; another may be long
+            this = (step.get("kind"), step.get("benchmark", step["id"]))
+            if this != group:
+                _flush(contention)
+                group = this
+            if measured and not checked:
+                checked = True
+                scheduler = _before_measuring(request, base_env, workdir)
+                if scheduler is False:
+                    break
+            if deadline is not None and time.monotonic() >= deadline:
+                return True
+            if measured and contention is not None:
+                contention.begin()
+            event = run_step(step, base_env, workdir, rundir, deadline, fds,
+                             scheduler if measured else None, fast)
+            _emit_step(event, measured, contention)
+            if deadline is not None and event["timed_out"] and time.monotonic() >= deadline:
+                return True
+            if not measured and (event["exit"] != 0 or event["timed_out"]):
+                break
+    finally:
+        _flush(contention)
     return False
+
+
+def _flush(contention):
+    """Events of an open window, then every batched event, go out now."""
+    for event in contention.close() if contention is not None else []:
+        emit(event, batch=True)
+    send_pending()
+
+
+def _emit_step(event, measured, contention):
+    if _state["interrupted"]:
+        event["interrupted"] = True
+    # a short repetition is followed by more like it: its event may wait for the batch
+    urgent = event["wall_ns"] >= BATCH_S * 1e9 or event["error"] or _state["interrupted"]
+    if not measured or contention is None:
+        emit(event, batch=measured and not urgent)
+        return
+    for ready in contention.add(event, force=bool(urgent)):
+        emit(ready, batch=not urgent)
+    if urgent:
+        send_pending()
 
 
 def main():
@@ -566,14 +695,18 @@ def main():
     job_timeout = request.get("job_timeout")
     deadline = time.monotonic() + job_timeout if job_timeout else None
     logs, fds = open_logs(rundir)
+    cpus = sorted(os.sched_getaffinity(0))
+    contention = Contention.create(cpus)
     emit({"event": "start", "pid": os.getpid(), "cgroups": cgroups, "logs": logs,
-          "cpus": sorted(os.sched_getaffinity(0))})
+          "cpus": cpus, "contention": contention and {"source": contention.source,
+                                                      "window_ns": contention.window_ns}})
     refused = refusals(request, base_env)
     job_timed_out = False
     if refused:
         emit({"event": "refused", "items": refused})
     else:
-        job_timed_out = run_steps(request, base_env, workdir, rundir, deadline, fds)
+        job_timed_out = run_steps(request, base_env, workdir, rundir, deadline, fds,
+                                  contention)
     emit({"event": "done", "interrupted": _state["interrupted"], "job_timed_out": job_timed_out})
 
 

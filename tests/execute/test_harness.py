@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -276,3 +277,50 @@ class TestSpawnPaths:
         assert steps["r2"]["exit"] == 126 and "Permission denied" in steps["r2"]["error"]
         assert steps["r3"]["exit"] == 0
         assert "No such file" in output(events, "r1", "stderr")
+
+
+class TestContentionEvidence:
+    def test_every_measured_step_carries_its_windows_figures(self, tmp_path: Path) -> None:
+        """Short repetitions share windows (their counts add up to the steps), a long one
+        has its own; every measured step has others' and steal shares in [0, 1]; setup
+        steps have none; the start event names the source."""
+        steps = [{"id": "s1", "kind": "setup", "argv": ["true"]}]
+        steps += [{"id": f"b0-r{i}", "kind": "run", "benchmark": 0, "argv": ["true"]}
+                  for i in range(40)]
+        steps.append({"id": "b1-r0", "kind": "run", "benchmark": 1, "shell": "sleep 0.2"})
+        events = run_harness(request(tmp_path, steps))
+        assert events[0]["contention"]["source"] in ("cpuacct", "proc_stat")
+        got = steps_of(events)
+        assert "other" not in got["s1"] and "window" not in got["s1"]
+        short = [got[f"b0-r{i}"] for i in range(40)]
+        for event in [*short, got["b1-r0"]]:
+            assert 0.0 <= event["other"] <= 1.0 and 0.0 <= event["steal"] <= 1.0
+            assert event["runnable"] is None or event["runnable"] >= 0
+        assert got["b1-r0"]["window"] == 1
+        windows: dict[int, int] = {}
+        start = 0
+        while start < len(short):  # consecutive runs of one window size cover the steps
+            size = short[start]["window"]
+            assert all(e["window"] == size for e in short[start:start + size])
+            windows[size] = windows.get(size, 0) + 1
+            start += size
+        assert start == 40 and max(windows) > 1, "40 runs of `true` must share windows"
+
+    def test_a_hog_on_the_steps_cpu_shows(self, tmp_path: Path) -> None:
+        """A busy loop pinned to the benchmark's CPU takes a large share of it: the step's
+        evidence says so (others >= 25%), and the benchmark was preempted."""
+        cpu = max(os.sched_getaffinity(0))
+        hog = subprocess.Popen(["taskset", "-c", str(cpu), sys.executable, "-c",
+                                "while True: pass"], start_new_session=True)
+        try:
+            time.sleep(0.2)
+            code = "x = 0\nfor i in range(3_000_000): x += i"
+            events = run_harness(request(tmp_path, [
+                {"id": f"b0-r{i}", "kind": "run", "benchmark": 0,
+                 "argv": [sys.executable, "-c", code]} for i in range(2)], cpus=[cpu]))
+        finally:
+            hog.kill()
+            hog.wait(timeout=10)
+        for event in steps_of(events).values():
+            assert event["other"] >= 0.25, event
+            assert event["nivcsw"] > 5, event
