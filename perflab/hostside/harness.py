@@ -40,18 +40,25 @@ the policy is set by posix_spawn on each child, so the harness itself stays an
 ordinary task that can always enforce timeouts.
     {"event": "done", "interrupted": false, "job_timed_out": false}
 
-Each step runs in a process group of its own (posix_spawn), which is killed
-whole on a timeout, on SIGINT/SIGTERM to the harness, and after the step exits
-(so no stray grandchild outlives its repetition). Timing is the monotonic
-clock around spawn and wait4; CPU time, max RSS and context switches come from
-wait4's rusage. A failing setup step stops the job; a failing repetition is
+Each step runs in a process group of its own, which is killed whole on a
+timeout, on SIGINT/SIGTERM to the harness, and after the step exits (so no
+stray grandchild outlives its repetition). Steps are started by a tiny static
+spawner process on x86-64 Linux (:class:`Spawner`: a step's max RSS is then its
+own, not the harness's), else by posix_spawn. Timing is the monotonic clock
+around spawn and wait4; CPU time, max RSS and context switches come from
+wait4's rusage. Measured steps also carry the contamination evidence of
+:class:`Contention`. A failing setup step stops the job; a failing repetition is
 recorded and the job goes on (the controller marks the run failed).
 """
 
+import base64
+import errno
+import fcntl
 import json
 import os
 import shutil
 import signal
+import struct
 import sys
 import time
 from typing import Any, Dict, List  # noqa: F401 (type comments, for Python 3.8 hosts)
@@ -208,7 +215,9 @@ class FastSpawn:
     the whole environment and the file actions on every call, inside the measured time).
     Same semantics as :func:`_spawn`: stdin/stdout/stderr from ``fds``, a process group
     of its own, _SIGDEF at their defaults. glibc on Linux only; :meth:`create` returns
-    None elsewhere (or with PERFLAB_SPAWN=os), and the harness uses :func:`_spawn`."""
+    None elsewhere (or with PERFLAB_SPAWN=os), and the harness uses :func:`_spawn`.
+    Where the :class:`Spawner` works (x86-64 Linux), it is used instead; a step spawned
+    here starts with the harness's peak RSS as its own (see there)."""
 
     SETPGROUP, SETSIGDEF = 0x02, 0x04  # <spawn.h>, the same in glibc and musl
     BUFFER = 1024  # bigger than posix_spawnattr_t (336), file actions (80), sigset_t (128)
@@ -273,6 +282,14 @@ class FastSpawn:
         for slot, name in enumerate(names):
             env[slot] = os.fsencode(name + "=" + overrides[name])
         return args[0], args[1], env
+
+    @staticmethod
+    def wait(pid):
+        """(wait status, rusage) of the step ``pid``."""
+        return os.wait4(pid, 0)[1:]
+
+    def close(self):
+        pass
 
     def spawn(self, prepared):
         program, argv, env = prepared
@@ -385,6 +402,139 @@ class Contention:
         for event in events:
             event.update(figures)
         return events
+
+
+#: the spawner (spawner/spawner.c, built by spawner/build.sh), base64
+SPAWNER_X86_64 = (
+    "f0VMRgIBAQAAAAAAAAAAAAIAPgABAAAALwJAAAAAAABAAAAAAAAAAJAEAAAAAAAAAAAAAEAAOAADAEAABQAEAAEA"
+    "AAAFAAAAAAAAAAAAAAAAAEAAAAAAAAAAQAAAAAAAcAQAAAAAAABwBAAAAAAAAAAQAAAAAAAAAQAAAAYAAACABAAA"
+    "AAAAAIAUQAAAAAAAgBRAAAAAAAAAAAAAAAAAACAASAAAAAAAABAAAAAAAABR5XRkBgAAAAAAAAAAAAAAAAAAAAAA"
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQAAAAAAAAAFVJiflJifC/AQAAAFO9PAAAAE2FwHQuRTHSSIn4TInO"
+    "TInCDwVIicNIg/j8dOlIhcB/CjHSSInoSInWDwVJAdlJKdjrzVtdw1UxwEGJ8UUxwFO9DQAAAEiJ+0iJRCToSI10"
+    "JOBIiUQk8EiJRCT4SIlUJOAx0kpjPINBuggAAABIiegPBUn/wEU5wX/pW13DQVVFMdK4bQAAAEFUVUiJ/VMx20iJ"
+    "30iJ3kiJ2g8FvgYAAAC/QARAAOiM////RTHSSIneSInaQbkhAAAAQbgDAAAATInITInHDwVBvQQAAAC+AQAAAEyJ"
+    "yEyJ7w8FQbwFAAAAvgIAAABMichMiecPBUyJwEyJx0iJ3g8FTInATInvDwVMicBMiecPBb6gFEAAv6gUSAC4OwAA"
+    "AEiJ6g8Fv38AAABIiQVeEgAASIneSInauDwAAAAPBVW6AQAAAL4EAAAAv2AEQABTvTwAAABIgeygAAAA6N/+//9I"
+    "jXQkBLoEAAAAMf9FMdJIifgPBUiD+Px08EiFwA+OpQEAAEgBxkgpwnXfi1QkBIH6//8/AHYUMdJFMdK/AgAAAEiJ"
+    "6EiJ1g8F6ye+oBRIAEiF0nQdMcBFMdJIiccPBUiD+Px060iFwH7NSAHGSCnC695EiwXWEQgARIsN0xEIAEONHAiN"
+    "QwM9AAABAHYSMdJFMdK/AgAAAEiJ6EiJ1g8Fi3QkBLqoFEgASIHGoBRIAEj/wkiNQv9IOfBzBoB6/wB17jHJMcA5"
+    "y4nHdDVBOch1DUUx0v/ATIkU/aAUQABIiRTFoBRAAI14AUj/wkiNQv9IOfBzBoB6/wB17v/BifjrxUWFyXUMMcn/"
+    "wEiJDP2gFEAAMdJFMdJIiRTFoBRAALg6AAAASIkVBBEAADHSSInXSInWDwVIicNIhcB1EESJwEiNPMWoFEAA6Nn9"
+    "//9MjUQkCHgjSIsF1BAAAEiFwHQiRTHSuD0AAABIid9MicYPBUiLHbgQAACJXCQIvgQAAADrOUyJx74EAAAAiVwk"
+    "COgE/f//TI1EJAxBuT0AAAAx0kyNVCQQTInISInfTInGDwVIg/j8dOq+lAAAAEyJx+jU/P//6Tj+//9FMdK4PAAA"
+    "AEiJ/kiJ+g8FSIHEoAAAAFtdwwAAAAAAAAAAAAAAAAABAAAAAgAAAAMAAAAPAAAADQAAAA4AAAAAAAAAAAAAAAEA"
+    "AAACAAAAAwAAAA8AAAAALnNoc3RydGFiAC50ZXh0AC5yb2RhdGEALmJzcwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAALAAAAAQAAAAYAAAAAAAAA6ABAAAAA"
+    "AADoAAAAAAAAAEsDAAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAEQAAAAEAAAACAAAAAAAAAEAEQAAAAAAA"
+    "QAQAAAAAAAAwAAAAAAAAAAAAAAAAAAAAEAAAAAAAAAAAAAAAAAAAABkAAAAIAAAAAwAAAAAAAACAFEAAAAAAAIAE"
+    "AAAAAAAAIABIAAAAAAAAAAAAAAAAACAAAAAAAAAAAAAAAAAAAAABAAAAAwAAAAAAAAAAAAAAAAAAAAAAAABwBAAA"
+    "AAAAAB4AAAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAA"
+)
+
+
+class _Usage(object):
+    """The fields of a struct rusage the harness reads (wait4's, as the spawner sends it)."""
+
+    __slots__ = ("ru_maxrss", "ru_nivcsw", "ru_nvcsw", "ru_stime", "ru_utime")
+
+    def __init__(self, raw):
+        values = struct.unpack("18q", raw)
+        self.ru_utime = values[0] + values[1] / 1e6
+        self.ru_stime = values[2] + values[3] / 1e6
+        self.ru_maxrss, self.ru_nvcsw, self.ru_nivcsw = values[4], values[16], values[17]
+
+
+class Spawner(object):
+    """Steps started by a tiny static process (spawner/spawner.c), so that a step's max RSS
+    is its own: Linux keeps, across exec, the peak RSS of the memory the exec replaced, so
+    a step spawned by this Python process would start with the harness's ~13 MiB as its
+    peak (GNU time's child starts with time's ~1 MiB). The spawner's few KiB are all a
+    step inherits. x86-64 Linux only (:meth:`create` returns None elsewhere, with a
+    scheduling policy for the steps, or with PERFLAB_SPAWN=ctypes|os).
+
+    Protocol (see spawner.c): a request per step with the program, argv and environment;
+    the reply is the pid at once (or -errno), then the wait status and rusage when the
+    step ends. The step is in a process group of its own, as with posix_spawn."""
+
+    def __init__(self, fds):
+        code = base64.b64decode(SPAWNER_X86_64)
+        memfd = os.memfd_create("perflab-spawner", getattr(os, "MFD_CLOEXEC", 1))
+        try:
+            os.write(memfd, code)
+            req_r, self.requests = os.pipe()
+            self.replies, rep_w = os.pipe()
+            # sources above the targets first: dup2 in order must not overwrite a source
+            sources = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (
+                req_r, rep_w, fds["stdin"], fds["stdout"], fds["stderr"])]
+            os.close(req_r)
+            os.close(rep_w)
+            actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in zip(
+                (0, 1, 3, 4, 5), sources)]
+            try:  # /proc/<harness>/fd/N: the child's own fd N may be a dup2 target
+                self.pid = os.posix_spawn("/proc/%d/fd/%d" % (os.getpid(), memfd),
+                                          ["perflab-spawner"], {}, file_actions=actions)
+            finally:
+                for fd in sources:
+                    os.close(fd)
+            for fd in (self.requests, self.replies):
+                os.set_inheritable(fd, False)
+        finally:
+            os.close(memfd)
+        self.base = {}  # type: Dict[str, bytes]
+        self.messages = {}  # type: Dict[Any, bytes]
+
+    @classmethod
+    def create(cls, fds, base_env):
+        if os.environ.get("PERFLAB_SPAWN") in ("os", "ctypes") or \
+                not sys.platform.startswith("linux") or os.uname().machine != "x86_64" or \
+                not hasattr(os, "memfd_create"):
+            return None
+        try:
+            spawner = cls(fds)
+        except OSError:
+            return None
+        spawner.base = {k: os.fsencode(k + "=" + v) for k, v in base_env.items()}
+        return spawner
+
+    def prepare(self, program, argv, overrides):
+        """The request, built before the clock starts (one per argv and variables)."""
+        key = (program, tuple(argv), tuple(sorted(overrides.items())))
+        message = self.messages.get(key)
+        if message is None:
+            env = dict(self.base)
+            env.update((k, os.fsencode(k + "=" + v)) for k, v in overrides.items())
+            strings = [os.fsencode(program)] + [os.fsencode(a) for a in argv] + list(env.values())
+            body = struct.pack("II", len(argv), len(env)) + b"\0".join(strings) + b"\0"
+            message = self.messages[key] = struct.pack("I", len(body)) + body
+        return message
+
+    def _read(self, n):
+        data = b""
+        while len(data) < n:
+            chunk = os.read(self.replies, n - len(data))
+            if not chunk:
+                raise OSError(errno.EPIPE, "the spawner ended")
+            data += chunk
+        return data
+
+    def spawn(self, message):
+        view = memoryview(message)
+        while view:
+            view = view[os.write(self.requests, view):]
+        pid = struct.unpack("i", self._read(4))[0]
+        if pid < 0:
+            raise OSError(-pid, os.strerror(-pid))
+        return pid
+
+    def wait(self, pid):
+        """(wait status, rusage) of the step started last (``pid``)."""
+        reply = self._read(148)
+        return struct.unpack("i", reply[:4])[0], _Usage(reply[4:])
+
+    def close(self):
+        os.close(self.requests)
+        os.close(self.replies)
+        os.waitpid(self.pid, 0)
 
 
 _POLICIES = {"fifo": "SCHED_FIFO", "rr": "SCHED_RR", "other": "SCHED_OTHER"}
@@ -544,7 +694,7 @@ def run_step(step, base_env, workdir, rundir, deadline, fds, scheduler=None, fas
     if timeout is not None:
         signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        _, status, usage = os.wait4(pid, 0)
+        status, usage = fast.wait(pid) if prepared is not None else os.wait4(pid, 0)[1:]
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         end = time.monotonic_ns()
@@ -613,7 +763,7 @@ def run_steps(request, base_env, workdir, rundir, deadline, fds, contention=None
     checked = False
     scheduler = None
     group = None
-    fast = FastSpawn.create(fds, base_env)
+    fast = Spawner.create(fds, base_env) or FastSpawn.create(fds, base_env)
     try:
         for step in request["steps"]:
             if _state["interrupted"]:
@@ -642,6 +792,8 @@ def run_steps(request, base_env, workdir, rundir, deadline, fds, contention=None
                 break
     finally:
         _flush(contention)
+        if fast is not None:
+            fast.close()
     return False
 
 

@@ -16,14 +16,15 @@ from perflab.hostside import source
 from perflab.transport.local import LocalTransport
 
 
-@pytest.fixture(autouse=True, params=["fast", "os"])
+@pytest.fixture(autouse=True, params=["spawner", "fast", "os"])
 def spawn_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every harness test runs with both ways of spawning a step: posix_spawn through
-    ctypes with arrays built ahead (glibc Linux) and CPython's os.posix_spawn."""
-    if request.param == "os":
-        monkeypatch.setenv("PERFLAB_SPAWN", "os")
-    else:
+    """Every harness test runs with each way of spawning a step: the tiny static spawner
+    (x86-64 Linux), posix_spawn through ctypes with arrays built ahead (glibc Linux) and
+    CPython's os.posix_spawn."""
+    if request.param == "spawner":
         monkeypatch.delenv("PERFLAB_SPAWN", raising=False)
+    else:
+        monkeypatch.setenv("PERFLAB_SPAWN", "ctypes" if request.param == "fast" else "os")
     return str(request.param)
 
 
@@ -237,12 +238,29 @@ class TestPlacementFailure:
 
 
 class TestSpawnPaths:
-    def test_fast_path_is_available_here(self, spawn_path: str) -> None:
-        """On this glibc machine the ctypes path is the one used (unless told otherwise)."""
+    def test_each_path_is_available_here(self, spawn_path: str) -> None:
+        """On this x86-64 glibc machine the spawner is used unless told otherwise, then the
+        ctypes path unless told "os"."""
         from perflab.hostside import harness
 
-        made = harness.FastSpawn.create({"stdin": 0, "stdout": 1, "stderr": 2}, {})
-        assert (made is not None) == (spawn_path == "fast" and sys.platform == "linux")
+        fds = {"stdin": 0, "stdout": 1, "stderr": 2}
+        fast = harness.FastSpawn.create(fds, {})
+        spawner = harness.Spawner.create(fds, {})
+        try:
+            assert (fast is not None) == (spawn_path != "os")
+            assert (spawner is not None) == (spawn_path == "spawner")
+        finally:
+            if spawner is not None:
+                spawner.close()
+
+    def test_the_embedded_spawner_is_the_one_built(self) -> None:
+        """SPAWNER_X86_64 is spawner/spawner-x86_64.bin (rebuild both with build.sh)."""
+        import base64
+
+        from perflab.hostside import harness
+
+        built = Path(harness.__file__).parent / "spawner" / "spawner-x86_64.bin"
+        assert base64.b64decode(harness.SPAWNER_X86_64) == built.read_bytes()
 
     def test_environment_and_arguments_reach_the_step_exactly(self, tmp_path: Path) -> None:
         """The step's variables override the base ones (no duplicate entries), arguments
@@ -324,3 +342,47 @@ class TestContentionEvidence:
         for event in steps_of(events).values():
             assert event["other"] >= 0.25, event
             assert event["nivcsw"] > 5, event
+
+
+GNU_TIME = "/usr/bin/time"
+TOUCH_200MB = ("b = bytearray(200 << 20)\n"
+               "for i in range(0, len(b), 4096): b[i] = 1")
+
+
+class TestMaxRss:
+    """max_rss is the step's own peak: compared with GNU time's ``%M`` (whose child starts
+    from time's own ~1 MiB), within 10%."""
+
+    @staticmethod
+    def gnu_time_kb(argv: list[str]) -> int:
+        import subprocess
+
+        done = subprocess.run([GNU_TIME, "-f", "%M", *argv], capture_output=True, text=True,
+                              check=True)
+        return int(done.stderr.strip().splitlines()[-1])
+
+    @pytest.mark.parametrize("argv", [["/bin/true"], [sys.executable, "-c", TOUCH_200MB]],
+                             ids=["true", "200MB"])
+    def test_max_rss_matches_gnu_time(self, tmp_path: Path, spawn_path: str,
+                                      argv: list[str]) -> None:
+        if not Path(GNU_TIME).exists():
+            pytest.skip("GNU time is not installed (apt-get install time)")
+        if spawn_path != "spawner" or os.uname().machine != "x86_64":
+            pytest.skip("the step's own peak needs the spawner (x86-64 Linux)")
+        events = run_harness(request(tmp_path, [
+            {"id": f"b0-r{i}", "kind": "run", "benchmark": 0, "argv": argv} for i in range(3)]))
+        ours = sorted(e["maxrss_kb"] for e in steps_of(events).values())[1]
+        theirs = sorted(self.gnu_time_kb(argv) for _ in range(3))[1]
+        assert abs(ours - theirs) <= 0.10 * theirs, (ours, theirs)
+
+    def test_the_other_paths_report_at_least_the_harness(self, tmp_path: Path,
+                                                         spawn_path: str) -> None:
+        """Why the spawner exists: spawned from the harness itself, /bin/true "uses" several
+        MiB (the harness's peak); from the spawner, about 1 MiB."""
+        events = run_harness(request(tmp_path, [{"id": "r1", "kind": "run",
+                                                 "argv": ["/bin/true"]}]))
+        rss = steps_of(events)["r1"]["maxrss_kb"]
+        if spawn_path == "spawner" and os.uname().machine == "x86_64":
+            assert rss < 3 * 1024, rss
+        else:
+            assert rss > 5 * 1024, rss
