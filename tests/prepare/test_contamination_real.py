@@ -6,6 +6,7 @@ and another session's shield would move the hog off the benchmark's CPU."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -84,3 +85,38 @@ class TestContamination:
         runs = [r for r in store.runs.get(outcome.run_id).repetitions if r["kind"] == "run"]
         assert len(runs) == 8 and all(r["other_share"] is not None for r in runs)
         assert sorted(r["other_share"] for r in runs)[4] < 0.05, runs
+
+
+class TestNoiseProbe:
+    def test_the_probe_fails_a_cpu_a_hog_shares(self, tmp_path: Path, neighbours) -> None:
+        """A busy loop pinned to CPU 1: `verify`'s probe fails it, naming how much of CPU 1
+        others used, and keeps the verdict in the host's history."""
+        from perflab.prepare.host import RunnerHost
+        from perflab.prepare.verify import history_file, judged_probe
+
+        host = RunnerHost("local", LocalTransport(),
+                          {"perflab_state_dir": str(tmp_path / "state")})
+        neighbours.start("perflab-test-hog", cpu=1)
+        time.sleep(0.2)
+        verdict = judged_probe(host, [1], {}, repetitions=40, work_ms=5.0)
+        assert not verdict.ok
+        assert verdict.cpus[0].other_share is not None and verdict.cpus[0].other_share >= 0.3
+        assert re.match(r"other processes used \d+% of CPU 1 during the probe",
+                        verdict.cpus[0].failures[0]), verdict.cpus[0].failures
+        kept = json.loads(Path(history_file(host)).read_text())
+        assert len(kept) == 1 and kept[0]["cpu"] == 1 and kept[0]["ok"] is False
+
+    @needs_root_cgroups
+    def test_the_probe_passes_a_quiet_shielded_cpu(self, local_host) -> None:
+        """In the shield, with no history yet (timing not judged): the contamination
+        evidence says quiet, and the probe passes."""
+        from perflab.prepare import engine
+        from perflab.prepare.verify import judged_probe
+
+        profile = parse_profile("name: t\ntasks:\n  - cpuset_shield: {cpus: reserved}\n",
+                                "t.yml")
+        report = engine.apply(engine.plan_profile(local_host, profile))
+        verdict = judged_probe(local_host, [1], {}, repetitions=40, work_ms=5.0,
+                               tasks_file=report.shield["tasks_file"])
+        assert verdict.ok, verdict.to_dict()
+        assert verdict.cpus[0].other_share is not None and verdict.cpus[0].other_share < 0.05
