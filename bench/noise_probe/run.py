@@ -45,6 +45,7 @@ from perflab.spec.playbook import load_profile
 from perflab.transport.local import LocalTransport
 
 MACHINE_LOCK = "/tmp/perflab-test-machine.lock"
+MACHINE_TURNSTILE = "/tmp/perflab-test-machine.turn"  # kept closed while waiting (no starving)
 
 
 def start_hog(tasks_file: str, cpu: int) -> subprocess.Popen[bytes]:
@@ -100,7 +101,12 @@ def main() -> None:
     host = RunnerHost("local", LocalTransport(), {
         "perflab_name_prefix": f"perflab-bench{os.getpid()}", "perflab_state_dir": state})
     lock = os.open(MACHINE_LOCK, os.O_RDWR | os.O_CREAT, 0o666)
-    fcntl.flock(lock, fcntl.LOCK_EX)
+    turn = os.open(MACHINE_TURNSTILE, os.O_RDWR | os.O_CREAT, 0o666)
+    fcntl.flock(turn, fcntl.LOCK_EX)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    finally:
+        os.close(turn)
     try:
         out = measure(host, args.runs, args.calibrate)
     finally:
