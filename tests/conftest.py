@@ -80,6 +80,7 @@ def _evacuate(group: Path) -> None:
 # exclusive lock on the machine for their length, every other test a shared one. CI runs
 # alone and never waits.
 MACHINE_LOCK = Path("/tmp/perflab-test-machine.lock")
+MACHINE_TURNSTILE = Path("/tmp/perflab-test-machine.turn")
 MACHINE_CHANGING = {
     "tests/prepare/test_shield_real.py", "tests/prepare/test_shield_v2.py",
     "tests/prepare/test_prepare_cli.py", "tests/prepare/test_every_ending.py",
@@ -103,8 +104,16 @@ def _machine_turn(request: pytest.FixtureRequest) -> Iterator[None]:
 
     exclusive = request.node.get_closest_marker("machine") is not None
     fd = os.open(MACHINE_LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    turn = os.open(MACHINE_TURNSTILE, os.O_RDWR | os.O_CREAT, 0o666)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        # flock lets new shared holders in while an exclusive one waits, so with several
+        # sessions a machine test could wait forever: everyone passes a turnstile first,
+        # and a machine test keeps it closed until it has the machine.
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        finally:
+            os.close(turn)
         if not exclusive:
             _wait_for_foreign_shields()
         yield
