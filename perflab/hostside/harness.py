@@ -325,7 +325,8 @@ class Contention:
         self.tick_ns = 1e9 / os.sysconf("SC_CLK_TCK")
         self.names = set(b"cpu%d" % c for c in self.cpus)
         self.stat = os.open("/proc/stat", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        self.acct = self._open_acct(max(self.cpus))
+        self.acct = None if os.environ.get("PERFLAB_CONTENTION") == "proc_stat" else \
+            self._open_acct(max(self.cpus))
         self.source = "cpuacct" if self.acct is not None else "proc_stat"
         self.window_ns = self.WINDOW_NS if self.acct is not None else self.TICK_WINDOW_NS
         self.opened = None  # type: Any
@@ -366,6 +367,7 @@ class Contention:
 
     @classmethod
     def create(cls, cpus):
+        """PERFLAB_CONTENTION=off: nothing recorded; =proc_stat: /proc/stat only."""
         if os.environ.get("PERFLAB_CONTENTION") == "off" or not cpus:
             return None
         try:

@@ -324,6 +324,17 @@ class TestContentionEvidence:
             start += size
         assert start == 40 and max(windows) > 1, "40 runs of `true` must share windows"
 
+    def test_without_cpuacct_proc_stat_ticks_serve(self, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+        """Where cgroup v1 cpuacct is not mounted, /proc/stat's ticks are read, in windows
+        of at least 250 ms (a tick is 10 ms): a 0.3 s step has its own figures."""
+        monkeypatch.setenv("PERFLAB_CONTENTION", "proc_stat")
+        events = run_harness(request(tmp_path, [
+            {"id": "b0-r0", "kind": "run", "benchmark": 0, "shell": "sleep 0.3"}]))
+        assert events[0]["contention"] == {"source": "proc_stat", "window_ns": 250_000_000}
+        step = steps_of(events)["b0-r0"]
+        assert 0.0 <= step["other"] <= 1.0 and step["window"] == 1
+
     def test_a_hog_on_the_steps_cpu_shows(self, tmp_path: Path) -> None:
         """A busy loop pinned to the benchmark's CPU takes a large share of it: the step's
         evidence says so (others >= 25%), and the benchmark was preempted."""
