@@ -133,7 +133,9 @@ def cell_of(job: Job, cell: dict[str, str]) -> Job:
     built = build_job(data, job.positions, job.path, job.sha256)
     digest = json.dumps(cell, sort_keys=True)
     sha = hashlib.sha256(f"{job.sha256}\0{digest}".encode()).hexdigest()
-    return replace(built, sha256=sha, matrix=dict(cell), raw=job.raw)
+    # the workdir as the job had it (a bundle unpacked on a worker), unless the matrix names it
+    workdir = built.workdir if data.get("workdir") != job.raw.get("workdir") else job.workdir
+    return replace(built, sha256=sha, matrix=dict(cell), raw=job.raw, workdir=workdir)
 
 
 def expand(job: Job) -> list[Job]:

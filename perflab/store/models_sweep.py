@@ -47,7 +47,7 @@ class SweepRunRow(Base):
     trigger: Mapped[str] = mapped_column(String(16))  # schedule | manual
     #: the scheduler message's id: a message delivered twice starts one sweep run
     trigger_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    state: Mapped[str] = mapped_column(String(16), index=True)  # running | finished
+    state: Mapped[str] = mapped_column(String(16), index=True)  # starting|running|finished
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
