@@ -144,6 +144,7 @@ def configure(app: Celery, *, max_interval: float = 30.0) -> Celery:
     looks at Redis at least every ``max_interval`` seconds (a sweep added meanwhile is
     seen), and a leader lock that another beat takes over after 5 loops."""
     app.conf.update(redbeat_redis_url=app.conf.broker_url, redbeat_key_prefix=KEY_PREFIX,
+                    redbeat_redis_options={"socket_connect_timeout": 5, "socket_timeout": 30},
                     redbeat_lock_timeout=max(5 * max_interval, 5.0),
                     beat_max_loop_interval=max_interval, timezone="UTC", enable_utc=True)
     return app
