@@ -223,7 +223,8 @@ def remove(env: Env, name: str) -> None:
               type=click.FloatRange(0.5, 3600), metavar="SECONDS",
               help="Look at the schedules in Redis at least this often.")
 @click.option("--loglevel", default="INFO", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+              help="How much the scheduler logs (each tick it sends, the leader lock).")
 @click.pass_obj
 def beat(env: Env, max_interval: float, loglevel: str) -> None:
     """Fire the sweeps' schedules (RedBeat: one leader among several beats).
