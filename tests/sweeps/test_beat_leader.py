@@ -66,4 +66,5 @@ class TestOneLeader:
             if second is not None:
                 second.stop()
         assert "beat: Acquiring lock..." in second.text()
-        assert "beat: Sending due task" in first.text()
+        assert "Scheduler: Sending due task sweep:lead" in first.text()
+        assert "Scheduler: Sending due task sweep:lead" in second.text()
