@@ -110,3 +110,8 @@ class TestCli:
         assert all(r["status"] == "completed" for r in runs)
         shown = cli("results", "show", runs[1]["run_id"], "--json")
         assert shown.json()["matrix"] == {"word": "beta"}
+        text = cli("results", "show", runs[1]["run_id"])
+        assert "matrix     word=beta" in text.out
+        listed = cli("results", "list", "--json").json()
+        assert {r["run_id"]: r["matrix"] for r in listed["runs"]}[runs[0]["run_id"]] == \
+            {"word": "alpha"}
