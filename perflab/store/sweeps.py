@@ -164,6 +164,18 @@ class SweepStore:
             if row is not None:
                 row.job_id = job_id
 
+    def fail_unqueued(self, sweep_run_id: str, message: str) -> None:
+        """Starting the sweep run stopped half-way: the parts with no job yet fail with
+        ``message`` (reason ``not_queued``), and the sweep run goes on with the others."""
+        now = utcnow()
+        with self._sessions.begin() as session:
+            for part in session.scalars(select(SweepPartRow).where(
+                    SweepPartRow.sweep_run_id == sweep_run_id, SweepPartRow.state == "pending",
+                    SweepPartRow.job_id.is_(None))).all():
+                part.state, part.reason, part.message, part.finished_at = \
+                    "failed", "not_queued", message, now
+        self.running(sweep_run_id)
+
     def running(self, sweep_run_id: str) -> None:
         """Every part of a starting sweep run is recorded and queued: it runs (and ends
         when its parts have)."""

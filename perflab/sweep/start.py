@@ -57,13 +57,17 @@ def start_run(store: Store, app: Celery, name: str, *, trigger: str = "manual",
                     reason="no_runner" if part.skip else None, message=part.skip)
                 if part.skip is None:
                     pending.append((part_id, part, cell))
-        for part_id, part, cell in pending:
-            options = {"env": {}, "baseline": None, "timeout": job.job_timeout,
-                       "sweep_run": run_id, "matrix": cell}
-            job_id = enqueue(store, app, conn, name=job.name, bundle=sweep["bundle"],
-                             kind=part.kind, target=part.target, options=options,
-                             deadline_s=sweep["deadline_s"], exclude=part.exclude)
-            store.sweeps.set_part_job(part_id, job_id)
+        try:
+            for part_id, part, cell in pending:
+                options = {"env": {}, "baseline": None, "timeout": job.job_timeout,
+                           "sweep_run": run_id, "matrix": cell}
+                job_id = enqueue(store, app, conn, name=job.name, bundle=sweep["bundle"],
+                                 kind=part.kind, target=part.target, options=options,
+                                 deadline_s=sweep["deadline_s"], exclude=part.exclude)
+                store.sweeps.set_part_job(part_id, job_id)
+        except Exception as exc:  # the store went away: what was queued runs, the rest fails
+            store.sweeps.fail_unqueued(run_id, f"not queued: {exc}")
+            raise
         store.sweeps.running(run_id)
     finally:
         conn.release()

@@ -133,6 +133,9 @@ def plan(store: Store, targets: list[dict[str, str]]) -> list[Part]:
         found = _platform_part(store, target["name"]) if target["kind"] == "platform" \
             else _group_parts(store, target["name"])
         for part in found if isinstance(found, list) else [found]:
-            if not any(p.platform == part.platform and p.skip is None for p in parts):
+            same = [i for i, p in enumerate(parts) if p.platform == part.platform]
+            if not same:
                 parts.append(part)
+            elif parts[same[0]].skip is not None and part.skip is None:
+                parts[same[0]] = part  # reached through another target after all
     return parts
