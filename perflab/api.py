@@ -42,6 +42,7 @@ class RunRequest:
     run_id: str | None = None  # a plain run's id, chosen by the caller (a queued job)
     #: the queued job this request runs: its worker holds the runner's lease already
     job_id: str | None = None
+    sweep_run_id: str | None = None  # the sweep run that queued the job
 
 
 @dataclass
@@ -83,6 +84,8 @@ def run(request: RunRequest, store: Store | None = None, *,
     from perflab.store import open_store
 
     _check(request)
+    if request.job.raw.get("matrix") and not request.job.matrix:
+        return _matrix(request, store, reporter)
     own = store is None
     store = store or open_store()
     try:
@@ -96,6 +99,25 @@ def run(request: RunRequest, store: Store | None = None, *,
     finally:
         if own:
             store.close()
+
+
+def _matrix(request: RunRequest, store: Store | None,
+            reporter: Reporter | None) -> RunResult:
+    """A job matrix: each combination in turn, one run each (stops when one is
+    interrupted or finds bad input)."""
+    from dataclasses import replace
+
+    from perflab.spec.matrix import expand
+
+    merged = RunResult("matrix", [], [])
+    for cell in expand(request.job):
+        result = run(replace(request, job=cell, run_id=None), store, reporter=reporter)
+        merged.outcomes += result.outcomes
+        merged.runs += result.runs
+        if result.problem is not None:
+            merged.interruption, merged.input_error = result.interruption, result.input_error
+            break
+    return merged
 
 
 def _leased(request: RunRequest, host: RunnerHost, store: Store,
@@ -133,6 +155,7 @@ def _options(request: RunRequest, host: RunnerHost) -> RunOptions:
     housekeeping = host.vars.get("perflab_housekeeping_cpus")
     return RunOptions(runner=request.runner, env=dict(request.env), baseline=request.baseline,
                       lock_wait=request.lock_wait, run_id=request.run_id, job_id=request.job_id,
+                      sweep_run_id=request.sweep_run_id,
                       platform=host.platform,
                       housekeeping=str(housekeeping) if housekeeping not in (None, "") else None)
 

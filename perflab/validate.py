@@ -36,7 +36,12 @@ def validate_file(path: str) -> str:
     data, _ = parse_yaml(text, path)
     kind = file_kind(path, data)
     if kind == "job":
-        parse_job(text, path, Path(path).resolve())
+        job = parse_job(text, path, Path(path).resolve())
+        if job.raw.get("matrix"):
+            from perflab.spec.matrix import axes, count
+
+            sizes = " x ".join(f"{k} {len(v)}" for k, v in axes(job.raw).items())
+            return f"job, a matrix of {count(job.raw)} jobs: {sizes}"
     elif kind == "inventory":
         _inventory(path)
     else:

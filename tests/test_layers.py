@@ -29,7 +29,8 @@ LAYERS: list[set[str]] = [
     {"runners", "report"},
     {"execute"},
     {"validate", "api"},
-    {"queue", "sweep"},
+    {"queue"},
+    {"sweep"},  # a sweep run queues jobs; a worker runs its scheduler ticks (cli wires it)
     {"cli"},
     {"__main__"},
 ]

@@ -41,6 +41,8 @@ COMMANDS: dict[str, str] = {
     "jobs": "perflab.cli.jobs:jobs",
     "worker": "perflab.cli.worker:worker",
     "status": "perflab.cli.worker:status",
+    "sweep": "perflab.cli.sweep:sweep",
+    "beat": "perflab.cli.sweep:beat",
     "config": "perflab.cli.config:config_",
 }
 

@@ -65,6 +65,8 @@ def run(env: Env, job_file: str, runner: str, profile: str | None, env_items: tu
     result = api.run(request, reporter=_reporter(env, as_json))
     if result.kind == "run":
         _render(env, result, as_json)
+    elif result.kind == "matrix":
+        _render_matrix(env, result, as_json)
     else:
         from perflab.cli.experiment import render
 
@@ -85,6 +87,17 @@ def _reporter(env: Env, as_json: bool) -> Reporter:
     return ProgressReporter(env.console())
 
 
+def _render_matrix(env: Env, result: RunResult, as_json: bool) -> None:
+    """A job matrix's runs, one per combination ({"runs": [...]} with --json)."""
+    if as_json:
+        env.print_json({"runs": result.runs})
+        return
+    from dataclasses import replace
+
+    for outcome, view in zip(result.outcomes, result.runs, strict=True):
+        _render(env, replace(result, outcomes=[outcome], runs=[view]), as_json)
+
+
 def _render(env: Env, result: RunResult, as_json: bool) -> None:
     [outcome], [view] = result.outcomes, result.runs
     if as_json:
@@ -93,7 +106,9 @@ def _render(env: Env, result: RunResult, as_json: bool) -> None:
     from perflab.report.tables import results_table
 
     console = env.console()
-    console.print(results_table(outcome.result, title=f"run {outcome.run_id} ({view['job']} on "
+    cell = ",".join(f"{k}={v}" for k, v in (view.get("matrix") or {}).items())
+    console.print(results_table(outcome.result, title=f"run {outcome.run_id} ({view['job']}"
+                                                        f"{f' [{cell}]' if cell else ''} on "
                                                         f"{view['runner']}): {outcome.status}"))
     if outcome.message:
         console.print(f"[red]{outcome.message}[/red]" if outcome.status == "failed"

@@ -37,9 +37,12 @@ def worker(env: Env, names: tuple[str, ...], group: str | None, every: bool,
       perflab worker --group lab --concurrency 8
     """
     from perflab.queue.worker import start
+    from perflab.sweep.schedule import SWEEP_QUEUE
+    from perflab.sweep.start import bind_ticks
 
     start(names, group=group, every=every, concurrency=concurrency,
-          interval=reconcile_interval, republish_after=republish_after, loglevel=loglevel)
+          interval=reconcile_interval, republish_after=republish_after, loglevel=loglevel,
+          extra_queues=(SWEEP_QUEUE,), plugins=(bind_ticks,))
 
 
 @click.command()

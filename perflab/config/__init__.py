@@ -53,6 +53,7 @@ class Settings:
     ssh_config: Sourced[Path | None]  # an OpenSSH client config for SSH runners
     state_dir: Sourced[str | None]  # the local runner's state dir (None: /var/lib/perflab)
     prefix: Sourced[str]  # names of the cgroups perflab creates on the local runner
+    matrix_max: Sourced[int]  # jobs a job matrix may expand into
     file: Path  # where config.yaml is looked for
     file_found: bool
 

@@ -95,6 +95,7 @@ def _read_path(raw: object, in_file: bool) -> str:
 
 SECONDS, POSITIVE_SECONDS = _seconds(positive=False), _seconds(positive=True)
 BYTES = Kind("a whole number of bytes > 0", _read_bytes)
+COUNT = Kind("a whole number > 0", _read_bytes)
 TEXT = Kind("text", _read_text)
 PATH = Kind("an absolute path (or one starting with ~)", _read_path)
 FILE_PATH = Kind(PATH.expected, lambda raw, in_file: Path(_read_path(raw, in_file)))
@@ -126,6 +127,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ssh_config", "PERFLAB_SSH_CONFIG", FILE_PATH, lambda home: None),
     Setting("state_dir", "PERFLAB_STATE_DIR", PATH, lambda home: None),
     Setting("prefix", "PERFLAB_PREFIX", TEXT, lambda home: "perflab"),
+    Setting("matrix_max", "PERFLAB_MATRIX_MAX", COUNT, lambda home: 64),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 #: settings whose values are URLs: shown only through mask_url

@@ -76,6 +76,7 @@ class RunOptions:
     pin: PinSpec | None = None  # the runner's profile's pin defaults (the job's keys win)
     run_id: str | None = None  # chosen before the run starts (the host lock names it)
     job_id: str | None = None  # the queued job this run is part of
+    sweep_run_id: str | None = None  # the sweep run that queued that job
     lock_wait: float | None = None  # seconds to wait for a busy runner (None: the default)
 
 
@@ -216,7 +217,8 @@ class JobRun:
             branch=(env.get("git") or {}).get("branch"), tags=self.job.tags,
             experiment=self.opts.experiment, variant=self.opts.variant,
             raw_dir=str(self.raw_dir), perflab_version=__version__,
-            controller=controller.identity(), job_id=self.opts.job_id)
+            controller=controller.identity(), job_id=self.opts.job_id,
+            sweep_run_id=self.opts.sweep_run_id, matrix=self.job.matrix or None)
         self.stored = True
         self.store.runs.add_environment(self.run_id, "before", env)
         return env, placement, steps

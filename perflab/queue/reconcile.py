@@ -8,6 +8,7 @@
 - A queued job whose message may be lost (Redis restarted without persistence,
   publishing failed): its message is sent again. Duplicates are harmless.
 - A queued job past its deadline: failed (``runner_busy``).
+- A sweep run whose parts' jobs have all ended: finished (``perflab.store.sweeps``).
 
 Several workers may reconcile at once: every step is a conditional update
 (the lease's token, the job's state) or a host-locked restore.
@@ -42,6 +43,7 @@ class Summary:
     offline: list[str] = field(default_factory=list)
     republished: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)  # queued jobs past their deadline
+    sweeps_ended: list[str] = field(default_factory=list)  # sweep runs whose parts all ended
 
 
 def _runner_name(key: str) -> str | None:
@@ -145,6 +147,7 @@ def reconcile(store: Store, served: Served, *,
     _expired_leases(store, served, summary)
     _suspects(store, served, summary)
     _queued(store, served, republish_after, summary)
+    summary.sweeps_ended = store.sweeps.refresh_open()
     return summary
 
 

@@ -108,10 +108,33 @@ def publish(app: Celery, conn: Any, job: dict[str, Any]) -> None:
          retry_policy={"max_retries": 2, "interval_start": 0.2})
 
 
-def submit(store: Store, app: Celery, submission: Submission) -> str:
-    """Store the frozen job (queued) and send its message; the job's id."""
+def enqueue(store: Store, app: Celery, conn: Any, *, name: str, bundle: str, kind: str,
+            target: str, options: dict[str, Any], deadline_s: float = DEFAULT_DEADLINE_S,
+            priority: int = 0, retries: int = 1, exclude: tuple[str, ...] = ()) -> str:
+    """Record a job of a stored bundle (queued) and send its message; the job's id. A
+    message that cannot be sent is sent again later by a worker's reconciler."""
     from perflab.store.runs import utcnow
 
+    job_id = store.jobs.submit(
+        name=name, bundle=bundle, target_kind=kind, target=target, options=options,
+        priority=priority, retries=retries, exclude=exclude,
+        submitted_by=f"{getpass.getuser()}@{socket.gethostname()}",
+        deadline=utcnow() + timedelta(seconds=deadline_s))
+    try:
+        publish(app, conn, store.jobs.get(job_id))
+        store.jobs.mark_enqueued(job_id)
+    except Exception as exc:  # stored and queued: a worker's reconciler sends it again
+        log.warning("job %s is queued, but its message could not be sent (%s); a "
+                    "worker sends it again", job_id, exc)
+    return job_id
+
+
+def submit(store: Store, app: Celery, submission: Submission) -> str:
+    """Store the frozen job (queued) and send its message; the job's id."""
+    if submission.job.raw.get("matrix"):
+        raise InputError("a job matrix is run by `perflab run` (each combination in turn) or "
+                         "by a sweep (`perflab sweep add`, `perflab sweep run`), not submitted",
+                         location=submission.job.location("matrix"), field="matrix")
     check_target(store, submission.kind, submission.target)
     bundle = freeze(submission.job, submission.profile)
     conn = connect(app)
@@ -120,18 +143,9 @@ def submit(store: Store, app: Celery, submission: Submission) -> str:
                               archive=bundle.archive)
         options = {"env": submission.env, "baseline": submission.baseline,
                    "timeout": submission.job.job_timeout}
-        job_id = store.jobs.submit(
-            name=submission.job.name, bundle=bundle.sha256, target_kind=submission.kind,
-            target=submission.target, options=options, priority=submission.priority,
-            retries=submission.retries, submitted_by=f"{getpass.getuser()}@"
-                                                     f"{socket.gethostname()}",
-            deadline=utcnow() + timedelta(seconds=submission.deadline_s))
-        try:
-            publish(app, conn, store.jobs.get(job_id))
-            store.jobs.mark_enqueued(job_id)
-        except Exception as exc:  # stored and queued: a worker's reconciler sends it again
-            log.warning("job %s is queued, but its message could not be sent (%s); a "
-                        "worker sends it again", job_id, exc)
-        return job_id
+        return enqueue(store, app, conn, name=submission.job.name, bundle=bundle.sha256,
+                       kind=submission.kind, target=submission.target, options=options,
+                       deadline_s=submission.deadline_s, priority=submission.priority,
+                       retries=submission.retries)
     finally:
         conn.release()

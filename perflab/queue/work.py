@@ -219,9 +219,14 @@ def _run(fence: Fence, runner: ServedRunner, job: dict[str, Any], store: Store,
 
     frozen, profile = thaw(store.jobs.bundle(job["bundle"]), folder)
     options = job["options"]
+    if frozen.raw.get("matrix"):  # a sweep's part: one combination of the job's matrix
+        from perflab.spec.matrix import cell_of
+
+        frozen = cell_of(frozen, dict(options.get("matrix") or {}))
     request = api.RunRequest(frozen, runner=runner.name, profile=profile,
                              env=options.get("env") or {}, baseline=options.get("baseline"),
-                             lock_wait=HOST_LOCK_WAIT_S, job_id=fence.job_id)
+                             lock_wait=HOST_LOCK_WAIT_S, job_id=fence.job_id,
+                             sweep_run_id=options.get("sweep_run"))
     result = api.run(request, store.fenced(fence), reporter=_JobReporter(store, fence))
     done = set(store.jobs.get(fence.job_id)["run_ids"])
     for run in result.runs:

@@ -132,8 +132,11 @@ def bind(app: Celery, runners: list[ServedRunner]) -> None:
 def start(names: tuple[str, ...] = (), *, group: str | None = None, every: bool = False,
           concurrency: int | None = None, interval: float = 15.0,
           republish_after: float = 60.0, loglevel: str = "INFO",
-          broker_url: str | None = None) -> None:
-    """Serve the runners until stopped (SIGTERM or Ctrl-C: the running jobs finish)."""
+          broker_url: str | None = None, extra_queues: tuple[str, ...] = (),
+          plugins: tuple[Any, ...] = ()) -> None:
+    """Serve the runners until stopped (SIGTERM or Ctrl-C: the running jobs finish).
+    ``extra_queues`` are consumed too, and each of ``plugins`` is called with the app
+    before the worker starts (to register more tasks: the sweeps' scheduler ticks)."""
     from celery.signals import worker_ready, worker_shutdown
 
     from perflab.queue import reconcile
@@ -144,6 +147,8 @@ def start(names: tuple[str, ...] = (), *, group: str | None = None, every: bool 
     app = make_app(broker_url)
     connect(app).release()  # a broker that cannot be reached: one line, exit 1
     bind(app, runners)
+    for plugin in plugins:
+        plugin(app)
     node = f"perflab-{os.getpid()}@{socket.gethostname()}"
     stop = threading.Event()
 
@@ -158,7 +163,8 @@ def start(names: tuple[str, ...] = (), *, group: str | None = None, every: bool 
 
     worker_ready.connect(reconciler, weak=False)
     worker_shutdown.connect(lambda **_: stop.set(), weak=False)
-    argv = ["worker", "-Q", ",".join(queues(runners)), "-c", str(concurrency or len(runners)),
+    consumed = ",".join([*queues(runners), *extra_queues])
+    argv = ["worker", "-Q", consumed, "-c", str(concurrency or len(runners)),
             "-n", node, "-l", loglevel, "-P", "prefork", "--without-gossip", "--without-mingle"]
     log.warning("worker %s serves %s", node, ", ".join(r.name for r in runners))
     app.worker_main(argv)

@@ -94,6 +94,11 @@ def render_run(console: Console, view: RunView,
                   f"{view.finished_at:%H:%M:%S}" if view.finished_at else "finished   -")
     if fields.get("message"):
         console.print(f"message    {fields['message']}")
+    if fields.get("matrix"):
+        cell = ",".join(f"{k}={v}" for k, v in fields["matrix"].items())
+        console.print(f"matrix     {cell}", markup=False)
+    if fields.get("sweep_run_id"):
+        console.print(f"sweep run  {fields['sweep_run_id']}")
     for flag in fields.get("flags") or []:
         console.print(f"[yellow]flag[/yellow]       {flag.get('code')}: {flag.get('message')}")
     for line in environment_lines(before):

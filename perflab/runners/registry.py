@@ -65,7 +65,10 @@ def add_runner(store: Store, name: str, *, accept_new: bool = False,
                          hint=f"`perflab runner remove {name}` first, or pick another name")
     _check_key_file(name, values.get("key_file"))
     _check_vars(values.get("vars") or {})
-    row = {**values, "address": values.get("address") or name}
+    given = values.get("vars") or {}
+    # the platform: --platform, else the perflab_platform variable (as in an inventory)
+    row = {**values, "address": values.get("address") or name,
+           "platform": values.get("platform") or given.get("perflab_platform") or None}
     if is_local(values.get("vars") or {}):  # this machine: no SSH, no host key
         store.runners.add(name, source="cli", **row)
         return {**store.runners.get(name), "host_key_state": "local", "endpoint": "local"}

@@ -101,6 +101,8 @@ class Job:
     profile: str | None = None
     compare: dict[str, Any] = field(default_factory=dict)
     gates: list[dict[str, Any]] = field(default_factory=list)
+    #: the values of one combination of the job's matrix (empty: not expanded, or no matrix)
+    matrix: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     positions: Positions | None = field(default=None, compare=False, repr=False)
 
@@ -148,7 +150,7 @@ def _at(pos: Positions, where: str) -> Location | None:
     return pos.value(tuple(where.split(".")))
 
 
-def _build(data: dict[str, Any], pos: Positions, path: Path | None, sha: str) -> Job:
+def build_job(data: dict[str, Any], pos: Positions, path: Path | None, sha: str) -> Job:
     base = path.parent if path is not None else Path.cwd()
     workdir = Path(data.get("workdir", "."))
     if not workdir.is_absolute():
@@ -201,11 +203,22 @@ def parse_job(text: str, file: str, path: Path | None = None) -> Job:
     if errors:
         raise SpecErrors(errors)
     _check_repetitions(data, pos)
-    job = _build(data, pos, path, hashlib.sha256(text.encode()).hexdigest())
+    _check_matrix(data, pos)
+    job = build_job(data, pos, path, hashlib.sha256(text.encode()).hexdigest())
     errors = gate_name_errors(job)
     if errors:
         raise SpecErrors(errors)
     return job
+
+
+def _check_matrix(data: dict[str, Any], pos: Positions) -> None:
+    """At most ``matrix_max`` jobs in the expansion; every ``${{ matrix.X }}`` names an axis."""
+    from perflab import config
+    from perflab.spec import matrix
+
+    if data.get("matrix"):
+        matrix.check_limit(data, pos, int(config.settings().matrix_max.value))
+    matrix.check_references(data, pos)
 
 
 def _check_repetitions(data: dict[str, Any], pos: Positions) -> None:

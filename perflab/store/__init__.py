@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from perflab.store.leases import Fence, LeaseStore
     from perflab.store.runners import RunnerStore
     from perflab.store.runs import RunStore
+    from perflab.store.sweeps import SweepStore
 
 
 class Store:
@@ -28,6 +29,7 @@ class Store:
         from perflab.store.leases import LeaseStore
         from perflab.store.runners import RunnerStore
         from perflab.store.runs import RunStore
+        from perflab.store.sweeps import SweepStore
 
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
@@ -36,6 +38,7 @@ class Store:
         self.baselines: BaselineStore = BaselineStore(self.sessions)
         self.jobs: JobStore = JobStore(self.sessions)
         self.leases: LeaseStore = LeaseStore(self.sessions)
+        self.sweeps: SweepStore = SweepStore(self.sessions)
 
     def fenced(self, fence: Fence) -> Store:
         """This store, but every write of a run checks ``fence`` (a queued job's lease):

@@ -99,13 +99,14 @@ class JobStore:
 
     def submit(self, *, name: str, bundle: str, target_kind: str, target: str,
                options: dict[str, Any], priority: int = 0, retries: int = 1,
-               deadline: datetime | None = None, submitted_by: str) -> str:
+               deadline: datetime | None = None, submitted_by: str,
+               exclude: Sequence[str] = ()) -> str:
         now = utcnow()
         job_id = secrets.token_hex(6)
         with self._sessions.begin() as session:
             row = JobRow(id=job_id, name=name, bundle=bundle, target_kind=target_kind,
                          target=target, options=options, priority=priority, state="queued",
-                         token=0, attempt=0, retries=retries, exclude=[],
+                         token=0, attempt=0, retries=retries, exclude=list(exclude),
                          cancel_requested=False, run_ids=[], submitted_by=submitted_by,
                          submitted_at=now, deadline=deadline, updated_at=now)
             session.add(row)

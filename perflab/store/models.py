@@ -58,6 +58,9 @@ class Run(Base):
     controller: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: the queued job this run belongs to (None: a direct ``perflab run``)
     job_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    #: the sweep run this run is a part of, and its job matrix combination (None: neither)
+    sweep_run_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    matrix: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     perflab_version: Mapped[str] = mapped_column(String(32))
@@ -250,3 +253,4 @@ class WaiverRow(Base):
 
 # The job queue's tables (bundles, jobs, events, leases, run files) share this Base.
 from perflab.store import models_queue as _queue  # noqa: E402, F401
+from perflab.store import models_sweep as _sweep  # noqa: E402, F401

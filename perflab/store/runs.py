@@ -79,6 +79,8 @@ class RunView:
                     "branch": self.fields.get("branch")},
             "tags": self.fields.get("tags") or [],
             "experiment": self.fields.get("experiment"), "variant": self.fields.get("variant"),
+            "sweep_run_id": self.fields.get("sweep_run_id"),
+            "matrix": self.fields.get("matrix") or {},
             "job_sha256": self.fields.get("job_sha256"), "job_path": self.fields.get("job_path"),
             "raw_dir": self.fields.get("raw_dir"),
             "perflab_version": self.fields.get("perflab_version"),
@@ -348,7 +350,8 @@ class RunStore:
                      "finished_at": (_aware(r.finished_at).isoformat()  # type: ignore[union-attr]
                                      if r.finished_at else None),
                      "benchmarks": n or 0, "git_commit": r.git_commit, "flags": r.flags or [],
-                     "experiment": r.experiment}
+                     "experiment": r.experiment, "sweep_run_id": r.sweep_run_id,
+                     "matrix": r.matrix or {}}
                     for r, n in session.execute(query).all()]
 
 

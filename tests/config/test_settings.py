@@ -41,9 +41,11 @@ class TestDefaults:
         assert s.run_files_max_bytes.value == 512 * MiB
         assert s.ssh_config.value is None and s.state_dir.value is None
         assert s.prefix.value == "perflab"
+        assert s.matrix_max.value == 64
         assert {name for name, item in s.items() if item.source == "default"} == {
             "db_url", "broker_url", "lock_wait", "lease_ttl", "visibility_timeout",
-            "file_max_bytes", "run_files_max_bytes", "ssh_config", "state_dir", "prefix"}
+            "file_max_bytes", "run_files_max_bytes", "ssh_config", "state_dir", "prefix",
+            "matrix_max"}
 
     def test_home_without_perflab_home(self, lab: Lab, tmp_path: Path) -> None:
         """Without PERFLAB_HOME the home is under XDG_DATA_HOME, else ~/.local/share."""

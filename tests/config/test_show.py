@@ -7,7 +7,8 @@ import re
 from tests.config.conftest import Lab
 
 NAMES = ["home", "db_url", "broker_url", "lock_wait", "lease_ttl", "visibility_timeout",
-         "file_max_bytes", "run_files_max_bytes", "ssh_config", "state_dir", "prefix"]
+         "file_max_bytes", "run_files_max_bytes", "ssh_config", "state_dir", "prefix",
+         "matrix_max"]
 
 
 def rows(out: str) -> dict[str, tuple[str, str]]:
