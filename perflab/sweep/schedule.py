@@ -88,7 +88,7 @@ def describe(spec: dict[str, Any]) -> str:
     return f"cron \"{spec['cron']}\" {spec['timezone']}"
 
 
-class ZonedCrontab(crontab):  # type: ignore[misc]
+class ZonedCrontab(crontab):
     """A crontab evaluated in its own time zone, not the scheduler's."""
 
     def __init__(self, *args: Any, zone: str = "UTC", **kwargs: Any) -> None:
@@ -116,7 +116,7 @@ def celery_schedule(spec: dict[str, Any]) -> Any:
     return ZonedCrontab.of(spec["cron"], spec["timezone"])
 
 
-class SweepEntry(RedBeatSchedulerEntry):  # type: ignore[misc]
+class SweepEntry(RedBeatSchedulerEntry):
     """A RedBeat entry whose crontab keeps its time zone (carried in the kwargs)."""
 
     @staticmethod
@@ -133,7 +133,7 @@ class SweepEntry(RedBeatSchedulerEntry):  # type: ignore[misc]
         return data
 
 
-class Scheduler(RedBeatScheduler):  # type: ignore[misc]
+class Scheduler(RedBeatScheduler):
     """RedBeat's scheduler with :class:`SweepEntry` (``perflab beat`` runs it)."""
 
     Entry = SweepEntry
