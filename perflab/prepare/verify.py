@@ -22,6 +22,12 @@ class VerifyResult:
     before: NoiseVerdict | None
     after: NoiseVerdict
     notes: list[str] = field(default_factory=list)
+    iterations: int | None = None  # of the fixed work loop in the last probe
+
+    @property
+    def calibration(self) -> float | None:
+        """ns per iteration of the probe's work loop (see :func:`calibration`)."""
+        return calibration(self.after, self.iterations)
 
     @property
     def ok(self) -> bool:
@@ -30,7 +36,19 @@ class VerifyResult:
     def to_dict(self) -> dict[str, Any]:
         return {"host": self.host, "prepared_by": self.prepared_by, "cpus": self.cpus,
                 "ok": self.ok, "before": self.before.to_dict() if self.before else None,
-                "after": self.after.to_dict(), "notes": self.notes}
+                "after": self.after.to_dict(), "notes": self.notes,
+                "calibration_ns_per_iteration": self.calibration}
+
+
+def calibration(verdict: NoiseVerdict, iterations: int | None) -> float | None:
+    """The runner's speed figure: the median over the probed CPUs of (median time of the
+    fixed work) / (its loop iterations), in ns. A runner with a slower clock (or a slower
+    interpreter) has a larger figure; reports divide cross-platform ratios by it."""
+    import statistics
+
+    if not iterations or not verdict.cpus:
+        return None
+    return statistics.median(c.median_ns for c in verdict.cpus) / iterations
 
 
 def run_probe(host: RunnerHost, cpus: list[int], *, repetitions: int, work_ms: float = 5.0,
@@ -71,11 +89,13 @@ def _verify(host: RunnerHost, profile: Profile | None, state: dict[str, Any] | N
         after = run_probe(host, cpus, repetitions=repetitions, work_ms=work_ms,
                           tasks_file=shield["tasks_file"])
         return VerifyResult(host.name, str(state.get("profile")), cpus, None,
-                            judge(after, thresholds))
+                            judge(after, thresholds), iterations=after.get("iterations"))
     cpus = reserved_cpus(host)
-    before = judge(run_probe(host, cpus, repetitions=repetitions, work_ms=work_ms), thresholds)
+    first = run_probe(host, cpus, repetitions=repetitions, work_ms=work_ms)
+    before = judge(first, thresholds)
     if profile is None:
-        return VerifyResult(host.name, None, cpus, None, before)
+        return VerifyResult(host.name, None, cpus, None, before,
+                            iterations=first.get("iterations"))
     try:
         session = engine.plan_profile(host, profile)
         with signals.deferred():
@@ -87,4 +107,5 @@ def _verify(host: RunnerHost, profile: Profile | None, state: dict[str, Any] | N
     finally:
         with signals.deferred():
             engine.restore(host)
-    return VerifyResult(host.name, profile.name, cpus, before, judge(after, thresholds))
+    return VerifyResult(host.name, profile.name, cpus, before, judge(after, thresholds),
+                        iterations=after.get("iterations"))
