@@ -34,7 +34,8 @@ def _svg(fig: Any) -> str:
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     _pyplot().close(fig)
     text = buffer.getvalue()
-    return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE: inline in HTML
+    text = text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE: inline in HTML
+    return re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.DOTALL)
 
 
 def distribution(title: str, unit: str, groups: Sequence[tuple[str, Sequence[float]]]) -> str:
