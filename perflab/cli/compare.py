@@ -43,9 +43,9 @@ def compare(env: Env, baseline: str, candidate: str, fmt: str, as_json: bool, sh
 
     Exit status 0 when nothing regressed and no gate failed, 2 otherwise, 3 on bad input.
     """
+    from perflab.cli.output import check_writable
     from perflab.compare.engine import compare_sides
     from perflab.compare.sides import resolve_side
-    from perflab.report.output import check_writable
     from perflab.store import open_store
 
     check_writable(output)
@@ -64,7 +64,7 @@ def compare(env: Env, baseline: str, candidate: str, fmt: str, as_json: bool, sh
 
         render_table(env.console(), outcome, show_all=show_all)
     else:
-        from perflab.report.output import write_output
+        from perflab.cli.output import write_output
 
         write_output(env, output, _text(outcome, fmt, show_all=show_all, pretty=pretty))
     if outcome.regression:

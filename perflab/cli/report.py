@@ -44,9 +44,9 @@ def report(env: Env, runs: tuple[str, ...], fmt: str, output: str | None, baseli
 
     Exit status 0, or 2 when a benchmark regressed on any platform, 3 on bad input.
     """
+    from perflab.cli.output import check_writable, write_output
     from perflab.compare.aggregate import aggregate
     from perflab.compare.platforms import load_history, platform_runs
-    from perflab.report.output import check_writable, write_output
     from perflab.store import open_store
 
     check_writable(output)

@@ -135,11 +135,11 @@ def cat(env: Env, run_ref: str, name: str) -> None:
 
 def _html(env: Env, run_ref: str, output: str | None) -> None:
     """One run as the report's HTML page (its platform, its baseline if one is set)."""
+    from perflab.cli.output import check_writable, write_output
     from perflab.cli.report import render
     from perflab.compare.aggregate import aggregate
     from perflab.compare.platforms import load_history, platform_runs
     from perflab.report.html import plotted
-    from perflab.report.output import check_writable, write_output
 
     check_writable(output)
     with open_store() as store:

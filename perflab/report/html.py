@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from perflab.compare.aggregate import Aggregate, Row
     from perflab.compare.engine import Outcome
 
-MAX_PLOTS = 8  # benchmarks drawn; the table carries the rest
+MAX_PLOTS = 6  # benchmarks drawn (a distribution and a history each); the table has the rest
 _RANK = {"regressed": 0, "improved": 1, "waived": 2, "not_comparable": 3, "unknown": 4,
          "same": 5, "no baseline": 6}
 

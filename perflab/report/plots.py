@@ -31,7 +31,7 @@ def _pyplot() -> Any:
 
 def _svg(fig: Any) -> str:
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    fig.savefig(buffer, format="svg")  # fixed margins: "tight" draws every figure twice
     _pyplot().close(fig)
     text = buffer.getvalue()
     text = text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE: inline in HTML
@@ -43,6 +43,7 @@ def distribution(title: str, unit: str, groups: Sequence[tuple[str, Sequence[flo
     candidate)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(3.0, 1.1 * len(groups) + 1.5), 2.4))
+    fig.subplots_adjust(left=0.2, right=0.97, top=0.86, bottom=0.14)
     labels = [name for name, _ in groups]
     data = [list(values) for _, values in groups]
     ax.boxplot(data, showfliers=False, widths=0.5)
@@ -61,6 +62,7 @@ def history(title: str, unit: str, series: Sequence[tuple[str, Sequence[dict[str
     """Median per run over time, one line per platform; change points as dashed lines."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 2.4))
+    fig.subplots_adjust(left=0.15, right=0.97, top=0.86, bottom=0.2)
     for i, (name, points) in enumerate(series):
         colour = PLATFORM_COLOURS[i % len(PLATFORM_COLOURS)]
         xs = list(range(len(points)))
@@ -80,6 +82,7 @@ def changes(title: str, values: Sequence[float]) -> str:
     """Histogram of the changes of every compared benchmark (percent)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 2.4))
+    fig.subplots_adjust(left=0.12, right=0.97, top=0.86, bottom=0.2)
     ax.hist([v * 100.0 for v in values], bins=60, color=PLATFORM_COLOURS[0])
     ax.set_title(title, loc="left")
     ax.set_xlabel("change (%)")

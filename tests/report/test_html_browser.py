@@ -101,7 +101,7 @@ class TestHtmlInChromium:
         print(f"screenshot: {tmp_path / 'compare.png'}")
         assert seen["errors"] == []
         assert seen["bench_rows"] == 50 and "of 60 rows" in seen["page_info"]
-        assert seen["plots"]["changes"] == 1 and seen["plots"]["distribution"] == 8
+        assert seen["plots"]["changes"] == 1 and seen["plots"]["distribution"] == 6
         show = tmp_path / "show.html"
         result = cli("results", "show", cand, "--format", "html", "-o", str(show))
         assert result.status == 0, result.err
