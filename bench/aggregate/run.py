@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -61,18 +62,23 @@ def main() -> None:
     os.environ["PERFLAB_HOME"] = str(home)
     os.environ.pop("PERFLAB_DB_URL", None)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     took, ids = ingest(None, args)
+    cpu = time.process_time() - cpu
     out = home / "report.html"
     report_started = time.perf_counter()
     status = subprocess.run([sys.executable, "-m", "perflab", "report", *ids, "--format",
                              "html", "-o", str(out)], env=env, check=False).returncode
     end = time.perf_counter()
-    print(f"SQLite: ingest {total:,} samples in {took:.2f} s = {total / took:,.0f} samples/s")
-    print(f"report --format html: {end - report_started:.2f} s (exit {status}), "
-          f"{out.stat().st_size / 1e6:.1f} MB")
-    print(f"end to end (ingest + report): {end - started:.2f} s; target <= {TARGET_S:.0f} s: "
-          f"{'met' if end - started <= TARGET_S else 'NOT met'}")
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child_cpu = child.ru_utime + child.ru_stime
+    print(f"SQLite: ingest {total:,} samples in {took:.2f} s wall ({cpu:.2f} s CPU) = "
+          f"{total / took:,.0f} samples/s")
+    print(f"report --format html: {end - report_started:.2f} s wall, {child_cpu:.2f} s CPU "
+          f"(exit {status}), {out.stat().st_size / 1e6:.1f} MB")
+    print(f"end to end (ingest + report): {end - started:.2f} s wall, {cpu + child_cpu:.2f} s "
+          f"CPU; target <= {TARGET_S:.0f} s: {'met' if end - started <= TARGET_S else 'NOT met'}"
+          f"; load average {os.getloadavg()[0]:.1f}")
     postgres(args, total)
 
 
