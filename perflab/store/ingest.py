@@ -36,7 +36,6 @@ def add_results(session: Session, run_id: str,
     """Samples of one run; a benchmark or metric seen before in this run gets more samples
     under the same row (their ``seq`` continues)."""
     conn_bench, conn_metric = BenchmarkRow.__table__, MetricRow.__table__
-    samples_table: Any = Sample.__table__
     existing = _existing(session, run_id)
     benches: dict[str, int] = {name: bid for (name, _), (bid, _) in existing.items()}
     metrics: dict[tuple[str, str], int] = {k: mid for k, (_, mid) in existing.items() if k[1]}
@@ -55,17 +54,41 @@ def add_results(session: Session, run_id: str,
                         "benchmark_id": benches[bench.name], "name": name,
                         "unit": metric.unit, "direction": metric.direction})
     metrics.update(zip(wanted, _ids(session, conn_metric, list(wanted.values())), strict=True))
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[int, int, int | None, float]] = []
     for repetition, res in parts:
         for bench in res.benchmarks:
             for name, metric in bench.metrics.items():
                 mid = metrics[(bench.name, name)]
                 seq = seqs.get(mid, 0)
-                rows.extend({"metric_id": mid, "seq": seq + i, "repetition": repetition,
-                             "value": float(v)} for i, v in enumerate(metric.samples))
+                rows.extend((mid, seq + i, repetition, float(v))
+                            for i, v in enumerate(metric.samples))
                 seqs[mid] = seq + len(metric.samples)
     if rows:
-        session.execute(insert(samples_table), rows)
+        _insert_samples(session, rows)
+
+
+def _insert_samples(session: Session, rows: list[tuple[int, int, int | None, float]]) -> None:
+    """Sample rows by the driver's fastest path: COPY on PostgreSQL (psycopg), one
+    executemany of tuples on SQLite, a core executemany elsewhere."""
+    conn = session.connection()
+    dialect = conn.dialect
+    raw = conn.connection.dbapi_connection
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+                "COPY samples (metric_id, seq, repetition, value) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    elif dialect.name == "sqlite":
+        cursor = raw.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany("INSERT INTO samples (metric_id, seq, repetition, value) "
+                               "VALUES (?, ?, ?, ?)", rows)
+        finally:
+            cursor.close()
+    else:
+        table: Any = Sample.__table__
+        session.execute(insert(table), [{"metric_id": m, "seq": q, "repetition": r,
+                                         "value": v} for m, q, r, v in rows])
 
 
 def _existing(session: Session, run_id: str) -> dict[tuple[str, str], tuple[int, int]]:
