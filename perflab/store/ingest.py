@@ -140,11 +140,25 @@ def read_result(session: Session, run_id: str) -> tuple[
                .join(MetricRow, MetricRow.id == Sample.metric_id)
                .join(BenchmarkRow, BenchmarkRow.id == MetricRow.benchmark_id)
                .where(BenchmarkRow.run_id == run_id).order_by(Sample.metric_id, Sample.seq))
-    for mid, rep, value in _raw_rows(session, samples):
-        metric, reps = by_metric[mid]
-        metric.samples.append(value)
-        reps.append(rep)
+    rows = _raw_rows(session, samples)
+    if rows:
+        mids, repetitions, values = (list(column) for column in zip(*rows, strict=True))
+        start = 0
+        for stop in [*_boundaries(mids), len(mids)]:  # rows come grouped by metric
+            metric, reps = by_metric[mids[start]]
+            metric.samples.extend(values[start:stop])
+            reps.extend(repetitions[start:stop])
+            start = stop
     return result, {keys[m]: reps for m, (_, reps) in by_metric.items()}
+
+
+def _boundaries(ids: list[int]) -> list[int]:
+    """Indices where a sorted list of ids changes value."""
+    import numpy as np
+
+    array = np.asarray(ids, dtype=np.int64)
+    found: list[int] = (np.flatnonzero(array[1:] != array[:-1]) + 1).tolist()
+    return found
 
 
 def _raw_rows(session: Session, query: Any) -> list[tuple[Any, ...]]:
