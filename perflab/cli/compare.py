@@ -43,12 +43,24 @@ def compare(env: Env, baseline: str, candidate: str, fmt: str, as_json: bool, sh
 
     Exit status 0 when nothing regressed and no gate failed, 2 otherwise, 3 on bad input.
     """
+    from perflab.cli.env import paused_gc
     from perflab.cli.output import check_writable
+
+    check_writable(output)
+    with paused_gc():
+        _compare(env, baseline, candidate, fmt="json" if as_json else fmt, show_all=show_all,
+                 pretty=pretty, force=force, noise_band=noise_band, confidence=confidence,
+                 metrics=metrics, benchmarks=benchmarks, output=output)
+
+
+def _compare(env: Env, baseline: str, candidate: str, *, fmt: str, show_all: bool,
+             pretty: bool, force: bool, noise_band: str | None, confidence: float | None,
+             metrics: tuple[str, ...], benchmarks: tuple[str, ...],
+             output: str | None) -> None:
+    from perflab.cli.output import write_output
     from perflab.compare.engine import compare_sides
     from perflab.compare.sides import resolve_side
     from perflab.store import open_store
-
-    check_writable(output)
 
     with open_store() as store:
         cand = resolve_side(candidate, store)
@@ -58,14 +70,11 @@ def compare(env: Env, baseline: str, candidate: str, fmt: str, as_json: bool, sh
         outcome = compare_sides(base, cand, force=force, waivers=waivers,
                                 overrides={"noise_band": noise_band, "confidence": confidence},
                                 metrics=metrics, benchmarks=benchmarks)
-    fmt = "json" if as_json else fmt
     if fmt == "table" and output is None:
         from perflab.report.compare import render_table
 
         render_table(env.console(), outcome, show_all=show_all)
     else:
-        from perflab.cli.output import write_output
-
         write_output(env, output, _text(outcome, fmt, show_all=show_all, pretty=pretty))
     if outcome.regression:
         env.fail(ExitStatus.REGRESSION)

@@ -44,13 +44,14 @@ def report(env: Env, runs: tuple[str, ...], fmt: str, output: str | None, baseli
 
     Exit status 0, or 2 when a benchmark regressed on any platform, 3 on bad input.
     """
+    from perflab.cli.env import paused_gc
     from perflab.cli.output import check_writable, write_output
     from perflab.compare.aggregate import aggregate
     from perflab.compare.platforms import load_history, platform_runs
     from perflab.store import open_store
 
     check_writable(output)
-    with open_store() as store:
+    with paused_gc(), open_store() as store:
         parts = platform_runs(store, runs, baseline=baseline)
         agg = aggregate(parts, reference=reference)
         if fmt == "html":
@@ -58,7 +59,8 @@ def report(env: Env, runs: tuple[str, ...], fmt: str, output: str | None, baseli
 
             load_history(store, parts, [(r.benchmark, r.metric) for r in plotted(agg)])
             agg.histories = {p.platform: p.history for p in parts if p.history}
-    write_output(env, output, render(agg, fmt, show_all=show_all, pretty=pretty))
+    with paused_gc():
+        write_output(env, output, render(agg, fmt, show_all=show_all, pretty=pretty))
     if agg.regression:
         env.fail(ExitStatus.REGRESSION)
 

@@ -48,9 +48,9 @@ def shown(agg: Aggregate, show_all: bool) -> tuple[list[Row], int]:
 
 def markdown(agg: Aggregate, *, show_all: bool = False) -> str:
     platforms = [p["platform"] for p in agg.platforms]
-    counts = ", ".join(f"{n} {v}" for v, n in sorted(agg.counts().items()))
-    lines = [f"### perflab report: {len(agg.rows)} benchmark rows on {len(platforms)} "
-             f"platform(s): {counts}", "", "| platform | run | baseline | calibration | "
+    counts = ", ".join(f"{n:,} {v}" for v, n in sorted(agg.counts().items()))
+    lines = [f"### perflab report: {len(agg.rows):,} benchmark rows on {len(platforms)} "
+             f"platform(s); cells: {counts}", "", "| platform | run | baseline | calibration | "
              "geomean change | geomean ratio (raw / normalised) |",
              "| --- | --- | --- | ---: | --- | --- |"]
     for p in agg.platforms:

@@ -211,7 +211,7 @@ def render(agg: Aggregate, *, title: str, extra_plots: Sequence[str] = (),
            intro: str = "") -> str:
     """The page: platforms, plots, the paged table, each run's evidence."""
     platforms = [p["platform"] for p in agg.platforms]
-    counts = ", ".join(f"{n} {v}" for v, n in sorted(agg.counts().items()))
+    counts = ", ".join(f"{n:,} {v}" for v, n in sorted(agg.counts().items()))
     heads = "".join(f'<th data-key="{html.escape(p)}">{html.escape(p)}</th>' for p in platforms)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
@@ -219,8 +219,8 @@ def render(agg: Aggregate, *, title: str, extra_plots: Sequence[str] = (),
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title><style>{STYLE}</style></head>
 <body><h1>{html.escape(title)}</h1>
-<p>{intro}{len(agg.rows):,} benchmark × metric rows on {len(platforms)} platform(s):
-{html.escape(counts) or "nothing compared"}. perflab {__version__}, {stamp}.</p>
+<p>{intro}{len(agg.rows):,} benchmark × metric rows on {len(platforms)} platform(s); verdicts of
+the benchmark × platform cells: {html.escape(counts) or "none"}. perflab {__version__}, {stamp}.</p>
 <h2>Platforms</h2>{_platform_table(agg)}
 <h2>Plots</h2>{_plots(agg, extra_plots)}
 <h2>Benchmarks</h2>
