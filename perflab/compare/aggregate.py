@@ -94,6 +94,9 @@ class Aggregate:
         default_factory=dict)
     #: platform -> its gates' results against its baseline (``_GateRow.to_dict()``)
     gates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: platform -> how its run's evidence class differs from its baseline's (compared anyway,
+    #: as ``compare --force`` would, and said here)
+    differences: dict[str, list[str]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -111,7 +114,8 @@ class Aggregate:
                 "reference": self.reference, "settings": self.settings,
                 "counts": self.counts(), "regression": self.regression,
                 "geomean": self.geomean, "rows": [r.to_dict() for r in self.rows],
-                "gates": self.gates, "evidence": self.evidence}
+                "gates": self.gates, "baseline_differences": self.differences,
+                "evidence": self.evidence}
 
 
 def aggregate(parts: Sequence[PlatformRun], *, reference: str | None = None,
@@ -132,8 +136,10 @@ def aggregate(parts: Sequence[PlatformRun], *, reference: str | None = None,
     rows: dict[tuple[str, str], Row] = {}
     geomean: dict[str, dict[str, dict[str, Any]]] = {}
     gates: dict[str, list[dict[str, Any]]] = {}
+    differences: dict[str, list[str]] = {}
     for part in parts:
-        geomean[part.platform] = _platform_cells(part, rows, overrides or {}, gates)
+        geomean[part.platform] = _platform_cells(part, rows, overrides or {}, gates,
+                                                 differences)
     table = list(rows.values())
     cal = {p.platform: p.calibration for p in parts}
     for row in table:
@@ -144,7 +150,7 @@ def aggregate(parts: Sequence[PlatformRun], *, reference: str | None = None,
                      geomean=geomean, evidence=[evidence(p) for p in parts],
                      settings={"reference": ref, **(overrides or {})},
                      histories={p.platform: p.history for p in parts if p.history},
-                     gates=gates)
+                     gates=gates, differences=differences)
 
 
 def _describe(part: PlatformRun) -> dict[str, Any]:
@@ -156,7 +162,8 @@ def _describe(part: PlatformRun) -> dict[str, Any]:
 
 def _platform_cells(part: PlatformRun, rows: dict[tuple[str, str], Row],
                     overrides: dict[str, Any],
-                    gates: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+                    gates: dict[str, list[dict[str, Any]]],
+                    differences: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
     """Fill ``rows`` with this platform's cells; returns its geometric-mean changes."""
     summaries = _summaries(part.run)
     for (bench, metric), (unit, direction, summary, samples) in summaries.items():
@@ -169,10 +176,12 @@ def _platform_cells(part: PlatformRun, rows: dict[tuple[str, str], Row],
 
     outcome = compare_sides(part.baseline, part.run, force=True, overrides=overrides)
     gates[part.platform] = [g.to_dict() for g in outcome.gates]
+    if outcome.differences:
+        differences[part.platform] = list(outcome.differences)
     for i, comp in enumerate(outcome.report.rows):
-        cell = rows.get((comp.benchmark, comp.metric), Row("", "", "", "", {})).cells.get(
-            part.platform)
-        if cell is None:
+        found = rows.get((comp.benchmark, comp.metric))
+        cell = None if found is None else found.cells.get(part.platform)
+        if cell is None:  # in the baseline only: nothing measured here to judge
             continue
         cell.verdict = outcome.row_verdict(i)
         cell.change, cell.change_ci = comp.change, _minus_one(comp.ratio_ci)

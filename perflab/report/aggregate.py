@@ -73,6 +73,9 @@ def markdown(agg: Aggregate, *, show_all: bool = False) -> str:
                       "noise or undecided; `--all` shows them."]
     lines += ["", f"Ratios are against {agg.reference}; normalised ones divide out the "
                   "runners' calibration probes (`perflab verify`)."]
+    for platform, differ in agg.differences.items():
+        lines.append(f"- {platform} was measured unlike its baseline (compared anyway): "
+                     + "; ".join(differ))
     return "\n".join(lines) + "\n"
 
 

@@ -162,6 +162,10 @@ def _evidence(agg: Aggregate) -> str:
                    f"{html.escape(str(ev['runner']))} ({html.escape(str(ev['status']))})")
         parts = [f"<p>tuning fingerprint: <code>{html.escape(str(ev['fingerprint']))}</code>"
                  f"; calibration: {ev['calibration_ns'] or 'not measured'}</p>"]
+        differ = agg.differences.get(ev["platform"])
+        if differ:
+            parts.append("<p>measured unlike its baseline (compared anyway): "
+                         + html.escape("; ".join(differ)) + "</p>")
         probe = ev.get("noise_probe")
         parts.append("<p>noise probe: " + (html.escape(ev["noise_probe_failure"])
                                            if ev.get("noise_probe_failure") else

@@ -60,6 +60,23 @@ class TestAggregate:
         assert row["consistency"] == "no baseline"
 
 
+    def test_evidence_class_difference_is_said(self, cli, make_run) -> None:
+        """A run tuned unlike its baseline is still compared in a report, and the report
+        says how they differ (compare would refuse without --force)."""
+        from perflab.store import open_store
+
+        base = make_run({"BM": {"time": [1.0, 1.1, 1.05]}}, platform="p1", fingerprint="a" * 64)
+        cand = make_run({"BM": {"time": [1.0, 1.1, 1.05]}}, platform="p1", fingerprint="b" * 64)
+        with open_store() as store:
+            store.baselines.record(name="n", job="j", platform="p1", branch="main",
+                                   benchmark="*", run_id=base, action="set", reason=None,
+                                   set_by="test")
+        doc = json.loads(cli("report", cand, "--format", "json").out)
+        assert doc["baseline_differences"] == {"p1": ["tuning fingerprint: aaaaaaaaaaaaaaaa vs "
+                                                      "bbbbbbbbbbbbbbbb"]}
+        assert "measured unlike its baseline" in cli("report", cand).out
+
+
 class TestFormats:
     def test_markdown_leads_with_changes(self, cli, lab) -> None:
         """Markdown lists regressed rows and counts the unchanged ones; --all shows them."""
