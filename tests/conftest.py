@@ -87,7 +87,7 @@ MACHINE_CHANGING = {
     "tests/prepare/test_round_trips.py", "tests/prepare/test_name_prefix.py",
     "tests/knobs/test_real.py", "tests/pinning/test_real.py", "tests/pinning/test_cli.py",
     "tests/jobqueue/test_faults.py", "tests/runners/test_become.py",
-    "tests/runners/test_ssh_runners.py",
+    "tests/runners/test_ssh_runners.py", "tests/prepare/test_contamination_real.py",
 }
 
 
