@@ -46,3 +46,25 @@ class TestStartup:
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              check=True, cwd=REPO).stdout
         assert "HEAVY []" in out
+
+
+class TestPins:
+    def test_every_dependency_is_pinned_for_ci(self) -> None:
+        """.ci/constraints.txt pins every package the README's test command installs: a
+        dependency added to pyproject.toml without `.ci/lock` fails here, not in CI later."""
+        import tomllib
+
+        project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+        wanted = project["dependencies"] + project["optional-dependencies"]["test"]
+
+        def norm(name: str) -> str:
+            return re.sub(r"[-_.]+", "-", name).lower()
+
+        names = {norm(re.split(r"[\s<>=!~;\[]", spec, maxsplit=1)[0]) for spec in wanted}
+        pins = {}
+        for line in (REPO / ".ci" / "constraints.txt").read_text().splitlines():
+            if line and not line.startswith("#"):
+                name, _, version = line.partition("==")
+                assert version, f"not an exact pin: {line!r}"
+                pins[norm(name)] = version
+        assert len(names) > 5 and sorted(names - set(pins)) == []

@@ -98,6 +98,11 @@ def _render(env: Env, result: RunResult, as_json: bool) -> None:
     if outcome.message:
         console.print(f"[red]{outcome.message}[/red]" if outcome.status == "failed"
                       else outcome.message)
+    from perflab.report.repetitions import contention_line
+
+    contention = contention_line(view.get("repetitions") or [])
+    if contention:
+        console.print(contention)
     for flag in outcome.flags:
         console.print(f"[yellow]note:[/yellow] {flag.get('message')}")
     console.print(f"raw outputs and logs: {outcome.raw_dir}")

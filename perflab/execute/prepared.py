@@ -23,7 +23,6 @@ from perflab.pinning.profile import pin_from_notes, profile_pin
 from perflab.prepare import engine
 from perflab.prepare.host import RunnerHost
 from perflab.prepare.lock import host_lock
-from perflab.prepare.noise import judge
 from perflab.spec.job import Job
 from perflab.spec.pin import PinSpec
 from perflab.spec.playbook import Profile
@@ -50,13 +49,13 @@ def _from_state(state: dict[str, Any]) -> Preparation:
 
 
 def _probe(host: RunnerHost, prep: Preparation, thresholds: dict[str, Any]) -> dict[str, Any]:
-    from perflab.prepare.verify import reserved_cpus, run_probe
+    from perflab.prepare.verify import judged_probe, reserved_cpus
 
     shield = prep.shield or {}
     cpus = parse_cpulist(shield["cpus"]) if shield else reserved_cpus(host)
-    answer = run_probe(host, cpus, repetitions=int(QUICK_PROBE["repetitions"]),
-                       work_ms=float(QUICK_PROBE["work_ms"]), tasks_file=shield.get("tasks_file"))
-    return judge(answer, thresholds).to_dict()
+    return judged_probe(host, cpus, thresholds, repetitions=int(QUICK_PROBE["repetitions"]),
+                        work_ms=float(QUICK_PROBE["work_ms"]),
+                        tasks_file=shield.get("tasks_file")).to_dict()
 
 
 def _flags(prep: Preparation) -> list[dict[str, Any]]:

@@ -40,6 +40,7 @@ from perflab.pinning.plan import PinPlan
 from perflab.spec.gate_names import run_gate_error
 from perflab.spec.job import Job
 from perflab.spec.pin import PinSpec
+from perflab.stats.contamination import contamination_flag
 from perflab.store import Store
 from perflab.store.files import Limits
 from perflab.transport.base import Process, Transport
@@ -168,6 +169,7 @@ class JobRun:
         self.platform = ""
         self.fingerprint: str | None = None
         self.fatal: str | None = None  # the harness could not even start
+        self.cpus: list[int] = []  # where the harness ran the benchmark (its start event)
         self._materialized = 0  # records already split into files and stored
         self._journal: Any = None
         self.limits: Limits | None = None  # how much of the run folder the store keeps
@@ -245,6 +247,7 @@ class JobRun:
                 self._on_step(event, refs)
             elif kind == "start":
                 self.logs = event.get("logs") or {}
+                self.cpus = [int(c) for c in event.get("cpus") or []]
             elif kind in ("missing", "refused"):  # refused: a runtime or policy (pinning)
                 self.missing = event["items"]
             elif kind == "fatal":
@@ -319,6 +322,8 @@ class JobRun:
                 "wall_ns": event.get("wall_ns", 0), "user_ns": event.get("user_ns", 0),
                 "sys_ns": event.get("sys_ns", 0), "maxrss_kb": event.get("maxrss_kb", 0),
                 "nvcsw": event.get("nvcsw", 0), "nivcsw": event.get("nivcsw", 0),
+                "other_share": event.get("other"), "steal_share": event.get("steal"),
+                "runnable": event.get("runnable"), "evidence_window": event.get("window"),
                 "stdout_path": event.get("stdout"), "stderr_path": event.get("stderr"),
                 "output_path": event.get("output"), "stderr_tail": tail,
                 "error": event.get("error")}
@@ -392,6 +397,12 @@ class JobRun:
         # the samples first: what was measured is kept even if collecting artifacts is
         # stopped (a cancel, Ctrl-C) or fails
         self.store.runs.add_results(self.run_id, collected.parts)
+        contaminated = contamination_flag(
+            [{"kind": r.kind, "other_share": r.event.get("other"),
+              "steal_share": r.event.get("steal"), "nivcsw": r.event.get("nivcsw")}
+             for r in self.records], self.cpus)
+        if contaminated:
+            self.note_flag(contaminated)
         artifact_problem = None if self.lost else self._artifacts()
         if artifact_problem:
             self.note_flag({"code": "artifacts", "message": artifact_problem})

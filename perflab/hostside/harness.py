@@ -15,11 +15,13 @@ Request (one JSON line on stdin)::
 Events, one JSON object per line on stdout, flushed as they happen::
 
     {"event": "start", "pid": ..., "cpus": [..], "cgroups": [..],
-     "logs": {"stdout": "<rundir>/stdout.log", "stderr": "<rundir>/stderr.log"}}
+     "logs": {"stdout": "<rundir>/stdout.log", "stderr": "<rundir>/stderr.log"},
+     "contention": {"source": "cpuacct" | "proc_stat", "window_ns": ...} | null}
     {"event": "step", "id": ..., "exit": 0, "signal": null, "timed_out": false,
      "wall_ns": ..., "user_ns": ..., "sys_ns": ..., "maxrss_kb": ..., "nvcsw": ..,
      "nivcsw": .., "stdout": [start, end], "stderr": [start, end],
-     "output": path | null, "error": null}
+     "output": path | null, "error": null,
+     "other": 0.48, "steal": 0.0, "runnable": 3, "window": 1}   (measured steps: Contention)
 
 Every step's stdout and stderr are appended to the two logs (opened once, before
 any clock starts); a step's output is the byte range its event names. Events of
@@ -38,18 +40,25 @@ the policy is set by posix_spawn on each child, so the harness itself stays an
 ordinary task that can always enforce timeouts.
     {"event": "done", "interrupted": false, "job_timed_out": false}
 
-Each step runs in a process group of its own (posix_spawn), which is killed
-whole on a timeout, on SIGINT/SIGTERM to the harness, and after the step exits
-(so no stray grandchild outlives its repetition). Timing is the monotonic
-clock around spawn and wait4; CPU time, max RSS and context switches come from
-wait4's rusage. A failing setup step stops the job; a failing repetition is
+Each step runs in a process group of its own, which is killed whole on a
+timeout, on SIGINT/SIGTERM to the harness, and after the step exits (so no
+stray grandchild outlives its repetition). Steps are started by a tiny static
+spawner process on x86-64 Linux (:class:`Spawner`: a step's max RSS is then its
+own, not the harness's), else by posix_spawn. Timing is the monotonic clock
+around spawn and wait4; CPU time, max RSS and context switches come from
+wait4's rusage. Measured steps also carry the contamination evidence of
+:class:`Contention`. A failing setup step stops the job; a failing repetition is
 recorded and the job goes on (the controller marks the run failed).
 """
 
+import base64
+import errno
+import fcntl
 import json
 import os
 import shutil
 import signal
+import struct
 import sys
 import time
 from typing import Any, Dict, List  # noqa: F401 (type comments, for Python 3.8 hosts)
@@ -206,7 +215,9 @@ class FastSpawn:
     the whole environment and the file actions on every call, inside the measured time).
     Same semantics as :func:`_spawn`: stdin/stdout/stderr from ``fds``, a process group
     of its own, _SIGDEF at their defaults. glibc on Linux only; :meth:`create` returns
-    None elsewhere (or with PERFLAB_SPAWN=os), and the harness uses :func:`_spawn`."""
+    None elsewhere (or with PERFLAB_SPAWN=os), and the harness uses :func:`_spawn`.
+    Where the :class:`Spawner` works (x86-64 Linux), it is used instead; a step spawned
+    here starts with the harness's peak RSS as its own (see there)."""
 
     SETPGROUP, SETSIGDEF = 0x02, 0x04  # <spawn.h>, the same in glibc and musl
     BUFFER = 1024  # bigger than posix_spawnattr_t (336), file actions (80), sigset_t (128)
@@ -272,12 +283,283 @@ class FastSpawn:
             env[slot] = os.fsencode(name + "=" + overrides[name])
         return args[0], args[1], env
 
+    @staticmethod
+    def wait(pid):
+        """(wait status, rusage) of the step ``pid``."""
+        return os.wait4(pid, 0)[1:]
+
+    def close(self):
+        pass
+
     def spawn(self, prepared):
         program, argv, env = prepared
         error = self.call(self.pid_ref, program, self.actions, self.attr, argv, env)
         if error:
             raise OSError(error, os.strerror(error))
         return self.pid.value
+
+
+class Contention:
+    """Other tasks' use of the benchmark's CPUs while its repetitions ran.
+
+    Per window of measured steps: the CPUs' busy time (ns from the root cgroup's
+    cpuacct.usage_percpu where it is readable, else the /proc/stat columns in clock
+    ticks), minus the steps' own CPU time (wait4's rusage) and the harness's, over the
+    window's span times the number of CPUs; steal time from /proc/stat likewise; the
+    runnable tasks /proc/stat counts at its end (all CPUs: per-CPU run queues are not
+    readable without schedstats or debugfs). A window opens before a measured step
+    starts and closes after the step that ends at least WINDOW_NS after it opened, or
+    before a step of another benchmark or kind: repetitions shorter than that share a
+    window (two reads of two small files per window, not per repetition, keep the
+    harness's cost per repetition), longer ones have their own. The spawner's CPU time
+    (/proc/PID/schedstat, ns) counts as the harness's. Every step of a window
+    gets its figures: ``other`` and ``steal`` (fractions of the CPUs' time),
+    ``runnable``, ``window`` (steps in it)."""
+
+    WINDOW_NS = 50000000
+    TICK_WINDOW_NS = 250000000  # /proc/stat counts 10 ms ticks: +-4% at 250 ms
+    CPUACCT = "/sys/fs/cgroup/cpuacct/cpuacct.usage_percpu"
+
+    def __init__(self, cpus):
+        self.cpus = list(cpus)
+        self.tick_ns = 1e9 / os.sysconf("SC_CLK_TCK")
+        self.names = set(b"cpu%d" % c for c in self.cpus)
+        self.stat = os.open("/proc/stat", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        self.acct = None if os.environ.get("PERFLAB_CONTENTION") == "proc_stat" else \
+            self._open_acct(max(self.cpus))
+        self.source = "cpuacct" if self.acct is not None else "proc_stat"
+        self.window_ns = self.WINDOW_NS if self.acct is not None else self.TICK_WINDOW_NS
+        self.opened = None  # type: Any
+        self.events = []  # type: List[Dict[str, Any]]
+        self.helper = None  # type: Any
+
+    def watch(self, pid):
+        """Count process ``pid`` (the spawner) as the harness's own, not as others'."""
+        try:
+            self.helper = os.open("/proc/%d/schedstat" % pid,
+                                  os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            self.helper = None
+
+    def _own_ns(self):
+        own = time.process_time_ns()
+        if self.helper is not None:
+            try:
+                own += int(os.pread(self.helper, 128, 0).split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+        return own
+
+    @classmethod
+    def _open_acct(cls, highest):
+        """The root cpuacct's per-CPU usage (ns), when readable and covering our CPUs."""
+        try:
+            fd = os.open(cls.CPUACCT, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return None
+        try:
+            if len(os.pread(fd, 65536, 0).split()) > highest:
+                return fd
+        except OSError:
+            pass
+        os.close(fd)
+        return None
+
+    @classmethod
+    def create(cls, cpus):
+        """PERFLAB_CONTENTION=off: nothing recorded; =proc_stat: /proc/stat only."""
+        if os.environ.get("PERFLAB_CONTENTION") == "off" or not cpus:
+            return None
+        try:
+            return cls(cpus)
+        except (OSError, ValueError):  # no /proc/stat (not Linux): nothing recorded
+            return None
+
+    def snapshot(self):
+        """(monotonic ns, busy ns, steal ns, runnable, harness CPU ns). The harness's own
+        CPU time is read first: reading it brings the running harness's pending time into
+        the CPU's accounting, so the busy time read next includes it (else a read lags by
+        up to a scheduler tick, and a short window's share by up to ~8%)."""
+        own = self._own_ns()
+        stat = os.pread(self.stat, 65536, 0)
+        busy = steal = 0.0
+        runnable = None
+        for line in stat.split(b"\n"):
+            fields = line.split()
+            if not fields:
+                continue
+            if fields[0] in self.names:
+                steal += int(fields[8]) * self.tick_ns
+                if self.acct is None:
+                    busy += sum(int(fields[i]) for i in (1, 2, 3, 6, 7)) * self.tick_ns
+            elif fields[0] == b"procs_running":
+                runnable = int(fields[1])
+        if self.acct is not None:
+            usage = os.pread(self.acct, 65536, 0).split()
+            busy = float(sum(int(usage[c]) for c in self.cpus))
+        return time.monotonic_ns(), busy, steal, runnable, own
+
+    def begin(self):
+        if self.opened is None:
+            self.opened = self.snapshot()
+
+    def add(self, event, force=False):
+        """Count a measured step's event; the events of the window when it closes."""
+        self.events.append(event)
+        if force or time.monotonic_ns() - self.opened[0] >= self.window_ns:
+            return self.close()
+        return []
+
+    def close(self):
+        """Close the window: its figures go into each of its events, which are returned."""
+        if self.opened is None:
+            return []
+        end = self.snapshot()
+        start, events = self.opened, self.events
+        self.opened, self.events = None, []
+        span = max(end[0] - start[0], 1) * len(self.cpus)
+        own = sum(e["user_ns"] + e["sys_ns"] for e in events) + (end[4] - start[4])
+        other = min(max(end[1] - start[1] - own, 0.0), span)
+        figures = {"other": round(other / span, 4),
+                   "steal": round(min(max(end[2] - start[2], 0.0), span) / span, 4),
+                   "runnable": None if end[3] is None else max(end[3] - 1, 0),
+                   "window": len(events)}
+        for event in events:
+            event.update(figures)
+        return events
+
+
+#: the spawner (spawner/spawner.c, built by spawner/build.sh), base64
+SPAWNER_X86_64 = (
+    "f0VMRgIBAQAAAAAAAAAAAAIAPgABAAAALwJAAAAAAABAAAAAAAAAAJAEAAAAAAAAAAAAAEAAOAADAEAABQAEAAEA"
+    "AAAFAAAAAAAAAAAAAAAAAEAAAAAAAAAAQAAAAAAAcAQAAAAAAABwBAAAAAAAAAAQAAAAAAAAAQAAAAYAAACABAAA"
+    "AAAAAIAUQAAAAAAAgBRAAAAAAAAAAAAAAAAAACAASAAAAAAAABAAAAAAAABR5XRkBgAAAAAAAAAAAAAAAAAAAAAA"
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQAAAAAAAAAFVJiflJifC/AQAAAFO9PAAAAE2FwHQuRTHSSIn4TInO"
+    "TInCDwVIicNIg/j8dOlIhcB/CjHSSInoSInWDwVJAdlJKdjrzVtdw1UxwEGJ8UUxwFO9DQAAAEiJ+0iJRCToSI10"
+    "JOBIiUQk8EiJRCT4SIlUJOAx0kpjPINBuggAAABIiegPBUn/wEU5wX/pW13DQVVFMdK4bQAAAEFUVUiJ/VMx20iJ"
+    "30iJ3kiJ2g8FvgYAAAC/QARAAOiM////RTHSSIneSInaQbkhAAAAQbgDAAAATInITInHDwVBvQQAAAC+AQAAAEyJ"
+    "yEyJ7w8FQbwFAAAAvgIAAABMichMiecPBUyJwEyJx0iJ3g8FTInATInvDwVMicBMiecPBb6gFEAAv6gUSAC4OwAA"
+    "AEiJ6g8Fv38AAABIiQVeEgAASIneSInauDwAAAAPBVW6AQAAAL4EAAAAv2AEQABTvTwAAABIgeygAAAA6N/+//9I"
+    "jXQkBLoEAAAAMf9FMdJIifgPBUiD+Px08EiFwA+OpQEAAEgBxkgpwnXfi1QkBIH6//8/AHYUMdJFMdK/AgAAAEiJ"
+    "6EiJ1g8F6ye+oBRIAEiF0nQdMcBFMdJIiccPBUiD+Px060iFwH7NSAHGSCnC695EiwXWEQgARIsN0xEIAEONHAiN"
+    "QwM9AAABAHYSMdJFMdK/AgAAAEiJ6EiJ1g8Fi3QkBLqoFEgASIHGoBRIAEj/wkiNQv9IOfBzBoB6/wB17jHJMcA5"
+    "y4nHdDVBOch1DUUx0v/ATIkU/aAUQABIiRTFoBRAAI14AUj/wkiNQv9IOfBzBoB6/wB17v/BifjrxUWFyXUMMcn/"
+    "wEiJDP2gFEAAMdJFMdJIiRTFoBRAALg6AAAASIkVBBEAADHSSInXSInWDwVIicNIhcB1EESJwEiNPMWoFEAA6Nn9"
+    "//9MjUQkCHgjSIsF1BAAAEiFwHQiRTHSuD0AAABIid9MicYPBUiLHbgQAACJXCQIvgQAAADrOUyJx74EAAAAiVwk"
+    "COgE/f//TI1EJAxBuT0AAAAx0kyNVCQQTInISInfTInGDwVIg/j8dOq+lAAAAEyJx+jU/P//6Tj+//9FMdK4PAAA"
+    "AEiJ/kiJ+g8FSIHEoAAAAFtdwwAAAAAAAAAAAAAAAAABAAAAAgAAAAMAAAAPAAAADQAAAA4AAAAAAAAAAAAAAAEA"
+    "AAACAAAAAwAAAA8AAAAALnNoc3RydGFiAC50ZXh0AC5yb2RhdGEALmJzcwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAALAAAAAQAAAAYAAAAAAAAA6ABAAAAA"
+    "AADoAAAAAAAAAEsDAAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAEQAAAAEAAAACAAAAAAAAAEAEQAAAAAAA"
+    "QAQAAAAAAAAwAAAAAAAAAAAAAAAAAAAAEAAAAAAAAAAAAAAAAAAAABkAAAAIAAAAAwAAAAAAAACAFEAAAAAAAIAE"
+    "AAAAAAAAIABIAAAAAAAAAAAAAAAAACAAAAAAAAAAAAAAAAAAAAABAAAAAwAAAAAAAAAAAAAAAAAAAAAAAABwBAAA"
+    "AAAAAB4AAAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAA"
+)
+
+
+class _Usage(object):
+    """The fields of a struct rusage the harness reads (wait4's, as the spawner sends it)."""
+
+    __slots__ = ("ru_maxrss", "ru_nivcsw", "ru_nvcsw", "ru_stime", "ru_utime")
+
+    def __init__(self, raw):
+        values = struct.unpack("18q", raw)
+        self.ru_utime = values[0] + values[1] / 1e6
+        self.ru_stime = values[2] + values[3] / 1e6
+        self.ru_maxrss, self.ru_nvcsw, self.ru_nivcsw = values[4], values[16], values[17]
+
+
+class Spawner(object):
+    """Steps started by a tiny static process (spawner/spawner.c), so that a step's max RSS
+    is its own: Linux keeps, across exec, the peak RSS of the memory the exec replaced, so
+    a step spawned by this Python process would start with the harness's ~13 MiB as its
+    peak (GNU time's child starts with time's ~1 MiB). The spawner's few KiB are all a
+    step inherits. x86-64 Linux only (:meth:`create` returns None elsewhere, with a
+    scheduling policy for the steps, or with PERFLAB_SPAWN=ctypes|os).
+
+    Protocol (see spawner.c): a request per step with the program, argv and environment;
+    the reply is the pid at once (or -errno), then the wait status and rusage when the
+    step ends. The step is in a process group of its own, as with posix_spawn."""
+
+    def __init__(self, fds):
+        code = base64.b64decode(SPAWNER_X86_64)
+        memfd = os.memfd_create("perflab-spawner", getattr(os, "MFD_CLOEXEC", 1))
+        try:
+            os.write(memfd, code)
+            req_r, self.requests = os.pipe()
+            self.replies, rep_w = os.pipe()
+            # sources above the targets first: dup2 in order must not overwrite a source
+            sources = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (
+                req_r, rep_w, fds["stdin"], fds["stdout"], fds["stderr"])]
+            os.close(req_r)
+            os.close(rep_w)
+            actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in zip(
+                (0, 1, 3, 4, 5), sources)]
+            try:  # /proc/<harness>/fd/N: the child's own fd N may be a dup2 target
+                self.pid = os.posix_spawn("/proc/%d/fd/%d" % (os.getpid(), memfd),
+                                          ["perflab-spawner"], {}, file_actions=actions)
+            finally:
+                for fd in sources:
+                    os.close(fd)
+            for fd in (self.requests, self.replies):
+                os.set_inheritable(fd, False)
+        finally:
+            os.close(memfd)
+        self.base = {}  # type: Dict[str, bytes]
+        self.messages = {}  # type: Dict[Any, bytes]
+
+    @classmethod
+    def create(cls, fds, base_env):
+        if os.environ.get("PERFLAB_SPAWN") in ("os", "ctypes") or \
+                not sys.platform.startswith("linux") or os.uname().machine != "x86_64" or \
+                not hasattr(os, "memfd_create"):
+            return None
+        try:
+            spawner = cls(fds)
+        except OSError:
+            return None
+        spawner.base = {k: os.fsencode(k + "=" + v) for k, v in base_env.items()}
+        return spawner
+
+    def prepare(self, program, argv, overrides):
+        """The request, built before the clock starts (one per argv and variables)."""
+        key = (program, tuple(argv), tuple(sorted(overrides.items())))
+        message = self.messages.get(key)
+        if message is None:
+            env = dict(self.base)
+            env.update((k, os.fsencode(k + "=" + v)) for k, v in overrides.items())
+            strings = [os.fsencode(program)] + [os.fsencode(a) for a in argv] + list(env.values())
+            body = struct.pack("II", len(argv), len(env)) + b"\0".join(strings) + b"\0"
+            message = self.messages[key] = struct.pack("I", len(body)) + body
+        return message
+
+    def _read(self, n):
+        data = b""
+        while len(data) < n:
+            chunk = os.read(self.replies, n - len(data))
+            if not chunk:
+                raise OSError(errno.EPIPE, "the spawner ended")
+            data += chunk
+        return data
+
+    def spawn(self, message):
+        view = memoryview(message)
+        while view:
+            view = view[os.write(self.requests, view):]
+        pid = struct.unpack("i", self._read(4))[0]
+        if pid < 0:
+            raise OSError(-pid, os.strerror(-pid))
+        return pid
+
+    def wait(self, pid):
+        """(wait status, rusage) of the step started last (``pid``)."""
+        reply = self._read(148)
+        return struct.unpack("i", reply[:4])[0], _Usage(reply[4:])
+
+    def close(self):
+        os.close(self.requests)
+        os.close(self.replies)
+        os.waitpid(self.pid, 0)
 
 
 _POLICIES = {"fifo": "SCHED_FIFO", "rr": "SCHED_RR", "other": "SCHED_OTHER"}
@@ -437,7 +719,7 @@ def run_step(step, base_env, workdir, rundir, deadline, fds, scheduler=None, fas
     if timeout is not None:
         signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        _, status, usage = os.wait4(pid, 0)
+        status, usage = fast.wait(pid) if prepared is not None else os.wait4(pid, 0)[1:]
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         end = time.monotonic_ns()
@@ -501,40 +783,66 @@ def _before_measuring(request, base_env, workdir):
     return scheduler_of(sched)
 
 
-def run_steps(request, base_env, workdir, rundir, deadline, fds):
+def run_steps(request, base_env, workdir, rundir, deadline, fds, contention=None):
     """Every step in order; True when the job's time ran out."""
     checked = False
     scheduler = None
     group = None
-    fast = FastSpawn.create(fds, base_env)
-    for step in request["steps"]:
-        if _state["interrupted"]:
-            break
-        measured = step.get("kind") != "setup"
-        # a batch holds repetitions of one benchmark and kind; another may be long
-        this = (step.get("kind"), step.get("benchmark", step["id"]))
-        if this != group:
-            send_pending()
-            group = this
-        if measured and not checked:
-            checked = True
-            scheduler = _before_measuring(request, base_env, workdir)
-            if scheduler is False:
+    fast = Spawner.create(fds, base_env) or FastSpawn.create(fds, base_env)
+    if contention is not None and isinstance(fast, Spawner):
+        contention.watch(fast.pid)
+    try:
+        for step in request["steps"]:
+            if _state["interrupted"]:
                 break
-        if deadline is not None and time.monotonic() >= deadline:
-            return True
-        event = run_step(step, base_env, workdir, rundir, deadline, fds,
-                         scheduler if measured else None, fast)
-        if _state["interrupted"]:
-            event["interrupted"] = True
-        # a short repetition is followed by more like it: its event may wait for the batch
-        emit(event, batch=measured and event["wall_ns"] < BATCH_S * 1e9
-             and not event["error"] and not _state["interrupted"])
-        if deadline is not None and event["timed_out"] and time.monotonic() >= deadline:
-            return True
-        if not measured and (event["exit"] != 0 or event["timed_out"]):
-            break
+            measured = step.get("kind") != "setup"
+            # a batch holds repetitions of one benchmark and kind; another may be long
+            this = (step.get("kind"), step.get("benchmark", step["id"]))
+            if this != group:
+                _flush(contention)
+                group = this
+            if measured and not checked:
+                checked = True
+                scheduler = _before_measuring(request, base_env, workdir)
+                if scheduler is False:
+                    break
+            if deadline is not None and time.monotonic() >= deadline:
+                return True
+            if measured and contention is not None:
+                contention.begin()
+            event = run_step(step, base_env, workdir, rundir, deadline, fds,
+                             scheduler if measured else None, fast)
+            _emit_step(event, measured, contention)
+            if deadline is not None and event["timed_out"] and time.monotonic() >= deadline:
+                return True
+            if not measured and (event["exit"] != 0 or event["timed_out"]):
+                break
+    finally:
+        _flush(contention)
+        if fast is not None:
+            fast.close()
     return False
+
+
+def _flush(contention):
+    """Events of an open window, then every batched event, go out now."""
+    for event in contention.close() if contention is not None else []:
+        emit(event, batch=True)
+    send_pending()
+
+
+def _emit_step(event, measured, contention):
+    if _state["interrupted"]:
+        event["interrupted"] = True
+    # a short repetition is followed by more like it: its event may wait for the batch
+    urgent = event["wall_ns"] >= BATCH_S * 1e9 or event["error"] or _state["interrupted"]
+    if not measured or contention is None:
+        emit(event, batch=measured and not urgent)
+        return
+    for ready in contention.add(event, force=bool(urgent)):
+        emit(ready, batch=not urgent)
+    if urgent:
+        send_pending()
 
 
 def main():
@@ -566,14 +874,18 @@ def main():
     job_timeout = request.get("job_timeout")
     deadline = time.monotonic() + job_timeout if job_timeout else None
     logs, fds = open_logs(rundir)
+    cpus = sorted(os.sched_getaffinity(0))
+    contention = Contention.create(cpus)
     emit({"event": "start", "pid": os.getpid(), "cgroups": cgroups, "logs": logs,
-          "cpus": sorted(os.sched_getaffinity(0))})
+          "cpus": cpus, "contention": contention and {"source": contention.source,
+                                                      "window_ns": contention.window_ns}})
     refused = refusals(request, base_env)
     job_timed_out = False
     if refused:
         emit({"event": "refused", "items": refused})
     else:
-        job_timed_out = run_steps(request, base_env, workdir, rundir, deadline, fds)
+        job_timed_out = run_steps(request, base_env, workdir, rundir, deadline, fds,
+                                  contention)
     emit({"event": "done", "interrupted": _state["interrupted"], "job_timed_out": job_timed_out})
 
 

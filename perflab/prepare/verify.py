@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,10 @@ class VerifyResult:
     before: NoiseVerdict | None
     after: NoiseVerdict
     notes: list[str] = field(default_factory=list)
-    iterations: int | None = None  # of the fixed work loop in the last probe
+    @property
+    def iterations(self) -> int | None:
+        """Loop iterations of the fixed work in the last probe."""
+        return self.after.iterations
 
     @property
     def calibration(self) -> float | None:
@@ -51,12 +55,32 @@ def calibration(verdict: NoiseVerdict, iterations: int | None) -> float | None:
     return statistics.median(c.median_ns for c in verdict.cpus) / iterations
 
 
+def history_file(host: RunnerHost) -> str:
+    """Where the host keeps its judged probes (its quiet history calibrates the next)."""
+    return f"{host.state_dir}/noise-history.json"
+
+
 def run_probe(host: RunnerHost, cpus: list[int], *, repetitions: int, work_ms: float = 5.0,
               tasks_file: str | None = None) -> dict[str, Any]:
+    """The probe's answer, with the host's history before it (``history``)."""
     request = {"cpus": cpus, "repetitions": repetitions, "work_ms": work_ms,
-               "tasks_file": tasks_file}
+               "tasks_file": tasks_file, "history_file": history_file(host)}
     answer: dict[str, Any] = host.transport.call_hostside("noise", request, timeout=600)
     return answer
+
+
+def judged_probe(host: RunnerHost, cpus: list[int], thresholds: dict[str, Any], *,
+                 repetitions: int, work_ms: float = 5.0,
+                 tasks_file: str | None = None) -> NoiseVerdict:
+    """Probe, judge against the host's history, and keep the verdict in that history."""
+    answer = run_probe(host, cpus, repetitions=repetitions, work_ms=work_ms,
+                       tasks_file=tasks_file)
+    verdict = judge(answer, thresholds, work_ms=work_ms)
+    now = time.time()
+    host.transport.call_hostside("noise", {
+        "history_file": history_file(host),
+        "record": [cpu.history_entry(now, work_ms) for cpu in verdict.cpus]}, timeout=60)
+    return verdict
 
 
 def reserved_cpus(host: RunnerHost) -> list[int]:
@@ -86,26 +110,22 @@ def _verify(host: RunnerHost, profile: Profile | None, state: dict[str, Any] | N
     if state and notes.get("shield"):
         shield = notes["shield"]
         cpus = parse_cpulist(shield["cpus"])
-        after = run_probe(host, cpus, repetitions=repetitions, work_ms=work_ms,
-                          tasks_file=shield["tasks_file"])
-        return VerifyResult(host.name, str(state.get("profile")), cpus, None,
-                            judge(after, thresholds), iterations=after.get("iterations"))
+        after = judged_probe(host, cpus, thresholds, repetitions=repetitions, work_ms=work_ms,
+                             tasks_file=shield["tasks_file"])
+        return VerifyResult(host.name, str(state.get("profile")), cpus, None, after)
     cpus = reserved_cpus(host)
-    first = run_probe(host, cpus, repetitions=repetitions, work_ms=work_ms)
-    before = judge(first, thresholds)
+    before = judged_probe(host, cpus, thresholds, repetitions=repetitions, work_ms=work_ms)
     if profile is None:
-        return VerifyResult(host.name, None, cpus, None, before,
-                            iterations=first.get("iterations"))
+        return VerifyResult(host.name, None, cpus, None, before)
     try:
         session = engine.plan_profile(host, profile)
         with signals.deferred():
             report = engine.apply(session, owner=held.owner_record("run"))
         shield = report.shield or {}
         cpus = parse_cpulist(shield["cpus"]) if shield else cpus
-        after = run_probe(host, cpus, repetitions=repetitions, work_ms=work_ms,
-                          tasks_file=shield.get("tasks_file"))
+        after = judged_probe(host, cpus, thresholds, repetitions=repetitions,
+                             work_ms=work_ms, tasks_file=shield.get("tasks_file"))
     finally:
         with signals.deferred():
             engine.restore(host)
-    return VerifyResult(host.name, profile.name, cpus, before, judge(after, thresholds),
-                        iterations=after.get("iterations"))
+    return VerifyResult(host.name, profile.name, cpus, before, after)

@@ -93,16 +93,32 @@ def _verdict_table(console: Console, title: str, verdict: NoiseVerdict) -> None:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", header_style="bold")
-    for column in ("cpu", "median", "cv", "median/best", "p95/best", "invol. cs/s", "irq/s",
-                   "verdict"):
+    for column in ("cpu", "others", "steal", "median", "cv (limit)", "median/best",
+                   "p95/best", "invol. cs/s", "irq/s", "verdict"):
         table.add_column(column, justify="right" if column != "verdict" else "left")
     for cpu in verdict.cpus:
         irq = "-" if cpu.interrupts_per_s is None else f"{cpu.interrupts_per_s:.0f}"
-        table.add_row(str(cpu.cpu), f"{cpu.median_ns / 1e6:.3f} ms", f"{cpu.cv:.1%}",
+        limit = "calibrating" if cpu.cv_limit is None else f"{cpu.cv_limit:.1%}"
+        table.add_row(str(cpu.cpu), _share(cpu.other_share), _share(cpu.steal_share),
+                      f"{cpu.median_ns / 1e6:.3f} ms", f"{cpu.cv:.1%} ({limit})",
                       f"{cpu.slowdown:.3f}", f"{cpu.tail:.3f}", f"{cpu.involuntary_per_s:.1f}",
                       irq, "[green]quiet[/green]" if cpu.ok else
                       "[red]" + "; ".join(cpu.failures) + "[/red]")
     console.print(table)
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def record_line(verdict: NoiseVerdict) -> str:
+    """The probe's record on this host, from the judged probes it keeps: how often it
+    failed a quiet CPU (a false alarm) and caught a contaminated one."""
+    rec = verdict.record
+    quiet = f"{rec.quiet_failed}/{rec.quiet}" if rec.quiet else "none yet"
+    caught = f"{rec.contaminated_failed}/{rec.contaminated}" if rec.contaminated else "none yet"
+    return (f"this host's probe record (earlier probes, per CPU): failed on quiet CPUs "
+            f"{quiet}; failed with others using the CPU {caught}")
 
 
 def render_verify(console: Console, result: VerifyResult) -> None:
@@ -111,6 +127,7 @@ def render_verify(console: Console, result: VerifyResult) -> None:
     title = f"{result.host}: " + (f"prepared by {result.prepared_by}" if result.prepared_by
                                   else "as it is (not prepared)")
     _verdict_table(console, title, result.after)
+    console.print(record_line(result.after))
     console.print("[green]quiet enough to measure on[/green]" if result.ok else
                   "[red]too noisy to measure on[/red]: results would be marked "
                   "infra_contention_suspected")

@@ -23,7 +23,30 @@ if TYPE_CHECKING:
 MAX_SHOWN = 8
 
 _STEP_COLUMNS = ("step", "benchmark", "kind", "#", "exit", "wall", "user", "sys", "max rss",
-                 "ctx vol.", "ctx invol.")
+                 "ctx vol.", "ctx invol.", "others", "steal")
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def contention_line(repetitions: Sequence[dict[str, Any]]) -> str | None:
+    """One line on how much other tasks used the benchmark's CPUs during the measured
+    repetitions (None when the harness recorded nothing)."""
+    from perflab.stats.contamination import REPETITION_SHARE
+
+    runs = [r for r in repetitions if r.get("kind") == "run" and r.get("other_share") is not None]
+    if not runs:
+        return None
+    other = sorted(float(r["other_share"]) for r in runs)
+    steal = sorted(float(r.get("steal_share") or 0.0) for r in runs)
+    hit = sum(1 for r in runs if max(float(r["other_share"]), float(r.get("steal_share") or 0))
+              >= REPETITION_SHARE)
+    preempted = sorted(int(r.get("nivcsw") or 0) for r in runs)
+    return (f"others     used {other[len(other) // 2]:.0%} of the benchmark's CPUs (median; "
+            f"max {other[-1]:.0%}), steal {steal[len(steal) // 2]:.0%}; {hit}/{len(runs)} "
+            f"repetitions at or above {REPETITION_SHARE:.0%}; preempted "
+            f"{preempted[len(preempted) // 2]} times per repetition (median)")
 
 
 def _ended(rep: dict[str, Any]) -> str:
@@ -54,7 +77,8 @@ def repetitions_table(repetitions: Sequence[dict[str, Any]]) -> Table:
                       str(rep.get("index") or "-"), _ended(rep), _ns(rep.get("wall_ns")),
                       _ns(rep.get("user_ns")), _ns(rep.get("sys_ns")),
                       "-" if rss is None else format_value(float(rss) * 1024, "B"),
-                      str(rep.get("nvcsw", "-")), str(rep.get("nivcsw", "-")))
+                      str(rep.get("nvcsw", "-")), str(rep.get("nivcsw", "-")),
+                      _pct(rep.get("other_share")), _pct(rep.get("steal_share")))
     return table
 
 

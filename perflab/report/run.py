@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from perflab.report.files import files_lines
-from perflab.report.repetitions import repetitions_table, samples_tables
+from perflab.report.repetitions import contention_line, repetitions_table, samples_tables
 from perflab.report.tables import format_value, results_table
 
 if TYPE_CHECKING:
@@ -69,6 +69,9 @@ def _repetition_summary(view: RunView) -> list[str]:
     runs = [r for r in reps if r["kind"] == "run"]
     failed = [r for r in reps if r["exit_status"] != 0 or r["timed_out"] or r["error"]]
     lines = [f"steps      {len(reps)} ({len(runs)} measured), {len(failed)} failed"]
+    contention = contention_line(reps)
+    if contention:
+        lines.append(contention)
     for rep in failed[:5]:
         what = rep["error"] or f"exit status {rep['exit_status']}"
         lines.append(f"  [red]{rep['benchmark'] or 'setup'} {rep['kind']} {rep['index']}: "

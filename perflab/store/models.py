@@ -137,6 +137,14 @@ class Repetition(Base):
     maxrss_kb: Mapped[int] = mapped_column(BigInteger, default=0)
     nvcsw: Mapped[int] = mapped_column(BigInteger, default=0)
     nivcsw: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: contamination evidence (hostside/harness.py, Contention): the share of the
+    #: benchmark's CPUs' time other tasks used, and steal time, during the repetition's
+    #: window; runnable tasks at its end; how many repetitions shared the window.
+    #: None: not measured (a setup step, a host without /proc/stat, an older run)
+    other_share: Mapped[float | None] = mapped_column(Double)
+    steal_share: Mapped[float | None] = mapped_column(Double)
+    runnable: Mapped[int | None] = mapped_column(Integer)
+    evidence_window: Mapped[int | None] = mapped_column(Integer)
     stdout_path: Mapped[str | None] = mapped_column(Text)
     stderr_path: Mapped[str | None] = mapped_column(Text)
     output_path: Mapped[str | None] = mapped_column(Text)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 REPETITION_FIELDS = ("step", "kind", "benchmark", "index", "exit_status", "signal", "timed_out",
                      "wall_ns", "user_ns", "sys_ns", "maxrss_kb", "nvcsw", "nivcsw",
+                     "other_share", "steal_share", "runnable", "evidence_window",
                      "stdout_path", "stderr_path", "output_path", "stderr_tail", "error")
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from perflab.model import ResultBuilder
@@ -13,11 +16,13 @@ ENV = {"hostname": "h", "kernel": "6.1", "arch": "x86_64", "allowed_cpus": "0-3"
 
 
 def step(step_id: str, kind: str, index: int, wall_ns: int, nivcsw: int,
-         exit_status: int = 0) -> dict:
+         exit_status: int = 0, other: float | None = None) -> dict:
     return {"step": step_id, "kind": kind, "benchmark": "sort", "index": index,
             "exit_status": exit_status, "timed_out": False, "wall_ns": wall_ns,
             "user_ns": wall_ns - 1000, "sys_ns": 1000, "maxrss_kb": 2048, "nvcsw": 1,
-            "nivcsw": nivcsw}
+            "nivcsw": nivcsw, "other_share": other, "steal_share": None if other is None
+            else 0.0, "runnable": None if other is None else 2,
+            "evidence_window": None if other is None else 1}
 
 
 @pytest.fixture
@@ -32,9 +37,10 @@ def stored(home) -> str:
                                                                  "perflab-shield/tasks"]})
         store.runs.add_environment(RUN, "before", ENV)
         store.runs.add_repetitions(RUN, [step("b0-w1", "warmup", 1, 9_000_000, 0),
-                                         step("b0-r1", "run", 1, 8_500_000, 3),
-                                         step("b0-r2", "run", 2, 8_250_000, 0),
-                                         step("b0-r3", "run", 3, 8_750_000, 41)])
+                                         step("b0-r1", "run", 1, 8_500_000, 3, other=0.01),
+                                         step("b0-r2", "run", 2, 8_250_000, 0, other=0.02),
+                                         step("b0-r3", "run", 3, 8_750_000, 41,
+                                              other=0.48)])
         parts = []
         for rep, times in ((1, [23.1, 23.4]), (2, [22.9, 23.0]), (3, [31.5, 30.8])):
             builder = ResultBuilder()
@@ -47,8 +53,9 @@ def stored(home) -> str:
 
 def section(out: str, title: str) -> str:
     """The lines of the table under ``title`` (up to the next blank line or heading)."""
-    assert title in out, out
-    return out.split(title, 1)[1].split("\n\n", 1)[0]
+    found = re.search(rf"^{re.escape(title)}[ ]*$", out, re.MULTILINE)  # the title line
+    assert found, out
+    return out[found.end():].split("\n\n", 1)[0]
 
 
 class TestShow:
@@ -61,7 +68,21 @@ class TestShow:
         assert [r.split()[1] for r in rows] == ["b0-w1", "b0-r1", "b0-r2", "b0-r3"]
         assert "warmup" in rows[0] and "9 ms" in rows[0]
         assert "8.25 ms" in rows[2]
-        assert rows[3].split()[-2] == "41"
+        assert rows[3].split()[-6] == "41"
+
+    def test_contamination_evidence_is_shown(self, cli, stored: str) -> None:
+        """Others' share of the benchmark's CPUs per repetition (and steal), a summary line,
+        and every field in --json."""
+        out = cli("results", "show", stored).out
+        rows = [line for line in section(out, "repetitions").splitlines() if "b0-" in line]
+        assert rows[3].split()[-4::2] == ["48%", "0%"]
+        assert rows[0].split()[-4::2] == ["-", "-"]  # the warmup has no evidence here
+        assert "others     used 2% of the benchmark's CPUs (median; max 48%)" in out
+        assert "1/3 repetitions at or above 10%" in out
+        data = json.loads(cli("results", "show", stored, "--json").out)
+        rep = next(r for r in data["repetitions"] if r["step"] == "b0-r3")
+        assert rep["other_share"] == 0.48 and rep["steal_share"] == 0.0
+        assert rep["runnable"] == 2 and rep["evidence_window"] == 1
 
     def test_every_sample_is_listed_by_repetition(self, cli, stored: str) -> None:
         """Samples per repetition, not only a summary: repetition 3's slow pair shows."""

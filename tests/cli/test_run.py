@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,6 +35,9 @@ class TestRun:
         assert doc["environment"]["kernel"] and doc["environment"]["cpu"]["count"] >= 1
         assert doc["fingerprint"] and doc["job_sha256"]
         assert [r["kind"] for r in doc["repetitions"]] == ["warmup", "run", "run", "run"]
+        for rep in doc["repetitions"]:  # contamination evidence for every measured step
+            assert 0.0 <= rep["other_share"] <= 1.0 and 0.0 <= rep["steal_share"] <= 1.0
+            assert rep["evidence_window"] >= 1
         shown = cli("results", "show", doc["run_id"], "--json").json()
         assert shown["benchmarks"] == doc["benchmarks"]
         listed = cli("results", "list", "--json").json()["runs"]
@@ -44,6 +48,9 @@ class TestRun:
         result = cli("run", str(write_job(FAST)))
         assert result.status == 0
         assert "wall_time" in result.out and "raw outputs and logs" in result.out
+        # the contamination evidence of the measured repetitions, whatever this machine's load
+        assert re.search(r"others +used \d+% of the benchmark's CPUs \(median; max \d+%\), "
+                         r"steal \d+%; \d/3 repetitions at or above 10%", result.out), result.out
 
     def test_raw_outputs_are_kept(self, cli, write_job, home: Path) -> None:
         """Every step's stdout is kept under the run folder, with the job file and request."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -15,14 +16,15 @@ from perflab.hostside import source
 from perflab.transport.local import LocalTransport
 
 
-@pytest.fixture(autouse=True, params=["fast", "os"])
+@pytest.fixture(autouse=True, params=["spawner", "fast", "os"])
 def spawn_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every harness test runs with both ways of spawning a step: posix_spawn through
-    ctypes with arrays built ahead (glibc Linux) and CPython's os.posix_spawn."""
-    if request.param == "os":
-        monkeypatch.setenv("PERFLAB_SPAWN", "os")
-    else:
+    """Every harness test runs with each way of spawning a step: the tiny static spawner
+    (x86-64 Linux), posix_spawn through ctypes with arrays built ahead (glibc Linux) and
+    CPython's os.posix_spawn."""
+    if request.param == "spawner":
         monkeypatch.delenv("PERFLAB_SPAWN", raising=False)
+    else:
+        monkeypatch.setenv("PERFLAB_SPAWN", "ctypes" if request.param == "fast" else "os")
     return str(request.param)
 
 
@@ -236,12 +238,29 @@ class TestPlacementFailure:
 
 
 class TestSpawnPaths:
-    def test_fast_path_is_available_here(self, spawn_path: str) -> None:
-        """On this glibc machine the ctypes path is the one used (unless told otherwise)."""
+    def test_each_path_is_available_here(self, spawn_path: str) -> None:
+        """On this x86-64 glibc machine the spawner is used unless told otherwise, then the
+        ctypes path unless told "os"."""
         from perflab.hostside import harness
 
-        made = harness.FastSpawn.create({"stdin": 0, "stdout": 1, "stderr": 2}, {})
-        assert (made is not None) == (spawn_path == "fast" and sys.platform == "linux")
+        fds = {"stdin": 0, "stdout": 1, "stderr": 2}
+        fast = harness.FastSpawn.create(fds, {})
+        spawner = harness.Spawner.create(fds, {})
+        try:
+            assert (fast is not None) == (spawn_path != "os")
+            assert (spawner is not None) == (spawn_path == "spawner")
+        finally:
+            if spawner is not None:
+                spawner.close()
+
+    def test_the_embedded_spawner_is_the_one_built(self) -> None:
+        """SPAWNER_X86_64 is spawner/spawner-x86_64.bin (rebuild both with build.sh)."""
+        import base64
+
+        from perflab.hostside import harness
+
+        built = Path(harness.__file__).parent / "spawner" / "spawner-x86_64.bin"
+        assert base64.b64decode(harness.SPAWNER_X86_64) == built.read_bytes()
 
     def test_environment_and_arguments_reach_the_step_exactly(self, tmp_path: Path) -> None:
         """The step's variables override the base ones (no duplicate entries), arguments
@@ -276,3 +295,105 @@ class TestSpawnPaths:
         assert steps["r2"]["exit"] == 126 and "Permission denied" in steps["r2"]["error"]
         assert steps["r3"]["exit"] == 0
         assert "No such file" in output(events, "r1", "stderr")
+
+
+class TestContentionEvidence:
+    def test_every_measured_step_carries_its_windows_figures(self, tmp_path: Path) -> None:
+        """Short repetitions share windows (their counts add up to the steps), a long one
+        has its own; every measured step has others' and steal shares in [0, 1]; setup
+        steps have none; the start event names the source."""
+        steps = [{"id": "s1", "kind": "setup", "argv": ["true"]}]
+        steps += [{"id": f"b0-r{i}", "kind": "run", "benchmark": 0, "argv": ["true"]}
+                  for i in range(40)]
+        steps.append({"id": "b1-r0", "kind": "run", "benchmark": 1, "shell": "sleep 0.2"})
+        events = run_harness(request(tmp_path, steps))
+        assert events[0]["contention"]["source"] in ("cpuacct", "proc_stat")
+        got = steps_of(events)
+        assert "other" not in got["s1"] and "window" not in got["s1"]
+        short = [got[f"b0-r{i}"] for i in range(40)]
+        for event in [*short, got["b1-r0"]]:
+            assert 0.0 <= event["other"] <= 1.0 and 0.0 <= event["steal"] <= 1.0
+            assert event["runnable"] is None or event["runnable"] >= 0
+        assert got["b1-r0"]["window"] == 1
+        windows: dict[int, int] = {}
+        start = 0
+        while start < len(short):  # consecutive runs of one window size cover the steps
+            size = short[start]["window"]
+            assert all(e["window"] == size for e in short[start:start + size])
+            windows[size] = windows.get(size, 0) + 1
+            start += size
+        assert start == 40 and max(windows) > 1, "40 runs of `true` must share windows"
+
+    def test_without_cpuacct_proc_stat_ticks_serve(self, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+        """Where cgroup v1 cpuacct is not mounted, /proc/stat's ticks are read, in windows
+        of at least 250 ms (a tick is 10 ms): a 0.3 s step has its own figures."""
+        monkeypatch.setenv("PERFLAB_CONTENTION", "proc_stat")
+        events = run_harness(request(tmp_path, [
+            {"id": "b0-r0", "kind": "run", "benchmark": 0, "shell": "sleep 0.3"}]))
+        assert events[0]["contention"] == {"source": "proc_stat", "window_ns": 250_000_000}
+        step = steps_of(events)["b0-r0"]
+        assert 0.0 <= step["other"] <= 1.0 and step["window"] == 1
+
+    def test_a_hog_on_the_steps_cpu_shows(self, tmp_path: Path) -> None:
+        """A busy loop pinned to the benchmark's CPU takes a large share of it: the step's
+        evidence says so (others >= 25%), and the benchmark was preempted."""
+        cpu = max(os.sched_getaffinity(0))
+        hog = subprocess.Popen(["taskset", "-c", str(cpu), sys.executable, "-c",
+                                "while True: pass"], start_new_session=True)
+        try:
+            time.sleep(0.2)
+            code = "x = 0\nfor i in range(3_000_000): x += i"
+            events = run_harness(request(tmp_path, [
+                {"id": f"b0-r{i}", "kind": "run", "benchmark": 0,
+                 "argv": [sys.executable, "-c", code]} for i in range(2)], cpus=[cpu]))
+        finally:
+            hog.kill()
+            hog.wait(timeout=10)
+        for event in steps_of(events).values():
+            assert event["other"] >= 0.25, event
+            assert event["nivcsw"] > 5, event
+
+
+GNU_TIME = "/usr/bin/time"
+TOUCH_200MB = ("b = bytearray(200 << 20)\n"
+               "for i in range(0, len(b), 4096): b[i] = 1")
+
+
+class TestMaxRss:
+    """max_rss is the step's own peak: compared with GNU time's ``%M`` (whose child starts
+    from time's own ~1 MiB), within 10%."""
+
+    @staticmethod
+    def gnu_time_kb(argv: list[str]) -> int:
+        import subprocess
+
+        done = subprocess.run([GNU_TIME, "-f", "%M", *argv], capture_output=True, text=True,
+                              check=True)
+        return int(done.stderr.strip().splitlines()[-1])
+
+    @pytest.mark.parametrize("argv", [["/bin/true"], [sys.executable, "-c", TOUCH_200MB]],
+                             ids=["true", "200MB"])
+    def test_max_rss_matches_gnu_time(self, tmp_path: Path, spawn_path: str,
+                                      argv: list[str]) -> None:
+        if not Path(GNU_TIME).exists():
+            pytest.skip("GNU time is not installed (apt-get install time)")
+        if spawn_path != "spawner" or os.uname().machine != "x86_64":
+            pytest.skip("the step's own peak needs the spawner (x86-64 Linux)")
+        events = run_harness(request(tmp_path, [
+            {"id": f"b0-r{i}", "kind": "run", "benchmark": 0, "argv": argv} for i in range(3)]))
+        ours = sorted(e["maxrss_kb"] for e in steps_of(events).values())[1]
+        theirs = sorted(self.gnu_time_kb(argv) for _ in range(3))[1]
+        assert abs(ours - theirs) <= 0.10 * theirs, (ours, theirs)
+
+    def test_the_other_paths_report_at_least_the_harness(self, tmp_path: Path,
+                                                         spawn_path: str) -> None:
+        """Why the spawner exists: spawned from the harness itself, /bin/true "uses" several
+        MiB (the harness's peak); from the spawner, about 1 MiB."""
+        events = run_harness(request(tmp_path, [{"id": "r1", "kind": "run",
+                                                 "argv": ["/bin/true"]}]))
+        rss = steps_of(events)["r1"]["maxrss_kb"]
+        if spawn_path == "spawner" and os.uname().machine == "x86_64":
+            assert rss < 3 * 1024, rss
+        else:
+            assert rss > 5 * 1024, rss

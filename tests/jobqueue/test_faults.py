@@ -26,8 +26,12 @@ class TestWorkerKilled:
         the other worker, which finds and restores the dead attempt's preparation first;
         one completed run, the dead one closed; nothing left on the host."""
         marker = f"perflab-killed-{os.getpid()}"
-        job = write_job(tmp_path, "k", f"[sh, -c, 'sleep 0.2', {marker}]", runs=25,
-                        extra="profile: shield.yml\n")
+        # The first attempt waits at its first repetition while the hold file exists, so
+        # the test sees it running however slow this machine is; the second one runs.
+        hold = tmp_path / marker
+        hold.touch()
+        job = write_job(tmp_path, "k", "[sh, -c, 'while [ -e \"$0\" ]; do sleep 0.05; done; "
+                        f"sleep 0.2', {hold}]", runs=25, extra="profile: shield.yml\n")
         (job.parent / "shield.yml").write_text(SHIELD)
         doomed = lab.worker()
         job_id = lab.submit(job, "--profile", str(job.parent / "shield.yml"))
@@ -41,6 +45,7 @@ class TestWorkerKilled:
         while marked(marker) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert marked(marker) == [], "the harness stopped the benchmark"
+        hold.unlink()
         lab.worker()
         done = lab.wait_for(job_id, ("done", "failed"), timeout=180)
         assert done["state"] == "done", done

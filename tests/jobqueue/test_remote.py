@@ -40,7 +40,7 @@ class TestRunnerCutOff:
         for name, host in hosts.items():
             register(lab, host, name, "cutlab")
         lab.worker("--group", "cutlab")
-        job_id = lab.submit(write_job(tmp_path, "cut", "[sleep, '0.3']", runs=40),
+        job_id = lab.submit(write_job(tmp_path, "cut", "[sleep, '0.3']", runs=100),
                             "--group", "cutlab")
         first = lab.wait_for(job_id, ("running",))
         lost = first["runner"]

@@ -168,7 +168,9 @@ class TestControllerKilled:
         assert leftovers(prefix) == [], "restored before measuring"
         doc = json.loads(after.stdout)
         assert doc["tuning"].get("profile") is None, "measured unprepared, not in the shield"
-        assert [f["code"] for f in doc["flags"]] == ["stale_preparation"]
+        # unprepared on a machine other sessions load, the run may also be `contaminated`
+        assert [f["code"] for f in doc["flags"] if f["code"] != "contaminated"] == \
+            ["stale_preparation"]
         lost = perflab.run("results", "show", dead, "--json")
         shown = json.loads(lost.stdout)
         assert shown["status"] == "failed"

@@ -27,7 +27,7 @@ class TestShippedProfiles:
         """`--profile shield` finds playbooks/shield.yml; every shipped profile is valid."""
         profile = load_profile(name)
         assert profile.name == name and profile.tasks
-        assert profile.verify["max_cv"] > 0
+        assert profile.verify["max_involuntary_per_s"] > 0
 
     def test_schema_file_is_generated_from_the_knobs(self) -> None:
         """schemas/playbook.schema.json is what `python -m perflab.knobs.schema` prints."""

@@ -120,7 +120,8 @@ class TestVerifyCommand:
     def test_before_and_after(self, cli, machine, tmp_path: Path) -> None:  # noqa: F811
         """verify --profile probes before and after preparing, then restores."""
         lenient = SHIELD.replace("name: s\n", "name: s\nverify: {max_cv: 10, max_slowdown: 100, "
-                                 "max_involuntary_per_s: 100000, max_interrupts_per_s: 1000000000}\n")
+                                 "max_involuntary_per_s: 100000, max_interrupts_per_s: 1000000000, "
+                                 "max_other_share: 1, max_steal_share: 1}\n")
         result = cli("verify", "local", "--profile", profile(tmp_path, lenient),
                      "--repetitions", "20", "--json")
         assert result.status == 0, result.err
