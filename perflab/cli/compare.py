@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from perflab.cli import complete
@@ -16,10 +18,14 @@ from perflab.errors import ExitStatus
     "perflab compare base.json candidate.json --noise-band 2% --benchmark 'BM_Sort*'"))
 @click.argument("baseline", shell_complete=complete.sides)
 @click.argument("candidate", shell_complete=complete.sides)
-@click.option("--format", "fmt", type=click.Choice(["table", "md", "json"]), default="table",
-              show_default=True, help="A table for the terminal, Markdown (a CI comment) or "
-                                      "JSON.")
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "json", "html", "junit"]),
+              default="table", show_default=True,
+              help="A table for the terminal, Markdown (a CI comment), JSON, one "
+                   "self-contained HTML page, or JUnit XML of the gates.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--all", "show_all", is_flag=True,
+              help="Table and Markdown: also the rows unchanged within noise or undecided.")
+@click.option("--pretty", is_flag=True, help="JSON: indented (default: one compact line).")
 @click.option("--force", is_flag=True,
               help="Compare runs of different evidence classes (the differences are reported).")
 @click.option("--noise-band", help='Override the job\'s noise band, e.g. "2%".')
@@ -29,13 +35,29 @@ from perflab.errors import ExitStatus
 @click.option("--benchmark", "benchmarks", multiple=True, help="Only these benchmarks (globs).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the output here.")
 @click.pass_obj
-def compare(env: Env, baseline: str, candidate: str, fmt: str, as_json: bool, force: bool,
+def compare(env: Env, baseline: str, candidate: str, fmt: str, as_json: bool, show_all: bool,
+            pretty: bool, force: bool,
             noise_band: str | None, confidence: float | None, metrics: tuple[str, ...],
             benchmarks: tuple[str, ...], output: str | None) -> None:
     """Compare a candidate with a baseline: each a run id, a baseline name or a result file.
 
     Exit status 0 when nothing regressed and no gate failed, 2 otherwise, 3 on bad input.
     """
+    from perflab.cli.env import paused_gc
+    from perflab.cli.output import check_writable
+
+    check_writable(output)
+    with paused_gc():
+        _compare(env, baseline, candidate, fmt="json" if as_json else fmt, show_all=show_all,
+                 pretty=pretty, force=force, noise_band=noise_band, confidence=confidence,
+                 metrics=metrics, benchmarks=benchmarks, output=output)
+
+
+def _compare(env: Env, baseline: str, candidate: str, *, fmt: str, show_all: bool,
+             pretty: bool, force: bool, noise_band: str | None, confidence: float | None,
+             metrics: tuple[str, ...], benchmarks: tuple[str, ...],
+             output: str | None) -> None:
+    from perflab.cli.output import write_output
     from perflab.compare.engine import compare_sides
     from perflab.compare.sides import resolve_side
     from perflab.store import open_store
@@ -48,28 +70,39 @@ def compare(env: Env, baseline: str, candidate: str, fmt: str, as_json: bool, fo
         outcome = compare_sides(base, cand, force=force, waivers=waivers,
                                 overrides={"noise_band": noise_band, "confidence": confidence},
                                 metrics=metrics, benchmarks=benchmarks)
-    fmt = "json" if as_json else fmt
-    if fmt == "json":
-        text = None
-        if output is None:
-            env.print_json(outcome.to_dict())
-        else:
-            import json
-
-            text = json.dumps(outcome.to_dict(), indent=2, allow_nan=False) + "\n"
-    elif fmt == "md":
-        from perflab.report.compare import render_markdown
-
-        text = render_markdown(outcome)
-        if output is None:
-            env.stdout.write(text)
-    else:
+    if fmt == "table" and output is None:
         from perflab.report.compare import render_table
 
-        render_table(env.console(), outcome)
-        text = None
-    if output is not None and text is not None:
-        with open(output, "w", encoding="utf-8") as handle:  # noqa: PTH123
-            handle.write(text)
+        render_table(env.console(), outcome, show_all=show_all)
+    else:
+        write_output(env, output, _text(outcome, fmt, show_all=show_all, pretty=pretty))
     if outcome.regression:
         env.fail(ExitStatus.REGRESSION)
+
+
+def _text(outcome: Any, fmt: str, *, show_all: bool, pretty: bool) -> str:
+    if fmt == "json":
+        from perflab.cli.env import dumps
+
+        return dumps(outcome.to_dict(), pretty=pretty) + "\n"
+    if fmt == "md":
+        from perflab.report.compare import render_markdown
+
+        return render_markdown(outcome, show_all=show_all)
+    if fmt == "junit":
+        from perflab.report.exports import junit_xml
+
+        return junit_xml(outcome)
+    if fmt == "html":
+        from perflab.report.html import compare_html
+
+        return compare_html(outcome)
+    import io
+
+    from rich.console import Console
+
+    from perflab.report.compare import render_table
+
+    buffer = io.StringIO()
+    render_table(Console(file=buffer, width=120, color_system=None), outcome, show_all=show_all)
+    return buffer.getvalue()

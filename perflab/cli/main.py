@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "compare": "perflab.cli.compare:compare",
     "baseline": "perflab.cli.baseline:baseline",
     "history": "perflab.cli.history:history",
+    "report": "perflab.cli.report:report",
     "submit": "perflab.cli.submit:submit",
     "jobs": "perflab.cli.jobs:jobs",
     "worker": "perflab.cli.worker:worker",

@@ -169,6 +169,11 @@ def verify(env: Env, runner: str, profile_ref: str | None, repetitions: int,
         if not result.ok and runner != "local":
             worst = "; ".join(f for c in result.after.cpus for f in c.failures)
             store.runners.set_state(runner, "quarantined", f"noise probe failed: {worst}")
+        if result.calibration is not None:  # reports normalise cross-platform ratios by it
+            store.calibrations.record(runner, result.calibration, platform=_platform(host),
+                                      details={"cpus": result.cpus, "ok": result.ok,
+                                               "iterations": result.iterations,
+                                               "profile": result.prepared_by})
     finally:
         store.close()
     if as_json:
@@ -177,3 +182,10 @@ def verify(env: Env, runner: str, profile_ref: str | None, repetitions: int,
         render_verify(env.console(), result)
     if not result.ok:
         env.fail(ExitStatus.REGRESSION)
+
+
+def _platform(host: Any) -> str | None:
+    """The runner's platform as its registration says (None for an unregistered one)."""
+    value = getattr(host, "platform", None) or (getattr(host, "vars", None) or {}).get(
+        "perflab_platform")
+    return str(value) if value else None

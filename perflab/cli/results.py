@@ -48,9 +48,18 @@ def list_(env: Env, job: str | None, runner: str | None, status: str | None, lim
 @results.command()
 @click.argument("run_ref", metavar="RUN", shell_complete=complete.runs)
 @json_option("the run, with every sample")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table",
+              show_default=True, help="html: one self-contained page with plots (as "
+                                      "`perflab report RUN --format html`).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write to this file instead of stdout (html).")
 @click.pass_obj
-def show(env: Env, run_ref: str, as_json: bool) -> None:
+def show(env: Env, run_ref: str, as_json: bool, fmt: str, output: str | None) -> None:
     """One run: status, environment, the CPUs it ran on, every repetition and sample."""
+    if fmt == "html":
+        _html(env, run_ref, output)
+        return
+    as_json = as_json or fmt == "json"
     with open_store() as store:
         view = store.runs.get(run_ref)
         samples = [] if as_json else store.runs.sample_rows(view.id)
@@ -64,14 +73,18 @@ def show(env: Env, run_ref: str, as_json: bool) -> None:
 
 @results.command()
 @click.argument("run_ref", metavar="RUN", shell_complete=complete.runs)
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True,
-              help="CSV: one row per sample; JSON: the run as `results show --json` has it.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), required=True,
+              help="CSV: one row per sample; JSON: the run as `results show --json` has it; "
+                   "HTML: one self-contained page with plots.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file instead of stdout.")
 @click.pass_obj
 def export(env: Env, run_ref: str, fmt: str, output: str | None) -> None:
-    """Every raw sample of a run, as CSV (one row per sample) or JSON."""
+    """Every raw sample of a run, as CSV (one row per sample), JSON or HTML."""
     from perflab.report.export import run_csv, run_json
+    if fmt == "html":
+        _html(env, run_ref, output)
+        return
     with open_store() as store:
         view = store.runs.get(run_ref)
         text = run_csv(view, store.runs.sample_rows(view.id)) if fmt == "csv" else run_json(view)
@@ -118,3 +131,20 @@ def cat(env: Env, run_ref: str, name: str) -> None:
     env.stdout.flush()
     buffer.write(stored.data)
     buffer.flush()
+
+
+def _html(env: Env, run_ref: str, output: str | None) -> None:
+    """One run as the report's HTML page (its platform, its baseline if one is set)."""
+    from perflab.cli.output import check_writable, write_output
+    from perflab.cli.report import render
+    from perflab.compare.aggregate import aggregate
+    from perflab.compare.platforms import load_history, platform_runs
+    from perflab.report.html import plotted
+
+    check_writable(output)
+    with open_store() as store:
+        parts = platform_runs(store, [run_ref])
+        agg = aggregate(parts)
+        load_history(store, parts, [(r.benchmark, r.metric) for r in plotted(agg)])
+        agg.histories = {p.platform: p.history for p in parts if p.history}
+    write_output(env, output, render(agg, "html"))

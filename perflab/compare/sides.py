@@ -58,10 +58,7 @@ def run_side(store: Store, run_ref: str, *, kind: str = "run", label: str | None
              baseline: dict[str, Any] | None = None) -> Side:
     view = store.runs.get(run_ref)
     fields = view.fields
-    repetitions: dict[tuple[str, str], list[int | None]] = {}
-    for row in store.runs.sample_rows(view.id):
-        repetitions.setdefault((row["benchmark"], row["metric"]), []).append(row["repetition"])
-    return Side(repetitions=repetitions, ref=run_ref, kind=kind,
+    return Side(repetitions=view.sample_repetitions, ref=run_ref, kind=kind,
                 label=label or f"run {view.id}", result=view.result,
                 run_id=view.id, job=view.job, platform=fields.get("platform"),
                 branch=fields.get("branch"), runner=view.runner,

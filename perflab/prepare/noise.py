@@ -105,6 +105,7 @@ class NoiseVerdict:
     cpus: list[CpuVerdict]
     thresholds: dict[str, float]
     record: Record = field(default_factory=Record)
+    iterations: int | None = None  # of the probe's fixed work loop (the calibration)
 
     @property
     def ok(self) -> bool:
@@ -223,4 +224,6 @@ def judge(answer: Mapping[str, Any], thresholds: Mapping[str, Any] | None = None
     past = list(answer.get("history") or []) if history is None else list(history)
     cpus = [judge_cpu(int(cpu), data, limits, past, work_ms) for cpu, data in sorted(
         answer["cpus"].items(), key=lambda item: int(item[0]))]
-    return NoiseVerdict(cpus, limits, host_record(past, limits))
+    iterations = answer.get("iterations")
+    return NoiseVerdict(cpus, limits, host_record(past, limits),
+                        iterations=int(iterations) if iterations else None)

@@ -23,6 +23,15 @@ class VerifyResult:
     before: NoiseVerdict | None
     after: NoiseVerdict
     notes: list[str] = field(default_factory=list)
+    @property
+    def iterations(self) -> int | None:
+        """Loop iterations of the fixed work in the last probe."""
+        return self.after.iterations
+
+    @property
+    def calibration(self) -> float | None:
+        """ns per iteration of the probe's work loop (see :func:`calibration`)."""
+        return calibration(self.after, self.iterations)
 
     @property
     def ok(self) -> bool:
@@ -31,7 +40,19 @@ class VerifyResult:
     def to_dict(self) -> dict[str, Any]:
         return {"host": self.host, "prepared_by": self.prepared_by, "cpus": self.cpus,
                 "ok": self.ok, "before": self.before.to_dict() if self.before else None,
-                "after": self.after.to_dict(), "notes": self.notes}
+                "after": self.after.to_dict(), "notes": self.notes,
+                "calibration_ns_per_iteration": self.calibration}
+
+
+def calibration(verdict: NoiseVerdict, iterations: int | None) -> float | None:
+    """The runner's speed figure: the median over the probed CPUs of (median time of the
+    fixed work) / (its loop iterations), in ns. A runner with a slower clock (or a slower
+    interpreter) has a larger figure; reports divide cross-platform ratios by it."""
+    import statistics
+
+    if not iterations or not verdict.cpus:
+        return None
+    return statistics.median(c.median_ns for c in verdict.cpus) / iterations
 
 
 def history_file(host: RunnerHost) -> str:

@@ -47,16 +47,39 @@ def _counts(outcome: Outcome) -> str:
     return ", ".join(f"{counts[v]} {v.replace('_', ' ')}" for v in order if counts.get(v))
 
 
-def _flags(outcome: Outcome) -> list[str]:
+def _flags(outcome: Outcome, rows: list[int] | None = None) -> list[str]:
+    """Data-quality flags of the rows shown (all rows when ``rows`` is None)."""
     seen: dict[str, None] = {}
-    for row in outcome.report.rows:
+    picked = outcome.report.rows if rows is None else [outcome.report.rows[i] for i in rows]
+    for row in picked:
         for side, flags in (("baseline", row.base_flags), ("candidate", row.cand_flags)):
             for flag in flags:
                 seen.setdefault(f"{side} {row.benchmark} {row.metric}: {flag.message}", None)
     return list(seen)
 
 
-def render_table(console: Console, outcome: Outcome) -> None:
+QUIET = ("same", "unknown")
+_ORDER = {"regressed": 0, "improved": 1, "waived": 2, "not_comparable": 3, "unknown": 4,
+          "same": 5}
+
+
+def shown_rows(outcome: Outcome, show_all: bool) -> tuple[list[int], int]:
+    """Row indices to print, changes first (regressed, improved, waived, not comparable),
+    and how many rows unchanged within noise or undecided were left out."""
+    verdicts = [outcome.row_verdict(i) for i in range(len(outcome.report.rows))]
+    order = sorted(range(len(verdicts)), key=lambda i: _ORDER.get(verdicts[i], 6))
+    if show_all:
+        return order, 0
+    kept = [i for i in order if verdicts[i] not in QUIET]
+    return kept, len(order) - len(kept)
+
+
+def hidden_line(hidden: int) -> str:
+    return (f"{hidden:,} benchmark{'s' if hidden != 1 else ''} unchanged within noise or "
+            "undecided; `--all` shows them")
+
+
+def render_table(console: Console, outcome: Outcome, *, show_all: bool = False) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -67,7 +90,9 @@ def render_table(console: Console, outcome: Outcome) -> None:
                         + (f", FDR {s.fdr:.0%}" if s.fdr else ""))
     for name in ("benchmark", "metric", "baseline", "candidate", "change [CI]", "verdict", ""):
         table.add_column(name, justify="right" if name in ("baseline", "candidate") else "left")
-    for i, row in enumerate(outcome.report.rows):
+    rows, hidden = shown_rows(outcome, show_all)
+    for i in rows:
+        row = outcome.report.rows[i]
         verdict = outcome.row_verdict(i)
         colour = _COLOURS.get(verdict, "white")
         table.add_row(escape(row.benchmark), row.metric, _value(row.base, row.unit),
@@ -78,8 +103,11 @@ def render_table(console: Console, outcome: Outcome) -> None:
             table.add_row("[bold]geomean[/bold]", geo.metric, "", "", f"{geo.change:+.1%}",
                           geo.verdict, f"{geo.count} benchmarks")
     console.print(table)
+    if hidden:
+        console.print(hidden_line(hidden))
     unknown = 0
-    for i, row in enumerate(outcome.report.rows):
+    for i in rows:
+        row = outcome.report.rows[i]
         verdict = outcome.row_verdict(i)
         unknown += verdict == "unknown"
         if verdict not in ("same", "unknown"):
@@ -97,14 +125,14 @@ def render_table(console: Console, outcome: Outcome) -> None:
         colour = {"pass": "green", "fail": "red", "waived": "cyan"}.get(gate.outcome, "yellow")
         console.print(f"gate [{colour}]{gate.outcome}[/{colour}] {escape(gate.benchmark)}: "
                       f"{escape(gate.result.reason)}")
-    for line in _flags(outcome):
+    for line in _flags(outcome, rows):
         console.print(f"[yellow]flag[/yellow] {escape(line)}")
     for line in outcome.differences:
         console.print(f"[magenta]forced across evidence classes[/magenta]: {line}")
     console.print(_counts(outcome) + ("; [red]REGRESSION[/red]" if outcome.regression else ""))
 
 
-def render_markdown(outcome: Outcome) -> str:
+def render_markdown(outcome: Outcome, *, show_all: bool = False) -> str:
     s = outcome.settings
     lines = [f"### perflab compare: {_counts(outcome)}", "",
              f"Baseline **{outcome.base.label}**, candidate **{outcome.cand.label}**; noise "
@@ -112,7 +140,9 @@ def render_markdown(outcome: Outcome) -> str:
              + (f", FDR {s.fdr:.0%}" if s.fdr else "") + ".", "",
              "| benchmark | metric | baseline | candidate | change [CI] | verdict |",
              "| --- | --- | ---: | ---: | --- | --- |"]
-    for i, row in enumerate(outcome.report.rows):
+    rows, hidden = shown_rows(outcome, show_all)
+    for i in rows:
+        row = outcome.report.rows[i]
         verdict = outcome.row_verdict(i)
         lines.append(f"| `{row.benchmark}` | {row.metric} | {_value(row.base, row.unit)} | "
                      f"{_value(row.cand, row.unit)} | {_change(row)} | "
@@ -121,13 +151,15 @@ def render_markdown(outcome: Outcome) -> str:
         if geo.ratio is not None:
             lines.append(f"| **geomean** ({geo.count}) | {geo.metric} | | | {geo.change:+.1%} | "
                          f"{geo.verdict} |")
+    if hidden:
+        lines += ["", hidden_line(hidden) + "."]
     if outcome.gates:
         lines += ["", "**Gates**", ""]
         lines += [f"- {_ICONS.get('regressed' if g.outcome == 'fail' else 'same', '')} "
                   f"`{g.benchmark}`: {g.outcome}: {g.result.reason}" for g in outcome.gates]
-    notes = [f"- `{r.benchmark}` {r.reason}" for r in outcome.report.rows
-             if r.verdict not in ("same",)]
-    flags = _flags(outcome)
+    notes = [f"- `{outcome.report.rows[i].benchmark}` {outcome.report.rows[i].reason}"
+             for i in rows if outcome.report.rows[i].verdict not in ("same",)]
+    flags = _flags(outcome, rows)
     if notes or flags or outcome.differences:
         lines += ["", "<details><summary>Why, and data-quality flags</summary>", ""]
         lines += notes + [f"- flag: {f}" for f in flags]

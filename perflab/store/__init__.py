@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from perflab.store.baselines import BaselineStore
+    from perflab.store.calibrations import CalibrationStore
     from perflab.store.jobs import JobStore
     from perflab.store.leases import Fence, LeaseStore
     from perflab.store.runners import RunnerStore
@@ -25,6 +26,7 @@ class Store:
         from sqlalchemy.orm import sessionmaker
 
         from perflab.store.baselines import BaselineStore
+        from perflab.store.calibrations import CalibrationStore
         from perflab.store.jobs import JobStore
         from perflab.store.leases import LeaseStore
         from perflab.store.runners import RunnerStore
@@ -39,6 +41,7 @@ class Store:
         self.jobs: JobStore = JobStore(self.sessions)
         self.leases: LeaseStore = LeaseStore(self.sessions)
         self.sweeps: SweepStore = SweepStore(self.sessions)
+        self.calibrations: CalibrationStore = CalibrationStore(self.sessions)
 
     def fenced(self, fence: Fence) -> Store:
         """This store, but every write of a run checks ``fence`` (a queued job's lease):

@@ -254,3 +254,18 @@ class WaiverRow(Base):
 # The job queue's tables (bundles, jobs, events, leases, run files) share this Base.
 from perflab.store import models_queue as _queue  # noqa: E402, F401
 from perflab.store import models_sweep as _sweep  # noqa: E402, F401
+
+
+class CalibrationRow(Base):
+    """A runner's speed figure from ``perflab verify``'s noise probe: the time one iteration
+    of the probe's fixed work loop took (median over the probed CPUs). Reports divide
+    cross-platform ratios by it, so a faster clock is not mistaken for faster code."""
+
+    __tablename__ = "calibrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    runner: Mapped[str] = mapped_column(String(200), index=True)
+    platform: Mapped[str | None] = mapped_column(String(200))
+    measured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ns_per_iteration: Mapped[float] = mapped_column(Double)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

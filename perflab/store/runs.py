@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import selectinload
 
 from perflab.errors import InputError
-from perflab.model import Benchmark, Metric, ResultSet
+from perflab.model import ResultSet
 from perflab.store.models import (
     Artifact,
     BenchmarkRow,
@@ -64,6 +64,8 @@ class RunView:
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     result: ResultSet = field(default_factory=ResultSet)
     files: dict[str, Any] = field(default_factory=dict)  # the raw files in the store: a summary
+    #: per (benchmark, metric): the repetition of each sample, in sample order
+    sample_repetitions: dict[tuple[str, str], list[int | None]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = self.result.to_dict()
@@ -167,33 +169,14 @@ class RunStore:
             session.add_all(Artifact(run_id=run_id, **f) for f in files)
 
     def add_results(self, run_id: str, parts: Sequence[tuple[int | None, ResultSet]]) -> None:
-        """Store samples; each part is (repetition number or None, what it measured)."""
+        """Store samples; each part is (repetition number or None, what it measured).
+
+        Core inserts (one statement per table, ids back by RETURNING), not ORM objects:
+        300,000 samples are a fraction of a second on SQLite (bench/aggregate)."""
+        from perflab.store import ingest
+
         with self._write() as session:
-            benches: dict[str, BenchmarkRow] = {}
-            metrics: dict[tuple[str, str], MetricRow] = {}
-            seqs: dict[tuple[str, str], int] = {}
-            rows: list[dict[str, Any]] = []
-            for repetition, result in parts:
-                for bench in result.benchmarks:
-                    if bench.name not in benches:
-                        benches[bench.name] = BenchmarkRow(run_id=run_id, name=bench.name,
-                                                           params=bench.params)
-                        session.add(benches[bench.name])
-                    for name, metric in bench.metrics.items():
-                        key = (bench.name, name)
-                        if key not in metrics:
-                            metrics[key] = MetricRow(benchmark=benches[bench.name], name=name,
-                                                     unit=metric.unit, direction=metric.direction)
-                            session.add(metrics[key])
-                        for value in metric.samples:
-                            rows.append({"key": key, "seq": seqs.get(key, 0),
-                                         "repetition": repetition, "value": value})
-                            seqs[key] = seqs.get(key, 0) + 1
-            session.flush()
-            if rows:
-                session.execute(insert(Sample), [
-                    {"metric_id": metrics[r["key"]].id, "seq": r["seq"],
-                     "repetition": r["repetition"], "value": r["value"]} for r in rows])
+            ingest.add_results(session, run_id, parts)
 
     def put_files(self, run_id: str, sources: Sequence[Source],
                   limits: Limits | None = None) -> Kept:
@@ -224,17 +207,16 @@ class RunStore:
         raise InputError(f'no run "{run_ref}" in the store (see `perflab results list`)')
 
     def get(self, run_ref: str) -> RunView:
-        from perflab.store import files
+        from perflab.store import files, ingest
 
         run_id = self.resolve(run_ref)
         with self._sessions() as session:
             run = session.scalars(
                 select(Run).where(Run.id == run_id).options(
-                    selectinload(Run.benchmarks).selectinload(BenchmarkRow.metrics)
-                    .selectinload(MetricRow.samples),
                     selectinload(Run.repetitions), selectinload(Run.environments),
                     selectinload(Run.artifacts))).one()
             view = _view(run)
+            view.result, view.sample_repetitions = ingest.read_result(session, run_id)
             view.files = files.summary(session, run_id)
             return view
 
@@ -356,13 +338,6 @@ class RunStore:
 
 
 def _view(run: Run) -> RunView:
-    result = ResultSet()
-    for bench in run.benchmarks:
-        result.benchmarks.append(Benchmark(
-            name=bench.name, params=dict(bench.params or {}),
-            metrics={m.name: Metric(unit=m.unit, direction=m.direction,  # type: ignore[arg-type]
-                                    samples=[s.value for s in m.samples])
-                     for m in bench.metrics}))
     fields = {c.name: getattr(run, c.name) for c in Run.__table__.columns}
     return RunView(
         id=run.id, job=run.job, runner=run.runner, status=run.status,
@@ -371,5 +346,4 @@ def _view(run: Run) -> RunView:
         environments={e.phase: e.data for e in run.environments},
         repetitions=[{k: getattr(r, k) for k in REPETITION_FIELDS} for r in run.repetitions],
         artifacts=[{"name": a.name, "path": a.path, "size": a.size, "sha256": a.sha256}
-                   for a in run.artifacts],
-        result=result)
+                   for a in run.artifacts])

@@ -1,0 +1,83 @@
+"""Compare and report at scale, end to end through the CLI (targets: compare <= 2 s,
+``--json`` included; the HTML page of it <= 5 s).
+
+    python3 bench/report/run.py [--benchmarks 10000] [--samples 30]
+
+Writes two runs of N benchmarks x S samples into a fresh SQLite store (2% of the
+benchmarks 10% slower in the second), then times, each as a user runs it
+(``python -m perflab ...`` in a new process, output to a file):
+``compare A B --json``, ``compare A B`` (the table), ``--format md`` and
+``--format html``. Prints the wall time of each, the output's size and lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench" / "report"))
+
+import synth  # noqa: E402
+
+TARGETS = {"json": 2.0, "table": 2.0, "md": 2.0, "html": 5.0}
+
+
+def timed(argv: list[str], out: Path, env: dict[str, str]) -> tuple[float, float, int]:
+    """Wall and CPU seconds (user + system of the child) of one CLI command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    with out.open("w") as handle:
+        status = subprocess.run([sys.executable, "-m", "perflab", *argv], stdout=handle,
+                                env=env, check=False).returncode
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu, status
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--benchmarks", type=int, default=10_000)
+    parser.add_argument("--samples", type=int, default=30)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="perflab-bench-report-"))
+    env = {**os.environ, "PERFLAB_HOME": str(home), "PYTHONPATH": str(REPO),
+           "COLUMNS": "120"}
+    env.pop("PERFLAB_DB_URL", None)
+    os.environ.update(PERFLAB_HOME=str(home))
+    os.environ.pop("PERFLAB_DB_URL", None)
+    from perflab.store import open_store
+
+    cpu = time.process_time()
+    with open_store() as store:
+        ingest = synth.store_run(store, "base0001", synth.result(args.benchmarks, args.samples,
+                                                                 seed=1))
+        ingest += synth.store_run(store, "cand0001", synth.result(
+            args.benchmarks, args.samples, seed=1, shift=1.10))
+    total = 2 * args.benchmarks * args.samples
+    cpu = time.process_time() - cpu
+    print(f"store: {total:,} samples in {ingest:.2f} s wall, {cpu:.2f} s CPU "
+          f"({total / ingest:,.0f} samples/s, SQLite)")
+    cases = {"json": ["--json"], "table": [], "md": ["--format", "md"],
+             "html": ["--format", "html", "-o", str(home / "compare.html")]}
+    for name, extra in cases.items():
+        out = home / f"compare.{name}"
+        took, cpu, status = timed(["compare", "base0001", "cand0001", *extra], out, env)
+        target = home / "compare.html" if name == "html" else out
+        size = target.stat().st_size
+        lines = target.read_text(encoding="utf-8").count("\n")
+        verdict = "met" if took <= TARGETS[name] else "NOT met"
+        print(f"compare {name:5}: {took:5.2f} s wall, {cpu:5.2f} s CPU (exit {status}), "
+              f"{size / 1e6:.1f} MB, {lines:,} lines; target <= {TARGETS[name]:.0f} s: "
+              f"{verdict}; load average {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The input of an aggregation, read from the store: runs with their platform, each
+platform's baseline and each runner's calibration figure.
+
+``perflab report RUN...`` calls :func:`platform_runs` with run ids; a sweep run is
+the same list (its runs, one per platform), so ``report SWEEP_RUN`` needs only
+to name the runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from perflab.compare.aggregate import PlatformRun
+from perflab.compare.sides import Side, run_side
+from perflab.errors import InputError
+
+if TYPE_CHECKING:
+    from perflab.store import Store
+
+
+def platform_runs(store: Store, run_refs: Sequence[str], *,
+                  baseline: str | None = None) -> list[PlatformRun]:
+    """One PlatformRun per run id; a run id that is not stored is exit 3 naming it."""
+    parts = []
+    for ref in run_refs:
+        side = run_side(store, ref)
+        platform = side.platform or side.runner or "unknown"
+        parts.append(PlatformRun(platform=platform, run=side,
+                                 baseline=_baseline(store, side, baseline),
+                                 calibration=_calibration(store, side)))
+    return parts
+
+
+def _baseline(store: Store, side: Side, name: str | None) -> Side | None:
+    """The baseline in force for the run's job, platform and branch (named ``name``, or
+    the newest of any name); None when there is none, or it is this very run."""
+    if side.job is None or side.platform is None:
+        return None
+    records = store.baselines.current(name, job=side.job, platform=side.platform,
+                                      branch=side.branch or "-")
+    if not records and name is not None:
+        raise InputError(f'no baseline "{name}" for job {side.job} on {side.platform}',
+                         field="--baseline", hint="see `perflab baseline list`")
+    records = [r for r in records if r["run_id"] not in (None, side.run_id)]
+    if not records:
+        return None
+    record = max(records, key=lambda r: str(r.get("set_at") or ""))
+    return run_side(store, record["run_id"], kind="baseline",
+                    label=f"baseline {record['name']} (run {record['run_id']})",
+                    baseline=record)
+
+
+def _calibration(store: Store, side: Side) -> float | None:
+    if side.runner is None:
+        return None
+    found = store.calibrations.latest(side.runner)
+    return None if found is None else float(found["ns_per_iteration"])
+
+
+def load_history(store: Store, parts: Sequence[PlatformRun], keys: Sequence[tuple[str, str]],
+                 *, limit: int = 60) -> None:
+    """Each platform's stored series (median per completed run, oldest first) of the
+    benchmark x metric ``keys``, with change points, into ``part.history``."""
+    import statistics
+
+    from perflab.stats import change_points
+
+    for part in parts:
+        if part.run.job is None:
+            continue
+        for bench, metric in keys:
+            rows = store.runs.series(part.run.job, bench, metric, platform=part.run.platform,
+                                     limit=limit)
+            points: list[dict[str, Any]] = [
+                {"run_id": r["run_id"], "started_at": r["started_at"],
+                 "git_commit": r["git_commit"], "median": statistics.median(r["samples"])}
+                for r in rows if r["samples"]]
+            found = change_points([p["median"] for p in points]) if len(points) >= 4 else []
+            for cp in found:
+                points[cp.index]["change_point"] = cp.to_dict()
+            part.history[(bench, metric)] = points
