@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from perflab.report.tables import format_value
@@ -21,10 +22,13 @@ def _value(summary: Any, unit: str | None) -> str:
     if summary is None:
         return "-"
     median = format_value(summary.median, unit or "")
-    return f"{median} ±{summary.cv:.0%}" if summary.cv is not None else median
+    cv = summary.cv
+    return f"{median} ±{cv:.0%}" if cv is not None and math.isfinite(cv) else median
 
 
 def _change(row: Any) -> str:
+    if getattr(row, "exact", False) and row.base is not None and row.cand is not None:
+        return f"{row.base.median:g} → {row.cand.median:g} (exact)"
     if row.change is None:
         return "-"
     text = f"{row.change:+.1%}"
@@ -56,6 +60,25 @@ def _flags(outcome: Outcome) -> list[str]:
     return list(seen)
 
 
+def _geo_change(geo: Any) -> str:
+    text = f"{geo.change:+.1%}"
+    if geo.ratio_ci is not None:
+        text += f" [{geo.ratio_ci[0] - 1:+.1%}, {geo.ratio_ci[1] - 1:+.1%}]"
+    return text
+
+
+def _fit(console: Console, table: Any) -> None:
+    """Not on a terminal (a pipe, a CI log), the console is as wide as the table needs:
+    names are never cut (on a terminal, long names wrap instead)."""
+    from rich.measure import Measurement
+
+    isatty = getattr(console.file, "isatty", None)
+    if isatty is not None and isatty():
+        return
+    need = Measurement.get(console, console.options.update_width(100_000), table).maximum
+    console.width = max(console.width, need)
+
+
 def render_table(console: Console, outcome: Outcome) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -66,7 +89,8 @@ def render_table(console: Console, outcome: Outcome) -> None:
                   title=f"noise band {s.noise_band:.1%}, confidence {s.confidence:.0%}"
                         + (f", FDR {s.fdr:.0%}" if s.fdr else ""))
     for name in ("benchmark", "metric", "baseline", "candidate", "change [CI]", "verdict", ""):
-        table.add_column(name, justify="right" if name in ("baseline", "candidate") else "left")
+        table.add_column(name, justify="right" if name in ("baseline", "candidate") else "left",
+                         overflow="fold")
     for i, row in enumerate(outcome.report.rows):
         verdict = outcome.row_verdict(i)
         colour = _COLOURS.get(verdict, "white")
@@ -75,24 +99,25 @@ def render_table(console: Console, outcome: Outcome) -> None:
                       f"[{colour}]{verdict}[/{colour}]", _q(row))
     for geo in outcome.report.summary:
         if geo.ratio is not None:
-            table.add_row("[bold]geomean[/bold]", geo.metric, "", "", f"{geo.change:+.1%}",
+            table.add_row("[bold]geomean[/bold]", geo.metric, "", "", _geo_change(geo),
                           geo.verdict, f"{geo.count} benchmarks")
+    _fit(console, table)
     console.print(table)
     unknown = 0
     for i, row in enumerate(outcome.report.rows):
         verdict = outcome.row_verdict(i)
         unknown += verdict == "unknown"
-        if verdict not in ("same", "unknown"):
+        if verdict not in ("same", "unknown") or row.unmeasured:
             console.print(f"  [{_COLOURS.get(verdict, 'white')}]{escape(row.benchmark)}[/] "
                           f"{escape(row.reason)}")
         if i in outcome.exceeded:
             w = outcome.exceeded[i]
             console.print(f"    waiver {w['id']} expected at most {w['magnitude']:.1%}; this is "
                           "much larger, so it is reported")
+    unknown -= len(outcome.unmeasured_rows)
     if unknown:
-        console.print(f"  [yellow]{unknown} unknown[/yellow]: the confidence interval straddles "
-                      "the noise band's edge; more repetitions would decide (see --json for "
-                      "each reason)")
+        console.print(f"  [yellow]{unknown} unknown[/yellow]: the data cannot decide (see --json "
+                      "for each reason and the interval that decided)")
     for gate in outcome.gates:
         colour = {"pass": "green", "fail": "red", "waived": "cyan"}.get(gate.outcome, "yellow")
         console.print(f"gate [{colour}]{gate.outcome}[/{colour}] {escape(gate.benchmark)}: "
@@ -101,7 +126,11 @@ def render_table(console: Console, outcome: Outcome) -> None:
         console.print(f"[yellow]flag[/yellow] {escape(line)}")
     for line in outcome.differences:
         console.print(f"[magenta]forced across evidence classes[/magenta]: {line}")
-    console.print(_counts(outcome) + ("; [red]REGRESSION[/red]" if outcome.regression else ""))
+    tail = "; [red]REGRESSION[/red]" if outcome.regression else ""
+    if outcome.unmeasured_rows:
+        tail += (f"; [magenta]COULD NOT MEASURE[/magenta] {len(outcome.unmeasured_rows)} "
+                 "row(s)")
+    console.print(_counts(outcome) + tail)
 
 
 def render_markdown(outcome: Outcome) -> str:

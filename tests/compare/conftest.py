@@ -13,6 +13,10 @@ from perflab.model import ResultBuilder
 from perflab.store import open_store
 from tests.cli.conftest import cli, home, write_job  # noqa: F401 (fixtures)
 
+#: runs made here are declared exchangeable (no run-to-run spread), so tests of the
+#: sample-level statistics are not widened by the default spread of a single-run baseline
+#: (tests/compare/test_runs.py tests that)
+EXCHANGEABLE = {"run_spread": 0}
 ENV = {"hostname": "h", "kernel": "6.1", "arch": "x86_64", "cpu": {"model": "EPYC", "count": 8}}
 _ids = itertools.count(1)
 _clock = itertools.count()
@@ -35,7 +39,8 @@ def make_run(home) -> Callable[..., str]:  # noqa: F811
         try:
             started = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=next(_clock))
             store.runs.create_run(run_id, job=job, job_sha256="0" * 64,
-                                  job_spec=spec or {"name": job}, runner="local",
+                                  job_spec=spec or {"name": job, "compare": EXCHANGEABLE},
+                                  runner="local",
                                   platform=platform, status=status, flags=flags or [],
                                   fingerprint=fingerprint, branch=branch, git_commit=run_id,
                                   perflab_version="test", started_at=started)
