@@ -9,14 +9,17 @@ interval says, because the interval then describes the interference, not the cod
 * ``noisy_host``: the host failed its noise probe before the run;
 * ``bimodal_mix``: a metric with two modes on either side whose modes are mixed in
   different proportions on the two sides (Fisher's exact test, p < 0.05): the
-  ratio then measures which mode the processes landed in. A candidate that lies
-  wholly beyond both modes moved for real and is not blocked.
+  ratio then measures which mode the processes landed in. Both sides must show
+  both modes (at least 3 samples and 10% in each): a side wholly in one mode, or
+  beyond both, may have moved for real, which the interval and the test judge as
+  any other shift.
 
 Pure functions: samples and flags in, reasons out.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -74,6 +77,9 @@ def _mix_text(ref: FloatArray, other: FloatArray, k: int, ref_name: str) -> str 
         return None  # the other side moved beyond both modes: a shift, not a mode mix
     cut = (float(ref[k - 1]) + float(ref[k])) / 2.0
     k_other = int(np.sum(other <= cut))
+    least = max(3, math.ceil(0.1 * other.size))
+    if min(k_other, other.size - k_other) < least:
+        return None  # wholly in one mode: it may have moved by the gap; the test judges that
     table = [[k, ref.size - k], [k_other, other.size - k_other]]
     pvalue = float(sps.fisher_exact(table).pvalue)
     if pvalue >= MIX_PVALUE:

@@ -132,3 +132,55 @@ class TestOutput:
         for name in names:
             assert name in out
         assert "…" not in out
+
+
+REAL = """\
+name: real
+benchmarks:
+  - name: loop
+    command: [{python}, -c, "sum(range(300000))"]
+    format: time
+repetitions: {{warmup: 0, runs: 5, max_runs: 9}}
+{extra}"""
+
+
+def real_job(write_job, extra: str = "", name: str = "real.yaml"):
+    import json
+    import sys
+
+    return write_job(REAL.format(python=json.dumps(sys.executable), extra=extra), name)
+
+
+class TestRealRuns:
+    def test_run_with_a_baseline_answers_as_compare(self, cli, write_job) -> None:
+        """Real runs: the baseline run is contaminated (the flag written through the store,
+        as the harness's evidence would): `run --baseline` and `compare` both exit 4, with
+        the same rows."""
+        job = real_job(write_job)
+        first = cli("run", str(job), "--json")
+        assert first.status == 0, first.err
+        base = first.json()["run_id"]
+        assert cli("baseline", "set", "b", base).status == 0
+        contaminate(base)
+        second = cli("run", str(job), "--baseline", "b", "--json")
+        assert second.status == 4, second.err
+        doc = second.json()
+        measured = [r for r in doc["comparison"]["rows"] if r["verdict"] != "not_comparable"]
+        assert measured and all(r["unmeasured"] == ["contaminated"] for r in measured)
+        compared = cli("compare", "b", doc["run_id"], "--json")
+        assert compared.status == 4
+        assert [r["verdict"] for r in compared.json()["rows"]] == \
+            [r["verdict"] for r in doc["comparison"]["rows"]]
+
+    def test_adaptive_runs_stop_on_run_level_drift(self, cli, write_job) -> None:
+        """With a run-to-run spread of 50% (declared), no number of repetitions of this run
+        can decide against a single-run baseline: none are added, and the run says to
+        interleave or repeat the baseline."""
+        job = real_job(write_job, "compare: {run_spread: 50%}\n")
+        base = cli("run", str(job), "--json").json()["run_id"]
+        assert cli("baseline", "set", "b", base).status == 0
+        doc = cli("run", str(job), "--baseline", "b", "--json").json()
+        [flag] = [f for f in doc["flags"] if f["code"] == "adaptive"]
+        assert "0 added" in flag["message"]
+        assert "run-level drift: interleave (ab:) or repeat the baseline" in flag["message"]
+        assert len(doc["benchmarks"][0]["metrics"]["wall_time"]["samples"]) == 5
