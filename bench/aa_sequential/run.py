@@ -63,9 +63,9 @@ def compare(job: str) -> None:
                             f"{counts['unknown']}U geomean {geo.change:+.1%} {geo.verdict} "
                             f"(spread {spread_used:.0%})")
             print(" | ".join(line), flush=True)
-        for mode in totals:
-            rows = sum(totals[mode].values())
-            alarms = totals[mode]["regressed"] + totals[mode]["improved"]
+        for mode, counts in totals.items():
+            rows = sum(counts.values())
+            alarms = counts["regressed"] + counts["improved"]
             print(f"{mode}: {len(ids) // 2} pairs, exits {dict(sorted(exits[mode].items()))}, "
                   f"{alarms} of {rows} time rows regressed/improved")
 
