@@ -9,7 +9,8 @@ the store let a comparison see it:
   into one side whose samples keep their run and process;
 * the run-to-run spread learned from the job's history on that runner: the last
   ``HISTORY_RUNS`` completed runs of that evidence class up to the candidate (the
-  candidate itself and contaminated runs left out), per benchmark and metric.
+  candidate itself and contaminated runs left out), per benchmark and metric, and
+  at least the median over the job's benchmarks of that metric (drift is shared).
 
 The statistics (:mod:`perflab.stats.hierarchy`) stay pure; this module reads the
 store and hands them numbers.
@@ -84,10 +85,22 @@ def learned_spreads(store: Store, cand: Side, keys: list[Key]) -> dict[Key, tupl
                 per_run.setdefault(key, []).append(row["value"])
         for key, values in per_run.items():
             series.setdefault(key, []).append(values)
-    out: dict[Key, tuple[float, str]] = {}
-    for key, runs in series.items():
-        spread = run_spread(runs)
-        if spread is not None:
-            out[key] = (spread, f"run-to-run spread {spread:.1%} learned from {len(runs)} "
-                                f"earlier runs of this job on {cand.runner}")
-    return out
+    own = {key: (spread, len(runs)) for key, runs in series.items()
+           if (spread := run_spread(runs)) is not None}
+    return {key: _pooled(key, spread, count, own, cand.runner) for key, (spread, count)
+            in own.items()}
+
+
+def _pooled(key: Key, spread: float, count: int, own: dict[Key, tuple[float, int]],
+            runner: str | None) -> tuple[float, str]:
+    """A host's drift moves every benchmark of a run: a benchmark's spread is at least the
+    median of its metric's spreads over the job's benchmarks (one quiet series does not
+    make its benchmark immune to the next slow run)."""
+    import statistics
+
+    floor = statistics.median(s for (_, metric), (s, _) in own.items() if metric == key[1])
+    used = max(spread, floor)
+    pooled = "" if used == spread else f" (its own {spread:.1%}, raised to the median of " \
+        "the job's benchmarks)"
+    return used, (f"run-to-run spread {used:.1%}{pooled} learned from {count} earlier runs "
+                  f"of this job on {runner}")

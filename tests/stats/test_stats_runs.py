@@ -151,7 +151,7 @@ class TestRuns:
         assert spread is not None and 0.045 < spread < 0.075
         assert run_spread(runs[:2]) is None
         quiet = [list(100 * rng.lognormal(0, 0.01, 20)) for _ in range(30)]
-        assert (run_spread(quiet) or 0.0) < 0.005  # within-run noise is not run spread
+        assert (run_spread(quiet) or 0.0) < 0.005  # only the medians' own sampling noise
 
 
 class TestSummaries:
