@@ -120,8 +120,23 @@ def _compare_noisy(items: Sequence[CompareInput], st: _engine.Settings) -> Compa
     for i, row in enumerate(rows):
         if row.unmeasured:
             geo.unmeasured(keys[i])
-    return CompareReport(rows=tuple(rows), summary=tuple(geo.rows(st.noise_band, confidence)),
-                         fdr=fdr, tested=len(valid), discoveries=chosen, decision_level=level)
+    summary = [_confirmed(g, rows, keys) for g in geo.rows(st.noise_band, confidence)]
+    return CompareReport(rows=tuple(rows), summary=tuple(summary), fdr=fdr, tested=len(valid),
+                         discoveries=chosen, decision_level=level)
+
+
+def _confirmed(geo: GeomeanRow, rows: list[Comparison],
+               keys: list[tuple[str, Direction]]) -> GeomeanRow:
+    """A summary has no test of its own: it claims regressed or improved only when some
+    benchmark of its metric is confirmed to have moved that way by its own test."""
+    if geo.verdict not in ("regressed", "improved"):
+        return geo
+    key = (geo.metric, geo.direction)
+    if any(k == key and r.verdict == geo.verdict for k, r in zip(keys, rows, strict=True)):
+        return geo
+    return replace(geo, verdict="unknown", reason=(
+        f"no verdict: {geo.reason.split(':')[0]} lies beyond the band, but no benchmark's "
+        f"own test confirms a change that way (every row is unknown or same)"))
 
 
 def _phase_one(prepared: dict[int, _rows.Prepared],

@@ -187,6 +187,20 @@ class TestSummaries:
         assert joint.verdict in ("unknown", "same", "regressed", "improved")
         assert not joint.reason.startswith("no verdict")
 
+    def test_geomean_claims_nothing_no_row_confirms(self) -> None:
+        """Fourteen benchmarks 6% slower, each with too few samples to confirm alone: the
+        summary's CI lies beyond the band, but with every row unknown it used to say
+        'regressed' (exit 0); it now has no verdict and says why."""
+        items = [CompareInput(noisy(100, 3, 0.02, seed=i), noisy(106, 3, 0.02, seed=40 + i),
+                              benchmark=f"b{i}", metric="time", base_groups=single_run(3),
+                              cand_groups=single_run(3), run_spread=0.0) for i in range(14)]
+        report = compare_many(items)
+        assert {r.verdict for r in report.rows} == {"unknown"}
+        [geo] = report.summary
+        assert geo.ratio_ci is not None and geo.ratio_ci[0] > 1.01  # beyond the band
+        assert geo.verdict == "unknown"
+        assert "no benchmark's own test confirms" in geo.reason
+
     def test_unknown_reason_quotes_the_interval_that_decided(self) -> None:
         """The reported 95% CI lies beyond the band, the adjusted 99.9% one does not: the
         reason quotes the adjusted one and says why (it used to say the 95% CI straddles)."""
