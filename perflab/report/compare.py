@@ -79,6 +79,43 @@ def _fit(console: Console, table: Any) -> None:
     console.width = max(console.width, need)
 
 
+def _runs(outcome: Outcome) -> list[str]:
+    """What the decisions allowed for between runs: one line (a range over the rows)."""
+    rows = [r for r in outcome.report.rows if getattr(r, "runs", None)]
+    if not rows:
+        return []
+    spreads = sorted(r.run_spread or 0.0 for r in rows)
+    shown = f"{spreads[0]:.0%}" if spreads[0] == spreads[-1] else \
+        f"{spreads[0]:.0%}-{spreads[-1]:.0%}"
+    runs = rows[0].runs
+    line = (f"runs: baseline {runs[0]}, candidate {runs[1]}; run-to-run spread allowed for "
+            f"{shown}")
+    sources = {r.run_spread_source.split(" learned from ")[-1] for r in rows
+               if " learned from " in r.run_spread_source}
+    if any("assumed" in r.run_spread_source for r in rows):
+        line += (" (single-run baseline and no history: assumed, which widens the decision; "
+                 "see docs/comparing.md)")
+    elif sources:
+        line += f" (learned from {sorted(sources)[0]})"
+    return [line]
+
+
+def _notes(console: Console, outcome: Outcome) -> None:
+    """Gates, what was allowed for between runs, flags, forced differences."""
+    from rich.markup import escape
+
+    for gate in outcome.gates:
+        colour = {"pass": "green", "fail": "red", "waived": "cyan"}.get(gate.outcome, "yellow")
+        console.print(f"gate [{colour}]{gate.outcome}[/{colour}] {escape(gate.benchmark)}: "
+                      f"{escape(gate.result.reason)}")
+    for line in _runs(outcome):
+        console.print(escape(line))
+    for line in _flags(outcome):
+        console.print(f"[yellow]flag[/yellow] {escape(line)}")
+    for line in outcome.differences:
+        console.print(f"[magenta]forced across evidence classes[/magenta]: {line}")
+
+
 def render_table(console: Console, outcome: Outcome) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -118,14 +155,7 @@ def render_table(console: Console, outcome: Outcome) -> None:
     if unknown:
         console.print(f"  [yellow]{unknown} unknown[/yellow]: the data cannot decide (see --json "
                       "for each reason and the interval that decided)")
-    for gate in outcome.gates:
-        colour = {"pass": "green", "fail": "red", "waived": "cyan"}.get(gate.outcome, "yellow")
-        console.print(f"gate [{colour}]{gate.outcome}[/{colour}] {escape(gate.benchmark)}: "
-                      f"{escape(gate.result.reason)}")
-    for line in _flags(outcome):
-        console.print(f"[yellow]flag[/yellow] {escape(line)}")
-    for line in outcome.differences:
-        console.print(f"[magenta]forced across evidence classes[/magenta]: {line}")
+    _notes(console, outcome)
     tail = "; [red]REGRESSION[/red]" if outcome.regression else ""
     if outcome.unmeasured_rows:
         tail += (f"; [magenta]COULD NOT MEASURE[/magenta] {len(outcome.unmeasured_rows)} "

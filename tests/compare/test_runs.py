@@ -184,3 +184,16 @@ class TestRealRuns:
         assert "0 added" in flag["message"]
         assert "run-level drift: interleave (ab:) or repeat the baseline" in flag["message"]
         assert len(doc["benchmarks"][0]["metrics"]["wall_time"]["samples"]) == 5
+
+
+class TestBaselineSet:
+    def test_a_contaminated_run_needs_a_reason(self, cli, make_run) -> None:
+        """A run measured next to other work becomes a baseline only with --reason."""
+        first = make_run({"BM_a": {"time": samples(100)}})
+        assert cli("baseline", "set", "nightly", first).status == 0
+        dirty = make_run({"BM_a": {"time": samples(100, seed=1)}})
+        contaminate(dirty)
+        refused = cli("baseline", "set", "nightly", dirty)
+        assert refused.status == 3 and "was contaminated (other processes used 48%" in \
+            refused.err
+        assert cli("baseline", "set", "nightly", dirty, "--reason", "known hog").status == 0
