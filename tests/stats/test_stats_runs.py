@@ -141,6 +141,18 @@ class TestRuns:
         assert near.verdict == "unknown" and near.runs == (6, 1)
         assert far.verdict == "regressed"
 
+    def test_swapping_sides_inverts_a_hierarchical_row(self) -> None:
+        """The mirrored streams keep the symmetry of the sample-level test: B/A's interval
+        is the inverse of A/B's, and regressed becomes improved."""
+        groups = [(r, p) for r in range(2) for p in range(8)]
+        base, cand = noisy(100, 16, seed=5), noisy(160, 8, seed=6)
+        ab = one(CompareInput(base, cand, base_groups=groups, cand_groups=single_run(8)))
+        ba = one(CompareInput(cand, base, base_groups=single_run(8), cand_groups=groups))
+        assert (ab.verdict, ba.verdict) == ("regressed", "improved")
+        assert ab.ratio_ci is not None and ba.ratio_ci is not None
+        assert math.isclose(ab.ratio_ci[0], 1 / ba.ratio_ci[1], rel_tol=1e-9)
+        assert math.isclose(ab.ratio_ci[1], 1 / ba.ratio_ci[0], rel_tol=1e-9)
+
     def test_run_spread_is_learned_from_runs(self) -> None:
         """30 runs whose medians differ by 5% (sd) around 1% noise: the spread is about 5%,
         reported at its upper 90% bound (x1.21 for 30 runs); fewer than 3 runs give none."""
