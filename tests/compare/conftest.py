@@ -55,3 +55,20 @@ def make_run(home) -> Callable[..., str]:  # noqa: F811
             store.close()
         return run_id
     return make
+
+
+def assert_regressed(result, metric: str = "user_time", low: float = 1.5) -> None:
+    """A real A/B run whose candidate does more work: exit 2 with ``metric`` regressed, or,
+    on a machine busy enough that the harness flagged the runs contaminated, exit 4 with
+    every unmeasured row blaming contamination and ``metric``'s raw ratio still above
+    ``low`` (flags decide: a contaminated measurement is never called regressed)."""
+    assert result.status in (2, 4), result.err
+    rows = {r["metric"]: r for r in result.json()["comparison"]["rows"]}
+    row = rows[metric]
+    assert row["paired"] is True and row["ratio"] > low
+    if result.status == 2:
+        assert row["verdict"] == "regressed"
+        return
+    blocked = [r for r in rows.values() if r["unmeasured"]]
+    assert blocked and all(r["unmeasured"] == ["contaminated"] for r in blocked)
+    assert row["verdict"] == "unknown" and "could not measure" in row["reason"]
