@@ -64,16 +64,17 @@ class RunResult:
 
     @property
     def exit_status(self) -> ExitStatus:
-        """0 every run completed, 1 one failed, 2 the A/B comparison found a regression,
-        3 bad input, 130 interrupted (128 + the signal: see perflab.signals)."""
+        """0 every run completed, 1 one failed, 2 the comparison (A/B, or against the
+        baseline) found a regression or a gate failed, 4 it could not measure, 3 bad input,
+        130 interrupted (128 + the signal: see perflab.signals)."""
         if self.interruption is not None:
             return ExitStatus.INTERRUPTED
         if self.input_error is not None:
             return ExitStatus.INVALID_INPUT
         if any(o.status != "completed" for o in self.outcomes):
             return ExitStatus.ERROR
-        if self.comparison is not None and self.comparison.regression:
-            return ExitStatus.REGRESSION
+        if self.comparison is not None:
+            return self.comparison.exit_status  # 2 regressed, 4 could not measure: as compare
         return ExitStatus.OK
 
 
@@ -194,8 +195,34 @@ def _plain(request: RunRequest, host: RunnerHost, store: Store, profile: Profile
                                 reporter=reporter)
     except RunInterrupted as exc:
         outcome, interruption = exc.outcome, exc
-    return RunResult("run", [outcome], [store.runs.get(outcome.run_id).to_dict()],
-                     interruption=interruption, input_error=outcome.input_error)
+    result = RunResult("run", [outcome], [store.runs.get(outcome.run_id).to_dict()],
+                       interruption=interruption, input_error=outcome.input_error)
+    if result.problem is None:
+        try:
+            result.comparison = _against_baseline(request, store, outcome.run_id)
+        except InputError as exc:  # --baseline that cannot be used: the run is kept, exit 3
+            result.input_error = exc
+    return result
+
+
+def _against_baseline(request: RunRequest, store: Store,
+                      run_id: str) -> CompareOutcome | None:
+    """A completed run with a baseline (``--baseline``, the job's ``compare.baseline``) is
+    compared with it as ``perflab compare BASELINE RUN`` would: same verdicts, gates and
+    exit status. A job's own baseline that does not exist yet compares nothing."""
+    from perflab.compare.engine import compare_stored
+
+    name = request.baseline or (request.job.compare or {}).get("baseline")
+    if not name or store.runs.get(run_id).status != "completed":
+        return None
+    if not store.baselines.current(name, job=request.job.name):
+        return None
+    try:
+        return compare_stored(store, name, run_id)
+    except InputError:
+        if request.baseline:
+            raise
+        return None
 
 
 def _from_experiment(kind: str, experiment: ExperimentOutcome, store: Store) -> RunResult:

@@ -17,6 +17,7 @@ class ExitStatus(IntEnum):
     ERROR = 1
     REGRESSION = 2  # a regression, or an untuned / contended host
     INVALID_INPUT = 3
+    UNMEASURED = 4  # nothing regressed, but a comparison could not be measured (flags decided)
     INTERRUPTED = 130
 
 

@@ -37,6 +37,17 @@ RATE_UNITS: dict[str, float] = {"B/s": 1.0, "KiB/s": 1024.0, "MiB/s": 1024.0**2,
 _FAMILIES = (TIME_UNITS, SIZE_UNITS, RATE_UNITS)
 
 
+#: Deterministic metrics, compared exactly (perflab.stats.exact): the tolerance is the
+#: fraction of the baseline a change must exceed (0: any change counts, 0 -> 1 included).
+#: A format or a counter source that produces another count adds it here.
+EXACT_METRICS: dict[str, float] = {"allocs_per_op": 0.0, "bytes_per_op": 0.0}
+
+
+def exact_tolerance(metric: str) -> float | None:
+    """The tolerance of a deterministic metric, or None for a measured (noisy) one."""
+    return EXACT_METRICS.get(metric)
+
+
 def unit_factor(from_unit: str, to_unit: str) -> float | None:
     """Multiply a value in ``from_unit`` by this to get ``to_unit``; None if unrelated."""
     if from_unit == to_unit:

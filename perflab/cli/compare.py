@@ -31,17 +31,25 @@ from perflab.errors import ExitStatus
 @click.option("--noise-band", help='Override the job\'s noise band, e.g. "2%".')
 @click.option("--confidence", type=click.FloatRange(0.5, 0.999),
               help="Override the job's confidence level of the intervals, e.g. 0.99.")
+@click.option("--baseline-runs", type=click.IntRange(1, 100),
+              help="The baseline is this many runs: the named one and the runs of its job, "
+                   "runner, platform and fingerprint before it (job: compare.baseline_runs).")
+@click.option("--run-spread",
+              help='Declare the run-to-run spread, e.g. "3%" (default: learned from the job\'s '
+                   "history on the runner; 10% when there is none).")
 @click.option("--metric", "metrics", multiple=True, help="Only these metrics (globs).")
 @click.option("--benchmark", "benchmarks", multiple=True, help="Only these benchmarks (globs).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the output here.")
 @click.pass_obj
 def compare(env: Env, baseline: str, candidate: str, fmt: str, as_json: bool, show_all: bool,
-            pretty: bool, force: bool,
-            noise_band: str | None, confidence: float | None, metrics: tuple[str, ...],
+            pretty: bool, force: bool, noise_band: str | None, confidence: float | None,
+            baseline_runs: int | None, run_spread: str | None, metrics: tuple[str, ...],
             benchmarks: tuple[str, ...], output: str | None) -> None:
     """Compare a candidate with a baseline: each a run id, a baseline name or a result file.
 
-    Exit status 0 when nothing regressed and no gate failed, 2 otherwise, 3 on bad input.
+    Exit status 0 when nothing regressed and no gate failed, 2 a regression or a failed
+    gate, 4 nothing regressed but a row could not be measured (a contaminated run, a
+    failed noise probe, modes that mix differently), 3 on bad input.
     """
     from perflab.cli.env import paused_gc
     from perflab.cli.output import check_writable
@@ -49,35 +57,30 @@ def compare(env: Env, baseline: str, candidate: str, fmt: str, as_json: bool, sh
     check_writable(output)
     with paused_gc():
         _compare(env, baseline, candidate, fmt="json" if as_json else fmt, show_all=show_all,
-                 pretty=pretty, force=force, noise_band=noise_band, confidence=confidence,
+                 pretty=pretty, force=force,
+                 overrides={"noise_band": noise_band, "confidence": confidence,
+                            "run_spread": run_spread, "baseline_runs": baseline_runs},
                  metrics=metrics, benchmarks=benchmarks, output=output)
 
 
 def _compare(env: Env, baseline: str, candidate: str, *, fmt: str, show_all: bool,
-             pretty: bool, force: bool, noise_band: str | None, confidence: float | None,
-             metrics: tuple[str, ...], benchmarks: tuple[str, ...],
-             output: str | None) -> None:
+             pretty: bool, force: bool, overrides: dict[str, Any], metrics: tuple[str, ...],
+             benchmarks: tuple[str, ...], output: str | None) -> None:
     from perflab.cli.output import write_output
-    from perflab.compare.engine import compare_sides
-    from perflab.compare.sides import resolve_side
+    from perflab.compare.engine import compare_stored
     from perflab.store import open_store
 
     with open_store() as store:
-        cand = resolve_side(candidate, store)
-        base = resolve_side(baseline, store, context=cand)
-        waivers = store.baselines.waivers(job=cand.job or base.job,
-                                          platform=cand.platform or base.platform)
-        outcome = compare_sides(base, cand, force=force, waivers=waivers,
-                                overrides={"noise_band": noise_band, "confidence": confidence},
-                                metrics=metrics, benchmarks=benchmarks)
+        outcome = compare_stored(store, baseline, candidate, force=force, overrides=overrides,
+                                 metrics=metrics, benchmarks=benchmarks)
     if fmt == "table" and output is None:
         from perflab.report.compare import render_table
 
         render_table(env.console(), outcome, show_all=show_all)
     else:
         write_output(env, output, _text(outcome, fmt, show_all=show_all, pretty=pretty))
-    if outcome.regression:
-        env.fail(ExitStatus.REGRESSION)
+    if outcome.exit_status != ExitStatus.OK:
+        env.fail(outcome.exit_status)
 
 
 def _text(outcome: Any, fmt: str, *, show_all: bool, pretty: bool) -> str:

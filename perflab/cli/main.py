@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "verify": "perflab.cli.prepare:verify",
     "runner": "perflab.cli.runner:runner",
     "compare": "perflab.cli.compare:compare",
+    "ab": "perflab.cli.ab:ab",
     "baseline": "perflab.cli.baseline:baseline",
     "history": "perflab.cli.history:history",
     "report": "perflab.cli.report:report",

@@ -101,7 +101,10 @@ def _render_matrix(env: Env, result: RunResult, as_json: bool) -> None:
 def _render(env: Env, result: RunResult, as_json: bool) -> None:
     [outcome], [view] = result.outcomes, result.runs
     if as_json:
-        env.print_json(view)
+        doc = dict(view)
+        if result.comparison is not None:
+            doc["comparison"] = result.comparison.to_dict()
+        env.print_json(doc)
         return
     from perflab.report.tables import results_table
 
@@ -121,3 +124,7 @@ def _render(env: Env, result: RunResult, as_json: bool) -> None:
     for flag in outcome.flags:
         console.print(f"[yellow]note:[/yellow] {flag.get('message')}")
     console.print(f"raw outputs and logs: {outcome.raw_dir}")
+    if result.comparison is not None:
+        from perflab.report.compare import render_table
+
+        render_table(console, result.comparison)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from perflab.compare.engine import compare_sides
+from perflab.compare.runs import learned_spreads
 from perflab.compare.sides import run_side
 from perflab.errors import InputError
 from perflab.names import unmatched_patterns
@@ -44,13 +45,16 @@ def _objections(store: Store, name: str, cand: Any, branch: str) -> list[str]:
         objections.append(f"run {cand.run_id} is {cand.status}")
     if cand.noise_probe_failure:
         objections.append(f"run {cand.run_id} failed its noise probe")
+    if cand.contamination:
+        objections.append(f"run {cand.run_id} was contaminated ({cand.contamination})")
     current = store.baselines.current(name, job=cand.job, platform=cand.platform, branch=branch)
     if not current or current[0]["run_id"] in (None, cand.run_id):
         return objections
     base = run_side(store, current[0]["run_id"], kind="baseline")
     try:
         outcome = compare_sides(base, cand, waivers=store.baselines.waivers(
-            job=cand.job, platform=cand.platform))
+            job=cand.job, platform=cand.platform),
+            spreads=learned_spreads(store, cand, list(cand.groups)))
     except InputError as exc:
         return [*objections, f"it cannot be compared with the current baseline: {exc}"]
     for i in outcome.regressed_rows:

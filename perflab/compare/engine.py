@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from perflab.compare.evidence import differences
+from perflab.compare.gating import apply_waivers, gates_for, gates_measured
 from perflab.compare.matching import check_names
 from perflab.compare.sides import Side
-from perflab.errors import InputError
-from perflab.model import unit_factor
+from perflab.errors import ExitStatus, InputError
+from perflab.model import exact_tolerance, unit_factor
 from perflab.spec.units import fraction
-
-WAIVER_SLACK = 1.5  # a change more than 1.5x the waived magnitude is reported anyway
 
 
 @dataclass(frozen=True)
@@ -31,11 +30,16 @@ class Settings:
     cv_limit: float = 0.05
     expected_tail: float | None = None
     seed: int = 0
+    #: declared run-to-run spread (job ``compare.run_spread``, ``--run-spread``): None learns
+    #: it from the job's history, or assumes the default when there is none
+    run_spread: float | None = None
+    baseline_runs: int = 1  # the baseline and its k - 1 predecessors
 
     def to_dict(self) -> dict[str, Any]:
         return {"noise_band": self.noise_band, "confidence": self.confidence, "fdr": self.fdr,
                 "cv_limit": self.cv_limit, "expected_tail": self.expected_tail,
-                "seed": self.seed}
+                "seed": self.seed, "run_spread": self.run_spread,
+                "baseline_runs": self.baseline_runs}
 
 
 def settings_for(spec: dict[str, Any], overrides: dict[str, Any]) -> Settings:
@@ -49,7 +53,9 @@ def settings_for(spec: dict[str, Any], overrides: dict[str, Any]) -> Settings:
                     confidence=float(compare.get("confidence", 0.95)),
                     fdr=float(compare["fdr"]) if "fdr" in compare else 0.05,
                     cv_limit=frac("cv_limit", 0.05),
-                    expected_tail=compare.get("expected_tail"))
+                    expected_tail=compare.get("expected_tail"),
+                    run_spread=fraction(compare.get("run_spread")),
+                    baseline_runs=int(compare.get("baseline_runs", 1)))
 
 
 @dataclass
@@ -80,6 +86,22 @@ class Outcome:
     def regression(self) -> bool:
         return bool(self.regressed_rows or self.failed_gates)
 
+    @property
+    def unmeasured_rows(self) -> list[int]:
+        """Rows that could not be measured (contamination, a failed noise probe, modes that
+        mix differently): their verdict is unknown whatever the numbers say."""
+        return [i for i, r in enumerate(self.report.rows) if r.unmeasured]
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """2 a regression or a failed gate; else 4 when a row or gate could not be
+        measured; else 0."""
+        if self.regression:
+            return ExitStatus.REGRESSION
+        if self.unmeasured_rows or any(g.unmeasured for g in self.gates):
+            return ExitStatus.UNMEASURED
+        return ExitStatus.OK
+
     def to_dict(self) -> dict[str, Any]:
         report = self.report.to_dict()
         for i, row in enumerate(report["rows"]):
@@ -91,7 +113,9 @@ class Outcome:
         return {"baseline": self.base.describe(), "candidate": self.cand.describe(),
                 "settings": self.settings.to_dict(), "forced_differences": self.differences,
                 **report, "gates": [g.to_dict() for g in self.gates],
-                "regression": self.regression}
+                "regression": self.regression,
+                "unmeasured": len(self.unmeasured_rows) + sum(g.unmeasured for g in self.gates),
+                "exit_status": int(self.exit_status)}
 
 
 def _check_pair(base: Side, cand: Side, force: bool) -> list[str]:
@@ -150,8 +174,11 @@ def _pair_up(base: Side, cand: Side, key: tuple[str, str], left: list[float],
     return [a[k] for k in common], [b[k] for k in common]
 
 
-def _inputs(pairs: list[tuple[str, str, Any, Any]], base: Side, cand: Side) -> tuple[
-        list[Any], dict[int, str]]:
+Spreads = dict[tuple[str, str], tuple[float, str]]
+
+
+def _inputs(pairs: list[tuple[str, str, Any, Any]], base: Side, cand: Side,
+            settings: Settings, spreads: Spreads) -> tuple[list[Any], dict[int, str]]:
     """CompareInput per pair; pairs that cannot be compared get a reason instead."""
     from perflab.stats import CompareInput
 
@@ -174,84 +201,44 @@ def _inputs(pairs: list[tuple[str, str, Any, Any]], base: Side, cand: Side) -> t
         if is_paired and base_samples is not None and cand_samples is not None:
             base_samples, cand_samples = _pair_up(base, cand, (bench, name), base_samples,
                                                   cand_samples)
+        tolerance = exact_tolerance(name)
         items.append(CompareInput(
             base=base_samples, cand=cand_samples, paired=is_paired and left is not None
             and right is not None,
             direction=direction, benchmark=bench, metric=name, unit=unit,
             base_noise_probe_failure=base.noise_probe_failure,
-            cand_noise_probe_failure=cand.noise_probe_failure))
+            cand_noise_probe_failure=cand.noise_probe_failure,
+            base_contamination=base.contamination, cand_contamination=cand.contamination,
+            exact=tolerance is not None, tolerance=tolerance or 0.0,
+            **_run_structure(base, cand, (bench, name), settings, spreads)))
     return items, problems
 
 
-def _gates(spec: dict[str, Any], pairs: list[tuple[str, str, Any, Any]], inputs: list[Any],
-           settings: Settings) -> list[Any]:
-    from perflab.stats import evaluate_gate, gate_applies
-
-    results = []
-    for gate in spec.get("gates") or []:
-        for (bench, name, _, _), item in zip(pairs, inputs, strict=True):
-            if item.cand is None or not gate_applies(gate, bench, name):
-                continue
-            result = evaluate_gate(gate, item.base, item.cand, direction=item.direction,
-                                   unit=item.unit, confidence=settings.confidence,
-                                   seed=settings.seed)
-            results.append(_GateRow(bench, result))
-    return results
-
-
-@dataclass
-class _GateRow:
-    """A gate's result for one benchmark."""
-
-    benchmark: str
-    result: Any
-
-    @property
-    def outcome(self) -> str:
-        return str(self.result.outcome)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"benchmark": self.benchmark, **self.result.to_dict()}
-
-
-def _waiver_for(row: Any, waivers: list[dict[str, Any]]) -> dict[str, Any] | None:
-    for waiver in waivers:
-        if fnmatch.fnmatchcase(row.benchmark, waiver["benchmark"]) and \
-                fnmatch.fnmatchcase(row.metric, waiver["metric"]):
-            return waiver
-    return None
-
-
-def _apply_waivers(outcome: Outcome, waivers: list[dict[str, Any]]) -> None:
-    for i, row in enumerate(outcome.report.rows):
-        if row.verdict != "regressed":
-            continue
-        waiver = _waiver_for(row, waivers)
-        if waiver is None:
-            continue
-        if abs(row.change or 0.0) <= waiver["magnitude"] * WAIVER_SLACK:
-            outcome.waived[i] = waiver
-        else:
-            outcome.exceeded[i] = waiver
-    waived = {(r.benchmark, r.metric) for i, r in enumerate(outcome.report.rows)
-              if i in outcome.waived}
-    for gate in outcome.gates:
-        if gate.outcome == "fail" and (gate.benchmark, gate.result.metric) in waived:
-            gate.result = _waived_gate(gate.result)
-
-
-def _waived_gate(result: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(result, outcome="waived", reason=f"waived: {result.reason}")
+def _run_structure(base: Side, cand: Side, key: tuple[str, str], settings: Settings,
+                   spreads: Spreads) -> dict[str, Any]:
+    """Run and process labels of both sides' samples, and the run-to-run spread to allow
+    for: declared by the job, else learned from history, else unknown (the default)."""
+    if paired(base, cand) or key not in base.groups or key not in cand.groups:
+        return {}
+    spread: float | None
+    if settings.run_spread is not None:
+        spread, source = settings.run_spread, (
+            f"run-to-run spread {settings.run_spread:.1%} declared by the job "
+            "(compare.run_spread)")
+    else:
+        spread, source = spreads.get(key, (None, ""))
+    return {"base_groups": base.groups[key], "cand_groups": cand.groups[key],
+            "run_spread": spread, "run_spread_source": source}
 
 
 def compare_sides(base: Side, cand: Side, *, force: bool = False,
                   waivers: list[dict[str, Any]] | None = None,
                   overrides: dict[str, Any] | None = None,
                   metrics: Sequence[str] | None = None,
-                  benchmarks: Sequence[str] | None = None) -> Outcome:
-    """Everything `perflab compare` decides, without printing it."""
+                  benchmarks: Sequence[str] | None = None,
+                  spreads: Spreads | None = None) -> Outcome:
+    """Everything `perflab compare` decides, without printing it. ``spreads``: the
+    run-to-run spread per benchmark and metric learned from history (compare.runs)."""
     from perflab.stats import Comparison, compare_many
 
     diff = _check_pair(base, cand, force)
@@ -263,7 +250,7 @@ def compare_sides(base: Side, cand: Side, *, force: bool = False,
         raise InputError("the two sides have no benchmark and metric in common to compare"
                          + (" (after --metric/--benchmark filters)" if metrics or benchmarks
                             else ""))
-    inputs, problems = _inputs(pairs, base, cand)
+    inputs, problems = _inputs(pairs, base, cand, settings, spreads or {})
     report = compare_many(inputs, noise_band=settings.noise_band,
                           confidence=settings.confidence, fdr=settings.fdr,
                           seed=settings.seed, cv_limit=settings.cv_limit,
@@ -277,7 +264,29 @@ def compare_sides(base: Side, cand: Side, *, force: bool = False,
                                  unit=rows[i].unit, direction=rows[i].direction,
                                  verdict="not_comparable", reason=reason)
         report = replace(report, rows=tuple(rows))
-    outcome = Outcome(base, cand, settings, report, _gates(spec, pairs, inputs, settings),
-                      differences=diff)
-    _apply_waivers(outcome, waivers or [])
+    gates = gates_for(spec, pairs, inputs, settings)
+    gates_measured(gates, report.rows)
+    outcome = Outcome(base, cand, settings, report, gates, differences=diff)
+    apply_waivers(outcome, waivers or [])
     return outcome
+
+
+def compare_stored(store: Any, baseline: str, candidate: str, *, force: bool = False,
+                   overrides: dict[str, Any] | None = None,
+                   metrics: Sequence[str] | None = None,
+                   benchmarks: Sequence[str] | None = None) -> Outcome:
+    """`perflab compare` on references (run ids, baseline names, files): the baseline
+    widened to its job's ``baseline_runs``, the run-to-run spread learned from history."""
+    from perflab.compare.runs import learned_spreads, widen_baseline
+    from perflab.compare.sides import resolve_side
+
+    cand = resolve_side(candidate, store)
+    base = resolve_side(baseline, store, context=cand)
+    settings = settings_for(cand.job_spec or base.job_spec, overrides or {})
+    base = widen_baseline(store, base, cand, settings.baseline_runs)
+    keys = list(cand.groups)
+    waivers = store.baselines.waivers(job=cand.job or base.job,
+                                      platform=cand.platform or base.platform)
+    return compare_sides(base, cand, force=force, waivers=waivers, overrides=overrides,
+                         metrics=metrics, benchmarks=benchmarks,
+                         spreads=learned_spreads(store, cand, keys))

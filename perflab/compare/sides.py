@@ -39,26 +39,48 @@ class Side:
     baseline: dict[str, Any] | None = None
     #: per (benchmark, metric): the repetition of each sample, to pair A/B runs
     repetitions: dict[tuple[str, str], list[int | None]] = field(default_factory=dict)
+    #: the stored runs this side is made of (a baseline of several runs has more than one)
+    run_ids: list[str] = field(default_factory=list)
+    #: per (benchmark, metric): each sample's (run, process) labels; empty for a file
+    groups: dict[tuple[str, str], list[tuple[int, int]]] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
         return {"ref": self.ref, "kind": self.kind, "label": self.label, "run_id": self.run_id,
                 "job": self.job, "platform": self.platform, "branch": self.branch,
                 "runner": self.runner, "fingerprint": self.fingerprint, "status": self.status,
-                "baseline": self.baseline}
+                "baseline": self.baseline, "runs": list(self.run_ids)}
 
     @property
     def noise_probe_failure(self) -> str | None:
-        for flag in self.flags:
-            if flag.get("code") == "infra_contention_suspected":
-                return str(flag.get("message"))
-        return None
+        return self._flag("infra_contention_suspected")
+
+    @property
+    def contamination(self) -> str | None:
+        """The message of the run's ``contaminated`` flag (other work on its CPUs)."""
+        return self._flag("contaminated")
+
+    def _flag(self, code: str) -> str | None:
+        found = [str(f.get("message")) for f in self.flags if f.get("code") == code]
+        return " | ".join(dict.fromkeys(found)) if found else None
+
+
+def groups_of(repetitions: dict[tuple[str, str], list[int | None]],
+              run: int = 0) -> dict[tuple[str, str], list[tuple[int, int]]]:
+    """(run, process) labels per sample: a sample's repetition is its process (one
+    process per repetition); a sample without one is a process of its own."""
+    out: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for key, reps in repetitions.items():
+        out[key] = [(run, rep if rep is not None else -1 - i) for i, rep in enumerate(reps)]
+    return out
 
 
 def run_side(store: Store, run_ref: str, *, kind: str = "run", label: str | None = None,
              baseline: dict[str, Any] | None = None) -> Side:
     view = store.runs.get(run_ref)
     fields = view.fields
-    return Side(repetitions=view.sample_repetitions, ref=run_ref, kind=kind,
+    repetitions = view.sample_repetitions
+    return Side(repetitions=repetitions, run_ids=[view.id], groups=groups_of(repetitions),
+                ref=run_ref, kind=kind,
                 label=label or f"run {view.id}", result=view.result,
                 run_id=view.id, job=view.job, platform=fields.get("platform"),
                 branch=fields.get("branch"), runner=view.runner,

@@ -94,3 +94,44 @@ def run_ab(job: Job, host: RunnerHost, store: Store, *, profile: Profile | None,
         return run_experiment(job, variable, host, store, profile=profile, opts=opts,
                               reporter=reporter, jobs=jobs, order=spec.get("order", "abba"),
                               seed=int(spec.get("seed", 0)))
+
+
+#: the environment variable that names the program in ``perflab ab JOB OLD NEW`` with two
+#: binaries: the job's command runs ``"$PERFLAB_AB_BINARY"``
+BINARY_VAR = "PERFLAB_AB_BINARY"
+
+
+def with_ab(job: Job, baseline: str, candidate: str, *, order: str = "abba") -> Job:
+    """``job`` in A/B mode between two programs (two existing files: each variant gets
+    its absolute path in ``$PERFLAB_AB_BINARY``) or two git refs of its workdir (anything
+    else), for ``perflab ab``. A job in A/B mode already is refused."""
+    if job.raw.get("ab") is not None:
+        raise InputError("the job has its own ab: section; run it with `perflab run`",
+                         location=job.location("ab"), field="ab")
+    files = [Path(v) for v in (baseline, candidate)]
+    if all(f.is_file() for f in files):
+        if not _mentions(job.raw, BINARY_VAR):
+            raise InputError(f"expected the job's commands to run \"${BINARY_VAR}\" (the "
+                             "program being compared), got commands that never use it, so "
+                             "both variants would run the same program",
+                             location=job.location("benchmarks"), field="benchmarks")
+        spec: dict[str, Any] = {"vary": f"env.{BINARY_VAR}",
+                                "values": [str(f.resolve()) for f in files]}
+    elif any(f.is_file() for f in files):
+        missing = next(v for v, f in zip((baseline, candidate), files, strict=True)
+                       if not f.is_file())
+        raise InputError(f"expected two programs or two git refs, got one file and "
+                         f"\"{missing}\", which is not a file", field="CANDIDATE")
+    else:
+        spec = {"refs": [baseline, candidate]}
+    return replace(job, raw={**job.raw, "ab": {**spec, "order": order}})
+
+
+def _mentions(value: Any, name: str) -> bool:
+    if isinstance(value, str):
+        return name in value
+    if isinstance(value, dict):
+        return any(_mentions(v, name) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, name) for v in value)
+    return False

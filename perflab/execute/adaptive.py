@@ -19,6 +19,7 @@ from perflab.compare.sides import Side, run_side
 from perflab.errors import InputError
 from perflab.model import ResultSet
 from perflab.names import unmatched
+from perflab.stats.adaptive import RUN_DRIFT
 
 if TYPE_CHECKING:
     from perflab.execute.collect import StepRecord
@@ -75,7 +76,10 @@ class Adaptive:
         last = self.decisions[-1] if self.decisions else {}
         if last and "baseline_run" not in last:
             return f"{done} runs, none added: {last['reason']}"
-        return f"{done} runs ({done - fixed} added against baseline {self.baseline})"
+        text = f"{done} runs ({done - fixed} added against baseline {self.baseline})"
+        if last and RUN_DRIFT in str(last.get("reason")):
+            text += f"; stopped: {last['reason']}"
+        return text
 
     def _unusable(self, reason: str, exc: InputError) -> None:
         self.decisions.append({"add": 0, "reason": reason})
@@ -84,13 +88,18 @@ class Adaptive:
 
     def more(self, store: Store, cand: Side, records: list[StepRecord]) -> int:
         """How many more repetitions of every benchmark to run now (0: stop)."""
+        from perflab.compare.engine import settings_for
+        from perflab.compare.runs import learned_spreads, widen_baseline
         from perflab.stats import Budget, plan_repetitions
 
         base = self._baseline(store, cand)
         if base is None:
             return 0
         try:
-            outcome = compare_sides(base, cand)
+            runs = settings_for(cand.job_spec, {}).baseline_runs
+            base = widen_baseline(store, base, cand, runs)
+            outcome = compare_sides(base, cand,
+                                    spreads=learned_spreads(store, cand, list(cand.groups)))
         except InputError as exc:
             self._unusable(f"cannot compare with the baseline: {exc}", exc)
             return 0
@@ -103,15 +112,29 @@ class Adaptive:
         add = max((plan.add for _, plan in plans), default=0)
         reason = max(plans, key=lambda p: p[1].add)[1].reason if plans else \
             "no verdict is unknown"
+        drift = [f"{row.benchmark} {row.metric}: {plan.reason}" for row, plan in plans
+                 if plan.reason.startswith(RUN_DRIFT)]
+        if add == 0 and drift:
+            reason = drift[0] + (f" (and {len(drift) - 1} more)" if len(drift) > 1 else "")
         self.decisions.append({"add": add, "reason": reason, "unknown": len(plans),
                                "baseline_run": base.run_id})
         return add
 
 
-def candidate_side(job: Job, run_id: str, result: ResultSet, env: dict[str, Any],
-                   platform: str, fingerprint: str | None) -> Side:
-    """The run in progress, as a comparison side."""
-    return Side(ref=run_id, kind="run", label=f"run {run_id} (in progress)", result=result,
-                run_id=run_id, job=job.name, platform=platform,
+def candidate_side(job: Job, run_id: str, parts: list[tuple[int | None, ResultSet]],
+                   env: dict[str, Any], platform: str, fingerprint: str | None,
+                   runner: str | None = None) -> Side:
+    """The run in progress, as a comparison side (its samples keep their repetition)."""
+    from perflab.compare.sides import groups_of
+    from perflab.execute.collect import merged
+
+    repetitions: dict[tuple[str, str], list[int | None]] = {}
+    for rep, part in parts:
+        for bench in part.benchmarks:
+            for name, metric in bench.metrics.items():
+                repetitions.setdefault((bench.name, name), []).extend([rep] * len(metric.samples))
+    return Side(ref=run_id, kind="run", label=f"run {run_id} (in progress)",
+                result=merged(parts), run_id=run_id, job=job.name, platform=platform,
                 branch=(env.get("git") or {}).get("branch"), fingerprint=fingerprint,
-                environment=env, status="completed", job_spec=job.raw)
+                environment=env, status="completed", job_spec=job.raw, runner=runner,
+                repetitions=repetitions, run_ids=[run_id], groups=groups_of(repetitions))

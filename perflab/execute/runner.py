@@ -578,8 +578,8 @@ def _adapt(run: JobRun, started: Started, adaptive: Adaptive, rundir: str, begin
         collected = collect(job, run.records)
         if collected.errors:
             break
-        cand = candidate_side(job, run.run_id, merged(collected.parts), started.env,
-                              run.platform, run.fingerprint)
+        cand = candidate_side(job, run.run_id, collected.parts, started.env,
+                              run.platform, run.fingerprint, run.opts.runner)
         add = adaptive.more(run.store, cand, run.records)
         if add <= 0:
             break

@@ -246,9 +246,11 @@ def _finish(fence: Fence, runner: ServedRunner, result: RunResult, store: Store,
     status = result.exit_status
     if status == ExitStatus.INTERRUPTED:
         return _interrupted(fence, store, watch)
-    if status in (ExitStatus.OK, ExitStatus.REGRESSION):
-        return _end(store, fence, "done", status, None,
-                    "a regression was found" if status == ExitStatus.REGRESSION else None)
+    if status in (ExitStatus.OK, ExitStatus.REGRESSION, ExitStatus.UNMEASURED):
+        note = {ExitStatus.REGRESSION: "a regression was found",
+                ExitStatus.UNMEASURED: "the comparison could not measure (a contaminated run, "
+                                       "a failed noise probe, modes that mix differently)"}
+        return _end(store, fence, "done", status, None, note.get(status))
     if status == ExitStatus.INVALID_INPUT:
         return _end(store, fence, "failed", status, "invalid_job", str(result.input_error))
     lost = [o.lost for o in result.outcomes if o.lost]

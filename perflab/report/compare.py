@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from perflab.report.tables import format_value
@@ -21,10 +22,13 @@ def _value(summary: Any, unit: str | None) -> str:
     if summary is None:
         return "-"
     median = format_value(summary.median, unit or "")
-    return f"{median} ±{summary.cv:.0%}" if summary.cv is not None else median
+    cv = summary.cv
+    return f"{median} ±{cv:.0%}" if cv is not None and math.isfinite(cv) else median
 
 
 def _change(row: Any) -> str:
+    if getattr(row, "exact", False) and row.base is not None and row.cand is not None:
+        return f"{row.base.median:g} → {row.cand.median:g} (exact)"
     if row.change is None:
         return "-"
     text = f"{row.change:+.1%}"
@@ -70,13 +74,71 @@ def shown_rows(outcome: Outcome, show_all: bool) -> tuple[list[int], int]:
     order = sorted(range(len(verdicts)), key=lambda i: _ORDER.get(verdicts[i], 6))
     if show_all:
         return order, 0
-    kept = [i for i in order if verdicts[i] not in QUIET]
+    kept = [i for i in order
+            if verdicts[i] not in QUIET or getattr(outcome.report.rows[i], "unmeasured", False)]
     return kept, len(order) - len(kept)
 
 
 def hidden_line(hidden: int) -> str:
     return (f"{hidden:,} benchmark{'s' if hidden != 1 else ''} unchanged within noise or "
             "undecided; `--all` shows them")
+
+
+def _geo_change(geo: Any) -> str:
+    text = f"{geo.change:+.1%}"
+    if geo.ratio_ci is not None:
+        text += f" [{geo.ratio_ci[0] - 1:+.1%}, {geo.ratio_ci[1] - 1:+.1%}]"
+    return text
+
+
+def _fit(console: Console, table: Any) -> None:
+    """Not on a terminal (a pipe, a CI log), the console is as wide as the table needs:
+    names are never cut (on a terminal, long names wrap instead)."""
+    from rich.measure import Measurement
+
+    isatty = getattr(console.file, "isatty", None)
+    if isatty is not None and isatty():
+        return
+    need = Measurement.get(console, console.options.update_width(100_000), table).maximum
+    console.width = max(console.width, need)
+
+
+def _runs(outcome: Outcome) -> list[str]:
+    """What the decisions allowed for between runs: one line (a range over the rows)."""
+    rows = [r for r in outcome.report.rows if getattr(r, "runs", None)]
+    if not rows:
+        return []
+    spreads = sorted(r.run_spread or 0.0 for r in rows)
+    shown = f"{spreads[0]:.0%}" if spreads[0] == spreads[-1] else \
+        f"{spreads[0]:.0%}-{spreads[-1]:.0%}"
+    runs = rows[0].runs
+    line = (f"runs: baseline {runs[0]}, candidate {runs[1]}; run-to-run spread allowed for "
+            f"{shown}")
+    sources = {r.run_spread_source.split(" learned from ")[-1] for r in rows
+               if " learned from " in r.run_spread_source}
+    if any("assumed" in r.run_spread_source for r in rows):
+        line += (" (single-run baseline and no history: assumed, which widens the decision; "
+                 "see docs/comparing.md)")
+    elif sources:
+        line += f" (learned from {sorted(sources)[0]})"
+    return [line]
+
+
+def _notes(console: Console, outcome: Outcome, rows: list[int] | None = None) -> None:
+    """Gates, what was allowed for between runs, flags (of the rows shown), forced
+    differences."""
+    from rich.markup import escape
+
+    for gate in outcome.gates:
+        colour = {"pass": "green", "fail": "red", "waived": "cyan"}.get(gate.outcome, "yellow")
+        console.print(f"gate [{colour}]{gate.outcome}[/{colour}] {escape(gate.benchmark)}: "
+                      f"{escape(gate.result.reason)}")
+    for line in _runs(outcome):
+        console.print(escape(line))
+    for line in _flags(outcome, rows):
+        console.print(f"[yellow]flag[/yellow] {escape(line)}")
+    for line in outcome.differences:
+        console.print(f"[magenta]forced across evidence classes[/magenta]: {line}")
 
 
 def render_table(console: Console, outcome: Outcome, *, show_all: bool = False) -> None:
@@ -89,7 +151,8 @@ def render_table(console: Console, outcome: Outcome, *, show_all: bool = False) 
                   title=f"noise band {s.noise_band:.1%}, confidence {s.confidence:.0%}"
                         + (f", FDR {s.fdr:.0%}" if s.fdr else ""))
     for name in ("benchmark", "metric", "baseline", "candidate", "change [CI]", "verdict", ""):
-        table.add_column(name, justify="right" if name in ("baseline", "candidate") else "left")
+        table.add_column(name, justify="right" if name in ("baseline", "candidate") else "left",
+                         overflow="fold")
     rows, hidden = shown_rows(outcome, show_all)
     for i in rows:
         row = outcome.report.rows[i]
@@ -100,8 +163,9 @@ def render_table(console: Console, outcome: Outcome, *, show_all: bool = False) 
                       f"[{colour}]{verdict}[/{colour}]", _q(row))
     for geo in outcome.report.summary:
         if geo.ratio is not None:
-            table.add_row("[bold]geomean[/bold]", geo.metric, "", "", f"{geo.change:+.1%}",
+            table.add_row("[bold]geomean[/bold]", geo.metric, "", "", _geo_change(geo),
                           geo.verdict, f"{geo.count} benchmarks")
+    _fit(console, table)
     console.print(table)
     if hidden:
         console.print(hidden_line(hidden))
@@ -110,26 +174,23 @@ def render_table(console: Console, outcome: Outcome, *, show_all: bool = False) 
         row = outcome.report.rows[i]
         verdict = outcome.row_verdict(i)
         unknown += verdict == "unknown"
-        if verdict not in ("same", "unknown"):
+        if verdict not in ("same", "unknown") or row.unmeasured:
             console.print(f"  [{_COLOURS.get(verdict, 'white')}]{escape(row.benchmark)}[/] "
                           f"{escape(row.reason)}")
         if i in outcome.exceeded:
             w = outcome.exceeded[i]
             console.print(f"    waiver {w['id']} expected at most {w['magnitude']:.1%}; this is "
                           "much larger, so it is reported")
+    unknown -= len(outcome.unmeasured_rows)
     if unknown:
-        console.print(f"  [yellow]{unknown} unknown[/yellow]: the confidence interval straddles "
-                      "the noise band's edge; more repetitions would decide (see --json for "
-                      "each reason)")
-    for gate in outcome.gates:
-        colour = {"pass": "green", "fail": "red", "waived": "cyan"}.get(gate.outcome, "yellow")
-        console.print(f"gate [{colour}]{gate.outcome}[/{colour}] {escape(gate.benchmark)}: "
-                      f"{escape(gate.result.reason)}")
-    for line in _flags(outcome, rows):
-        console.print(f"[yellow]flag[/yellow] {escape(line)}")
-    for line in outcome.differences:
-        console.print(f"[magenta]forced across evidence classes[/magenta]: {line}")
-    console.print(_counts(outcome) + ("; [red]REGRESSION[/red]" if outcome.regression else ""))
+        console.print(f"  [yellow]{unknown} unknown[/yellow]: the data cannot decide (see --json "
+                      "for each reason and the interval that decided)")
+    _notes(console, outcome, rows)
+    tail = "; [red]REGRESSION[/red]" if outcome.regression else ""
+    if outcome.unmeasured_rows:
+        tail += (f"; [magenta]COULD NOT MEASURE[/magenta] {len(outcome.unmeasured_rows)} "
+                 "row(s)")
+    console.print(_counts(outcome) + tail)
 
 
 def render_markdown(outcome: Outcome, *, show_all: bool = False) -> str:

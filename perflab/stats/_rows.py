@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import cast
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -22,12 +22,15 @@ from perflab.stats._common import (
     check_fraction,
     exp,
     expm1,
+    fmt_pct,
     sample_problem,
 )
 from perflab.stats._engine import RowStats, Settings
 from perflab.stats.bootstrap import even_resamples, percentile_bounds_multi, resample_stat
 from perflab.stats.comparison import CompareInput, Comparison
+from perflab.stats.decisive import blockers, contaminated_flag
 from perflab.stats.geomean import GeomeanAccumulator
+from perflab.stats.hierarchy import DEFAULT_RUN_SPREAD, Tree, side_replicates, tree
 from perflab.stats.quality import flag_rows, noisy_host_flag
 from perflab.stats.significance import wilcoxon_band_pvalue, wilcoxon_pvalue
 from perflab.stats.summary import summarize_rows
@@ -43,6 +46,7 @@ class Prepared:
     base: FloatArray
     cand: FloatArray
     paired: bool
+    trees: tuple[Tree, Tree] | None = None  # hierarchical rows: (baseline, candidate)
 
 
 def settings(*, noise_band: float, confidence: float, fdr: float | None, seed: int,
@@ -89,10 +93,21 @@ def prepare(items: Sequence[CompareInput],
             np.stack([arrays[i][1] for i in idx]))
         for i, fine in zip(idx, ok, strict=True):
             if fine and (not items[i].paired or _positive(*arrays[i])):
-                good[i] = Prepared(i, items[i], *arrays[i], items[i].paired)
+                good[i] = Prepared(i, items[i], *arrays[i], items[i].paired,
+                                   _trees(items[i], *arrays[i]))
             else:
                 bad[i] = _rejected(items[i], st)
     return good, bad
+
+
+def _trees(item: CompareInput, base: FloatArray, cand: FloatArray) -> tuple[Tree, Tree] | None:
+    """Both sides grouped by run and process, when the caller said where samples came from
+    (and every value is positive: a process's median must have a logarithm)."""
+    bg, cg = item.base_groups, item.cand_groups
+    if item.paired or bg is None or cg is None or len(bg) != base.size or \
+            len(cg) != cand.size or not _positive(base, cand):
+        return None
+    return tree(base, bg), tree(cand, cg)
 
 
 def _positive(base: FloatArray, cand: FloatArray) -> bool:
@@ -150,10 +165,15 @@ def _side_problem(side: str, values: Samples | None, unit: str | None) -> str | 
 
 
 def with_host_flags(row: RowStats, prep: Prepared) -> RowStats:
-    for failure, flags in ((prep.item.base_noise_probe_failure, row.base_flags),
-                           (prep.item.cand_noise_probe_failure, row.cand_flags)):
+    item = prep.item
+    for failure, flags in ((item.base_noise_probe_failure, row.base_flags),
+                           (item.cand_noise_probe_failure, row.cand_flags)):
         if failure:
             flags.insert(0, noisy_host_flag(failure))
+    for detail, flags in ((item.base_contamination, row.base_flags),
+                          (item.cand_contamination, row.cand_flags)):
+        if detail:
+            flags.insert(0, contaminated_flag(detail))
     return row
 
 
@@ -173,16 +193,42 @@ def paired_stats(prep: Prepared, st: Settings) -> RowStats:
                     "wilcoxon-signed-rank")
 
 
-def paired_bounds(prep: Prepared, st: Settings, *, offset: int, alphas: tuple[float, ...],
+def paired_bounds(prep: Prepared, st: Settings, *, alphas: tuple[float, ...],
                   keys: list[tuple[str, Direction]], geo: GeomeanAccumulator,
                   row: RowStats) -> list[tuple[float, float]]:
-    """Phase 2 for an A/B row: bootstrap of the median paired log-ratio."""
+    """Phase 2 for an A/B row: bootstrap of the median paired log-ratio.
+
+    Pairs are drawn from a table that depends only on their number, so every benchmark
+    of an experiment resamples the same pairs of processes: the geometric mean over
+    benchmarks (added without rotation) resamples whole process pairs.
+    """
     diffs = np.log(prep.cand) - np.log(prep.base)
     reps = resample_stat(diffs, lambda x: np.median(x, axis=1), resamples=st.resamples,
                          seed=st.seed, stream=2)
     reps = reps[None, :]
-    geo.add(keys, np.array([prep.index]), np.array([row.log_ratio]), reps, np.array([offset]))
+    geo.add(keys, np.array([prep.index]), np.array([row.log_ratio]), reps, np.array([0]),
+            resampled=True)
     return [(float(lo[0]), float(hi[0])) for lo, hi in percentile_bounds_multi(reps, alphas)]
+
+
+def hierarchical_bounds(prep: Prepared, st: Settings, *, alphas: tuple[float, ...],
+                        keys: list[tuple[str, Direction]], geo: GeomeanAccumulator,
+                        row: RowStats) -> list[tuple[float, float]]:
+    """Phase 2 for a row whose samples are grouped by run and process (see hierarchy)."""
+    assert prep.trees is not None
+    spread = run_spread_of(prep.item)
+    half = st.resamples // 2
+    base = side_replicates(prep.trees[0], half=half, seed=st.seed, first=0, spread=spread)
+    cand = side_replicates(prep.trees[1], half=half, seed=st.seed, first=1, spread=spread)
+    reps = (cand - base)[None, :]
+    geo.add(keys, np.array([prep.index]), np.array([row.log_ratio]), reps, np.array([0]),
+            resampled=True)
+    return [(float(lo[0]), float(hi[0])) for lo, hi in percentile_bounds_multi(reps, alphas)]
+
+
+def run_spread_of(item: CompareInput) -> float:
+    """The run-to-run spread a hierarchical row allows for (the default when unknown)."""
+    return DEFAULT_RUN_SPREAD if item.run_spread is None else item.run_spread
 
 
 def _around(point: float, bounds: tuple[float, float]) -> tuple[float, float]:
@@ -191,8 +237,23 @@ def _around(point: float, bounds: tuple[float, float]) -> tuple[float, float]:
 
 
 def build(item: CompareInput, row: RowStats, *, q: float, bounds: list[tuple[float, float]],
-          level: float, cut: float, st: Settings) -> Comparison:
-    """The Comparison for a usable row, with its verdict."""
+          level: float, cut: float, st: Settings, prep: Prepared) -> Comparison:
+    """The Comparison for a usable row, with its verdict (flags that decide applied)."""
+    found = _decided(item, row, q=q, bounds=bounds, level=level, cut=cut, st=st, prep=prep)
+    stops = blockers(prep.base, prep.cand, row.base_flags, row.cand_flags)
+    if not stops:
+        return found
+    text = "; ".join(why for _, why in stops)
+    ci = found.ratio_ci or (math.nan, math.nan)
+    raw = (f"raw ratio {fmt_pct(found.change or 0.0)} "
+           f"({st.confidence:.0%} CI {fmt_pct(ci[0] - 1)} .. {fmt_pct(ci[1] - 1)})")
+    return replace(found, verdict="unknown", unmeasured=tuple(dict.fromkeys(c for c, _ in stops)),
+                   reason=f"could not measure: {text}; {raw}, not a verdict")
+
+
+def _decided(item: CompareInput, row: RowStats, *, q: float,
+             bounds: list[tuple[float, float]], level: float, cut: float, st: Settings,
+             prep: Prepared) -> Comparison:
     ci, dci = (_around(row.log_ratio, b) for b in bounds[:2])
     name = _TEST_NAMES[row.test]
     sym = "q" if st.fdr is not None else "p"
@@ -217,4 +278,16 @@ def build(item: CompareInput, row: RowStats, *, q: float, bounds: list[tuple[flo
         qvalue=q if st.fdr is not None else None, test=row.test,
         decision_ci=(exp(dci[0]), exp(dci[1])), decision_level=level,
         noise_band=st.noise_band, confidence=st.confidence, paired=item.paired,
-        base_flags=tuple(row.base_flags), cand_flags=tuple(row.cand_flags))
+        base_flags=tuple(row.base_flags), cand_flags=tuple(row.cand_flags),
+        **_run_fields(item, prep))
+
+
+def _run_fields(item: CompareInput, prep: Prepared) -> dict[str, Any]:
+    if prep.trees is None:
+        return {}
+    source = item.run_spread_source or (
+        "the run-to-run spread is unknown (a single-run baseline and no history of this job "
+        f"on this runner): assumed {DEFAULT_RUN_SPREAD:.0%}, which widens the decision"
+        if item.run_spread is None else "")
+    return {"runs": (prep.trees[0].run_count, prep.trees[1].run_count),
+            "run_spread": run_spread_of(item), "run_spread_source": source}

@@ -7,6 +7,13 @@ are needed. When only the candidate gets more runs (a stored baseline), the
 baseline's share of the CI width cannot shrink; if it alone is wider than d,
 more candidate runs cannot decide and the plan says so. In A/B mode both
 sides grow together.
+
+Runs drift: a comparison whose sides are runs (hierarchical rows) allows for the
+run-to-run spread, and more repetitions of the same run do not shrink that
+part. When it alone is wider than the distance to the band edge, the sides
+disagree more than their own samples allow, and adding runs would only make a
+bias look confident: the plan stops with "run-level drift: interleave (ab:) or
+repeat the baseline" (``RUN_DRIFT``), and the verdict stays unknown.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from typing import Any, Literal
 from perflab.stats._common import jf
 from perflab.stats.comparison import Comparison
 from perflab.stats.significance import min_samples_for
+
+RUN_DRIFT = "run-level drift: interleave (ab:) or repeat the baseline"
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,9 @@ def _target(c: Comparison, grows: str, alpha: float) -> tuple[int | None, str]:
     point = math.log(c.ratio or 1.0)
     lo, hi = (math.log(v) if v > 0 else -math.inf for v in c.ratio_ci)
     half, dist = (hi - lo) / 2.0, abs(abs(point) - edge)
+    drift = run_level_drift(c, dist)
+    if drift is not None:
+        return None, drift
     if not math.isfinite(half) or dist < 1e-3 * max(edge, 1e-6):
         return None, "the estimate sits on the edge of the noise band: more runs will not settle it"
     if grows == "both":
@@ -104,3 +116,23 @@ def _target(c: Comparison, grows: str, alpha: float) -> tuple[int | None, str]:
 
 def _ceil(value: float) -> int:
     return math.ceil(value) if math.isfinite(value) else 10**9
+
+
+def run_level_drift(c: Comparison, dist: float) -> str | None:
+    """The stop reason when the run-to-run spread alone keeps the CI across the band edge
+    (more repetitions of this run cannot move it), else None."""
+    from statistics import NormalDist
+
+    from perflab.stats.hierarchy import MIN_RESAMPLED_RUNS
+
+    if c.runs is None or not c.run_spread:
+        return None
+    parts = sum(1.0 / n for n in c.runs if n < MIN_RESAMPLED_RUNS)
+    z = NormalDist().inv_cdf(1.0 - (1.0 - c.confidence) / 2.0)
+    run_half = z * c.run_spread * math.sqrt(parts)
+    if run_half < dist or c.change is None:
+        return None
+    return (f"{RUN_DRIFT}: the sides differ by {c.change:+.1%}, and the run-to-run spread "
+            f"({c.run_spread:.1%} a run, {c.runs[0]} baseline and {c.runs[1]} candidate "
+            f"run(s)) alone spans ±{math.expm1(run_half):.1%}; more repetitions of this run "
+            "cannot tell a change from drift")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import numpy as np
@@ -75,10 +75,29 @@ def compare_many(items: Sequence[CompareInput], *, noise_band: float = 0.01,
                  confidence: float = 0.95, fdr: float | None = 0.05, seed: int = 0,
                  resamples: int = DEFAULT_RESAMPLES, cv_limit: float = DEFAULT_CV_LIMIT,
                  expected_tail: float | None = None, trend_min: float = 0.005) -> CompareReport:
-    """Compare many rows at once (vectorised); ``fdr=None`` tests each row at 1 - confidence."""
+    """Compare many rows at once (vectorised); ``fdr=None`` tests each row at 1 - confidence.
+
+    Exact (deterministic) rows are compared by :func:`perflab.stats.exact.compare_exact`
+    and take no part in the false-discovery control or the geometric means.
+    """
     st = _rows.settings(noise_band=noise_band, confidence=confidence, fdr=fdr, seed=seed,
                         resamples=resamples, cv_limit=cv_limit, expected_tail=expected_tail,
                         trend_min=trend_min)
+    from perflab.stats.exact import compare_exact
+
+    noisy = [i for i, it in enumerate(items) if not it.exact]
+    report = _compare_noisy([items[i] for i in noisy], st)
+    rows: list[Comparison | None] = [None] * len(items)
+    for i, row in zip(noisy, report.rows, strict=True):
+        rows[i] = row
+    for i, item in enumerate(items):
+        if item.exact:
+            rows[i] = compare_exact(item, confidence=confidence, noise_band=noise_band)
+    return replace(report, rows=tuple(r for r in rows if r is not None))
+
+
+def _compare_noisy(items: Sequence[CompareInput], st: _engine.Settings) -> CompareReport:
+    fdr, confidence = st.fdr, st.confidence
     prepared, rejected = _rows.prepare(items, st)
     stats = _phase_one(prepared, st)
     valid = sorted(stats)
@@ -93,13 +112,31 @@ def compare_many(items: Sequence[CompareInput], *, noise_band: float = 0.01,
     bounds = _phase_two(prepared, st, alphas=(1.0 - confidence, 1.0 - level), keys=keys,
                         geo=geo, stats=stats)
     rows = [rejected[i] if i in rejected else _rows.build(
-        items[i], stats[i], q=q_of[i], bounds=bounds[i], level=level, cut=cut, st=st)
-        for i in range(len(items))]
+        items[i], stats[i], q=q_of[i], bounds=bounds[i], level=level, cut=cut, st=st,
+        prep=prepared[i]) for i in range(len(items))]
     for i in rejected:
         if rejected[i].direction in ("lower", "higher"):
             geo.exclude(keys[i])
-    return CompareReport(rows=tuple(rows), summary=tuple(geo.rows(noise_band, confidence)),
-                         fdr=fdr, tested=len(valid), discoveries=chosen, decision_level=level)
+    for i, row in enumerate(rows):
+        if row.unmeasured:
+            geo.unmeasured(keys[i])
+    summary = [_confirmed(g, rows, keys) for g in geo.rows(st.noise_band, confidence)]
+    return CompareReport(rows=tuple(rows), summary=tuple(summary), fdr=fdr, tested=len(valid),
+                         discoveries=chosen, decision_level=level)
+
+
+def _confirmed(geo: GeomeanRow, rows: list[Comparison],
+               keys: list[tuple[str, Direction]]) -> GeomeanRow:
+    """A summary has no test of its own: it claims regressed or improved only when some
+    benchmark of its metric is confirmed to have moved that way by its own test."""
+    if geo.verdict not in ("regressed", "improved"):
+        return geo
+    key = (geo.metric, geo.direction)
+    if any(k == key and r.verdict == geo.verdict for k, r in zip(keys, rows, strict=True)):
+        return geo
+    return replace(geo, verdict="unknown", reason=(
+        f"no verdict: {geo.reason.split(':')[0]} lies beyond the band, but no benchmark's "
+        f"own test confirms a change that way (every row is unknown or same)"))
 
 
 def _phase_one(prepared: dict[int, _rows.Prepared],
@@ -111,14 +148,16 @@ def _phase_one(prepared: dict[int, _rows.Prepared],
     for i, prep in prepared.items():
         if prep.paired:
             out[i] = _rows.with_host_flags(_rows.paired_stats(prep, st), prep)
+        elif prep.trees is not None:
+            out[i].log_ratio = prep.trees[1].point() - prep.trees[0].point()
     return out
 
 
-def _groups(prepared: dict[int, _rows.Prepared]) -> dict[tuple[int, ...],
-                                                          tuple[FloatArray, FloatArray]]:
+def _groups(prepared: dict[int, _rows.Prepared], *,
+            trees: bool = True) -> dict[tuple[int, ...], tuple[FloatArray, FloatArray]]:
     by_shape: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i, prep in prepared.items():
-        if not prep.paired:
+        if not prep.paired and (trees or prep.trees is None):
             by_shape[(prep.base.size, prep.cand.size)].append(i)
     return {tuple(idx): (np.stack([prepared[i].base for i in idx]),
                          np.stack([prepared[i].cand for i in idx]))
@@ -132,7 +171,7 @@ def _phase_two(prepared: dict[int, _rows.Prepared], st: _engine.Settings, *,
     total = len(keys)
     offsets = np.random.default_rng([st.seed, 7]).integers(0, st.resamples, size=max(total, 1))
     out: dict[int, list[tuple[float, float]]] = {}
-    for idx, (base, cand) in _groups(prepared).items():
+    for idx, (base, cand) in _groups(prepared, trees=False).items():
         rows = np.array(idx)
         points = np.array([stats[i].log_ratio for i in idx])
 
@@ -147,6 +186,9 @@ def _phase_two(prepared: dict[int, _rows.Prepared], st: _engine.Settings, *,
             out[i] = [col[j] for col in columns]
     for i, prep in prepared.items():
         if prep.paired:
-            out[i] = _rows.paired_bounds(prep, st, offset=int(offsets[i]), alphas=alphas,
-                                         keys=keys, geo=geo, row=stats[i])
+            out[i] = _rows.paired_bounds(prep, st, alphas=alphas, keys=keys, geo=geo,
+                                         row=stats[i])
+        elif prep.trees is not None:
+            out[i] = _rows.hierarchical_bounds(prep, st, alphas=alphas, keys=keys, geo=geo,
+                                               row=stats[i])
     return out

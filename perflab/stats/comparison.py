@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,24 @@ class CompareInput:
     paired: bool = False
     base_noise_probe_failure: str | None = None
     cand_noise_probe_failure: str | None = None
+    #: contamination measured during the run (the run's ``contaminated`` flag message)
+    base_contamination: str | None = None
+    cand_contamination: str | None = None
+    #: a deterministic metric (allocs/op, B/op, counted instructions): compared exactly,
+    #: any change beyond ``tolerance`` (a fraction; 0: exact) is reported
+    exact: bool = False
+    tolerance: float = 0.0
+    #: where each sample came from, as (run, process) labels: the comparison then resamples
+    #: runs, then processes, then a process's iterations (see perflab.stats.hierarchy)
+    base_groups: Sequence[tuple[int, int]] | None = None
+    cand_groups: Sequence[tuple[int, int]] | None = None
+    #: run-to-run spread (standard deviation of a run's log median) and where it came from
+    run_spread: float | None = None
+    run_spread_source: str = ""
+
+    @property
+    def hierarchical(self) -> bool:
+        return self.base_groups is not None and self.cand_groups is not None
 
 
 @dataclass(frozen=True)
@@ -55,6 +74,14 @@ class Comparison:
     paired: bool = False
     base_flags: tuple[Flag, ...] = ()
     cand_flags: tuple[Flag, ...] = ()
+    #: why no confident verdict could be given (flag codes: contaminated, noisy_host,
+    #: bimodal_mix): the row could not be measured, which is not the same as "unknown"
+    unmeasured: tuple[str, ...] = ()
+    exact: bool = False
+    #: (baseline runs, candidate runs) and the run-to-run spread the decision allowed for
+    runs: tuple[int, int] | None = None
+    run_spread: float | None = None
+    run_spread_source: str = ""
 
     @property
     def mwu_pvalue(self) -> float | None:
@@ -78,4 +105,7 @@ class Comparison:
             "noise_band": self.noise_band, "confidence": self.confidence, "paired": self.paired,
             "base_flags": [f.to_dict() for f in self.base_flags],
             "cand_flags": [f.to_dict() for f in self.cand_flags],
+            "unmeasured": list(self.unmeasured), "exact": self.exact,
+            "runs": None if self.runs is None else list(self.runs),
+            "run_spread": jf(self.run_spread), "run_spread_source": self.run_spread_source,
         }

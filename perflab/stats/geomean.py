@@ -6,6 +6,19 @@ the summary is the mean over rows of each row's replicate b (rows' replicate
 orders are rotated, so this behaves like resampling every row independently).
 The verdict uses the CI against the noise band only; there is no rank test
 for a mean of ratios.
+
+A summary claims a verdict only when its CI comes from resampling whole
+processes (and runs): rows grouped by run and process (hierarchical) or A/B
+pairs, whose replicates are drawn jointly for every benchmark. Rows of
+independent samples (result files, the pure API without groups) share neither
+processes nor runs, and their summed replicates would understate the spread
+(one slow process slows every benchmark it ran): the summary then shows its
+ratio and CI with the verdict ``unknown``. A summary over a row that could not
+be measured (contamination, a failed noise probe) is ``unknown`` too, and so
+is one whose CI lies beyond the band while no benchmark of its metric is
+confirmed by its own test to have moved that way (compare.py): interleaved A/A
+runs of Go's sort benchmarks at 30-60% CV gave summaries of -14% and +11%
+"beyond the band" with every row unknown.
 """
 
 from __future__ import annotations
@@ -22,6 +35,7 @@ from perflab.stats._common import (
     Verdict,
     exp,
     expm1,
+    fmt_pct,
     jf,
     jpair,
 )
@@ -57,12 +71,18 @@ class GeomeanAccumulator:
         self._reps: dict[tuple[str, Direction], FloatArray] = {}
         self._points: dict[tuple[str, Direction], list[float]] = {}
         self._excluded: dict[tuple[str, Direction], int] = {}
+        self._loose: dict[tuple[str, Direction], int] = {}  # rows not process-resampled
+        self._unmeasured: dict[tuple[str, Direction], int] = {}
 
     def exclude(self, key: tuple[str, Direction]) -> None:
         self._excluded[key] = self._excluded.get(key, 0) + 1
 
+    def unmeasured(self, key: tuple[str, Direction]) -> None:
+        """A row of this key could not be measured: the summary gets no verdict."""
+        self._unmeasured[key] = self._unmeasured.get(key, 0) + 1
+
     def add(self, keys: list[tuple[str, Direction]], rows: IntArray, points: FloatArray,
-            reps: FloatArray, offsets: IntArray) -> None:
+            reps: FloatArray, offsets: IntArray, *, resampled: bool = False) -> None:
         """Add replicates ``reps`` (k, B) of rows whose keys are ``keys[rows[j]]``.
 
         Row j is rotated by ``offsets[j]`` (its replicate (b + o) mod B lands in
@@ -78,6 +98,8 @@ class GeomeanAccumulator:
             if key not in self._reps:
                 self._reps[key] = np.zeros(reps.shape[1])
                 self._points[key] = []
+            if not resampled:
+                self._loose[key] = self._loose.get(key, 0) + 1
             acc, shift = self._reps[key], int(offsets[j]) % reps.shape[1]
             acc[: acc.size - shift] += reps[j, shift:]
             acc[acc.size - shift:] += reps[j, :shift]
@@ -102,5 +124,17 @@ class GeomeanAccumulator:
                       confidence=confidence, decision_level=confidence, noise_band=band,
                       significant=None, test_text="", what=f"geometric mean of {count} ratios")
         verdict, reason = decide(ev)
+        unmeasured, loose = self._unmeasured.get(key, 0), self._loose.get(key, 0)
+        if unmeasured:
+            verdict, reason = "unknown", (
+                f"no verdict: {unmeasured} of the rows could not be measured (see their "
+                f"reasons); geometric mean of {count} ratios {fmt_pct(expm1(mean))}")
+        elif loose:
+            verdict, reason = "unknown", (
+                f"no verdict: {loose} of {count} rows are samples not known to come from "
+                "separate processes and runs (no run and process labels), so no test "
+                "resamples them as a whole; geometric mean of the ratios "
+                f"{fmt_pct(expm1(mean))} (CI {fmt_pct(expm1(ci[0]))} .. "
+                f"{fmt_pct(expm1(ci[1]))}, from independent rows)")
         return GeomeanRow(metric, direction, count, excluded, exp(mean),
                           (exp(ci[0]), exp(ci[1])), expm1(mean), verdict, reason)

@@ -56,11 +56,23 @@ def decide(ev: Evidence) -> tuple[Verdict, str]:
                 f"{point} ({dci}) lies wholly beyond the {band}{test}: {word}")
     if -edge - EDGE_TOLERANCE <= ev.ci[0] and ev.ci[1] <= edge + EDGE_TOLERANCE:
         return "same", f"{point} ({ci}) lies inside the {band}: no change that matters"
+    dci = _ci_text(ev.decision_ci, ev.decision_level)
     if beyond:
-        return "unknown", (f"{point} ({ci}) is beyond the {band}, but {ev.test_text} does not "
-                           "confirm a shift beyond the band: add repetitions")
-    return "unknown", (f"{point} ({ci}) straddles the edge of the {band}: the data cannot "
-                       "tell a change beyond the band from noise; add repetitions")
+        return "unknown", (f"{point} ({dci}) is beyond the {band}, but {ev.test_text} does "
+                           "not confirm a shift beyond the band: add repetitions")
+    return "unknown", (f"{point} ({dci}) straddles the edge of the {band}"
+                       f"{_marginal_note(ev, edge)}: the data cannot tell a change beyond the "
+                       "band from noise; add repetitions")
+
+
+def _marginal_note(ev: Evidence, edge: float) -> str:
+    """When the reported CI lies beyond the band but the wider decision CI does not."""
+    lo, hi = ev.ci
+    if ev.decision_level <= ev.confidence or not (lo > edge or hi < -edge):
+        return ""
+    return (f" (the {_ci_text(ev.ci, ev.confidence)} alone lies beyond it, but the decision "
+            f"is taken at the {_level(ev.decision_level)} level the comparison's other rows "
+            "require)")
 
 
 def _ci_text(ci: tuple[float, float], level: float) -> str:

@@ -311,6 +311,24 @@ class RunStore:
                 entry["samples"].append(value)
         return list(runs.values())[-limit:]
 
+    def recent(self, job: str, *, runner: str | None, platform: str | None,
+               fingerprint: str | None, until: str | None = None,
+               limit: int = 20) -> builtins.list[dict[str, Any]]:
+        """Completed runs of one evidence class (job, runner, platform, fingerprint), newest
+        first, started no later than run ``until``: a baseline's predecessors, a history."""
+        query = (select(Run.id, Run.flags).where(Run.job == job, Run.status == "completed")
+                 .order_by(Run.started_at.desc(), Run.id.desc()).limit(limit))
+        for column, wanted in ((Run.runner, runner), (Run.platform, platform),
+                               (Run.fingerprint, fingerprint)):
+            if wanted is not None:
+                query = query.where(column == wanted)
+        if until is not None:
+            start = select(Run.started_at).where(Run.id == until).scalar_subquery()
+            query = query.where(Run.started_at <= start)
+        with self._sessions() as session:
+            return [{"run_id": rid, "flags": flags or []}
+                    for rid, flags in session.execute(query).all()]
+
     def list(self, *, job: str | None = None, runner: str | None = None,
              status: str | None = None, experiment: str | None = None,
              limit: int = 50) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ class TestAdaptive:
         """Against a baseline of the same command the verdict starts unknown: runs are added,
         never beyond max_runs, and each decision is recorded."""
         base = cli("run", str(write_job(JOB.format(runs=6, max_runs=6))), "--json").json()
-        assert cli("baseline", "set", "b", base["run_id"]).status == 0
+        assert cli("baseline", "set", "b", base["run_id"], "--reason", "test").status == 0
         job = write_job(JOB.format(runs=4, max_runs=12), "adapt.yaml")
         doc = cli("run", str(job), "--baseline", "b", "--json").json()
         walls = doc["benchmarks"][0]["metrics"]["wall_time"]["samples"]

@@ -1,0 +1,142 @@
+"""The run as a unit of variance: a hierarchical bootstrap and the run-to-run spread.
+
+A side of a comparison is one or more *runs*; a run is several *processes* (one
+per repetition with ``fresh_process``); a process gives one or more
+*iterations* (samples). Speed drifts between runs (a VM's host, frequency, the
+memory layout a boot got) by more than the samples of one run show, so two
+runs are not one population. Following Kalibera and Jones ("Rigorous
+benchmarking in reasonable time", 2013), each bootstrap replicate of a side
+
+1. resamples its runs (with replacement), then within each chosen run
+2. resamples its processes, then within each chosen process
+3. resamples its iterations; a process's value is the median of its iterations,
+
+and the side's statistic is the median of the pooled process values (its log
+is used). Runs and processes are drawn jointly for every benchmark of a
+comparison (one process produced all of them), so a geometric mean over
+benchmarks resamples whole processes and runs, not independent numbers.
+
+Few runs cannot show their own spread: a side with fewer than
+``MIN_RESAMPLED_RUNS`` runs gets a run effect ``z * spread / sqrt(runs)`` added
+to each replicate (z standard normal, shared by every benchmark of the
+replicate), where ``spread`` is the run-to-run standard deviation of the log
+median learned from the job's history on that runner (:func:`run_spread`), or
+``DEFAULT_RUN_SPREAD`` when there is none (a single-run baseline and no
+history: the decision is widened, and the row says so).
+
+Pure functions, seeded: the same input gives the same replicates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from perflab.stats._common import FloatArray
+
+MIN_RESAMPLED_RUNS = 5
+MIN_HISTORY_RUNS = 3
+DEFAULT_RUN_SPREAD = 0.10
+SPREAD_CONFIDENCE = 0.90  # the learned spread is its upper 90% confidence bound
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One side of one benchmark x metric: runs -> processes -> iteration values."""
+
+    runs: tuple[tuple[FloatArray, ...], ...]
+
+    @property
+    def run_count(self) -> int:
+        return len(self.runs)
+
+    def point(self) -> float:
+        """log of the median of the processes' medians, pooled over runs."""
+        values = [float(np.median(p)) for run in self.runs for p in run]
+        return math.log(float(np.median(values)))
+
+
+def tree(values: Sequence[float] | FloatArray, groups: Sequence[tuple[int, int]]) -> Tree:
+    """Group samples by their (run, process) labels, in first-seen order."""
+    runs: dict[int, dict[int, list[float]]] = {}
+    for value, (run, process) in zip(values, groups, strict=True):
+        runs.setdefault(run, {}).setdefault(process, []).append(float(value))
+    return Tree(tuple(tuple(np.asarray(p, dtype=np.float64) for p in procs.values())
+                      for procs in runs.values()))
+
+
+def side_replicates(side: Tree, *, half: int, seed: int, first: int,
+                    spread: float) -> FloatArray:
+    """2 half replicates of the side's log statistic; mirrored streams (see bootstrap.py):
+    the first half draws from stream ``first``, the second from ``1 - first``."""
+    return np.concatenate([_replicates(side, half, seed, first, spread),
+                           _replicates(side, half, seed, 1 - first, spread)])
+
+
+def _replicates(side: Tree, count: int, seed: int, stream: int, spread: float) -> FloatArray:
+    runs = [_run_values(procs, count, seed, stream, r) for r, procs in enumerate(side.runs)]
+    width = max(v.shape[1] for v in runs)
+    padded = np.full((len(runs), count, width), np.nan)
+    for r, values in enumerate(runs):
+        padded[r, :, : values.shape[1]] = values
+    count_runs = len(runs)
+    if count_runs >= MIN_RESAMPLED_RUNS:
+        rng = np.random.default_rng([seed, stream, 101, count_runs])
+        chosen = rng.integers(0, count_runs, size=(count, count_runs))
+    else:
+        chosen = np.tile(np.arange(count_runs), (count, 1))
+    pooled = padded[chosen, np.arange(count)[:, None], :].reshape(count, -1)
+    even = all(v.shape[1] == width for v in runs)  # no padding: the fast median
+    out = np.log(np.median(pooled, axis=1) if even else np.nanmedian(pooled, axis=1))
+    if count_runs < MIN_RESAMPLED_RUNS and spread > 0:
+        z = np.random.default_rng([seed, stream, 404]).standard_normal(count)
+        out = out + z * spread / math.sqrt(count_runs)
+    return np.asarray(out, dtype=np.float64)
+
+
+def _run_values(procs: tuple[FloatArray, ...], count: int, seed: int, stream: int,
+                run: int) -> FloatArray:
+    """(count, processes): each replicate's resampled process values of one run."""
+    per_process = np.empty((len(procs), count))
+    for p, values in enumerate(procs):
+        if values.size == 1:
+            per_process[p] = values[0]
+            continue
+        rng = np.random.default_rng([seed, stream, 303, run, p, values.size])
+        idx = rng.integers(0, values.size, size=(count, values.size))
+        per_process[p] = np.median(values[idx], axis=1)
+    rng = np.random.default_rng([seed, stream, 202, run, len(procs)])
+    chosen = rng.integers(0, len(procs), size=(count, len(procs)))
+    return np.asarray(per_process[chosen, np.arange(count)[:, None]], dtype=np.float64)
+
+
+def run_spread(runs: Sequence[Sequence[float]]) -> float | None:
+    """The run-to-run standard deviation of a run's log median, at its upper
+    ``SPREAD_CONFIDENCE`` confidence bound; None from fewer than ``MIN_HISTORY_RUNS``
+    usable runs.
+
+    The spread is the standard deviation of the runs' log medians, scaled up to its
+    chi-square upper bound with k - 1 degrees of freedom (k runs): a spread seen in
+    few runs is not known well, and a host's next run may drift more than the quiet
+    stretch before it showed (x1.29 for 20 runs, x1.95 for 5, x3.1 for 3). It is
+    not reduced by what each run's own sampling would explain: with ten processes
+    of a heavy-tailed benchmark the bootstrap of one run understates how far its
+    median wanders (measured: Go benchmarks at 20-50% CV gave "no spread beyond
+    sampling" while A/A pairs differed by 40%), so counting it twice errs on the
+    side of "unknown".
+    """
+    medians = []
+    for samples in runs:
+        values = np.asarray([v for v in samples if v > 0 and math.isfinite(v)])
+        if values.size:
+            medians.append(float(np.median(np.log(values))))
+    if len(medians) < MIN_HISTORY_RUNS:
+        return None
+    from scipy import stats as sps  # heavy: imported when first used
+
+    dof = len(medians) - 1
+    upper = dof / float(sps.chi2.ppf(1.0 - SPREAD_CONFIDENCE, dof))
+    return math.sqrt(float(np.var(medians, ddof=1)) * upper)

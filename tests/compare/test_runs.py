@@ -1,0 +1,200 @@
+"""`perflab compare` and `perflab run` with issue 11's comparison side: flags that decide
+(exit 4), exact counts, runs as a unit of variance, names that are never cut."""
+
+from __future__ import annotations
+
+from perflab.store import open_store
+from tests.compare.conftest import samples
+
+WIDENED = {"name": "j"}  # no declared run spread: learned from history, else the default
+COUNT = {"allocs_per_op": ("count", "lower")}
+
+
+def contaminate(run_id: str, message: str = "other processes used 48% of CPU 1 during "
+                                             "15/15 repetitions") -> None:
+    """Write the run-level flag the harness's contamination evidence produces."""
+    store = open_store()
+    try:
+        flags = store.runs.get(run_id).fields.get("flags") or []
+        store.runs.update_run(run_id, flags=[*flags, {"code": "contaminated",
+                                                      "message": message}])
+    finally:
+        store.close()
+
+
+class TestFlagsDecide:
+    def test_contaminated_candidate_exits_4_not_2(self, cli, make_run) -> None:
+        """A 2x slowdown on a contaminated run: unknown with the reason and the raw ratio,
+        exit 4 ("could not measure"), never 2."""
+        base = make_run({"BM_a": {"time": samples(100)}})
+        cand = make_run({"BM_a": {"time": samples(200, seed=1)}})
+        assert cli("compare", base, cand).status == 2  # before the flag: a regression
+        contaminate(cand)
+        result = cli("compare", base, cand, "--json")
+        assert result.status == 4
+        doc = result.json()
+        [row] = doc["rows"]
+        assert row["verdict"] == "unknown" and row["unmeasured"] == ["contaminated"]
+        assert "48% of CPU 1" in row["reason"] and "raw ratio +10" in row["reason"]
+        assert doc["exit_status"] == 4 and doc["regression"] is False
+        table = cli("compare", base, cand)
+        assert table.status == 4 and "COULD NOT MEASURE" in table.out
+
+    def test_a_gate_over_a_contaminated_row_neither_passes_nor_fails(self, cli,
+                                                                     make_run) -> None:
+        spec = {"name": "j", "compare": {"run_spread": 0},
+                "gates": [{"metric": "time", "max_increase": "10%"}]}
+        base = make_run({"BM_a": {"time": samples(100, n=40)}}, spec=spec)
+        cand = make_run({"BM_a": {"time": samples(150, n=40, seed=1)}}, spec=spec)
+        contaminate(base)
+        result = cli("compare", base, cand, "--json")
+        assert result.status == 4
+        [gate] = result.json()["gates"]
+        assert gate["outcome"] == "unknown" and gate["unmeasured"] is True
+        assert "could not measure" in gate["reason"]
+
+
+class TestExactCounts:
+    def test_zero_to_one_allocation_exits_2(self, cli, make_run) -> None:
+        """0 -> 1 allocs/op was not_comparable with exit 0; it is a regression, and
+        identical counts raise no 'all samples identical' warning."""
+        base = make_run({"BM_a": {"allocs_per_op": [0.0] * 10}}, units=COUNT)
+        cand = make_run({"BM_a": {"allocs_per_op": [1.0] * 10}}, units=COUNT)
+        result = cli("compare", base, cand, "--json")
+        assert result.status == 2
+        [row] = result.json()["rows"]
+        assert row["verdict"] == "regressed" and row["exact"] is True
+        assert row["base_flags"] == [] and row["cand_flags"] == []
+        same = cli("compare", base, make_run({"BM_a": {"allocs_per_op": [0.0] * 10}},
+                                             units=COUNT))
+        assert same.status == 0 and "tail_too_tight" not in same.out
+        assert "0 → 0 (exact)" in same.out and "identical" not in same.out
+
+
+class TestRunsAsUnits:
+    def test_single_run_baseline_without_history_is_widened(self, cli, make_run) -> None:
+        """Two single runs 20% apart, no history: the run-to-run spread is unknown, the
+        decision is widened (unknown, exit 0) and the row says so."""
+        base = make_run({"BM_a": {"time": samples(100)}}, spec=WIDENED)
+        cand = make_run({"BM_a": {"time": samples(120, seed=1)}}, spec=WIDENED)
+        result = cli("compare", base, cand, "--json")
+        assert result.status == 0
+        [row] = result.json()["rows"]
+        assert row["verdict"] == "unknown" and row["runs"] == [1, 1]
+        assert "assumed 10%" in row["run_spread_source"]
+        declared = cli("compare", base, cand, "--run-spread", "0%", "--json")
+        assert declared.status == 2  # declared exchangeable: the sample-level verdict
+
+    def test_spread_is_learned_from_the_jobs_history(self, cli, make_run) -> None:
+        """Earlier quiet runs of the job teach a small spread: a 20% change is decided."""
+        for seed in range(5):
+            make_run({"BM_a": {"time": samples(100, seed=10 + seed)}}, spec=WIDENED)
+        base = make_run({"BM_a": {"time": samples(100)}}, spec=WIDENED)
+        cand = make_run({"BM_a": {"time": samples(120, seed=1)}}, spec=WIDENED)
+        result = cli("compare", base, cand, "--json")
+        [row] = result.json()["rows"]
+        assert "learned from 6 earlier runs" in row["run_spread_source"]
+        assert row["run_spread"] < 0.01
+        assert row["verdict"] == "regressed" and result.status == 2
+
+    def test_drifting_history_keeps_an_a_a_pair_unknown(self, cli, make_run) -> None:
+        """A host whose runs drift by +-25% (as this VM's): an A/A pair 30% apart is not a
+        regression."""
+        for i, level in enumerate((100, 125, 80, 110, 75, 120)):
+            make_run({"BM_a": {"time": samples(level, seed=20 + i)}}, spec=WIDENED)
+        base = make_run({"BM_a": {"time": samples(90)}}, spec=WIDENED)
+        cand = make_run({"BM_a": {"time": samples(117, seed=1)}}, spec=WIDENED)
+        result = cli("compare", base, cand, "--json")
+        [row] = result.json()["rows"]
+        assert row["run_spread"] > 0.1 and row["verdict"] == "unknown"
+        assert result.status == 0
+
+    def test_baseline_of_several_runs(self, cli, make_run) -> None:
+        """--baseline-runs 3: the baseline run and the two before it, one side."""
+        older = [make_run({"BM_a": {"time": samples(100, seed=s)}}, spec=WIDENED)
+                 for s in (30, 31, 32)]
+        cand = make_run({"BM_a": {"time": samples(101, seed=1)}}, spec=WIDENED)
+        doc = cli("compare", older[-1], cand, "--baseline-runs", "3", "--json").json()
+        assert doc["baseline"]["runs"] == [older[2], older[1], older[0]]
+        assert doc["rows"][0]["runs"] == [3, 1]
+        assert doc["rows"][0]["base"]["n"] == 60
+
+
+class TestOutput:
+    def test_long_names_are_never_cut(self, cli, make_run) -> None:
+        """Not on a terminal the table used to be cut at 120 columns, so sub-benchmarks
+        sharing a prefix all printed as `BenchmarkRepeat...`."""
+        names = [f"BenchmarkRepeat/size={n}/parallelism=8/with-a-long-suffix-{n}"
+                 for n in (1, 10, 100)]
+        base = make_run({n: {"time": samples(100, seed=i)} for i, n in enumerate(names)})
+        cand = make_run({n: {"time": samples(100, seed=9 + i)} for i, n in enumerate(names)})
+        out = cli("compare", base, cand).out
+        for name in names:
+            assert name in out
+        assert "…" not in out
+
+
+REAL = """\
+name: real
+benchmarks:
+  - name: loop
+    command: [{python}, -c, "sum(range(300000))"]
+    format: time
+repetitions: {{warmup: 0, runs: 5, max_runs: 9}}
+{extra}"""
+
+
+def real_job(write_job, extra: str = "", name: str = "real.yaml"):
+    import json
+    import sys
+
+    return write_job(REAL.format(python=json.dumps(sys.executable), extra=extra), name)
+
+
+class TestRealRuns:
+    def test_run_with_a_baseline_answers_as_compare(self, cli, write_job) -> None:
+        """Real runs: the baseline run is contaminated (the flag written through the store,
+        as the harness's evidence would): `run --baseline` and `compare` both exit 4, with
+        the same rows."""
+        job = real_job(write_job)
+        first = cli("run", str(job), "--json")
+        assert first.status == 0, first.err
+        base = first.json()["run_id"]
+        # --reason: on a busy machine the harness may already have flagged the run
+        assert cli("baseline", "set", "b", base, "--reason", "test").status == 0
+        contaminate(base)
+        second = cli("run", str(job), "--baseline", "b", "--json")
+        assert second.status == 4, second.err
+        doc = second.json()
+        measured = [r for r in doc["comparison"]["rows"] if r["verdict"] != "not_comparable"]
+        assert measured and all(r["unmeasured"] == ["contaminated"] for r in measured)
+        compared = cli("compare", "b", doc["run_id"], "--json")
+        assert compared.status == 4
+        assert [r["verdict"] for r in compared.json()["rows"]] == \
+            [r["verdict"] for r in doc["comparison"]["rows"]]
+
+    def test_adaptive_runs_stop_on_run_level_drift(self, cli, write_job) -> None:
+        """With a run-to-run spread of 50% (declared), no number of repetitions of this run
+        can decide against a single-run baseline: none are added, and the run says to
+        interleave or repeat the baseline."""
+        job = real_job(write_job, "compare: {run_spread: 50%}\n")
+        base = cli("run", str(job), "--json").json()["run_id"]
+        assert cli("baseline", "set", "b", base, "--reason", "test").status == 0
+        doc = cli("run", str(job), "--baseline", "b", "--json").json()
+        [flag] = [f for f in doc["flags"] if f["code"] == "adaptive"]
+        assert "0 added" in flag["message"]
+        assert "run-level drift: interleave (ab:) or repeat the baseline" in flag["message"]
+        assert len(doc["benchmarks"][0]["metrics"]["wall_time"]["samples"]) == 5
+
+
+class TestBaselineSet:
+    def test_a_contaminated_run_needs_a_reason(self, cli, make_run) -> None:
+        """A run measured next to other work becomes a baseline only with --reason."""
+        first = make_run({"BM_a": {"time": samples(100)}})
+        assert cli("baseline", "set", "nightly", first).status == 0
+        dirty = make_run({"BM_a": {"time": samples(100, seed=1)}})
+        contaminate(dirty)
+        refused = cli("baseline", "set", "nightly", dirty)
+        assert refused.status == 3 and "was contaminated (other processes used 48%" in \
+            refused.err
+        assert cli("baseline", "set", "nightly", dirty, "--reason", "known hog").status == 0

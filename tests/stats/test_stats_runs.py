@@ -1,0 +1,243 @@
+"""Issue 11's statistics: exact metrics, flags that decide, runs as a unit of variance,
+honest summaries and reasons, adaptive repetitions that stop on run-level drift."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from perflab.stats import CompareInput, compare_many, compare_samples
+from perflab.stats.adaptive import RUN_DRIFT, Budget, plan_repetitions
+from perflab.stats.hierarchy import DEFAULT_RUN_SPREAD, run_spread
+from perflab.stats.verdict import Evidence, decide
+
+
+def noisy(median: float, n: int = 20, cv: float = 0.01, seed: int = 0) -> list[float]:
+    rng = np.random.default_rng(seed)
+    return list(median * rng.lognormal(0.0, cv, n))
+
+
+def one(item: CompareInput, **kw):
+    return compare_many([item], fdr=None, **kw).rows[0]
+
+
+def single_run(n: int) -> list[tuple[int, int]]:
+    return [(0, i) for i in range(n)]
+
+
+class TestExact:
+    def test_zero_to_one_alloc_is_a_regression(self) -> None:
+        """0 -> 1 allocs/op was not_comparable (zero median); a deterministic count that
+        changes is reported, whatever its size."""
+        row = one(CompareInput([0.0] * 10, [1.0] * 10, metric="allocs_per_op", exact=True))
+        assert row.verdict == "regressed"
+        assert "changed from 0 to 1" in row.reason
+        assert row.exact and row.test == "exact"
+
+    def test_identical_counts_are_same_without_warnings(self) -> None:
+        """Identical samples are what a count looks like: same, and no tail_too_tight flag."""
+        row = one(CompareInput([2.0] * 10, [2.0] * 10, metric="allocs_per_op", exact=True))
+        assert row.verdict == "same" and row.flags == ()
+        measured = one(CompareInput([2.0] * 10, [2.0] * 10, metric="time"))
+        assert "tail_too_tight" in {f.code for f in measured.flags}  # a measured metric: flagged
+
+    def test_fewer_allocations_improve(self) -> None:
+        row = one(CompareInput([3.0] * 5, [2.0] * 5, metric="allocs_per_op", exact=True))
+        assert row.verdict == "improved"
+
+    def test_overlapping_jitter_is_unknown(self) -> None:
+        """A count that varies within a side (B/op rounded over b.N) with overlapping values
+        and different medians names no exact change."""
+        row = one(CompareInput([152, 153, 152, 153, 152], [153, 153, 152, 153, 153],
+                               metric="bytes_per_op", exact=True))
+        assert row.verdict == "unknown" and "overlap" in row.reason
+
+    def test_tolerance_is_a_band_for_counters(self) -> None:
+        """A counted metric with a tolerance (instructions under callgrind) ignores changes
+        within it and reports those beyond it."""
+        within = one(CompareInput([1000.0] * 3, [1005.0] * 3, exact=True, tolerance=0.01))
+        beyond = one(CompareInput([1000.0] * 3, [1020.0] * 3, exact=True, tolerance=0.01))
+        assert (within.verdict, beyond.verdict) == ("same", "regressed")
+
+    def test_exact_rows_stay_out_of_fdr_and_geomean(self) -> None:
+        """Counts are not tested, so they do not dilute the false-discovery control."""
+        report = compare_many([CompareInput([1.0] * 5, [2.0] * 5, metric="allocs_per_op",
+                                            exact=True),
+                               CompareInput(noisy(100), noisy(100, seed=1), metric="time")])
+        assert report.tested == 1
+        assert [g.metric for g in report.summary] == ["time"]
+
+
+class TestFlagsDecide:
+    def test_contamination_makes_a_clear_regression_unmeasured(self) -> None:
+        """A 2x slowdown next to a hog is not a regression of the code: unknown, with the
+        reason and the raw ratio."""
+        row = one(CompareInput(noisy(100), noisy(200, seed=1), metric="time",
+                               cand_contamination="other processes used 48% of CPU 1"))
+        assert row.verdict == "unknown" and row.unmeasured == ("contaminated",)
+        assert row.reason.startswith("could not measure: candidate: the run was contaminated "
+                                     "(other processes used 48% of CPU 1)")
+        assert "raw ratio +10" in row.reason and row.ratio is not None and row.ratio > 1.9
+
+    def test_a_failed_noise_probe_blocks_same_too(self) -> None:
+        """Never a confident 'same' from a host that failed its probe."""
+        row = one(CompareInput(noisy(100), noisy(100, seed=1), metric="time",
+                               base_noise_probe_failure="cpu 1: CV 9%"))
+        assert row.verdict == "unknown" and row.unmeasured == ("noisy_host",)
+
+    def test_modes_that_mix_differently(self) -> None:
+        """Two modes 10% apart: 10/10 in the baseline, 3/17 in the candidate: the ratio
+        measures the mix, so the row is unmeasured; the same mix is not blocked."""
+        low, high = noisy(100, 10, 0.003), noisy(110, 10, 0.003, seed=1)
+        base = low + high
+        cand = noisy(100, 3, 0.003, seed=2) + noisy(110, 17, 0.003, seed=3)
+        row = one(CompareInput(base, cand, metric="time"))
+        assert row.unmeasured == ("bimodal_mix",), row.reason
+        assert "10 low / 10 high" in row.reason and "3 low / 17 high" in row.reason
+        same_mix = noisy(100, 10, 0.003, seed=4) + noisy(110, 10, 0.003, seed=5)
+        assert one(CompareInput(base, same_mix, metric="time")).unmeasured == ()
+
+    def test_a_shift_beyond_both_modes_is_still_caught(self) -> None:
+        """A bimodal benchmark that got 2x slower moved for real: regressed."""
+        base = noisy(100, 10, 0.003) + noisy(110, 10, 0.003, seed=1)
+        row = one(CompareInput(base, noisy(220, 20, 0.01, seed=2), metric="time"))
+        assert row.verdict == "regressed" and row.unmeasured == ()
+
+
+class TestRuns:
+    def test_single_runs_without_history_widen_the_decision(self) -> None:
+        """20% between two single runs: regressed as samples, unknown as runs (the spread
+        between runs is unknown, assumed 10%), and the row says so."""
+        base, cand = noisy(100), noisy(120, seed=1)
+        assert one(CompareInput(base, cand)).verdict == "regressed"
+        row = one(CompareInput(base, cand, base_groups=single_run(20),
+                               cand_groups=single_run(20)))
+        assert row.verdict == "unknown" and row.runs == (1, 1)
+        assert row.run_spread == DEFAULT_RUN_SPREAD
+        assert "assumed 10%" in row.run_spread_source
+        big = one(CompareInput(base, noisy(250, seed=2), base_groups=single_run(20),
+                               cand_groups=single_run(20)))
+        assert big.verdict == "regressed"  # optimisations off: still caught
+
+    def test_a_declared_zero_spread_is_the_sample_level_test(self) -> None:
+        base, cand = noisy(100), noisy(120, seed=1)
+        row = one(CompareInput(base, cand, base_groups=single_run(20),
+                               cand_groups=single_run(20), run_spread=0.0))
+        assert row.verdict == "regressed"
+
+    def test_baseline_runs_that_drift_are_resampled(self) -> None:
+        """Six baseline runs whose medians drift by +-15%: a candidate run 15% slower is
+        within the runs' own spread (not regressed); 2x slower is regressed."""
+        rng = np.random.default_rng(3)
+        base, groups = [], []
+        for r, offset in enumerate((1.0, 1.15, 0.9, 1.1, 0.85, 1.0)):
+            base += noisy(100 * offset, 10, seed=int(rng.integers(1000)))
+            groups += [(r, p) for p in range(10)]
+        near = one(CompareInput(base, noisy(115, 10, seed=9), base_groups=groups,
+                                cand_groups=single_run(10), run_spread=0.12))
+        far = one(CompareInput(base, noisy(200, 10, seed=9), base_groups=groups,
+                               cand_groups=single_run(10), run_spread=0.12))
+        assert near.verdict == "unknown" and near.runs == (6, 1)
+        assert far.verdict == "regressed"
+
+    def test_swapping_sides_inverts_a_hierarchical_row(self) -> None:
+        """The mirrored streams keep the symmetry of the sample-level test: B/A's interval
+        is the inverse of A/B's, and regressed becomes improved."""
+        groups = [(r, p) for r in range(2) for p in range(8)]
+        base, cand = noisy(100, 16, seed=5), noisy(160, 8, seed=6)
+        ab = one(CompareInput(base, cand, base_groups=groups, cand_groups=single_run(8)))
+        ba = one(CompareInput(cand, base, base_groups=single_run(8), cand_groups=groups))
+        assert (ab.verdict, ba.verdict) == ("regressed", "improved")
+        assert ab.ratio_ci is not None and ba.ratio_ci is not None
+        assert math.isclose(ab.ratio_ci[0], 1 / ba.ratio_ci[1], rel_tol=1e-9)
+        assert math.isclose(ab.ratio_ci[1], 1 / ba.ratio_ci[0], rel_tol=1e-9)
+
+    def test_run_spread_is_learned_from_runs(self) -> None:
+        """30 runs whose medians differ by 5% (sd) around 1% noise: the spread is about 5%,
+        reported at its upper 90% bound (x1.21 for 30 runs); fewer than 3 runs give none."""
+        rng = np.random.default_rng(7)
+        runs = [list(100 * math.exp(rng.normal(0, 0.05)) * rng.lognormal(0, 0.01, 20))
+                for _ in range(30)]
+        spread = run_spread(runs)
+        assert spread is not None and 0.045 < spread < 0.075
+        assert run_spread(runs[:2]) is None
+        quiet = [list(100 * rng.lognormal(0, 0.01, 20)) for _ in range(30)]
+        assert (run_spread(quiet) or 0.0) < 0.005  # only the medians' own sampling noise
+
+
+class TestSummaries:
+    def test_geomean_of_independent_samples_has_no_verdict(self) -> None:
+        """Rows without process labels: the summary's CI is not from resampling whole
+        processes, so no regressed/improved, and it says why."""
+        items = [CompareInput(noisy(100, seed=i), noisy(150, seed=50 + i), benchmark=f"b{i}",
+                              metric="time") for i in range(5)]
+        [geo] = compare_many(items).summary
+        assert geo.verdict == "unknown" and geo.reason.startswith("no verdict")
+        assert all(r.verdict == "regressed" for r in compare_many(items).rows)
+
+    def test_geomean_resamples_whole_processes(self) -> None:
+        """14 benchmarks measured by the same 10 processes, each process slower or faster
+        for all of them (sd 20%): a bootstrap over whole processes gives the geomean a CI as
+        wide as one benchmark's, not sqrt(14) times narrower, and a verdict."""
+        rng = np.random.default_rng(11)
+        procs_b, procs_c = rng.lognormal(0, 0.2, 10), rng.lognormal(0, 0.2, 10)
+        items, loose = [], []
+        for i in range(14):
+            b = list(100 * procs_b * rng.lognormal(0, 0.002, 10))
+            c = list(100 * procs_c * rng.lognormal(0, 0.002, 10))
+            items.append(CompareInput(b, c, benchmark=f"b{i}", metric="time",
+                                      base_groups=single_run(10), cand_groups=single_run(10),
+                                      run_spread=0.0))
+            loose.append(CompareInput(b, c, benchmark=f"b{i}", metric="time"))
+        [joint] = compare_many(items).summary
+        [indep] = compare_many(loose).summary
+        assert joint.ratio_ci is not None and indep.ratio_ci is not None
+        width = math.log(joint.ratio_ci[1] / joint.ratio_ci[0])
+        narrow = math.log(indep.ratio_ci[1] / indep.ratio_ci[0])
+        assert width > 2.5 * narrow
+        assert joint.verdict in ("unknown", "same", "regressed", "improved")
+        assert not joint.reason.startswith("no verdict")
+
+    def test_geomean_claims_nothing_no_row_confirms(self) -> None:
+        """Fourteen benchmarks 6% slower, each with too few samples to confirm alone: the
+        summary's CI lies beyond the band, but with every row unknown it used to say
+        'regressed' (exit 0); it now has no verdict and says why."""
+        items = [CompareInput(noisy(100, 3, 0.02, seed=i), noisy(106, 3, 0.02, seed=40 + i),
+                              benchmark=f"b{i}", metric="time", base_groups=single_run(3),
+                              cand_groups=single_run(3), run_spread=0.0) for i in range(14)]
+        report = compare_many(items)
+        assert {r.verdict for r in report.rows} == {"unknown"}
+        [geo] = report.summary
+        assert geo.ratio_ci is not None and geo.ratio_ci[0] > 1.01  # beyond the band
+        assert geo.verdict == "unknown"
+        assert "no benchmark's own test confirms" in geo.reason
+
+    def test_unknown_reason_quotes_the_interval_that_decided(self) -> None:
+        """The reported 95% CI lies beyond the band, the adjusted 99.9% one does not: the
+        reason quotes the adjusted one and says why (it used to say the 95% CI straddles)."""
+        edge = math.log(1.01)
+        ev = Evidence(direction="lower", log_ratio=0.04, ci=(0.02, 0.06),
+                      decision_ci=(0.005, 0.075), confidence=0.95, decision_level=0.999,
+                      noise_band=0.01, significant=True, test_text="the test (q = 0.01)")
+        verdict, reason = decide(ev)
+        assert verdict == "unknown" and ev.decision_ci[0] < edge < ev.ci[0]
+        assert "(99.9% CI +0.5% .. +7.8%) straddles" in reason
+        assert "the 95% CI +2.0% .. +6.2% alone lies beyond it" in reason
+
+
+class TestAdaptiveDrift:
+    def test_run_level_drift_stops_adding_runs(self) -> None:
+        """Baseline and candidate 40% apart with a 20% run spread: more repetitions of the
+        candidate's run cannot decide, so the plan adds none and says to interleave."""
+        base, cand = noisy(100), noisy(140, seed=1)
+        row = one(CompareInput(base, cand, base_groups=single_run(20),
+                               cand_groups=single_run(20), run_spread=0.2))
+        assert row.verdict == "unknown"
+        plan = plan_repetitions(row, Budget(max_runs=100))
+        assert plan.add == 0 and plan.reason.startswith(RUN_DRIFT)
+
+    def test_without_run_structure_runs_are_still_added(self) -> None:
+        row = compare_samples(noisy(100, 6, 0.05), noisy(103, 6, 0.05, seed=1))
+        assert row.verdict == "unknown"
+        assert plan_repetitions(row, Budget(max_runs=100)).add > 0
