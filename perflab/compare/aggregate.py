@@ -41,6 +41,9 @@ class PlatformRun:
     baseline: Side | None = None
     calibration: float | None = None  # ns per iteration of verify's probe loop
     history: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    #: per (benchmark, metric): the run-to-run spread learned from the job's history on
+    #: this runner, as ``perflab compare`` learns it (none: assumed, which widens)
+    spreads: dict[tuple[str, str], tuple[float, str]] | None = None
 
 
 @dataclass
@@ -174,7 +177,8 @@ def _platform_cells(part: PlatformRun, rows: dict[tuple[str, str], Row],
         return {}
     from perflab.compare.engine import compare_sides
 
-    outcome = compare_sides(part.baseline, part.run, force=True, overrides=overrides)
+    outcome = compare_sides(part.baseline, part.run, force=True, overrides=overrides,
+                            spreads=part.spreads)
     gates[part.platform] = [g.to_dict() for g in outcome.gates]
     if outcome.differences:
         differences[part.platform] = list(outcome.differences)

@@ -22,13 +22,16 @@ if TYPE_CHECKING:
 def platform_runs(store: Store, run_refs: Sequence[str], *,
                   baseline: str | None = None) -> list[PlatformRun]:
     """One PlatformRun per run id; a run id that is not stored is exit 3 naming it."""
+    from perflab.compare.runs import learned_spreads
+
     parts = []
     for ref in run_refs:
         side = run_side(store, ref)
         platform = side.platform or side.runner or "unknown"
         parts.append(PlatformRun(platform=platform, run=side,
                                  baseline=_baseline(store, side, baseline),
-                                 calibration=_calibration(store, side)))
+                                 calibration=_calibration(store, side),
+                                 spreads=learned_spreads(store, side, list(side.groups))))
     return parts
 
 

@@ -66,7 +66,7 @@ class TestExactCounts:
         assert row["verdict"] == "regressed" and row["exact"] is True
         assert row["base_flags"] == [] and row["cand_flags"] == []
         same = cli("compare", base, make_run({"BM_a": {"allocs_per_op": [0.0] * 10}},
-                                             units=COUNT))
+                                             units=COUNT), "--all")
         assert same.status == 0 and "tail_too_tight" not in same.out
         assert "0 → 0 (exact)" in same.out and "identical" not in same.out
 
