@@ -316,6 +316,20 @@ class TestDeploymentShape:
             assert volume in doc["volumes"]
 
 
+@pytest.mark.skipif(shutil.which("docker-compose") is None,
+                    reason="docker-compose is not installed (apt-get install docker-compose)")
+def test_compose_reads_the_file() -> None:
+    """docker-compose itself (Debian's 1.29: no daemon needed) reads compose.yaml, and
+    finds the services, the CLI's behind its profile."""
+    base = ["docker-compose", "-f", str(REPO / "compose.yaml")]
+    done = subprocess.run([*base, "config", "-q"], capture_output=True, text=True,
+                          check=False, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    services = subprocess.run([*base, "--profile", "cli", "config", "--services"],
+                              capture_output=True, text=True, check=True, cwd=REPO).stdout
+    assert set(services.split()) == {"redis", "postgres", "worker", "beat", "perflab"}
+
+
 def _docker_works() -> bool:
     if shutil.which("docker") is None:
         return False
