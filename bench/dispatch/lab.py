@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -105,6 +106,7 @@ class Lab:
         self.redis.wait(timeout=30)
         if self.pg_db:  # FORCE: this process's own connections are closed with it
             self._psql(f"DROP DATABASE IF EXISTS {self.pg_db} WITH (FORCE)")
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def _psql(self, sql: str) -> None:
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-qc", sql],
