@@ -20,7 +20,9 @@ the runners it serves.
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from perflab import config
@@ -28,6 +30,7 @@ from perflab import config
 if TYPE_CHECKING:
     from celery import Celery
 
+log = logging.getLogger("perflab")
 TASK = "perflab.run_job"
 PREFIX = "perflab"
 
@@ -63,6 +66,24 @@ def send(app: Celery, job: dict[str, Any], **kwargs: Any) -> None:
     app.send_task(TASK, args=[job["job_id"]], queue=queue_name(target["kind"], target["name"]),
                   time_limit=time_limit(job.get("options") or {}) + HARD_LIMIT_MARGIN_S,
                   **kwargs)
+
+
+def queue_depth(app: Celery) -> Callable[[str], int | None]:
+    """A function that counts the messages waiting in a queue of the broker (None when the
+    broker cannot say). A queue the broker does not know holds none: Redis keeps no empty
+    list, and a lost queue is a lost message."""
+    def depth(queue: str) -> int | None:
+        try:
+            with app.connection_for_read() as conn:
+                try:
+                    return int(conn.default_channel.queue_declare(
+                        queue=queue, passive=True).message_count)
+                except conn.channel_errors:
+                    return 0
+        except Exception as exc:  # the broker away for a moment: the next round asks again
+            log.info("cannot count the messages in %s: %s", queue, exc)
+            return None
+    return depth
 
 
 def visibility_timeout() -> float:

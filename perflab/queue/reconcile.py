@@ -6,7 +6,9 @@
   mid-job left it prepared). A runner that cannot be reached for that counts an
   unreachable attempt; after three in a row it is marked offline.
 - A queued job whose message may be lost (Redis restarted without persistence,
-  publishing failed): its message is sent again. Duplicates are harmless.
+  publishing failed) and that a runner of this worker could take: its message is
+  sent again when the broker's queue holds no message for it, or when one of those
+  runners is idle (the best such job for each). Duplicates are harmless, and few.
 - A queued job past its deadline: failed (``runner_busy``).
 - A sweep run whose parts' jobs have all ended: finished (``perflab.store.sweeps``).
 
@@ -27,7 +29,7 @@ from perflab.execute.lease import lease_key
 from perflab.store.runs import utcnow
 
 if TYPE_CHECKING:
-    from perflab.queue.work import Served
+    from perflab.queue.work import Served, ServedRunner
     from perflab.store import Store
 
 log = logging.getLogger("perflab")
@@ -100,16 +102,75 @@ def _deadline_passed(job: dict[str, Any], now: datetime) -> bool:
 
 def _queued(store: Store, served: Served, republish_after: float, summary: Summary) -> None:
     now = utcnow()
+    stale = []
     for job in store.jobs.queued_before(now - timedelta(seconds=republish_after)):
-        if _deadline_passed(job, now):
-            if store.jobs.fail_queued(job["job_id"], reason="runner_busy",
-                                      message=f"no runner of {job['target']['kind']} "
-                                              f"{job['target']['name']} became free before "
-                                              f"its deadline {job['deadline']}"):
-                summary.expired.append(job["job_id"])
-        elif served.publish is not None:
-            served.publish(job)
-            summary.republished.append(job["job_id"])
+        if not _deadline_passed(job, now):
+            stale.append(job)
+        elif store.jobs.fail_queued(job["job_id"], reason="runner_busy",
+                                    message=f"no runner of {job['target']['kind']} "
+                                            f"{job['target']['name']} became free before "
+                                            f"its deadline {job['deadline']}"):
+            summary.expired.append(job["job_id"])
+    if served.publish is None:
+        return
+    for job in _to_republish(store, served, stale):
+        served.publish(job)
+        summary.republished.append(job["job_id"])
+
+
+def _to_republish(store: Store, served: Served,
+                  stale: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Which of the queued jobs that have waited long get a message again, among those a
+    runner of this worker can take:
+
+    - those whose message went out but whose queue in the broker holds none (lost:
+      Redis restarted without its data, or publishing failed): all of them;
+    - for each runner of this worker that has stayed idle since the last round (no
+      lease taken on it meanwhile), the best one it can take: its message is lost, or
+      was taken while every runner was busy.
+
+    A job that only busy runners can take is left alone: its message waits in the
+    broker, or the runner let go next points one at it. So is a runner idle for a moment
+    between two jobs. (Sending every waiting job's message again each round made a
+    backlog of a thousand jobs into thousands of messages that each found their job
+    started.)"""
+    from perflab.queue.app import queue_name
+    from perflab.queue.work import fits
+
+    mine = sorted((j for j in stale if any(fits(r, j) for r in served.runners)),
+                  key=lambda j: (-j["priority"], j["submitted_at"]))
+    if not mine:
+        return []
+    depths: dict[str, int | None] = {}
+
+    def lost(job: dict[str, Any]) -> bool:
+        queue = queue_name(job["target"]["kind"], job["target"]["name"])
+        if queue not in depths:
+            depths[queue] = served.depth(queue) if served.depth is not None else None
+        return job["enqueued_at"] is not None and depths[queue] == 0
+
+    chosen = {j["job_id"]: j for j in mine if lost(j)}
+    for runner in served.runners:
+        if not _stayed_idle(store, served, runner):
+            continue
+        best = next((j for j in mine if fits(runner, j) and j["job_id"] not in chosen), None)
+        if best is not None:
+            chosen[best["job_id"]] = best
+    return list(chosen.values())
+
+
+def _stayed_idle(store: Store, served: Served, runner: ServedRunner) -> bool:
+    """Nobody holds the runner's lease, it may take jobs (not quarantined, offline), and
+    so it was when a round last looked, with no lease taken since (the same token)."""
+    from perflab.queue.work import usable
+
+    lease = store.leases.get(runner.key)
+    if (lease and lease["held"]) or not usable(store, runner):
+        served.idle.pop(runner.key, None)
+        return False
+    token = lease["token"] if lease else 0
+    before, served.idle[runner.key] = served.idle.get(runner.key), token
+    return before == token
 
 
 def _unreachable(store: Store, name: str, key: str, exc: BaseException,

@@ -64,6 +64,10 @@ class Served:
     worker: str
     runners: list[ServedRunner] = field(default_factory=list)
     publish: Any = None  # callable(job dict): send a message pointing at a queued job
+    #: callable(queue name): the messages waiting in a queue of the broker, None if unknown
+    depth: Any = None
+    #: the reconciler's memory: runners (lease keys) it saw idle, with their lease's token
+    idle: dict[str, int] = field(default_factory=dict)
 
 
 def fits(runner: ServedRunner, job: dict[str, Any]) -> bool:
@@ -77,7 +81,7 @@ def fits(runner: ServedRunner, job: dict[str, Any]) -> bool:
     return bool(runner.platform == target)
 
 
-def _usable(store: Store, runner: ServedRunner) -> bool:
+def usable(store: Store, runner: ServedRunner) -> bool:
     """Not quarantined or offline (a registered runner's state)."""
     if runner.name == "local":
         return True
@@ -97,7 +101,7 @@ def handle(job_id: str, served: Served, store: Store) -> str:
         return "unknown job"
     if job["state"] != "queued" or job["cancel_requested"]:
         return f"nothing to do: {job['state']}"
-    candidates = [r for r in served.runners if fits(r, job) and _usable(store, r)]
+    candidates = [r for r in served.runners if fits(r, job) and usable(store, r)]
     random.shuffle(candidates)  # spread a group's jobs over its idle runners
     ttl = lease_ttl()
     for runner in candidates:
@@ -107,14 +111,17 @@ def handle(job_id: str, served: Served, store: Store) -> str:
                                  controller=controller.identity())
         if fence is not None:
             return _execute(fence, runner, job, served, store, ttl)
+    # this message is used up: the job waits without one until a runner is let go (_next)
+    store.jobs.mark_consumed(job_id)
     return "waiting for a runner" if candidates else "no runner of this worker fits"
 
 
 def _yields(store: Store, served: Served, runner: ServedRunner, job: dict[str, Any]) -> bool:
-    """A queued job of higher priority waits for this runner: it goes first."""
+    """A queued job of higher priority waits for this runner: it goes first (its message
+    is sent now unless one points at it already)."""
     best = store.jobs.queued_for(runner.name, runner.groups, runner.platform, limit=1)
     if best and best[0]["job_id"] != job["job_id"] and best[0]["priority"] > job["priority"]:
-        if served.publish is not None:
+        if served.publish is not None and best[0]["enqueued_at"] is None:
             served.publish(best[0])
         return True
     return False
@@ -302,12 +309,15 @@ def _lost_runner(fence: Fence, runner: ServedRunner, store: Store, message: str)
 
 
 def _next(store: Store, served: Served, runner: ServedRunner) -> None:
-    """The runner is free: point a message at the best jobs waiting for it."""
+    """The runner is free: point a message at the best jobs waiting for it that have none
+    (their message was taken while every runner was busy). A job whose message is still
+    in the broker gets no second one: it would only be taken to find the job started."""
     if served.publish is None:
         return
     try:
         for job in store.jobs.queued_for(runner.name, runner.groups, runner.platform,
                                          limit=3):
-            served.publish(job)
+            if job["enqueued_at"] is None:
+                served.publish(job)
     except Exception as exc:  # the reconciler sends them later
         log.warning("could not point messages at the next jobs: %s", exc)

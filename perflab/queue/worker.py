@@ -19,7 +19,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from perflab.errors import InputError
-from perflab.queue.app import TASK, make_app, queue_name, send
+from perflab.queue.app import TASK, make_app, queue_depth, queue_name, send
 from perflab.queue.work import STOP_SIGNAL, Served, ServedRunner
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ def start(names: tuple[str, ...] = (), *, group: str | None = None, every: bool 
         from perflab.store import open_store
 
         own = open_store()
-        served = Served(node, runners, publisher(app, lambda: own))
+        served = Served(node, runners, publisher(app, lambda: own), depth=queue_depth(app))
         threading.Thread(target=reconcile.loop, args=(own, served, interval, stop),
                          kwargs={"republish_after": republish_after},
                          name="perflab-reconciler", daemon=True).start()

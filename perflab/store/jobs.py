@@ -176,6 +176,14 @@ class JobStore:
             if row is not None:
                 row.enqueued_at = utcnow()
 
+    def mark_consumed(self, job_id: str) -> None:
+        """A worker took the job's message and did not start it (no runner of its was
+        free): no message points at it now, so the next runner let go sends one."""
+        with self._sessions.begin() as session:
+            session.execute(update(JobRow).where(JobRow.id == job_id, JobRow.state == "queued")
+                            .values(enqueued_at=None)
+                            .execution_options(synchronize_session=False))
+
     def lease(self, job_id: str, runner: str, worker: str, ttl: float,
               controller: dict[str, Any] | None = None) -> Fence | None:
         """Start ``job_id`` on ``runner``: in one transaction the runner's lease is taken
