@@ -47,14 +47,27 @@ def unit_factor(from_unit: str, to_unit: str) -> float | None:
     return None
 
 
+#: metrics perflab counts (docs/counters.md): their samples are counts of what the code did
+#: (callgrind, perf stat), not timings; the store knows them by name
+COUNTED_METRICS = frozenset({"instructions", "l1_misses", "ll_misses", "estimated_cycles",
+                             "hw_cycles", "hw_instructions", "branch_misses", "cache_misses"})
+
+
 @dataclass
 class Metric:
     unit: str
     direction: Direction
     samples: list[float] = field(default_factory=list)
+    #: a counted metric (instructions under callgrind, perf counters), not a timing:
+    #: compared by perflab.compare.counted, one repetition per side enough
+    counted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"unit": self.unit, "direction": self.direction, "samples": list(self.samples)}
+        out: dict[str, Any] = {"unit": self.unit, "direction": self.direction,
+                               "samples": list(self.samples)}
+        if self.counted:
+            out["counted"] = True
+        return out
 
 
 @dataclass
@@ -99,6 +112,8 @@ class ResultSet:
                 for value in metric.samples:
                     builder.add(bench.name, name, value, metric.unit, metric.direction,
                                 params=bench.params)
+                if metric.counted:
+                    builder.benchmark(bench.name).metrics[name].counted = True
         for key, value in other.meta.items():
             self.meta.setdefault(key, value)
 
@@ -177,7 +192,8 @@ def _metric_from(data: object, path: str) -> Metric:
     if not isinstance(samples, list):
         raise ResultShapeError(f"{path}.samples", f"expected a list, got {samples!r}")
     values = [_finite_number(v, f"{path}.samples[{i}]") for i, v in enumerate(samples)]
-    return Metric(unit=unit, direction=cast(Direction, direction), samples=values)
+    return Metric(unit=unit, direction=cast(Direction, direction), samples=values,
+                  counted=data.get("counted") is True)
 
 
 def result_from_dict(data: object) -> ResultSet:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from perflab.errors import InputError, Location, SpecErrors
 from perflab.facts.cpulist import parse_cpulist
 from perflab.limits import MAX_REPETITIONS
+from perflab.spec.counters import DEFAULT_COUNT_RUNS, DEFAULT_COUNT_TIMEOUT, Counting
 from perflab.spec.gate_names import gate_name_errors
 from perflab.spec.pin import PinSpec, parse_pin
 from perflab.spec.schema import schema_errors
@@ -54,6 +55,7 @@ class BenchmarkSpec:
     env: dict[str, str] = field(default_factory=dict)
     timeout: float | None = None
     where: str = ""
+    counters: tuple[str, ...] = ()  # docs/counters.md: the benchmark's own, else the job's
 
     def program(self) -> str | None:
         """The program the command starts, if it can be known without running a shell."""
@@ -101,6 +103,7 @@ class Job:
     profile: str | None = None
     compare: dict[str, Any] = field(default_factory=dict)
     gates: list[dict[str, Any]] = field(default_factory=list)
+    counting: Counting = field(default_factory=Counting)
     raw: dict[str, Any] = field(default_factory=dict)
     positions: Positions | None = field(default=None, compare=False, repr=False)
 
@@ -164,8 +167,10 @@ def _build(data: dict[str, Any], pos: Positions, path: Path | None, sha: str) ->
                                 format=b.get("format", default_format),
                                 output=None if b.get("output") in (None, "stdout") else b["output"],
                                 env=_env(b.get("env")), timeout=seconds(b.get("timeout")),
-                                where=f"benchmarks[{i}].command")
+                                where=f"benchmarks[{i}].command",
+                                counters=tuple(b.get("counters", data.get("counters", []))))
                   for i, b in enumerate(data["benchmarks"])]
+    counting = data.get("counting", {})
     names = [b.name for b in benchmarks]
     for i, name in enumerate(names):
         if name in names[:i]:
@@ -189,6 +194,8 @@ def _build(data: dict[str, Any], pos: Positions, path: Path | None, sha: str) ->
         artifacts=list(data.get("artifacts", [])), tags=list(data.get("tags", [])),
         runs_on=dict(data.get("runs_on", {})), profile=data.get("profile"),
         compare=dict(data.get("compare", {})), gates=list(data.get("gates", [])),
+        counting=Counting(runs=counting.get("runs", DEFAULT_COUNT_RUNS),
+                          timeout=seconds(counting.get("timeout")) or DEFAULT_COUNT_TIMEOUT),
         raw=data, positions=pos)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import selectinload
 
 from perflab.errors import InputError
-from perflab.model import Benchmark, Metric, ResultSet
+from perflab.model import COUNTED_METRICS, Benchmark, Metric, ResultSet
 from perflab.store.models import (
     Artifact,
     BenchmarkRow,
@@ -357,7 +357,8 @@ def _view(run: Run) -> RunView:
         result.benchmarks.append(Benchmark(
             name=bench.name, params=dict(bench.params or {}),
             metrics={m.name: Metric(unit=m.unit, direction=m.direction,  # type: ignore[arg-type]
-                                    samples=[s.value for s in m.samples])
+                                    samples=[s.value for s in m.samples],
+                                    counted=m.name in COUNTED_METRICS)
                      for m in bench.metrics}))
     fields = {c.name: getattr(run, c.name) for c in Run.__table__.columns}
     return RunView(
