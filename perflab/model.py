@@ -47,10 +47,11 @@ def unit_factor(from_unit: str, to_unit: str) -> float | None:
     return None
 
 
-#: metrics perflab counts (docs/counters.md): their samples are counts of what the code did
-#: (callgrind, perf stat), not timings; the store knows them by name
+#: counted metrics (docs/counters.md): counts of what the code did, repeatable to a small
+#: band on any host (callgrind's, perf's instruction count), not timings; the store knows
+#: them by name. perf's cycles and misses are not among them: they vary with the host.
 COUNTED_METRICS = frozenset({"instructions", "l1_misses", "ll_misses", "estimated_cycles",
-                             "hw_cycles", "hw_instructions", "branch_misses", "cache_misses"})
+                             "hw_instructions"})
 
 
 @dataclass

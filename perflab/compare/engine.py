@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from perflab.compare.counted import Finding, compare_rows, findings
 from perflab.compare.evidence import differences
 from perflab.compare.matching import check_names
 from perflab.compare.sides import Side
@@ -31,11 +32,12 @@ class Settings:
     cv_limit: float = 0.05
     expected_tail: float | None = None
     seed: int = 0
+    counted_band: float | None = None  # None: perflab.compare.counted.BANDS
 
     def to_dict(self) -> dict[str, Any]:
         return {"noise_band": self.noise_band, "confidence": self.confidence, "fdr": self.fdr,
                 "cv_limit": self.cv_limit, "expected_tail": self.expected_tail,
-                "seed": self.seed}
+                "seed": self.seed, "counted_band": self.counted_band}
 
 
 def settings_for(spec: dict[str, Any], overrides: dict[str, Any]) -> Settings:
@@ -49,7 +51,8 @@ def settings_for(spec: dict[str, Any], overrides: dict[str, Any]) -> Settings:
                     confidence=float(compare.get("confidence", 0.95)),
                     fdr=float(compare["fdr"]) if "fdr" in compare else 0.05,
                     cv_limit=frac("cv_limit", 0.05),
-                    expected_tail=compare.get("expected_tail"))
+                    expected_tail=compare.get("expected_tail"),
+                    counted_band=fraction(compare.get("counted_band")))
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Outcome:
     waived: dict[int, dict[str, Any]] = field(default_factory=dict)  # row index -> waiver
     exceeded: dict[int, dict[str, Any]] = field(default_factory=dict)
     differences: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # time and counts together
 
     def row_verdict(self, index: int) -> str:
         row = self.report.rows[index]
@@ -91,6 +95,7 @@ class Outcome:
         return {"baseline": self.base.describe(), "candidate": self.cand.describe(),
                 "settings": self.settings.to_dict(), "forced_differences": self.differences,
                 **report, "gates": [g.to_dict() for g in self.gates],
+                "findings": [f.to_dict() for f in self.findings],
                 "regression": self.regression}
 
 
@@ -264,10 +269,13 @@ def compare_sides(base: Side, cand: Side, *, force: bool = False,
                          + (" (after --metric/--benchmark filters)" if metrics or benchmarks
                             else ""))
     inputs, problems = _inputs(pairs, base, cand)
-    report = compare_many(inputs, noise_band=settings.noise_band,
-                          confidence=settings.confidence, fdr=settings.fdr,
-                          seed=settings.seed, cv_limit=settings.cv_limit,
-                          expected_tail=settings.expected_tail)
+    def statistics(items: list[Any]) -> Any:
+        return compare_many(items, noise_band=settings.noise_band,
+                            confidence=settings.confidence, fdr=settings.fdr,
+                            seed=settings.seed, cv_limit=settings.cv_limit,
+                            expected_tail=settings.expected_tail)
+
+    report = compare_rows(pairs, inputs, statistics, settings.counted_band)
     if problems:
         from dataclasses import replace
 
@@ -278,6 +286,6 @@ def compare_sides(base: Side, cand: Side, *, force: bool = False,
                                  verdict="not_comparable", reason=reason)
         report = replace(report, rows=tuple(rows))
     outcome = Outcome(base, cand, settings, report, _gates(spec, pairs, inputs, settings),
-                      differences=diff)
+                      differences=diff, findings=findings(report.rows))
     _apply_waivers(outcome, waivers or [])
     return outcome

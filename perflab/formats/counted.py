@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from perflab.errors import FormatError
-from perflab.model import ResultBuilder, ResultSet
+from perflab.model import COUNTED_METRICS, ResultBuilder, ResultSet
 
 L1_WEIGHT = 10
 LL_WEIGHT = 100
@@ -102,7 +102,8 @@ def per_op(fmt: str, text: str, parsed: ResultSet, where: str) -> tuple[str, int
 
 def counted_result(name: str, counted: Mapping[str, Any], iterations: int = 1) -> ResultSet:
     """One sample of each counted metric for benchmark ``name`` (divided by
-    ``iterations``), marked counted."""
+    ``iterations``); the near-exact ones are marked counted (perflab.model.COUNTED_METRICS),
+    perf's cycles and misses are measurements that vary with the host."""
     builder = ResultBuilder()
     values = metrics_of(counted)
     if not values:
@@ -110,6 +111,6 @@ def counted_result(name: str, counted: Mapping[str, Any], iterations: int = 1) -
                           "<not supported> or <not counted> on this host)", where=name)
     for metric, value in values.items():
         builder.add(name, metric, value / iterations, METRICS[metric], "lower")
-        builder.result.benchmarks[0].metrics[metric].counted = True
+        builder.result.benchmarks[0].metrics[metric].counted = metric in COUNTED_METRICS
     builder.result.meta.update({"counted": counted.get("tool"), "iterations": iterations})
     return builder.result
