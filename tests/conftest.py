@@ -80,6 +80,7 @@ def _evacuate(group: Path) -> None:
 # exclusive lock on the machine for their length, every other test a shared one. CI runs
 # alone and never waits.
 MACHINE_LOCK = Path("/tmp/perflab-test-machine.lock")
+MACHINE_TURNSTILE = Path("/tmp/perflab-test-machine.turn")
 MACHINE_CHANGING = {
     "tests/prepare/test_shield_real.py", "tests/prepare/test_shield_v2.py",
     "tests/prepare/test_prepare_cli.py", "tests/prepare/test_every_ending.py",
@@ -103,11 +104,51 @@ def _machine_turn(request: pytest.FixtureRequest) -> Iterator[None]:
 
     exclusive = request.node.get_closest_marker("machine") is not None
     fd = os.open(MACHINE_LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    turn = os.open(MACHINE_TURNSTILE, os.O_RDWR | os.O_CREAT, 0o666)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        # flock lets new shared holders in while an exclusive one waits, so with several
+        # sessions a machine test could wait forever: everyone passes a turnstile first,
+        # and a machine test keeps it closed until it has the machine.
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        finally:
+            os.close(turn)
+        if not exclusive:
+            _wait_for_foreign_shields()
         yield
     finally:
         os.close(fd)
+
+
+# A session that does not share the lock file (another container's /tmp, an old checkout
+# without the lock) can still shield this kernel's CPUs: its cgroups are visible here.
+# Every shared-mode test waits for such a foreign shield to go, up to FOREIGN_WAIT seconds per
+# session in all; then the tests run and fail with perflab's own "CPU(s) 1 are not
+# available" message, which names the cause.
+FOREIGN_WAIT = 600.0
+_foreign_budget = [FOREIGN_WAIT]
+
+
+def foreign_shields() -> list[Path]:
+    """perflab cpuset cgroups on this kernel that this session did not create."""
+    base = Path("/sys/fs/cgroup/cpuset")
+    if not base.is_dir():
+        return []
+    return [p for p in base.iterdir()
+            if p.is_dir() and "perflab" in p.name and not p.name.startswith(SESSION_TAG)]
+
+
+def _wait_for_foreign_shields() -> None:
+    import time
+
+    if _foreign_budget[0] <= 0 or not foreign_shields():
+        return
+    start = time.monotonic()
+    print(f"\nwaiting for another session's perflab shield to go: {foreign_shields()}")
+    while foreign_shields() and time.monotonic() - start < _foreign_budget[0]:
+        time.sleep(1.0)
+    _foreign_budget[0] -= time.monotonic() - start
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

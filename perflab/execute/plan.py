@@ -73,7 +73,8 @@ def bench_steps(job: Job, runs: range, *, warmups: int = 0,
 def count_steps(job: Job) -> list[dict[str, Any]]:
     """Counted repetitions (docs/counters.md), after the timed ones: ``b0-c1`` under
     callgrind, ``b0-h1`` under perf stat; their own count and timeout, the same command,
-    environment and output as the benchmark's timed repetitions."""
+    environment and output as the benchmark's timed repetitions (under callgrind, Go's
+    asynchronous preemption is turned off: its signals crash callgrind 3.19)."""
     steps: list[dict[str, Any]] = []
     for b, bench in enumerate(job.benchmarks):
         for tool in tools_for(bench.counters):
@@ -81,6 +82,10 @@ def count_steps(job: Job) -> list[dict[str, Any]]:
             for index in range(1, job.counting.runs + 1):
                 step = _bench_step(job, b, bench, "count", index)
                 step["env"]["PERFLAB_PHASE"] = "count"
+                if tool == "valgrind":  # Go's signal preemption crashes callgrind 3.19
+                    godebug = step["env"].get("GODEBUG") or job.env.get("GODEBUG")
+                    step["env"]["GODEBUG"] = ",".join(filter(None, (godebug,
+                                                                    "asyncpreemptoff=1")))
                 step.update(id=f"b{b}-{letter}{index}", timeout=job.counting.timeout,
                             count=count_request(tool, bench.counters))
                 steps.append(step)
