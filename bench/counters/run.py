@@ -21,6 +21,7 @@ the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -28,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,25 @@ BENCHMARK_MAIN();
 """
 
 
+@contextlib.contextmanager
+def machine_shared() -> Iterator[None]:
+    """Share the machine with test sessions as tests/conftest.py does (a test that shields
+    this machine's CPUs takes it alone): through the turnstile, then a shared lock."""
+    import fcntl
+
+    fd = os.open("/tmp/perflab-test-machine.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    turn = os.open("/tmp/perflab-test-machine.turn", os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        finally:
+            os.close(turn)
+        yield
+    finally:
+        os.close(fd)
+
+
 class Lab:
     def __init__(self, folder: Path, cpu: int) -> None:
         self.folder, self.cpu = folder, cpu
@@ -75,8 +96,10 @@ class Lab:
                     "NO_COLOR": "1"}
 
     def perflab(self, *argv: str) -> tuple[int, Any]:
-        done = subprocess.run([sys.executable, "-m", "perflab", *argv, "--json"], check=False,
-                              capture_output=True, text=True, env=self.env, timeout=3600)
+        with machine_shared():
+            done = subprocess.run([sys.executable, "-m", "perflab", *argv, "--json"], check=False,
+                                  capture_output=True, text=True, env=self.env,
+                                  timeout=3600)
         try:
             return done.returncode, json.loads(done.stdout)
         except ValueError:

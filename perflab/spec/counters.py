@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from perflab.facts.counting import COUNTERS, tools_for
 
-__all__ = ["COUNTERS", "DEFAULT_COUNT_RUNS", "DEFAULT_COUNT_TIMEOUT", "Counting",
-           "count_request", "tools_for"]
+__all__ = ["COUNTABLE_FORMATS", "COUNTERS", "DEFAULT_COUNT_RUNS", "DEFAULT_COUNT_TIMEOUT",
+           "Counting", "count_request", "tools_for", "uncountable"]
 
 DEFAULT_COUNT_RUNS = 1
 DEFAULT_COUNT_TIMEOUT = 3600.0
@@ -37,3 +37,25 @@ def count_request(tool: str, counters: tuple[str, ...]) -> dict[str, object]:
     if tool == "valgrind":
         return {"tool": "callgrind", "cache": "cache" in counters}
     return {"tool": "perf"}
+
+
+#: formats whose output a counted repetition can be read with (docs/counters.md)
+COUNTABLE_FORMATS = ("time", "go", "gbench")
+_WHY_NOT = {
+    "auto": "a count per iteration needs to know the tool; name the format",
+    "criterion": "Criterion runs warm-up iterations it never reports, so no count per "
+                 "iteration is exact",
+    "hyperfine": "hyperfine runs the command many times itself; count the command with "
+                 "format: time",
+    "pytest-benchmark": "pytest-benchmark calibrates its rounds and never reports the "
+                        "calibration runs",
+    "jmh": "JMH forks JVMs and warms the JIT; counts of it mislead (docs/counters.md)",
+    "perflab": "the tool's own repetitions are not reported as iterations",
+}
+
+
+def uncountable(fmt: str) -> str | None:
+    """Why a benchmark of format ``fmt`` cannot be counted, or None when it can."""
+    if fmt in COUNTABLE_FORMATS:
+        return None
+    return _WHY_NOT.get(fmt, "its iterations are not known")

@@ -17,7 +17,13 @@ from typing import Any, Literal
 from perflab.errors import InputError, Location, SpecErrors
 from perflab.facts.cpulist import parse_cpulist
 from perflab.limits import MAX_REPETITIONS
-from perflab.spec.counters import DEFAULT_COUNT_RUNS, DEFAULT_COUNT_TIMEOUT, Counting
+from perflab.spec.counters import (
+    COUNTABLE_FORMATS,
+    DEFAULT_COUNT_RUNS,
+    DEFAULT_COUNT_TIMEOUT,
+    Counting,
+    uncountable,
+)
 from perflab.spec.gate_names import gate_name_errors
 from perflab.spec.pin import PinSpec, parse_pin
 from perflab.spec.schema import schema_errors
@@ -171,6 +177,7 @@ def _build(data: dict[str, Any], pos: Positions, path: Path | None, sha: str) ->
                                 counters=tuple(b.get("counters", data.get("counters", []))))
                   for i, b in enumerate(data["benchmarks"])]
     counting = data.get("counting", {})
+    _check_countable(data, benchmarks, pos)
     names = [b.name for b in benchmarks]
     for i, name in enumerate(names):
         if name in names[:i]:
@@ -197,6 +204,21 @@ def _build(data: dict[str, Any], pos: Positions, path: Path | None, sha: str) ->
         counting=Counting(runs=counting.get("runs", DEFAULT_COUNT_RUNS),
                           timeout=seconds(counting.get("timeout")) or DEFAULT_COUNT_TIMEOUT),
         raw=data, positions=pos)
+
+
+def _check_countable(data: dict[str, Any], benchmarks: list[BenchmarkSpec],
+                     pos: Positions) -> None:
+    """A benchmark that counts has a format whose iterations are known (docs/counters.md)."""
+    for i, bench in enumerate(benchmarks):
+        why = uncountable(bench.format) if bench.counters else None
+        if why is None:
+            continue
+        own = "counters" in data["benchmarks"][i]
+        where = f"benchmarks[{i}].counters" if own else "counters"
+        location = pos.value(("benchmarks", i, "counters") if own else ("counters",))
+        raise InputError(f"expected a benchmark of format {', '.join(COUNTABLE_FORMATS)} to "
+                         f'count, got format "{bench.format}" ({bench.name}): {why}',
+                         location=location, field=where)
 
 
 def parse_job(text: str, file: str, path: Path | None = None) -> Job:

@@ -37,6 +37,16 @@ class TestRefused:
             assert "instructions" in line and "hw" in line
         _no_runs(cli)
 
+    def test_a_format_whose_iterations_are_unknown(self, cli, write_job,  # noqa: F811
+                                                    loop_dir: Path) -> None:
+        """Criterion never reports its warm-up iterations: counting it is refused at load."""
+        path = write_job(loop_job(loop_dir).replace("format: time", "format: criterion"))
+        result = cli("validate", str(path))
+        assert result.status == 3
+        line = _one_line(result.err)
+        assert f"{path}:8:" in line and 'got format "criterion"' in line
+        assert "warm-up iterations" in line
+
     def test_runner_without_valgrind(self, cli, write_job, loop_dir: Path,  # noqa: F811
                                      tmp_path: Path) -> None:
         """The job's PATH has no valgrind: refused naming the package, nothing stored."""
