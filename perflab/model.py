@@ -58,14 +58,28 @@ def unit_factor(from_unit: str, to_unit: str) -> float | None:
     return None
 
 
+#: counted metrics (docs/counters.md): counts of what the code did, repeatable to a small
+#: band on any host (callgrind's, perf's instruction count), not timings; the store knows
+#: them by name. perf's cycles and misses are not among them: they vary with the host.
+COUNTED_METRICS = frozenset({"instructions", "l1_misses", "ll_misses", "estimated_cycles",
+                             "hw_instructions"})
+
+
 @dataclass
 class Metric:
     unit: str
     direction: Direction
     samples: list[float] = field(default_factory=list)
+    #: a counted metric (instructions under callgrind, perf counters), not a timing:
+    #: compared by perflab.compare.counted, one repetition per side enough
+    counted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"unit": self.unit, "direction": self.direction, "samples": list(self.samples)}
+        out: dict[str, Any] = {"unit": self.unit, "direction": self.direction,
+                               "samples": list(self.samples)}
+        if self.counted:
+            out["counted"] = True
+        return out
 
 
 @dataclass
@@ -110,6 +124,8 @@ class ResultSet:
                 for value in metric.samples:
                     builder.add(bench.name, name, value, metric.unit, metric.direction,
                                 params=bench.params)
+                if metric.counted:
+                    builder.benchmark(bench.name).metrics[name].counted = True
         for key, value in other.meta.items():
             self.meta.setdefault(key, value)
 
@@ -188,7 +204,8 @@ def _metric_from(data: object, path: str) -> Metric:
     if not isinstance(samples, list):
         raise ResultShapeError(f"{path}.samples", f"expected a list, got {samples!r}")
     values = [_finite_number(v, f"{path}.samples[{i}]") for i, v in enumerate(samples)]
-    return Metric(unit=unit, direction=cast(Direction, direction), samples=values)
+    return Metric(unit=unit, direction=cast(Direction, direction), samples=values,
+                  counted=data.get("counted") is True)
 
 
 def result_from_dict(data: object) -> ResultSet:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from perflab.compare.counted import Finding, compare_rows, findings
 from perflab.compare.evidence import differences
 from perflab.compare.gating import apply_waivers, gates_for, gates_measured
 from perflab.compare.matching import check_names
@@ -34,12 +35,13 @@ class Settings:
     #: it from the job's history, or assumes the default when there is none
     run_spread: float | None = None
     baseline_runs: int = 1  # the baseline and its k - 1 predecessors
+    counted_band: float | None = None  # None: perflab.compare.counted.BANDS
 
     def to_dict(self) -> dict[str, Any]:
         return {"noise_band": self.noise_band, "confidence": self.confidence, "fdr": self.fdr,
                 "cv_limit": self.cv_limit, "expected_tail": self.expected_tail,
                 "seed": self.seed, "run_spread": self.run_spread,
-                "baseline_runs": self.baseline_runs}
+                "baseline_runs": self.baseline_runs, "counted_band": self.counted_band}
 
 
 def settings_for(spec: dict[str, Any], overrides: dict[str, Any]) -> Settings:
@@ -55,7 +57,8 @@ def settings_for(spec: dict[str, Any], overrides: dict[str, Any]) -> Settings:
                     cv_limit=frac("cv_limit", 0.05),
                     expected_tail=compare.get("expected_tail"),
                     run_spread=fraction(compare.get("run_spread")),
-                    baseline_runs=int(compare.get("baseline_runs", 1)))
+                    baseline_runs=int(compare.get("baseline_runs", 1)),
+                    counted_band=fraction(compare.get("counted_band")))
 
 
 @dataclass
@@ -68,6 +71,7 @@ class Outcome:
     waived: dict[int, dict[str, Any]] = field(default_factory=dict)  # row index -> waiver
     exceeded: dict[int, dict[str, Any]] = field(default_factory=dict)
     differences: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # time and counts together
 
     def row_verdict(self, index: int) -> str:
         row = self.report.rows[index]
@@ -113,6 +117,7 @@ class Outcome:
         return {"baseline": self.base.describe(), "candidate": self.cand.describe(),
                 "settings": self.settings.to_dict(), "forced_differences": self.differences,
                 **report, "gates": [g.to_dict() for g in self.gates],
+                "findings": [f.to_dict() for f in self.findings],
                 "regression": self.regression,
                 "unmeasured": len(self.unmeasured_rows) + sum(g.unmeasured for g in self.gates),
                 "exit_status": int(self.exit_status)}
@@ -251,10 +256,14 @@ def compare_sides(base: Side, cand: Side, *, force: bool = False,
                          + (" (after --metric/--benchmark filters)" if metrics or benchmarks
                             else ""))
     inputs, problems = _inputs(pairs, base, cand, settings, spreads or {})
-    report = compare_many(inputs, noise_band=settings.noise_band,
-                          confidence=settings.confidence, fdr=settings.fdr,
-                          seed=settings.seed, cv_limit=settings.cv_limit,
-                          expected_tail=settings.expected_tail)
+
+    def statistics(items: list[Any]) -> Any:
+        return compare_many(items, noise_band=settings.noise_band,
+                            confidence=settings.confidence, fdr=settings.fdr,
+                            seed=settings.seed, cv_limit=settings.cv_limit,
+                            expected_tail=settings.expected_tail)
+
+    report = compare_rows(pairs, inputs, statistics, settings.counted_band)
     if problems:
         from dataclasses import replace
 
@@ -266,7 +275,8 @@ def compare_sides(base: Side, cand: Side, *, force: bool = False,
         report = replace(report, rows=tuple(rows))
     gates = gates_for(spec, pairs, inputs, settings)
     gates_measured(gates, report.rows)
-    outcome = Outcome(base, cand, settings, report, gates, differences=diff)
+    outcome = Outcome(base, cand, settings, report, gates, differences=diff,
+                      findings=findings(report.rows))
     apply_waivers(outcome, waivers or [])
     return outcome
 

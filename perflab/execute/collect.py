@@ -60,15 +60,41 @@ def parse_step(job: Job, spec: BenchmarkSpec, record: StepRecord) -> ResultSet:
     return result
 
 
+def count_step(job: Job, spec: BenchmarkSpec, record: StepRecord) -> ResultSet:
+    """A counted repetition's metrics (docs/counters.md): the whole command's count with
+    ``format: time``; per iteration for tools that report their iterations."""
+    from perflab.formats import parse_path
+    from perflab.formats.counted import counted_result, per_op
+
+    counted = record.event.get("counted") or {}
+    if spec.format == "time":
+        return counted_result(spec.name, counted)
+    source = record.event.get("output") if spec.output else record.event.get("stdout")
+    where = f"{spec.name} counted repetition {record.index}"
+    if not source or not Path(source).exists():
+        raise FormatError(spec.format, f"no output to parse ({spec.output or 'stdout'})",
+                          source=where)
+    path = Path(source)
+    name, iterations = per_op(spec.format, path.read_text(encoding="utf-8", errors="replace"),
+                              parse_path(path, spec.format), where)
+    if len(job.benchmarks) > 1:
+        name = f"{spec.name}/{name}"
+    return counted_result(name, counted, iterations)
+
+
 def collect(job: Job, records: list[StepRecord]) -> Collected:
-    """Parse every successful measured repetition; format errors are kept, not raised."""
+    """Parse every successful measured (and counted) repetition; format errors are kept,
+    not raised."""
     out = Collected()
     for record in records:
-        if record.kind != "run" or record.benchmark is None or not record.ok:
+        if record.kind not in ("run", "count") or record.benchmark is None or not record.ok:
             continue
         spec = job.benchmarks[record.benchmark]
         try:
-            result = parse_step(job, spec, record)
+            if record.kind == "count":
+                result = count_step(job, spec, record)
+            else:
+                result = parse_step(job, spec, record)
         except FormatError as exc:
             out.errors.append(exc)
             continue

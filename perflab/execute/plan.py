@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from perflab.facts.cpulist import format_cpulist
+from perflab.spec.counters import count_request, tools_for
 from perflab.spec.job import BenchmarkSpec, Job
 
 
@@ -21,7 +22,7 @@ class StepRef:
     """What a step id means, for recording its result."""
 
     id: str
-    kind: str  # setup | warmup | run
+    kind: str  # setup | warmup | run | count
     benchmark: int | None  # index into job.benchmarks
     index: int  # 1-based repetition (or setup step) number
 
@@ -31,7 +32,7 @@ def _command(command: str | list[str]) -> dict[str, Any]:
 
 
 def _bench_step(job: Job, b: int, bench: BenchmarkSpec, kind: str, index: int) -> dict[str, Any]:
-    letter = "w" if kind == "warmup" else "r"
+    letter = "w" if kind == "warmup" else "r"  # count steps get theirs in count_steps
     env = dict(bench.env)
     env.update({"PERFLAB_BENCHMARK": bench.name, "PERFLAB_REPETITION": str(index),
                 "PERFLAB_PHASE": kind})
@@ -66,6 +67,28 @@ def bench_steps(job: Job, runs: range, *, warmups: int = 0,
     for b, bench in order:
         steps += [_bench_step(job, b, bench, "warmup", w) for w in range(1, warmups + 1)]
         steps += [_bench_step(job, b, bench, "run", r) for r in runs]
+    return steps
+
+
+def count_steps(job: Job) -> list[dict[str, Any]]:
+    """Counted repetitions (docs/counters.md), after the timed ones: ``b0-c1`` under
+    callgrind, ``b0-h1`` under perf stat; their own count and timeout, the same command,
+    environment and output as the benchmark's timed repetitions (under callgrind, Go's
+    asynchronous preemption is turned off: its signals crash callgrind 3.19)."""
+    steps: list[dict[str, Any]] = []
+    for b, bench in enumerate(job.benchmarks):
+        for tool in tools_for(bench.counters):
+            letter = "c" if tool == "valgrind" else "h"
+            for index in range(1, job.counting.runs + 1):
+                step = _bench_step(job, b, bench, "count", index)
+                step["env"]["PERFLAB_PHASE"] = "count"
+                if tool == "valgrind":  # Go's signal preemption crashes callgrind 3.19
+                    godebug = step["env"].get("GODEBUG") or job.env.get("GODEBUG")
+                    step["env"]["GODEBUG"] = ",".join(filter(None, (godebug,
+                                                                    "asyncpreemptoff=1")))
+                step.update(id=f"b{b}-{letter}{index}", timeout=job.counting.timeout,
+                            count=count_request(tool, bench.counters))
+                steps.append(step)
     return steps
 
 

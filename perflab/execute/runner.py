@@ -27,8 +27,9 @@ from perflab import __version__, config, controller, signals
 from perflab.errors import ExitStatus, HostError, InputError, Location, PerflabError
 from perflab.execute.adaptive import Adaptive, candidate_side
 from perflab.execute.collect import Collected, StepRecord, collect, merged
+from perflab.execute.counters import check_counting, counts, job_path
 from perflab.execute.keep import keep_files
-from perflab.execute.plan import bench_steps, harness_request, setup_steps, step_refs
+from perflab.execute.plan import bench_steps, count_steps, harness_request, setup_steps, step_refs
 from perflab.execute.workspace import open_workspace
 from perflab.facts.cpulist import format_cpulist, parse_cpulist
 from perflab.facts.environment import throttling_delta
@@ -190,13 +191,17 @@ class JobRun:
                                                              list[dict[str, Any]]]:
         self.limits = Limits.from_env()  # a bad setting stops the run before it starts
         _check_workdir(self.job, self.transport)
-        env = gather_environment(self.transport, self.job.workdir)
+        counting = counts(self.job)
+        env = gather_environment(self.transport, self.job.workdir, counting=counting,
+                                 path=job_path(self.job, self.opts.env))
+        if counting:  # a counter the runner lacks: refused before anything runs
+            check_counting(self.job, env.get("counting"), self.opts.runner)
         placement = _placement(self.job, env, self.opts)
         if not self.opts.cgroups:  # entering the shield changes what is allowed
             _check_allowed(placement, env, self.transport.name)
         steps = setup_steps(self.job) + bench_steps(
             self.job, range(1, self.job.repetitions.runs + 1),
-            warmups=self.job.repetitions.warmup)
+            warmups=self.job.repetitions.warmup) + count_steps(self.job)
         self.raw_dir.mkdir(parents=True, exist_ok=True)
         if self.job.path is not None and self.job.path.is_file():
             self._write_local("job.yaml", self.job.path.read_text(encoding="utf-8"))

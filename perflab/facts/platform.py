@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from perflab.facts.counting import counting_commands, parse_counting
 from perflab.facts.cpulist import format_cpulist, parse_cpulist
 from perflab.facts.environment import environment_request, parse_environment
 
@@ -56,6 +57,7 @@ def platform_request() -> dict[str, Any]:
              "/sys/devices/system/node/node*/cpulist", "/proc/1/comm"]
     files = sorted({*request["files"], *extra, *(f for fs in KNOB_FILES.values() for f in fs)})
     request["files"] = files
+    request["commands"] = {**request["commands"], **counting_commands()}
     return request
 
 
@@ -98,5 +100,6 @@ def parse_platform(answer: dict[str, Any]) -> dict[str, Any]:
                 "siblings": env["cpu"]["siblings"]},
         "tuning": env["tuning"],
         "knobs": _knobs(files),
+        "counting": parse_counting(answer.get("commands") or {}),
         "platform": platform_name(env),
     }

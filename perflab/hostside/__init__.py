@@ -15,12 +15,15 @@ import functools
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
+#: helpers sent with another, their text first (the harness calls counting's functions)
+_WITH: dict[str, tuple[str, ...]] = {"harness": ("counting",)}
 
 
 @functools.cache
 def source(module: str) -> str:
-    """The source text of ``perflab/hostside/<module>.py``."""
+    """The source text of ``perflab/hostside/<module>.py`` (after the helpers it uses)."""
     path = _HERE / f"{module}.py"
     if not path.is_file():
         raise ValueError(f"no host-side helper named {module!r}")
-    return path.read_text(encoding="utf-8")
+    parts = [source(extra) for extra in _WITH.get(module, ())]
+    return "\n".join([*parts, path.read_text(encoding="utf-8")])

@@ -22,6 +22,7 @@ Events, one JSON object per line on stdout, flushed as they happen::
      "nivcsw": .., "stdout": [start, end], "stderr": [start, end],
      "output": path | null, "error": null,
      "other": 0.48, "steal": 0.0, "runnable": 3, "window": 1}   (measured steps: Contention)
+    (a counted step, ``"count": {...}``, adds ``"counted"``: see counting.py)
 
 Every step's stdout and stderr are appended to the two logs (opened once, before
 any clock starts); a step's output is the byte range its event names. Events of
@@ -686,6 +687,10 @@ def _not_started(event, status, error, fds, out_start, err_start):
 
 def run_step(step, base_env, workdir, rundir, deadline, fds, scheduler=None, fast=None):
     sid = step["id"]
+    wrapper = None
+    if step.get("count"):  # a counted repetition: under callgrind or perf stat (counting.py)
+        # counting.py's text is sent before this file's (perflab.hostside.source)
+        step, wrapper = counted_step(step, rundir)  # type: ignore[name-defined]  # noqa: F821
     if scheduler is not None:
         fast = None  # a scheduling policy for the child: os.posix_spawn sets it
     program, argv, env, overrides = prepare_step(step, base_env, merged=fast is None)
@@ -739,7 +744,16 @@ def run_step(step, base_env, workdir, rundir, deadline, fds, scheduler=None, fas
         event["error"] = "timed out after %.3g s" % timeout
     elif event["exit"] == 0:
         event["output"], event["error"] = _collect_output(step, workdir, rundir, sid)
+        _add_counts(step, event, rundir, pid, wrapper)
     return event
+
+
+def _add_counts(step, event, rundir, pid, wrapper):
+    """What a counted step's tool counted (counting.py's text is sent before this file's,
+    see perflab.hostside.source)."""
+    if step.get("count") and not event["error"]:
+        counted = read_counts  # type: ignore[name-defined]  # noqa: F821
+        event["counted"], event["error"] = counted(step, rundir, pid, wrapper)
 
 
 def missing_programs(checks, env, workdir):

@@ -5,6 +5,7 @@ Request (JSON on stdin)::
     {"root": "/" ,                      # prefix for absolute paths (a fake sysfs in tests)
      "files": ["/proc/loadavg", "/sys/devices/system/cpu/cpu*/cpufreq/scaling_governor"],
      "commands": {"git_head": {"argv": ["git", "rev-parse", "HEAD"], "cwd": "/w"}},
+                                                   # optional "path": the PATH to find argv[0] in
      "processes": {"interval": 0.25, "top": 10},   # or null
      "self": true}                                 # facts about the probe's own process
 
@@ -98,8 +99,13 @@ def run_commands(commands):
 
     out = {}
     for name, spec in commands.items():
+        env = None
+        if spec.get("path") is not None:  # found as the job's own PATH finds it
+            env = dict(os.environ)
+            env["PATH"] = spec["path"]
         try:
             done = subprocess.run(spec["argv"], cwd=spec.get("cwd"), stdin=subprocess.DEVNULL,
+                                  env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   timeout=spec.get("timeout", 10))
             out[name] = {"exit": done.returncode,

@@ -67,8 +67,17 @@ def target_of(job: Job, runner: str | None, group: str | None,
     return "runner", "local"
 
 
-def check_target(store: Store, kind: str, target: str) -> None:
-    """The target names at least one registered runner (exit 3 otherwise)."""
+def job_counters(job: Job) -> list[str]:
+    """Every counter the job's benchmarks ask for (docs/counters.md)."""
+    return sorted({c for bench in job.benchmarks for c in bench.counters})
+
+
+def check_target(store: Store, kind: str, target: str,
+                 counters: list[str] | None = None) -> None:
+    """The target names at least one registered runner, and for a group or platform one
+    whose stored facts say it can count what the job asks (exit 3 otherwise)."""
+    from perflab.facts.counting import missing_counter
+
     if kind == "runner":
         if target != "local":
             store.runners.get(target)  # an unknown runner is an InputError naming the known
@@ -78,6 +87,14 @@ def check_target(store: Store, kind: str, target: str) -> None:
     if not found:
         raise InputError(f'no runner in {kind} "{target}"', field=f"--{kind}",
                          hint="see `perflab runner list`")
+    able = [r for r in found if not missing_counter((r.get("facts") or {}).get("counting"),
+                                                    tuple(counters or ()))]
+    if counters and not able:
+        raise InputError(f'expected a runner in {kind} "{target}" that can count '
+                         f'{", ".join(counters)}, got none ({len(found)} runner'
+                         f'{"s" * (len(found) != 1)}: valgrind or perf missing, or their facts '
+                         "never gathered)", field="counters",
+                         hint="`perflab runner facts` reads what each runner can count")
 
 
 def broker_error(url: str, exc: BaseException) -> BrokerUnreachable:
@@ -135,14 +152,15 @@ def submit(store: Store, app: Celery, submission: Submission) -> str:
         raise InputError("a job matrix is run by `perflab run` (each combination in turn) or "
                          "by a sweep (`perflab sweep add`, `perflab sweep run`), not submitted",
                          location=submission.job.location("matrix"), field="matrix")
-    check_target(store, submission.kind, submission.target)
+    counters = job_counters(submission.job)
+    check_target(store, submission.kind, submission.target, counters)
     bundle = freeze(submission.job, submission.profile)
     conn = connect(app)
     try:
         store.jobs.put_bundle(bundle.sha256, job=submission.job.name, spec=bundle.spec,
                               archive=bundle.archive)
         options = {"env": submission.env, "baseline": submission.baseline,
-                   "timeout": submission.job.job_timeout}
+                   "timeout": submission.job.job_timeout, "counters": counters}
         return enqueue(store, app, conn, name=submission.job.name, bundle=bundle.sha256,
                        kind=submission.kind, target=submission.target, options=options,
                        deadline_s=submission.deadline_s, priority=submission.priority,

@@ -51,6 +51,7 @@ class ServedRunner:
     name: str
     groups: tuple[str, ...] = ()
     platform: str | None = None
+    counting: dict[str, Any] | None = None  # what it can count (its facts; docs/counters.md)
 
     @property
     def key(self) -> str:
@@ -71,9 +72,14 @@ class Served:
 
 
 def fits(runner: ServedRunner, job: dict[str, Any]) -> bool:
+    from perflab.facts.counting import missing_counter
+
     kind, target = job["target"]["kind"], job["target"]["name"]
     if runner.key in job["exclude"]:
         return False
+    counters = tuple((job.get("options") or {}).get("counters") or ())
+    if counters and kind != "runner" and missing_counter(runner.counting, counters):
+        return False  # a group's or platform's runner that cannot count what the job asks
     if kind == "runner":
         return bool(runner.name == target)
     if kind == "group":
@@ -120,7 +126,8 @@ def _yields(store: Store, served: Served, runner: ServedRunner, job: dict[str, A
     """A queued job of higher priority waits for this runner: it goes first (its message
     is sent now unless one points at it already)."""
     best = store.jobs.queued_for(runner.name, runner.groups, runner.platform, limit=1)
-    if best and best[0]["job_id"] != job["job_id"] and best[0]["priority"] > job["priority"]:
+    if best and best[0]["job_id"] != job["job_id"] and best[0]["priority"] > job["priority"] \
+            and fits(runner, best[0]):
         if served.publish is not None and best[0]["enqueued_at"] is None:
             served.publish(best[0])
         return True

@@ -61,10 +61,12 @@ def served_runners(store: Store, names: tuple[str, ...], group: str | None,
     out = []
     for name in dict.fromkeys(chosen):
         if name == "local":
-            out.append(ServedRunner("local", (), platform_name(_local_facts())))
+            facts = _local_facts()
+            out.append(ServedRunner("local", (), platform_name(facts), facts.get("counting")))
             continue
         row = store.runners.get(name)
-        out.append(ServedRunner(name, tuple(row["groups"]), row["platform"]))
+        out.append(ServedRunner(name, tuple(row["groups"]), row["platform"],
+                                (row.get("facts") or {}).get("counting")))
     return out
 
 

@@ -18,12 +18,18 @@ _ICONS = {"regressed": "🔴", "improved": "🟢", "same": "⚪", "unknown": "�
           "not_comparable": "⚫", "waived": "🔵"}
 
 
-def _value(summary: Any, unit: str | None) -> str:
+def _value(summary: Any, unit: str | None, counted: bool = False) -> str:
     if summary is None:
         return "-"
+    if counted:  # counts are exact numbers: all their digits (docs/counters.md)
+        return f"{summary.median:,.0f} {unit or ''}".rstrip()
     median = format_value(summary.median, unit or "")
     cv = summary.cv
     return f"{median} ±{cv:.0%}" if cv is not None and math.isfinite(cv) else median
+
+
+def _side(row: Any, side: str) -> str:
+    return _value(getattr(row, side), row.unit, row.test == "counted")
 
 
 def _change(row: Any) -> str:
@@ -141,6 +147,38 @@ def _notes(console: Console, outcome: Outcome, rows: list[int] | None = None) ->
         console.print(f"[magenta]forced across evidence classes[/magenta]: {line}")
 
 
+def _pair_text(row: Any) -> str:
+    change = "-" if row.change is None else f"{row.change:+.2%}" if row.test == "counted" \
+        else f"{row.change:+.1%}"
+    return f"{row.metric} {change} {row.verdict}"
+
+
+def side_by_side(outcome: Outcome) -> list[tuple[str, str, str]]:
+    """(benchmark, time, counts) for benchmarks measured both ways (docs/counters.md)."""
+    from perflab.compare.counted import side_by_side as pairs
+
+    return [(bench, _pair_text(time), _pair_text(work))
+            for bench, time, work in pairs(outcome.report.rows)]
+
+
+def _render_counts(console: Console, outcome: Outcome) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    rows = side_by_side(outcome)
+    if not rows:
+        return
+    table = Table(header_style="bold", title="time and counts", title_justify="left")
+    for name in ("benchmark", "time", "counted"):
+        table.add_column(name)
+    for bench, time, work in rows:
+        table.add_row(escape(bench), time, work)
+    console.print(table)
+    for finding in outcome.findings:
+        console.print(f"[bold]finding[/bold] {escape(finding.benchmark)}: "
+                      f"{escape(finding.message)}")
+
+
 def render_table(console: Console, outcome: Outcome, *, show_all: bool = False) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -158,8 +196,8 @@ def render_table(console: Console, outcome: Outcome, *, show_all: bool = False) 
         row = outcome.report.rows[i]
         verdict = outcome.row_verdict(i)
         colour = _COLOURS.get(verdict, "white")
-        table.add_row(escape(row.benchmark), row.metric, _value(row.base, row.unit),
-                      _value(row.cand, row.unit), _change(row),
+        table.add_row(escape(row.benchmark), row.metric, _side(row, "base"),
+                      _side(row, "cand"), _change(row),
                       f"[{colour}]{verdict}[/{colour}]", _q(row))
     for geo in outcome.report.summary:
         if geo.ratio is not None:
@@ -169,6 +207,7 @@ def render_table(console: Console, outcome: Outcome, *, show_all: bool = False) 
     console.print(table)
     if hidden:
         console.print(hidden_line(hidden))
+    _render_counts(console, outcome)
     unknown = 0
     for i in rows:
         row = outcome.report.rows[i]
@@ -205,8 +244,8 @@ def render_markdown(outcome: Outcome, *, show_all: bool = False) -> str:
     for i in rows:
         row = outcome.report.rows[i]
         verdict = outcome.row_verdict(i)
-        lines.append(f"| `{row.benchmark}` | {row.metric} | {_value(row.base, row.unit)} | "
-                     f"{_value(row.cand, row.unit)} | {_change(row)} | "
+        lines.append(f"| `{row.benchmark}` | {row.metric} | {_side(row, 'base')} | "
+                     f"{_side(row, 'cand')} | {_change(row)} | "
                      f"{_ICONS.get(verdict, '')} {verdict} |")
     for geo in outcome.report.summary:
         if geo.ratio is not None:
@@ -214,6 +253,14 @@ def render_markdown(outcome: Outcome, *, show_all: bool = False) -> str:
                          f"{geo.verdict} |")
     if hidden:
         lines += ["", hidden_line(hidden) + "."]
+    counts = side_by_side(outcome)
+    if counts:
+        lines += ["", "**Time and counts**", "", "| benchmark | time | counted |",
+                  "| --- | --- | --- |"]
+        lines += [f"| `{bench}` | {time} | {work} |" for bench, time, work in counts]
+        if outcome.findings:
+            lines += [""] + [f"- **finding** `{f.benchmark}`: {f.message}"
+                             for f in outcome.findings]
     if outcome.gates:
         lines += ["", "**Gates**", ""]
         lines += [f"- {_ICONS.get('regressed' if g.outcome == 'fail' else 'same', '')} "

@@ -17,6 +17,13 @@ from typing import Any, Literal
 from perflab.errors import InputError, Location, SpecErrors
 from perflab.facts.cpulist import parse_cpulist
 from perflab.limits import MAX_REPETITIONS
+from perflab.spec.counters import (
+    COUNTABLE_FORMATS,
+    DEFAULT_COUNT_RUNS,
+    DEFAULT_COUNT_TIMEOUT,
+    Counting,
+    uncountable,
+)
 from perflab.spec.gate_names import gate_name_errors
 from perflab.spec.pin import PinSpec, parse_pin
 from perflab.spec.schema import schema_errors
@@ -54,6 +61,7 @@ class BenchmarkSpec:
     env: dict[str, str] = field(default_factory=dict)
     timeout: float | None = None
     where: str = ""
+    counters: tuple[str, ...] = ()  # docs/counters.md: the benchmark's own, else the job's
 
     def program(self) -> str | None:
         """The program the command starts, if it can be known without running a shell."""
@@ -103,6 +111,7 @@ class Job:
     gates: list[dict[str, Any]] = field(default_factory=list)
     #: the values of one combination of the job's matrix (empty: not expanded, or no matrix)
     matrix: dict[str, str] = field(default_factory=dict)
+    counting: Counting = field(default_factory=Counting)
     raw: dict[str, Any] = field(default_factory=dict)
     positions: Positions | None = field(default=None, compare=False, repr=False)
 
@@ -166,8 +175,11 @@ def build_job(data: dict[str, Any], pos: Positions, path: Path | None, sha: str)
                                 format=b.get("format", default_format),
                                 output=None if b.get("output") in (None, "stdout") else b["output"],
                                 env=_env(b.get("env")), timeout=seconds(b.get("timeout")),
-                                where=f"benchmarks[{i}].command")
+                                where=f"benchmarks[{i}].command",
+                                counters=tuple(b.get("counters", data.get("counters", []))))
                   for i, b in enumerate(data["benchmarks"])]
+    counting = data.get("counting", {})
+    _check_countable(data, benchmarks, pos)
     names = [b.name for b in benchmarks]
     for i, name in enumerate(names):
         if name in names[:i]:
@@ -191,7 +203,24 @@ def build_job(data: dict[str, Any], pos: Positions, path: Path | None, sha: str)
         artifacts=list(data.get("artifacts", [])), tags=list(data.get("tags", [])),
         runs_on=dict(data.get("runs_on", {})), profile=data.get("profile"),
         compare=dict(data.get("compare", {})), gates=list(data.get("gates", [])),
+        counting=Counting(runs=counting.get("runs", DEFAULT_COUNT_RUNS),
+                          timeout=seconds(counting.get("timeout")) or DEFAULT_COUNT_TIMEOUT),
         raw=data, positions=pos)
+
+
+def _check_countable(data: dict[str, Any], benchmarks: list[BenchmarkSpec],
+                     pos: Positions) -> None:
+    """A benchmark that counts has a format whose iterations are known (docs/counters.md)."""
+    for i, bench in enumerate(benchmarks):
+        why = uncountable(bench.format) if bench.counters else None
+        if why is None:
+            continue
+        own = "counters" in data["benchmarks"][i]
+        where = f"benchmarks[{i}].counters" if own else "counters"
+        location = pos.value(("benchmarks", i, "counters") if own else ("counters",))
+        raise InputError(f"expected a benchmark of format {', '.join(COUNTABLE_FORMATS)} to "
+                         f'count, got format "{bench.format}" ({bench.name}): {why}',
+                         location=location, field=where)
 
 
 def parse_job(text: str, file: str, path: Path | None = None) -> Job:
