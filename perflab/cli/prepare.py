@@ -57,12 +57,14 @@ def prepare(env: Env, names: tuple[str, ...], group: str | None, every: bool, fo
 
     profile = load_profile(profile_ref)
     store, chosen = _hosts(names, group, every)
-    also = platform_request()["files"] if with_facts else []
+    facts_request = platform_request() if with_facts else {"files": [], "commands": {}}
 
     def work(name: str) -> Any:
         host = open_runner(name, store)
         with host.transport:  # the facts come with the first probe: no extra round trip
-            session, report = prepare_runner(host, profile, check=check, also=also,
+            session, report = prepare_runner(host, profile, check=check,
+                                             also=facts_request["files"],
+                                             also_commands=facts_request["commands"],
                                              lock_wait=lock_wait)
             facts = save_facts(store, host.name, session.answer) if with_facts else None
         report.facts = facts

@@ -336,6 +336,8 @@ class Contention:
 
     def watch(self, pid):
         """Count process ``pid`` (the spawner) as the harness's own, not as others'."""
+        if self.helper is not None:
+            os.close(self.helper)
         try:
             self.helper = os.open("/proc/%d/schedstat" % pid,
                                   os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
@@ -820,6 +822,13 @@ def run_steps(request, base_env, workdir, rundir, deadline, fds, contention=None
                 scheduler = _before_measuring(request, base_env, workdir)
                 if scheduler is False:
                     break
+                if _inherited(request) and isinstance(fast, Spawner):
+                    # nice and RLIMIT_RTTIME pass to children: a spawner started before
+                    # they were set would give the benchmark the harness's old values
+                    fast.close()
+                    fast = Spawner.create(fds, base_env) or FastSpawn.create(fds, base_env)
+                    if contention is not None and isinstance(fast, Spawner):
+                        contention.watch(fast.pid)
             if deadline is not None and time.monotonic() >= deadline:
                 return True
             if measured and contention is not None:
@@ -836,6 +845,12 @@ def run_steps(request, base_env, workdir, rundir, deadline, fds, contention=None
         if fast is not None:
             fast.close()
     return False
+
+
+def _inherited(request):
+    """Whether the job sets what children inherit (nice, RLIMIT_RTTIME) after setup."""
+    sched = request.get("sched") or {}
+    return sched.get("nice") is not None or bool(sched.get("rttime_us"))
 
 
 def _flush(contention):

@@ -129,6 +129,7 @@ def _only(answer: dict[str, Any], files: list[str], commands: dict[str, Any]) ->
 
 def _read_host(host: RunnerHost, tasks: list[tuple[Task, Knob, dict[str, Any]]], *,
                fixed: HostContext | None = None, also: Sequence[str] = (),
+               also_commands: dict[str, Any] | None = None,
                ) -> tuple[HostContext, Facts, dict[str, Any], dict[str, Any]]:
     """Read the host context and every file the knobs need: one probe, or two.
 
@@ -144,7 +145,7 @@ def _read_host(host: RunnerHost, tasks: list[tuple[Task, Knob, dict[str, Any]]],
                           prefix=host.prefix, host=host.name)  # these knobs do not look
     early_files, early_commands = _reads(early, unknown)
     base = _probe(host, sorted({*BASE_FILES, *early_files, *also}), processes=need_procs,
-                  commands=early_commands)
+                  commands={**(also_commands or {}), **early_commands})
     ctx = host_context(host, base)
     if fixed is not None:  # SMT off takes CPUs offline: read them again, keep the split
         ctx = replace(ctx, reserved=fixed.reserved, housekeeping=fixed.housekeeping)
@@ -182,16 +183,19 @@ def _plan_all(session_tasks: list[tuple[Task, Knob, dict[str, Any]]], facts: Fac
     return plans
 
 
-def plan_profile(host: RunnerHost, profile: Profile, *, also: Sequence[str] = ()) -> Session:
+def plan_profile(host: RunnerHost, profile: Profile, *, also: Sequence[str] = (),
+                 also_commands: dict[str, Any] | None = None) -> Session:
     """Read the host and plan every task (changes nothing on the host). ``also``: files
-    to read in the same probe (``Session.answer`` has them: platform facts, say)."""
+    (``also_commands``: probe commands) to read in the same probe (``Session.answer`` has
+    them: platform facts, say)."""
     tasks = []
     for task in _ordered(profile):  # arguments are checked before the host is read
         knob = get_knob(task.knob)
         args = task_args(profile, task, host.vars)
         _validate_args(profile, task, knob, args)
         tasks.append((task, knob, args))
-    ctx, facts, request, answer = _read_host(host, tasks, also=also)
+    ctx, facts, request, answer = _read_host(host, tasks, also=also,
+                                             also_commands=also_commands)
     plans = _plan_all(tasks, facts, ctx, profile)
     session = Session(host, profile, ctx, tasks, plans, request, answer)
     _check_errors(session)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 
-from perflab.model import Benchmark, Metric, ResultSet
+from perflab.model import COUNTED_METRICS, Benchmark, Metric, ResultSet
 from perflab.store.models import BenchmarkRow, MetricRow, Sample
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ def read_result(session: Session, run_id: str) -> tuple[
             bench = benches[bid] = Benchmark(name=bname, params=dict(params or {}))
             result.benchmarks.append(bench)
         if mid is not None:
-            metric = Metric(unit=unit, direction=direction)
+            metric = Metric(unit=unit, direction=direction, counted=mname in COUNTED_METRICS)
             bench.metrics[mname] = metric
             by_metric[mid] = (metric, [])
             keys[mid] = (bname, mname)

@@ -128,7 +128,7 @@ class TestOutput:
                  for n in (1, 10, 100)]
         base = make_run({n: {"time": samples(100, seed=i)} for i, n in enumerate(names)})
         cand = make_run({n: {"time": samples(100, seed=9 + i)} for i, n in enumerate(names)})
-        out = cli("compare", base, cand).out
+        out = cli("compare", base, cand, "--all").out
         for name in names:
             assert name in out
         assert "…" not in out
