@@ -21,8 +21,10 @@ FORMATS = ["md", "csv", "json", "html", "bmf", "github-smaller", "github-bigger"
 @click.command(epilog=examples(
     "perflab report 1a2b3c4d 5e6f7a8b --format html -o nightly.html",
     "perflab report 1a2b3c4d 5e6f7a8b --baseline nightly --format md",
-    "perflab report 1a2b3c4d --format bmf -o bencher.json"))
-@click.argument("runs", nargs=-1, required=True, metavar="RUN...", shell_complete=complete.runs)
+    "perflab report 1a2b3c4d --format bmf -o bencher.json",
+    "perflab report $(perflab sweep history nightly --json | jq -r '.runs[0].sweep_run_id')"))
+@click.argument("runs", nargs=-1, required=True, metavar="SWEEP_RUN | RUN...",
+                shell_complete=complete.runs)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
               help="md (issue/PR), csv, json, html (one self-contained page), bmf (Bencher "
                    "Metric Format), github-smaller/github-bigger (github-action-benchmark's "
@@ -39,21 +41,27 @@ FORMATS = ["md", "csv", "json", "html", "bmf", "github-smaller", "github-bigger"
 @click.pass_obj
 def report(env: Env, runs: tuple[str, ...], fmt: str, output: str | None, baseline: str | None,
            reference: str | None, show_all: bool, pretty: bool) -> None:
-    """Aggregate runs (one per platform): medians, CIs, changes against each platform's
-    baseline, verdicts, consistency across platforms, calibrated cross-platform ratios.
+    """Aggregate runs (one per platform), or the runs of one sweep run: medians, CIs,
+    changes against each platform's baseline, verdicts, consistency across platforms,
+    calibrated cross-platform ratios; a sweep run's failed and skipped parts are listed.
 
     Exit status 0, or 2 when a benchmark regressed on any platform, 3 on bad input.
     """
     from perflab.cli.env import paused_gc
     from perflab.cli.output import check_writable, write_output
     from perflab.compare.aggregate import aggregate
-    from perflab.compare.platforms import load_history, platform_runs
+    from perflab.compare.platforms import load_history, platform_runs, sweep_runs
     from perflab.store import open_store
 
     check_writable(output)
     with paused_gc(), open_store() as store:
-        parts = platform_runs(store, runs, baseline=baseline)
+        sweep = None
+        if len(runs) == 1 and _is_sweep_run(store, runs[0]):
+            parts, sweep = sweep_runs(store, runs[0], baseline=baseline)
+        else:
+            parts = platform_runs(store, runs, baseline=baseline)
         agg = aggregate(parts, reference=reference)
+        agg.sweep = sweep
         if fmt == "html":
             from perflab.report.html import plotted
 
@@ -63,6 +71,22 @@ def report(env: Env, runs: tuple[str, ...], fmt: str, output: str | None, baseli
         write_output(env, output, render(agg, fmt, show_all=show_all, pretty=pretty))
     if agg.regression:
         env.fail(ExitStatus.REGRESSION)
+
+
+def _is_sweep_run(store: Any, ref: str) -> bool:
+    """A reference that names no run but a sweep run (`perflab sweep history NAME`)."""
+    from perflab.errors import InputError
+
+    try:
+        store.runs.resolve(ref)
+        return False
+    except InputError:
+        pass
+    try:
+        store.sweeps.resolve(ref)
+        return True
+    except InputError:
+        return False
 
 
 def render(agg: Aggregate, fmt: str, *, show_all: bool = False, pretty: bool = False) -> str:

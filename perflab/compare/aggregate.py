@@ -100,6 +100,8 @@ class Aggregate:
     #: platform -> how its run's evidence class differs from its baseline's (compared anyway,
     #: as ``compare --force`` would, and said here)
     differences: dict[str, list[str]] = field(default_factory=dict)
+    #: ``report SWEEP_RUN``: the sweep run's record (its parts: ran, failed, skipped, why)
+    sweep: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -118,7 +120,7 @@ class Aggregate:
                 "counts": self.counts(), "regression": self.regression,
                 "geomean": self.geomean, "rows": [r.to_dict() for r in self.rows],
                 "gates": self.gates, "baseline_differences": self.differences,
-                "evidence": self.evidence}
+                "evidence": self.evidence, "sweep": self.sweep}
 
 
 def aggregate(parts: Sequence[PlatformRun], *, reference: str | None = None,

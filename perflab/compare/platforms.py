@@ -83,3 +83,63 @@ def load_history(store: Store, parts: Sequence[PlatformRun], keys: Sequence[tupl
             for cp in found:
                 points[cp.index]["change_point"] = cp.to_dict()
             part.history[(bench, metric)] = points
+
+
+def sweep_runs(store: Store, sweep_run_ref: str, *,
+               baseline: str | None = None) -> tuple[list[PlatformRun], dict[str, Any]]:
+    """``perflab report SWEEP_RUN``: one PlatformRun per part of the sweep run that ran
+    (labelled with its matrix values when the job has a matrix), each against the
+    baseline its sweep's policy names, and the sweep run's record (which parts ran,
+    failed or were skipped, and why: the report shows it)."""
+    from perflab.compare.runs import learned_spreads
+    from perflab.errors import PerflabError
+
+    doc = store.sweeps.run(sweep_run_ref)
+    policy = str(doc.get("baseline_policy") or "current")
+    if baseline is None and policy.startswith("name:"):
+        baseline = policy.removeprefix("name:")
+    previous = _previous_parts(store, doc) if policy == "previous" and baseline is None else {}
+    parts = []
+    for part in doc["parts"]:
+        if part["state"] != "ran" or not part["run_ids"]:
+            continue
+        side = run_side(store, part["run_ids"][-1])
+        label = part_label(part)
+        base: Side | None
+        if baseline is None and policy == "none":
+            base = None
+        elif baseline is None and policy == "previous":
+            before = previous.get(label)
+            base = run_side(store, before) if before else None
+        else:
+            base = _baseline(store, side, baseline)
+        parts.append(PlatformRun(platform=label, run=side, baseline=base,
+                                 calibration=_calibration(store, side),
+                                 spreads=learned_spreads(store, side, list(side.groups))))
+    if not parts:
+        why = "; ".join(f"{p['platform']}: {p['state']} ({p['reason'] or p['message'] or '-'})"
+                        for p in doc["parts"]) or "it has no parts"
+        raise PerflabError(f"sweep run {doc['sweep_run_id']}: no platform ran, nothing to "
+                           f"report: {why}")
+    return parts, doc
+
+
+def part_label(part: dict[str, Any]) -> str:
+    """A sweep part's column in the report: its platform, and its matrix values."""
+    matrix = part.get("matrix") or {}
+    if not matrix:
+        return str(part["platform"])
+    return f"{part['platform']} [{', '.join(f'{k}={v}' for k, v in sorted(matrix.items()))}]"
+
+
+def _previous_parts(store: Store, doc: dict[str, Any]) -> dict[str, str]:
+    """Baseline policy ``previous``: per part label, the run of the same part in the sweep's
+    run before this one (parts that did not run then have none)."""
+    older = [r for r in store.sweeps.history(doc["sweep"], limit=100)
+             if r["started_at"] and doc["started_at"] and r["started_at"] < doc["started_at"]]
+    for run in older:  # newest first
+        found = {part_label(p): p["run_ids"][-1] for p in run["parts"]
+                 if p["state"] == "ran" and p["run_ids"]}
+        if found:
+            return found
+    return {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from perflab.report.tables import format_value
 
@@ -62,6 +62,7 @@ def markdown(agg: Aggregate, *, show_all: bool = False) -> str:
         cal = p.get("calibration_ns")
         lines.append(f"| {p['platform']} | `{p['run_id']}` | {p.get('baseline') or 'none'} | "
                      f"{f'{cal:.4g} ns/iter' if cal else 'not measured'} | {change} | {ratio} |")
+    lines += sweep_lines(agg.sweep)
     rows, hidden = shown(agg, show_all)
     lines += ["", "| benchmark | metric | " + " | ".join(platforms) + " | consistency |",
               "| --- | --- | " + " | ".join("---:" for _ in platforms) + " | --- |"]
@@ -77,6 +78,32 @@ def markdown(agg: Aggregate, *, show_all: bool = False) -> str:
         lines.append(f"- {platform} was measured unlike its baseline (compared anyway): "
                      + "; ".join(differ))
     return "\n".join(lines) + "\n"
+
+
+def sweep_parts(sweep: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(part, state, what happened) for each part of a sweep run."""
+    from perflab.compare.platforms import part_label
+
+    out = []
+    for part in sweep["parts"]:
+        what = ": ".join(str(x) for x in (part.get("reason"), part.get("message")) if x)
+        if part["state"] == "ran" and part["run_ids"]:
+            what = f"run {part['run_ids'][-1]}" + (f"; {what}" if what else "")
+        out.append((part_label(part), part["state"], what or "-"))
+    return out
+
+
+def sweep_lines(sweep: dict[str, Any] | None) -> list[str]:
+    """Markdown: the sweep run's parts, so a platform that failed or was skipped is said."""
+    if not sweep:
+        return []
+    lines = ["", f"Sweep **{sweep['sweep']}**, run `{sweep['sweep_run_id']}` "
+                 f"({sweep.get('trigger') or '-'}): {sweep['outcome']}; baseline policy "
+                 f"{sweep.get('baseline_policy') or 'current'}.", "",
+             "| part | state | what happened |", "| --- | --- | --- |"]
+    lines += [f"| {label} | {state} | {what.replace('|', '/')} |"
+              for label, state, what in sweep_parts(sweep)]
+    return lines
 
 
 def _x(value: float | None) -> str:

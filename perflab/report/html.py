@@ -147,6 +147,24 @@ def _platform_table(agg: Aggregate) -> str:
     return f'<table id="platform-table">{head}{"".join(body)}</table>'
 
 
+def _sweep_table(agg: Aggregate) -> str:
+    """``report SWEEP_RUN``: every part of the sweep run, the ones that failed or were
+    skipped with the reason."""
+    if not agg.sweep:
+        return ""
+    from perflab.report.aggregate import sweep_parts
+
+    s = agg.sweep
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(x)}</td>" for x in part) + "</tr>"
+                   for part in sweep_parts(s))
+    return (f"<h2>Sweep</h2><p>Sweep <b>{html.escape(str(s['sweep']))}</b>, run "
+            f"<code>{html.escape(str(s['sweep_run_id']))}</code>: "
+            f"{html.escape(str(s['outcome']))}; baseline policy "
+            f"{html.escape(str(s.get('baseline_policy') or 'current'))}.</p>"
+            '<table id="sweep-table"><tr><th>part</th><th>state</th><th>what happened</th></tr>'
+            f"{rows}</table>")
+
+
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:+.1%}"
 
@@ -225,7 +243,7 @@ def render(agg: Aggregate, *, title: str, extra_plots: Sequence[str] = (),
 <body><h1>{html.escape(title)}</h1>
 <p>{intro}{len(agg.rows):,} benchmark × metric rows on {len(platforms)} platform(s); verdicts of
 the benchmark × platform cells: {html.escape(counts) or "none"}. perflab {__version__}, {stamp}.</p>
-<h2>Platforms</h2>{_platform_table(agg)}
+<h2>Platforms</h2>{_platform_table(agg)}{_sweep_table(agg)}
 <h2>Plots</h2>{_plots(agg, extra_plots)}
 <h2>Benchmarks</h2>
 <div id="controls">

@@ -127,6 +127,15 @@ class TestScheduledSweep:
         assert lab.run_doc(failed["run_ids"][0])["status"] == "failed"
         text = lab.perflab("sweep", "history", "nightly").stdout
         assert "linux-riscv64: skipped no_runner: no runner of platform linux-riscv64" in text
+        # the sweep run's report: the platform that ran, and the parts that did not, why
+        report = lab.perflab("report", sweep_run_id, "--format", "md")
+        assert report.returncode == 0, report.stderr
+        assert "| linux-x86_64-b | failed | benchmark_failed" in report.stdout
+        assert ("| linux-riscv64 | skipped | no_runner: no runner of platform linux-riscv64 "
+                "is registered |") in report.stdout
+        doc = json.loads(lab.perflab("report", sweep_run_id, "--format", "json").stdout)
+        assert [p["platform"] for p in doc["platforms"]] == ["linux-x86_64-a"]
+        assert doc["sweep"]["outcome"] == "partial" and doc["rows"], doc
         removed = lab.perflab("sweep", "remove", "nightly")
         assert removed.returncode == 0, removed.stderr
         assert history(lab, "nightly"), "a removed sweep's runs stay"
@@ -162,3 +171,8 @@ class TestMatrixSweepNow:
             run = lab.run_doc(run_id)
             assert run["matrix"] == part["matrix"] and run["platform"] == part["platform"]
             assert run["sweep_run_id"] == doc["sweep_run_id"]
+        report = lab.perflab("report", doc["sweep_run_id"], "--format", "json")
+        assert report.returncode == 0, report.stderr
+        assert sorted(p["platform"] for p in json.loads(report.stdout)["platforms"]) == [
+            "linux-x86_64-m1 [n=1]", "linux-x86_64-m1 [n=2]", "linux-x86_64-m2 [n=1]",
+            "linux-x86_64-m2 [n=2]"]
