@@ -78,8 +78,9 @@ class RunResult:
         return ExitStatus.OK
 
 
-def run(request: RunRequest, store: Store | None = None, *,
-        reporter: Reporter | None = None) -> RunResult:
+def run(
+    request: RunRequest, store: Store | None = None, *, reporter: Reporter | None = None
+) -> RunResult:
     """Run ``request`` and store everything (in ``store``, or the configured store)."""
     from perflab.runners import open_runner
     from perflab.store import open_store
@@ -102,8 +103,7 @@ def run(request: RunRequest, store: Store | None = None, *,
             store.close()
 
 
-def _matrix(request: RunRequest, store: Store | None,
-            reporter: Reporter | None) -> RunResult:
+def _matrix(request: RunRequest, store: Store | None, reporter: Reporter | None) -> RunResult:
     """A job matrix: each combination in turn, one run each (stops when one is
     interrupted or finds bad input)."""
     from dataclasses import replace
@@ -121,8 +121,9 @@ def _matrix(request: RunRequest, store: Store | None,
     return merged
 
 
-def _leased(request: RunRequest, host: RunnerHost, store: Store,
-            reporter: Reporter | None) -> RunResult:
+def _leased(
+    request: RunRequest, host: RunnerHost, store: Store, reporter: Reporter | None
+) -> RunResult:
     """A direct run holds the runner's lease in the store, as a queued job's worker does:
     the queue never sends a job to a runner a person is measuring on."""
     import os
@@ -145,8 +146,9 @@ def _leased(request: RunRequest, host: RunnerHost, store: Store,
 
 def _check(request: RunRequest) -> None:
     if request.job.raw.get("ab") is not None and request.vary is not None:
-        raise InputError("a job in A/B mode already varies one thing; drop --vary or ab:",
-                         field="--vary")
+        raise InputError(
+            "a job in A/B mode already varies one thing; drop --vary or ab:", field="--vary"
+        )
 
 
 def _options(request: RunRequest, host: RunnerHost) -> RunOptions:
@@ -154,11 +156,17 @@ def _options(request: RunRequest, host: RunnerHost) -> RunOptions:
     from perflab.execute.runner import RunOptions
 
     housekeeping = host.vars.get("perflab_housekeeping_cpus")
-    return RunOptions(runner=request.runner, env=dict(request.env), baseline=request.baseline,
-                      lock_wait=request.lock_wait, run_id=request.run_id, job_id=request.job_id,
-                      sweep_run_id=request.sweep_run_id,
-                      platform=host.platform,
-                      housekeeping=str(housekeeping) if housekeeping not in (None, "") else None)
+    return RunOptions(
+        runner=request.runner,
+        env=dict(request.env),
+        baseline=request.baseline,
+        lock_wait=request.lock_wait,
+        run_id=request.run_id,
+        job_id=request.job_id,
+        sweep_run_id=request.sweep_run_id,
+        platform=host.platform,
+        housekeeping=str(housekeeping) if housekeeping not in (None, "") else None,
+    )
 
 
 def _profile(request: RunRequest) -> Profile | None:
@@ -169,8 +177,9 @@ def _profile(request: RunRequest) -> Profile | None:
     return load_profile(request.job.profile) if request.job.profile else None
 
 
-def _dispatch(request: RunRequest, host: RunnerHost, store: Store,
-              reporter: Reporter | None) -> RunResult:
+def _dispatch(
+    request: RunRequest, host: RunnerHost, store: Store, reporter: Reporter | None
+) -> RunResult:
     opts = _options(request, host)
     profile = _profile(request)
     if request.job.raw.get("ab") is not None:
@@ -178,25 +187,38 @@ def _dispatch(request: RunRequest, host: RunnerHost, store: Store,
     if request.vary is not None:
         from perflab.execute.experiment import run_experiment
 
-        experiment = run_experiment(request.job, request.vary, host, store, profile=profile,
-                                    opts=opts, reporter=reporter)
+        experiment = run_experiment(
+            request.job, request.vary, host, store, profile=profile, opts=opts, reporter=reporter
+        )
         return _from_experiment("experiment", experiment, store)
     return _plain(request, host, store, profile, opts, reporter)
 
 
-def _plain(request: RunRequest, host: RunnerHost, store: Store, profile: Profile | None,
-           opts: RunOptions, reporter: Reporter | None) -> RunResult:
+def _plain(
+    request: RunRequest,
+    host: RunnerHost,
+    store: Store,
+    profile: Profile | None,
+    opts: RunOptions,
+    reporter: Reporter | None,
+) -> RunResult:
     from perflab.execute.prepared import run_on_runner
     from perflab.execute.runner import RunInterrupted
 
     interruption = None
     try:
-        outcome = run_on_runner(request.job, host, store, profile=profile, opts=opts,
-                                reporter=reporter)
+        outcome = run_on_runner(
+            request.job, host, store, profile=profile, opts=opts, reporter=reporter
+        )
     except RunInterrupted as exc:
         outcome, interruption = exc.outcome, exc
-    result = RunResult("run", [outcome], [store.runs.get(outcome.run_id).to_dict()],
-                       interruption=interruption, input_error=outcome.input_error)
+    result = RunResult(
+        "run",
+        [outcome],
+        [store.runs.get(outcome.run_id).to_dict()],
+        interruption=interruption,
+        input_error=outcome.input_error,
+    )
     if result.problem is None:
         try:
             result.comparison = _against_baseline(request, store, outcome.run_id)
@@ -205,8 +227,7 @@ def _plain(request: RunRequest, host: RunnerHost, store: Store, profile: Profile
     return result
 
 
-def _against_baseline(request: RunRequest, store: Store,
-                      run_id: str) -> CompareOutcome | None:
+def _against_baseline(request: RunRequest, store: Store, run_id: str) -> CompareOutcome | None:
     """A completed run with a baseline (``--baseline``, the job's ``compare.baseline``) is
     compared with it as ``perflab compare BASELINE RUN`` would: same verdicts, gates and
     exit status. A job's own baseline that does not exist yet compares nothing."""
@@ -227,28 +248,37 @@ def _against_baseline(request: RunRequest, store: Store,
 
 def _from_experiment(kind: str, experiment: ExperimentOutcome, store: Store) -> RunResult:
     errors = [o.input_error for o in experiment.outcomes if o.input_error is not None]
-    return RunResult(kind, list(experiment.outcomes),
-                     [store.runs.get(o.run_id).to_dict() for o in experiment.outcomes],
-                     experiment=experiment,
-                     interruption=experiment.interruption() if experiment.interrupted else None,
-                     input_error=errors[0] if errors else None)
+    return RunResult(
+        kind,
+        list(experiment.outcomes),
+        [store.runs.get(o.run_id).to_dict() for o in experiment.outcomes],
+        experiment=experiment,
+        interruption=experiment.interruption() if experiment.interrupted else None,
+        input_error=errors[0] if errors else None,
+    )
 
 
-def _ab(request: RunRequest, host: RunnerHost, store: Store, profile: Profile | None,
-        opts: RunOptions, reporter: Reporter | None) -> RunResult:
+def _ab(
+    request: RunRequest,
+    host: RunnerHost,
+    store: Store,
+    profile: Profile | None,
+    opts: RunOptions,
+    reporter: Reporter | None,
+) -> RunResult:
     """Both variants interleaved on one host, then B compared with A on paired ratios."""
     from perflab.compare.engine import compare_sides
     from perflab.compare.sides import run_side
     from perflab.execute.ab import run_ab
 
-    experiment = run_ab(request.job, host, store, profile=profile, opts=opts,
-                        reporter=reporter)
+    experiment = run_ab(request.job, host, store, profile=profile, opts=opts, reporter=reporter)
     result = _from_experiment("ab", experiment, store)
     done = [o for o in experiment.outcomes if o.status == "completed"]
     if len(done) == 2 and result.problem is None:
         values = experiment.variable.values
         base = run_side(store, done[0].run_id, label=f"A ({values[0]})")
         cand = run_side(store, done[1].run_id, label=f"B ({values[1]})")
-        result.comparison = compare_sides(base, cand, waivers=store.baselines.waivers(
-            job=cand.job, platform=cand.platform))
+        result.comparison = compare_sides(
+            base, cand, waivers=store.baselines.waivers(job=cand.job, platform=cand.platform)
+        )
     return result

@@ -29,15 +29,19 @@ def start_time(pid: int) -> str | None:
     text = _read(f"/proc/{pid}/stat")
     if not text:
         return None
-    fields = text[text.rfind(")") + 2:].split()
+    fields = text[text.rfind(")") + 2 :].split()
     return fields[19] if len(fields) > 19 else None
 
 
 def identity() -> dict[str, Any]:
     """This process: host name, boot id, pid and start time."""
     boot = _read(BOOT_ID)
-    return {"host": socket.gethostname(), "boot": boot.strip() if boot else None,
-            "pid": os.getpid(), "start": start_time(os.getpid())}
+    return {
+        "host": socket.gethostname(),
+        "boot": boot.strip() if boot else None,
+        "pid": os.getpid(),
+        "start": start_time(os.getpid()),
+    }
 
 
 def _alive(pid: int) -> bool:

@@ -92,8 +92,9 @@ class FormatError(InputError):
     ``where`` is a line number ("line 12") or a JSON path ("$.benchmarks[3].real_time").
     """
 
-    def __init__(self, fmt: str, message: str, *, source: str | None = None,
-                 where: str | None = None) -> None:
+    def __init__(
+        self, fmt: str, message: str, *, source: str | None = None, where: str | None = None
+    ) -> None:
         place = ", ".join(p for p in (source, where) if p)
         super().__init__(f"{fmt} output{f' ({place})' if place else ''}: {message}")
         self.format = fmt

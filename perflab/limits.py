@@ -61,8 +61,12 @@ MAX_DURATION_S = 30 * 24 * 3600
 #: ?connect_timeout=N wins. Like the SSH connect timeout (perflab_connect_timeout).
 DB_CONNECT_TIMEOUT_S = 10
 
-_KINDS = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-          (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def size_text(limit: int) -> str:
@@ -101,14 +105,16 @@ def read_limited(path: str | Path, limit: int) -> bytes:
         if stat.S_ISDIR(info.st_mode):
             raise InputError("is a directory, expected a file", location=where)
         if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"expected a regular file, got {_kind(info.st_mode)}",
-                             location=where)
+            raise InputError(f"expected a regular file, got {_kind(info.st_mode)}", location=where)
         data = _read(fd, limit + 1 if info.st_size <= limit else 0, where)
     finally:
         os.close(fd)
     if info.st_size > limit or len(data) > limit:
-        raise InputError(f"expected a file of at most {size_text(limit)}, got "
-                         f"{max(info.st_size, len(data))} bytes", location=where)
+        raise InputError(
+            f"expected a file of at most {size_text(limit)}, got "
+            f"{max(info.st_size, len(data))} bytes",
+            location=where,
+        )
     return data
 
 

@@ -30,10 +30,24 @@ DIRECTIONS: tuple[Direction, ...] = ("lower", "higher")
 
 # Scale of each unit to its family's base unit (seconds, bytes, bytes/s).
 TIME_UNITS: dict[str, float] = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
-SIZE_UNITS: dict[str, float] = {"B": 1.0, "KiB": 1024.0, "MiB": 1024.0**2, "GiB": 1024.0**3,
-                                "kB": 1e3, "MB": 1e6, "GB": 1e9}
-RATE_UNITS: dict[str, float] = {"B/s": 1.0, "KiB/s": 1024.0, "MiB/s": 1024.0**2,
-                                "GiB/s": 1024.0**3, "kB/s": 1e3, "MB/s": 1e6, "GB/s": 1e9}
+SIZE_UNITS: dict[str, float] = {
+    "B": 1.0,
+    "KiB": 1024.0,
+    "MiB": 1024.0**2,
+    "GiB": 1024.0**3,
+    "kB": 1e3,
+    "MB": 1e6,
+    "GB": 1e9,
+}
+RATE_UNITS: dict[str, float] = {
+    "B/s": 1.0,
+    "KiB/s": 1024.0,
+    "MiB/s": 1024.0**2,
+    "GiB/s": 1024.0**3,
+    "kB/s": 1e3,
+    "MB/s": 1e6,
+    "GB/s": 1e9,
+}
 _FAMILIES = (TIME_UNITS, SIZE_UNITS, RATE_UNITS)
 
 
@@ -61,8 +75,9 @@ def unit_factor(from_unit: str, to_unit: str) -> float | None:
 #: counted metrics (docs/counters.md): counts of what the code did, repeatable to a small
 #: band on any host (callgrind's, perf's instruction count), not timings; the store knows
 #: them by name. perf's cycles and misses are not among them: they vary with the host.
-COUNTED_METRICS = frozenset({"instructions", "l1_misses", "ll_misses", "estimated_cycles",
-                             "hw_instructions"})
+COUNTED_METRICS = frozenset(
+    {"instructions", "l1_misses", "ll_misses", "estimated_cycles", "hw_instructions"}
+)
 
 
 @dataclass
@@ -75,8 +90,11 @@ class Metric:
     counted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"unit": self.unit, "direction": self.direction,
-                               "samples": list(self.samples)}
+        out: dict[str, Any] = {
+            "unit": self.unit,
+            "direction": self.direction,
+            "samples": list(self.samples),
+        }
         if self.counted:
             out["counted"] = True
         return out
@@ -89,8 +107,11 @@ class Benchmark:
     metrics: dict[str, Metric] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "params": dict(self.params),
-                "metrics": {k: m.to_dict() for k, m in self.metrics.items()}}
+        return {
+            "name": self.name,
+            "params": dict(self.params),
+            "metrics": {k: m.to_dict() for k, m in self.metrics.items()},
+        }
 
 
 @dataclass
@@ -101,8 +122,10 @@ class ResultSet:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"schema": SCHEMA,
-                               "benchmarks": [b.to_dict() for b in self.benchmarks]}
+        out: dict[str, Any] = {
+            "schema": SCHEMA,
+            "benchmarks": [b.to_dict() for b in self.benchmarks],
+        }
         if self.meta:
             out["meta"] = dict(self.meta)
         return out
@@ -122,8 +145,9 @@ class ResultSet:
         for bench in other.benchmarks:
             for name, metric in bench.metrics.items():
                 for value in metric.samples:
-                    builder.add(bench.name, name, value, metric.unit, metric.direction,
-                                params=bench.params)
+                    builder.add(
+                        bench.name, name, value, metric.unit, metric.direction, params=bench.params
+                    )
                 if metric.counted:
                     builder.benchmark(bench.name).metrics[name].counted = True
         for key, value in other.meta.items():
@@ -148,12 +172,26 @@ class ResultBuilder:
                 bench.params.setdefault(key, value)
         return bench
 
-    def add(self, bench: str, metric: str, value: float, unit: str, direction: Direction,
-            params: Mapping[str, str] | None = None) -> None:
+    def add(
+        self,
+        bench: str,
+        metric: str,
+        value: float,
+        unit: str,
+        direction: Direction,
+        params: Mapping[str, str] | None = None,
+    ) -> None:
         self.add_many(bench, metric, [value], unit, direction, params)
 
-    def add_many(self, bench: str, metric: str, values: Iterable[float], unit: str,
-                 direction: Direction, params: Mapping[str, str] | None = None) -> None:
+    def add_many(
+        self,
+        bench: str,
+        metric: str,
+        values: Iterable[float],
+        unit: str,
+        direction: Direction,
+        params: Mapping[str, str] | None = None,
+    ) -> None:
         entry = self.benchmark(bench, params)
         found = entry.metrics.get(metric)
         if found is None:
@@ -198,14 +236,19 @@ def _metric_from(data: object, path: str) -> Metric:
         raise ResultShapeError(f"{path}.unit", f"expected a unit string, got {unit!r}")
     direction = data.get("direction")
     if direction not in DIRECTIONS:
-        raise ResultShapeError(f"{path}.direction",
-                               f'expected "lower" or "higher", got {direction!r}')
+        raise ResultShapeError(
+            f"{path}.direction", f'expected "lower" or "higher", got {direction!r}'
+        )
     samples = data.get("samples")
     if not isinstance(samples, list):
         raise ResultShapeError(f"{path}.samples", f"expected a list, got {samples!r}")
     values = [_finite_number(v, f"{path}.samples[{i}]") for i, v in enumerate(samples)]
-    return Metric(unit=unit, direction=cast(Direction, direction), samples=values,
-                  counted=data.get("counted") is True)
+    return Metric(
+        unit=unit,
+        direction=cast(Direction, direction),
+        samples=values,
+        counted=data.get("counted") is True,
+    )
 
 
 def result_from_dict(data: object) -> ResultSet:
@@ -223,7 +266,13 @@ def result_from_dict(data: object) -> ResultSet:
         metrics = raw.get("metrics")
         if not isinstance(metrics, dict):
             raise ResultShapeError(f"{path}.metrics", "expected a mapping of metrics")
-        result.benchmarks.append(Benchmark(
-            name=raw["name"], params={str(k): str(v) for k, v in params.items()},
-            metrics={str(k): _metric_from(v, f"{path}.metrics.{k}") for k, v in metrics.items()}))
+        result.benchmarks.append(
+            Benchmark(
+                name=raw["name"],
+                params={str(k): str(v) for k, v in params.items()},
+                metrics={
+                    str(k): _metric_from(v, f"{path}.metrics.{k}") for k, v in metrics.items()
+                },
+            )
+        )
     return result

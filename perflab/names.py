@@ -51,17 +51,32 @@ def listing(choices: Iterable[str]) -> str:
     return ", ".join(names[:LISTED]) + more if names else "none"
 
 
-def unmatched(what: str, found: str, choices: Sequence[str], *, field: str,
-              location: Location | None = None, after: str = "") -> InputError:
+def unmatched(
+    what: str,
+    found: str,
+    choices: Sequence[str],
+    *,
+    field: str,
+    location: Location | None = None,
+    after: str = "",
+) -> InputError:
     """``field: expected {what} (a, b), got "found" (did you mean "a"?){after}``."""
     close = suggest(found, choices)
     hint = f' (did you mean "{close}"?)' if close else ""
-    return InputError(f'expected {what} ({listing(choices)}), got "{found}"{hint}{after}',
-                      location=location, field=field)
+    return InputError(
+        f'expected {what} ({listing(choices)}), got "{found}"{hint}{after}',
+        location=location,
+        field=field,
+    )
 
 
-def gate_errors(gates: Sequence[Mapping[str, Any]], present: Sequence[tuple[str, str]], *,
-                what: str, where: Where | None = None) -> list[InputError]:
+def gate_errors(
+    gates: Sequence[Mapping[str, Any]],
+    present: Sequence[tuple[str, str]],
+    *,
+    what: str,
+    where: Where | None = None,
+) -> list[InputError]:
     """Gates that select no (benchmark, metric) of ``present``; ``what`` says whose names
     these are ("of this run"), ``where`` places a field (``gates[0].metric``) in the file."""
     errors = []
@@ -72,22 +87,34 @@ def gate_errors(gates: Sequence[Mapping[str, Any]], present: Sequence[tuple[str,
     return errors
 
 
-def _gate_error(field: str, gate: Mapping[str, Any], present: Sequence[tuple[str, str]],
-                what: str, where: Where) -> InputError | None:
+def _gate_error(
+    field: str, gate: Mapping[str, Any], present: Sequence[tuple[str, str]], what: str, where: Where
+) -> InputError | None:
     pattern = gate.get("benchmark")
     benches = [b for b, _ in present if pattern is None or fnmatchcase(b, pattern)]
     if not benches:
-        return unmatched(f"a benchmark {what}", str(pattern), [b for b, _ in present],
-                         field=f"{field}.benchmark", location=where(f"{field}.benchmark"))
+        return unmatched(
+            f"a benchmark {what}",
+            str(pattern),
+            [b for b, _ in present],
+            field=f"{field}.benchmark",
+            location=where(f"{field}.benchmark"),
+        )
     metrics = [m for b, m in present if b in benches]
     if gate.get("metric") in metrics:
         return None
-    return unmatched(f"a metric {what}", str(gate.get("metric")), metrics,
-                     field=f"{field}.metric", location=where(f"{field}.metric"))
+    return unmatched(
+        f"a metric {what}",
+        str(gate.get("metric")),
+        metrics,
+        field=f"{field}.metric",
+        location=where(f"{field}.metric"),
+    )
 
 
-def waiver_errors(waivers: Sequence[Mapping[str, Any]], present: Sequence[tuple[str, str]], *,
-                  what: str) -> list[InputError]:
+def waiver_errors(
+    waivers: Sequence[Mapping[str, Any]], present: Sequence[tuple[str, str]], *, what: str
+) -> list[InputError]:
     """Waivers whose benchmark or metric glob selects nothing of ``present``."""
     errors = []
     for waiver in waivers:
@@ -95,20 +122,37 @@ def waiver_errors(waivers: Sequence[Mapping[str, Any]], present: Sequence[tuple[
         benches = [b for b, _ in present if fnmatchcase(b, waiver["benchmark"])]
         metrics = [m for b, m in present if b in benches]
         if not benches:
-            errors.append(unmatched(f"a benchmark {what}", waiver["benchmark"],
-                                    [b for b, _ in present], after=revoke,
-                                    field=f"waiver {waiver['id']} --benchmark"))
+            errors.append(
+                unmatched(
+                    f"a benchmark {what}",
+                    waiver["benchmark"],
+                    [b for b, _ in present],
+                    after=revoke,
+                    field=f"waiver {waiver['id']} --benchmark",
+                )
+            )
         elif not any(fnmatchcase(m, waiver["metric"]) for m in metrics):
-            errors.append(unmatched(f"a metric {what}", waiver["metric"], metrics,
-                                    after=revoke, field=f"waiver {waiver['id']} --metric"))
+            errors.append(
+                unmatched(
+                    f"a metric {what}",
+                    waiver["metric"],
+                    metrics,
+                    after=revoke,
+                    field=f"waiver {waiver['id']} --metric",
+                )
+            )
     return errors
 
 
-def unmatched_patterns(patterns: Iterable[str], names: Sequence[str], *, field: str,
-                       what: str) -> list[InputError]:
+def unmatched_patterns(
+    patterns: Iterable[str], names: Sequence[str], *, field: str, what: str
+) -> list[InputError]:
     """Each glob of ``patterns`` (``--metric`` ...) that matches none of ``names``."""
-    return [unmatched(what, pattern, names, field=field) for pattern in patterns
-            if not any(fnmatchcase(name, pattern) for name in names)]
+    return [
+        unmatched(what, pattern, names, field=field)
+        for pattern in patterns
+        if not any(fnmatchcase(name, pattern) for name in names)
+    ]
 
 
 def _nowhere(field: str) -> Location | None:

@@ -43,22 +43,43 @@ VAULT_MARK = "$ANSIBLE_VAULT;"
 _LAST_WORDS = frozenset({"pass", "passwd", "password", "passphrase", "secret", "token"})
 _ENDINGS = ("password", "passwd", "passphrase", "privatekey", "secretkey", "apikey")
 _KEY_PAIRS = frozenset({("private", "key"), ("secret", "key"), ("api", "key")})
-_SSH_PASSWORDS = frozenset({"ansible_password", "ansible_ssh_pass", "ansible_ssh_password",
-                            "ansible_paramiko_pass", "ansible_paramiko_password",
-                            "perflab_ssh_password"})
+_SSH_PASSWORDS = frozenset(
+    {
+        "ansible_password",
+        "ansible_ssh_pass",
+        "ansible_ssh_password",
+        "ansible_paramiko_pass",
+        "ansible_paramiko_password",
+        "perflab_ssh_password",
+    }
+)
 #: Ansible's become methods: their passwords are what sudo asks perflab for
-_BECOME_WORDS = frozenset({"become", "sudo", "su", "runas", "doas", "pbrun", "pfexec",
-                           "dzdo", "ksu", "machinectl", "pmrun", "sesu"})
+_BECOME_WORDS = frozenset(
+    {
+        "become",
+        "sudo",
+        "su",
+        "runas",
+        "doas",
+        "pbrun",
+        "pfexec",
+        "dzdo",
+        "ksu",
+        "machinectl",
+        "pmrun",
+        "sesu",
+    }
+)
 _ADVICE = {
     "ssh": f"put it in an environment variable and set {SSH_PASSWORD_ENV} to that "
-           "variable's name (read when perflab connects)",
+    "variable's name (read when perflab connects)",
     "become": f"put it in an environment variable and set {BECOME_PASSWORD_ENV} to that "
-              "variable's name (read when sudo asks), or type it at -K (perflab becomes "
-              "another user with sudo only)",
+    "variable's name (read when sudo asks), or type it at -K (perflab becomes "
+    "another user with sudo only)",
     "passphrase": f"put it in an environment variable and set {KEY_PASSPHRASE_ENV} to "
-                  "that variable's name (read when the key file is opened)",
+    "that variable's name (read when the key file is opened)",
     "key": "write the key to a file only you can read (chmod 600) and set "
-           "ansible_ssh_private_key_file to its path",
+    "ansible_ssh_private_key_file to its path",
 }
 
 
@@ -76,14 +97,16 @@ def is_secret_name(name: str) -> bool:
     if not words:
         return False
     squeezed = "".join(words)
-    return (words[-1] in _LAST_WORDS or squeezed.endswith(_ENDINGS)
-            or tuple(words[-2:]) in _KEY_PAIRS)
+    return (
+        words[-1] in _LAST_WORDS or squeezed.endswith(_ENDINGS) or tuple(words[-2:]) in _KEY_PAIRS
+    )
 
 
 def is_vaulted(value: object) -> bool:
     """Is ``value`` encrypted with ansible-vault?"""
     return isinstance(value, Vaulted) or (
-        isinstance(value, str) and value.lstrip().startswith(VAULT_MARK))
+        isinstance(value, str) and value.lstrip().startswith(VAULT_MARK)
+    )
 
 
 def is_secret(name: str, value: object) -> bool:

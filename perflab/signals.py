@@ -73,7 +73,7 @@ def received() -> int | None:
 
 
 def by() -> str:
-    """" by SIGTERM" (for a message), or "" when no stop signal came (Ctrl-C in a test)."""
+    """ " by SIGTERM" (for a message), or "" when no stop signal came (Ctrl-C in a test)."""
     signum = _state.received
     return "" if signum is None else f" by {signal.Signals(signum).name}"
 

@@ -10,13 +10,15 @@ from perflab.spec.yamlpos import parse_yaml, read_text
 
 
 def file_kind(path: str, data: object) -> str:
-    """"job", "playbook" or "inventory" (by content, then by name)."""
+    """ "job", "playbook" or "inventory" (by content, then by name)."""
     if isinstance(data, dict) and "benchmarks" in data:
         return "job"
     if isinstance(data, list) or (isinstance(data, dict) and "tasks" in data):
         return "playbook"
-    if isinstance(data, dict) and ("all" in data or any(
-            isinstance(v, dict) and ("hosts" in v or "children" in v) for v in data.values())):
+    if isinstance(data, dict) and (
+        "all" in data
+        or any(isinstance(v, dict) and ("hosts" in v or "children" in v) for v in data.values())
+    ):
         return "inventory"
     parts = Path(path).parts
     if "playbooks" in parts:

@@ -23,13 +23,15 @@ os.environ["PERFLAB_HOME"] = tempfile.mkdtemp(prefix="perflab-test-home-")
 
 # perflab reads ~/.ssh/config and /etc/ssh/ssh_config as ssh does; tests never read this
 # machine's: they name an empty file, and tests of SSH config write their own and name it.
-os.environ["PERFLAB_SSH_CONFIG"] = str(Path(tempfile.mkdtemp(prefix="perflab-test-ssh-"))
-                                       / "config")
+os.environ["PERFLAB_SSH_CONFIG"] = str(
+    Path(tempfile.mkdtemp(prefix="perflab-test-ssh-")) / "config"
+)
 Path(os.environ["PERFLAB_SSH_CONFIG"]).touch()
 
 # Subprocesses (`python -m perflab ...`) import this checkout, not an installed copy.
 os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
+)
 
 
 # -- machine hygiene -----------------------------------------------------------------------
@@ -82,12 +84,19 @@ def _evacuate(group: Path) -> None:
 MACHINE_LOCK = Path("/tmp/perflab-test-machine.lock")
 MACHINE_TURNSTILE = Path("/tmp/perflab-test-machine.turn")
 MACHINE_CHANGING = {
-    "tests/prepare/test_shield_real.py", "tests/prepare/test_shield_v2.py",
-    "tests/prepare/test_prepare_cli.py", "tests/prepare/test_every_ending.py",
-    "tests/prepare/test_round_trips.py", "tests/prepare/test_name_prefix.py",
-    "tests/knobs/test_real.py", "tests/pinning/test_real.py", "tests/pinning/test_cli.py",
-    "tests/jobqueue/test_faults.py", "tests/runners/test_become.py",
-    "tests/runners/test_ssh_runners.py", "tests/prepare/test_contamination_real.py",
+    "tests/prepare/test_shield_real.py",
+    "tests/prepare/test_shield_v2.py",
+    "tests/prepare/test_prepare_cli.py",
+    "tests/prepare/test_every_ending.py",
+    "tests/prepare/test_round_trips.py",
+    "tests/prepare/test_name_prefix.py",
+    "tests/knobs/test_real.py",
+    "tests/pinning/test_real.py",
+    "tests/pinning/test_cli.py",
+    "tests/jobqueue/test_faults.py",
+    "tests/runners/test_become.py",
+    "tests/runners/test_ssh_runners.py",
+    "tests/prepare/test_contamination_real.py",
 }
 
 
@@ -135,8 +144,11 @@ def foreign_shields() -> list[Path]:
     base = Path("/sys/fs/cgroup/cpuset")
     if not base.is_dir():
         return []
-    return [p for p in base.iterdir()
-            if p.is_dir() and "perflab" in p.name and not p.name.startswith(SESSION_TAG)]
+    return [
+        p
+        for p in base.iterdir()
+        if p.is_dir() and "perflab" in p.name and not p.name.startswith(SESSION_TAG)
+    ]
 
 
 def _wait_for_foreign_shields() -> None:

@@ -17,10 +17,12 @@ PYTHON = json.dumps(sys.executable)
 
 
 def job(tmp_path: Path, extra: str = "", runs: int = 2) -> object:
-    text = (f"name: api\nworkdir: {tmp_path}\nbenchmarks:\n  - name: w\n    command: "
-            f"[{PYTHON}, -c, \"import os; sum(range(int(os.environ.get('N', '1000'))))\"]\n"
-            f"    format: time\n    env: {{N: '1000'}}\n"
-            f"repetitions: {{warmup: 0, runs: {runs}}}\n{extra}")
+    text = (
+        f"name: api\nworkdir: {tmp_path}\nbenchmarks:\n  - name: w\n    command: "
+        f"[{PYTHON}, -c, \"import os; sum(range(int(os.environ.get('N', '1000'))))\"]\n"
+        f"    format: time\n    env: {{N: '1000'}}\n"
+        f"repetitions: {{warmup: 0, runs: {runs}}}\n{extra}"
+    )
     return parse_job(text, str(tmp_path / "api.yaml"))
 
 
@@ -51,8 +53,9 @@ class TestRun:
 
     def test_ab_job_is_compared(self, tmp_path: Path) -> None:
         """An A/B job: two runs and B's paired comparison against A."""
-        result = api.run(api.RunRequest(job(tmp_path, "ab: {vary: N, values: ['1000', "
-                                                      "'1001']}\n", runs=4)))
+        result = api.run(
+            api.RunRequest(job(tmp_path, "ab: {vary: N, values: ['1000', '1001']}\n", runs=4))
+        )
         assert result.kind == "ab" and len(result.runs) == 2
         assert result.comparison is not None
         assert {r["benchmark"] for r in result.comparison.to_dict()["rows"]} == {"w"}
@@ -62,15 +65,21 @@ class TestRun:
         from perflab.errors import InputError
 
         with pytest.raises(InputError):
-            api.run(api.RunRequest(job(tmp_path, "ab: {vary: N, values: ['1', '2']}\n"),
-                                   vary=parse_vary(("N=3,4",))))
+            api.run(
+                api.RunRequest(
+                    job(tmp_path, "ab: {vary: N, values: ['1', '2']}\n"),
+                    vary=parse_vary(("N=3,4",)),
+                )
+            )
 
     def test_a_failing_benchmark_is_exit_1(self, tmp_path: Path) -> None:
         """The run is stored failed; the result says 1."""
-        failing = parse_job(f"name: f\nworkdir: {tmp_path}\nbenchmarks:\n  - name: x\n"
-                            f"    command: [{PYTHON}, -c, 'raise SystemExit(3)']\n"
-                            "    format: time\nrepetitions: {warmup: 0, runs: 1}\n",
-                            str(tmp_path / "f.yaml"))
+        failing = parse_job(
+            f"name: f\nworkdir: {tmp_path}\nbenchmarks:\n  - name: x\n"
+            f"    command: [{PYTHON}, -c, 'raise SystemExit(3)']\n"
+            "    format: time\nrepetitions: {warmup: 0, runs: 1}\n",
+            str(tmp_path / "f.yaml"),
+        )
         result = api.run(api.RunRequest(failing))
         assert result.exit_status == ExitStatus.ERROR
         assert result.runs[0]["status"] == "failed"

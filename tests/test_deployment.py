@@ -25,11 +25,28 @@ REPO = Path(__file__).resolve().parent.parent
 
 #: `docker run` / `docker compose run` options that take a value (the image or service
 #: name comes after them)
-VALUED = frozenset({"-v", "--volume", "-w", "--workdir", "-e", "--env", "--name", "-u",
-                    "--user", "-p", "--publish", "--entrypoint", "--network", "--env-file"})
+VALUED = frozenset(
+    {
+        "-v",
+        "--volume",
+        "-w",
+        "--workdir",
+        "-e",
+        "--env",
+        "--name",
+        "-u",
+        "--user",
+        "-p",
+        "--publish",
+        "--entrypoint",
+        "--network",
+        "--env-file",
+    }
+)
 
 
 # -- reading the files -------------------------------------------------------------------
+
 
 def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) of a Dockerfile, continuation lines joined, comments out."""
@@ -54,8 +71,11 @@ def compose() -> dict[str, Any]:
 
 def perflab_services(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The services that run the perflab image (built here)."""
-    return {name: svc for name, svc in doc["services"].items()
-            if "build" in svc or str(svc.get("image", "")).startswith("perflab")}
+    return {
+        name: svc
+        for name, svc in doc["services"].items()
+        if "build" in svc or str(svc.get("image", "")).startswith("perflab")
+    }
 
 
 def _joined_lines(text: str) -> Iterator[str]:
@@ -77,7 +97,7 @@ def _after_image(words: list[str], image: str) -> list[str] | None:
     while i < len(words) and words[i].startswith("-"):
         i += 2 if words[i] in VALUED else 1
     if i < len(words) and words[i] == image:
-        return words[i + 1:]
+        return words[i + 1 :]
     return None
 
 
@@ -96,8 +116,10 @@ def named_commands(text: str, *, bare: bool = False) -> list[list[str]]:
             args = _after_image(words, "perflab")
             if args is not None:
                 found.append(args)
-        elif words and ((words[0].startswith("ExecStart=") and words[0].endswith("/perflab"))
-                        or (bare and words[0] == "perflab")):
+        elif words and (
+            (words[0].startswith("ExecStart=") and words[0].endswith("/perflab"))
+            or (bare and words[0] == "perflab")
+        ):
             found.append(words[1:])
     return found
 
@@ -130,8 +152,7 @@ def code_blocks(markdown: str) -> str:
 
 def docs_commands() -> list[list[str]]:
     """The commands in docs/deployment.md's code blocks."""
-    return named_commands(code_blocks((REPO / "docs" / "deployment.md").read_text()),
-                          bare=True)
+    return named_commands(code_blocks((REPO / "docs" / "deployment.md").read_text()), bare=True)
 
 
 def set_variables() -> dict[str, str]:
@@ -164,8 +185,11 @@ def variables_perflab_reads() -> set[str]:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             key = None
-            if isinstance(node, ast.Call) and ast.unparse(node.func) in (
-                    "os.environ.get", "os.getenv", "environ.get") and node.args:
+            if (
+                isinstance(node, ast.Call)
+                and ast.unparse(node.func) in ("os.environ.get", "os.getenv", "environ.get")
+                and node.args
+            ):
                 key = node.args[0]
             elif isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
                 key = node.slice
@@ -176,10 +200,16 @@ def variables_perflab_reads() -> set[str]:
 
 # -- asking the CLI ------------------------------------------------------------------------
 
+
 @functools.cache
 def cli_help(*path: str) -> tuple[int, str]:
-    done = subprocess.run([sys.executable, "-m", "perflab", *path, "--help"],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "perflab", *path, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     return done.returncode, done.stdout + done.stderr
 
 
@@ -208,7 +238,7 @@ def problems(argv: list[str]) -> list[str]:
         return [f"perflab {' '.join(path)} --help: exit {status}: {text.strip()[-300:]}"]
     options = text.split("Options:", 1)[-1]
     out = []
-    for word in argv[len(path):]:
+    for word in argv[len(path) :]:
         if word.startswith("-") and word != "-":
             option = word.split("=", 1)[0]
             if not re.search(rf"(?:^|[\s,/]){re.escape(option)}(?=[\s,=/]|$)", options, re.M):
@@ -219,6 +249,7 @@ def problems(argv: list[str]) -> list[str]:
 
 
 # -- the tests -----------------------------------------------------------------------------
+
 
 class TestCommandsExist:
     def test_dockerfile(self) -> None:
@@ -246,8 +277,9 @@ class TestCommandsExist:
     def test_the_check_finds_what_is_missing(self) -> None:
         """A misspelt command, an unknown option and a group without a subcommand are
         found; so the three tests above could fail."""
-        assert problems(["worker", "--all", "--concurency", "2"]) == \
-            ["perflab worker: no option --concurency"]
+        assert problems(["worker", "--all", "--concurency", "2"]) == [
+            "perflab worker: no option --concurency"
+        ]
         assert problems(["runner", "imprt", "x.yml"]) == ["perflab runner imprt: no such command"]
         assert problems(["sweeep"]) == ["perflab sweeep: no such command"]
         assert problems(["runner"]) == ["perflab runner: names no subcommand"]
@@ -266,8 +298,12 @@ class TestVariables:
     def test_the_reader_list_is_the_code(self) -> None:
         """The list of variables comes from the code: settings and direct reads both."""
         names = variables_perflab_reads()
-        assert {"PERFLAB_DB_URL", "PERFLAB_HOME", "PERFLAB_DB_RETRY_S",
-                "PERFLAB_ATTEMPT_MARGIN_S"} <= names
+        assert {
+            "PERFLAB_DB_URL",
+            "PERFLAB_HOME",
+            "PERFLAB_DB_RETRY_S",
+            "PERFLAB_ATTEMPT_MARGIN_S",
+        } <= names
         assert "PERFLAB_DB_URI" not in names
 
 
@@ -310,17 +346,25 @@ class TestDeploymentShape:
             assert volume in doc["volumes"]
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None,
-                    reason="docker-compose is not installed (apt-get install docker-compose)")
+@pytest.mark.skipif(
+    shutil.which("docker-compose") is None,
+    reason="docker-compose is not installed (apt-get install docker-compose)",
+)
 def test_compose_reads_the_file() -> None:
     """docker-compose itself (Debian's 1.29: no daemon needed) reads compose.yaml, and
     finds the services, the CLI's behind its profile."""
     base = ["docker-compose", "-f", str(REPO / "compose.yaml")]
-    done = subprocess.run([*base, "config", "-q"], capture_output=True, text=True,
-                          check=False, cwd=REPO)
+    done = subprocess.run(
+        [*base, "config", "-q"], capture_output=True, text=True, check=False, cwd=REPO
+    )
     assert done.returncode == 0, done.stderr
-    services = subprocess.run([*base, "--profile", "cli", "config", "--services"],
-                              capture_output=True, text=True, check=True, cwd=REPO).stdout
+    services = subprocess.run(
+        [*base, "--profile", "cli", "config", "--services"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    ).stdout
     assert set(services.split()) == {"redis", "postgres", "worker", "beat", "perflab"}
 
 
@@ -338,11 +382,16 @@ def test_the_image_builds_and_runs_as_perflab(tmp_path: Path) -> None:
     tag = f"perflab-test:{tmp_path.name.lower()}"
     subprocess.run(["docker", "build", "-t", tag, str(REPO)], check=True, timeout=1800)
     try:
-        whoami = subprocess.run(["docker", "run", "--rm", "--entrypoint", "id", tag, "-u"],
-                                capture_output=True, text=True, check=True).stdout
+        whoami = subprocess.run(
+            ["docker", "run", "--rm", "--entrypoint", "id", tag, "-u"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert whoami.strip() != "0"
-        version = subprocess.run(["docker", "run", "--rm", tag, "--version"],
-                                 capture_output=True, text=True, check=True).stdout
+        version = subprocess.run(
+            ["docker", "run", "--rm", tag, "--version"], capture_output=True, text=True, check=True
+        ).stdout
         assert "perflab" in version
     finally:
         subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, check=False)

@@ -31,20 +31,35 @@ class TestQuickstart:
 
     def test_top_level_layout(self) -> None:
         """The fixed top level is all there."""
-        for name in ("pyproject.toml", "perflab", "inventories", "playbooks", "schemas", "tests",
-                     "Dockerfile", "README.md", "examples", "bench", "docs", ".ci/run"):
+        for name in (
+            "pyproject.toml",
+            "perflab",
+            "inventories",
+            "playbooks",
+            "schemas",
+            "tests",
+            "Dockerfile",
+            "README.md",
+            "examples",
+            "bench",
+            "docs",
+            ".ci/run",
+        ):
             assert (REPO / name).exists(), name
 
 
 class TestStartup:
     def test_version_does_not_import_heavy_libraries(self) -> None:
         """`perflab --version` must not pay for sqlalchemy, scipy, celery, paramiko, rich."""
-        code = ("import sys; from perflab.cli.main import run_cli; run_cli(['--version']); "
-                "heavy = [m for m in ('sqlalchemy', 'scipy', 'numpy', 'celery', 'paramiko', "
-                "'fabric', 'rich', 'jsonschema', 'yaml', 'alembic') if m in sys.modules]; "
-                "print('HEAVY', heavy)")
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True, cwd=REPO).stdout
+        code = (
+            "import sys; from perflab.cli.main import run_cli; run_cli(['--version']); "
+            "heavy = [m for m in ('sqlalchemy', 'scipy', 'numpy', 'celery', 'paramiko', "
+            "'fabric', 'rich', 'jsonschema', 'yaml', 'alembic') if m in sys.modules]; "
+            "print('HEAVY', heavy)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+        ).stdout
         assert "HEAVY []" in out
 
 

@@ -13,34 +13,73 @@ from perflab.secret_vars import Vaulted, advice, is_secret, is_secret_name, scru
 #: every name Ansible (ansible-core and the usual become plugins) reads a secret from,
 #: and perflab's own names for the same secrets
 SECRET_NAMES = [
-    "ansible_password", "ansible_ssh_pass", "ansible_ssh_password",
-    "ansible_paramiko_pass", "ansible_paramiko_password",
-    "ansible_winrm_pass", "ansible_winrm_password",
-    "ansible_become_pass", "ansible_become_password",
-    "ansible_sudo_pass", "ansible_sudo_password", "ansible_su_pass", "ansible_su_password",
-    "ansible_runas_pass", "ansible_doas_pass", "ansible_pbrun_pass", "ansible_dzdo_pass",
-    "ansible_ssh_private_key_passphrase", "ansible_private_key_passphrase",
-    "ansible_private_key", "ansible_ssh_private_key",
-    "perflab_ssh_password", "perflab_become_password", "perflab_ssh_key_passphrase",
-    "vault_token", "api_token", "client_secret", "aws_secret_key", "db_password",
-    "ANSIBLE_BECOME_PASSWORD", "smtp-passwd",
+    "ansible_password",
+    "ansible_ssh_pass",
+    "ansible_ssh_password",
+    "ansible_paramiko_pass",
+    "ansible_paramiko_password",
+    "ansible_winrm_pass",
+    "ansible_winrm_password",
+    "ansible_become_pass",
+    "ansible_become_password",
+    "ansible_sudo_pass",
+    "ansible_sudo_password",
+    "ansible_su_pass",
+    "ansible_su_password",
+    "ansible_runas_pass",
+    "ansible_doas_pass",
+    "ansible_pbrun_pass",
+    "ansible_dzdo_pass",
+    "ansible_ssh_private_key_passphrase",
+    "ansible_private_key_passphrase",
+    "ansible_private_key",
+    "ansible_ssh_private_key",
+    "perflab_ssh_password",
+    "perflab_become_password",
+    "perflab_ssh_key_passphrase",
+    "vault_token",
+    "api_token",
+    "client_secret",
+    "aws_secret_key",
+    "db_password",
+    "ANSIBLE_BECOME_PASSWORD",
+    "smtp-passwd",
 ]
 
 #: names that contain such a word without holding a secret: they must be kept
 LOOK_ALIKES = [
-    "ansible_become_exe", "ansible_become_flags", "ansible_become_user",
-    "ansible_become_method", "ansible_become", "ansible_sudo_exe", "ansible_su_exe",
-    "ansible_sshpass_prompt", "ansible_ssh_password_mechanism",
-    "ansible_private_key_file", "ansible_ssh_private_key_file",
-    "ansible_paramiko_private_key_file", "ansible_psrp_certificate_key_pem",
-    "perflab_become_password_env", "perflab_ssh_password_env",
-    "perflab_ssh_key_passphrase_env", "perflab_keepalive", "bypass_cache", "compass",
-    "password_file", "max_tokens", "passenger_root",
+    "ansible_become_exe",
+    "ansible_become_flags",
+    "ansible_become_user",
+    "ansible_become_method",
+    "ansible_become",
+    "ansible_sudo_exe",
+    "ansible_su_exe",
+    "ansible_sshpass_prompt",
+    "ansible_ssh_password_mechanism",
+    "ansible_private_key_file",
+    "ansible_ssh_private_key_file",
+    "ansible_paramiko_private_key_file",
+    "ansible_psrp_certificate_key_pem",
+    "perflab_become_password_env",
+    "perflab_ssh_password_env",
+    "perflab_ssh_key_passphrase_env",
+    "perflab_keepalive",
+    "bypass_cache",
+    "compass",
+    "password_file",
+    "max_tokens",
+    "passenger_root",
 ]
 
 #: the options of Ansible's connection and become plugins whose values are secrets
-ANSIBLE_SECRET_OPTIONS = {"password", "remote_password", "become_pass",
-                          "private_key_passphrase", "private_key"}
+ANSIBLE_SECRET_OPTIONS = {
+    "password",
+    "remote_password",
+    "become_pass",
+    "private_key_passphrase",
+    "private_key",
+}
 
 
 def ansible_plugin_variables() -> list[tuple[str, str]]:
@@ -50,8 +89,9 @@ def ansible_plugin_variables() -> list[tuple[str, str]]:
     for package in ("ansible.plugins.connection", "ansible.plugins.become"):
         base = importlib.import_module(package)
         for module in pkgutil.iter_modules(base.__path__):
-            doc = getattr(importlib.import_module(f"{package}.{module.name}"),
-                          "DOCUMENTATION", None)
+            doc = getattr(
+                importlib.import_module(f"{package}.{module.name}"), "DOCUMENTATION", None
+            )
             options = (yaml.safe_load(doc) or {}).get("options") or {} if doc else {}
             for option, spec in options.items():
                 found += [(option, v["name"]) for v in spec.get("vars") or []]
@@ -77,9 +117,12 @@ class TestSecretNames:
         password, passphrase or key option is a secret; no variable of another option is."""
         variables = ansible_plugin_variables()
         assert len(variables) > 50
-        wrong = [(option, name) for option, name in variables
-                 if not name.startswith("delegated_vars")
-                 and is_secret_name(name) != (option in ANSIBLE_SECRET_OPTIONS)]
+        wrong = [
+            (option, name)
+            for option, name in variables
+            if not name.startswith("delegated_vars")
+            and is_secret_name(name) != (option in ANSIBLE_SECRET_OPTIONS)
+        ]
         assert wrong == []
 
 
@@ -96,12 +139,16 @@ class TestVault:
 class TestScrub:
     def test_drops_secrets_at_any_depth_and_names_them(self) -> None:
         """Secrets inside mappings and lists go too; the input is left as it was."""
-        variables = {"a": 1, "ansible_password": "x", "ansible_become_exe": "sudo",
-                     "db": {"password": "y", "host": "h"}, "items": [{"token": "z"}, 2],
-                     "key": Vaulted("$ANSIBLE_VAULT;1.1;AES256\n00\n")}
+        variables = {
+            "a": 1,
+            "ansible_password": "x",
+            "ansible_become_exe": "sudo",
+            "db": {"password": "y", "host": "h"},
+            "items": [{"token": "z"}, 2],
+            "key": Vaulted("$ANSIBLE_VAULT;1.1;AES256\n00\n"),
+        }
         kept, dropped = scrub(variables)
-        assert kept == {"a": 1, "ansible_become_exe": "sudo", "db": {"host": "h"},
-                        "items": [{}, 2]}
+        assert kept == {"a": 1, "ansible_become_exe": "sudo", "db": {"host": "h"}, "items": [{}, 2]}
         assert dropped == ["ansible_password", "db.password", "items[0].token", "key"]
         assert variables["db"] == {"password": "y", "host": "h"}
 
@@ -111,17 +158,20 @@ class TestScrub:
 
 
 class TestAdvice:
-    @pytest.mark.parametrize(("name", "reference"), [
-        ("ansible_password", "perflab_ssh_password_env"),
-        ("ansible_ssh_pass", "perflab_ssh_password_env"),
-        ("perflab_ssh_password", "perflab_ssh_password_env"),
-        ("ansible_become_password", "perflab_become_password_env"),
-        ("ansible_sudo_pass", "perflab_become_password_env"),
-        ("ansible_su_password", "perflab_become_password_env"),
-        ("ansible_ssh_private_key_passphrase", "perflab_ssh_key_passphrase_env"),
-        ("ansible_private_key_passphrase", "perflab_ssh_key_passphrase_env"),
-        ("ansible_ssh_private_key", "ansible_ssh_private_key_file"),
-    ])
+    @pytest.mark.parametrize(
+        ("name", "reference"),
+        [
+            ("ansible_password", "perflab_ssh_password_env"),
+            ("ansible_ssh_pass", "perflab_ssh_password_env"),
+            ("perflab_ssh_password", "perflab_ssh_password_env"),
+            ("ansible_become_password", "perflab_become_password_env"),
+            ("ansible_sudo_pass", "perflab_become_password_env"),
+            ("ansible_su_password", "perflab_become_password_env"),
+            ("ansible_ssh_private_key_passphrase", "perflab_ssh_key_passphrase_env"),
+            ("ansible_private_key_passphrase", "perflab_ssh_key_passphrase_env"),
+            ("ansible_ssh_private_key", "ansible_ssh_private_key_file"),
+        ],
+    )
     def test_says_how_to_pass_it_instead(self, name: str, reference: str) -> None:
         """Each secret perflab can use points at the variable that names where to read it."""
         text = advice(name)

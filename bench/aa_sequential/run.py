@@ -29,11 +29,25 @@ sys.path.insert(0, str(HERE.parents[1]))
 def measure(runs: int) -> None:
     for i in range(runs):
         began = time.monotonic()
-        done = subprocess.run([sys.executable, "-m", "perflab", "--no-color", "run",
-                               str(HERE / "sort.yaml"), "--lock-wait", "900", "--json"],
-                              capture_output=True, text=True, check=False)
-        print(f"run {i + 1}: exit {done.returncode} in {time.monotonic() - began:.0f} s",
-              flush=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "perflab",
+                "--no-color",
+                "run",
+                str(HERE / "sort.yaml"),
+                "--lock-wait",
+                "900",
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        print(
+            f"run {i + 1}: exit {done.returncode} in {time.monotonic() - began:.0f} s", flush=True
+        )
 
 
 def compare(job: str) -> None:
@@ -45,29 +59,36 @@ def compare(job: str) -> None:
         ids.reverse()  # oldest first
         totals = {"learned": Counter(), "exchangeable": Counter()}
         exits = {"learned": Counter(), "exchangeable": Counter()}
-        print(f"{len(ids)} runs of {job}; pairs (baseline, candidate): exit status and the "
-              "time rows' verdicts")
+        print(
+            f"{len(ids)} runs of {job}; pairs (baseline, candidate): exit status and the "
+            "time rows' verdicts"
+        )
         for k in range(0, len(ids) - 1, 2):
             base, cand = ids[k], ids[k + 1]
             line = [f"{base} {cand}"]
             for mode, spread in (("learned", None), ("exchangeable", "0%")):
-                out = compare_stored(store, base, cand, overrides={"run_spread": spread},
-                                     metrics=["time"])
+                out = compare_stored(
+                    store, base, cand, overrides={"run_spread": spread}, metrics=["time"]
+                )
                 counts = Counter(r.verdict for r in out.report.rows)
                 totals[mode].update(counts)
                 exits[mode][int(out.exit_status)] += 1
                 geo = out.report.summary[0]
                 spread_used = max((r.run_spread or 0.0) for r in out.report.rows)
-                line.append(f"{mode}: exit {int(out.exit_status)} "
-                            f"{counts['regressed']}R/{counts['improved']}I/{counts['same']}S/"
-                            f"{counts['unknown']}U geomean {geo.change:+.1%} {geo.verdict} "
-                            f"(spread {spread_used:.0%})")
+                line.append(
+                    f"{mode}: exit {int(out.exit_status)} "
+                    f"{counts['regressed']}R/{counts['improved']}I/{counts['same']}S/"
+                    f"{counts['unknown']}U geomean {geo.change:+.1%} {geo.verdict} "
+                    f"(spread {spread_used:.0%})"
+                )
             print(" | ".join(line), flush=True)
         for mode, counts in totals.items():
             rows = sum(counts.values())
             alarms = counts["regressed"] + counts["improved"]
-            print(f"{mode}: {len(ids) // 2} pairs, exits {dict(sorted(exits[mode].items()))}, "
-                  f"{alarms} of {rows} time rows regressed/improved")
+            print(
+                f"{mode}: {len(ids) // 2} pairs, exits {dict(sorted(exits[mode].items()))}, "
+                f"{alarms} of {rows} time rows regressed/improved"
+            )
 
 
 def main() -> None:

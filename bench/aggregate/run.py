@@ -28,24 +28,31 @@ sys.path.insert(0, str(REPO / "bench" / "report"))
 import synth  # noqa: E402
 
 TARGET_S = 5.0
-PLATFORMS = ["linux-x86_64", "linux-aarch64", "linux-x86_64-epyc", "darwin-arm64",
-             "linux-riscv64", "linux-ppc64le", "linux-s390x"]
+PLATFORMS = [
+    "linux-x86_64",
+    "linux-aarch64",
+    "linux-x86_64-epyc",
+    "darwin-arm64",
+    "linux-riscv64",
+    "linux-ppc64le",
+    "linux-s390x",
+]
 
 
 def ingest(url: str | None, args: argparse.Namespace) -> tuple[float, list[str]]:
     """Write one run per platform; (seconds, run ids)."""
     from perflab.store import open_store
 
-    results = [synth.result(args.benchmarks, args.samples, seed=1, shift=1.1,
-                            scale=1.0 + 0.25 * i) for i in range(args.platforms)]
+    results = [
+        synth.result(args.benchmarks, args.samples, seed=1, shift=1.1, scale=1.0 + 0.25 * i)
+        for i in range(args.platforms)
+    ]
     took, ids = 0.0, []
     with open_store(url) as store:
         for i, res in enumerate(results):
             run_id = f"sweep{i:03d}"
-            took += synth.store_run(store, run_id, res, platform=PLATFORMS[i],
-                                    runner=f"runner-{i}")
-            store.calibrations.record(f"runner-{i}", 2.0 * (1.0 + 0.25 * i),
-                                      platform=PLATFORMS[i])
+            took += synth.store_run(store, run_id, res, platform=PLATFORMS[i], runner=f"runner-{i}")
+            store.calibrations.record(f"runner-{i}", 2.0 * (1.0 + 0.25 * i), platform=PLATFORMS[i])
             ids.append(run_id)
     return took, ids
 
@@ -67,18 +74,27 @@ def main() -> None:
     cpu = time.process_time() - cpu
     out = home / "report.html"
     report_started = time.perf_counter()
-    status = subprocess.run([sys.executable, "-m", "perflab", "report", *ids, "--format",
-                             "html", "-o", str(out)], env=env, check=False).returncode
+    status = subprocess.run(
+        [sys.executable, "-m", "perflab", "report", *ids, "--format", "html", "-o", str(out)],
+        env=env,
+        check=False,
+    ).returncode
     end = time.perf_counter()
     child = resource.getrusage(resource.RUSAGE_CHILDREN)
     child_cpu = child.ru_utime + child.ru_stime
-    print(f"SQLite: ingest {total:,} samples in {took:.2f} s wall ({cpu:.2f} s CPU) = "
-          f"{total / took:,.0f} samples/s")
-    print(f"report --format html: {end - report_started:.2f} s wall, {child_cpu:.2f} s CPU "
-          f"(exit {status}), {out.stat().st_size / 1e6:.1f} MB")
-    print(f"end to end (ingest + report): {end - started:.2f} s wall, {cpu + child_cpu:.2f} s "
-          f"CPU; target <= {TARGET_S:.0f} s: {'met' if end - started <= TARGET_S else 'NOT met'}"
-          f"; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"SQLite: ingest {total:,} samples in {took:.2f} s wall ({cpu:.2f} s CPU) = "
+        f"{total / took:,.0f} samples/s"
+    )
+    print(
+        f"report --format html: {end - report_started:.2f} s wall, {child_cpu:.2f} s CPU "
+        f"(exit {status}), {out.stat().st_size / 1e6:.1f} MB"
+    )
+    print(
+        f"end to end (ingest + report): {end - started:.2f} s wall, {cpu + child_cpu:.2f} s "
+        f"CPU; target <= {TARGET_S:.0f} s: {'met' if end - started <= TARGET_S else 'NOT met'}"
+        f"; load average {os.getloadavg()[0]:.1f}"
+    )
     postgres(args, total)
 
 
@@ -95,8 +111,9 @@ def postgres(args: argparse.Namespace, total: int) -> None:
         return
     try:
         took, _ = ingest(args.pg.rsplit("/", 1)[0] + f"/{name}", args)
-        print(f"PostgreSQL: ingest {total:,} samples in {took:.2f} s = "
-              f"{total / took:,.0f} samples/s")
+        print(
+            f"PostgreSQL: ingest {total:,} samples in {took:.2f} s = {total / took:,.0f} samples/s"
+        )
     finally:
         with admin.connect() as conn:
             conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

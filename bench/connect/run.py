@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))  # tests.fleet
 
 from tests.fleet import Fleet  # noqa: E402 - after the path above
 
-CHILD = r'''
+CHILD = r"""
 import json, resource, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -53,13 +53,18 @@ print(json.dumps({"wall": time.monotonic() - wall0, "pss": pss() - pss0,
                   "cpu": cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime}))
 for t in held:
     t.close()
-'''
+"""
 
 
 def sample(checkout: Path, hosts: str, known: str) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", CHILD, hosts, known], capture_output=True,
-                          text=True, cwd="/tmp", check=False,
-                          env={**os.environ, "PYTHONPATH": str(checkout)})
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, hosts, known],
+        capture_output=True,
+        text=True,
+        cwd="/tmp",
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(checkout)},
+    )
     if done.returncode:
         raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
     return json.loads(done.stdout)
@@ -67,8 +72,13 @@ def sample(checkout: Path, hosts: str, known: str) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--before", type=Path, required=True, metavar="DIR",
-                        help="another checkout, e.g. `git archive main | tar -x -C DIR`")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="another checkout, e.g. `git archive main | tar -x -C DIR`",
+    )
     parser.add_argument("--hosts", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
@@ -79,19 +89,24 @@ def main() -> int:
         spec = [{"name": h.name, "address": h.address, "key": str(h.key_file)} for h in hosts]
         every, one = json.dumps(spec), json.dumps(spec[:1])
         results: dict[str, dict[str, list[dict[str, float]]]] = {
-            name: {"all": [], "one": []} for name in sides}
+            name: {"all": [], "one": []} for name in sides
+        }
         for index in range(args.rounds):  # interleaved, the order alternating
-            for name in (list(sides) if index % 2 == 0 else list(sides)[::-1]):
+            for name in list(sides) if index % 2 == 0 else list(sides)[::-1]:
                 results[name]["all"].append(sample(sides[name], every, known))
                 results[name]["one"].append(sample(sides[name], one, known))
     print(f"{args.hosts} hosts, {args.rounds} rounds, load average {os.getloadavg()[0]:.1f}")
     for name, rows in results.items():
         cpu = [r["cpu"] for r in rows["all"]]
-        per_host = (statistics.median(r["pss"] for r in rows["all"])
-                    - statistics.median(r["pss"] for r in rows["one"])) / (args.hosts - 1)
-        print(f"{name:7} wall {statistics.median(r['wall'] for r in rows['all']):.3f} s, "
-              f"controller CPU {statistics.median(cpu):.3f} s ({min(cpu):.3f}-{max(cpu):.3f}), "
-              f"PSS per host connection {per_host / 2**20:.3f} MiB")
+        per_host = (
+            statistics.median(r["pss"] for r in rows["all"])
+            - statistics.median(r["pss"] for r in rows["one"])
+        ) / (args.hosts - 1)
+        print(
+            f"{name:7} wall {statistics.median(r['wall'] for r in rows['all']):.3f} s, "
+            f"controller CPU {statistics.median(cpu):.3f} s ({min(cpu):.3f}-{max(cpu):.3f}), "
+            f"PSS per host connection {per_host / 2**20:.3f} MiB"
+        )
     return 0
 
 

@@ -91,25 +91,34 @@ def machine_shared() -> Iterator[None]:
 class Lab:
     def __init__(self, folder: Path, cpu: int) -> None:
         self.folder, self.cpu = folder, cpu
-        self.env = {**os.environ, "PERFLAB_HOME": str(folder / "home"),
-                    "PERFLAB_STATE_DIR": str(folder / "state"), "PYTHONPATH": str(REPO),
-                    "NO_COLOR": "1"}
+        self.env = {
+            **os.environ,
+            "PERFLAB_HOME": str(folder / "home"),
+            "PERFLAB_STATE_DIR": str(folder / "state"),
+            "PYTHONPATH": str(REPO),
+            "NO_COLOR": "1",
+        }
 
     def perflab(self, *argv: str) -> tuple[int, Any]:
         with machine_shared():
-            done = subprocess.run([sys.executable, "-m", "perflab", *argv, "--json"], check=False,
-                                  capture_output=True, text=True, env=self.env,
-                                  timeout=3600)
+            done = subprocess.run(
+                [sys.executable, "-m", "perflab", *argv, "--json"],
+                check=False,
+                capture_output=True,
+                text=True,
+                env=self.env,
+                timeout=3600,
+            )
         try:
             return done.returncode, json.loads(done.stdout)
         except ValueError:
-            raise SystemExit(f"perflab {' '.join(argv)}: exit {done.returncode}: "
-                             f"{done.stderr[-2000:]}") from None
+            raise SystemExit(
+                f"perflab {' '.join(argv)}: exit {done.returncode}: {done.stderr[-2000:]}"
+            ) from None
 
     def job(self, name: str, body: str) -> Path:
         path = self.folder / f"{name}.yaml"
-        path.write_text(f"name: loop\nworkdir: {self.folder}\npin: {{cpus: \"{self.cpu}\"}}\n"
-                        + body)
+        path.write_text(f'name: loop\nworkdir: {self.folder}\npin: {{cpus: "{self.cpu}"}}\n' + body)
         return path
 
     def run(self, path: Path) -> dict[str, Any]:
@@ -124,9 +133,13 @@ class Lab:
 
 
 def counted_job(lab: Lab, iterations: int) -> Path:
-    return lab.job(f"counted-{iterations}", (
-        f"benchmarks:\n  - name: loop\n    command: [./loop, \"{iterations}\"]\n"
-        "    format: time\nrepetitions: {warmup: 0, runs: 1}\ncounters: [instructions]\n"))
+    return lab.job(
+        f"counted-{iterations}",
+        (
+            f'benchmarks:\n  - name: loop\n    command: [./loop, "{iterations}"]\n'
+            "    format: time\nrepetitions: {warmup: 0, runs: 1}\ncounters: [instructions]\n"
+        ),
+    )
 
 
 def counted(lab: Lab, tries: int, aa: int, n: int) -> dict[str, Any]:
@@ -135,25 +148,39 @@ def counted(lab: Lab, tries: int, aa: int, n: int) -> dict[str, Any]:
     cands = [lab.run(cand_job)["run_id"] for _ in range(tries)]
     ab = [lab.compare(bases[i], cands[i], "instructions") for i in range(tries)]
     aa_rows = [lab.compare(bases[i], bases[i + 1], "instructions") for i in range(aa)]
-    return {"regressed": sum(r["verdict"] == "regressed" for r in ab), "tries": tries,
-            "changes": sorted({round(r["change"], 6) for r in ab}),
-            "aa_alarms": sum(r["verdict"] != "same" for r in aa_rows), "aa": aa,
-            "aa_changes": sorted({round(r["change"], 6) for r in aa_rows})}
+    return {
+        "regressed": sum(r["verdict"] == "regressed" for r in ab),
+        "tries": tries,
+        "changes": sorted({round(r["change"], 6) for r in ab}),
+        "aa_alarms": sum(r["verdict"] != "same" for r in aa_rows),
+        "aa": aa,
+        "aa_changes": sorted({round(r["change"], 6) for r in aa_rows}),
+    }
 
 
 def timed(lab: Lab, n: int, pairs: list[int]) -> list[dict[str, Any]]:
     out = []
     for count in pairs:
-        path = lab.job(f"ab-{count}", (
-            f"env: {{N: \"{n}\"}}\n"
-            "benchmarks:\n  - name: loop\n    command: ./loop $N\n    format: time\n"
-            f"repetitions: {{warmup: 1, runs: {count}}}\n"
-            f"ab: {{vary: env.N, values: [\"{n}\", \"{n + n // 100}\"]}}\n"))
+        path = lab.job(
+            f"ab-{count}",
+            (
+                f'env: {{N: "{n}"}}\n'
+                "benchmarks:\n  - name: loop\n    command: ./loop $N\n    format: time\n"
+                f"repetitions: {{warmup: 1, runs: {count}}}\n"
+                f'ab: {{vary: env.N, values: ["{n}", "{n + n // 100}"]}}\n'
+            ),
+        )
         _, result = lab.perflab("run", str(path))
         rows = (result.get("comparison") or {}).get("rows") or []
         row = next((r for r in rows if r["metric"] == "wall_time"), {})
-        out.append({"pairs": count, "verdict": row.get("verdict"), "change": row.get("change"),
-                    "ci": row.get("ratio_ci")})
+        out.append(
+            {
+                "pairs": count,
+                "verdict": row.get("verdict"),
+                "change": row.get("change"),
+                "ci": row.get("ratio_ci"),
+            }
+        )
     return out
 
 
@@ -162,38 +189,77 @@ def _slowdown(lab: Lab, path: Path) -> dict[str, float]:
     reps = run["repetitions"]
     timed_ns = statistics.median(r["wall_ns"] for r in reps if r["kind"] == "run")
     count_ns = statistics.median(r["wall_ns"] for r in reps if r["kind"] == "count")
-    return {"timed_ms": timed_ns / 1e6, "counted_ms": count_ns / 1e6,
-            "slowdown": count_ns / timed_ns}
+    return {
+        "timed_ms": timed_ns / 1e6,
+        "counted_ms": count_ns / 1e6,
+        "slowdown": count_ns / timed_ns,
+    }
 
 
 def overhead(lab: Lab, n: int) -> dict[str, Any]:
-    out = {"time": _slowdown(lab, lab.job("over-time", (
-        f"benchmarks:\n  - name: loop\n    command: [./loop, \"{n}\"]\n    format: time\n"
-        "repetitions: {warmup: 1, runs: 5}\ncounters: [instructions]\n"
-        "counting: {runs: 3}\n")))}
+    out = {
+        "time": _slowdown(
+            lab,
+            lab.job(
+                "over-time",
+                (
+                    f'benchmarks:\n  - name: loop\n    command: [./loop, "{n}"]\n    format: time\n'
+                    "repetitions: {warmup: 1, runs: 5}\ncounters: [instructions]\n"
+                    "counting: {runs: 3}\n"
+                ),
+            ),
+        )
+    }
     if shutil.which("go"):
         go_dir = lab.folder / "gobench"
         go_dir.mkdir(exist_ok=True)
         (go_dir / "go.mod").write_text("module loop\n\ngo 1.19\n")
         (go_dir / "loop_test.go").write_text(GO_TEST)
-        subprocess.run(["go", "test", "-c", "-o", str(lab.folder / "loop.test")], cwd=go_dir,
-                       check=True, env={**os.environ, "GOFLAGS": "-mod=mod",
-                                        "GOCACHE": str(lab.folder / "gocache")})
-        out["go"] = _slowdown(lab, lab.job("over-go", (
-            "benchmarks:\n  - name: loop\n    command: [./loop.test, -test.run=^$, "
-            "-test.bench=^BenchmarkLoop$, -test.benchtime=20000x]\n    format: go\n"
-            "    env: {GOGC: \"off\", GOMAXPROCS: \"1\"}\n"
-            "repetitions: {warmup: 1, runs: 5}\ncounters: [instructions]\n"
-            "counting: {runs: 3}\n")))
+        subprocess.run(
+            ["go", "test", "-c", "-o", str(lab.folder / "loop.test")],
+            cwd=go_dir,
+            check=True,
+            env={**os.environ, "GOFLAGS": "-mod=mod", "GOCACHE": str(lab.folder / "gocache")},
+        )
+        out["go"] = _slowdown(
+            lab,
+            lab.job(
+                "over-go",
+                (
+                    "benchmarks:\n  - name: loop\n    command: [./loop.test, -test.run=^$, "
+                    "-test.bench=^BenchmarkLoop$, -test.benchtime=20000x]\n    format: go\n"
+                    '    env: {GOGC: "off", GOMAXPROCS: "1"}\n'
+                    "repetitions: {warmup: 1, runs: 5}\ncounters: [instructions]\n"
+                    "counting: {runs: 3}\n"
+                ),
+            ),
+        )
     header = Path("/usr/include/benchmark/benchmark.h")
     if header.exists() and shutil.which("g++"):
         (lab.folder / "gb.cc").write_text(GBENCH)
-        subprocess.run(["g++", "-O2", "-o", str(lab.folder / "gb"), str(lab.folder / "gb.cc"),
-                        "-lbenchmark", "-lpthread"], check=True)
-        out["gbench"] = _slowdown(lab, lab.job("over-gbench", (
-            "benchmarks:\n  - name: loop\n    command: [./gb, --benchmark_format=json]\n"
-            "    format: gbench\nrepetitions: {warmup: 1, runs: 5}\n"
-            "counters: [instructions]\ncounting: {runs: 3}\n")))
+        subprocess.run(
+            [
+                "g++",
+                "-O2",
+                "-o",
+                str(lab.folder / "gb"),
+                str(lab.folder / "gb.cc"),
+                "-lbenchmark",
+                "-lpthread",
+            ],
+            check=True,
+        )
+        out["gbench"] = _slowdown(
+            lab,
+            lab.job(
+                "over-gbench",
+                (
+                    "benchmarks:\n  - name: loop\n    command: [./gb, --benchmark_format=json]\n"
+                    "    format: gbench\nrepetitions: {warmup: 1, runs: 5}\n"
+                    "counters: [instructions]\ncounting: {runs: 3}\n"
+                ),
+            ),
+        )
     return out
 
 
@@ -209,20 +275,17 @@ def main() -> None:
     skip = set(args.skip.split(","))
     folder = Path(tempfile.mkdtemp(prefix="perflab-bench-counters-"))
     (folder / "loop.c").write_text(LOOP_C)
-    subprocess.run(["cc", "-O2", "-o", str(folder / "loop"), str(folder / "loop.c")],
-                   check=True)
+    subprocess.run(["cc", "-O2", "-o", str(folder / "loop"), str(folder / "loop.c")], check=True)
     lab = Lab(folder, args.cpu)
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     os.sched_setaffinity(hog.pid, {args.cpu})  # the hog this script started, beside the loop
-    figures: dict[str, Any] = {"iterations": args.iterations, "cpu": args.cpu,
-                               "hog_pid": hog.pid}
+    figures: dict[str, Any] = {"iterations": args.iterations, "cpu": args.cpu, "hog_pid": hog.pid}
     try:
         if "counted" not in skip:
             figures["counted"] = counted(lab, args.tries, args.aa, args.iterations)
             print(json.dumps({"counted": figures["counted"]}), flush=True)
         if "timed" not in skip:
-            figures["timed"] = timed(lab, args.iterations,
-                                     [int(p) for p in args.pairs.split(",")])
+            figures["timed"] = timed(lab, args.iterations, [int(p) for p in args.pairs.split(",")])
             print(json.dumps({"timed": figures["timed"]}), flush=True)
         if "overhead" not in skip:
             figures["overhead"] = overhead(lab, args.iterations)

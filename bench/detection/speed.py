@@ -30,8 +30,12 @@ def make_items(count: int, n: int, seed: int) -> list[CompareInput]:
     base = rng.lognormal(np.log(100.0), 0.02, (count, n))
     shift = np.where(rng.random(count) < 0.05, 1.05, 1.0)[:, None]
     cand = rng.lognormal(np.log(100.0), 0.02, (count, n)) * shift
-    return [CompareInput(base=list(base[i]), cand=list(cand[i]), benchmark=f"BM_{i}",
-                         metric="time", unit="ns") for i in range(count)]
+    return [
+        CompareInput(
+            base=list(base[i]), cand=list(cand[i]), benchmark=f"BM_{i}", metric="time", unit="ns"
+        )
+        for i in range(count)
+    ]
 
 
 def main() -> None:
@@ -50,11 +54,15 @@ def main() -> None:
     started = time.perf_counter()
     report.to_dict()
     dict_time = time.perf_counter() - started
-    print(f"compare_many: {args.benchmarks} benchmarks x {args.samples} samples a side: "
-          f"{best:.2f} s wall, {best_cpu:.2f} s CPU (best of {args.rounds}; target <= "
-          f"{TARGET_S:.0f} s: {'met' if best <= TARGET_S else 'NOT met'})")
-    print(f"to_dict of the report: {dict_time:.2f} s; verdicts: {report.counts()}; "
-          f"geometric mean: {report.summary[0].reason}")
+    print(
+        f"compare_many: {args.benchmarks} benchmarks x {args.samples} samples a side: "
+        f"{best:.2f} s wall, {best_cpu:.2f} s CPU (best of {args.rounds}; target <= "
+        f"{TARGET_S:.0f} s: {'met' if best <= TARGET_S else 'NOT met'})"
+    )
+    print(
+        f"to_dict of the report: {dict_time:.2f} s; verdicts: {report.counts()}; "
+        f"geometric mean: {report.summary[0].reason}"
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 #: the raw Celery peer: the same settings perflab's worker uses (acks late, prefetch 1,
 #: no result backend, JSON), one no-op task that notes when it started
-RAW_APP = '''
+RAW_APP = """
 import os, time
 from celery import Celery
 
@@ -37,7 +37,7 @@ app.conf.update(task_acks_late=True, task_reject_on_worker_lost=True,
 def noop(tag):
     with open(os.environ["RAW_LOG"], "a") as log:
         log.write("%s %r\\n" % (tag, time.time()))
-'''
+"""
 
 
 def free_port() -> int:
@@ -55,16 +55,22 @@ class Lab:
         self.procs: list[subprocess.Popen[bytes]] = []
         self.pg_db = f"perflab_bench_{os.getpid()}" if postgres else None
         (self.dir / "ssh_config").touch()
-        self.env = {**os.environ, "PERFLAB_HOME": str(self.dir / "home"),
-                    "PERFLAB_BROKER_URL": self.broker_url,
-                    "PERFLAB_STATE_DIR": str(self.dir / "state"),
-                    "PERFLAB_PREFIX": f"perflab-bench{os.getpid()}",
-                    "PERFLAB_SSH_CONFIG": str(self.dir / "ssh_config"),
-                    "PYTHONPATH": os.pathsep.join([str(REPO), str(self.dir)]),
-                    "RAW_BROKER_URL": self.broker_url, "RAW_LOG": str(self.dir / "raw.log")}
+        self.env = {
+            **os.environ,
+            "PERFLAB_HOME": str(self.dir / "home"),
+            "PERFLAB_BROKER_URL": self.broker_url,
+            "PERFLAB_STATE_DIR": str(self.dir / "state"),
+            "PERFLAB_PREFIX": f"perflab-bench{os.getpid()}",
+            "PERFLAB_SSH_CONFIG": str(self.dir / "ssh_config"),
+            "PYTHONPATH": os.pathsep.join([str(REPO), str(self.dir)]),
+            "RAW_BROKER_URL": self.broker_url,
+            "RAW_LOG": str(self.dir / "raw.log"),
+        }
         self.env.pop("PERFLAB_DB_URL", None)
         if self.pg_db:
-            self.env["PERFLAB_DB_URL"] = f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.pg_db}"
+            self.env["PERFLAB_DB_URL"] = (
+                f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.pg_db}"
+            )
         (self.dir / "rawapp.py").write_text(RAW_APP)
 
     @property
@@ -76,14 +82,30 @@ class Lab:
     def __enter__(self) -> Lab:
         if self.pg_db:
             self._psql(f"CREATE DATABASE {self.pg_db}")
-        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                "--dir", str(self.dir), "--save", "", "--appendonly", "yes",
-                "--appendfsync", "everysec", "--logfile", "redis.log"]
+        argv = [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.dir),
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--logfile",
+            "redis.log",
+        ]
         self.redis = subprocess.Popen(argv, start_new_session=True)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(
-                    ("127.0.0.1", self.port), 0.2):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), 0.2),
+            ):
                 break
             time.sleep(0.05)
         os.environ.clear()  # this process reads the same store as the commands
@@ -109,20 +131,40 @@ class Lab:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def _psql(self, sql: str) -> None:
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-qc", sql],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-qc", sql],
+            check=True,
+            capture_output=True,
+        )
 
     def redis_info(self, section: str) -> dict[str, str]:
-        out = subprocess.run(["redis-cli", "-p", str(self.port), "info", section],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            ["redis-cli", "-p", str(self.port), "info", section],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         return dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
 
     def db_bytes(self) -> int:
         """The store's size: the SQLite file (and its WAL), or pg_database_size."""
         if self.pg_db:
-            out = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test",
-                                  "-tAc", f"SELECT pg_database_size('{self.pg_db}')"],
-                                 capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [
+                    "psql",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                    "-d",
+                    "test",
+                    "-tAc",
+                    f"SELECT pg_database_size('{self.pg_db}')",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             return int(out.strip())
         home = self.dir / "home"
         return sum(p.stat().st_size for p in home.glob("perflab.db*"))
@@ -130,19 +172,31 @@ class Lab:
     # -- commands ------------------------------------------------------------------------
 
     def perflab(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([sys.executable, "-m", "perflab", *argv], env=self.env,
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "perflab", *argv],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if check and done.returncode:
-            raise SystemExit(f"perflab {' '.join(argv)}: exit {done.returncode}\n"
-                             f"{done.stderr[-2000:]}")
+            raise SystemExit(
+                f"perflab {' '.join(argv)}: exit {done.returncode}\n{done.stderr[-2000:]}"
+            )
         return done
 
     def start(self, name: str, argv: list[str], ready: str = " ready.") -> Path:
         """A long-running process in a session of its own, its output in a log; returns
         when the log says ``ready``."""
         log = self.dir / f"{name}.log"
-        proc = subprocess.Popen(argv, env=self.env, stdout=log.open("wb"),
-                                stderr=subprocess.STDOUT, start_new_session=True, cwd=self.dir)
+        proc = subprocess.Popen(
+            argv,
+            env=self.env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=self.dir,
+        )
         self.procs.append(proc)
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
@@ -157,10 +211,29 @@ class Lab:
         return self.start(name, [sys.executable, "-m", "perflab", "worker", *argv])
 
     def raw_worker(self) -> Path:
-        return self.start("raw-worker", [sys.executable, "-m", "celery", "-A", "rawapp",
-                                         "worker", "-Q", "raw", "-c", "1", "-P", "prefork",
-                                         "--without-gossip", "--without-mingle",
-                                         "-l", "INFO", "-n", f"raw-{os.getpid()}@%h"])
+        return self.start(
+            "raw-worker",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "rawapp",
+                "worker",
+                "-Q",
+                "raw",
+                "-c",
+                "1",
+                "-P",
+                "prefork",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "INFO",
+                "-n",
+                f"raw-{os.getpid()}@%h",
+            ],
+        )
 
     def write_job(self, name: str = "trivial") -> Path:
         folder = self.dir / "jobs" / name
@@ -169,9 +242,11 @@ class Lab:
         # on CPU 0: every CPU but 0 is reserved by default, and another session's shield
         # on this shared machine may take those away for a while (this bench measures
         # dispatch, not the benchmark)
-        path.write_text(f"name: {name}\nbenchmarks:\n  - name: b\n    command: \"true\"\n"
-                        "    format: time\nrepetitions: {warmup: 0, runs: 1}\n"
-                        "pin: {cpus: \"0\"}\n")
+        path.write_text(
+            f'name: {name}\nbenchmarks:\n  - name: b\n    command: "true"\n'
+            "    format: time\nrepetitions: {warmup: 0, runs: 1}\n"
+            'pin: {cpus: "0"}\n'
+        )
         return path
 
 

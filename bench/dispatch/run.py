@@ -98,9 +98,25 @@ def _submit_command(lab: Lab, store: Any, job_file: Path) -> tuple[float, float]
 
 def _raw_command(lab: Lab, tag: str) -> float:
     t0 = time.time()
-    subprocess.run([sys.executable, "-m", "celery", "-A", "rawapp", "call", "raw.noop",
-                    "--args", json.dumps([tag]), "--queue", "raw"], env=lab.env,
-                   cwd=lab.dir, capture_output=True, check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "rawapp",
+            "call",
+            "raw.noop",
+            "--args",
+            json.dumps([tag]),
+            "--queue",
+            "raw",
+        ],
+        env=lab.env,
+        cwd=lab.dir,
+        capture_output=True,
+        check=True,
+    )
     return _raw_started(lab, tag) - t0
 
 
@@ -132,8 +148,9 @@ def latency(lab: Lab, samples: int) -> dict[str, Any]:
     submission = Submission(load_job(str(job_file)), "runner", "local")
     raw = Celery("raw", broker=lab.broker_url, set_as_current=False)
     raw.conf.update(task_serializer="json", task_ignore_result=True)
-    figures: dict[str, list[float]] = {k: [] for k in
-                                       ("cmd_leased", "cmd_running", "raw_cmd", "lib", "raw_lib")}
+    figures: dict[str, list[float]] = {
+        k: [] for k in ("cmd_leased", "cmd_running", "raw_cmd", "lib", "raw_lib")
+    }
     with open_store() as store:
         app = make_app()
         for i in range(samples):  # interleaved: each round measures all four
@@ -161,7 +178,8 @@ def _outcomes(logs: list[Path]) -> Counter[str]:
                 found[match.group(1).split(":")[0]] += 1
             if "reconciled:" in line and "republished" in line:
                 found["republished by a reconciler"] += len(
-                    re.findall(r"'[0-9a-f]{12}'", line.split("'republished'", 1)[1].split("]")[0]))
+                    re.findall(r"'[0-9a-f]{12}'", line.split("'republished'", 1)[1].split("]")[0])
+                )
     return found
 
 
@@ -173,10 +191,21 @@ def throughput(lab: Lab, jobs: int, runners: int, workers: int) -> dict[str, Any
 
     names = [f"bench{i:02d}" for i in range(1, runners + 1)]
     for name in names:
-        lab.perflab("runner", "add", name, "--group", "bench", "--platform", "bench-local",
-                    "--var", "ansible_connection=local",
-                    "--var", f"perflab_state_dir={lab.dir / 'runners' / name}",
-                    "--var", f"perflab_name_prefix={lab.env['PERFLAB_PREFIX']}{name}")
+        lab.perflab(
+            "runner",
+            "add",
+            name,
+            "--group",
+            "bench",
+            "--platform",
+            "bench-local",
+            "--var",
+            "ansible_connection=local",
+            "--var",
+            f"perflab_state_dir={lab.dir / 'runners' / name}",
+            "--var",
+            f"perflab_name_prefix={lab.env['PERFLAB_PREFIX']}{name}",
+        )
     submission = Submission(load_job(str(lab.write_job("trivial-group"))), "group", "bench")
     before = lab.redis_info("memory")
     with open_store() as store:
@@ -187,7 +216,7 @@ def throughput(lab: Lab, jobs: int, runners: int, workers: int) -> dict[str, Any
         share = -(-runners // workers)
         logs = []
         for w in range(workers):  # a backlog waits for them, as after a night of CI
-            mine = names[w * share:(w + 1) * share]
+            mine = names[w * share : (w + 1) * share]
             logs.append(lab.worker(f"worker-{w}", *[a for n in mine for a in ("--runner", n)]))
         for job_id in ids:
             _wait_final(store, job_id, timeout=7200)
@@ -196,12 +225,20 @@ def throughput(lab: Lab, jobs: int, runners: int, workers: int) -> dict[str, Any
     last = max(_epoch(j["finished_at"]) for j in ended)
     states = Counter(j["state"] for j in ended)
     memory = lab.redis_info("memory")
-    return {"jobs": jobs, "runners": runners, "workers": workers, "states": dict(states),
-            "submit_s": submitted, "wall_s": last - first, "jobs_per_s": jobs / (last - first),
-            "db_bytes": lab.db_bytes(), "redis_used_memory_peak": int(memory["used_memory_peak"]),
-            "redis_used_memory_peak_before": int(before["used_memory_peak"]),
-            "attempts": sum(j["attempt"] for j in ended),
-            "messages": dict(_outcomes(logs))}
+    return {
+        "jobs": jobs,
+        "runners": runners,
+        "workers": workers,
+        "states": dict(states),
+        "submit_s": submitted,
+        "wall_s": last - first,
+        "jobs_per_s": jobs / (last - first),
+        "db_bytes": lab.db_bytes(),
+        "redis_used_memory_peak": int(memory["used_memory_peak"]),
+        "redis_used_memory_peak_before": int(before["used_memory_peak"]),
+        "attempts": sum(j["attempt"] for j in ended),
+        "messages": dict(_outcomes(logs)),
+    }
 
 
 def _ms(value: float) -> str:
@@ -209,28 +246,40 @@ def _ms(value: float) -> str:
 
 
 def report_latency(doc: dict[str, Any]) -> None:
-    rows = [("command: perflab submit -> leased", "cmd_leased", "raw_cmd"),
-            ("command: perflab submit -> running", "cmd_running", "raw_cmd"),
-            ("library: submit() -> leased", "lib", "raw_lib")]
+    rows = [
+        ("command: perflab submit -> leased", "cmd_leased", "raw_cmd"),
+        ("command: perflab submit -> running", "cmd_running", "raw_cmd"),
+        ("library: submit() -> leased", "lib", "raw_lib"),
+    ]
     print(f"latency, {doc['cmd_leased']['n']} samples each (load {load()})")
-    print(f"{'':38} {'perflab p50':>12} {'p95':>9} {'raw Celery p50':>15} {'p95':>9} "
-          f"{'ratio p50':>10} {'p95':>6}")
+    print(
+        f"{'':38} {'perflab p50':>12} {'p95':>9} {'raw Celery p50':>15} {'p95':>9} "
+        f"{'ratio p50':>10} {'p95':>6}"
+    )
     for label, ours, peer in rows:
         a, b = doc[ours], doc[peer]
-        print(f"{label:38} {_ms(a['p50']):>12} {_ms(a['p95']):>9} {_ms(b['p50']):>15} "
-              f"{_ms(b['p95']):>9} {a['p50'] / b['p50']:>9.2f}x {a['p95'] / b['p95']:>5.2f}x")
+        print(
+            f"{label:38} {_ms(a['p50']):>12} {_ms(a['p95']):>9} {_ms(b['p50']):>15} "
+            f"{_ms(b['p95']):>9} {a['p50'] / b['p50']:>9.2f}x {a['p95'] / b['p95']:>5.2f}x"
+        )
 
 
 def report_throughput(doc: dict[str, Any]) -> None:
-    print(f"throughput: {doc['jobs']} jobs, {doc['runners']} runners, {doc['workers']} workers "
-          f"(load {load()})")
+    print(
+        f"throughput: {doc['jobs']} jobs, {doc['runners']} runners, {doc['workers']} workers "
+        f"(load {load()})"
+    )
     print(f"  states {doc['states']}, attempts {doc['attempts']}")
-    print(f"  submitted in {doc['submit_s']:.1f} s ({doc['jobs'] / doc['submit_s']:.1f} a second, "
-          f"no worker running); run from the first lease to the last end in "
-          f"{doc['wall_s']:.1f} s: {doc['jobs_per_s']:.2f} jobs/s")
-    print(f"  store {doc['db_bytes'] / 2**20:.1f} MiB ({doc['db_bytes'] / doc['jobs'] / 1024:.1f} "
-          f"KiB a job); Redis used_memory_peak {doc['redis_used_memory_peak'] / 2**20:.2f} MiB "
-          f"(before submitting: {doc['redis_used_memory_peak_before'] / 2**20:.2f} MiB)")
+    print(
+        f"  submitted in {doc['submit_s']:.1f} s ({doc['jobs'] / doc['submit_s']:.1f} a second, "
+        f"no worker running); run from the first lease to the last end in "
+        f"{doc['wall_s']:.1f} s: {doc['jobs_per_s']:.2f} jobs/s"
+    )
+    print(
+        f"  store {doc['db_bytes'] / 2**20:.1f} MiB ({doc['db_bytes'] / doc['jobs'] / 1024:.1f} "
+        f"KiB a job); Redis used_memory_peak {doc['redis_used_memory_peak'] / 2**20:.2f} MiB "
+        f"(before submitting: {doc['redis_used_memory_peak_before'] / 2**20:.2f} MiB)"
+    )
     print(f"  messages the workers handled: {doc['messages']}")
 
 
@@ -240,8 +289,11 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--runners", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--postgres", action="store_true",
-                        help="a scratch database on the PostgreSQL at 127.0.0.1:5432")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="a scratch database on the PostgreSQL at 127.0.0.1:5432",
+    )
     parser.add_argument("--only", choices=["latency", "throughput"])
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args()

@@ -36,17 +36,32 @@ local_tmp = {work}/ansible-local
 pipelining = True
 """
 
-RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)",
-                   re.MULTILINE)
+RECAP = re.compile(
+    r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE
+)
 
 
 def write_playbook(path: Path, wanted: dict[str, str]) -> Path:
-    tasks = [{"name": f"{name} is {wanted[name]}",
-              "ansible.builtin.lineinfile": {"path": "/proc/sys/" + name.replace(".", "/"),
-                                             "regexp": ".*", "line": wanted[name]}}
-             for name in SETTINGS]
-    play = [{"hosts": GROUP, "gather_facts": True, "gather_subset": ["hardware"],
-             "check_mode": True, "tasks": tasks}]
+    tasks = [
+        {
+            "name": f"{name} is {wanted[name]}",
+            "ansible.builtin.lineinfile": {
+                "path": "/proc/sys/" + name.replace(".", "/"),
+                "regexp": ".*",
+                "line": wanted[name],
+            },
+        }
+        for name in SETTINGS
+    ]
+    play = [
+        {
+            "hosts": GROUP,
+            "gather_facts": True,
+            "gather_subset": ["hardware"],
+            "check_mode": True,
+            "tasks": tasks,
+        }
+    ]
     path.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
     return path
 
@@ -54,8 +69,14 @@ def write_playbook(path: Path, wanted: dict[str, str]) -> Path:
 class AnsibleSide:
     name = "ansible"
 
-    def __init__(self, work: Path, targets: list[Target], known_hosts: Path,
-                 wanted: dict[str, str], forks: int) -> None:
+    def __init__(
+        self,
+        work: Path,
+        targets: list[Target],
+        known_hosts: Path,
+        wanted: dict[str, str],
+        forks: int,
+    ) -> None:
         work.mkdir(parents=True, exist_ok=True)
         self.work = work
         self.count = len(targets)
@@ -70,30 +91,57 @@ class AnsibleSide:
 
     def steps(self, round_dir: Path) -> list[Step]:
         self.control_dir(round_dir).mkdir(parents=True)
-        env = {**base_env(round_dir / "home"), "ANSIBLE_CONFIG": str(self.config),
-               "ANSIBLE_HOME": str(round_dir / "ansible-home"),
-               "ANSIBLE_SSH_CONTROL_PATH_DIR": str(self.control_dir(round_dir)),
-               "ANSIBLE_REMOTE_TEMP": str(round_dir / "ansible-remote"),  # the hosts share /tmp
-               "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
-        return [Step("ansible-playbook", [tool("ansible-playbook"), "-i", str(self.inventory),
-                                          "--check", "-f", str(self.forks), str(self.playbook)],
-                     env, self.work)]
+        env = {
+            **base_env(round_dir / "home"),
+            "ANSIBLE_CONFIG": str(self.config),
+            "ANSIBLE_HOME": str(round_dir / "ansible-home"),
+            "ANSIBLE_SSH_CONTROL_PATH_DIR": str(self.control_dir(round_dir)),
+            "ANSIBLE_REMOTE_TEMP": str(round_dir / "ansible-remote"),  # the hosts share /tmp
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+        }
+        return [
+            Step(
+                "ansible-playbook",
+                [
+                    tool("ansible-playbook"),
+                    "-i",
+                    str(self.inventory),
+                    "--check",
+                    "-f",
+                    str(self.forks),
+                    str(self.playbook),
+                ],
+                env,
+                self.work,
+            )
+        ]
 
     def check(self, results: list[StepResult]) -> dict[str, object]:
         (run,) = results
         if run.status != 0:
-            raise BenchError(f"ansible-playbook exited {run.status}: "
-                             f"{(run.stdout + run.stderr)[-2000:]}")
+            raise BenchError(
+                f"ansible-playbook exited {run.status}: {(run.stdout + run.stderr)[-2000:]}"
+            )
         recap = {m[1]: tuple(int(x) for x in m.groups()[1:]) for m in RECAP.finditer(run.stdout)}
-        good = [h for h, (ok, changed, unreachable, failed) in recap.items()
-                if ok == 1 + len(SETTINGS) and changed == 0 and not unreachable and not failed]
+        good = [
+            h
+            for h, (ok, changed, unreachable, failed) in recap.items()
+            if ok == 1 + len(SETTINGS) and changed == 0 and not unreachable and not failed
+        ]
         if len(good) != self.count:
-            raise BenchError(f"ansible: {len(good)} of {self.count} hosts gathered facts and "
-                             f"checked {len(SETTINGS)} settings; recap: {recap}")
+            raise BenchError(
+                f"ansible: {len(good)} of {self.count} hosts gathered facts and "
+                f"checked {len(SETTINGS)} settings; recap: {recap}"
+            )
         return {"hosts_ok": len(good)}
 
     def after(self, round_dir: Path) -> None:
         """Stop the ControlPersist masters (``ssh -O exit``) instead of leaving them for 60 s."""
         for socket in sorted(self.control_dir(round_dir).glob("*")):
-            subprocess.run(["ssh", "-o", f"ControlPath={socket}", "-O", "exit", "fanout"],
-                           capture_output=True, timeout=30, check=False)
+            subprocess.run(
+                ["ssh", "-o", f"ControlPath={socket}", "-O", "exit", "fanout"],
+                capture_output=True,
+                timeout=30,
+                check=False,
+            )

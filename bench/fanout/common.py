@@ -16,8 +16,11 @@ VENV_BIN = Path(sys.executable).parent
 #: the three settings every tool checks: sysctl name -> the knob perflab uses for it.
 #: All three are global (not per network namespace), so the fleet hosts read the
 #: controller's own kernel; their wanted values are the current ones (see `settings`).
-SETTINGS = {"kernel.randomize_va_space": "aslr", "vm.swappiness": "swappiness",
-            "vm.dirty_ratio": "sysctl"}
+SETTINGS = {
+    "kernel.randomize_va_space": "aslr",
+    "vm.swappiness": "swappiness",
+    "vm.dirty_ratio": "sysctl",
+}
 
 
 class BenchError(RuntimeError):
@@ -42,8 +45,9 @@ def settings() -> dict[str, str]:
     already has makes the check report "nothing to change" on every host, and
     means that even a tool run by mistake without check mode changes nothing.
     """
-    return {name: " ".join(Path("/proc/sys", *name.split(".")).read_text().split())
-            for name in SETTINGS}
+    return {
+        name: " ".join(Path("/proc/sys", *name.split(".")).read_text().split()) for name in SETTINGS
+    }
 
 
 def tool(name: str) -> str:
@@ -60,10 +64,16 @@ def tool(name: str) -> str:
 def base_env(home: Path) -> dict[str, str]:
     """A small, equal environment for every tool: its own HOME, no rc files, C locale."""
     home.mkdir(parents=True, exist_ok=True)
-    return {"PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
-            "HOME": str(home), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "dumb",
-            "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1",
-            **({"TMPDIR": os.environ["TMPDIR"]} if "TMPDIR" in os.environ else {})}
+    return {
+        "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "TERM": "dumb",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "NO_COLOR": "1",
+        **({"TMPDIR": os.environ["TMPDIR"]} if "TMPDIR" in os.environ else {}),
+    }
 
 
 class Side(Protocol):

@@ -38,7 +38,7 @@ def _ppid(pid: int) -> int | None:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return int(stat[stat.rindex(")") + 2:].split()[1])
+    return int(stat[stat.rindex(")") + 2 :].split()[1])
 
 
 def descendants(root: int | None = None, *, skip: frozenset[int] = frozenset()) -> list[int]:
@@ -150,8 +150,9 @@ def run_step(step: Step, out_dir: Path) -> StepResult:
     stderr_path = out_dir / f"{step.label}.err"
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
         start = time.perf_counter()
-        process = subprocess.Popen(step.argv, env=step.env, cwd=step.cwd, stdin=subprocess.DEVNULL,
-                                   stdout=out, stderr=err)
+        process = subprocess.Popen(
+            step.argv, env=step.env, cwd=step.cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err
+        )
         timer = threading.Timer(step.timeout, process.kill)
         timer.start()
         try:
@@ -160,9 +161,14 @@ def run_step(step: Step, out_dir: Path) -> StepResult:
             timer.cancel()
         seconds = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    return StepResult(step.label, seconds, process.returncode,
-                      stdout_path.read_text(errors="replace"),
-                      stderr_path.read_text(errors="replace"), usage.ru_maxrss * 1024)
+    return StepResult(
+        step.label,
+        seconds,
+        process.returncode,
+        stdout_path.read_text(errors="replace"),
+        stderr_path.read_text(errors="replace"),
+        usage.ru_maxrss * 1024,
+    )
 
 
 def reap_orphans(skip: frozenset[int]) -> list[int]:
@@ -221,7 +227,7 @@ def hosts_cpu(sshds: frozenset[int]) -> float:
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
     return total / os.sysconf("SC_CLK_TCK")
 

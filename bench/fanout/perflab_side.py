@@ -31,19 +31,27 @@ GROUP = "fanout"
 def write_inventory(path: Path, targets: list[Target], known_hosts: Path) -> Path:
     """An Ansible YAML inventory, read by both perflab (`runner import`) and ansible-playbook."""
     first = targets[0]
-    inventory = {"all": {
-        "vars": {
-            "ansible_user": first.user,
-            "ansible_ssh_private_key_file": first.key_file,
-            "ansible_python_interpreter": "/usr/bin/python3",
-            # Ansible's OpenSSH checks host keys against this file only, and refuses unknown ones
-            "ansible_ssh_common_args": f"-o UserKnownHostsFile={known_hosts} "
-                                       "-o GlobalKnownHostsFile=/dev/null "
-                                       "-o StrictHostKeyChecking=yes",
-        },
-        "children": {GROUP: {"hosts": {
-            t.name: {"ansible_host": t.address, "ansible_port": t.port} for t in targets}}},
-    }}
+    inventory = {
+        "all": {
+            "vars": {
+                "ansible_user": first.user,
+                "ansible_ssh_private_key_file": first.key_file,
+                "ansible_python_interpreter": "/usr/bin/python3",
+                # Ansible's OpenSSH checks host keys against this file only, and refuses
+                # unknown ones
+                "ansible_ssh_common_args": f"-o UserKnownHostsFile={known_hosts} "
+                "-o GlobalKnownHostsFile=/dev/null "
+                "-o StrictHostKeyChecking=yes",
+            },
+            "children": {
+                GROUP: {
+                    "hosts": {
+                        t.name: {"ansible_host": t.address, "ansible_port": t.port} for t in targets
+                    }
+                }
+            },
+        }
+    }
     path.write_text(yaml.safe_dump(inventory, sort_keys=False), encoding="utf-8")
     return path
 
@@ -54,8 +62,11 @@ def write_profile(path: Path, wanted: dict[str, str]) -> Path:
         value = int(wanted[name])
         args = {"name": name, "value": value} if knob == "sysctl" else {"value": value}
         tasks.append({"name": f"{name} is {value}", knob: args})
-    profile = {"name": "fanout", "description": "Three sysctls, checked (bench/fanout).",
-               "tasks": tasks}
+    profile = {
+        "name": "fanout",
+        "description": "Three sysctls, checked (bench/fanout).",
+        "tasks": tasks,
+    }
     path.write_text(yaml.safe_dump(profile, sort_keys=False), encoding="utf-8")
     return path
 
@@ -63,8 +74,15 @@ def write_profile(path: Path, wanted: dict[str, str]) -> Path:
 class PerflabSide:
     name = "perflab"
 
-    def __init__(self, work: Path, targets: list[Target], known_hosts: Path,
-                 wanted: dict[str, str], forks: int, separate: bool = False) -> None:
+    def __init__(
+        self,
+        work: Path,
+        targets: list[Target],
+        known_hosts: Path,
+        wanted: dict[str, str],
+        forks: int,
+        separate: bool = False,
+    ) -> None:
         work.mkdir(parents=True, exist_ok=True)
         self.separate = separate  # facts by `runner facts --all`, not `prepare --facts`
         self.count = len(targets)
@@ -81,14 +99,42 @@ class PerflabSide:
         perflab = self.command()
         forks = str(self.forks)
         return [
-            Step("perflab-import", [*perflab, "runner", "import", str(self.inventory), "--json"],
-                 env, round_dir),
-            *([Step("perflab-facts", [*perflab, "runner", "facts", "--all", "--forks", forks,
-                                      "--json"], env, round_dir)] if self.separate else []),
-            Step("perflab-prepare-check", [*perflab, "prepare", "--group", GROUP, "--profile",
-                                           str(self.profile), "--check", "--forks", forks,
-                                           "--json", *([] if self.separate else ["--facts"])],
-                 env, round_dir),
+            Step(
+                "perflab-import",
+                [*perflab, "runner", "import", str(self.inventory), "--json"],
+                env,
+                round_dir,
+            ),
+            *(
+                [
+                    Step(
+                        "perflab-facts",
+                        [*perflab, "runner", "facts", "--all", "--forks", forks, "--json"],
+                        env,
+                        round_dir,
+                    )
+                ]
+                if self.separate
+                else []
+            ),
+            Step(
+                "perflab-prepare-check",
+                [
+                    *perflab,
+                    "prepare",
+                    "--group",
+                    GROUP,
+                    "--profile",
+                    str(self.profile),
+                    "--check",
+                    "--forks",
+                    forks,
+                    "--json",
+                    *([] if self.separate else ["--facts"]),
+                ],
+                env,
+                round_dir,
+            ),
         ]
 
     extra_env: dict[str, str] = {}  # noqa: RUF012 - replaced whole, never mutated
@@ -100,8 +146,10 @@ class PerflabSide:
         imported, prepared = results[0], results[-1]
         for result in results:
             if result.status != 0:
-                raise BenchError(f"perflab: `{result.label}` exited {result.status}: "
-                                 f"{(result.stderr or result.stdout)[-2000:]}")
+                raise BenchError(
+                    f"perflab: `{result.label}` exited {result.status}: "
+                    f"{(result.stderr or result.stdout)[-2000:]}"
+                )
         added = json.loads(imported.stdout)["added"]
         if len(added) != self.count:
             raise BenchError(f"perflab: imported {len(added)} runners, not {self.count}")
@@ -111,11 +159,22 @@ class PerflabSide:
         if self.separate:
             fact_rows = json.loads(results[1].stdout)["runners"]
         else:
-            fact_rows = [{"runner": r["runner"], "ok": r["ok"],
-                          "result": (r.get("result") or {}).get("facts") or {}}
-                         for r in answer["runners"]]
-        with_facts = [r for r in fact_rows if r["ok"] and r["result"].get("kernel")
-                      and r["result"]["cpu"]["count"] and r["result"]["memory_bytes"]]
+            fact_rows = [
+                {
+                    "runner": r["runner"],
+                    "ok": r["ok"],
+                    "result": (r.get("result") or {}).get("facts") or {},
+                }
+                for r in answer["runners"]
+            ]
+        with_facts = [
+            r
+            for r in fact_rows
+            if r["ok"]
+            and r["result"].get("kernel")
+            and r["result"]["cpu"]["count"]
+            and r["result"]["memory_bytes"]
+        ]
         checked = []
         for row in answer["runners"]:
             tasks = (row.get("result") or {}).get("tasks") or []
@@ -123,8 +182,10 @@ class PerflabSide:
                 checked.append(row["runner"])
         if len(with_facts) != self.count or len(checked) != self.count:
             failed = [r for r in fact_rows if not r["ok"]][:3]
-            raise BenchError(f"perflab: facts on {len(with_facts)}, three settings checked on "
-                             f"{len(checked)} of {self.count} hosts; e.g. {failed}")
+            raise BenchError(
+                f"perflab: facts on {len(with_facts)}, three settings checked on "
+                f"{len(checked)} of {self.count} hosts; e.g. {failed}"
+            )
         return {"hosts_with_facts": len(with_facts), "hosts_checked": len(checked)}
 
     def after(self, round_dir: Path) -> None:
@@ -136,8 +197,14 @@ class PerflabSeparateFacts(PerflabSide):
 
     name = "perflab3"
 
-    def __init__(self, work: Path, targets: list[Target], known_hosts: Path,
-                 wanted: dict[str, str], forks: int) -> None:
+    def __init__(
+        self,
+        work: Path,
+        targets: list[Target],
+        known_hosts: Path,
+        wanted: dict[str, str],
+        forks: int,
+    ) -> None:
         super().__init__(work, targets, known_hosts, wanted, forks, separate=True)
 
 
@@ -150,8 +217,14 @@ class PerflabBefore(PerflabSide):
     name = "before"
     checkout: Path | None = None  # set by run.py from --before
 
-    def __init__(self, work: Path, targets: list[Target], known_hosts: Path,
-                 wanted: dict[str, str], forks: int) -> None:
+    def __init__(
+        self,
+        work: Path,
+        targets: list[Target],
+        known_hosts: Path,
+        wanted: dict[str, str],
+        forks: int,
+    ) -> None:
         super().__init__(work, targets, known_hosts, wanted, forks)
         if self.checkout is None or not (self.checkout / "perflab").is_dir():
             raise BenchError(f"--before {self.checkout}: not a perflab checkout")

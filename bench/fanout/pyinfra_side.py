@@ -43,10 +43,22 @@ for key, value in {settings!r}.items():
 
 
 def write_inventory(path: Path, targets: list[Target], known_hosts: Path) -> Path:
-    hosts = [(t.name, {"ssh_hostname": t.address, "ssh_port": t.port, "ssh_user": t.user,
-                       "ssh_key": t.key_file, "ssh_known_hosts_file": str(known_hosts),
-                       "ssh_strict_host_key_checking": "yes", "ssh_allow_agent": False,
-                       "ssh_look_for_keys": False}) for t in targets]
+    hosts = [
+        (
+            t.name,
+            {
+                "ssh_hostname": t.address,
+                "ssh_port": t.port,
+                "ssh_user": t.user,
+                "ssh_key": t.key_file,
+                "ssh_known_hosts_file": str(known_hosts),
+                "ssh_strict_host_key_checking": "yes",
+                "ssh_allow_agent": False,
+                "ssh_look_for_keys": False,
+            },
+        )
+        for t in targets
+    ]
     path.write_text(f"fanout = {hosts!r}\n", encoding="utf-8")
     return path
 
@@ -54,8 +66,14 @@ def write_inventory(path: Path, targets: list[Target], known_hosts: Path) -> Pat
 class PyinfraSide:
     name = "pyinfra"
 
-    def __init__(self, work: Path, targets: list[Target], known_hosts: Path,
-                 wanted: dict[str, str], forks: int) -> None:
+    def __init__(
+        self,
+        work: Path,
+        targets: list[Target],
+        known_hosts: Path,
+        wanted: dict[str, str],
+        forks: int,
+    ) -> None:
         work.mkdir(parents=True, exist_ok=True)
         self.work = work
         self.count = len(targets)
@@ -70,8 +88,22 @@ class PyinfraSide:
         self.facts_dir = round_dir / "pyinfra-facts"
         self.facts_dir.mkdir(parents=True)
         env = {**base_env(round_dir / "home"), "FANOUT_FACTS_DIR": str(self.facts_dir)}
-        return [Step("pyinfra", [tool("pyinfra"), str(self.inventory), str(self.deploy), "--dry",
-                                 "--parallel", str(self.forks), "-v"], env, self.work)]
+        return [
+            Step(
+                "pyinfra",
+                [
+                    tool("pyinfra"),
+                    str(self.inventory),
+                    str(self.deploy),
+                    "--dry",
+                    "--parallel",
+                    str(self.forks),
+                    "-v",
+                ],
+                env,
+                self.work,
+            )
+        ]
 
     def check(self, results: list[StepResult]) -> dict[str, object]:
         (run,) = results
@@ -84,13 +116,16 @@ class PyinfraSide:
             if facts["kernel"] and facts["arch"] and facts["cpu"] and facts["memory"]:
                 with_facts += 1
         output = run.stdout + run.stderr
-        noop = Counter(host for host, _ in set(re.findall(
-            r"\[(\S+)\]\s+noop: sysctl (\S+) is set to", output)))
+        noop = Counter(
+            host for host, _ in set(re.findall(r"\[(\S+)\]\s+noop: sysctl (\S+) is set to", output))
+        )
         checked = [host for host, settings in noop.items() if settings == len(self.wanted)]
         if with_facts != self.count or len(checked) != self.count:
-            raise BenchError(f"pyinfra: facts from {with_facts}, all {len(self.wanted)} "
-                             f"settings as wanted on {len(checked)} of {self.count} hosts\n"
-                             f"{output[-2000:]}")
+            raise BenchError(
+                f"pyinfra: facts from {with_facts}, all {len(self.wanted)} "
+                f"settings as wanted on {len(checked)} of {self.count} hosts\n"
+                f"{output[-2000:]}"
+            )
         return {"hosts_with_facts": with_facts, "hosts_checked": len(checked)}
 
     def after(self, round_dir: Path) -> None:

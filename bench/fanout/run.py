@@ -67,13 +67,24 @@ from pyinfra_side import PyinfraSide
 
 from tests.fleet import Fleet
 
-SIDES = {"perflab": PerflabSide, "perflab3": PerflabSeparateFacts, "pyinfra": PyinfraSide,
-         "ansible": AnsibleSide, "before": PerflabBefore}
+SIDES = {
+    "perflab": PerflabSide,
+    "perflab3": PerflabSeparateFacts,
+    "pyinfra": PyinfraSide,
+    "ansible": AnsibleSide,
+    "before": PerflabBefore,
+}
 MiB = 1 << 20
 
 
-def build_sides(work: Path, targets: list[Target], known_hosts: Path, wanted: dict[str, str],
-                forks: int, names: list[str]) -> list[Side]:
+def build_sides(
+    work: Path,
+    targets: list[Target],
+    known_hosts: Path,
+    wanted: dict[str, str],
+    forks: int,
+    names: list[str],
+) -> list[Side]:
     return [SIDES[name](work / name, targets, known_hosts, wanted, forks) for name in names]
 
 
@@ -103,8 +114,9 @@ class Run:
         return sum(r.seconds for r in self.results)
 
 
-def run_side(side: Side, round_dir: Path, skip: frozenset[int],
-             sampler: Sampler | None = None) -> Run:
+def run_side(
+    side: Side, round_dir: Path, skip: frozenset[int], sampler: Sampler | None = None
+) -> Run:
     steps = side.steps(round_dir)
     sessions_closed(skip)
     hosts_before, controller_before = hosts_cpu(skip), children_cpu()
@@ -126,8 +138,9 @@ def run_side(side: Side, round_dir: Path, skip: frozenset[int],
     return Run(results, side.check(results), controller, hosts, max(other, 0.0))
 
 
-def timed_rounds(sides: list[Side], work: Path, skip: frozenset[int], rounds: int,
-                 warmup: int) -> dict[str, list[dict[str, float]]]:
+def timed_rounds(
+    sides: list[Side], work: Path, skip: frozenset[int], rounds: int, warmup: int
+) -> dict[str, list[dict[str, float]]]:
     """Per tool, per counted round: total seconds and each step's seconds."""
     times: dict[str, list[dict[str, float]]] = {s.name: [] for s in sides}
     for index in range(warmup + rounds):
@@ -137,19 +150,28 @@ def timed_rounds(sides: list[Side], work: Path, skip: frozenset[int], rounds: in
         for side in order:
             run = run_side(side, work / f"round{index}" / side.name, skip)
             steps = ", ".join(f"{r.label} {r.seconds:.2f}" for r in run.results)
-            print(f"  {label:<12} {side.name:<8} {run.seconds:6.2f} s ({steps}); CPU s: "
-                  f"controller {run.controller_cpu:.2f}, hosts {run.hosts_cpu:.2f}, "
-                  f"others {run.other_cpu:.2f}", flush=True)
+            print(
+                f"  {label:<12} {side.name:<8} {run.seconds:6.2f} s ({steps}); CPU s: "
+                f"controller {run.controller_cpu:.2f}, hosts {run.hosts_cpu:.2f}, "
+                f"others {run.other_cpu:.2f}",
+                flush=True,
+            )
             if index >= warmup:
-                times[side.name].append({"total": run.seconds, "controller_cpu":
-                                         run.controller_cpu, "hosts_cpu": run.hosts_cpu,
-                                         "other_cpu": run.other_cpu,
-                                         **{r.label: r.seconds for r in run.results}})
+                times[side.name].append(
+                    {
+                        "total": run.seconds,
+                        "controller_cpu": run.controller_cpu,
+                        "hosts_cpu": run.hosts_cpu,
+                        "other_cpu": run.other_cpu,
+                        **{r.label: r.seconds for r in run.results},
+                    }
+                )
     return times
 
 
-def memory_rounds(all_sides: list[Side], one_sides: list[Side], work: Path,
-                  skip: frozenset[int], count: int) -> dict[str, dict[str, float]]:
+def memory_rounds(
+    all_sides: list[Side], one_sides: list[Side], work: Path, skip: frozenset[int], count: int
+) -> dict[str, dict[str, float]]:
     out = {}
     for side, single in zip(all_sides, one_sides, strict=True):
         peaks, biggest = {}, {}
@@ -161,43 +183,57 @@ def memory_rounds(all_sides: list[Side], one_sides: list[Side], work: Path,
         every, one = peaks["all"], peaks["one"]
         per_host = (every.peak_pss - one.peak_pss) / max(count - 1, 1)
         out[side.name] = {
-            "peak_pss_mib": every.peak_pss / MiB, "peak_rss_mib": every.peak_rss / MiB,
-            "peak_processes": every.peak_processes, "samples": every.samples,
+            "peak_pss_mib": every.peak_pss / MiB,
+            "peak_rss_mib": every.peak_rss / MiB,
+            "peak_processes": every.peak_processes,
+            "samples": every.samples,
             "one_host_peak_pss_mib": one.peak_pss / MiB,
             "one_host_peak_rss_mib": one.peak_rss / MiB,
             "pss_per_host_mib": per_host / MiB,
             "pss_total_per_host_mib": every.peak_pss / count / MiB,
             "largest_process_max_rss_mib": biggest["all"] / MiB,
         }
-        print(f"  memory {side.name:<8} peak PSS {every.peak_pss / MiB:7.1f} MiB with {count} "
-              f"hosts, {one.peak_pss / MiB:6.1f} MiB with 1  -> {per_host / MiB:5.2f} MiB "
-              f"per host connection", flush=True)
+        print(
+            f"  memory {side.name:<8} peak PSS {every.peak_pss / MiB:7.1f} MiB with {count} "
+            f"hosts, {one.peak_pss / MiB:6.1f} MiB with 1  -> {per_host / MiB:5.2f} MiB "
+            f"per host connection",
+            flush=True,
+        )
     return out
 
 
-def report(times: dict[str, list[dict[str, float]]], memory: dict[str, dict[str, float]],
-           count: int) -> dict[str, object]:
+def report(
+    times: dict[str, list[dict[str, float]]], memory: dict[str, dict[str, float]], count: int
+) -> dict[str, object]:
     medians = {name: statistics.median(r["total"] for r in rows) for name, rows in times.items()}
     base = medians.get("perflab")
-    print(f"\n{'tool':<10} {'median s':>9} {'min s':>8} {'max s':>8} {'x perflab':>10} "
-          f"{'CPU s: controller':>18} {'hosts':>6} {'others':>7}")
+    print(
+        f"\n{'tool':<10} {'median s':>9} {'min s':>8} {'max s':>8} {'x perflab':>10} "
+        f"{'CPU s: controller':>18} {'hosts':>6} {'others':>7}"
+    )
     for name, rows in times.items():
         totals = [r["total"] for r in rows]
         ratio = f"{medians[name] / base:9.2f}x" if base else "-"
-        print(f"{name:<10} {medians[name]:9.2f} {min(totals):8.2f} {max(totals):8.2f} {ratio:>10} "
-              f"{statistics.median(r['controller_cpu'] for r in rows):18.2f} "
-              f"{statistics.median(r['hosts_cpu'] for r in rows):6.2f} "
-              f"{statistics.median(r['other_cpu'] for r in rows):7.2f}")
+        print(
+            f"{name:<10} {medians[name]:9.2f} {min(totals):8.2f} {max(totals):8.2f} {ratio:>10} "
+            f"{statistics.median(r['controller_cpu'] for r in rows):18.2f} "
+            f"{statistics.median(r['hosts_cpu'] for r in rows):6.2f} "
+            f"{statistics.median(r['other_cpu'] for r in rows):7.2f}"
+        )
     if "perflab" in times:
         for step in [k for k in times["perflab"][0] if k.startswith("perflab-")]:
             print(f"  {step:<24} {statistics.median(r[step] for r in times['perflab']):6.2f} s")
     if memory:
-        print(f"\n{'tool':<10} {'peak PSS':>10} {'peak RSS':>10} {'procs':>6} "
-              f"{'PSS/host':>9} {'(total/N)':>10}")
+        print(
+            f"\n{'tool':<10} {'peak PSS':>10} {'peak RSS':>10} {'procs':>6} "
+            f"{'PSS/host':>9} {'(total/N)':>10}"
+        )
         for name, m in memory.items():
-            print(f"{name:<10} {m['peak_pss_mib']:8.1f}Mi {m['peak_rss_mib']:8.1f}Mi "
-                  f"{m['peak_processes']:6.0f} {m['pss_per_host_mib']:7.2f}Mi "
-                  f"{m['pss_total_per_host_mib']:8.2f}Mi")
+            print(
+                f"{name:<10} {m['peak_pss_mib']:8.1f}Mi {m['peak_rss_mib']:8.1f}Mi "
+                f"{m['peak_processes']:6.0f} {m['pss_per_host_mib']:7.2f}Mi "
+                f"{m['pss_total_per_host_mib']:8.2f}Mi"
+            )
     targets = {}
     if base and "pyinfra" in medians:
         targets["perflab <= pyinfra"] = base <= medians["pyinfra"]
@@ -205,9 +241,14 @@ def report(times: dict[str, list[dict[str, float]]], memory: dict[str, dict[str,
         targets["ansible / perflab >= 5"] = medians["ansible"] / base >= 5
     for what, met in targets.items():
         print(f"target {what}: {'met' if met else 'MISSED'}")
-    return {"medians_s": medians,
-            "ratios_to_perflab": {n: m / base for n, m in medians.items()} if base else {},
-            "targets": targets, "rounds": times, "memory": memory, "hosts": count}
+    return {
+        "medians_s": medians,
+        "ratios_to_perflab": {n: m / base for n, m in medians.items()} if base else {},
+        "targets": targets,
+        "rounds": times,
+        "memory": memory,
+        "hosts": count,
+    }
 
 
 def parse_args() -> argparse.Namespace:
@@ -218,23 +259,35 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--forks", type=int, help="hosts at once (default: all of them)")
     parser.add_argument("--tools", default="perflab,pyinfra,ansible")
     parser.add_argument("--no-memory", action="store_true")
-    parser.add_argument("--before", type=Path, metavar="DIR",
-                        help="also run perflab from this checkout (side 'before'), e.g. "
-                             "`git archive main | tar -x -C DIR`")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="DIR",
+        help="also run perflab from this checkout (side 'before'), e.g. "
+        "`git archive main | tar -x -C DIR`",
+    )
     parser.add_argument("--json", type=Path, help="write the figures here too")
-    parser.add_argument("--keep-output", type=Path, metavar="DIR",
-                        help="copy every command's stdout/stderr and input files to DIR")
+    parser.add_argument(
+        "--keep-output",
+        type=Path,
+        metavar="DIR",
+        help="copy every command's stdout/stderr and input files to DIR",
+    )
     return parser.parse_args()
 
 
-def measure(args: argparse.Namespace, fleet: Fleet, work: Path,
-            skip: set[int]) -> dict[str, object]:
+def measure(
+    args: argparse.Namespace, fleet: Fleet, work: Path, skip: set[int]
+) -> dict[str, object]:
     forks = args.forks or args.hosts
     start, load_start = time.monotonic(), os.getloadavg()
     hosts = fleet.hosts(args.hosts)
     skip.update(h.sshd_pid for h in hosts if h.sshd_pid)
-    print(f"fleet: {len(hosts)} hosts in {time.monotonic() - start:.1f} s "
-          f"({hosts[0].address} ... {hosts[-1].address})", flush=True)
+    print(
+        f"fleet: {len(hosts)} hosts in {time.monotonic() - start:.1f} s "
+        f"({hosts[0].address} ... {hosts[-1].address})",
+        flush=True,
+    )
     known_hosts = fleet.write_known_hosts(work / "known_hosts", hosts)
     targets = [Target(h.name, h.address, h.port, h.user, str(h.key_file)) for h in hosts]
     wanted = settings()
@@ -248,10 +301,18 @@ def measure(args: argparse.Namespace, fleet: Fleet, work: Path,
         memory = memory_rounds(sides, ones, work, frozenset(skip), len(hosts))
     load_end = os.getloadavg()
     figures = report(times, memory, len(hosts))
-    print(f"load average {load_start[0]:.2f} at the start, {load_end[0]:.2f} at the end "
-          f"({os.cpu_count()} CPUs)")
-    figures.update(load_start=load_start, load_end=load_end, cpus=os.cpu_count(),
-                   python=platform.python_version(), forks=forks, settings=wanted)
+    print(
+        f"load average {load_start[0]:.2f} at the start, {load_end[0]:.2f} at the end "
+        f"({os.cpu_count()} CPUs)"
+    )
+    figures.update(
+        load_start=load_start,
+        load_end=load_end,
+        cpus=os.cpu_count(),
+        python=platform.python_version(),
+        forks=forks,
+        settings=wanted,
+    )
     return figures
 
 
@@ -262,8 +323,10 @@ def main() -> int:
         if "before" not in args.tools.split(","):
             args.tools += ",before"
     if not become_subreaper():
-        print("warning: cannot become a child subreaper; detached processes are not counted",
-              file=sys.stderr)
+        print(
+            "warning: cannot become a child subreaper; detached processes are not counted",
+            file=sys.stderr,
+        )
     work = Path(tempfile.mkdtemp(prefix="perflab-fanout-"))
     fleet = Fleet()
     skip: set[int] = set()  # the fleet's sshd listeners: the hosts, not the controller
@@ -276,8 +339,13 @@ def main() -> int:
         kill_descendants(frozenset(skip), grace=2)
         fleet.close()
         if args.keep_output:
-            shutil.copytree(work, args.keep_output, dirs_exist_ok=True, symlinks=True,
-                            ignore=shutil.ignore_patterns("cp", "*.db*", "ansible-local"))
+            shutil.copytree(
+                work,
+                args.keep_output,
+                dirs_exist_ok=True,
+                symlinks=True,
+                ignore=shutil.ignore_patterns("cp", "*.db*", "ansible-local"),
+            )
         shutil.rmtree(work, ignore_errors=True)
     left = fleet.leftovers()
     if left:

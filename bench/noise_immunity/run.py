@@ -43,24 +43,37 @@ int main(int argc, char **argv) {
 
 
 def job_text(runs: int) -> str:
-    return (f"name: noise-immunity\nbenchmarks:\n  - name: loop\n"
-            f"    command: [./loop, \"120000000\"]\n    format: time\n"
-            f"repetitions: {{warmup: 2, runs: {runs}}}\npin: {{cpus: reserved}}\n")
+    return (
+        f"name: noise-immunity\nbenchmarks:\n  - name: loop\n"
+        f'    command: [./loop, "120000000"]\n    format: time\n'
+        f"repetitions: {{warmup: 2, runs: {runs}}}\npin: {{cpus: reserved}}\n"
+    )
 
 
 def perflab(args: list[str], env: dict[str, str]) -> dict:
-    done = subprocess.run([sys.executable, "-m", "perflab", *args, "--json"], env=env,
-                          capture_output=True, text=True, check=False, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, "-m", "perflab", *args, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
     if done.returncode not in (0, 2):
         raise SystemExit(f"perflab {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
     return json.loads(done.stdout)
 
 
 def start_hogs(cpus: list[int]) -> list[subprocess.Popen[bytes]]:
-    return [subprocess.Popen(["taskset", "-c", str(cpu), "stress-ng", "--cpu", "1",
-                              "--timeout", "3600"], start_new_session=True,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for cpu in cpus]
+    return [
+        subprocess.Popen(
+            ["taskset", "-c", str(cpu), "stress-ng", "--cpu", "1", "--timeout", "3600"],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for cpu in cpus
+    ]
 
 
 def session_pids(leader: int) -> list[int]:
@@ -71,17 +84,20 @@ def session_pids(leader: int) -> list[int]:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            if int(stat[stat.rfind(")") + 2:].split()[3]) == leader:
+            if int(stat[stat.rfind(")") + 2 :].split()[3]) == leader:
                 pids.append(int(entry.name))
     return sorted(pids)
 
 
 def affinity_and_ticks(pid: int) -> tuple[str, int]:
     status = Path(f"/proc/{pid}/status").read_text()
-    allowed = next(line.split(":", 1)[1].strip() for line in status.splitlines()
-                   if line.startswith("Cpus_allowed_list"))
+    allowed = next(
+        line.split(":", 1)[1].strip()
+        for line in status.splitlines()
+        if line.startswith("Cpus_allowed_list")
+    )
     stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rfind(")") + 2:].split()
+    fields = stat[stat.rfind(")") + 2 :].split()
     return allowed, int(fields[11]) + int(fields[12])
 
 
@@ -99,8 +115,9 @@ def check_hogs(hogs: list[subprocess.Popen[bytes]], cpus: list[int]) -> list[str
             allowed, ticks = affinity_and_ticks(pid)
             if allowed != str(cpu):
                 problems.append(f"hog {pid} has affinity {allowed}, expected {cpu}")
-            if ticks <= before[pid][1] and Path(f"/proc/{pid}/comm").read_text().strip() \
-                    .endswith("cpu"):
+            if ticks <= before[pid][1] and Path(f"/proc/{pid}/comm").read_text().strip().endswith(
+                "cpu"
+            ):
                 problems.append(f"hog worker {pid} did not run after restore")
     return problems
 
@@ -117,9 +134,13 @@ def main() -> None:
     (work / "loop.c").write_text(LOOP_C)
     subprocess.run(["gcc", "-O2", "-o", str(work / "loop"), str(work / "loop.c")], check=True)
     (work / "job.yaml").write_text(job_text(args.runs))
-    env = {**os.environ, "PERFLAB_HOME": str(work / "home"), "PYTHONPATH": str(REPO),
-           "PERFLAB_PREFIX": f"perflab-bench-{os.getpid()}",
-           "PERFLAB_STATE_DIR": str(work / "state")}
+    env = {
+        **os.environ,
+        "PERFLAB_HOME": str(work / "home"),
+        "PYTHONPATH": str(REPO),
+        "PERFLAB_PREFIX": f"perflab-bench-{os.getpid()}",
+        "PERFLAB_STATE_DIR": str(work / "state"),
+    }
     samples: dict[str, list[float]] = {"quiet": [], "noisy": [], "noisy+shield": []}
     hogs: list[subprocess.Popen[bytes]] = []
     problems: list[str] = []
@@ -143,22 +164,33 @@ def main() -> None:
         for hog in hogs:
             os.killpg(hog.pid, signal.SIGKILL)
             hog.wait()
-        subprocess.run([sys.executable, "-m", "perflab", "restore", "local"], env=env,
-                       cwd=REPO, capture_output=True, check=False)
+        subprocess.run(
+            [sys.executable, "-m", "perflab", "restore", "local"],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            check=False,
+        )
         shutil.rmtree(work, ignore_errors=True)
     quiet_median, quiet_cv = summary(samples["quiet"])
-    print(f"workload: 1.2e8-iteration C loop on CPU(s) reserved by perflab; "
-          f"{args.rounds} rounds x {args.runs} runs per scenario; "
-          f"load {os.getloadavg()[0]:.2f}")
+    print(
+        f"workload: 1.2e8-iteration C loop on CPU(s) reserved by perflab; "
+        f"{args.rounds} rounds x {args.runs} runs per scenario; "
+        f"load {os.getloadavg()[0]:.2f}"
+    )
     print(f"{'scenario':<14} {'median':>10} {'cv':>7} {'slowdown':>9}")
     for scenario, values in samples.items():
         median, cv = summary(values)
         print(f"{scenario:<14} {median:>8.1f}ms {cv:>6.1%} {median / quiet_median:>8.2f}x")
     median, cv = summary(samples["noisy+shield"])
-    print(f"target: shielded slowdown {median / quiet_median:.2f}x <= 1.10x; "
-          f"CV {cv:.1%} <= 2x quiet CV ({2 * quiet_cv:.1%})")
-    print("after restore: " + ("every hog has its own affinity back and runs"
-                                if not problems else "; ".join(problems)))
+    print(
+        f"target: shielded slowdown {median / quiet_median:.2f}x <= 1.10x; "
+        f"CV {cv:.1%} <= 2x quiet CV ({2 * quiet_cv:.1%})"
+    )
+    print(
+        "after restore: "
+        + ("every hog has its own affinity back and runs" if not problems else "; ".join(problems))
+    )
 
 
 if __name__ == "__main__":

@@ -57,14 +57,25 @@ def start_hog(tasks_file: str, cpu: int) -> subprocess.Popen[bytes]:
 
 def summary(verdict: NoiseVerdict) -> dict[str, Any]:
     cpu = verdict.cpus[0]
-    return {"ok": verdict.ok, "other": cpu.other_share, "cv": cpu.cv,
-            "cv_limit": cpu.cv_limit, "involuntary_per_s": cpu.involuntary_per_s,
-            "failures": cpu.failures}
+    return {
+        "ok": verdict.ok,
+        "other": cpu.other_share,
+        "cv": cpu.cv,
+        "cv_limit": cpu.cv_limit,
+        "involuntary_per_s": cpu.involuntary_per_s,
+        "failures": cpu.failures,
+    }
 
 
 def probe(host: RunnerHost, shield: dict[str, Any], profile: Any) -> NoiseVerdict:
-    return judged_probe(host, parse_cpulist(shield["cpus"]), dict(profile.verify or {}),
-                        repetitions=200, work_ms=5.0, tasks_file=shield["tasks_file"])
+    return judged_probe(
+        host,
+        parse_cpulist(shield["cpus"]),
+        dict(profile.verify or {}),
+        repetitions=200,
+        work_ms=5.0,
+        tasks_file=shield["tasks_file"],
+    )
 
 
 def measure(host: RunnerHost, runs: int, calibrate: int) -> dict[str, list[dict[str, Any]]]:
@@ -86,8 +97,11 @@ def measure(host: RunnerHost, runs: int, calibrate: int) -> dict[str, list[dict[
         finally:
             hog.kill()
             hog.wait(timeout=10)
-        print(f"round {i + 1}: quiet {'pass' if out['quiet'][-1]['ok'] else 'FAIL'}, "
-              f"hog {'pass' if out['hog'][-1]['ok'] else 'FAIL'}", flush=True)
+        print(
+            f"round {i + 1}: quiet {'pass' if out['quiet'][-1]['ok'] else 'FAIL'}, "
+            f"hog {'pass' if out['hog'][-1]['ok'] else 'FAIL'}",
+            flush=True,
+        )
     return out
 
 
@@ -98,8 +112,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     state = tempfile.mkdtemp(prefix="perflab-bench-probe-")
-    host = RunnerHost("local", LocalTransport(), {
-        "perflab_name_prefix": f"perflab-bench{os.getpid()}", "perflab_state_dir": state})
+    host = RunnerHost(
+        "local",
+        LocalTransport(),
+        {"perflab_name_prefix": f"perflab-bench{os.getpid()}", "perflab_state_dir": state},
+    )
     lock = os.open(MACHINE_LOCK, os.O_RDWR | os.O_CREAT, 0o666)
     turn = os.open(MACHINE_TURNSTILE, os.O_RDWR | os.O_CREAT, 0o666)
     fcntl.flock(turn, fcntl.LOCK_EX)
@@ -118,15 +135,19 @@ def main() -> None:
         rows = out[name]
         others = sorted(r["other"] or 0.0 for r in rows)
         cvs = sorted(r["cv"] for r in rows)
-        print(f"{name:6} failed {sum(not r['ok'] for r in rows):2}/{len(rows)}; others "
-              f"median {others[len(others) // 2]:.1%} (max {others[-1]:.1%}); CV median "
-              f"{cvs[len(cvs) // 2]:.1%} (max {cvs[-1]:.1%})")
+        print(
+            f"{name:6} failed {sum(not r['ok'] for r in rows):2}/{len(rows)}; others "
+            f"median {others[len(others) // 2]:.1%} (max {others[-1]:.1%}); CV median "
+            f"{cvs[len(cvs) // 2]:.1%} (max {cvs[-1]:.1%})"
+        )
     for name in ("quiet", "hog"):
         for r in out[name]:
             if (name == "quiet") != r["ok"]:
                 print(f"  {name} {'passed' if r['ok'] else 'failed'}: {r['failures']}")
-    print(f"false alarms quiet {quiet_failed}/{args.runs} (target <= 1/20), detected with a "
-          f"hog {hog_failed}/{args.runs} (target >= 19/20)")
+    print(
+        f"false alarms quiet {quiet_failed}/{args.runs} (target <= 1/20), detected with a "
+        f"hog {hog_failed}/{args.runs} (target >= 19/20)"
+    )
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
 

@@ -69,11 +69,18 @@ def perflab_once(n: int) -> Sample:
     path = shutil.which(COMMAND)
     job = parse_job(JOB.format(path=json.dumps(path), runs=n), "overhead.yaml")
     with tempfile.TemporaryDirectory(prefix="perflab-bench-") as tmp:
-        request = {"workdir": tmp, "rundir": f"{tmp}/out", "env": {}, "cpus": None,
-                   "job_timeout": None, "steps": bench_steps(job, range(1, n + 1))}
+        request = {
+            "workdir": tmp,
+            "rundir": f"{tmp}/out",
+            "env": {},
+            "cpus": None,
+            "job_timeout": None,
+            "steps": bench_steps(job, range(1, n + 1)),
+        }
         cpu0 = _children_cpu()
-        process = transport.start(transport.helper_argv(source("harness")),
-                                  stdin=json.dumps(request).encode())
+        process = transport.start(
+            transport.helper_argv(source("harness")), stdin=json.dumps(request).encode()
+        )
         walls, commands_cpu, start, end = [], 0, None, None
         for line in process.lines():
             event = json.loads(line)
@@ -95,9 +102,24 @@ def hyperfine_once(n: int) -> Sample:
         out = Path(tmp) / "h.json"
         cpu0 = _children_cpu()
         start = time.monotonic()
-        subprocess.run(["hyperfine", "-N", "--runs", str(n), "--warmup", "0", "--style", "none",
-                        "--export-json", str(out), COMMAND], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                "hyperfine",
+                "-N",
+                "--runs",
+                str(n),
+                "--warmup",
+                "0",
+                "--style",
+                "none",
+                "--export-json",
+                str(out),
+                COMMAND,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         elapsed = time.monotonic() - start
         tree_cpu = _children_cpu() - cpu0
         result = json.loads(out.read_text())["results"][0]
@@ -108,8 +130,11 @@ def hyperfine_once(n: int) -> Sample:
 def slope(measure) -> tuple[float, float, float]:
     """(wall s, tool CPU s) per repetition between SMALL and LARGE, and the median measured."""
     small, large = measure(SMALL), measure(LARGE)
-    return ((large.elapsed - small.elapsed) / (LARGE - SMALL),
-            (large.tool_cpu - small.tool_cpu) / (LARGE - SMALL), large.measured_ns)
+    return (
+        (large.elapsed - small.elapsed) / (LARGE - SMALL),
+        (large.tool_cpu - small.tool_cpu) / (LARGE - SMALL),
+        large.measured_ns,
+    )
 
 
 def main() -> None:
@@ -123,27 +148,41 @@ def main() -> None:
     for _ in range(args.rounds):  # interleaved: drift hits both tools alike
         rows["perflab"].append(slope(perflab_once))
         rows["hyperfine"].append(slope(hyperfine_once))
-    med = {tool: tuple(statistics.median(r[i] for r in rs) for i in range(3))
-           for tool, rs in rows.items()}
+    med = {
+        tool: tuple(statistics.median(r[i] for r in rs) for i in range(3))
+        for tool, rs in rows.items()
+    }
     command_us = min(m[2] for m in med.values()) / 1e3
-    print(f"command: {COMMAND!r}; per repetition = slope between N={SMALL} and N={LARGE}; "
-          f"{args.rounds} interleaved rounds, medians; the command's own time is taken "
-          f"as {command_us:.0f}us (the lower of the two tools' medians)")
+    print(
+        f"command: {COMMAND!r}; per repetition = slope between N={SMALL} and N={LARGE}; "
+        f"{args.rounds} interleaved rounds, medians; the command's own time is taken "
+        f"as {command_us:.0f}us (the lower of the two tools' medians)"
+    )
     print(f"{'tool':<10} {'wall/rep':>9} {'measured':>9} {'wall ovh':>9} {'CPU ovh':>9}")
     figures = {}
     for tool, (wall, cpu, measured) in med.items():
-        figures[tool] = {"wall_us": wall * 1e6, "measured_us": measured / 1e3,
-                         "wall_overhead_us": wall * 1e6 - command_us, "cpu_overhead_us": cpu * 1e6}
+        figures[tool] = {
+            "wall_us": wall * 1e6,
+            "measured_us": measured / 1e3,
+            "wall_overhead_us": wall * 1e6 - command_us,
+            "cpu_overhead_us": cpu * 1e6,
+        }
         f = figures[tool]
-        print(f"{tool:<10} {f['wall_us']:>7.0f}us {f['measured_us']:>7.0f}us "
-              f"{f['wall_overhead_us']:>7.0f}us {f['cpu_overhead_us']:>7.0f}us")
+        print(
+            f"{tool:<10} {f['wall_us']:>7.0f}us {f['measured_us']:>7.0f}us "
+            f"{f['wall_overhead_us']:>7.0f}us {f['cpu_overhead_us']:>7.0f}us"
+        )
     p, h = figures["perflab"], figures["hyperfine"]
-    ratios = {"wall_per_rep": p["wall_us"] / h["wall_us"],
-              "wall_overhead": p["wall_overhead_us"] / max(h["wall_overhead_us"], 1e-9),
-              "cpu_overhead": p["cpu_overhead_us"] / max(h["cpu_overhead_us"], 1e-9)}
-    print(f"perflab/hyperfine: whole cost per repetition {ratios['wall_per_rep']:.2f}, "
-          f"wall overhead {ratios['wall_overhead']:.2f}, CPU overhead "
-          f"{ratios['cpu_overhead']:.2f} (target <= 1.5)")
+    ratios = {
+        "wall_per_rep": p["wall_us"] / h["wall_us"],
+        "wall_overhead": p["wall_overhead_us"] / max(h["wall_overhead_us"], 1e-9),
+        "cpu_overhead": p["cpu_overhead_us"] / max(h["cpu_overhead_us"], 1e-9),
+    }
+    print(
+        f"perflab/hyperfine: whole cost per repetition {ratios['wall_per_rep']:.2f}, "
+        f"wall overhead {ratios['wall_overhead']:.2f}, CPU overhead "
+        f"{ratios['cpu_overhead']:.2f} (target <= 1.5)"
+    )
     if args.json:
         args.json.write_text(json.dumps({"figures": figures, "ratios": ratios}, indent=2))
 

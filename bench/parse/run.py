@@ -39,8 +39,9 @@ def build(size_mb: float, out: Path) -> tuple[int, int]:
     per_bench = len(json.dumps({"benchmarks": [_scaled(real["benchmarks"][0], 0, rng)]}, indent=4))
     count = max(1, int(size_mb * 1e6 / per_bench))
     for index in range(count):
-        doc["benchmarks"].append(_scaled(real["benchmarks"][index % len(real["benchmarks"])],
-                                         index, rng))
+        doc["benchmarks"].append(
+            _scaled(real["benchmarks"][index % len(real["benchmarks"])], index, rng)
+        )
     out.write_text(json.dumps(doc, indent=4))
     return count, count * ROUNDS
 
@@ -79,10 +80,14 @@ def main() -> int:
         load_s = best_of(args.repeat, lambda: json.loads(path.read_text()))
     verdict = "OK" if parse_s <= TARGET_S else "TOO SLOW"
     print(f"pytest-benchmark JSON: {size:.1f} MB, {benches} benchmarks, {rounds} rounds")
-    print(f"parse_path (auto):  best {parse_s:.3f} s of {args.repeat}  "
-          f"(target <= {TARGET_S} s: {verdict})")
-    print(f"json.loads alone:   best {load_s:.3f} s  (parse_path / json.loads = "
-          f"{parse_s / load_s:.2f}x)")
+    print(
+        f"parse_path (auto):  best {parse_s:.3f} s of {args.repeat}  "
+        f"(target <= {TARGET_S} s: {verdict})"
+    )
+    print(
+        f"json.loads alone:   best {load_s:.3f} s  (parse_path / json.loads = "
+        f"{parse_s / load_s:.2f}x)"
+    )
     return 0 if parse_s <= TARGET_S else 1
 
 

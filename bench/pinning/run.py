@@ -38,17 +38,24 @@ HERE = Path(__file__).resolve().parent
 
 
 def job_text(runs: int, hops: int) -> str:
-    return (f"name: pinning-ring\nsetup: [{{run: erlc ring.erl}}]\nbenchmarks:\n"
-            f"  - name: ring\n    command: erl -noshell -run ring main 1000 {hops}\n"
-            f"    format: perflab\nrepetitions: {{warmup: 2, runs: {runs}}}\n"
-            f"pin: {{runtime: erlang}}\n")
+    return (
+        f"name: pinning-ring\nsetup: [{{run: erlc ring.erl}}]\nbenchmarks:\n"
+        f"  - name: ring\n    command: erl -noshell -run ring main 1000 {hops}\n"
+        f"    format: perflab\nrepetitions: {{warmup: 2, runs: {runs}}}\n"
+        f"pin: {{runtime: erlang}}\n"
+    )
 
 
 def start_hogs(cpus: list[int]) -> list[subprocess.Popen[bytes]]:
-    return [subprocess.Popen(["taskset", "-c", str(cpu), "stress-ng", "--cpu", "1",
-                              "--timeout", "3600"], start_new_session=True,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for cpu in cpus]
+    return [
+        subprocess.Popen(
+            ["taskset", "-c", str(cpu), "stress-ng", "--cpu", "1", "--timeout", "3600"],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for cpu in cpus
+    ]
 
 
 def stop_hogs(hogs: list[subprocess.Popen[bytes]]) -> None:
@@ -68,9 +75,12 @@ def session_affinities(leader: int) -> list[str]:
             status = (entry / "status").read_text()
         except OSError:
             continue
-        if int(stat[stat.rfind(")") + 2:].split()[3]) == leader:
-            out += [line.split(":", 1)[1].strip() for line in status.splitlines()
-                    if line.startswith("Cpus_allowed_list")]
+        if int(stat[stat.rfind(")") + 2 :].split()[3]) == leader:
+            out += [
+                line.split(":", 1)[1].strip()
+                for line in status.splitlines()
+                if line.startswith("Cpus_allowed_list")
+            ]
     return out
 
 
@@ -85,32 +95,54 @@ def vm_said(run: dict) -> str:
 
 
 def experiment(work: Path, env: dict[str, str]) -> dict:
-    done = subprocess.run([sys.executable, "-m", "perflab", "run", str(work / "job.yaml"),
-                           "--profile", "shield", "--vary", "pin.runtime=none,erlang", "--json"],
-                          env=env, capture_output=True, text=True, check=False, cwd=REPO)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "perflab",
+            "run",
+            str(work / "job.yaml"),
+            "--profile",
+            "shield",
+            "--vary",
+            "pin.runtime=none,erlang",
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
     if done.returncode not in (0, 2):
         raise SystemExit(f"perflab run failed ({done.returncode}):\n{done.stderr}")
     return json.loads(done.stdout)
 
 
 def report(doc: dict, load: tuple[float, float]) -> None:
-    print(f"experiment {doc['experiment']}: pin.runtime = none, erlang; "
-          f"{len(doc['rounds'])} rounds interleaved; load average {load[0]:.1f} before, "
-          f"{load[1]:.1f} after (2 vCPUs, shared VM)")
+    print(
+        f"experiment {doc['experiment']}: pin.runtime = none, erlang; "
+        f"{len(doc['rounds'])} rounds interleaved; load average {load[0]:.1f} before, "
+        f"{load[1]:.1f} after (2 vCPUs, shared VM)"
+    )
     print(f"{'variant':<8} {'n':>3} {'median':>10} {'cv':>7}  VM reported")
     medians = {}
     for run in doc["runs"]:
         samples = [s / 1000 for s in doc_samples(run)]
         median, cv = summary(samples)
         medians[run["variant"]["value"]] = median
-        print(f"{run['variant']['value']:<8} {len(samples):>3} {median:>8.1f}ms {cv:>6.1%}  "
-              f"{vm_said(run)}")
+        print(
+            f"{run['variant']['value']:<8} {len(samples):>3} {median:>8.1f}ms {cv:>6.1%}  "
+            f"{vm_said(run)}"
+        )
     print(f"derived / default median: {medians['erlang'] / medians['none']:.3f}")
     pinned = doc["runs"][1]["tuning"]["pin"]
     erl = pinned["proof"]["answers"].get("probe-erlang-1", {})
-    print(f"perflab applied {pinned['groups'][0]['env']} on CPU {pinned['cpus']}; proof "
-          f"{'ok' if pinned['proof']['ok'] else 'FAILED'} (erl: schedulers_online="
-          f"{erl.get('schedulers_online')}, bindings={erl.get('scheduler_bindings')})")
+    print(
+        f"perflab applied {pinned['groups'][0]['env']} on CPU {pinned['cpus']}; proof "
+        f"{'ok' if pinned['proof']['ok'] else 'FAILED'} (erl: schedulers_online="
+        f"{erl.get('schedulers_online')}, bindings={erl.get('scheduler_bindings')})"
+    )
     for run in doc["runs"]:
         for flag in run["flags"]:
             print(f"flag on {run['variant']['value']}: {flag['code']}: {flag['message'][:200]}")
@@ -126,15 +158,20 @@ def main() -> None:
     parser.add_argument("--hops", type=int, default=500000)
     args = parser.parse_args()
     if os.geteuid() != 0 or not all(shutil.which(t) for t in ("stress-ng", "erl", "erlc")):
-        raise SystemExit("needs root, stress-ng and erl/erlc (apt-get install stress-ng "
-                         "erlang-base)")
+        raise SystemExit(
+            "needs root, stress-ng and erl/erlc (apt-get install stress-ng erlang-base)"
+        )
     cpus = sorted(os.sched_getaffinity(0))
     work = Path(tempfile.mkdtemp(prefix="perflab-bench-pinning-"))
     shutil.copy(HERE / "ring.erl", work / "ring.erl")
     (work / "job.yaml").write_text(job_text(args.runs, args.hops))
-    env = {**os.environ, "PERFLAB_HOME": str(work / "home"), "PYTHONPATH": str(REPO),
-           "PERFLAB_PREFIX": f"perflab-bench-{os.getpid()}",
-           "PERFLAB_STATE_DIR": str(work / "state")}
+    env = {
+        **os.environ,
+        "PERFLAB_HOME": str(work / "home"),
+        "PYTHONPATH": str(REPO),
+        "PERFLAB_PREFIX": f"perflab-bench-{os.getpid()}",
+        "PERFLAB_STATE_DIR": str(work / "state"),
+    }
     hogs: list[subprocess.Popen[bytes]] = []
     try:
         hogs = start_hogs(cpus)
@@ -146,12 +183,23 @@ def main() -> None:
         report(doc, (before, after))  # reads the runs' stderr files: before they are removed
     finally:
         stop_hogs(hogs)
-        subprocess.run([sys.executable, "-m", "perflab", "restore", "local"], env=env,
-                       cwd=REPO, capture_output=True, check=False)
+        subprocess.run(
+            [sys.executable, "-m", "perflab", "restore", "local"],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            check=False,
+        )
         shutil.rmtree(work, ignore_errors=True)
     wrong = {cpu: found for cpu, found in back.items() if set(found) != {str(cpu)}}
-    print("after restore: " + ("every hog has its own affinity back" if not wrong
-                                else f"hogs with another affinity: {wrong}"))
+    print(
+        "after restore: "
+        + (
+            "every hog has its own affinity back"
+            if not wrong
+            else f"hogs with another affinity: {wrong}"
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,9 @@ def timed(argv: list[str], out: Path, env: dict[str, str]) -> tuple[float, float
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with out.open("w") as handle:
-        status = subprocess.run([sys.executable, "-m", "perflab", *argv], stdout=handle,
-                                env=env, check=False).returncode
+        status = subprocess.run(
+            [sys.executable, "-m", "perflab", *argv], stdout=handle, env=env, check=False
+        ).returncode
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
@@ -48,8 +49,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=30)
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="perflab-bench-report-"))
-    env = {**os.environ, "PERFLAB_HOME": str(home), "PYTHONPATH": str(REPO),
-           "COLUMNS": "120"}
+    env = {**os.environ, "PERFLAB_HOME": str(home), "PYTHONPATH": str(REPO), "COLUMNS": "120"}
     env.pop("PERFLAB_DB_URL", None)
     os.environ.update(PERFLAB_HOME=str(home))
     os.environ.pop("PERFLAB_DB_URL", None)
@@ -57,16 +57,24 @@ def main() -> None:
 
     cpu = time.process_time()
     with open_store() as store:
-        ingest = synth.store_run(store, "base0001", synth.result(args.benchmarks, args.samples,
-                                                                 seed=1))
-        ingest += synth.store_run(store, "cand0001", synth.result(
-            args.benchmarks, args.samples, seed=1, shift=1.10))
+        ingest = synth.store_run(
+            store, "base0001", synth.result(args.benchmarks, args.samples, seed=1)
+        )
+        ingest += synth.store_run(
+            store, "cand0001", synth.result(args.benchmarks, args.samples, seed=1, shift=1.10)
+        )
     total = 2 * args.benchmarks * args.samples
     cpu = time.process_time() - cpu
-    print(f"store: {total:,} samples in {ingest:.2f} s wall, {cpu:.2f} s CPU "
-          f"({total / ingest:,.0f} samples/s, SQLite)")
-    cases = {"json": ["--json"], "table": [], "md": ["--format", "md"],
-             "html": ["--format", "html", "-o", str(home / "compare.html")]}
+    print(
+        f"store: {total:,} samples in {ingest:.2f} s wall, {cpu:.2f} s CPU "
+        f"({total / ingest:,.0f} samples/s, SQLite)"
+    )
+    cases = {
+        "json": ["--json"],
+        "table": [],
+        "md": ["--format", "md"],
+        "html": ["--format", "html", "-o", str(home / "compare.html")],
+    }
     for name, extra in cases.items():
         out = home / f"compare.{name}"
         took, cpu, status = timed(["compare", "base0001", "cand0001", *extra], out, env)
@@ -74,9 +82,11 @@ def main() -> None:
         size = target.stat().st_size
         lines = target.read_text(encoding="utf-8").count("\n")
         verdict = "met" if took <= TARGETS[name] else "NOT met"
-        print(f"compare {name:5}: {took:5.2f} s wall, {cpu:5.2f} s CPU (exit {status}), "
-              f"{size / 1e6:.1f} MB, {lines:,} lines; target <= {TARGETS[name]:.0f} s: "
-              f"{verdict}; load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"compare {name:5}: {took:5.2f} s wall, {cpu:5.2f} s CPU (exit {status}), "
+            f"{size / 1e6:.1f} MB, {lines:,} lines; target <= {TARGETS[name]:.0f} s: "
+            f"{verdict}; load average {os.getloadavg()[0]:.1f}"
+        )
 
 
 if __name__ == "__main__":

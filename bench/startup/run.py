@@ -45,8 +45,9 @@ def main() -> None:
     print(f"{'command':<30} {'median':>9} {'best':>9} {'x python':>9}")
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"{name:<30} {median * 1e3:>7.1f}ms {min(values) * 1e3:>7.1f}ms "
-              f"{median / base:>8.1f}x")
+        print(
+            f"{name:<30} {median * 1e3:>7.1f}ms {min(values) * 1e3:>7.1f}ms {median / base:>8.1f}x"
+        )
     version = statistics.median(times["perflab --version"]) * 1e3
     print(f"perflab --version median {version:.0f} ms (target <= 150 ms)")
 

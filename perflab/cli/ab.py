@@ -17,24 +17,49 @@ from perflab.cli.prepare import lock_wait_option
 from perflab.errors import ExitStatus
 
 
-@click.command(epilog=examples(
-    "perflab ab job.yaml origin/main HEAD",
-    "perflab ab job.yaml build-old/bench build-new/bench --profile shield --json"))
+@click.command(
+    epilog=examples(
+        "perflab ab job.yaml origin/main HEAD",
+        "perflab ab job.yaml build-old/bench build-new/bench --profile shield --json",
+    )
+)
 @click.argument("job_file", metavar="JOB.yaml", shell_complete=complete.files)
 @click.argument("baseline")
 @click.argument("candidate")
-@click.option("--runner", default="local", show_default=True, shell_complete=complete.runners,
-              help="Runner to run on.")
-@click.option("--profile", shell_complete=complete.profiles,
-              help="Preparation playbook to apply around the experiment.")
-@click.option("--order", type=click.Choice(["abba", "random"]), default="abba",
-              show_default=True, help="A B, B A, ... or each pair in a seeded random order.")
+@click.option(
+    "--runner",
+    default="local",
+    show_default=True,
+    shell_complete=complete.runners,
+    help="Runner to run on.",
+)
+@click.option(
+    "--profile",
+    shell_complete=complete.profiles,
+    help="Preparation playbook to apply around the experiment.",
+)
+@click.option(
+    "--order",
+    type=click.Choice(["abba", "random"]),
+    default="abba",
+    show_default=True,
+    help="A B, B A, ... or each pair in a seeded random order.",
+)
 @click.option("--json", "as_json", is_flag=True, help="The runs and the paired comparison.")
 @ask_become_pass_option
 @lock_wait_option
 @click.pass_obj
-def ab(env: Env, job_file: str, baseline: str, candidate: str, runner: str,
-       profile: str | None, order: str, as_json: bool, lock_wait: float | None) -> None:
+def ab(
+    env: Env,
+    job_file: str,
+    baseline: str,
+    candidate: str,
+    runner: str,
+    profile: str | None,
+    order: str,
+    as_json: bool,
+    lock_wait: float | None,
+) -> None:
     """Run BASELINE and CANDIDATE interleaved and compare them on paired ratios.
 
     Each is a program (a file: the job's command runs "$PERFLAB_AB_BINARY") or a git ref
@@ -48,9 +73,9 @@ def ab(env: Env, job_file: str, baseline: str, candidate: str, runner: str,
     from perflab.spec.playbook import load_profile
 
     job = with_ab(load_job(job_file), baseline, candidate, order=order)
-    request = api.RunRequest(job, runner=runner,
-                             profile=load_profile(profile) if profile else None,
-                             lock_wait=lock_wait)
+    request = api.RunRequest(
+        job, runner=runner, profile=load_profile(profile) if profile else None, lock_wait=lock_wait
+    )
     result = api.run(request, reporter=_reporter(env, as_json))
     render(env, result, as_json)
     if result.problem is not None:

@@ -19,8 +19,7 @@ def _rows_table(env: Env, rows: list[dict[str, Any]], columns: list[str]) -> Non
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*[str(row.get(c) if row.get(c) is not None else "-")[:60]
-                        for c in columns])
+        table.add_row(*[str(row.get(c) if row.get(c) is not None else "-")[:60] for c in columns])
     env.console().print(table)
 
 
@@ -38,19 +37,30 @@ def baseline() -> None:
 @click.option("--by", help="Who sets it (default: user@host).")
 @json_option("the baseline set")
 @click.pass_obj
-def set_(env: Env, name: str, run_ref: str, reason: str | None, branch: str | None,
-         benchmark: str, by: str | None, as_json: bool) -> None:
+def set_(
+    env: Env,
+    name: str,
+    run_ref: str,
+    reason: str | None,
+    branch: str | None,
+    benchmark: str,
+    by: str | None,
+    as_json: bool,
+) -> None:
     """Make RUN the baseline NAME for its job, platform and branch."""
     from perflab.compare.baselines import set_baseline
 
     with open_store() as store:
-        record = set_baseline(store, name, run_ref, reason=reason, branch=branch,
-                              benchmark=benchmark, by=by)
+        record = set_baseline(
+            store, name, run_ref, reason=reason, branch=branch, benchmark=benchmark, by=by
+        )
     if as_json:
         env.print_json(record)
         return
-    env.stdout.write(f"baseline {name} = run {record['run_id']} (job {record['job']}, "
-                     f"platform {record['platform']}, branch {record['branch']})\n")
+    env.stdout.write(
+        f"baseline {name} = run {record['run_id']} (job {record['job']}, "
+        f"platform {record['platform']}, branch {record['branch']})\n"
+    )
     for objection in record["objections"]:
         env.stdout.write(f"  accepted with reason despite: {objection}\n")
 
@@ -63,14 +73,14 @@ def set_(env: Env, name: str, run_ref: str, reason: str | None, branch: str | No
 @click.option("--reason", required=True, help="Why it is retired (kept in its history).")
 @click.option("--by", help="Who retires it (default: user@host).")
 @click.pass_obj
-def unset(env: Env, name: str, job: str, platform: str, branch: str, reason: str,
-          by: str | None) -> None:
+def unset(
+    env: Env, name: str, job: str, platform: str, branch: str, reason: str, by: str | None
+) -> None:
     """Retire a baseline (kept in its history)."""
     from perflab.compare.baselines import unset_baseline
 
     with open_store() as store:
-        unset_baseline(store, name, job=job, platform=platform, branch=branch, reason=reason,
-                       by=by)
+        unset_baseline(store, name, job=job, platform=platform, branch=branch, reason=reason, by=by)
     env.stdout.write(f"baseline {name} unset for {job} on {platform} ({branch})\n")
 
 
@@ -88,11 +98,16 @@ def list_(env: Env, job: str | None, platform: str | None, as_json: bool) -> Non
         return
     if not rows:
         only = " ".join(f"for {k} {v}" for k, v in (("job", job), ("platform", platform)) if v)
-        env.stdout.write(f"no baselines set{' ' + only if only else ''}: "
-                         "`perflab baseline set NAME RUN` sets one\n")
+        env.stdout.write(
+            f"no baselines set{' ' + only if only else ''}: "
+            "`perflab baseline set NAME RUN` sets one\n"
+        )
         return
-    _rows_table(env, rows, ["name", "job", "platform", "branch", "benchmark", "run_id",
-                            "set_by", "set_at", "reason"])
+    _rows_table(
+        env,
+        rows,
+        ["name", "job", "platform", "branch", "benchmark", "run_id", "set_by", "set_at", "reason"],
+    )
 
 
 @baseline.command()
@@ -110,8 +125,11 @@ def show(env: Env, name: str, as_json: bool) -> None:
     if as_json:
         env.print_json({"baselines": rows})
         return
-    _rows_table(env, rows, ["job", "platform", "branch", "benchmark", "run_id", "set_by",
-                            "set_at", "reason"])
+    _rows_table(
+        env,
+        rows,
+        ["job", "platform", "branch", "benchmark", "run_id", "set_by", "set_at", "reason"],
+    )
 
 
 @baseline.command()
@@ -127,11 +145,11 @@ def history(env: Env, name: str, job: str | None, as_json: bool) -> None:
         env.print_json({"history": rows})
         return
     if not rows:
-        env.stdout.write(f'no baseline "{name}" was ever set'
-                         f"{f' for job {job}' if job else ''}\n")
+        env.stdout.write(f'no baseline "{name}" was ever set{f" for job {job}" if job else ""}\n')
         return
-    _rows_table(env, rows, ["set_at", "action", "job", "platform", "branch", "run_id",
-                            "set_by", "reason"])
+    _rows_table(
+        env, rows, ["set_at", "action", "job", "platform", "branch", "run_id", "set_by", "reason"]
+    )
 
 
 @baseline.command()
@@ -144,14 +162,32 @@ def history(env: Env, name: str, job: str | None, as_json: bool) -> None:
 @click.option("--platform", help="Only this platform class (default: any).")
 @click.option("--by", help="Who waives it (default: user@host).")
 @click.pass_obj
-def waive(env: Env, benchmark: str, metric: str, magnitude: str, reason: str, expires: str,
-          job: str | None, platform: str | None, by: str | None) -> None:
+def waive(
+    env: Env,
+    benchmark: str,
+    metric: str,
+    magnitude: str,
+    reason: str,
+    expires: str,
+    job: str | None,
+    platform: str | None,
+    by: str | None,
+) -> None:
     """Accept an expected change: reported as waived until it expires, unless much larger."""
     from perflab.compare.baselines import add_waiver
 
     with open_store() as store:
-        waiver_id = add_waiver(store, benchmark=benchmark, metric=metric, magnitude=magnitude,
-                               reason=reason, expires=expires, job=job, platform=platform, by=by)
+        waiver_id = add_waiver(
+            store,
+            benchmark=benchmark,
+            metric=metric,
+            magnitude=magnitude,
+            reason=reason,
+            expires=expires,
+            job=job,
+            platform=platform,
+            by=by,
+        )
     env.stdout.write(f"waiver {waiver_id}: {benchmark} {metric} up to {magnitude}\n")
 
 
@@ -167,11 +203,28 @@ def waivers(env: Env, every: bool, as_json: bool) -> None:
         env.print_json({"waivers": rows})
         return
     if not rows:
-        env.stdout.write("no waivers\n" if every else
-                         "no active waivers (`--all` shows expired and revoked ones too)\n")
+        env.stdout.write(
+            "no waivers\n"
+            if every
+            else "no active waivers (`--all` shows expired and revoked ones too)\n"
+        )
         return
-    _rows_table(env, rows, ["id", "job", "platform", "benchmark", "metric", "magnitude",
-                            "expires_at", "active", "created_by", "reason"])
+    _rows_table(
+        env,
+        rows,
+        [
+            "id",
+            "job",
+            "platform",
+            "benchmark",
+            "metric",
+            "magnitude",
+            "expires_at",
+            "active",
+            "created_by",
+            "reason",
+        ],
+    )
 
 
 @baseline.command()

@@ -26,6 +26,11 @@ def _ask(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 
 def ask_become_pass_option(func: Any) -> Any:
     return click.option(
-        "-K", "--ask-become-pass", is_flag=True, expose_value=False, callback=_ask,
+        "-K",
+        "--ask-become-pass",
+        is_flag=True,
+        expose_value=False,
+        callback=_ask,
         help="Ask for the sudo password of runners with ansible_become (as ansible -K); "
-             "kept in memory for this command only.")(func)
+        "kept in memory for this command only.",
+    )(func)

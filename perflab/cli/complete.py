@@ -54,8 +54,7 @@ def groups(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[
     return _items(group_names(incomplete))
 
 
-def baselines(ctx: click.Context, param: click.Parameter,
-              incomplete: str) -> list[CompletionItem]:
+def baselines(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Names of the baselines in the store."""
     from perflab.store.complete import baseline_names
 
@@ -75,8 +74,7 @@ def sides(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[C
     return [_file(incomplete), *baselines(ctx, param, incomplete), *runs(ctx, param, incomplete)]
 
 
-def profiles(ctx: click.Context, param: click.Parameter,
-             incomplete: str) -> list[CompletionItem]:
+def profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """The shipped profiles by name, or a playbook file."""
     from perflab.spec.playbook import available_profiles
 

@@ -23,17 +23,19 @@ def show(env: Env, as_json: bool) -> None:
     current = config.settings()
     shown = current.shown()
     if as_json:
-        env.print_json({"file": {"path": str(current.file), "exists": current.file_found},
-                        "settings": shown})
+        env.print_json(
+            {"file": {"path": str(current.file), "exists": current.file_found}, "settings": shown}
+        )
         return
-    missing = "" if current.file_found else \
-        " (not found: the environment and the defaults only)"
+    missing = "" if current.file_found else " (not found: the environment and the defaults only)"
     lines = [f"config file: {current.file}{missing}", ""]
     rows = [("setting", "value", "source")] + [
-        (name, _text(item["value"]), item["source"]) for name, item in shown.items()]
+        (name, _text(item["value"]), item["source"]) for name, item in shown.items()
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    lines += [f"{name:<{widths[0]}}  {value:<{widths[1]}}  {source}"
-              for name, value, source in rows]
+    lines += [
+        f"{name:<{widths[0]}}  {value:<{widths[1]}}  {source}" for name, value, source in rows
+    ]
     env.stdout.write("\n".join(lines) + "\n")
 
 

@@ -75,11 +75,15 @@ class Env:
         from rich.console import Console
 
         colour = self.colour(self.stdout)
-        return Console(file=self.stdout, highlight=False, soft_wrap=False,
-                       width=None if self.interactive else 120,
-                       color_system="auto" if colour else None,
-                       force_terminal=True if colour and not self.interactive else None,
-                       no_color=not colour)
+        return Console(
+            file=self.stdout,
+            highlight=False,
+            soft_wrap=False,
+            width=None if self.interactive else 120,
+            color_system="auto" if colour else None,
+            force_terminal=True if colour and not self.interactive else None,
+            no_color=not colour,
+        )
 
     def print_json(self, data: Any, *, pretty: bool = True) -> None:
         """One JSON document on stdout, nothing else (``--json``). ``pretty=False``: one
@@ -102,5 +106,6 @@ class Env:
 
     def fail(self, status: ExitStatus) -> None:
         """Set the exit status without raising (the output was already printed)."""
-        self.exit_status = max(self.exit_status, int(status)) if status != ExitStatus.INTERRUPTED \
-            else int(status)
+        self.exit_status = (
+            max(self.exit_status, int(status)) if status != ExitStatus.INTERRUPTED else int(status)
+        )

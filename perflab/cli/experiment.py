@@ -14,9 +14,13 @@ if TYPE_CHECKING:
 def experiment_dict(result: RunResult) -> dict[str, Any]:
     experiment = result.experiment
     assert experiment is not None
-    return {"experiment": experiment.experiment, "key": experiment.variable.key,
-            "values": experiment.variable.values, "rounds": experiment.rounds,
-            "runs": result.runs}
+    return {
+        "experiment": experiment.experiment,
+        "key": experiment.variable.key,
+        "values": experiment.variable.values,
+        "rounds": experiment.rounds,
+        "runs": result.runs,
+    }
 
 
 def render(env: Env, result: RunResult, as_json: bool) -> None:
@@ -41,14 +45,21 @@ def _render_runs(env: Env, result: RunResult) -> None:
     assert experiment is not None
     console = env.console()
     variable = experiment.variable
-    console.print(f"experiment {experiment.experiment}: {variable.key} = "
-                  f"{', '.join(repr(v) for v in variable.values)}; "
-                  f"{len(experiment.rounds)} rounds, variants interleaved")
+    console.print(
+        f"experiment {experiment.experiment}: {variable.key} = "
+        f"{', '.join(repr(v) for v in variable.values)}; "
+        f"{len(experiment.rounds)} rounds, variants interleaved"
+    )
     for value, outcome in zip(variable.values, result.outcomes, strict=False):
-        console.print(results_table(outcome.result, title=f"{variable.key}={value}: run "
-                                                          f"{outcome.run_id}: {outcome.status}"))
+        console.print(
+            results_table(
+                outcome.result,
+                title=f"{variable.key}={value}: run {outcome.run_id}: {outcome.status}",
+            )
+        )
         if outcome.message:
-            console.print(f"[red]{outcome.message}[/red]" if outcome.status == "failed"
-                          else outcome.message)
+            console.print(
+                f"[red]{outcome.message}[/red]" if outcome.status == "failed" else outcome.message
+            )
         for flag in outcome.flags:
             console.print(f"[yellow]note:[/yellow] {flag.get('message')}")

@@ -13,8 +13,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 def json_option(what: str = "the result") -> Callable[[F], F]:
     """``--json``: one JSON document on stdout, nothing else (the convention of every
     command that prints results)."""
-    return click.option("--json", "as_json", is_flag=True,
-                        help=f"Print {what} as one JSON document (nothing else on stdout).")
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        help=f"Print {what} as one JSON document (nothing else on stdout).",
+    )
 
 
 def examples(*lines: str) -> str:

@@ -21,10 +21,20 @@ def jobs() -> None:
 
 
 @jobs.command("list")
-@click.option("--state", "states", multiple=True, type=click.Choice(STATES),
-              help="Only jobs in this state (repeatable).")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000),
-              help="At most this many jobs, newest first.")
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=click.Choice(STATES),
+    help="Only jobs in this state (repeatable).",
+)
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="At most this many jobs, newest first.",
+)
 @json_option("the jobs")
 @click.pass_obj
 def list_(env: Env, states: tuple[str, ...], limit: int, as_json: bool) -> None:
@@ -61,8 +71,9 @@ def show(env: Env, job_ref: str, as_json: bool) -> None:
 
 @jobs.command()
 @click.argument("job_ref", metavar="ID")
-@click.option("--follow", "-f", "keep_going", is_flag=True,
-              help="Keep printing until the job ends.")
+@click.option(
+    "--follow", "-f", "keep_going", is_flag=True, help="Keep printing until the job ends."
+)
 @click.pass_obj
 def logs(env: Env, job_ref: str, keep_going: bool) -> None:
     """The job's transitions and its runs' repetitions, as they happen with --follow; then
@@ -98,8 +109,9 @@ def cancel(env: Env, job_ref: str, as_json: bool) -> None:
     elif job["state"] == "cancelled":
         env.stdout.write(f"job {job['job_id']} cancelled\n")
     else:
-        env.stdout.write(f"job {job['job_id']} is {job['state']} on {job['runner']}: its worker "
-                         "stops it\n")
+        env.stdout.write(
+            f"job {job['job_id']} is {job['state']} on {job['runner']}: its worker stops it\n"
+        )
 
 
 @jobs.command()
@@ -142,8 +154,9 @@ class Detached(PerflabError):
     exit_status = ExitStatus.INTERRUPTED
 
 
-def follow(env: Env, job_ref: str, *, as_json: bool, exit_with_job: bool,
-           keep_going: bool = True) -> None:
+def follow(
+    env: Env, job_ref: str, *, as_json: bool, exit_with_job: bool, keep_going: bool = True
+) -> None:
     """Print the job's new events and repetitions until it ends (or once)."""
     from perflab.report.jobs import JobLog
     from perflab.store import open_store
@@ -159,13 +172,16 @@ def follow(env: Env, job_ref: str, *, as_json: bool, exit_with_job: bool,
                     break
                 time.sleep(POLL_S)
         except KeyboardInterrupt:
-            raise Detached(f"stopped following job {job_id}; it keeps running",
-                           hint=f"follow it again with `perflab jobs logs {job_id} --follow`, "
-                                f"cancel it with `perflab jobs cancel {job_id}`") from None
+            raise Detached(
+                f"stopped following job {job_id}; it keeps running",
+                hint=f"follow it again with `perflab jobs logs {job_id} --follow`, "
+                f"cancel it with `perflab jobs cancel {job_id}`",
+            ) from None
     if as_json:
         env.print_json(job)
     if exit_with_job and job["state"] in FINAL:
         status = _status(job)
         if status:
-            env.fail(ExitStatus(status) if status in {int(s) for s in ExitStatus}
-                     else ExitStatus.ERROR)
+            env.fail(
+                ExitStatus(status) if status in {int(s) for s in ExitStatus} else ExitStatus.ERROR
+            )

@@ -67,12 +67,19 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="perflab")
 @click.option("--traceback", is_flag=True, help="Show the full traceback of an error.")
-@click.option("-F", "--ssh-config", type=click.Path(dir_okay=False, path_type=Path),
-              help="SSH config file to read instead of ~/.ssh/config and /etc/ssh/ssh_config "
-                   "(as ssh -F; also $PERFLAB_SSH_CONFIG).")
-@click.option("--no-color", is_flag=True,
-              help="No colour or other styling, even on a terminal (as NO_COLOR=1 does; "
-                   "FORCE_COLOR=1 colours a pipe).")
+@click.option(
+    "-F",
+    "--ssh-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SSH config file to read instead of ~/.ssh/config and /etc/ssh/ssh_config "
+    "(as ssh -F; also $PERFLAB_SSH_CONFIG).",
+)
+@click.option(
+    "--no-color",
+    is_flag=True,
+    help="No colour or other styling, even on a terminal (as NO_COLOR=1 does; "
+    "FORCE_COLOR=1 colours a pipe).",
+)
 @click.pass_context
 def cli(ctx: click.Context, traceback: bool, ssh_config: Path | None, no_color: bool) -> None:
     """perflab: prepared runners, benchmark jobs, noise-aware comparison.
@@ -136,8 +143,9 @@ def _report(env: Env, exc: BaseException) -> int:
         from perflab import signals
 
         signum = signals.received()
-        env.error("interrupted" if signum is None else
-                  f"interrupted by {signal.Signals(signum).name}")
+        env.error(
+            "interrupted" if signum is None else f"interrupted by {signal.Signals(signum).name}"
+        )
         return int(ExitStatus.INTERRUPTED)
     if isinstance(exc, BrokenPipeError):
         return int(ExitStatus.ERROR)
@@ -145,8 +153,10 @@ def _report(env: Env, exc: BaseException) -> int:
     env.error(f"unexpected error: {type(exc).__name__}: {exc}")
     if env.traceback:
         traceback.print_exception(exc, file=env.stderr)
-    env.stderr.write(f"  This is a bug in perflab. Details: {log or '(could not write a log)'};"
-                     " please report it with that file.\n")
+    env.stderr.write(
+        f"  This is a bug in perflab. Details: {log or '(could not write a log)'};"
+        " please report it with that file.\n"
+    )
     return int(ExitStatus.ERROR)
 
 
@@ -178,8 +188,11 @@ def run_cli(argv: list[str] | None = None, env: Env | None = None) -> int:
         try:
             status = _report(env, exc)
         except OSError:  # the terminal went away (SIGHUP): the status still counts
-            status = int(ExitStatus.INTERRUPTED) if isinstance(exc, KeyboardInterrupt) \
+            status = (
+                int(ExitStatus.INTERRUPTED)
+                if isinstance(exc, KeyboardInterrupt)
                 else int(ExitStatus.ERROR)
+            )
     finally:
         log.removeHandler(notes)
     signum = signals.received()

@@ -25,13 +25,17 @@ def check_writable(output: str | None, field: str = "--output") -> None:
     if path.is_dir():
         raise InputError(f"{output}: expected a file to write, found a directory", field=field)
     if not folder.is_dir():
-        raise InputError(f"{output}: expected an existing folder to write into, found no "
-                         f"folder {folder}", field=field)
+        raise InputError(
+            f"{output}: expected an existing folder to write into, found no folder {folder}",
+            field=field,
+        )
     target = path if path.exists() else folder
     if not os.access(target, os.W_OK):
-        raise InputError(f"{output}: expected a writable path, found "
-                         f"{'a read-only file' if path.exists() else 'a read-only folder'}",
-                         field=field)
+        raise InputError(
+            f"{output}: expected a writable path, found "
+            f"{'a read-only file' if path.exists() else 'a read-only folder'}",
+            field=field,
+        )
 
 
 def write_output(env: Env, output: str | None, text: str) -> None:
@@ -43,5 +47,6 @@ def write_output(env: Env, output: str | None, text: str) -> None:
         with open(output, "w", encoding="utf-8", newline="") as handle:  # noqa: PTH123
             handle.write(text)
     except OSError as exc:
-        raise InputError(f"{output}: expected a writable path, found: {exc.strerror}",
-                         field="--output") from None
+        raise InputError(
+            f"{output}: expected a writable path, found: {exc.strerror}", field="--output"
+        ) from None

@@ -10,14 +10,28 @@ from perflab.cli import complete
 from perflab.cli.env import Env
 from perflab.errors import InputError, Location
 
-FORMAT_CHOICES = ["auto", "go", "gbench", "hyperfine", "pytest-benchmark", "criterion", "jmh",
-                  "perflab"]
+FORMAT_CHOICES = [
+    "auto",
+    "go",
+    "gbench",
+    "hyperfine",
+    "pytest-benchmark",
+    "criterion",
+    "jmh",
+    "perflab",
+]
 
 
 @click.command()
 @click.argument("file", metavar="FILE", shell_complete=complete.files)
-@click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="auto",
-              show_default=True, help="Output format (auto detects it).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMAT_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Output format (auto detects it).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the normalized result as JSON.")
 @click.pass_obj
 def parse(env: Env, file: str, fmt: str, as_json: bool) -> None:
@@ -30,11 +44,13 @@ def parse(env: Env, file: str, fmt: str, as_json: bool) -> None:
     try:
         result = parse_path(path, fmt)
     except PermissionError:
-        raise InputError("cannot read the file: permission denied",
-                         location=Location(file)) from None
+        raise InputError(
+            "cannot read the file: permission denied", location=Location(file)
+        ) from None
     except IsADirectoryError:
-        raise InputError("is a directory (only Criterion output may be a directory)",
-                         location=Location(file)) from None
+        raise InputError(
+            "is a directory (only Criterion output may be a directory)", location=Location(file)
+        ) from None
     if as_json:
         env.print_json(result.to_dict())
         return

@@ -18,29 +18,59 @@ if TYPE_CHECKING:
 FORMATS = ["md", "csv", "json", "html", "bmf", "github-smaller", "github-bigger", "junit"]
 
 
-@click.command(epilog=examples(
-    "perflab report 1a2b3c4d 5e6f7a8b --format html -o nightly.html",
-    "perflab report 1a2b3c4d 5e6f7a8b --baseline nightly --format md",
-    "perflab report 1a2b3c4d --format bmf -o bencher.json",
-    "perflab report $(perflab sweep history nightly --json | jq -r '.runs[0].sweep_run_id')"))
-@click.argument("runs", nargs=-1, required=True, metavar="SWEEP_RUN | RUN...",
-                shell_complete=complete.runs)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
-              help="md (issue/PR), csv, json, html (one self-contained page), bmf (Bencher "
-                   "Metric Format), github-smaller/github-bigger (github-action-benchmark's "
-                   "customSmallerIsBetter/customBiggerIsBetter), junit (gate results).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Write the report here (default: stdout).")
-@click.option("--baseline", help="Compare each run with this baseline name (default: the "
-                                 "newest baseline of its job, platform and branch).")
-@click.option("--reference", help="Platform the cross-platform ratios are against "
-                                  "(default: the first run's).")
-@click.option("--all", "show_all", is_flag=True,
-              help="Markdown: also the rows unchanged within noise or undecided.")
+@click.command(
+    epilog=examples(
+        "perflab report 1a2b3c4d 5e6f7a8b --format html -o nightly.html",
+        "perflab report 1a2b3c4d 5e6f7a8b --baseline nightly --format md",
+        "perflab report 1a2b3c4d --format bmf -o bencher.json",
+        "perflab report $(perflab sweep history nightly --json | jq -r '.runs[0].sweep_run_id')",
+    )
+)
+@click.argument(
+    "runs", nargs=-1, required=True, metavar="SWEEP_RUN | RUN...", shell_complete=complete.runs
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="md",
+    show_default=True,
+    help="md (issue/PR), csv, json, html (one self-contained page), bmf (Bencher "
+    "Metric Format), github-smaller/github-bigger (github-action-benchmark's "
+    "customSmallerIsBetter/customBiggerIsBetter), junit (gate results).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write the report here (default: stdout).",
+)
+@click.option(
+    "--baseline",
+    help="Compare each run with this baseline name (default: the "
+    "newest baseline of its job, platform and branch).",
+)
+@click.option(
+    "--reference", help="Platform the cross-platform ratios are against (default: the first run's)."
+)
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Markdown: also the rows unchanged within noise or undecided.",
+)
 @click.option("--pretty", is_flag=True, help="JSON: indented (default: one compact line).")
 @click.pass_obj
-def report(env: Env, runs: tuple[str, ...], fmt: str, output: str | None, baseline: str | None,
-           reference: str | None, show_all: bool, pretty: bool) -> None:
+def report(
+    env: Env,
+    runs: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    baseline: str | None,
+    reference: str | None,
+    show_all: bool,
+    pretty: bool,
+) -> None:
     """Aggregate runs (one per platform), or the runs of one sweep run: medians, CIs,
     changes against each platform's baseline, verdicts, consistency across platforms,
     calibrated cross-platform ratios; a sweep run's failed and skipped parts are listed.
@@ -103,9 +133,11 @@ def render(agg: Aggregate, fmt: str, *, show_all: bool = False, pretty: bool = F
 
         return aggregate_html(agg)
     renderers: dict[str, Any] = {
-        "md": lambda: text.markdown(agg, show_all=show_all), "csv": lambda: text.csv_text(agg),
+        "md": lambda: text.markdown(agg, show_all=show_all),
+        "csv": lambda: text.csv_text(agg),
         "bmf": lambda: exports.bmf(agg),
         "github-smaller": lambda: exports.github_benchmark(agg, "lower"),
         "github-bigger": lambda: exports.github_benchmark(agg, "higher"),
-        "junit": lambda: exports.junit_from_aggregate(agg)}
+        "junit": lambda: exports.junit_from_aggregate(agg),
+    }
     return str(renderers[fmt]())

@@ -20,14 +20,23 @@ def results() -> None:
 @results.command("list")
 @click.option("--job", help="Only runs of this job.")
 @click.option("--runner", help="Only runs on this runner.", shell_complete=complete.runners)
-@click.option("--status", type=click.Choice(["completed", "failed", "interrupted", "running"]),
-              help="Only runs that ended so (or are running).")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, MAX_LIST_LIMIT),
-              help="At most this many runs, newest first.")
+@click.option(
+    "--status",
+    type=click.Choice(["completed", "failed", "interrupted", "running"]),
+    help="Only runs that ended so (or are running).",
+)
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, MAX_LIST_LIMIT),
+    help="At most this many runs, newest first.",
+)
 @json_option("the runs")
 @click.pass_obj
-def list_(env: Env, job: str | None, runner: str | None, status: str | None, limit: int,
-          as_json: bool) -> None:
+def list_(
+    env: Env, job: str | None, runner: str | None, status: str | None, limit: int, as_json: bool
+) -> None:
     """Newest runs first."""
     with open_store() as store:
         rows = store.runs.list(job=job, runner=runner, status=status, limit=limit)
@@ -35,10 +44,14 @@ def list_(env: Env, job: str | None, runner: str | None, status: str | None, lim
         env.print_json({"runs": rows})
         return
     if not rows:
-        filters = ", ".join(f"{k} {v}" for k, v in (("job", job), ("runner", runner),
-                                                     ("status", status)) if v)
-        env.stdout.write(f"no runs match ({filters})\n" if filters else
-                         "no runs stored yet: `perflab run JOB.yaml` stores one\n")
+        filters = ", ".join(
+            f"{k} {v}" for k, v in (("job", job), ("runner", runner), ("status", status)) if v
+        )
+        env.stdout.write(
+            f"no runs match ({filters})\n"
+            if filters
+            else "no runs stored yet: `perflab run JOB.yaml` stores one\n"
+        )
         return
     from perflab.report.tables import runs_table
 
@@ -48,11 +61,20 @@ def list_(env: Env, job: str | None, runner: str | None, status: str | None, lim
 @results.command()
 @click.argument("run_ref", metavar="RUN", shell_complete=complete.runs)
 @json_option("the run, with every sample")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table",
-              show_default=True, help="html: one self-contained page with plots (as "
-                                      "`perflab report RUN --format html`).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Write to this file instead of stdout (html).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "html"]),
+    default="table",
+    show_default=True,
+    help="html: one self-contained page with plots (as `perflab report RUN --format html`).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write to this file instead of stdout (html).",
+)
 @click.pass_obj
 def show(env: Env, run_ref: str, as_json: bool, fmt: str, output: str | None) -> None:
     """One run: status, environment, the CPUs it ran on, every repetition and sample."""
@@ -73,15 +95,25 @@ def show(env: Env, run_ref: str, as_json: bool, fmt: str, output: str | None) ->
 
 @results.command()
 @click.argument("run_ref", metavar="RUN", shell_complete=complete.runs)
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), required=True,
-              help="CSV: one row per sample; JSON: the run as `results show --json` has it; "
-                   "HTML: one self-contained page with plots.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write to this file instead of stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "html"]),
+    required=True,
+    help="CSV: one row per sample; JSON: the run as `results show --json` has it; "
+    "HTML: one self-contained page with plots.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to this file instead of stdout.",
+)
 @click.pass_obj
 def export(env: Env, run_ref: str, fmt: str, output: str | None) -> None:
     """Every raw sample of a run, as CSV (one row per sample), JSON or HTML."""
     from perflab.report.export import run_csv, run_json
+
     if fmt == "html":
         _html(env, run_ref, output)
         return
@@ -121,9 +153,11 @@ def cat(env: Env, run_ref: str, name: str) -> None:
     with open_store() as store:
         stored = store.runs.read_file(run_ref, name)
     if stored.truncated:
-        env.warn(f"{name} is truncated: the store kept the first and last part of its "
-                 f"{stored.size} bytes (PERFLAB_FILE_MAX_BYTES, PERFLAB_RUN_FILES_MAX_BYTES); "
-                 "the whole file stays in the run folder where it ran")
+        env.warn(
+            f"{name} is truncated: the store kept the first and last part of its "
+            f"{stored.size} bytes (PERFLAB_FILE_MAX_BYTES, PERFLAB_RUN_FILES_MAX_BYTES); "
+            "the whole file stays in the run folder where it ran"
+        )
     buffer = getattr(env.stdout, "buffer", None)
     if buffer is None:  # a text stream only (tests)
         env.stdout.write(stored.data.decode("utf-8", "replace"))

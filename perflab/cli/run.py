@@ -28,40 +28,77 @@ def _env_pairs(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-@click.command(epilog=examples(
-    "perflab run examples/quickstart.yaml",
-    "perflab run job.yaml --runner epyc-01 --profile shield",
-    "perflab run job.yaml --baseline nightly --json"))
+@click.command(
+    epilog=examples(
+        "perflab run examples/quickstart.yaml",
+        "perflab run job.yaml --runner epyc-01 --profile shield",
+        "perflab run job.yaml --baseline nightly --json",
+    )
+)
 @click.argument("job_file", metavar="JOB.yaml", shell_complete=complete.files)
-@click.option("--runner", default="local", show_default=True, shell_complete=complete.runners,
-              help="Runner to run on.")
-@click.option("--profile", shell_complete=complete.profiles,
-              help="Preparation playbook to apply around the run.")
-@click.option("--env", "env_items", multiple=True, metavar="NAME=VALUE",
-              help="Extra environment for the benchmark (repeatable).")
-@click.option("--baseline", shell_complete=complete.baselines,
-              help="Adaptive repetitions: add runs (up to repetitions.max_runs / max_time) "
-                   "while the verdict against this baseline is unknown.")
-@click.option("--vary", "vary", multiple=True, metavar="NAME=V1,V2,...",
-              help="One run per value, interleaved, stored as one experiment "
-                   "(a job field like pin.runtime, or an environment variable).")
+@click.option(
+    "--runner",
+    default="local",
+    show_default=True,
+    shell_complete=complete.runners,
+    help="Runner to run on.",
+)
+@click.option(
+    "--profile",
+    shell_complete=complete.profiles,
+    help="Preparation playbook to apply around the run.",
+)
+@click.option(
+    "--env",
+    "env_items",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Extra environment for the benchmark (repeatable).",
+)
+@click.option(
+    "--baseline",
+    shell_complete=complete.baselines,
+    help="Adaptive repetitions: add runs (up to repetitions.max_runs / max_time) "
+    "while the verdict against this baseline is unknown.",
+)
+@click.option(
+    "--vary",
+    "vary",
+    multiple=True,
+    metavar="NAME=V1,V2,...",
+    help="One run per value, interleaved, stored as one experiment "
+    "(a job field like pin.runtime, or an environment variable).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run as one JSON document.")
 @ask_become_pass_option
 @lock_wait_option
 @click.pass_obj
-def run(env: Env, job_file: str, runner: str, profile: str | None, env_items: tuple[str, ...],
-        baseline: str | None, vary: tuple[str, ...], as_json: bool,
-        lock_wait: float | None) -> None:
+def run(
+    env: Env,
+    job_file: str,
+    runner: str,
+    profile: str | None,
+    env_items: tuple[str, ...],
+    baseline: str | None,
+    vary: tuple[str, ...],
+    as_json: bool,
+    lock_wait: float | None,
+) -> None:
     """Run a job's benchmarks and store the raw samples."""
     from perflab import api
     from perflab.execute.vary import parse_vary
     from perflab.spec.job import load_job
     from perflab.spec.playbook import load_profile
 
-    request = api.RunRequest(load_job(job_file), runner=runner,
-                             profile=load_profile(profile) if profile else None,
-                             env=_env_pairs(env_items), baseline=baseline,
-                             vary=parse_vary(vary), lock_wait=lock_wait)
+    request = api.RunRequest(
+        load_job(job_file),
+        runner=runner,
+        profile=load_profile(profile) if profile else None,
+        env=_env_pairs(env_items),
+        baseline=baseline,
+        vary=parse_vary(vary),
+        lock_wait=lock_wait,
+    )
     result = api.run(request, reporter=_reporter(env, as_json))
     if result.kind == "run":
         _render(env, result, as_json)
@@ -110,12 +147,18 @@ def _render(env: Env, result: RunResult, as_json: bool) -> None:
 
     console = env.console()
     cell = ",".join(f"{k}={v}" for k, v in (view.get("matrix") or {}).items())
-    console.print(results_table(outcome.result, title=f"run {outcome.run_id} ({view['job']}"
-                                                        f"{f' [{cell}]' if cell else ''} on "
-                                                        f"{view['runner']}): {outcome.status}"))
+    console.print(
+        results_table(
+            outcome.result,
+            title=f"run {outcome.run_id} ({view['job']}"
+            f"{f' [{cell}]' if cell else ''} on "
+            f"{view['runner']}): {outcome.status}",
+        )
+    )
     if outcome.message:
-        console.print(f"[red]{outcome.message}[/red]" if outcome.status == "failed"
-                      else outcome.message)
+        console.print(
+            f"[red]{outcome.message}[/red]" if outcome.status == "failed" else outcome.message
+        )
     from perflab.report.repetitions import contention_line
 
     contention = contention_line(view.get("repetitions") or [])

@@ -33,15 +33,28 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 
 def many_options(func: Any) -> Any:
     """RUNNER... | --group G | --all, --forks N, --json and -K (the sudo password)."""
-    for option in reversed([
-        click.argument("names", nargs=-1, metavar="[RUNNER]...",
-                       shell_complete=complete.runners),
-        click.option("--group", help="Every runner of this inventory group.",
-                     shell_complete=complete.groups),
-        click.option("--all", "every", is_flag=True, help="Every registered runner."),
-        click.option("--forks", default=DEFAULT_FORKS, show_default=True,
-                     type=click.IntRange(1, 512), help="Hosts worked on at once."),
-        json_option("one result per runner"), ask_become_pass_option]):
+    for option in reversed(
+        [
+            click.argument(
+                "names", nargs=-1, metavar="[RUNNER]...", shell_complete=complete.runners
+            ),
+            click.option(
+                "--group",
+                help="Every runner of this inventory group.",
+                shell_complete=complete.groups,
+            ),
+            click.option("--all", "every", is_flag=True, help="Every registered runner."),
+            click.option(
+                "--forks",
+                default=DEFAULT_FORKS,
+                show_default=True,
+                type=click.IntRange(1, 512),
+                help="Hosts worked on at once.",
+            ),
+            json_option("one result per runner"),
+            ask_become_pass_option,
+        ]
+    ):
         func = option(func)
     return func
 
@@ -51,39 +64,72 @@ def runner() -> None:
     """Register runners and check on them (`local` always exists)."""
 
 
-@runner.command(epilog=examples(
-    "perflab runner add epyc-01 --host 127.0.1.11 --user lab --key ~/.ssh/lab "
-    "--accept-new-host-key",
-    "perflab runner add epyc-02 --host 127.0.1.12 --group linux_x86 "
-    "--var perflab_isolated_cpus=2-15",
-    "perflab runner add arm-01 --host 127.0.2.11 --proxy-jump lab@127.0.0.2 "
-    "--label arch=aarch64"))
+@runner.command(
+    epilog=examples(
+        "perflab runner add epyc-01 --host 127.0.1.11 --user lab --key ~/.ssh/lab "
+        "--accept-new-host-key",
+        "perflab runner add epyc-02 --host 127.0.1.12 --group linux_x86 "
+        "--var perflab_isolated_cpus=2-15",
+        "perflab runner add arm-01 --host 127.0.2.11 --proxy-jump lab@127.0.0.2 "
+        "--label arch=aarch64",
+    )
+)
 @click.argument("name")
-@click.option("--host", "address",
-              help="Address, DNS name or SSH config alias (default: NAME, looked up in the "
-                   "SSH config like any host).")
-@click.option("--port", type=click.IntRange(1, 65535),
-              help="SSH port (default: the SSH config's Port, else 22).")
+@click.option(
+    "--host",
+    "address",
+    help="Address, DNS name or SSH config alias (default: NAME, looked up in the "
+    "SSH config like any host).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    help="SSH port (default: the SSH config's Port, else 22).",
+)
 @click.option("--user", help="SSH user (default: the SSH config's User, else the current user).")
-@click.option("--key", "key_file",
-              help="Private key file (tried before the SSH config's IdentityFile).")
+@click.option(
+    "--key", "key_file", help="Private key file (tried before the SSH config's IdentityFile)."
+)
 @click.option("--group", "groups", multiple=True, help="Group membership (repeatable).")
-@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
-              help="A label to select runners by, like arch=x86_64 (repeatable).")
-@click.option("--var", "variables", multiple=True, metavar="KEY=VALUE",
-              help="Runner variables like perflab_isolated_cpus=2-7.")
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A label to select runners by, like arch=x86_64 (repeatable).",
+)
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Runner variables like perflab_isolated_cpus=2-7.",
+)
 @click.option("--proxy-jump", help="Jump host(s), as ssh -J takes them.")
 @click.option("--platform", help="Platform class (default: from facts, e.g. linux-x86_64).")
-@click.option("--accept-new-host-key", is_flag=True,
-              help="Pin the host key shown if it is not known yet (never a changed one).")
+@click.option(
+    "--accept-new-host-key",
+    is_flag=True,
+    help="Pin the host key shown if it is not known yet (never a changed one).",
+)
 @json_option("the registered runner")
 @ask_become_pass_option
 @click.pass_obj
-def add(env: Env, name: str, address: str | None, port: int | None, user: str | None,
-        key_file: str | None,
-        groups: tuple[str, ...], labels: tuple[str, ...], variables: tuple[str, ...],
-        proxy_jump: str | None, platform: str | None, accept_new_host_key: bool,
-        as_json: bool) -> None:
+def add(
+    env: Env,
+    name: str,
+    address: str | None,
+    port: int | None,
+    user: str | None,
+    key_file: str | None,
+    groups: tuple[str, ...],
+    labels: tuple[str, ...],
+    variables: tuple[str, ...],
+    proxy_jump: str | None,
+    platform: str | None,
+    accept_new_host_key: bool,
+    as_json: bool,
+) -> None:
     """Register an SSH runner; its host key is verified, and pinned only when you say so.
 
     NAME alone is enough when it is a Host alias in your SSH config (~/.ssh/config, or
@@ -93,10 +139,20 @@ def add(env: Env, name: str, address: str | None, port: int | None, user: str | 
     from perflab.runners.registry import add_runner
 
     with open_store() as store:
-        row = add_runner(store, name, accept_new=accept_new_host_key, address=address,
-                         port=port, user=user, key_file=key_file, groups=sorted(set(groups)),
-                         labels=_pairs(labels, "--label"), vars=_pairs(variables, "--var"),
-                         proxy_jump=proxy_jump, platform=platform)
+        row = add_runner(
+            store,
+            name,
+            accept_new=accept_new_host_key,
+            address=address,
+            port=port,
+            user=user,
+            key_file=key_file,
+            groups=sorted(set(groups)),
+            labels=_pairs(labels, "--label"),
+            vars=_pairs(variables, "--var"),
+            proxy_jump=proxy_jump,
+            platform=platform,
+        )
     if as_json:
         env.print_json(row)
         return
@@ -104,19 +160,22 @@ def add(env: Env, name: str, address: str | None, port: int | None, user: str | 
         env.stdout.write(f"registered {name} (this machine, ansible_connection=local)\n")
         return
     how = "already known" if row["host_key_state"] == "known" else "pinned"
-    env.stdout.write(f"registered {name} ({row['endpoint']}); host key {row['host_key']} "
-                     f"({how})\n")
+    env.stdout.write(f"registered {name} ({row['endpoint']}); host key {row['host_key']} ({how})\n")
 
 
 @runner.command("list")
 @click.option("--group", shell_complete=complete.groups, help="Only runners of this group.")
 @click.option("--platform", help="Only runners of this platform class (linux-x86_64 ...).")
-@click.option("--state", type=click.Choice(["idle", "reserved", "running", "quarantined",
-                                            "offline"]), help="Only runners in this state.")
+@click.option(
+    "--state",
+    type=click.Choice(["idle", "reserved", "running", "quarantined", "offline"]),
+    help="Only runners in this state.",
+)
 @json_option("the runners")
 @click.pass_obj
-def list_(env: Env, group: str | None, platform: str | None, state: str | None,
-          as_json: bool) -> None:
+def list_(
+    env: Env, group: str | None, platform: str | None, state: str | None, as_json: bool
+) -> None:
     """`local` (this machine, its facts read now) and the registered runners."""
     from perflab.runners.listing import list_runners
 
@@ -125,15 +184,18 @@ def list_(env: Env, group: str | None, platform: str | None, state: str | None,
     if as_json:
         env.print_json({"runners": rows})
         return
-    filters = " ".join(f"--{k} {v}" for k, v in (("group", group), ("platform", platform),
-                                                  ("state", state)) if v)
+    filters = " ".join(
+        f"--{k} {v}" for k, v in (("group", group), ("platform", platform), ("state", state)) if v
+    )
     if not rows:
         env.stdout.write(f"no runner matches {filters}\n")
         return
     _runners_table(env, rows)
     if not filters and len(rows) == 1:
-        env.stdout.write("no runner registered yet: `perflab runner add NAME --host ADDRESS` "
-                         "or `perflab runner import INVENTORY` registers some\n")
+        env.stdout.write(
+            "no runner registered yet: `perflab runner add NAME --host ADDRESS` "
+            "or `perflab runner import INVENTORY` registers some\n"
+        )
 
 
 def _runners_table(env: Env, rows: list[dict[str, Any]]) -> None:
@@ -150,8 +212,14 @@ def _runners_table(env: Env, rows: list[dict[str, Any]]) -> None:
             where = row["address"]
         else:
             where = f"{row['address']}:{row['port']}"
-        table.add_row(row["name"], where, row["platform"] or "",
-                      ",".join(row["groups"]), state_text, (row["facts_at"] or "")[:19])
+        table.add_row(
+            row["name"],
+            where,
+            row["platform"] or "",
+            ",".join(row["groups"]),
+            state_text,
+            (row["facts_at"] or "")[:19],
+        )
     env.console().print(table)
 
 
@@ -200,15 +268,17 @@ def import_(env: Env, inventory: Path, as_json: bool) -> None:
     if as_json:
         env.print_json(result)
         return
-    env.stdout.write(f"{inventory}: {len(result['added'])} added, {len(result['updated'])} "
-                     f"updated\n")
+    env.stdout.write(
+        f"{inventory}: {len(result['added'])} added, {len(result['updated'])} updated\n"
+    )
 
 
 @runner.command()
 @many_options
 @click.pass_obj
-def facts(env: Env, names: tuple[str, ...], group: str | None, every: bool, forks: int,
-          as_json: bool) -> None:
+def facts(
+    env: Env, names: tuple[str, ...], group: str | None, every: bool, forks: int, as_json: bool
+) -> None:
     """Gather and store platform facts (OS, CPU topology, memory, kernel, available knobs)."""
     from perflab.cli.fanout import render_outcomes, run_many
     from perflab.runners import select_runners
@@ -216,15 +286,24 @@ def facts(env: Env, names: tuple[str, ...], group: str | None, every: bool, fork
 
     with open_store() as store:
         chosen = select_runners(store, names, group=group, every=every)
-        outcomes = run_many(env, chosen, lambda n: gather_facts(store, n), forks=forks,
-                            what="facts", as_json=as_json)
+        outcomes = run_many(
+            env,
+            chosen,
+            lambda n: gather_facts(store, n),
+            forks=forks,
+            what="facts",
+            as_json=as_json,
+        )
 
     def row(f: dict[str, Any]) -> list[str]:
         cpu = f["cpu"]
         knobs = ",".join(k for k, ok in f["knobs"].items() if ok)
-        return [f"{f['os'].get('name') or f['os'].get('id')} {f['kernel']}",
-                f"{cpu['model']} {cpu['count']} CPUs ({cpu['cores']} cores)",
-                f"{f['memory_bytes'] / 2**30:.1f} GiB" if f["memory_bytes"] else "-", knobs]
+        return [
+            f"{f['os'].get('name') or f['os'].get('id')} {f['kernel']}",
+            f"{cpu['model']} {cpu['count']} CPUs ({cpu['cores']} cores)",
+            f"{f['memory_bytes'] / 2**30:.1f} GiB" if f["memory_bytes"] else "-",
+            knobs,
+        ]
 
     render_outcomes(env, outcomes, ["system", "cpu", "memory", "knobs"], row, as_json=as_json)
 
@@ -232,8 +311,9 @@ def facts(env: Env, names: tuple[str, ...], group: str | None, every: bool, fork
 @runner.command()
 @many_options
 @click.pass_obj
-def ping(env: Env, names: tuple[str, ...], group: str | None, every: bool, forks: int,
-         as_json: bool) -> None:
+def ping(
+    env: Env, names: tuple[str, ...], group: str | None, every: bool, forks: int, as_json: bool
+) -> None:
     """Connect and run `true`; a runner that fails is quarantined with the reason."""
     from perflab.cli.fanout import render_outcomes, run_many
     from perflab.runners import select_runners
@@ -241,10 +321,10 @@ def ping(env: Env, names: tuple[str, ...], group: str | None, every: bool, forks
 
     with open_store() as store:
         chosen = select_runners(store, names, group=group, every=every)
-        outcomes = run_many(env, chosen, lambda n: ping_one(store, n), forks=forks,
-                            what="ping", as_json=as_json)
-    render_outcomes(env, outcomes, ["seconds"], lambda r: [f"{r['seconds']:.3f}"],
-                    as_json=as_json)
+        outcomes = run_many(
+            env, chosen, lambda n: ping_one(store, n), forks=forks, what="ping", as_json=as_json
+        )
+    render_outcomes(env, outcomes, ["seconds"], lambda r: [f"{r['seconds']:.3f}"], as_json=as_json)
 
 
 @runner.command()

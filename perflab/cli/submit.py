@@ -15,23 +15,55 @@ from perflab.cli.run import _env_pairs
 @click.option("--platform", help="Run on an idle runner of this platform (linux-x86_64 ...).")
 @click.option("--profile", help="Preparation playbook to apply around the run.")
 @click.option("--baseline", help="Adaptive repetitions against this baseline (as for run).")
-@click.option("--env", "env_items", multiple=True, metavar="NAME=VALUE",
-              help="Extra environment for the benchmark (repeatable).")
-@click.option("--priority", default=0, show_default=True, type=click.IntRange(-100, 100),
-              help="Higher runs first among jobs waiting for the same runner.")
-@click.option("--deadline", default=24 * 3600.0, show_default=True,
-              type=click.FloatRange(1, 30 * 24 * 3600), metavar="SECONDS",
-              help="Fail the job if no runner could start it within this time.")
-@click.option("--retries", default=1, show_default=True, type=click.IntRange(0, 5),
-              help="Attempts after the first when a runner or worker is lost.")
+@click.option(
+    "--env",
+    "env_items",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Extra environment for the benchmark (repeatable).",
+)
+@click.option(
+    "--priority",
+    default=0,
+    show_default=True,
+    type=click.IntRange(-100, 100),
+    help="Higher runs first among jobs waiting for the same runner.",
+)
+@click.option(
+    "--deadline",
+    default=24 * 3600.0,
+    show_default=True,
+    type=click.FloatRange(1, 30 * 24 * 3600),
+    metavar="SECONDS",
+    help="Fail the job if no runner could start it within this time.",
+)
+@click.option(
+    "--retries",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0, 5),
+    help="Attempts after the first when a runner or worker is lost.",
+)
 @click.option("--wait", is_flag=True, help="Follow the job and exit with its status.")
-@click.option("--json", "as_json", is_flag=True,
-              help='Print {"job_id": ...} (with --wait: the finished job).')
+@click.option(
+    "--json", "as_json", is_flag=True, help='Print {"job_id": ...} (with --wait: the finished job).'
+)
 @click.pass_obj
-def submit(env: Env, job_file: str, runner: str | None, group: str | None,
-           platform: str | None, profile: str | None, baseline: str | None,
-           env_items: tuple[str, ...], priority: int, deadline: float, retries: int,
-           wait: bool, as_json: bool) -> None:
+def submit(
+    env: Env,
+    job_file: str,
+    runner: str | None,
+    group: str | None,
+    platform: str | None,
+    profile: str | None,
+    baseline: str | None,
+    env_items: tuple[str, ...],
+    priority: int,
+    deadline: float,
+    retries: int,
+    wait: bool,
+    as_json: bool,
+) -> None:
     """Queue a job for the lab's workers; prints its id at once.
 
     \b
@@ -51,8 +83,9 @@ def submit(env: Env, job_file: str, runner: str | None, group: str | None,
     kind, target = target_of(job, runner, group, platform)
     ref = profile or job.profile
     chosen = load_profile(ref) if ref else None
-    submission = Submission(job, kind, target, chosen, baseline, _env_pairs(env_items),
-                            priority, deadline, retries)
+    submission = Submission(
+        job, kind, target, chosen, baseline, _env_pairs(env_items), priority, deadline, retries
+    )
     with open_store() as store:
         job_id = submit_job(store, make_app(), submission)
     if not wait:

@@ -28,27 +28,59 @@ def _app() -> Any:
 
 @sweep.command()
 @click.argument("name")
-@click.option("--job", "job_file", required=True, metavar="JOB.yaml",
-              help="The job (or job matrix); frozen now, with its workdir.")
-@click.option("--targets", required=True, metavar="PLATFORMS_OR_GROUPS",
-              help="Comma-separated platforms and groups (platform:NAME for a platform with "
-                   "no runner yet, group:NAME).")
+@click.option(
+    "--job",
+    "job_file",
+    required=True,
+    metavar="JOB.yaml",
+    help="The job (or job matrix); frozen now, with its workdir.",
+)
+@click.option(
+    "--targets",
+    required=True,
+    metavar="PLATFORMS_OR_GROUPS",
+    help="Comma-separated platforms and groups (platform:NAME for a platform with "
+    "no runner yet, group:NAME).",
+)
 @click.option("--cron", metavar='"M H DOM MON DOW"', help='When, as cron: "0 2 * * *".')
 @click.option("--timezone", metavar="ZONE", help="The cron's time zone (default UTC).")
-@click.option("--every", type=float, metavar="SECONDS",
-              help="Instead of --cron: every this many seconds (short cycles, tests).")
-@click.option("--baseline-policy", default="current", show_default=True,
-              metavar="current|previous|none|name:BASELINE",
-              help="What the report compares each platform's results with.")
-@click.option("--deadline", default=6 * 3600.0, show_default=True,
-              type=click.FloatRange(1, 30 * 24 * 3600), metavar="SECONDS",
-              help="How long a part waits for an idle runner of its platform.")
+@click.option(
+    "--every",
+    type=float,
+    metavar="SECONDS",
+    help="Instead of --cron: every this many seconds (short cycles, tests).",
+)
+@click.option(
+    "--baseline-policy",
+    default="current",
+    show_default=True,
+    metavar="current|previous|none|name:BASELINE",
+    help="What the report compares each platform's results with.",
+)
+@click.option(
+    "--deadline",
+    default=6 * 3600.0,
+    show_default=True,
+    type=click.FloatRange(1, 30 * 24 * 3600),
+    metavar="SECONDS",
+    help="How long a part waits for an idle runner of its platform.",
+)
 @click.option("--profile", help="Preparation playbook to apply around each run.")
 @json_option("the sweep as stored")
 @click.pass_obj
-def add(env: Env, name: str, job_file: str, targets: str, cron: str | None,
-        timezone: str | None, every: float | None, baseline_policy: str, deadline: float,
-        profile: str | None, as_json: bool) -> None:
+def add(
+    env: Env,
+    name: str,
+    job_file: str,
+    targets: str,
+    cron: str | None,
+    timezone: str | None,
+    every: float | None,
+    baseline_policy: str,
+    deadline: float,
+    profile: str | None,
+    as_json: bool,
+) -> None:
     """Define a sweep and schedule it.
 
     \b
@@ -65,9 +97,17 @@ def add(env: Env, name: str, job_file: str, targets: str, cron: str | None,
 
     job = load_job(job_file)
     ref = profile or job.profile
-    spec = SweepSpec(name, job, targets, cron=cron, every=every, timezone=timezone,
-                     baseline_policy=baseline_policy, deadline_s=deadline,
-                     profile=load_profile(ref) if ref else None)
+    spec = SweepSpec(
+        name,
+        job,
+        targets,
+        cron=cron,
+        every=every,
+        timezone=timezone,
+        baseline_policy=baseline_policy,
+        deadline_s=deadline,
+        profile=load_profile(ref) if ref else None,
+    )
     with open_store() as store:
         stored = add_sweep(store, _app(), spec)
     if as_json:
@@ -75,9 +115,11 @@ def add(env: Env, name: str, job_file: str, targets: str, cron: str | None,
         return
     from perflab.sweep.schedule import describe
 
-    env.stdout.write(f"sweep {name}: {stored['job']} ({stored['matrix']} job"
-                     f"{'s' * (stored['matrix'] != 1)} per platform) on "
-                     f"{_targets(stored)}, {describe(stored['schedule'])}\n")
+    env.stdout.write(
+        f"sweep {name}: {stored['job']} ({stored['matrix']} job"
+        f"{'s' * (stored['matrix'] != 1)} per platform) on "
+        f"{_targets(stored)}, {describe(stored['schedule'])}\n"
+    )
 
 
 def _targets(sweep: dict[str, Any]) -> str:
@@ -102,8 +144,10 @@ def list_(env: Env, as_json: bool) -> None:
     for row in rows:
         last = row["last_run"]
         seen = f"{last['sweep_run_id']} {last['state']}" if last else "never"
-        env.stdout.write(f"{row['name']}  {row['job']}  {_targets(row)}  "
-                         f"{describe(row['schedule'])}  last: {seen}\n")
+        env.stdout.write(
+            f"{row['name']}  {row['job']}  {_targets(row)}  "
+            f"{describe(row['schedule'])}  last: {seen}\n"
+        )
 
 
 @sweep.command()
@@ -126,25 +170,30 @@ def show(env: Env, name: str, as_json: bool) -> None:
         env.print_json(doc)
         return
     due = doc["scheduled"]
-    env.stdout.write(f"sweep {name}: job {doc['job']} (bundle {doc['bundle'][:12]}, "
-                     f"{doc['matrix']} job{'s' * (doc['matrix'] != 1)} per platform)\n"
-                     f"  targets: {_targets(doc)}\n  schedule: {describe(doc['schedule'])}; "
-                     f"{'next ' + str(due['next']) if due else 'NOT in Redis'}\n"
-                     f"  baseline policy: {doc['baseline_policy']}; parts wait "
-                     f"{doc['deadline_s']:g} s for a runner\n")
+    env.stdout.write(
+        f"sweep {name}: job {doc['job']} (bundle {doc['bundle'][:12]}, "
+        f"{doc['matrix']} job{'s' * (doc['matrix'] != 1)} per platform)\n"
+        f"  targets: {_targets(doc)}\n  schedule: {describe(doc['schedule'])}; "
+        f"{'next ' + str(due['next']) if due else 'NOT in Redis'}\n"
+        f"  baseline policy: {doc['baseline_policy']}; parts wait "
+        f"{doc['deadline_s']:g} s for a runner\n"
+    )
     for run in doc["runs"]:
         _render_run(env, run)
 
 
 def _render_run(env: Env, run: dict[str, Any]) -> None:
-    env.stdout.write(f"sweep run {run['sweep_run_id']} ({run['trigger']}, {run['started_at']}):"
-                     f" {run['state']}, {run['outcome']}\n")
+    env.stdout.write(
+        f"sweep run {run['sweep_run_id']} ({run['trigger']}, {run['started_at']}):"
+        f" {run['state']}, {run['outcome']}\n"
+    )
     for part in run["parts"]:
         cell = ",".join(f"{k}={v}" for k, v in part["matrix"].items())
         why = f" {part['reason']}: {part['message']}" if part["reason"] else ""
         runs = f" runs {' '.join(part['run_ids'])}" if part["run_ids"] else ""
-        env.stdout.write(f"  {part['platform']}{f' [{cell}]' if cell else ''}: "
-                         f"{part['state']}{why}{runs}\n")
+        env.stdout.write(
+            f"  {part['platform']}{f' [{cell}]' if cell else ''}: {part['state']}{why}{runs}\n"
+        )
 
 
 def _status(run: dict[str, Any]) -> ExitStatus:
@@ -159,9 +208,12 @@ def _status(run: dict[str, Any]) -> ExitStatus:
 
 @sweep.command()
 @click.argument("name")
-@click.option("--wait", is_flag=True,
-              help="Follow the sweep run until every part has ended; exit 0 when every "
-                   "part ran, 2 when one found a regression, 1 when one failed or was skipped.")
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Follow the sweep run until every part has ended; exit 0 when every "
+    "part ran, 2 when one found a regression, 1 when one failed or was skipped.",
+)
 @json_option("the sweep run and its parts")
 @click.pass_obj
 def run(env: Env, name: str, wait: bool, as_json: bool) -> None:
@@ -186,8 +238,13 @@ def run(env: Env, name: str, wait: bool, as_json: bool) -> None:
 
 @sweep.command()
 @click.argument("name")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000),
-              help="At most this many sweep runs, newest first.")
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="At most this many sweep runs, newest first.",
+)
 @json_option("the sweep runs and their parts")
 @click.pass_obj
 def history(env: Env, name: str, limit: int, as_json: bool) -> None:
@@ -219,12 +276,21 @@ def remove(env: Env, name: str) -> None:
 
 
 @click.command()
-@click.option("--max-interval", default=30.0, show_default=True,
-              type=click.FloatRange(0.5, 3600), metavar="SECONDS",
-              help="Look at the schedules in Redis at least this often.")
-@click.option("--loglevel", default="INFO", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
-              help="How much the scheduler logs (each tick it sends, the leader lock).")
+@click.option(
+    "--max-interval",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0.5, 3600),
+    metavar="SECONDS",
+    help="Look at the schedules in Redis at least this often.",
+)
+@click.option(
+    "--loglevel",
+    default="INFO",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+    help="How much the scheduler logs (each tick it sends, the leader lock).",
+)
 @click.pass_obj
 def beat(env: Env, max_interval: float, loglevel: str) -> None:
     """Fire the sweeps' schedules (RedBeat: one leader among several beats).

@@ -10,8 +10,7 @@ from perflab.errors import ExitStatus, InputError, PerflabError, SpecErrors
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, metavar="FILE...",
-                shell_complete=complete.files)
+@click.argument("files", nargs=-1, required=True, metavar="FILE...", shell_complete=complete.files)
 @click.pass_obj
 def validate(env: Env, files: tuple[str, ...]) -> None:
     """Check files; every problem is printed as file:line:col: field: message."""

@@ -33,9 +33,13 @@ if TYPE_CHECKING:
     from perflab.stats._common import Verdict
 
 CALLGRIND_BAND = 0.001
-BANDS: dict[str, float] = {"instructions": CALLGRIND_BAND, "l1_misses": CALLGRIND_BAND,
-                           "ll_misses": CALLGRIND_BAND, "estimated_cycles": CALLGRIND_BAND,
-                           "hw_instructions": 0.005}
+BANDS: dict[str, float] = {
+    "instructions": CALLGRIND_BAND,
+    "l1_misses": CALLGRIND_BAND,
+    "ll_misses": CALLGRIND_BAND,
+    "estimated_cycles": CALLGRIND_BAND,
+    "hw_instructions": 0.005,
+}
 #: the counted metric that stands for "the work the code did", in order of preference
 WORK_METRICS = ("instructions", "hw_instructions")
 #: timing metrics of the formats (time: wall_time; go, gbench, criterion ...: time)
@@ -66,9 +70,17 @@ def _median(samples: Sequence[float]) -> float:
 def _row(item: Any, band: float, verdict: Verdict, reason: str, **values: Any) -> Any:
     from perflab.stats import Comparison
 
-    return Comparison(benchmark=item.benchmark, metric=item.metric, unit=item.unit,
-                      direction=item.direction, test="counted", noise_band=band,
-                      verdict=verdict, reason=reason, **values)
+    return Comparison(
+        benchmark=item.benchmark,
+        metric=item.metric,
+        unit=item.unit,
+        direction=item.direction,
+        test="counted",
+        noise_band=band,
+        verdict=verdict,
+        reason=reason,
+        **values,
+    )
 
 
 def compare_counted(item: Any, band: float) -> Any:
@@ -82,23 +94,44 @@ def compare_counted(item: Any, band: float) -> Any:
     sides = {"base": summarize(item.base), "cand": summarize(item.cand)}
     for name, samples in (("baseline", item.base), ("candidate", item.cand)):
         if _spread(samples) > band:
-            return _row(item, band, "unknown", (
-                f"counted: the {name}'s own counts differ by {_spread(samples):.2%}, more than "
-                f"the ±{band:.1%} band: the count is not deterministic here (threads, "
-                "timing-dependent work); compare it as a measurement"), **sides)
+            return _row(
+                item,
+                band,
+                "unknown",
+                (
+                    f"counted: the {name}'s own counts differ by {_spread(samples):.2%}, more than "
+                    f"the ±{band:.1%} band: the count is not deterministic here (threads, "
+                    "timing-dependent work); compare it as a measurement"
+                ),
+                **sides,
+            )
     b, c = _median(item.base), _median(item.cand)
     ratio = c / b if b else float("inf")
     change = ratio - 1.0
     numbers = f"{change:+.2%} ({b:,.0f} -> {c:,.0f} {item.unit or ''})".rstrip()
     if abs(change) <= band:
-        return _row(item, band, "same", f"counted: {item.metric} {numbers} lies within the "
-                                        f"±{band:.1%} band for counts: the same work",
-                    ratio=ratio, change=change, **sides)
+        return _row(
+            item,
+            band,
+            "same",
+            f"counted: {item.metric} {numbers} lies within the "
+            f"±{band:.1%} band for counts: the same work",
+            ratio=ratio,
+            change=change,
+            **sides,
+        )
     worse = (change > 0) == (item.direction == "lower")
-    return _row(item, band, "regressed" if worse else "improved",
-                f"counted: {item.metric} {numbers} lies beyond the ±{band:.1%} band for "
-                f"counts: {'more' if change > 0 else 'less'} work, "
-                f"{'worse' if worse else 'better'}", ratio=ratio, change=change, **sides)
+    return _row(
+        item,
+        band,
+        "regressed" if worse else "improved",
+        f"counted: {item.metric} {numbers} lies beyond the ±{band:.1%} band for "
+        f"counts: {'more' if change > 0 else 'less'} work, "
+        f"{'worse' if worse else 'better'}",
+        ratio=ratio,
+        change=change,
+        **sides,
+    )
 
 
 @dataclass(frozen=True)
@@ -133,27 +166,44 @@ def findings(rows: Sequence[Any]) -> list[Finding]:
     for bench, time, work in side_by_side(rows):
         change = f"{time.change:+.1%}" if time.change is not None else "changed"
         if time.verdict == "regressed" and work.verdict == "same":
-            out.append(Finding(bench, "host_not_code", (
-                f"{time.metric} regressed {change} while {work.metric} (counted) did not change "
-                f"({work.change:+.2%}): the host, not the code (look at the run's environment: "
-                "load, frequency, neighbours)")))
+            out.append(
+                Finding(
+                    bench,
+                    "host_not_code",
+                    (
+                        f"{time.metric} regressed {change} while {work.metric} (counted) "
+                        f"did not change ({work.change:+.2%}): the host, not the code (look "
+                        "at the run's environment: load, frequency, neighbours)"
+                    ),
+                )
+            )
         elif work.verdict == "regressed" and time.verdict in ("same", "unknown"):
-            out.append(Finding(bench, "work_hidden_by_noise", (
-                f"{work.metric} (counted) regressed {work.change:+.2%} while {time.metric} "
-                f"is {time.verdict}: the code does more work; the timing cannot show a change "
-                "this small on this host")))
+            out.append(
+                Finding(
+                    bench,
+                    "work_hidden_by_noise",
+                    (
+                        f"{work.metric} (counted) regressed {work.change:+.2%} while {time.metric} "
+                        f"is {time.verdict}: the code does more work; the timing cannot show "
+                        "a change this small on this host"
+                    ),
+                )
+            )
     return out
 
 
-def compare_rows(pairs: Sequence[tuple[str, str, Any, Any]], inputs: Sequence[Any],
-                 statistics: Any, override: float | None = None) -> Any:
+def compare_rows(
+    pairs: Sequence[tuple[str, str, Any, Any]],
+    inputs: Sequence[Any],
+    statistics: Any,
+    override: float | None = None,
+) -> Any:
     """The comparison report of all ``inputs``: counted pairs here, the others through
     ``statistics`` (compare_many with the run's settings), rows in the pairs' order.
     Counted rows are not statistical tests: they do not enter the multiplicity count."""
     from dataclasses import replace
 
-    counted = {i for i, (_, name, left, right) in enumerate(pairs)
-               if is_counted(name, left, right)}
+    counted = {i for i, (_, name, left, right) in enumerate(pairs) if is_counted(name, left, right)}
     measured = [i for i in range(len(inputs)) if i not in counted]
     report = statistics([inputs[i] for i in measured])
     rows: list[Any] = [None] * len(inputs)

@@ -38,27 +38,38 @@ class Settings:
     counted_band: float | None = None  # None: perflab.compare.counted.BANDS
 
     def to_dict(self) -> dict[str, Any]:
-        return {"noise_band": self.noise_band, "confidence": self.confidence, "fdr": self.fdr,
-                "cv_limit": self.cv_limit, "expected_tail": self.expected_tail,
-                "seed": self.seed, "run_spread": self.run_spread,
-                "baseline_runs": self.baseline_runs, "counted_band": self.counted_band}
+        return {
+            "noise_band": self.noise_band,
+            "confidence": self.confidence,
+            "fdr": self.fdr,
+            "cv_limit": self.cv_limit,
+            "expected_tail": self.expected_tail,
+            "seed": self.seed,
+            "run_spread": self.run_spread,
+            "baseline_runs": self.baseline_runs,
+            "counted_band": self.counted_band,
+        }
 
 
 def settings_for(spec: dict[str, Any], overrides: dict[str, Any]) -> Settings:
     """The job's ``compare:`` section, then command-line overrides."""
     compare = dict(spec.get("compare") or {})
     compare.update({k: v for k, v in overrides.items() if v is not None})
+
     def frac(key: str, default: float) -> float:
         value = fraction(compare.get(key))
         return default if value is None else value
-    return Settings(noise_band=frac("noise_band", 0.01),
-                    confidence=float(compare.get("confidence", 0.95)),
-                    fdr=float(compare["fdr"]) if "fdr" in compare else 0.05,
-                    cv_limit=frac("cv_limit", 0.05),
-                    expected_tail=compare.get("expected_tail"),
-                    run_spread=fraction(compare.get("run_spread")),
-                    baseline_runs=int(compare.get("baseline_runs", 1)),
-                    counted_band=fraction(compare.get("counted_band")))
+
+    return Settings(
+        noise_band=frac("noise_band", 0.01),
+        confidence=float(compare.get("confidence", 0.95)),
+        fdr=float(compare["fdr"]) if "fdr" in compare else 0.05,
+        cv_limit=frac("cv_limit", 0.05),
+        expected_tail=compare.get("expected_tail"),
+        run_spread=fraction(compare.get("run_spread")),
+        baseline_runs=int(compare.get("baseline_runs", 1)),
+        counted_band=fraction(compare.get("counted_band")),
+    )
 
 
 @dataclass
@@ -79,8 +90,11 @@ class Outcome:
 
     @property
     def regressed_rows(self) -> list[int]:
-        return [i for i, r in enumerate(self.report.rows)
-                if r.verdict == "regressed" and i not in self.waived]
+        return [
+            i
+            for i, r in enumerate(self.report.rows)
+            if r.verdict == "regressed" and i not in self.waived
+        ]
 
     @property
     def failed_gates(self) -> list[Any]:
@@ -114,32 +128,43 @@ class Outcome:
                 row["waiver"] = self.waived[i]
             if i in self.exceeded:
                 row["waiver_exceeded"] = self.exceeded[i]
-        return {"baseline": self.base.describe(), "candidate": self.cand.describe(),
-                "settings": self.settings.to_dict(), "forced_differences": self.differences,
-                **report, "gates": [g.to_dict() for g in self.gates],
-                "findings": [f.to_dict() for f in self.findings],
-                "regression": self.regression,
-                "unmeasured": len(self.unmeasured_rows) + sum(g.unmeasured for g in self.gates),
-                "exit_status": int(self.exit_status)}
+        return {
+            "baseline": self.base.describe(),
+            "candidate": self.cand.describe(),
+            "settings": self.settings.to_dict(),
+            "forced_differences": self.differences,
+            **report,
+            "gates": [g.to_dict() for g in self.gates],
+            "findings": [f.to_dict() for f in self.findings],
+            "regression": self.regression,
+            "unmeasured": len(self.unmeasured_rows) + sum(g.unmeasured for g in self.gates),
+            "exit_status": int(self.exit_status),
+        }
 
 
 def _check_pair(base: Side, cand: Side, force: bool) -> list[str]:
     if base.run_id is not None and base.run_id == cand.run_id:
-        raise InputError(f"comparing run {base.run_id} with itself tells nothing; "
-                         "compare it with a baseline or another run")
+        raise InputError(
+            f"comparing run {base.run_id} with itself tells nothing; "
+            "compare it with a baseline or another run"
+        )
     if base.job and cand.job and base.job != cand.job:
-        raise InputError(f'runs of different jobs are not comparable ("{base.job}" vs '
-                         f'"{cand.job}")')
+        raise InputError(
+            f'runs of different jobs are not comparable ("{base.job}" vs "{cand.job}")'
+        )
     diff = differences(base, cand)
     if diff and not force:
-        raise InputError("the two runs are of different evidence classes, not comparable as a "
-                         "regression: " + "; ".join(diff),
-                         hint="--force compares anyway (the differences are reported)")
+        raise InputError(
+            "the two runs are of different evidence classes, not comparable as a "
+            "regression: " + "; ".join(diff),
+            hint="--force compares anyway (the differences are reported)",
+        )
     return diff
 
 
-def _pairs(base: Side, cand: Side, metrics: Sequence[str] | None,
-           benchmarks: Sequence[str] | None) -> list[tuple[str, str, Any, Any]]:
+def _pairs(
+    base: Side, cand: Side, metrics: Sequence[str] | None, benchmarks: Sequence[str] | None
+) -> list[tuple[str, str, Any, Any]]:
     keys: dict[tuple[str, str], list[Any]] = {}
     for index, side in enumerate((base, cand)):
         for benchmark in side.result.benchmarks:
@@ -160,8 +185,9 @@ def paired(base: Side, cand: Side) -> bool:
     return bool(base.experiment) and base.experiment == cand.experiment
 
 
-def _aligned(side: Side, key: tuple[str, str], samples: list[float]) -> dict[tuple[Any, int],
-                                                                              float]:
+def _aligned(
+    side: Side, key: tuple[str, str], samples: list[float]
+) -> dict[tuple[Any, int], float]:
     """Samples keyed by (repetition, n-th sample of that repetition)."""
     reps = side.repetitions.get(key) or [None] * len(samples)
     seen: dict[Any, int] = {}
@@ -172,8 +198,9 @@ def _aligned(side: Side, key: tuple[str, str], samples: list[float]) -> dict[tup
     return out
 
 
-def _pair_up(base: Side, cand: Side, key: tuple[str, str], left: list[float],
-             right: list[float]) -> tuple[list[float], list[float]]:
+def _pair_up(
+    base: Side, cand: Side, key: tuple[str, str], left: list[float], right: list[float]
+) -> tuple[list[float], list[float]]:
     a, b = _aligned(base, key, left), _aligned(cand, key, right)
     common = [k for k in a if k in b]
     return [a[k] for k in common], [b[k] for k in common]
@@ -182,8 +209,13 @@ def _pair_up(base: Side, cand: Side, key: tuple[str, str], left: list[float],
 Spreads = dict[tuple[str, str], tuple[float, str]]
 
 
-def _inputs(pairs: list[tuple[str, str, Any, Any]], base: Side, cand: Side,
-            settings: Settings, spreads: Spreads) -> tuple[list[Any], dict[int, str]]:
+def _inputs(
+    pairs: list[tuple[str, str, Any, Any]],
+    base: Side,
+    cand: Side,
+    settings: Settings,
+    spreads: Spreads,
+) -> tuple[list[Any], dict[int, str]]:
     """CompareInput per pair; pairs that cannot be compared get a reason instead."""
     from perflab.stats import CompareInput
 
@@ -198,50 +230,76 @@ def _inputs(pairs: list[tuple[str, str, Any, Any]], base: Side, cand: Side,
             if factor is None:
                 problems[i] = f"units differ: baseline {left.unit}, candidate {right.unit}"
             elif left.direction != right.direction:
-                problems[i] = (f"directions differ: baseline {left.direction}-is-better, "
-                               f"candidate {right.direction}-is-better")
+                problems[i] = (
+                    f"directions differ: baseline {left.direction}-is-better, "
+                    f"candidate {right.direction}-is-better"
+                )
             else:
                 cand_samples = [v * factor for v in right.samples]
         base_samples = None if left is None else list(left.samples)
         if is_paired and base_samples is not None and cand_samples is not None:
-            base_samples, cand_samples = _pair_up(base, cand, (bench, name), base_samples,
-                                                  cand_samples)
+            base_samples, cand_samples = _pair_up(
+                base, cand, (bench, name), base_samples, cand_samples
+            )
         tolerance = exact_tolerance(name)
-        items.append(CompareInput(
-            base=base_samples, cand=cand_samples, paired=is_paired and left is not None
-            and right is not None,
-            direction=direction, benchmark=bench, metric=name, unit=unit,
-            base_noise_probe_failure=base.noise_probe_failure,
-            cand_noise_probe_failure=cand.noise_probe_failure,
-            base_contamination=base.contamination, cand_contamination=cand.contamination,
-            exact=tolerance is not None, tolerance=tolerance or 0.0,
-            **_run_structure(base, cand, (bench, name), settings, spreads)))
+        items.append(
+            CompareInput(
+                base=base_samples,
+                cand=cand_samples,
+                paired=is_paired and left is not None and right is not None,
+                direction=direction,
+                benchmark=bench,
+                metric=name,
+                unit=unit,
+                base_noise_probe_failure=base.noise_probe_failure,
+                cand_noise_probe_failure=cand.noise_probe_failure,
+                base_contamination=base.contamination,
+                cand_contamination=cand.contamination,
+                exact=tolerance is not None,
+                tolerance=tolerance or 0.0,
+                **_run_structure(base, cand, (bench, name), settings, spreads),
+            )
+        )
     return items, problems
 
 
-def _run_structure(base: Side, cand: Side, key: tuple[str, str], settings: Settings,
-                   spreads: Spreads) -> dict[str, Any]:
+def _run_structure(
+    base: Side, cand: Side, key: tuple[str, str], settings: Settings, spreads: Spreads
+) -> dict[str, Any]:
     """Run and process labels of both sides' samples, and the run-to-run spread to allow
     for: declared by the job, else learned from history, else unknown (the default)."""
     if paired(base, cand) or key not in base.groups or key not in cand.groups:
         return {}
     spread: float | None
     if settings.run_spread is not None:
-        spread, source = settings.run_spread, (
-            f"run-to-run spread {settings.run_spread:.1%} declared by the job "
-            "(compare.run_spread)")
+        spread, source = (
+            settings.run_spread,
+            (
+                f"run-to-run spread {settings.run_spread:.1%} declared by the job "
+                "(compare.run_spread)"
+            ),
+        )
     else:
         spread, source = spreads.get(key, (None, ""))
-    return {"base_groups": base.groups[key], "cand_groups": cand.groups[key],
-            "run_spread": spread, "run_spread_source": source}
+    return {
+        "base_groups": base.groups[key],
+        "cand_groups": cand.groups[key],
+        "run_spread": spread,
+        "run_spread_source": source,
+    }
 
 
-def compare_sides(base: Side, cand: Side, *, force: bool = False,
-                  waivers: list[dict[str, Any]] | None = None,
-                  overrides: dict[str, Any] | None = None,
-                  metrics: Sequence[str] | None = None,
-                  benchmarks: Sequence[str] | None = None,
-                  spreads: Spreads | None = None) -> Outcome:
+def compare_sides(
+    base: Side,
+    cand: Side,
+    *,
+    force: bool = False,
+    waivers: list[dict[str, Any]] | None = None,
+    overrides: dict[str, Any] | None = None,
+    metrics: Sequence[str] | None = None,
+    benchmarks: Sequence[str] | None = None,
+    spreads: Spreads | None = None,
+) -> Outcome:
     """Everything `perflab compare` decides, without printing it. ``spreads``: the
     run-to-run spread per benchmark and metric learned from history (compare.runs)."""
     from perflab.stats import Comparison, compare_many
@@ -252,16 +310,22 @@ def compare_sides(base: Side, cand: Side, *, force: bool = False,
     settings = settings_for(spec, overrides or {})
     pairs = _pairs(base, cand, metrics, benchmarks)
     if not pairs:
-        raise InputError("the two sides have no benchmark and metric in common to compare"
-                         + (" (after --metric/--benchmark filters)" if metrics or benchmarks
-                            else ""))
+        raise InputError(
+            "the two sides have no benchmark and metric in common to compare"
+            + (" (after --metric/--benchmark filters)" if metrics or benchmarks else "")
+        )
     inputs, problems = _inputs(pairs, base, cand, settings, spreads or {})
 
     def statistics(items: list[Any]) -> Any:
-        return compare_many(items, noise_band=settings.noise_band,
-                            confidence=settings.confidence, fdr=settings.fdr,
-                            seed=settings.seed, cv_limit=settings.cv_limit,
-                            expected_tail=settings.expected_tail)
+        return compare_many(
+            items,
+            noise_band=settings.noise_band,
+            confidence=settings.confidence,
+            fdr=settings.fdr,
+            seed=settings.seed,
+            cv_limit=settings.cv_limit,
+            expected_tail=settings.expected_tail,
+        )
 
     report = compare_rows(pairs, inputs, statistics, settings.counted_band)
     if problems:
@@ -269,22 +333,34 @@ def compare_sides(base: Side, cand: Side, *, force: bool = False,
 
         rows = list(report.rows)
         for i, reason in problems.items():
-            rows[i] = Comparison(benchmark=rows[i].benchmark, metric=rows[i].metric,
-                                 unit=rows[i].unit, direction=rows[i].direction,
-                                 verdict="not_comparable", reason=reason)
+            rows[i] = Comparison(
+                benchmark=rows[i].benchmark,
+                metric=rows[i].metric,
+                unit=rows[i].unit,
+                direction=rows[i].direction,
+                verdict="not_comparable",
+                reason=reason,
+            )
         report = replace(report, rows=tuple(rows))
     gates = gates_for(spec, pairs, inputs, settings)
     gates_measured(gates, report.rows)
-    outcome = Outcome(base, cand, settings, report, gates, differences=diff,
-                      findings=findings(report.rows))
+    outcome = Outcome(
+        base, cand, settings, report, gates, differences=diff, findings=findings(report.rows)
+    )
     apply_waivers(outcome, waivers or [])
     return outcome
 
 
-def compare_stored(store: Any, baseline: str, candidate: str, *, force: bool = False,
-                   overrides: dict[str, Any] | None = None,
-                   metrics: Sequence[str] | None = None,
-                   benchmarks: Sequence[str] | None = None) -> Outcome:
+def compare_stored(
+    store: Any,
+    baseline: str,
+    candidate: str,
+    *,
+    force: bool = False,
+    overrides: dict[str, Any] | None = None,
+    metrics: Sequence[str] | None = None,
+    benchmarks: Sequence[str] | None = None,
+) -> Outcome:
     """`perflab compare` on references (run ids, baseline names, files): the baseline
     widened to its job's ``baseline_runs``, the run-to-run spread learned from history."""
     from perflab.compare.runs import learned_spreads, widen_baseline
@@ -295,8 +371,16 @@ def compare_stored(store: Any, baseline: str, candidate: str, *, force: bool = F
     settings = settings_for(cand.job_spec or base.job_spec, overrides or {})
     base = widen_baseline(store, base, cand, settings.baseline_runs)
     keys = list(cand.groups)
-    waivers = store.baselines.waivers(job=cand.job or base.job,
-                                      platform=cand.platform or base.platform)
-    return compare_sides(base, cand, force=force, waivers=waivers, overrides=overrides,
-                         metrics=metrics, benchmarks=benchmarks,
-                         spreads=learned_spreads(store, cand, keys))
+    waivers = store.baselines.waivers(
+        job=cand.job or base.job, platform=cand.platform or base.platform
+    )
+    return compare_sides(
+        base,
+        cand,
+        force=force,
+        waivers=waivers,
+        overrides=overrides,
+        metrics=metrics,
+        benchmarks=benchmarks,
+        spreads=learned_spreads(store, cand, keys),
+    )

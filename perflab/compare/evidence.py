@@ -45,7 +45,10 @@ def differences(base: Evidence, cand: Evidence) -> list[str]:
     out = []
     for key, value in left.items():
         if value != right[key]:
-            shown = (f"{str(value)[:16]} vs {str(right[key])[:16]}" if key == "tuning fingerprint"
-                     else f"{value} vs {right[key]}")
+            shown = (
+                f"{str(value)[:16]} vs {str(right[key])[:16]}"
+                if key == "tuning fingerprint"
+                else f"{value} vs {right[key]}"
+            )
             out.append(f"{key}: {shown}")
     return out

@@ -14,8 +14,12 @@ if TYPE_CHECKING:
 WAIVER_SLACK = 1.5  # a change more than 1.5x the waived magnitude is reported anyway
 
 
-def gates_for(spec: dict[str, Any], pairs: list[tuple[str, str, Any, Any]], inputs: list[Any],
-           settings: Settings) -> list[Any]:
+def gates_for(
+    spec: dict[str, Any],
+    pairs: list[tuple[str, str, Any, Any]],
+    inputs: list[Any],
+    settings: Settings,
+) -> list[Any]:
     from perflab.stats import evaluate_gate, gate_applies
 
     results = []
@@ -23,9 +27,15 @@ def gates_for(spec: dict[str, Any], pairs: list[tuple[str, str, Any, Any]], inpu
         for (bench, name, _, _), item in zip(pairs, inputs, strict=True):
             if item.cand is None or not gate_applies(gate, bench, name):
                 continue
-            result = evaluate_gate(gate, item.base, item.cand, direction=item.direction,
-                                   unit=item.unit, confidence=settings.confidence,
-                                   seed=settings.seed)
+            result = evaluate_gate(
+                gate,
+                item.base,
+                item.cand,
+                direction=item.direction,
+                unit=item.unit,
+                confidence=settings.confidence,
+                seed=settings.seed,
+            )
             results.append(_GateRow(bench, result))
     return results
 
@@ -43,8 +53,7 @@ class _GateRow:
         return str(self.result.outcome)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"benchmark": self.benchmark, **self.result.to_dict(),
-                "unmeasured": self.unmeasured}
+        return {"benchmark": self.benchmark, **self.result.to_dict(), "unmeasured": self.unmeasured}
 
 
 def gates_measured(gates: list[_GateRow], rows: Sequence[Any]) -> None:
@@ -57,14 +66,18 @@ def gates_measured(gates: list[_GateRow], rows: Sequence[Any]) -> None:
         if reason is None or gate.result.outcome not in ("pass", "fail"):
             continue
         gate.unmeasured = True
-        gate.result = replace(gate.result, outcome="unknown",
-                              reason=f"{reason} (the gate alone: {gate.result.reason})")
+        gate.result = replace(
+            gate.result,
+            outcome="unknown",
+            reason=f"{reason} (the gate alone: {gate.result.reason})",
+        )
 
 
 def _waiver_for(row: Any, waivers: list[dict[str, Any]]) -> dict[str, Any] | None:
     for waiver in waivers:
-        if fnmatch.fnmatchcase(row.benchmark, waiver["benchmark"]) and \
-                fnmatch.fnmatchcase(row.metric, waiver["metric"]):
+        if fnmatch.fnmatchcase(row.benchmark, waiver["benchmark"]) and fnmatch.fnmatchcase(
+            row.metric, waiver["metric"]
+        ):
             return waiver
     return None
 
@@ -80,8 +93,9 @@ def apply_waivers(outcome: Outcome, waivers: list[dict[str, Any]]) -> None:
             outcome.waived[i] = waiver
         else:
             outcome.exceeded[i] = waiver
-    waived = {(r.benchmark, r.metric) for i, r in enumerate(outcome.report.rows)
-              if i in outcome.waived}
+    waived = {
+        (r.benchmark, r.metric) for i, r in enumerate(outcome.report.rows) if i in outcome.waived
+    }
     for gate in outcome.gates:
         if gate.outcome == "fail" and (gate.benchmark, gate.result.metric) in waived:
             gate.result = _waived_gate(gate.result)

@@ -20,15 +20,23 @@ from perflab.names import gate_errors, unmatched_patterns, waiver_errors
 BOTH = "of the compared runs"
 
 
-def check_names(base: Side, cand: Side, spec: dict[str, Any], *,
-                waivers: Sequence[dict[str, Any]], metrics: Sequence[str] | None,
-                benchmarks: Sequence[str] | None) -> None:
+def check_names(
+    base: Side,
+    cand: Side,
+    spec: dict[str, Any],
+    *,
+    waivers: Sequence[dict[str, Any]],
+    metrics: Sequence[str] | None,
+    benchmarks: Sequence[str] | None,
+) -> None:
     """Raise InputError (SpecErrors for several) for every name that matches nothing."""
     either = list(dict.fromkeys(_present(base) + _present(cand)))
-    errors = unmatched_patterns(metrics or (), [m for _, m in either], field="--metric",
-                                what=f"a metric {BOTH}")
-    errors += unmatched_patterns(benchmarks or (), [b for b, _ in either], field="--benchmark",
-                                 what=f"a benchmark {BOTH}")
+    errors = unmatched_patterns(
+        metrics or (), [m for _, m in either], field="--metric", what=f"a metric {BOTH}"
+    )
+    errors += unmatched_patterns(
+        benchmarks or (), [b for b, _ in either], field="--benchmark", what=f"a benchmark {BOTH}"
+    )
     errors += gate_errors(spec.get("gates") or [], _present(cand), what=f"of {cand.label}")
     jobs = {base.job, cand.job} - {None}
     errors += waiver_errors([w for w in waivers if w.get("job") in jobs], either, what=BOTH)

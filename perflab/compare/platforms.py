@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from perflab.store import Store
 
 
-def platform_runs(store: Store, run_refs: Sequence[str], *,
-                  baseline: str | None = None) -> list[PlatformRun]:
+def platform_runs(
+    store: Store, run_refs: Sequence[str], *, baseline: str | None = None
+) -> list[PlatformRun]:
     """One PlatformRun per run id; a run id that is not stored is exit 3 naming it."""
     from perflab.compare.runs import learned_spreads
 
@@ -28,10 +29,15 @@ def platform_runs(store: Store, run_refs: Sequence[str], *,
     for ref in run_refs:
         side = run_side(store, ref)
         platform = side.platform or side.runner or "unknown"
-        parts.append(PlatformRun(platform=platform, run=side,
-                                 baseline=_baseline(store, side, baseline),
-                                 calibration=_calibration(store, side),
-                                 spreads=learned_spreads(store, side, list(side.groups))))
+        parts.append(
+            PlatformRun(
+                platform=platform,
+                run=side,
+                baseline=_baseline(store, side, baseline),
+                calibration=_calibration(store, side),
+                spreads=learned_spreads(store, side, list(side.groups)),
+            )
+        )
     return parts
 
 
@@ -40,18 +46,26 @@ def _baseline(store: Store, side: Side, name: str | None) -> Side | None:
     the newest of any name); None when there is none, or it is this very run."""
     if side.job is None or side.platform is None:
         return None
-    records = store.baselines.current(name, job=side.job, platform=side.platform,
-                                      branch=side.branch or "-")
+    records = store.baselines.current(
+        name, job=side.job, platform=side.platform, branch=side.branch or "-"
+    )
     if not records and name is not None:
-        raise InputError(f'no baseline "{name}" for job {side.job} on {side.platform}',
-                         field="--baseline", hint="see `perflab baseline list`")
+        raise InputError(
+            f'no baseline "{name}" for job {side.job} on {side.platform}',
+            field="--baseline",
+            hint="see `perflab baseline list`",
+        )
     records = [r for r in records if r["run_id"] not in (None, side.run_id)]
     if not records:
         return None
     record = max(records, key=lambda r: str(r.get("set_at") or ""))
-    return run_side(store, record["run_id"], kind="baseline",
-                    label=f"baseline {record['name']} (run {record['run_id']})",
-                    baseline=record)
+    return run_side(
+        store,
+        record["run_id"],
+        kind="baseline",
+        label=f"baseline {record['name']} (run {record['run_id']})",
+        baseline=record,
+    )
 
 
 def _calibration(store: Store, side: Side) -> float | None:
@@ -61,8 +75,9 @@ def _calibration(store: Store, side: Side) -> float | None:
     return None if found is None else float(found["ns_per_iteration"])
 
 
-def load_history(store: Store, parts: Sequence[PlatformRun], keys: Sequence[tuple[str, str]],
-                 *, limit: int = 60) -> None:
+def load_history(
+    store: Store, parts: Sequence[PlatformRun], keys: Sequence[tuple[str, str]], *, limit: int = 60
+) -> None:
     """Each platform's stored series (median per completed run, oldest first) of the
     benchmark x metric ``keys``, with change points, into ``part.history``."""
     import statistics
@@ -73,20 +88,28 @@ def load_history(store: Store, parts: Sequence[PlatformRun], keys: Sequence[tupl
         if part.run.job is None:
             continue
         for bench, metric in keys:
-            rows = store.runs.series(part.run.job, bench, metric, platform=part.run.platform,
-                                     limit=limit)
+            rows = store.runs.series(
+                part.run.job, bench, metric, platform=part.run.platform, limit=limit
+            )
             points: list[dict[str, Any]] = [
-                {"run_id": r["run_id"], "started_at": r["started_at"],
-                 "git_commit": r["git_commit"], "median": statistics.median(r["samples"])}
-                for r in rows if r["samples"]]
+                {
+                    "run_id": r["run_id"],
+                    "started_at": r["started_at"],
+                    "git_commit": r["git_commit"],
+                    "median": statistics.median(r["samples"]),
+                }
+                for r in rows
+                if r["samples"]
+            ]
             found = change_points([p["median"] for p in points]) if len(points) >= 4 else []
             for cp in found:
                 points[cp.index]["change_point"] = cp.to_dict()
             part.history[(bench, metric)] = points
 
 
-def sweep_runs(store: Store, sweep_run_ref: str, *,
-               baseline: str | None = None) -> tuple[list[PlatformRun], dict[str, Any]]:
+def sweep_runs(
+    store: Store, sweep_run_ref: str, *, baseline: str | None = None
+) -> tuple[list[PlatformRun], dict[str, Any]]:
     """``perflab report SWEEP_RUN``: one PlatformRun per part of the sweep run that ran
     (labelled with its matrix values when the job has a matrix), each against the
     baseline its sweep's policy names, and the sweep run's record (which parts ran,
@@ -113,14 +136,26 @@ def sweep_runs(store: Store, sweep_run_ref: str, *,
             base = run_side(store, before) if before else None
         else:
             base = _baseline(store, side, baseline)
-        parts.append(PlatformRun(platform=label, run=side, baseline=base,
-                                 calibration=_calibration(store, side),
-                                 spreads=learned_spreads(store, side, list(side.groups))))
+        parts.append(
+            PlatformRun(
+                platform=label,
+                run=side,
+                baseline=base,
+                calibration=_calibration(store, side),
+                spreads=learned_spreads(store, side, list(side.groups)),
+            )
+        )
     if not parts:
-        why = "; ".join(f"{p['platform']}: {p['state']} ({p['reason'] or p['message'] or '-'})"
-                        for p in doc["parts"]) or "it has no parts"
-        raise PerflabError(f"sweep run {doc['sweep_run_id']}: no platform ran, nothing to "
-                           f"report: {why}")
+        why = (
+            "; ".join(
+                f"{p['platform']}: {p['state']} ({p['reason'] or p['message'] or '-'})"
+                for p in doc["parts"]
+            )
+            or "it has no parts"
+        )
+        raise PerflabError(
+            f"sweep run {doc['sweep_run_id']}: no platform ran, nothing to report: {why}"
+        )
     return parts, doc
 
 
@@ -135,11 +170,17 @@ def part_label(part: dict[str, Any]) -> str:
 def _previous_parts(store: Store, doc: dict[str, Any]) -> dict[str, str]:
     """Baseline policy ``previous``: per part label, the run of the same part in the sweep's
     run before this one (parts that did not run then have none)."""
-    older = [r for r in store.sweeps.history(doc["sweep"], limit=100)
-             if r["started_at"] and doc["started_at"] and r["started_at"] < doc["started_at"]]
+    older = [
+        r
+        for r in store.sweeps.history(doc["sweep"], limit=100)
+        if r["started_at"] and doc["started_at"] and r["started_at"] < doc["started_at"]
+    ]
     for run in older:  # newest first
-        found = {part_label(p): p["run_ids"][-1] for p in run["parts"]
-                 if p["state"] == "ran" and p["run_ids"]}
+        found = {
+            part_label(p): p["run_ids"][-1]
+            for p in run["parts"]
+            if p["state"] == "ran" and p["run_ids"]
+        }
         if found:
             return found
     return {}

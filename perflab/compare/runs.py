@@ -33,9 +33,14 @@ def widen_baseline(store: Store, base: Side, cand: Side, runs: int) -> Side:
     """``base`` and the ``runs - 1`` runs of its evidence class before it, as one side."""
     if runs <= 1 or base.run_id is None or base.job is None:
         return base
-    found = store.runs.recent(base.job, runner=base.runner, platform=base.platform,
-                              fingerprint=base.fingerprint, until=base.run_id,
-                              limit=runs + len(cand.run_ids) + 1)
+    found = store.runs.recent(
+        base.job,
+        runner=base.runner,
+        platform=base.platform,
+        fingerprint=base.fingerprint,
+        until=base.run_id,
+        limit=runs + len(cand.run_ids) + 1,
+    )
     ids = [r["run_id"] for r in found if r["run_id"] not in cand.run_ids + base.run_ids]
     extra = [run_side(store, rid) for rid in ids[: runs - 1]]
     return merge(base, extra)
@@ -59,8 +64,9 @@ def merge(base: Side, others: list[Side]) -> Side:
     label = f"{base.label} + {len(others)} earlier run{'s' if len(others) > 1 else ''}"
     from dataclasses import replace
 
-    return replace(base, result=result, groups=groups, flags=flags, run_ids=ids, label=label,
-                   repetitions={})
+    return replace(
+        base, result=result, groups=groups, flags=flags, run_ids=ids, label=label, repetitions={}
+    )
 
 
 def learned_spreads(store: Store, cand: Side, keys: list[Key]) -> dict[Key, tuple[float, str]]:
@@ -70,11 +76,20 @@ def learned_spreads(store: Store, cand: Side, keys: list[Key]) -> dict[Key, tupl
 
     if cand.job is None or not cand.run_ids:
         return {}
-    found = store.runs.recent(cand.job, runner=cand.runner, platform=cand.platform,
-                              fingerprint=cand.fingerprint, until=cand.run_ids[0],
-                              limit=HISTORY_RUNS + len(cand.run_ids))
-    ids = [r["run_id"] for r in found if r["run_id"] not in cand.run_ids
-           and not any(f.get("code") == "contaminated" for f in r["flags"])][:HISTORY_RUNS]
+    found = store.runs.recent(
+        cand.job,
+        runner=cand.runner,
+        platform=cand.platform,
+        fingerprint=cand.fingerprint,
+        until=cand.run_ids[0],
+        limit=HISTORY_RUNS + len(cand.run_ids),
+    )
+    ids = [
+        r["run_id"]
+        for r in found
+        if r["run_id"] not in cand.run_ids
+        and not any(f.get("code") == "contaminated" for f in r["flags"])
+    ][:HISTORY_RUNS]
     wanted = set(keys)
     series: dict[Key, list[list[float]]] = {}
     for rid in ids:
@@ -85,14 +100,19 @@ def learned_spreads(store: Store, cand: Side, keys: list[Key]) -> dict[Key, tupl
                 per_run.setdefault(key, []).append(row["value"])
         for key, values in per_run.items():
             series.setdefault(key, []).append(values)
-    own = {key: (spread, len(runs)) for key, runs in series.items()
-           if (spread := run_spread(runs)) is not None}
-    return {key: _pooled(key, spread, count, own, cand.runner) for key, (spread, count)
-            in own.items()}
+    own = {
+        key: (spread, len(runs))
+        for key, runs in series.items()
+        if (spread := run_spread(runs)) is not None
+    }
+    return {
+        key: _pooled(key, spread, count, own, cand.runner) for key, (spread, count) in own.items()
+    }
 
 
-def _pooled(key: Key, spread: float, count: int, own: dict[Key, tuple[float, int]],
-            runner: str | None) -> tuple[float, str]:
+def _pooled(
+    key: Key, spread: float, count: int, own: dict[Key, tuple[float, int]], runner: str | None
+) -> tuple[float, str]:
     """A host's drift moves every benchmark of a run: a benchmark's spread is at least the
     median of its metric's spreads over the job's benchmarks (one quiet series does not
     make its benchmark immune to the next slow run)."""
@@ -100,7 +120,12 @@ def _pooled(key: Key, spread: float, count: int, own: dict[Key, tuple[float, int
 
     floor = statistics.median(s for (_, metric), (s, _) in own.items() if metric == key[1])
     used = max(spread, floor)
-    pooled = "" if used == spread else f" (its own {spread:.1%}, raised to the median of " \
-        "the job's benchmarks)"
-    return used, (f"run-to-run spread {used:.1%}{pooled} learned from {count} earlier runs "
-                  f"of this job on {runner}")
+    pooled = (
+        ""
+        if used == spread
+        else f" (its own {spread:.1%}, raised to the median of the job's benchmarks)"
+    )
+    return used, (
+        f"run-to-run spread {used:.1%}{pooled} learned from {count} earlier runs "
+        f"of this job on {runner}"
+    )

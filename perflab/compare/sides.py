@@ -45,10 +45,20 @@ class Side:
     groups: dict[tuple[str, str], list[tuple[int, int]]] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
-        return {"ref": self.ref, "kind": self.kind, "label": self.label, "run_id": self.run_id,
-                "job": self.job, "platform": self.platform, "branch": self.branch,
-                "runner": self.runner, "fingerprint": self.fingerprint, "status": self.status,
-                "baseline": self.baseline, "runs": list(self.run_ids)}
+        return {
+            "ref": self.ref,
+            "kind": self.kind,
+            "label": self.label,
+            "run_id": self.run_id,
+            "job": self.job,
+            "platform": self.platform,
+            "branch": self.branch,
+            "runner": self.runner,
+            "fingerprint": self.fingerprint,
+            "status": self.status,
+            "baseline": self.baseline,
+            "runs": list(self.run_ids),
+        }
 
     @property
     def noise_probe_failure(self) -> str | None:
@@ -64,8 +74,9 @@ class Side:
         return " | ".join(dict.fromkeys(found)) if found else None
 
 
-def groups_of(repetitions: dict[tuple[str, str], list[int | None]],
-              run: int = 0) -> dict[tuple[str, str], list[tuple[int, int]]]:
+def groups_of(
+    repetitions: dict[tuple[str, str], list[int | None]], run: int = 0
+) -> dict[tuple[str, str], list[tuple[int, int]]]:
     """(run, process) labels per sample: a sample's repetition is its process (one
     process per repetition); a sample without one is a process of its own."""
     out: dict[tuple[str, str], list[tuple[int, int]]] = {}
@@ -74,22 +85,39 @@ def groups_of(repetitions: dict[tuple[str, str], list[int | None]],
     return out
 
 
-def run_side(store: Store, run_ref: str, *, kind: str = "run", label: str | None = None,
-             baseline: dict[str, Any] | None = None) -> Side:
+def run_side(
+    store: Store,
+    run_ref: str,
+    *,
+    kind: str = "run",
+    label: str | None = None,
+    baseline: dict[str, Any] | None = None,
+) -> Side:
     view = store.runs.get(run_ref)
     fields = view.fields
     repetitions = view.sample_repetitions
-    return Side(repetitions=repetitions, run_ids=[view.id], groups=groups_of(repetitions),
-                ref=run_ref, kind=kind,
-                label=label or f"run {view.id}", result=view.result,
-                run_id=view.id, job=view.job, platform=fields.get("platform"),
-                branch=fields.get("branch"), runner=view.runner,
-                fingerprint=fields.get("fingerprint"),
-                environment=view.environments.get("before") or {},
-                flags=list(fields.get("flags") or []), status=view.status,
-                job_spec=dict(fields.get("job_spec") or {}),
-                experiment=fields.get("experiment"), variant=fields.get("variant"),
-                baseline=baseline)
+    return Side(
+        repetitions=repetitions,
+        run_ids=[view.id],
+        groups=groups_of(repetitions),
+        ref=run_ref,
+        kind=kind,
+        label=label or f"run {view.id}",
+        result=view.result,
+        run_id=view.id,
+        job=view.job,
+        platform=fields.get("platform"),
+        branch=fields.get("branch"),
+        runner=view.runner,
+        fingerprint=fields.get("fingerprint"),
+        environment=view.environments.get("before") or {},
+        flags=list(fields.get("flags") or []),
+        status=view.status,
+        job_spec=dict(fields.get("job_spec") or {}),
+        experiment=fields.get("experiment"),
+        variant=fields.get("variant"),
+        baseline=baseline,
+    )
 
 
 def file_side(path: Path) -> Side:
@@ -109,14 +137,24 @@ def resolve_side(ref: str, store: Store, *, context: Side | None = None) -> Side
     except InputError as run_error:
         if context is None:
             if store.baselines.current(ref):
-                raise InputError(f'"{ref}" is a baseline name; compare it with a run or a file '
-                                 "(the run tells which job and platform)") from None
-            raise InputError(f'no run, baseline or file "{ref}"',
-                             hint="`perflab results list`, `perflab baseline list`") from run_error
-        record = store.baselines.resolve(ref, job=context.job, platform=context.platform,
-                                         branch=context.branch)
+                raise InputError(
+                    f'"{ref}" is a baseline name; compare it with a run or a file '
+                    "(the run tells which job and platform)"
+                ) from None
+            raise InputError(
+                f'no run, baseline or file "{ref}"',
+                hint="`perflab results list`, `perflab baseline list`",
+            ) from run_error
+        record = store.baselines.resolve(
+            ref, job=context.job, platform=context.platform, branch=context.branch
+        )
         if record["run_id"] is None:
             raise InputError(f'baseline "{ref}" points to a run that was deleted') from None
-        return run_side(store, record["run_id"], kind="baseline",
-                        label=f"baseline {ref} (run {record['run_id']})", baseline=record)
+        return run_side(
+            store,
+            record["run_id"],
+            kind="baseline",
+            label=f"baseline {ref} (run {record['run_id']})",
+            baseline=record,
+        )
     return run_side(store, ref)

@@ -28,9 +28,24 @@ from perflab.config import yamlfile
 from perflab.config.definitions import BY_NAME, SETTINGS, URLS, Setting, Sourced, Wrong
 from perflab.errors import InputError, describe
 
-__all__ = ["Settings", "Sourced", "broker_url", "config_file", "db_url", "ensure_home",
-           "home", "mask_url", "private_file", "redact", "reset", "runs_dir", "settings",
-           "ssh_config_file", "ssh_config_named", "tighten"]
+__all__ = [
+    "Settings",
+    "Sourced",
+    "broker_url",
+    "config_file",
+    "db_url",
+    "ensure_home",
+    "home",
+    "mask_url",
+    "private_file",
+    "redact",
+    "reset",
+    "runs_dir",
+    "settings",
+    "ssh_config_file",
+    "ssh_config_named",
+    "tighten",
+]
 
 FILE_NAME = "config.yaml"
 #: what perflab keeps in its home: a folder holding nothing else is perflab's to tighten
@@ -87,9 +102,11 @@ def settings() -> Settings:
     errors: list[InputError] = []
     for setting in SETTINGS:
         try:
-            values[setting.name] = (_from_environment(setting)
-                                    or (from_file or {}).get(setting.name)
-                                    or Sourced(setting.default(home_setting.value), "default"))
+            values[setting.name] = (
+                _from_environment(setting)
+                or (from_file or {}).get(setting.name)
+                or Sourced(setting.default(home_setting.value), "default")
+            )
         except InputError as exc:
             errors.append(exc)
     yamlfile.raise_all(errors)
@@ -124,8 +141,10 @@ def _from_environment(setting: Setting) -> Sourced[Any] | None:
     try:
         value = setting.kind.read(text, False)
     except Wrong as wrong:
-        raise InputError(f"expected {setting.kind.expected}, got {wrong.found or describe(text)}",
-                         field=setting.variable) from None
+        raise InputError(
+            f"expected {setting.kind.expected}, got {wrong.found or describe(text)}",
+            field=setting.variable,
+        ) from None
     return Sourced(value, f"environment {setting.variable}")
 
 

@@ -59,6 +59,7 @@ def _seconds(positive: bool) -> Kind:
         if not math.isfinite(number) or number < 0 or (positive and number == 0):
             raise Wrong()
         return number
+
     return Kind(f"a number of seconds {'> 0' if positive else '>= 0'}", read)
 
 
@@ -76,6 +77,7 @@ def _url(example: str) -> Kind:
         if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", raw):
             raise Wrong('text with no "scheme://"')
         return raw
+
     return Kind(f"a URL like {example}", read)
 
 
@@ -113,17 +115,25 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("db_url", "PERFLAB_DB_URL", _url("postgresql://user@host/db"),
-            lambda home: f"sqlite:///{home / 'perflab.db'}"),
-    Setting("broker_url", "PERFLAB_BROKER_URL", _url("redis://host:6379/0"),
-            lambda home: "redis://127.0.0.1:6379/0"),
+    Setting(
+        "db_url",
+        "PERFLAB_DB_URL",
+        _url("postgresql://user@host/db"),
+        lambda home: f"sqlite:///{home / 'perflab.db'}",
+    ),
+    Setting(
+        "broker_url",
+        "PERFLAB_BROKER_URL",
+        _url("redis://host:6379/0"),
+        lambda home: "redis://127.0.0.1:6379/0",
+    ),
     Setting("lock_wait", "PERFLAB_LOCK_WAIT", SECONDS, lambda home: 0.0),
     Setting("lease_ttl", "PERFLAB_LEASE_TTL", POSITIVE_SECONDS, lambda home: 60.0),
-    Setting("visibility_timeout", "PERFLAB_VISIBILITY_TIMEOUT", POSITIVE_SECONDS,
-            lambda home: 3600.0),
+    Setting(
+        "visibility_timeout", "PERFLAB_VISIBILITY_TIMEOUT", POSITIVE_SECONDS, lambda home: 3600.0
+    ),
     Setting("file_max_bytes", "PERFLAB_FILE_MAX_BYTES", BYTES, lambda home: 64 * MiB),
-    Setting("run_files_max_bytes", "PERFLAB_RUN_FILES_MAX_BYTES", BYTES,
-            lambda home: 512 * MiB),
+    Setting("run_files_max_bytes", "PERFLAB_RUN_FILES_MAX_BYTES", BYTES, lambda home: 512 * MiB),
     Setting("ssh_config", "PERFLAB_SSH_CONFIG", FILE_PATH, lambda home: None),
     Setting("state_dir", "PERFLAB_STATE_DIR", PATH, lambda home: None),
     Setting("prefix", "PERFLAB_PREFIX", TEXT, lambda home: "perflab"),

@@ -48,8 +48,9 @@ def _read_bounded(path: Path) -> str | None:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         if path.is_symlink():
-            raise InputError("cannot read the file: a link to a missing file",
-                             location=where) from None
+            raise InputError(
+                "cannot read the file: a link to a missing file", location=where
+            ) from None
         return None
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror}", location=where) from None
@@ -62,8 +63,11 @@ def _read_bounded(path: Path) -> str | None:
         os.close(fd)
     size = max(info.st_size, len(data))
     if size > MAX_FILE_BYTES:
-        raise InputError(f"expected at most {MAX_FILE_BYTES // MiB} MiB ({MAX_FILE_BYTES} "
-                         f"bytes) of YAML, got {size} bytes", location=where)
+        raise InputError(
+            f"expected at most {MAX_FILE_BYTES // MiB} MiB ({MAX_FILE_BYTES} "
+            f"bytes) of YAML, got {size} bytes",
+            location=where,
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -71,9 +75,13 @@ def _read_bounded(path: Path) -> str | None:
 
 
 def _file_kind(mode: int) -> str:
-    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-             (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-             (stat.S_ISBLK, "a block device"))
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
     return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
@@ -87,24 +95,30 @@ def parse(text: str, file: str) -> dict[str, Sourced[Any]]:
         if node is None:
             return {}
         if not isinstance(node, yaml.MappingNode):
-            raise InputError("expected a mapping of settings (db_url: ..., lock_wait: ...), "
-                             f"got {_node_kind(node)}", location=_at(file, node))
+            raise InputError(
+                "expected a mapping of settings (db_url: ..., lock_wait: ...), "
+                f"got {_node_kind(node)}",
+                location=_at(file, node),
+            )
         return _settings(loader, node, file)
     except _Refused as exc:
-        raise InputError(f"invalid YAML: {exc}",
-                         location=Location(file, exc.line, exc.column)) from None
+        raise InputError(
+            f"invalid YAML: {exc}", location=Location(file, exc.line, exc.column)
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
         context = f" ({exc.context})" if exc.context else ""
-        raise InputError(f"invalid YAML: {exc.problem or 'malformed'}{context}",
-                         location=where) from None
+        raise InputError(
+            f"invalid YAML: {exc.problem or 'malformed'}{context}", location=where
+        ) from None
     finally:
         loader.dispose()
 
 
-def _settings(loader: yaml.SafeLoader, node: yaml.MappingNode,
-              file: str) -> dict[str, Sourced[Any]]:
+def _settings(
+    loader: yaml.SafeLoader, node: yaml.MappingNode, file: str
+) -> dict[str, Sourced[Any]]:
     out: dict[str, Sourced[Any]] = {}
     lines: dict[str, int] = {}
     errors: list[InputError] = []
@@ -126,13 +140,19 @@ def _key(node: yaml.Node, file: str, lines: dict[str, int]) -> str:
     where = _at(file, node)
     name = str(node.value) if isinstance(node, yaml.ScalarNode) else _node_kind(node)
     if name == "home":
-        raise InputError("is read from the environment only (PERFLAB_HOME): it says where "
-                         "this file is", location=where, field=name)
+        raise InputError(
+            "is read from the environment only (PERFLAB_HOME): it says where this file is",
+            location=where,
+            field=name,
+        )
     if name not in BY_NAME:
         raise unmatched("a setting", name, list(BY_NAME), field=name, location=where)
     if name in lines:
-        raise InputError(f"duplicate key {name!r} (first defined at line {lines[name]})",
-                         location=where, field=name)
+        raise InputError(
+            f"duplicate key {name!r} (first defined at line {lines[name]})",
+            location=where,
+            field=name,
+        )
     lines[name] = where.line or 0
     return name
 
@@ -141,8 +161,11 @@ def _value(setting: Setting, raw: object, where: Location) -> Sourced[Any]:
     try:
         value = setting.kind.read(raw, True)
     except Wrong as wrong:
-        raise InputError(f"expected {setting.kind.expected}, got {wrong.found or describe(raw)}",
-                         location=where, field=setting.name) from None
+        raise InputError(
+            f"expected {setting.kind.expected}, got {wrong.found or describe(raw)}",
+            location=where,
+            field=setting.name,
+        ) from None
     return Sourced(value, f"{where.file}:{where.line}")
 
 
@@ -178,11 +201,13 @@ def _loader_class() -> type[yaml.SafeLoader]:
         def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
             mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
             if self.check_event(yaml.AliasEvent):
-                raise _Refused("aliases (*name) are not allowed in the config file",
-                               mark.line, mark.column)
+                raise _Refused(
+                    "aliases (*name) are not allowed in the config file", mark.line, mark.column
+                )
             if self.depth >= MAX_DEPTH:
-                raise _Refused(f"values nested more than {MAX_DEPTH} levels deep",
-                               mark.line, mark.column)
+                raise _Refused(
+                    f"values nested more than {MAX_DEPTH} levels deep", mark.line, mark.column
+                )
             self.depth += 1
             try:
                 return super().compose_node(parent, index)

@@ -43,16 +43,24 @@ def _export(job: Job, ref: str, target: Path) -> None:
     """A clean copy of ``ref`` of the workdir's repository (the job's own folder in it)."""
     where = job.location("ab.refs")
     try:
-        top = subprocess.run(["git", "-C", job.workdir, "rev-parse", "--show-toplevel"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+        top = subprocess.run(
+            ["git", "-C", job.workdir, "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         inside = str(Path(job.workdir).resolve().relative_to(Path(top).resolve()))
-        data = subprocess.run(["git", "-C", top, "archive", "--format=tar", ref],
-                              capture_output=True, check=True).stdout
+        data = subprocess.run(
+            ["git", "-C", top, "archive", "--format=tar", ref], capture_output=True, check=True
+        ).stdout
     except (OSError, subprocess.CalledProcessError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
         text = detail.decode(errors="replace").strip() if isinstance(detail, bytes) else detail
-        raise InputError(f'cannot export git ref "{ref}" of {job.workdir}: '
-                         f"{text or exc}", location=where, field="ab.refs") from None
+        raise InputError(
+            f'cannot export git ref "{ref}" of {job.workdir}: {text or exc}',
+            location=where,
+            field="ab.refs",
+        ) from None
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         tar.extractall(target, filter="data")
     if inside != ".":
@@ -76,8 +84,11 @@ def ab_variants(job: Job, pin: Any = None) -> Iterator[tuple[Variable, list[Job]
             target = folder / f"{'ab'[index]}"
             target.mkdir()
             _export(job, ref, target)
-            sub = target / (target / ".perflab-subdir").read_text() \
-                if (target / ".perflab-subdir").exists() else target
+            sub = (
+                target / (target / ".perflab-subdir").read_text()
+                if (target / ".perflab-subdir").exists()
+                else target
+            )
             raw = {k: v for k, v in job.raw.items() if k != "workdir"}
             jobs.append(replace(job, workdir=str(sub), raw=raw))
         yield Variable("ref", refs), jobs
@@ -85,15 +96,31 @@ def ab_variants(job: Job, pin: Any = None) -> Iterator[tuple[Variable, list[Job]
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def run_ab(job: Job, host: RunnerHost, store: Store, *, profile: Profile | None,
-           opts: RunOptions, reporter: Reporter | None = None) -> ExperimentOutcome:
+def run_ab(
+    job: Job,
+    host: RunnerHost,
+    store: Store,
+    *,
+    profile: Profile | None,
+    opts: RunOptions,
+    reporter: Reporter | None = None,
+) -> ExperimentOutcome:
     from perflab.execute.experiment import run_experiment
 
     spec = job.raw["ab"]
     with ab_variants(job, opts.pin) as (variable, jobs):
-        return run_experiment(job, variable, host, store, profile=profile, opts=opts,
-                              reporter=reporter, jobs=jobs, order=spec.get("order", "abba"),
-                              seed=int(spec.get("seed", 0)))
+        return run_experiment(
+            job,
+            variable,
+            host,
+            store,
+            profile=profile,
+            opts=opts,
+            reporter=reporter,
+            jobs=jobs,
+            order=spec.get("order", "abba"),
+            seed=int(spec.get("seed", 0)),
+        )
 
 
 #: the environment variable that names the program in ``perflab ab JOB OLD NEW`` with two
@@ -106,22 +133,34 @@ def with_ab(job: Job, baseline: str, candidate: str, *, order: str = "abba") -> 
     its absolute path in ``$PERFLAB_AB_BINARY``) or two git refs of its workdir (anything
     else), for ``perflab ab``. A job in A/B mode already is refused."""
     if job.raw.get("ab") is not None:
-        raise InputError("the job has its own ab: section; run it with `perflab run`",
-                         location=job.location("ab"), field="ab")
+        raise InputError(
+            "the job has its own ab: section; run it with `perflab run`",
+            location=job.location("ab"),
+            field="ab",
+        )
     files = [Path(v) for v in (baseline, candidate)]
     if all(f.is_file() for f in files):
         if not _mentions(job.raw, BINARY_VAR):
-            raise InputError(f"expected the job's commands to run \"${BINARY_VAR}\" (the "
-                             "program being compared), got commands that never use it, so "
-                             "both variants would run the same program",
-                             location=job.location("benchmarks"), field="benchmarks")
-        spec: dict[str, Any] = {"vary": f"env.{BINARY_VAR}",
-                                "values": [str(f.resolve()) for f in files]}
+            raise InputError(
+                f'expected the job\'s commands to run "${BINARY_VAR}" (the '
+                "program being compared), got commands that never use it, so "
+                "both variants would run the same program",
+                location=job.location("benchmarks"),
+                field="benchmarks",
+            )
+        spec: dict[str, Any] = {
+            "vary": f"env.{BINARY_VAR}",
+            "values": [str(f.resolve()) for f in files],
+        }
     elif any(f.is_file() for f in files):
-        missing = next(v for v, f in zip((baseline, candidate), files, strict=True)
-                       if not f.is_file())
-        raise InputError(f"expected two programs or two git refs, got one file and "
-                         f"\"{missing}\", which is not a file", field="CANDIDATE")
+        missing = next(
+            v for v, f in zip((baseline, candidate), files, strict=True) if not f.is_file()
+        )
+        raise InputError(
+            f"expected two programs or two git refs, got one file and "
+            f'"{missing}", which is not a file',
+            field="CANDIDATE",
+        )
     else:
         spec = {"refs": [baseline, candidate]}
     return replace(job, raw={**job.raw, "ab": {**spec, "order": order}})

@@ -45,26 +45,31 @@ class Adaptive:
         name = baseline or (job.compare or {}).get("baseline")
         reps = job.repetitions
         if baseline and reps.max_runs is None and reps.max_time is None:
-            raise InputError("expected a job with repetitions.max_runs or max_time (the budget "
-                             "of adaptive repetitions), got neither", field="--baseline")
+            raise InputError(
+                "expected a job with repetitions.max_runs or max_time (the budget "
+                "of adaptive repetitions), got neither",
+                field="--baseline",
+            )
         if not name or (reps.max_runs is None and reps.max_time is None):
             return None
         if not reps.fresh_process:
-            raise InputError("adaptive repetitions need one process per repetition",
-                             location=job.location("repetitions.fresh_process"),
-                             field="repetitions.fresh_process")
+            raise InputError(
+                "adaptive repetitions need one process per repetition",
+                location=job.location("repetitions.fresh_process"),
+                field="repetitions.fresh_process",
+            )
         if baseline and not store.baselines.current(baseline, job=job.name):
             known = [r["name"] for r in store.baselines.current(job=job.name)]
-            error = unmatched(f"a baseline of job {job.name}", baseline, known,
-                              field="--baseline")
+            error = unmatched(f"a baseline of job {job.name}", baseline, known, field="--baseline")
             error.hint = "`perflab baseline set NAME RUN` makes a run a baseline"
             raise error
         return cls(name, reps.max_runs, reps.max_time, required=bool(baseline))
 
     def _baseline(self, store: Store, cand: Side) -> Side | None:
         try:
-            record = store.baselines.resolve(self.baseline, job=cand.job,
-                                             platform=cand.platform, branch=cand.branch)
+            record = store.baselines.resolve(
+                self.baseline, job=cand.job, platform=cand.platform, branch=cand.branch
+            )
         except InputError as exc:
             self._unusable(f"no baseline to adapt to: {exc}", exc)
             return None
@@ -98,32 +103,49 @@ class Adaptive:
         try:
             runs = settings_for(cand.job_spec, {}).baseline_runs
             base = widen_baseline(store, base, cand, runs)
-            outcome = compare_sides(base, cand,
-                                    spreads=learned_spreads(store, cand, list(cand.groups)))
+            outcome = compare_sides(
+                base, cand, spreads=learned_spreads(store, cand, list(cand.groups))
+            )
         except InputError as exc:
             self._unusable(f"cannot compare with the baseline: {exc}", exc)
             return 0
         walls = [r.event.get("wall_ns", 0) / 1e9 for r in records if r.kind == "run"]
         per_run = statistics.median(walls) * max(1, len({r.benchmark for r in records}))
-        budget = Budget(max_runs=self.max_runs, max_time=self.max_time,
-                        time_per_run=per_run if walls else None, elapsed=sum(walls))
-        plans = [(row, plan_repetitions(row, budget)) for row in outcome.report.rows
-                 if row.verdict == "unknown"]
+        budget = Budget(
+            max_runs=self.max_runs,
+            max_time=self.max_time,
+            time_per_run=per_run if walls else None,
+            elapsed=sum(walls),
+        )
+        plans = [
+            (row, plan_repetitions(row, budget))
+            for row in outcome.report.rows
+            if row.verdict == "unknown"
+        ]
         add = max((plan.add for _, plan in plans), default=0)
-        reason = max(plans, key=lambda p: p[1].add)[1].reason if plans else \
-            "no verdict is unknown"
-        drift = [f"{row.benchmark} {row.metric}: {plan.reason}" for row, plan in plans
-                 if plan.reason.startswith(RUN_DRIFT)]
+        reason = max(plans, key=lambda p: p[1].add)[1].reason if plans else "no verdict is unknown"
+        drift = [
+            f"{row.benchmark} {row.metric}: {plan.reason}"
+            for row, plan in plans
+            if plan.reason.startswith(RUN_DRIFT)
+        ]
         if add == 0 and drift:
             reason = drift[0] + (f" (and {len(drift) - 1} more)" if len(drift) > 1 else "")
-        self.decisions.append({"add": add, "reason": reason, "unknown": len(plans),
-                               "baseline_run": base.run_id})
+        self.decisions.append(
+            {"add": add, "reason": reason, "unknown": len(plans), "baseline_run": base.run_id}
+        )
         return add
 
 
-def candidate_side(job: Job, run_id: str, parts: list[tuple[int | None, ResultSet]],
-                   env: dict[str, Any], platform: str, fingerprint: str | None,
-                   runner: str | None = None) -> Side:
+def candidate_side(
+    job: Job,
+    run_id: str,
+    parts: list[tuple[int | None, ResultSet]],
+    env: dict[str, Any],
+    platform: str,
+    fingerprint: str | None,
+    runner: str | None = None,
+) -> Side:
     """The run in progress, as a comparison side (its samples keep their repetition)."""
     from perflab.compare.sides import groups_of
     from perflab.execute.collect import merged
@@ -133,8 +155,21 @@ def candidate_side(job: Job, run_id: str, parts: list[tuple[int | None, ResultSe
         for bench in part.benchmarks:
             for name, metric in bench.metrics.items():
                 repetitions.setdefault((bench.name, name), []).extend([rep] * len(metric.samples))
-    return Side(ref=run_id, kind="run", label=f"run {run_id} (in progress)",
-                result=merged(parts), run_id=run_id, job=job.name, platform=platform,
-                branch=(env.get("git") or {}).get("branch"), fingerprint=fingerprint,
-                environment=env, status="completed", job_spec=job.raw, runner=runner,
-                repetitions=repetitions, run_ids=[run_id], groups=groups_of(repetitions))
+    return Side(
+        ref=run_id,
+        kind="run",
+        label=f"run {run_id} (in progress)",
+        result=merged(parts),
+        run_id=run_id,
+        job=job.name,
+        platform=platform,
+        branch=(env.get("git") or {}).get("branch"),
+        fingerprint=fingerprint,
+        environment=env,
+        status="completed",
+        job_spec=job.raw,
+        runner=runner,
+        repetitions=repetitions,
+        run_ids=[run_id],
+        groups=groups_of(repetitions),
+    )

@@ -28,8 +28,11 @@ class StepRecord:
 
     @property
     def ok(self) -> bool:
-        return self.event.get("exit") == 0 and not self.event.get("timed_out") \
+        return (
+            self.event.get("exit") == 0
+            and not self.event.get("timed_out")
             and not self.event.get("error")
+        )
 
 
 @dataclass
@@ -52,8 +55,11 @@ def parse_step(job: Job, spec: BenchmarkSpec, record: StepRecord) -> ResultSet:
         return time_result(spec.name, [record.event])
     source = record.event.get("output") if spec.output else record.event.get("stdout")
     if not source or not Path(source).exists():
-        raise FormatError(spec.format, f"no output to parse ({spec.output or 'stdout'})",
-                          source=f"{spec.name} repetition {record.index}")
+        raise FormatError(
+            spec.format,
+            f"no output to parse ({spec.output or 'stdout'})",
+            source=f"{spec.name} repetition {record.index}",
+        )
     result = parse_path(Path(source), spec.format)
     if len(job.benchmarks) > 1:
         result = _prefix(result, spec.name)
@@ -72,11 +78,16 @@ def count_step(job: Job, spec: BenchmarkSpec, record: StepRecord) -> ResultSet:
     source = record.event.get("output") if spec.output else record.event.get("stdout")
     where = f"{spec.name} counted repetition {record.index}"
     if not source or not Path(source).exists():
-        raise FormatError(spec.format, f"no output to parse ({spec.output or 'stdout'})",
-                          source=where)
+        raise FormatError(
+            spec.format, f"no output to parse ({spec.output or 'stdout'})", source=where
+        )
     path = Path(source)
-    name, iterations = per_op(spec.format, path.read_text(encoding="utf-8", errors="replace"),
-                              parse_path(path, spec.format), where)
+    name, iterations = per_op(
+        spec.format,
+        path.read_text(encoding="utf-8", errors="replace"),
+        parse_path(path, spec.format),
+        where,
+    )
     if len(job.benchmarks) > 1:
         name = f"{spec.name}/{name}"
     return counted_result(name, counted, iterations)

@@ -33,5 +33,8 @@ def check_counting(job: Job, facts: dict[str, Any] | None, runner: str) -> None:
             continue
         counter, why = missing
         where, location = _where(job, index)
-        raise InputError(f'expected a runner that can count "{counter}", got runner '
-                         f'"{runner}": {why}', location=location, field=where)
+        raise InputError(
+            f'expected a runner that can count "{counter}", got runner "{runner}": {why}',
+            location=location,
+            field=where,
+        )

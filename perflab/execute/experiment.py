@@ -63,8 +63,9 @@ class ExperimentOutcome:
 
     def interruption(self) -> RunInterrupted:
         first = next(o for o in self.outcomes if o.status == "interrupted")
-        return RunInterrupted(f"experiment {self.experiment} interrupted{signals.by()}; kept "
-                              "what was measured", first)
+        return RunInterrupted(
+            f"experiment {self.experiment} interrupted{signals.by()}; kept what was measured", first
+        )
 
 
 class _Shared(Reporter):
@@ -109,22 +110,46 @@ def turns(count: int, round_no: int, *, order: str = "abba", seed: int = 0) -> l
     return turn if round_no % 2 == 1 else turn[::-1]
 
 
-def _variant_record(variable: Variable, index: int, job: Job, opts: RunOptions,
-                    profile: Profile | None, experiment: str) -> dict[str, Any]:
-    return {"experiment": experiment, "key": variable.key, "value": variable.values[index],
-            "index": index, "values": variable.values, "order": "alternating rounds",
-            "fixed": {"job": job.name, "job_sha256": job.sha256, "runner": opts.runner,
-                      "profile": profile.name if profile else None, "env": opts.env}}
+def _variant_record(
+    variable: Variable,
+    index: int,
+    job: Job,
+    opts: RunOptions,
+    profile: Profile | None,
+    experiment: str,
+) -> dict[str, Any]:
+    return {
+        "experiment": experiment,
+        "key": variable.key,
+        "value": variable.values[index],
+        "index": index,
+        "values": variable.values,
+        "order": "alternating rounds",
+        "fixed": {
+            "job": job.name,
+            "job_sha256": job.sha256,
+            "runner": opts.runner,
+            "profile": profile.name if profile else None,
+            "env": opts.env,
+        },
+    }
 
 
 @contextmanager
-def _variants(jobs: list[Job], host: RunnerHost, store: Store, opts: RunOptions,
-              reporter: Reporter, records: list[dict[str, Any]]) -> Iterator[list[_Variant]]:
+def _variants(
+    jobs: list[Job],
+    host: RunnerHost,
+    store: Store,
+    opts: RunOptions,
+    reporter: Reporter,
+    records: list[dict[str, Any]],
+) -> Iterator[list[_Variant]]:
     variants: list[_Variant] = []
     try:
         for job, record in zip(jobs, records, strict=True):
-            run_opts = replace(opts, experiment=record["experiment"], variant=record,
-                               run_id=None)  # each variant is a run of its own
+            run_opts = replace(
+                opts, experiment=record["experiment"], variant=record, run_id=None
+            )  # each variant is a run of its own
             run = JobRun(job, host.transport, store, run_opts, reporter)
             workspace = open_workspace(job, host.transport, run.run_id, run.raw_dir / "steps")
             run.job = replace(job, workdir=workspace.workdir)
@@ -139,8 +164,10 @@ def _write_variant(run: JobRun, record: dict[str, Any]) -> None:
     """The run folder's job.yaml is this variant's job, not the file it was made from."""
     import yaml
 
-    header = (f"# variant {record['index']} of experiment {record['experiment']}: "
-              f"{record['key']}={record['value']} (made from {run.job.path})\n")
+    header = (
+        f"# variant {record['index']} of experiment {record['experiment']}: "
+        f"{record['key']}={record['value']} (made from {run.job.path})\n"
+    )
     text = yaml.safe_dump(run.job.raw, sort_keys=False)
     (run.raw_dir / "job.yaml").write_text(header + text, encoding="utf-8")
 
@@ -150,20 +177,21 @@ def _execute(variant: _Variant, steps: list[dict[str, Any]], tag: str) -> None:
     assert started is not None
     request = request_for(run, started, steps, variant.workspace.rundir)
     request["job_timeout"] = max(run.job.job_timeout - variant.spent, 0.001)
-    (run.raw_dir / f"request-{tag}.json").write_text(json.dumps(request, indent=2),
-                                                     encoding="utf-8")
+    (run.raw_dir / f"request-{tag}.json").write_text(
+        json.dumps(request, indent=2), encoding="utf-8"
+    )
     run.done = {}
     begin = time.monotonic()
     problem = execute_steps(run, started, request, steps)
     variant.spent += time.monotonic() - begin
     variant.problem = variant.problem or problem
     setup_failed = any(r.kind == "setup" and not r.ok for r in run.records)
-    variant.stopped = bool(run.missing or run.lost or problem or setup_failed
-                           or run.done.get("job_timed_out"))
+    variant.stopped = bool(
+        run.missing or run.lost or problem or setup_failed or run.done.get("job_timed_out")
+    )
 
 
-def _interleaved(variants: list[_Variant], order: str = "abba",
-                 seed: int = 0) -> list[list[int]]:
+def _interleaved(variants: list[_Variant], order: str = "abba", seed: int = 0) -> list[list[int]]:
     """The rounds; Ctrl-C between two harness calls ends every run as interrupted."""
     try:
         return _rounds(variants, order, seed)
@@ -180,13 +208,14 @@ def _refused(variants: list[_Variant]) -> bool:
     refused = [v for v in variants if v.run.missing]
     for variant in variants:
         if not variant.run.missing and refused:
-            variant.problem = (f"not run: variant {refused[0].run.opts.variant or {}} was "
-                               "refused, so the experiment did not start")
+            variant.problem = (
+                f"not run: variant {refused[0].run.opts.variant or {}} was "
+                "refused, so the experiment did not start"
+            )
     return bool(refused)
 
 
-def _rounds(variants: list[_Variant], order: str = "abba",
-            seed: int = 0) -> list[list[int]]:
+def _rounds(variants: list[_Variant], order: str = "abba", seed: int = 0) -> list[list[int]]:
     plan = [chunks(v.started.steps) for v in variants if v.started is not None]
     count = max((max(c) for c in plan if c), default=0)
     schedule = []
@@ -205,27 +234,41 @@ def _rounds(variants: list[_Variant], order: str = "abba",
     return schedule
 
 
-def run_experiment(job: Job, variable: Variable, host: RunnerHost, store: Store, *,
-                   profile: Profile | None, opts: RunOptions, reporter: Reporter | None = None,
-                   probe: bool = True, jobs: list[Job] | None = None, order: str = "abba",
-                   seed: int = 0) -> ExperimentOutcome:
+def run_experiment(
+    job: Job,
+    variable: Variable,
+    host: RunnerHost,
+    store: Store,
+    *,
+    profile: Profile | None,
+    opts: RunOptions,
+    reporter: Reporter | None = None,
+    probe: bool = True,
+    jobs: list[Job] | None = None,
+    order: str = "abba",
+    seed: int = 0,
+) -> ExperimentOutcome:
     """Run every variant of ``job`` interleaved on ``host``; one run per value. An
     interrupted experiment is returned (``interrupted``), with what was measured.
     ``jobs`` gives the variants ready-made (A/B between git refs)."""
     jobs = jobs if jobs is not None else variant_jobs(job, variable, opts.pin)
     experiment = f"exp-{secrets.token_hex(4)}"
-    records = [_variant_record(variable, i, job, opts, profile, experiment)
-               for i in range(len(jobs))]
+    records = [
+        _variant_record(variable, i, job, opts, profile, experiment) for i in range(len(jobs))
+    ]
     reporter = reporter or Reporter()
-    with prepared(host, profile, opts, probe=probe, what=f"experiment {experiment}") as (
-            ready, flags), \
-            _variants(jobs, host, store, ready, _Shared(reporter), records) as variants, \
-            abandon_on_error([v.run for v in variants]):
+    with (
+        prepared(host, profile, opts, probe=probe, what=f"experiment {experiment}") as (
+            ready,
+            flags,
+        ),
+        _variants(jobs, host, store, ready, _Shared(reporter), records) as variants,
+        abandon_on_error([v.run for v in variants]),
+    ):
         for variant, record in zip(variants, records, strict=True):
             variant.started = start(variant.run, variant.workspace.rundir, flags)
             _write_variant(variant.run, record)
-        reporter.started(experiment, sum(len(v.started.steps) for v in variants
-                                         if v.started))
+        reporter.started(experiment, sum(len(v.started.steps) for v in variants if v.started))
         schedule = [] if _refused(variants) else _interleaved(variants, order, seed)
         outcomes = [end(v.run, v.started, v.problem) for v in variants if v.started]
         reporter.finished()

@@ -44,8 +44,7 @@ def _files(folder: str, prefix: str = "") -> dict[str, tuple[str, int]]:
             if entry.is_dir(follow_symlinks=False):
                 found.update(_files(entry.path, f"{prefix}{entry.name}/"))
             elif entry.is_file(follow_symlinks=False):
-                found[prefix + entry.name] = (entry.path, entry.stat(follow_symlinks=False)
-                                              .st_size)
+                found[prefix + entry.name] = (entry.path, entry.stat(follow_symlinks=False).st_size)
     return found
 
 
@@ -76,12 +75,16 @@ def sources(folder: Path) -> list[Source]:
     files = _files(str(folder))
     sizes = {name: size for name, (_path, size) in files.items()}
     skip = SKIP | _covered(sizes)
-    return [Source(name, sizes[name], _opener(files[name][0]))
-            for name in sorted(files, key=_order) if name not in skip]
+    return [
+        Source(name, sizes[name], _opener(files[name][0]))
+        for name in sorted(files, key=_order)
+        if name not in skip
+    ]
 
 
-def keep_files(store: Store, run_id: str, folder: Path,
-               limits: Limits | None = None) -> Kept | None:
+def keep_files(
+    store: Store, run_id: str, folder: Path, limits: Limits | None = None
+) -> Kept | None:
     """Put the run folder's files into the store, within ``limits`` (default: from the
     environment); None when there is no folder."""
     if not folder.is_dir():

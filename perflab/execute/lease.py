@@ -57,17 +57,20 @@ class LeaseBusy(PerflabError):
     """Another run or job holds the runner's lease (exit status 1)."""
 
     def __init__(self, runner: str, holder: str | None, waited: float) -> None:
-        super().__init__(f"runner {runner} is busy: {holder or 'another run'}",
-                         hint=f"waited {waited:g} s; wait longer with --lock-wait SECONDS "
-                              "(or PERFLAB_LOCK_WAIT), or see `perflab status`")
+        super().__init__(
+            f"runner {runner} is busy: {holder or 'another run'}",
+            hint=f"waited {waited:g} s; wait longer with --lock-wait SECONDS "
+            "(or PERFLAB_LOCK_WAIT), or see `perflab status`",
+        )
 
 
 class Heartbeat(threading.Thread):
     """Calls ``beat`` every ``interval`` seconds until stopped; ``beat`` returns False when
     the lease is no longer ours, and ``on_lost`` is called once then."""
 
-    def __init__(self, beat: Callable[[], bool], interval: float,
-                 on_lost: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, beat: Callable[[], bool], interval: float, on_lost: Callable[[], None] | None = None
+    ) -> None:
         super().__init__(name="perflab-heartbeat", daemon=True)
         self._beat, self._interval, self._on_lost = beat, interval, on_lost
         self._stop_event = threading.Event()
@@ -93,8 +96,9 @@ class Heartbeat(threading.Thread):
 
 
 @contextmanager
-def runner_lease(store: Store, runner: str, holder: str, *, wait: float = 0.0,
-                 ttl: float | None = None) -> Iterator[int]:
+def runner_lease(
+    store: Store, runner: str, holder: str, *, wait: float = 0.0, ttl: float | None = None
+) -> Iterator[int]:
     """Hold ``runner``'s lease for a run that is not a queued job; renewed until the block
     ends, then let go. Waits up to ``wait`` seconds for a busy runner, then
     :class:`LeaseBusy` naming its holder."""
@@ -106,8 +110,11 @@ def runner_lease(store: Store, runner: str, holder: str, *, wait: float = 0.0,
     while (token := store.leases.acquire(key, holder, ttl, controller=me)) is None:
         dead = store.leases.release_dead(key, controller.is_gone)
         if dead is not None:
-            log.warning("runner %s: took over the lease of %s, whose process is gone",
-                        runner, dead["holder"])
+            log.warning(
+                "runner %s: took over the lease of %s, whose process is gone",
+                runner,
+                dead["holder"],
+            )
             continue
         current = store.leases.get(key) or {}
         who = f"{current.get('holder')}{_since(current.get('acquired_at'))}"
@@ -128,5 +135,9 @@ def runner_lease(store: Store, runner: str, holder: str, *, wait: float = 0.0,
         try:
             store.leases.release(key, token)
         except Exception as exc:  # the store is away: the lease expires by itself
-            log.warning("could not release the lease on runner %s (it expires in %g s): %s",
-                        runner, ttl, exc)
+            log.warning(
+                "could not release the lease on runner %s (it expires in %g s): %s",
+                runner,
+                ttl,
+                exc,
+            )

@@ -34,8 +34,7 @@ def pinned_fingerprint(base: str, plan: PinPlan) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-def plan_run(run: JobRun, env: dict[str, Any], placement: Placement,
-             rundir: str) -> PinPlan | None:
+def plan_run(run: JobRun, env: dict[str, Any], placement: Placement, rundir: str) -> PinPlan | None:
     """The run's pin plan (None when the job asks for nothing beyond CPUs), stored on it."""
     from perflab.execute.runner import unprepared_fingerprint
 
@@ -43,14 +42,20 @@ def plan_run(run: JobRun, env: dict[str, Any], placement: Placement,
     if not spec.active:
         return None
     online = parse_cpulist((env.get("cpu") or {}).get("online") or "0")
-    plan = plan_pin(run.job, spec, placement.cpus or online, pinned=placement.cpus is not None,
-                    extra_env=run.opts.env, python=run.transport.python, rundir=rundir)
+    plan = plan_pin(
+        run.job,
+        spec,
+        placement.cpus or online,
+        pinned=placement.cpus is not None,
+        extra_env=run.opts.env,
+        python=run.transport.python,
+        rundir=rundir,
+    )
     base = run.opts.fingerprint or unprepared_fingerprint(env, placement)
     tuning = dict(run.store.runs.get(run.run_id).fields.get("tuning") or {})
     tuning["pin"] = plan.to_dict()
     tuning["fingerprint_parts"] = {"host": base, "pin": pinned_fingerprint("", plan)}
-    run.store.runs.update_run(run.run_id, fingerprint=pinned_fingerprint(base, plan),
-                              tuning=tuning)
+    run.store.runs.update_run(run.run_id, fingerprint=pinned_fingerprint(base, plan), tuning=tuning)
     return plan
 
 
@@ -71,8 +76,9 @@ def _results(run: JobRun, plan: PinPlan) -> dict[str, ProbeResult]:
             what = event.get("error") or f"exit status {event.get('exit')}"
             error = what + (": " + " | ".join(tail) if tail else "")
         step = steps[record.id]
-        out[record.id] = ProbeResult(record.id, step["probe"], step["group"], record.ok,
-                                     _text(event.get("stdout")), error)
+        out[record.id] = ProbeResult(
+            record.id, step["probe"], step["group"], record.ok, _text(event.get("stdout")), error
+        )
     return out
 
 
@@ -83,8 +89,9 @@ def prove_run(run: JobRun, plan: PinPlan) -> None:
         return
     proof = prove(plan, results)
     evidence = {"pin": plan.to_dict(), "proof": proof.to_dict()}
-    (run.raw_dir / "pinning.json").write_text(json.dumps(evidence, indent=2, default=str),
-                                              encoding="utf-8")
+    (run.raw_dir / "pinning.json").write_text(
+        json.dumps(evidence, indent=2, default=str), encoding="utf-8"
+    )
     fields = run.store.runs.get(run.run_id).fields
     tuning = dict(fields.get("tuning") or {})
     tuning["pin"] = {**tuning.get("pin", {}), "proof": proof.to_dict()}

@@ -34,18 +34,31 @@ def _command(command: str | list[str]) -> dict[str, Any]:
 def _bench_step(job: Job, b: int, bench: BenchmarkSpec, kind: str, index: int) -> dict[str, Any]:
     letter = "w" if kind == "warmup" else "r"  # count steps get theirs in count_steps
     env = dict(bench.env)
-    env.update({"PERFLAB_BENCHMARK": bench.name, "PERFLAB_REPETITION": str(index),
-                "PERFLAB_PHASE": kind})
+    env.update(
+        {"PERFLAB_BENCHMARK": bench.name, "PERFLAB_REPETITION": str(index), "PERFLAB_PHASE": kind}
+    )
     if not job.repetitions.fresh_process:
-        env.update({"PERFLAB_RUNS": str(job.repetitions.runs),
-                    "PERFLAB_WARMUP": str(job.repetitions.warmup)})
-    return {"id": f"b{b}-{letter}{index}", "kind": kind, "benchmark": b, "index": index,
-            "env": env, "timeout": bench.timeout or job.repetition_timeout,
-            "output": bench.output, **_command(bench.command)}
+        env.update(
+            {
+                "PERFLAB_RUNS": str(job.repetitions.runs),
+                "PERFLAB_WARMUP": str(job.repetitions.warmup),
+            }
+        )
+    return {
+        "id": f"b{b}-{letter}{index}",
+        "kind": kind,
+        "benchmark": b,
+        "index": index,
+        "env": env,
+        "timeout": bench.timeout or job.repetition_timeout,
+        "output": bench.output,
+        **_command(bench.command),
+    }
 
 
-def bench_steps(job: Job, runs: range, *, warmups: int = 0,
-                seed: int | None = None) -> list[dict[str, Any]]:
+def bench_steps(
+    job: Job, runs: range, *, warmups: int = 0, seed: int | None = None
+) -> list[dict[str, Any]]:
     """Warmups then measured runs for every benchmark, in the job's order."""
     per_process = job.repetitions.fresh_process
     if not per_process:
@@ -84,32 +97,55 @@ def count_steps(job: Job) -> list[dict[str, Any]]:
                 step["env"]["PERFLAB_PHASE"] = "count"
                 if tool == "valgrind":  # Go's signal preemption crashes callgrind 3.19
                     godebug = step["env"].get("GODEBUG") or job.env.get("GODEBUG")
-                    step["env"]["GODEBUG"] = ",".join(filter(None, (godebug,
-                                                                    "asyncpreemptoff=1")))
-                step.update(id=f"b{b}-{letter}{index}", timeout=job.counting.timeout,
-                            count=count_request(tool, bench.counters))
+                    step["env"]["GODEBUG"] = ",".join(filter(None, (godebug, "asyncpreemptoff=1")))
+                step.update(
+                    id=f"b{b}-{letter}{index}",
+                    timeout=job.counting.timeout,
+                    count=count_request(tool, bench.counters),
+                )
                 steps.append(step)
     return steps
 
 
 def setup_steps(job: Job) -> list[dict[str, Any]]:
-    return [{"id": f"setup-{i}", "kind": "setup", "benchmark": None, "index": i,
-             "env": dict(step.env), "timeout": step.timeout or job.repetition_timeout,
-             "output": None, **_command(step.command)}
-            for i, step in enumerate(job.setup, start=1)]
+    return [
+        {
+            "id": f"setup-{i}",
+            "kind": "setup",
+            "benchmark": None,
+            "index": i,
+            "env": dict(step.env),
+            "timeout": step.timeout or job.repetition_timeout,
+            "output": None,
+            **_command(step.command),
+        }
+        for i, step in enumerate(job.setup, start=1)
+    ]
 
 
-def harness_request(job: Job, steps: list[dict[str, Any]], *, workdir: str, rundir: str,
-                    cpus: list[int] | None, env: dict[str, str],
-                    cgroups: list[str] | None = None) -> dict[str, Any]:
+def harness_request(
+    job: Job,
+    steps: list[dict[str, Any]],
+    *,
+    workdir: str,
+    rundir: str,
+    cpus: list[int] | None,
+    env: dict[str, str],
+    cgroups: list[str] | None = None,
+) -> dict[str, Any]:
     base_env = dict(job.env)
     base_env.update(env)
     if cpus:
         base_env["PERFLAB_CPUS"] = format_cpulist(cpus)
-    return {"workdir": workdir, "rundir": rundir, "env": base_env, "cpus": cpus,
-            "cgroups": cgroups or [], "job_timeout": job.job_timeout,
-            "steps": [{k: v for k, v in s.items() if k not in ("benchmark", "index")}
-                      for s in steps]}
+    return {
+        "workdir": workdir,
+        "rundir": rundir,
+        "env": base_env,
+        "cpus": cpus,
+        "cgroups": cgroups or [],
+        "job_timeout": job.job_timeout,
+        "steps": [{k: v for k, v in s.items() if k not in ("benchmark", "index")} for s in steps],
+    }
 
 
 def step_refs(steps: list[dict[str, Any]]) -> dict[str, StepRef]:

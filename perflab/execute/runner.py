@@ -109,9 +109,11 @@ def new_run_id() -> str:
 def _check_workdir(job: Job, transport: Transport) -> None:
     result = transport.run(["test", "-d", job.workdir])
     if not result.ok:
-        raise InputError(f'expected an existing directory on {transport.name}, got '
-                         f'"{job.workdir}"', location=job.location("workdir") or _job_loc(job),
-                         field="workdir")
+        raise InputError(
+            f'expected an existing directory on {transport.name}, got "{job.workdir}"',
+            location=job.location("workdir") or _job_loc(job),
+            field="workdir",
+        )
 
 
 def _job_loc(job: Job) -> Location | None:
@@ -126,9 +128,12 @@ def _placement(job: Job, env: dict[str, Any], opts: RunOptions) -> Placement:
     if opts.shield_cpus:
         shield = opts.shield_cpus
         if isinstance(job.cpus, list) and not set(job.cpus) <= set(shield):
-            raise InputError(f"expected CPUs inside the shield ({format_cpulist(shield)}), got "
-                             f'"{format_cpulist(job.cpus)}"', location=job.location("pin.cpus"),
-                             field="pin.cpus")
+            raise InputError(
+                f"expected CPUs inside the shield ({format_cpulist(shield)}), got "
+                f'"{format_cpulist(job.cpus)}"',
+                location=job.location("pin.cpus"),
+                field="pin.cpus",
+            )
         chosen = job.cpus if isinstance(job.cpus, list) else list(shield)
         return Placement(sorted(chosen), sorted(set(online) - set(shield)), list(shield))
     return resolve_placement(job.cpus, online, keep, where=job.location("pin.cpus"))
@@ -147,17 +152,21 @@ def _check_allowed(placement: Placement, env: dict[str, Any], host: str) -> None
         return
     missing = sorted(set(placement.cpus) - set(parse_cpulist(allowed)))
     if missing:
-        raise HostError(host, f"CPU(s) {format_cpulist(missing)} are not available to processes "
-                              f"perflab starts there: their cpuset allows only {allowed} "
-                              "(another perflab shield active? look for *perflab* under "
-                              "/sys/fs/cgroup/cpuset)")
+        raise HostError(
+            host,
+            f"CPU(s) {format_cpulist(missing)} are not available to processes "
+            f"perflab starts there: their cpuset allows only {allowed} "
+            "(another perflab shield active? look for *perflab* under "
+            "/sys/fs/cgroup/cpuset)",
+        )
 
 
 class JobRun:
     """The state of one run while it executes."""
 
-    def __init__(self, job: Job, transport: Transport, store: Store, opts: RunOptions,
-                 reporter: Reporter) -> None:
+    def __init__(
+        self, job: Job, transport: Transport, store: Store, opts: RunOptions, reporter: Reporter
+    ) -> None:
         self.job, self.transport, self.store, self.opts = job, transport, store, opts
         self.reporter = reporter
         self.run_id = opts.run_id or new_run_id()
@@ -187,21 +196,32 @@ class JobRun:
         else:
             path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
 
-    def prepare(self, flags: list[dict[str, Any]]) -> tuple[dict[str, Any], Placement,
-                                                             list[dict[str, Any]]]:
+    def prepare(
+        self, flags: list[dict[str, Any]]
+    ) -> tuple[dict[str, Any], Placement, list[dict[str, Any]]]:
         self.limits = Limits.from_env()  # a bad setting stops the run before it starts
         _check_workdir(self.job, self.transport)
         counting = counts(self.job)
-        env = gather_environment(self.transport, self.job.workdir, counting=counting,
-                                 path=job_path(self.job, self.opts.env))
+        env = gather_environment(
+            self.transport,
+            self.job.workdir,
+            counting=counting,
+            path=job_path(self.job, self.opts.env),
+        )
         if counting:  # a counter the runner lacks: refused before anything runs
             check_counting(self.job, env.get("counting"), self.opts.runner)
         placement = _placement(self.job, env, self.opts)
         if not self.opts.cgroups:  # entering the shield changes what is allowed
             _check_allowed(placement, env, self.transport.name)
-        steps = setup_steps(self.job) + bench_steps(
-            self.job, range(1, self.job.repetitions.runs + 1),
-            warmups=self.job.repetitions.warmup) + count_steps(self.job)
+        steps = (
+            setup_steps(self.job)
+            + bench_steps(
+                self.job,
+                range(1, self.job.repetitions.runs + 1),
+                warmups=self.job.repetitions.warmup,
+            )
+            + count_steps(self.job)
+        )
         self.raw_dir.mkdir(parents=True, exist_ok=True)
         if self.job.path is not None and self.job.path.is_file():
             self._write_local("job.yaml", self.job.path.read_text(encoding="utf-8"))
@@ -211,19 +231,34 @@ class JobRun:
         self.platform = runner_platform(self.opts.platform, env)
         self.fingerprint = self.opts.fingerprint or unprepared_fingerprint(env, placement)
         self.store.runs.create_run(
-            self.run_id, job=self.job.name, job_sha256=self.job.sha256, job_spec=self.job.raw,
-            job_path=str(self.job.path) if self.job.path else None, runner=self.opts.runner,
-            platform=self.platform, status="running", flags=flags,
+            self.run_id,
+            job=self.job.name,
+            job_sha256=self.job.sha256,
+            job_spec=self.job.raw,
+            job_path=str(self.job.path) if self.job.path else None,
+            runner=self.opts.runner,
+            platform=self.platform,
+            status="running",
+            flags=flags,
             fingerprint=self.fingerprint,
-            tuning={**(self.opts.tuning or {}), "cpus": format_cpulist(placement.cpus or []),
-                    "cgroups": self.opts.cgroups},
+            tuning={
+                **(self.opts.tuning or {}),
+                "cpus": format_cpulist(placement.cpus or []),
+                "cgroups": self.opts.cgroups,
+            },
             git_commit=(env.get("git") or {}).get("commit"),
             git_dirty=(env.get("git") or {}).get("dirty"),
-            branch=(env.get("git") or {}).get("branch"), tags=self.job.tags,
-            experiment=self.opts.experiment, variant=self.opts.variant,
-            raw_dir=str(self.raw_dir), perflab_version=__version__,
-            controller=controller.identity(), job_id=self.opts.job_id,
-            sweep_run_id=self.opts.sweep_run_id, matrix=self.job.matrix or None)
+            branch=(env.get("git") or {}).get("branch"),
+            tags=self.job.tags,
+            experiment=self.opts.experiment,
+            variant=self.opts.variant,
+            raw_dir=str(self.raw_dir),
+            perflab_version=__version__,
+            controller=controller.identity(),
+            job_id=self.opts.job_id,
+            sweep_run_id=self.opts.sweep_run_id,
+            matrix=self.job.matrix or None,
+        )
         self.stored = True
         self.store.runs.add_environment(self.run_id, "before", env)
         return env, placement, steps
@@ -290,7 +325,7 @@ class JobRun:
     def materialize(self) -> None:
         """Split the logs into per-step files, fetch outputs, store the repetition rows
         (of the steps not done yet: adaptive runs call this after every batch)."""
-        records = self.records[self._materialized:]
+        records = self.records[self._materialized :]
         self._materialized = len(self.records)
         if not records:
             return
@@ -306,7 +341,7 @@ class JobRun:
             tail = None
             for name in ("stdout", "stderr"):
                 span = record.event.get(name)
-                data = blobs.get(name, b"")[span[0]:span[1]] if isinstance(span, list) else b""
+                data = blobs.get(name, b"")[span[0] : span[1]] if isinstance(span, list) else b""
                 path = None
                 if data:
                     path = steps / f"{record.id}.{name}"
@@ -323,17 +358,30 @@ class JobRun:
     def _row(self, record: StepRecord, tail: str | None) -> dict[str, Any]:
         event = record.event
         bench = None if record.benchmark is None else self.job.benchmarks[record.benchmark].name
-        return {"step": record.id, "kind": record.kind, "benchmark": bench,
-                "index": record.index, "exit_status": event.get("exit"),
-                "signal": event.get("signal"), "timed_out": bool(event.get("timed_out")),
-                "wall_ns": event.get("wall_ns", 0), "user_ns": event.get("user_ns", 0),
-                "sys_ns": event.get("sys_ns", 0), "maxrss_kb": event.get("maxrss_kb", 0),
-                "nvcsw": event.get("nvcsw", 0), "nivcsw": event.get("nivcsw", 0),
-                "other_share": event.get("other"), "steal_share": event.get("steal"),
-                "runnable": event.get("runnable"), "evidence_window": event.get("window"),
-                "stdout_path": event.get("stdout"), "stderr_path": event.get("stderr"),
-                "output_path": event.get("output"), "stderr_tail": tail,
-                "error": event.get("error")}
+        return {
+            "step": record.id,
+            "kind": record.kind,
+            "benchmark": bench,
+            "index": record.index,
+            "exit_status": event.get("exit"),
+            "signal": event.get("signal"),
+            "timed_out": bool(event.get("timed_out")),
+            "wall_ns": event.get("wall_ns", 0),
+            "user_ns": event.get("user_ns", 0),
+            "sys_ns": event.get("sys_ns", 0),
+            "maxrss_kb": event.get("maxrss_kb", 0),
+            "nvcsw": event.get("nvcsw", 0),
+            "nivcsw": event.get("nivcsw", 0),
+            "other_share": event.get("other"),
+            "steal_share": event.get("steal"),
+            "runnable": event.get("runnable"),
+            "evidence_window": event.get("window"),
+            "stdout_path": event.get("stdout"),
+            "stderr_path": event.get("stderr"),
+            "output_path": event.get("output"),
+            "stderr_tail": tail,
+            "error": event.get("error"),
+        }
 
     def execute(self, request: dict[str, Any], refs: dict[str, Any]) -> str:
         from perflab.hostside import source
@@ -342,9 +390,11 @@ class JobRun:
         try:
             # stdin stays open while we listen: a controller that dies (SIGKILL, lost
             # link) closes it, and the harness stops the benchmark instead of running on
-            process = self.transport.start(self.transport.helper_argv(source("harness")),
-                                           stdin=(json.dumps(request) + "\n").encode(),
-                                           hold_stdin=True)
+            process = self.transport.start(
+                self.transport.helper_argv(source("harness")),
+                stdin=(json.dumps(request) + "\n").encode(),
+                hold_stdin=True,
+            )
             self._follow(process, refs)
             result = process.wait(timeout=30)
         except HostError as exc:  # the runner went away: keep what was measured
@@ -389,25 +439,47 @@ class JobRun:
             return None
         folder = self.raw_dir / "artifacts"
         try:
-            infos = self.transport.get_tree(self.job.workdir, self.job.artifacts, folder,
-                                            max_bytes=ARTIFACT_MAX_BYTES,
-                                            max_files=ARTIFACT_MAX_FILES)
+            infos = self.transport.get_tree(
+                self.job.workdir,
+                self.job.artifacts,
+                folder,
+                max_bytes=ARTIFACT_MAX_BYTES,
+                max_files=ARTIFACT_MAX_FILES,
+            )
         except PerflabError as exc:
             return f"artifacts not collected: {exc}"
-        self.store.runs.add_artifacts(self.run_id, [
-            {"name": str(Path(i.path).relative_to(folder)), "path": i.path, "size": i.size,
-             "sha256": i.sha256} for i in infos])
+        self.store.runs.add_artifacts(
+            self.run_id,
+            [
+                {
+                    "name": str(Path(i.path).relative_to(folder)),
+                    "path": i.path,
+                    "size": i.size,
+                    "sha256": i.sha256,
+                }
+                for i in infos
+            ],
+        )
         return None
 
-    def finish(self, collected: Collected, harness_problem: str,
-               env_before: dict[str, Any]) -> RunOutcome:
+    def finish(
+        self, collected: Collected, harness_problem: str, env_before: dict[str, Any]
+    ) -> RunOutcome:
         # the samples first: what was measured is kept even if collecting artifacts is
         # stopped (a cancel, Ctrl-C) or fails
         self.store.runs.add_results(self.run_id, collected.parts)
         contaminated = contamination_flag(
-            [{"kind": r.kind, "other_share": r.event.get("other"),
-              "steal_share": r.event.get("steal"), "nivcsw": r.event.get("nivcsw")}
-             for r in self.records], self.cpus)
+            [
+                {
+                    "kind": r.kind,
+                    "other_share": r.event.get("other"),
+                    "steal_share": r.event.get("steal"),
+                    "nivcsw": r.event.get("nivcsw"),
+                }
+                for r in self.records
+            ],
+            self.cpus,
+        )
         if contaminated:
             self.note_flag(contaminated)
         artifact_problem = None if self.lost else self._artifacts()
@@ -415,8 +487,9 @@ class JobRun:
             self.note_flag({"code": "artifacts", "message": artifact_problem})
         try:
             after = {} if self.lost else gather_load(self.transport)
-            after["throttling_delta"] = throttling_delta(env_before.get("throttling", {}),
-                                                         after.get("throttling", {}))
+            after["throttling_delta"] = throttling_delta(
+                env_before.get("throttling", {}), after.get("throttling", {})
+            )
         except HostError as exc:
             self.lost = self.lost or f"connection to {self.transport.name} lost: {exc}"
             after = {"error": self.lost}
@@ -427,14 +500,21 @@ class JobRun:
             input_error = run_gate_error(self.job, result)
             message = None if input_error is None else str(input_error)
         keep_files(self.store, self.run_id, self.raw_dir, self.limits)
-        self.store.runs.update_run(self.run_id, status=status, message=message,
-                                   finished_at=_now())
+        self.store.runs.update_run(self.run_id, status=status, message=message, finished_at=_now())
         self.ended = True
         run = self.store.runs.get(self.run_id)
         self._write_local("result.json", run.to_dict())
         self.reporter.finished()
-        return RunOutcome(self.run_id, status, message, result, self.raw_dir,
-                          run.fields.get("flags") or [], input_error, self.lost)
+        return RunOutcome(
+            self.run_id,
+            status,
+            message,
+            result,
+            self.raw_dir,
+            run.fields.get("flags") or [],
+            input_error,
+            self.lost,
+        )
 
     def abandon(self, exc: BaseException) -> None:
         """The run stopped on an error outside the harness (the runner went away while
@@ -443,8 +523,11 @@ class JobRun:
         if not self.stored or self.ended:
             return
         interrupted = isinstance(exc, KeyboardInterrupt)
-        reason = "interrupted" if interrupted else \
-            f"stopped by an error on {self.transport.name}: {exc or type(exc).__name__}"
+        reason = (
+            "interrupted"
+            if interrupted
+            else f"stopped by an error on {self.transport.name}: {exc or type(exc).__name__}"
+        )
         try:
             self.materialize()  # what was measured is kept
         except Exception as again:  # the original error stays the one raised
@@ -458,19 +541,30 @@ class JobRun:
             reason += f"; the run folder's files could not be stored: {again}"
             with contextlib.suppress(OSError):
                 self._write_local("error.txt", reason + "\n")
-        self.store.runs.update_run(self.run_id, message=reason, finished_at=_now(),
-                                   status="interrupted" if interrupted else "failed")
+        self.store.runs.update_run(
+            self.run_id,
+            message=reason,
+            finished_at=_now(),
+            status="interrupted" if interrupted else "failed",
+        )
         self.ended = True
 
-    def _verdict(self, collected: Collected,
-                 harness_problem: str) -> tuple[str, str | None, InputError | None]:
+    def _verdict(
+        self, collected: Collected, harness_problem: str
+    ) -> tuple[str, str | None, InputError | None]:
         if self.missing:
             items = self.missing
             first = items[0]
-            text = f'{first["message"]} (on {self.transport.name})' if first.get("message") \
+            text = (
+                f"{first['message']} (on {self.transport.name})"
+                if first.get("message")
                 else f'command not found on {self.transport.name}: "{first["program"]}"'
-            err = InputError(text, location=self.job.location(first["field"]) or
-                             _job_loc(self.job), field=first["field"])
+            )
+            err = InputError(
+                text,
+                location=self.job.location(first["field"]) or _job_loc(self.job),
+                field=first["field"],
+            )
             return "failed", str(err), err
         if self.interrupted or self.done.get("interrupted"):
             return "interrupted", "interrupted; the repetitions measured so far are kept", None
@@ -484,8 +578,11 @@ class JobRun:
         for record in self.records:
             if not record.ok and record.kind != "probe":  # a probe that fails: pin_unproven
                 what = record.event.get("error") or f"exit status {record.event.get('exit')}"
-                name = "setup" if record.benchmark is None else \
-                    self.job.benchmarks[record.benchmark].name
+                name = (
+                    "setup"
+                    if record.benchmark is None
+                    else self.job.benchmarks[record.benchmark].name
+                )
                 problems.append(f"{name} {record.kind} {record.index}: {what}")
         input_error: InputError | None = None
         if collected.errors:
@@ -523,15 +620,21 @@ def start(run: JobRun, rundir: str, flags: list[dict[str, Any]]) -> Started:
     return Started(env, placement, steps, pin)
 
 
-def request_for(run: JobRun, started: Started, steps: list[dict[str, Any]],
-                rundir: str) -> dict[str, Any]:
+def request_for(
+    run: JobRun, started: Started, steps: list[dict[str, Any]], rundir: str
+) -> dict[str, Any]:
     """The harness request for ``steps`` (all of the run's, or one round of an experiment)."""
     job, opts = run.job, run.opts
     checks = [{"program": b.program(), "field": b.where} for b in job.benchmarks if b.program()]
-    request = harness_request(job, steps, workdir=job.workdir, rundir=rundir,
-                              cpus=started.placement.cpus,
-                              env={**opts.env, "PERFLAB_RUN_ID": run.run_id},
-                              cgroups=opts.cgroups)
+    request = harness_request(
+        job,
+        steps,
+        workdir=job.workdir,
+        rundir=rundir,
+        cpus=started.placement.cpus,
+        env={**opts.env, "PERFLAB_RUN_ID": run.run_id},
+        cgroups=opts.cgroups,
+    )
     request["check"] = checks
     request["watch_stdin"] = True
     if started.pin is not None:
@@ -539,8 +642,9 @@ def request_for(run: JobRun, started: Started, steps: list[dict[str, Any]],
     return request
 
 
-def execute_steps(run: JobRun, started: Started, request: dict[str, Any],
-                  steps: list[dict[str, Any]]) -> str:
+def execute_steps(
+    run: JobRun, started: Started, request: dict[str, Any], steps: list[dict[str, Any]]
+) -> str:
     undo = run.transport.keep_controller_off(started.placement.cpus or [])
     try:
         return run.execute(request, step_refs(steps))
@@ -559,8 +663,15 @@ def end(run: JobRun, started: Started, problem: str) -> RunOutcome:
     return run.finish(collect(run.job, run.records), problem, started.env)
 
 
-def _batch(run: JobRun, started: Started, steps: list[dict[str, Any]], rundir: str,
-           begin: float, *, first: bool) -> str:
+def _batch(
+    run: JobRun,
+    started: Started,
+    steps: list[dict[str, Any]],
+    rundir: str,
+    begin: float,
+    *,
+    first: bool,
+) -> str:
     """One harness call; the job timeout counts across batches."""
     request = request_for(run, started, steps, rundir)
     request["job_timeout"] = max(run.job.job_timeout - (time.monotonic() - begin), 0.001)
@@ -571,20 +682,33 @@ def _batch(run: JobRun, started: Started, steps: list[dict[str, Any]], rundir: s
     return execute_steps(run, started, request, steps)
 
 
-def _adapt(run: JobRun, started: Started, adaptive: Adaptive, rundir: str, begin: float,
-           problem: str) -> str:
+def _adapt(
+    run: JobRun, started: Started, adaptive: Adaptive, rundir: str, begin: float, problem: str
+) -> str:
     """While a verdict against the baseline is unknown, add batches of repetitions."""
     from perflab.execute import pinning
 
     job, done = run.job, run.job.repetitions.runs
-    while not problem and not run.interrupted and not run.missing and not run.lost \
-            and not run.done.get("job_timed_out"):
+    while (
+        not problem
+        and not run.interrupted
+        and not run.missing
+        and not run.lost
+        and not run.done.get("job_timed_out")
+    ):
         run.materialize()
         collected = collect(job, run.records)
         if collected.errors:
             break
-        cand = candidate_side(job, run.run_id, collected.parts, started.env,
-                              run.platform, run.fingerprint, run.opts.runner)
+        cand = candidate_side(
+            job,
+            run.run_id,
+            collected.parts,
+            started.env,
+            run.platform,
+            run.fingerprint,
+            run.opts.runner,
+        )
         add = adaptive.more(run.store, cand, run.records)
         if add <= 0:
             break
@@ -593,8 +717,13 @@ def _adapt(run: JobRun, started: Started, adaptive: Adaptive, rundir: str, begin
             extra = pinning.with_env(started.pin, extra)
         done += add
         problem = _batch(run, started, extra, rundir, begin, first=False)
-    run.note_flag({"code": "adaptive", "message": adaptive.summary(done, job.repetitions.runs),
-                   "evidence": {"decisions": adaptive.decisions}})
+    run.note_flag(
+        {
+            "code": "adaptive",
+            "message": adaptive.summary(done, job.repetitions.runs),
+            "evidence": {"decisions": adaptive.decisions},
+        }
+    )
     return problem
 
 
@@ -623,9 +752,15 @@ def _run(run: JobRun, rundir: str, flags: list[dict[str, Any]]) -> RunOutcome:
     return outcome
 
 
-def run_job(job: Job, transport: Transport, store: Store, opts: RunOptions | None = None,
-            reporter: Reporter | None = None, *,
-            flags: list[dict[str, Any]] | None = None) -> RunOutcome:
+def run_job(
+    job: Job,
+    transport: Transport,
+    store: Store,
+    opts: RunOptions | None = None,
+    reporter: Reporter | None = None,
+    *,
+    flags: list[dict[str, Any]] | None = None,
+) -> RunOutcome:
     """Run ``job`` once on the host behind ``transport`` and store everything."""
     opts = opts or RunOptions()
     run = JobRun(job, transport, store, opts, reporter or Reporter())
@@ -637,8 +772,10 @@ def run_job(job: Job, transport: Transport, store: Store, opts: RunOptions | Non
     finally:
         workspace.close(transport)
     if outcome.status == "interrupted":  # after the workspace is gone
-        raise RunInterrupted(f"run {outcome.run_id} interrupted{signals.by()}; kept what was "
-                             f"measured "
-                             f"({outcome.result.sample_count()} samples)", outcome)
+        raise RunInterrupted(
+            f"run {outcome.run_id} interrupted{signals.by()}; kept what was "
+            f"measured "
+            f"({outcome.result.sample_count()} samples)",
+            outcome,
+        )
     return outcome
-

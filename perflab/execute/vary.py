@@ -68,8 +68,11 @@ def parse_vary(items: Sequence[str]) -> Variable | None:
         return None
     if len(items) > 1:
         keys = ", ".join(i.partition("=")[0] for i in items)
-        raise InputError(f"expected one variable per experiment, got {len(items)} ({keys}); "
-                         "run one experiment per variable", field=FIELD)
+        raise InputError(
+            f"expected one variable per experiment, got {len(items)} ({keys}); "
+            "run one experiment per variable",
+            field=FIELD,
+        )
     key, sep, rest = items[0].partition("=")
     if not sep or not key:
         raise InputError(f'expected NAME=V1,V2,..., got "{items[0]}"', field=FIELD)
@@ -78,8 +81,7 @@ def parse_vary(items: Sequence[str]) -> Variable | None:
         raise InputError(f'{key}: expected at least two values, got "{rest}"', field=FIELD)
     twice = sorted({v for v in values if values.count(v) > 1})
     if twice:
-        raise InputError(f"{key}: expected different values, got {twice[0]!r} twice",
-                         field=FIELD)
+        raise InputError(f"{key}: expected different values, got {twice[0]!r} twice", field=FIELD)
     return Variable(key, values)
 
 
@@ -119,9 +121,12 @@ def check_env(job: Job, key: str, pin: PinSpec | None = None) -> None:
     if key not in known:
         close = difflib.get_close_matches(key, sorted(known), n=1)
         hint = f' (did you mean "{close[0]}"?)' if close else ""
-        raise InputError(f'the job has no key "{key}"{hint}: expected an environment variable '
-                         "the job sets or its pinned runtime reads, or a job field like "
-                         '"pin.runtime"', field=FIELD)
+        raise InputError(
+            f'the job has no key "{key}"{hint}: expected an environment variable '
+            "the job sets or its pinned runtime reads, or a job field like "
+            '"pin.runtime"',
+            field=FIELD,
+        )
 
 
 def _scalar(text: str) -> Any:

@@ -47,9 +47,11 @@ def _archive(folder: Path) -> bytes:
                 continue
             total += path.stat().st_size
             if total > MAX_UPLOAD_BYTES:
-                raise InputError(f"the workdir {folder} is over {MAX_UPLOAD_BYTES >> 20} MiB; "
-                                 "give an absolute workdir that exists on the runner instead",
-                                 field="workdir")
+                raise InputError(
+                    f"the workdir {folder} is over {MAX_UPLOAD_BYTES >> 20} MiB; "
+                    "give an absolute workdir that exists on the runner instead",
+                    field="workdir",
+                )
             tar.add(path, arcname=str(relative), recursive=False)
     return buffer.getvalue()
 
@@ -60,8 +62,10 @@ def _upload(job: Job, transport: Transport, target: str) -> None:
         handle.write(data)
         handle.flush()
         transport.put(Path(handle.name), f"{target}.tar.gz")
-    transport.check(f"mkdir -p {target} && tar -xzf {target}.tar.gz -C {target} "
-                    f"&& rm -f {target}.tar.gz", timeout=300)
+    transport.check(
+        f"mkdir -p {target} && tar -xzf {target}.tar.gz -C {target} && rm -f {target}.tar.gz",
+        timeout=300,
+    )
 
 
 def open_workspace(job: Job, transport: Transport, run_id: str, local_rundir: Path) -> Workspace:

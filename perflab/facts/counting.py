@@ -20,8 +20,10 @@ from typing import Any
 COUNTERS = ("instructions", "cache", "hw")
 #: counter -> the tool it needs on the runner, and the package that brings the tool
 TOOLS: dict[str, str] = {"instructions": "valgrind", "cache": "valgrind", "hw": "perf"}
-PACKAGES: dict[str, str] = {"valgrind": "valgrind", "perf": "linux-perf (Debian; linux-tools-"
-                                                              "generic on Ubuntu)"}
+PACKAGES: dict[str, str] = {
+    "valgrind": "valgrind",
+    "perf": "linux-perf (Debian; linux-tools-generic on Ubuntu)",
+}
 #: perf event -> the metric it becomes (perflab/formats/counted.py)
 PERF_EVENTS = ("cycles", "instructions", "branch-misses", "cache-misses")
 _VERSION = re.compile(r"valgrind-(\d+(?:\.\d+)*)")
@@ -35,8 +37,10 @@ def tools_for(counters: tuple[str, ...]) -> list[str]:
 def counting_commands(path: str | None = None) -> dict[str, Any]:
     """Probe commands; ``path``: the PATH the job's commands run with (None: the host's)."""
     perf = ["perf", "stat", "-x", ",", "-e", ",".join(PERF_EVENTS), "--", "true"]
-    return {"counting_valgrind": {"argv": ["valgrind", "--version"], "path": path},
-            "counting_perf": {"argv": perf, "path": path, "timeout": 20}}
+    return {
+        "counting_valgrind": {"argv": ["valgrind", "--version"], "path": path},
+        "counting_perf": {"argv": perf, "path": path, "timeout": 20},
+    }
 
 
 def parse_perf_csv(text: str) -> dict[str, float | None]:
@@ -63,9 +67,13 @@ def parse_counting(commands: dict[str, Any]) -> dict[str, Any]:
     perf = commands.get("counting_perf") or {}
     found = perf.get("exit") is not None and "not found" not in (perf.get("stderr") or "")
     values = parse_perf_csv(perf.get("stderr") or "") if found else {}
-    return {"valgrind": match.group(1) if match else None,
-            "perf": {"found": bool(found and values),
-                     "events": {e: values.get(e) is not None for e in PERF_EVENTS}}}
+    return {
+        "valgrind": match.group(1) if match else None,
+        "perf": {
+            "found": bool(found and values),
+            "events": {e: values.get(e) is not None for e in PERF_EVENTS},
+        },
+    }
 
 
 def can_count(facts: dict[str, Any] | None, counter: str) -> bool:
@@ -77,8 +85,9 @@ def can_count(facts: dict[str, Any] | None, counter: str) -> bool:
     return bool(events.get("instructions"))
 
 
-def missing_counter(facts: dict[str, Any] | None,
-                    counters: tuple[str, ...]) -> tuple[str, str] | None:
+def missing_counter(
+    facts: dict[str, Any] | None, counters: tuple[str, ...]
+) -> tuple[str, str] | None:
     """(counter, why) for the first counter a runner cannot count, else None."""
     facts = facts or {}
     for tool in tools_for(counters):
@@ -86,12 +95,16 @@ def missing_counter(facts: dict[str, Any] | None,
         if can_count(facts, counter):
             continue
         if tool == "valgrind":
-            return counter, f"valgrind is not installed (install the {PACKAGES['valgrind']} " \
-                            "package)"
+            return (
+                counter,
+                f"valgrind is not installed (install the {PACKAGES['valgrind']} package)",
+            )
         perf = facts.get("perf") or {}
         if not perf.get("found"):
             return counter, f"perf is not installed (install {PACKAGES['perf']})"
-        return counter, ("perf stat cannot count instructions there (<not supported>: no "
-                         "hardware counters, as on most VMs); count instructions with "
-                         "callgrind instead")
+        return counter, (
+            "perf stat cannot count instructions there (<not supported>: no "
+            "hardware counters, as on most VMs); count instructions with "
+            "callgrind instead"
+        )
     return None

@@ -15,28 +15,47 @@ from perflab.facts.cpulist import format_cpulist
 CPU = "/sys/devices/system/cpu"
 
 FILES = [
-    "/proc/sys/kernel/hostname", "/proc/sys/kernel/osrelease", "/etc/os-release",
-    "/proc/cpuinfo", "/proc/meminfo", "/proc/loadavg", "/proc/mounts",
-    f"{CPU}/online", f"{CPU}/isolated", f"{CPU}/nohz_full", f"{CPU}/smt/control",
-    f"{CPU}/smt/active", f"{CPU}/intel_pstate/no_turbo", f"{CPU}/cpufreq/boost",
-    f"{CPU}/cpu*/cpufreq/scaling_governor", f"{CPU}/cpu*/cpufreq/scaling_driver",
+    "/proc/sys/kernel/hostname",
+    "/proc/sys/kernel/osrelease",
+    "/etc/os-release",
+    "/proc/cpuinfo",
+    "/proc/meminfo",
+    "/proc/loadavg",
+    "/proc/mounts",
+    f"{CPU}/online",
+    f"{CPU}/isolated",
+    f"{CPU}/nohz_full",
+    f"{CPU}/smt/control",
+    f"{CPU}/smt/active",
+    f"{CPU}/intel_pstate/no_turbo",
+    f"{CPU}/cpufreq/boost",
+    f"{CPU}/cpu*/cpufreq/scaling_governor",
+    f"{CPU}/cpu*/cpufreq/scaling_driver",
     f"{CPU}/cpu*/topology/thread_siblings_list",
-    "/proc/sys/kernel/randomize_va_space", "/sys/kernel/mm/transparent_hugepage/enabled",
+    "/proc/sys/kernel/randomize_va_space",
+    "/sys/kernel/mm/transparent_hugepage/enabled",
 ]
 
 
-def environment_request(workdir: str | None, *, top: int = 10,
-                        interval: float = 0.25) -> dict[str, Any]:
+def environment_request(
+    workdir: str | None, *, top: int = 10, interval: float = 0.25
+) -> dict[str, Any]:
     commands: dict[str, Any] = {}  # the architecture comes with "self" (os.uname)
     if workdir:
         git = ["git", "-C", workdir]
-        commands.update({
-            "git_commit": {"argv": [*git, "rev-parse", "HEAD"]},
-            "git_branch": {"argv": [*git, "rev-parse", "--abbrev-ref", "HEAD"]},
-            "git_status": {"argv": [*git, "status", "--porcelain", "--untracked-files=no"]},
-        })
-    return {"files": FILES, "commands": commands, "self": True,
-            "processes": {"interval": interval, "top": top} if top else None}
+        commands.update(
+            {
+                "git_commit": {"argv": [*git, "rev-parse", "HEAD"]},
+                "git_branch": {"argv": [*git, "rev-parse", "--abbrev-ref", "HEAD"]},
+                "git_status": {"argv": [*git, "status", "--porcelain", "--untracked-files=no"]},
+            }
+        )
+    return {
+        "files": FILES,
+        "commands": commands,
+        "self": True,
+        "processes": {"interval": interval, "top": top} if top else None,
+    }
 
 
 def _per_cpu(files: dict[str, str | None], leaf: str) -> dict[str, str]:
@@ -62,8 +81,11 @@ def _summarize(values: dict[str, str]) -> str | None:
     distinct = sorted(set(values.values()))
     if not distinct:
         return None
-    return distinct[0] if len(distinct) == 1 else "mixed: " + ", ".join(
-        f"{cpu}={value}" for cpu, value in values.items())
+    return (
+        distinct[0]
+        if len(distinct) == 1
+        else "mixed: " + ", ".join(f"{cpu}={value}" for cpu, value in values.items())
+    )
 
 
 def _git(commands: dict[str, Any]) -> dict[str, Any] | None:
@@ -72,14 +94,17 @@ def _git(commands: dict[str, Any]) -> dict[str, Any] | None:
         return None
     status = commands.get("git_status") or {}
     branch = commands.get("git_branch") or {}
-    return {"commit": head["stdout"].strip(),
-            "branch": branch.get("stdout", "").strip() or None,
-            "dirty": bool(status.get("stdout", "").strip())}
+    return {
+        "commit": head["stdout"].strip(),
+        "branch": branch.get("stdout", "").strip() or None,
+        "dirty": bool(status.get("stdout", "").strip()),
+    }
 
 
 def _throttling(self_facts: dict[str, Any]) -> dict[str, dict[str, int]]:
-    return {path: parsers.cpu_stat(text)
-            for path, text in (self_facts.get("cpu_stat") or {}).items()}
+    return {
+        path: parsers.cpu_stat(text) for path, text in (self_facts.get("cpu_stat") or {}).items()
+    }
 
 
 def parse_environment(answer: dict[str, Any]) -> dict[str, Any]:
@@ -93,15 +118,20 @@ def parse_environment(answer: dict[str, Any]) -> dict[str, Any]:
     arch = self_facts.get("machine")
     return {
         "hostname": parsers.first_line(files.get("/proc/sys/kernel/hostname")),
-        "os": {"id": release.get("ID"), "version": release.get("VERSION_ID"),
-               "name": release.get("PRETTY_NAME")},
+        "os": {
+            "id": release.get("ID"),
+            "version": release.get("VERSION_ID"),
+            "name": release.get("PRETTY_NAME"),
+        },
         "kernel": parsers.first_line(files.get("/proc/sys/kernel/osrelease")),
         "arch": arch or None,
         "system": str(self_facts.get("system") or "").lower() or None,  # linux, darwin ...
-        "cpu": {"model": parsers.cpu_model(files.get("/proc/cpuinfo")),
-                "count": len(online) if online else None,
-                "online": format_cpulist(online) if online else None,
-                "siblings": _per_cpu(files, "/topology/thread_siblings_list")},
+        "cpu": {
+            "model": parsers.cpu_model(files.get("/proc/cpuinfo")),
+            "count": len(online) if online else None,
+            "online": format_cpulist(online) if online else None,
+            "siblings": _per_cpu(files, "/topology/thread_siblings_list"),
+        },
         "memory_bytes": parsers.meminfo_bytes(files.get("/proc/meminfo")),
         "cgroup_version": parsers.cgroup_version(files.get("/proc/mounts")),
         "tuning": {
@@ -124,14 +154,18 @@ def parse_environment(answer: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def throttling_delta(before: dict[str, dict[str, int]],
-                     after: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+def throttling_delta(
+    before: dict[str, dict[str, int]], after: dict[str, dict[str, int]]
+) -> dict[str, dict[str, int]]:
     """Throttling counters that grew during the run, per cpu.stat file."""
     out: dict[str, dict[str, int]] = {}
     for path, counters in after.items():
         old = before.get(path, {})
-        moved = {k: v - old.get(k, 0) for k, v in counters.items()
-                 if "throttled" in k and v != old.get(k, 0)}
+        moved = {
+            k: v - old.get(k, 0)
+            for k, v in counters.items()
+            if "throttled" in k and v != old.get(k, 0)
+        }
         if moved:
             out[path] = moved
     return out

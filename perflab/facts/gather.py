@@ -14,8 +14,14 @@ def probe(transport: Transport, request: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def gather_environment(transport: Transport, workdir: str | None, *, top: int = 10,
-                       counting: bool = False, path: str | None = None) -> dict[str, Any]:
+def gather_environment(
+    transport: Transport,
+    workdir: str | None,
+    *,
+    top: int = 10,
+    counting: bool = False,
+    path: str | None = None,
+) -> dict[str, Any]:
     """The environment snapshot of the host behind ``transport``; with ``counting``, also
     what it can count (valgrind, perf stat) found through ``path`` (the job's PATH)."""
     request = environment_request(workdir, top=top)

@@ -45,7 +45,7 @@ def loadavg(text: str | None) -> list[float] | None:
 
 
 def cgroup_version(mounts: str | None) -> str:
-    """"v2", "v1", "hybrid" (v1 controllers plus an empty v2 tree) or "none"."""
+    """ "v2", "v1", "hybrid" (v1 controllers plus an empty v2 tree) or "none"."""
     v1 = v2 = False
     v2_at_root = False
     for line in (mounts or "").splitlines():

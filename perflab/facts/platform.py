@@ -53,8 +53,12 @@ def runner_platform(registered: str | None, env: dict[str, Any]) -> str:
 
 def platform_request() -> dict[str, Any]:
     request = environment_request(None, top=0)
-    extra = [f"{CPU}/cpu*/topology/core_id", f"{CPU}/cpu*/topology/physical_package_id",
-             "/sys/devices/system/node/node*/cpulist", "/proc/1/comm"]
+    extra = [
+        f"{CPU}/cpu*/topology/core_id",
+        f"{CPU}/cpu*/topology/physical_package_id",
+        "/sys/devices/system/node/node*/cpulist",
+        "/proc/1/comm",
+    ]
     files = sorted({*request["files"], *extra, *(f for fs in KNOB_FILES.values() for f in fs)})
     request["files"] = files
     request["commands"] = {**request["commands"], **counting_commands()}
@@ -62,8 +66,11 @@ def platform_request() -> dict[str, Any]:
 
 
 def _count_distinct(files: dict[str, str | None], leaf: str) -> dict[str, str]:
-    return {path.split("/")[5]: text.strip() for path, text in files.items()
-            if path.endswith(leaf) and text is not None}
+    return {
+        path.split("/")[5]: text.strip()
+        for path, text in files.items()
+        if path.endswith(leaf) and text is not None
+    }
 
 
 def _knobs(files: dict[str, str | None]) -> dict[str, bool]:
@@ -84,20 +91,30 @@ def parse_platform(answer: dict[str, Any]) -> dict[str, Any]:
     env = parse_environment(answer)
     cores = _count_distinct(files, "/topology/core_id")
     packages = _count_distinct(files, "/topology/physical_package_id")
-    nodes = {path.split("/")[5]: text.strip() for path, text in files.items()
-             if path.endswith("/cpulist") and "/node/" in path and text}
+    nodes = {
+        path.split("/")[5]: text.strip()
+        for path, text in files.items()
+        if path.endswith("/cpulist") and "/node/" in path and text
+    }
     cpus = parse_cpulist(env["cpu"]["online"] or "0")
     physical = len({(packages.get(c), cores.get(c)) for c in cores}) or len(cpus)
     return {
-        "hostname": env["hostname"], "os": env["os"], "kernel": env["kernel"],
-        "arch": env["arch"], "memory_bytes": env["memory_bytes"],
+        "hostname": env["hostname"],
+        "os": env["os"],
+        "kernel": env["kernel"],
+        "arch": env["arch"],
+        "memory_bytes": env["memory_bytes"],
         "cgroup_version": env["cgroup_version"],
-        "cpu": {"model": env["cpu"]["model"], "count": env["cpu"]["count"],
-                "online": format_cpulist(cpus), "cores": physical,
-                "sockets": len(set(packages.values())) or 1,
-                "threads_per_core": max(1, len(cpus) // max(physical, 1)),
-                "numa_nodes": dict(sorted(nodes.items())),
-                "siblings": env["cpu"]["siblings"]},
+        "cpu": {
+            "model": env["cpu"]["model"],
+            "count": env["cpu"]["count"],
+            "online": format_cpulist(cpus),
+            "cores": physical,
+            "sockets": len(set(packages.values())) or 1,
+            "threads_per_core": max(1, len(cpus) // max(physical, 1)),
+            "numa_nodes": dict(sorted(nodes.items())),
+            "siblings": env["cpu"]["siblings"],
+        },
         "tuning": env["tuning"],
         "knobs": _knobs(files),
         "counting": parse_counting(answer.get("commands") or {}),

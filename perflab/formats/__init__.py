@@ -23,11 +23,26 @@ from perflab.formats._sniff import JSON_FORMATS, sniff_json
 from perflab.limits import MAX_RESULT_BYTES, read_limited
 from perflab.model import ResultSet
 
-FORMATS: tuple[str, ...] = ("auto", "time", "go", "gbench", "hyperfine", "pytest-benchmark",
-                            "criterion", "jmh", "perflab")
-_MODULES = {"go": "go", "gbench": "gbench", "hyperfine": "hyperfine",
-            "pytest-benchmark": "pytest_benchmark", "criterion": "criterion", "jmh": "jmh",
-            "perflab": "native"}
+FORMATS: tuple[str, ...] = (
+    "auto",
+    "time",
+    "go",
+    "gbench",
+    "hyperfine",
+    "pytest-benchmark",
+    "criterion",
+    "jmh",
+    "perflab",
+)
+_MODULES = {
+    "go": "go",
+    "gbench": "gbench",
+    "hyperfine": "hyperfine",
+    "pytest-benchmark": "pytest_benchmark",
+    "criterion": "criterion",
+    "jmh": "jmh",
+    "perflab": "native",
+}
 _TRIED = ", ".join(f for f in FORMATS if f not in ("auto", "time"))
 _NO_DATA = object()
 
@@ -45,8 +60,9 @@ class _Declared(Protocol):
 def parse_text(text: str, fmt: str = "auto", *, source: str | None = None) -> ResultSet:
     """Parse one benchmark output; ``source`` (a file name) only appears in messages/meta."""
     if fmt not in FORMATS:
-        raise FormatError(fmt, f"unknown format; expected one of {', '.join(FORMATS)}",
-                          source=source)
+        raise FormatError(
+            fmt, f"unknown format; expected one of {', '.join(FORMATS)}", source=source
+        )
     if fmt == "auto":
         fmt, data = _detect(text, source)
         return _parse(text, fmt, source, data)
@@ -62,9 +78,13 @@ def parse_path(path: Path, fmt: str = "auto") -> ResultSet:
     path = Path(path)
     if path.is_dir():
         if fmt not in ("auto", "criterion"):
-            raise FormatError(fmt, "is a directory; only the criterion format reads a "
-                              "directory (target/criterion)", source=str(path))
+            raise FormatError(
+                fmt,
+                "is a directory; only the criterion format reads a directory (target/criterion)",
+                source=str(path),
+            )
         from perflab.formats import criterion
+
         return criterion.from_files(criterion.collect(path), str(path))
     text = read_limited(path, MAX_RESULT_BYTES).decode("utf-8", errors="replace")
     return parse_text(text, fmt, source=str(path))
@@ -97,14 +117,19 @@ def _json_format(fmt: str) -> _JsonFormat:
 
 def _parse(text: str, fmt: str, source: str | None, data: object) -> ResultSet:
     if fmt == "time":
-        raise FormatError("time", "the time format is measured by the harness (perflab run), "
-                          "not parsed from a file; saved results use --format perflab",
-                          source=source)
+        raise FormatError(
+            "time",
+            "the time format is measured by the harness (perflab run), "
+            "not parsed from a file; saved results use --format perflab",
+            source=source,
+        )
     if fmt == "go":
         from perflab.formats import go
+
         return go.parse(text, source)
     if data is _NO_DATA:
         from perflab.formats._json import load
+
         data = load(text, fmt, source)
     return _json_format(fmt).from_json(data, source)
 
@@ -116,10 +141,14 @@ def _detect(text: str, source: str | None) -> tuple[str, object]:
     if stripped[0] in "{[":
         return _detect_json(text, stripped, source)
     from perflab.formats import go
+
     if go.matches_text(text):
         return "go", _NO_DATA
-    raise FormatError("auto", f"not recognised as any known format (tried {_TRIED}); "
-                      "name one with --format", source=source)
+    raise FormatError(
+        "auto",
+        f"not recognised as any known format (tried {_TRIED}); name one with --format",
+        source=source,
+    )
 
 
 def _detect_json(text: str, stripped: str, source: str | None) -> tuple[str, object]:
@@ -127,6 +156,7 @@ def _detect_json(text: str, stripped: str, source: str | None) -> tuple[str, obj
     first_line = stripped[:end] if end >= 0 else stripped[:65536]
     if '"Action"' in first_line:
         from perflab.formats import go
+
         if go.is_event(first_line):
             return "go", _NO_DATA
     try:
@@ -135,22 +165,27 @@ def _detect_json(text: str, stripped: str, source: str | None) -> tuple[str, obj
         sniffed = sniff_json(stripped[:4096])
         if sniffed:
             return sniffed, _NO_DATA
-        raise FormatError("auto", f"not valid JSON ({exc}) and not recognised (tried "
-                          f"{_TRIED})", source=source) from None
+        raise FormatError(
+            "auto", f"not valid JSON ({exc}) and not recognised (tried {_TRIED})", source=source
+        ) from None
     for fmt in JSON_FORMATS:
         if _json_format(fmt).matches(data):
             return fmt, data
-    raise FormatError("auto", f"JSON of no known shape (tried {', '.join(JSON_FORMATS)})",
-                      source=source)
+    raise FormatError(
+        "auto", f"JSON of no known shape (tried {', '.join(JSON_FORMATS)})", source=source
+    )
 
 
-def _raise_if_other_format(error: FormatError, text: str, fmt: str,
-                           source: str | None) -> None:
+def _raise_if_other_format(error: FormatError, text: str, fmt: str, source: str | None) -> None:
     """A forced format that fails on another format's output says which one it looks like."""
     try:
         other = detect(text, source)
     except FormatError:
         return
     if other != fmt:
-        raise FormatError(fmt, f"this is not {fmt} output, it looks like {other} output "
-                          f"(use --format {other} or auto)", source=source) from error
+        raise FormatError(
+            fmt,
+            f"this is not {fmt} output, it looks like {other} output "
+            f"(use --format {other} or auto)",
+            source=source,
+        ) from error

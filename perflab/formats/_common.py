@@ -33,9 +33,17 @@ class Collector:
         """A FormatError for this format and source (raise it)."""
         return FormatError(self.fmt, message, source=self.source, where=where)
 
-    def add(self, bench: str, metric: str, values: Iterable[float], unit: str,
-            direction: Direction, *, params: Mapping[str, str] | None = None,
-            where: str | None = None) -> None:
+    def add(
+        self,
+        bench: str,
+        metric: str,
+        values: Iterable[float],
+        unit: str,
+        direction: Direction,
+        *,
+        params: Mapping[str, str] | None = None,
+        where: str | None = None,
+    ) -> None:
         """Append samples; none at all, or a unit that does not convert, is an error."""
         samples = list(values)
         if not samples:

@@ -24,8 +24,11 @@ def load(text: str, fmt: str, source: str | None) -> object:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         ended = exc.pos >= len(text.rstrip()) or _unclosed(text)
-        message = ("the JSON document ends early: the output looks cut off" if ended
-                   else f"invalid JSON: {exc.msg}")
+        message = (
+            "the JSON document ends early: the output looks cut off"
+            if ended
+            else f"invalid JSON: {exc.msg}"
+        )
         where = f"line {exc.lineno} column {exc.colno}"
         raise FormatError(fmt, message, source=source, where=where) from None
     except RecursionError:

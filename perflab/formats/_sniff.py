@@ -9,8 +9,14 @@ from __future__ import annotations
 import re
 
 # Order matters for detection of decoded documents too (see perflab.formats._detect_json).
-JSON_FORMATS: tuple[str, ...] = ("perflab", "gbench", "pytest-benchmark", "hyperfine", "jmh",
-                                 "criterion")
+JSON_FORMATS: tuple[str, ...] = (
+    "perflab",
+    "gbench",
+    "pytest-benchmark",
+    "hyperfine",
+    "jmh",
+    "criterion",
+)
 
 _SIGNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("perflab", re.compile(r'"schema"\s*:\s*"perflab-result/')),

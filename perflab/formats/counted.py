@@ -35,19 +35,30 @@ LL_WEIGHT = 100
 
 #: metric -> unit (every counted metric is lower-is-better)
 METRICS: dict[str, str] = {
-    "instructions": "instructions", "l1_misses": "misses", "ll_misses": "misses",
-    "estimated_cycles": "cycles", "hw_cycles": "cycles", "hw_instructions": "instructions",
-    "branch_misses": "misses", "cache_misses": "misses",
+    "instructions": "instructions",
+    "l1_misses": "misses",
+    "ll_misses": "misses",
+    "estimated_cycles": "cycles",
+    "hw_cycles": "cycles",
+    "hw_instructions": "instructions",
+    "branch_misses": "misses",
+    "cache_misses": "misses",
 }
-_PERF = {"cycles": "hw_cycles", "instructions": "hw_instructions",
-         "branch-misses": "branch_misses", "cache-misses": "cache_misses"}
+_PERF = {
+    "cycles": "hw_cycles",
+    "instructions": "hw_instructions",
+    "branch-misses": "branch_misses",
+    "cache-misses": "cache_misses",
+}
 #: formats whose counts are divided by the iterations the tool reports
 PER_OP = ("go", "gbench")
 #: formats whose counts cannot be per op: Criterion runs warm-up iterations it never reports
-NOT_COUNTABLE = {"criterion": "Criterion does not report its warm-up iterations, so no count "
-                              "per iteration is exact; count a binary that runs a fixed number "
-                              "of iterations with format: time",
-                 "auto": "a per-op count needs to know the tool; name the format"}
+NOT_COUNTABLE = {
+    "criterion": "Criterion does not report its warm-up iterations, so no count "
+    "per iteration is exact; count a binary that runs a fixed number "
+    "of iterations with format: time",
+    "auto": "a per-op count needs to know the tool; name the format",
+}
 
 
 def callgrind_metrics(events: Mapping[str, float]) -> dict[str, float]:
@@ -55,8 +66,11 @@ def callgrind_metrics(events: Mapping[str, float]) -> dict[str, float]:
     if "I1mr" in events:
         l1 = sum(float(events.get(k, 0)) for k in ("I1mr", "D1mr", "D1mw"))
         ll = sum(float(events.get(k, 0)) for k in ("ILmr", "DLmr", "DLmw"))
-        out.update(l1_misses=l1, ll_misses=ll,
-                   estimated_cycles=out["instructions"] + L1_WEIGHT * l1 + LL_WEIGHT * ll)
+        out.update(
+            l1_misses=l1,
+            ll_misses=ll,
+            estimated_cycles=out["instructions"] + L1_WEIGHT * l1 + LL_WEIGHT * ll,
+        )
     return out
 
 
@@ -74,29 +88,37 @@ def metrics_of(counted: Mapping[str, Any]) -> dict[str, float]:
 def go_iterations(text: str) -> int:
     from perflab.formats import go
 
-    return sum(int(m.group(2)) for line in go._safe_lines(text)
-               if (m := go._RESULT.match(line.text)))
+    return sum(
+        int(m.group(2)) for line in go._safe_lines(text) if (m := go._RESULT.match(line.text))
+    )
 
 
 def gbench_iterations(text: str) -> int:
     data = json.loads(text)
     rows = data.get("benchmarks") if isinstance(data, dict) else None
-    return sum(int(r.get("iterations", 0)) for r in rows or []
-               if isinstance(r, dict) and r.get("run_type", "iteration") == "iteration")
+    return sum(
+        int(r.get("iterations", 0))
+        for r in rows or []
+        if isinstance(r, dict) and r.get("run_type", "iteration") == "iteration"
+    )
 
 
 def per_op(fmt: str, text: str, parsed: ResultSet, where: str) -> tuple[str, int]:
     """(benchmark name, iterations) of a tool's output from a counted repetition."""
     names = [b.name for b in parsed.benchmarks]
     if len(names) != 1:
-        raise FormatError(fmt, f"a counted repetition counts the whole process, so its output "
-                               f"must hold one benchmark, got {len(names)} "
-                               f"({', '.join(names[:3])}); select one (docs/counters.md)",
-                          where=where)
+        raise FormatError(
+            fmt,
+            f"a counted repetition counts the whole process, so its output "
+            f"must hold one benchmark, got {len(names)} "
+            f"({', '.join(names[:3])}); select one (docs/counters.md)",
+            where=where,
+        )
     iterations = go_iterations(text) if fmt == "go" else gbench_iterations(text)
     if iterations <= 0:
-        raise FormatError(fmt, "the tool reported no iterations to divide the count by",
-                          where=where)
+        raise FormatError(
+            fmt, "the tool reported no iterations to divide the count by", where=where
+        )
     return names[0], iterations
 
 
@@ -107,8 +129,11 @@ def counted_result(name: str, counted: Mapping[str, Any], iterations: int = 1) -
     builder = ResultBuilder()
     values = metrics_of(counted)
     if not values:
-        raise FormatError(str(counted.get("tool")), "nothing was counted (every event "
-                          "<not supported> or <not counted> on this host)", where=name)
+        raise FormatError(
+            str(counted.get("tool")),
+            "nothing was counted (every event <not supported> or <not counted> on this host)",
+            where=name,
+        )
     for metric, value in values.items():
         builder.add(name, metric, value / iterations, METRICS[metric], "lower")
         builder.result.benchmarks[0].metrics[metric].counted = metric in COUNTED_METRICS

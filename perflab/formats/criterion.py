@@ -24,8 +24,11 @@ from perflab.model import ResultSet
 
 NAME = "criterion"
 KINDS = ("benchmark", "sample", "estimates")
-_THROUGHPUT = {"Bytes": ("bytes_per_second", "B/s"), "BytesDecimal": ("bytes_per_second", "B/s"),
-               "Elements": ("items_per_second", "items/s")}
+_THROUGHPUT = {
+    "Bytes": ("bytes_per_second", "B/s"),
+    "BytesDecimal": ("bytes_per_second", "B/s"),
+    "Elements": ("items_per_second", "items/s"),
+}
 # The metric names this format can produce, primary first; no others.
 METRICS: tuple[str, ...] = ("time", *dict.fromkeys(metric for metric, _ in _THROUGHPUT.values()))
 OPEN_ENDED = False
@@ -63,8 +66,12 @@ def from_json(data: object, source: str | None = None) -> ResultSet:
     kind = kind_of(data)
     if kind not in ("sample", "estimates"):
         what = "benchmark.json holds no measurements" if kind else "not a Criterion.rs file"
-        raise FormatError(NAME, f"{what}; expected new/sample.json or the target/criterion "
-                          "directory", source=source, where="$")
+        raise FormatError(
+            NAME,
+            f"{what}; expected new/sample.json or the target/criterion directory",
+            source=source,
+            where="$",
+        )
     files = BenchFiles(_id_from_path(source), {kind: data}, {kind: source or ""})
     return from_files([files], source)
 
@@ -85,8 +92,9 @@ def collect(root: Path) -> list[BenchFiles]:
     benches = [_read_new(new, root) for new in news]
     found = [b for b in benches if "sample" in b.data or "estimates" in b.data]
     if not found:
-        raise FormatError(NAME, "no Criterion.rs results (*/new/sample.json) in this directory",
-                          source=str(root))
+        raise FormatError(
+            NAME, "no Criterion.rs results (*/new/sample.json) in this directory", source=str(root)
+        )
     return found
 
 
@@ -112,7 +120,7 @@ def _dir_id(bench_dir: Path, root: Path) -> str:
     if "criterion" in parts:
         index = len(parts) - 1 - parts[::-1].index("criterion")
         if index < len(parts) - 1:
-            return "/".join(parts[index + 1:])
+            return "/".join(parts[index + 1 :])
     rel = bench_dir.relative_to(root) if bench_dir != root else PurePath(root.name)
     return rel.as_posix()
 
@@ -125,7 +133,7 @@ def _id_from_path(source: str | None) -> str:
     parts = bench_dir.parts
     if "criterion" in parts[:-1]:
         index = len(parts) - 1 - parts[::-1].index("criterion")
-        return "/".join(parts[index + 1:])
+        return "/".join(parts[index + 1 :])
     return bench_dir.name or "benchmark"
 
 
@@ -167,8 +175,9 @@ def _samples(data: object, read: JsonReader) -> list[float]:
     return [t / n for t, n in zip(times, iters, strict=True)]
 
 
-def _throughput(raw: object, name: str, times: list[float], read: JsonReader,
-                out: Collector) -> None:
+def _throughput(
+    raw: object, name: str, times: list[float], read: JsonReader, out: Collector
+) -> None:
     if not isinstance(raw, dict) or len(raw) != 1:
         return
     kind, amount = next(iter(raw.items()))

@@ -22,16 +22,44 @@ METRICS: tuple[str, ...] = ("time", "cpu_time", "bytes_per_second", "items_per_s
 OPEN_ENDED = True
 
 # Row fields that are bookkeeping, not measurements.
-_NOT_METRICS = frozenset({
-    "name", "family_index", "per_family_instance_index", "run_name", "run_type",
-    "repetitions", "repetition_index", "threads", "iterations", "time_unit", "aggregate_name",
-    "aggregate_unit", "error_occurred", "error_message", "label", "big_o", "rms",
-    "cpu_coefficient", "real_coefficient", "real_time", "cpu_time",
-})
+_NOT_METRICS = frozenset(
+    {
+        "name",
+        "family_index",
+        "per_family_instance_index",
+        "run_name",
+        "run_type",
+        "repetitions",
+        "repetition_index",
+        "threads",
+        "iterations",
+        "time_unit",
+        "aggregate_name",
+        "aggregate_unit",
+        "error_occurred",
+        "error_message",
+        "label",
+        "big_o",
+        "rms",
+        "cpu_coefficient",
+        "real_coefficient",
+        "real_time",
+        "cpu_time",
+    }
+)
 _FLAGS = frozenset({"real_time", "process_time", "manual_time"})
 _AGGREGATE_SUFFIXES = ("_mean", "_median", "_stddev", "_cv", "_BigO", "_RMS")
-_CONTEXT_KEYS = ("date", "host_name", "executable", "num_cpus", "mhz_per_cpu",
-                 "cpu_scaling_enabled", "load_avg", "library_build_type", "library_version")
+_CONTEXT_KEYS = (
+    "date",
+    "host_name",
+    "executable",
+    "num_cpus",
+    "mhz_per_cpu",
+    "cpu_scaling_enabled",
+    "load_avg",
+    "library_build_type",
+    "library_version",
+)
 
 
 def matches(data: object) -> bool:
@@ -59,14 +87,17 @@ def from_json(data: object, source: str | None = None) -> ResultSet:
             aggregates += 1
         elif row.get("error_occurred"):
             out.meta.setdefault("errors", {})[clean_text(row.get("name"))] = clean_text(
-                row.get("error_message"))
+                row.get("error_message")
+            )
         else:
             _add_row(row, path, read, out)
     _context(doc, out)
     if aggregates and not out.builder.result.benchmarks:
-        raise out.error("only aggregate rows (mean, median, stddev, cv): aggregates are not "
-                        "samples; run without --benchmark_report_aggregates_only",
-                        "$.benchmarks")
+        raise out.error(
+            "only aggregate rows (mean, median, stddev, cv): aggregates are not "
+            "samples; run without --benchmark_report_aggregates_only",
+            "$.benchmarks",
+        )
     return out.finish("benchmark rows")
 
 
@@ -75,8 +106,11 @@ def _is_aggregate(row: dict[str, Any]) -> bool:
     if run_type is not None:
         return bool(run_type != "iteration")
     name = row.get("name")
-    return "aggregate_name" in row or "big_o" in row or (
-        isinstance(name, str) and name.endswith(_AGGREGATE_SUFFIXES))
+    return (
+        "aggregate_name" in row
+        or "big_o" in row
+        or (isinstance(name, str) and name.endswith(_AGGREGATE_SUFFIXES))
+    )
 
 
 def _add_row(row: dict[str, Any], path: str, read: JsonReader, out: Collector) -> None:
@@ -93,8 +127,14 @@ def _add_row(row: dict[str, Any], path: str, read: JsonReader, out: Collector) -
         if key in _NOT_METRICS or isinstance(value, bool) or not isinstance(value, int | float):
             continue
         metric, metric_unit, direction = _counter(key)
-        out.add(name, metric, [read.number(value, child(path, key))], metric_unit, direction,
-                where=child(path, key))
+        out.add(
+            name,
+            metric,
+            [read.number(value, child(path, key))],
+            metric_unit,
+            direction,
+            where=child(path, key),
+        )
 
 
 def _params(name: str) -> dict[str, str]:

@@ -128,8 +128,9 @@ def _event_output(raw: str, number: int, out: Collector) -> str:
     try:
         event = json.loads(raw)
     except (ValueError, RecursionError):
-        raise out.error("a go test -json event is not valid JSON (cut off?)",
-                        f"line {number}") from None
+        raise out.error(
+            "a go test -json event is not valid JSON (cut off?)", f"line {number}"
+        ) from None
     if not isinstance(event, dict):
         raise out.error("expected a go test -json event object", f"line {number}")
     output = event.get("Output")
@@ -143,15 +144,15 @@ def _records(lines: list[_Line], out: Collector) -> list[_Record]:
     for line in lines:
         where = f"line {line.number}"
         if not line.ends_line and _starts_benchmark(line.text):
-            raise out.error("the benchmark line has no end of line: the output looks cut off",
-                            where)
+            raise out.error(
+                "the benchmark line has no end of line: the output looks cut off", where
+            )
         match = _RESULT.match(line.text)
         if match is None:
             pkg = _note_context(line.text, out) or pkg
             continue
         pairs = _pairs(match.group(3) or "", out, where)
-        _check_units(f"{pkg} {match.group(1)}", line.number, [u for _, u in pairs],
-                     units_seen, out)
+        _check_units(f"{pkg} {match.group(1)}", line.number, [u for _, u in pairs], units_seen, out)
         base, procs = _split_procs(match.group(1))
         records.append(_Record(line.number, base, procs, pairs, pkg))
     return records
@@ -165,8 +166,11 @@ def _starts_benchmark(text: str) -> bool:
 def _pairs(rest: str, out: Collector, where: str) -> list[tuple[float, str]]:
     fields = rest.split()
     if not fields or len(fields) % 2:
-        raise out.error("expected value-unit pairs (like 12.5 ns/op) after the iteration "
-                        f"count, got {rest.strip()!r}", where)
+        raise out.error(
+            "expected value-unit pairs (like 12.5 ns/op) after the iteration "
+            f"count, got {rest.strip()!r}",
+            where,
+        )
     pairs: list[tuple[float, str]] = []
     for value, unit in zip(fields[::2], fields[1::2], strict=True):
         try:
@@ -176,14 +180,18 @@ def _pairs(rest: str, out: Collector, where: str) -> list[tuple[float, str]]:
     return pairs
 
 
-def _check_units(name: str, number: int, units: list[str],
-                 seen: dict[str, tuple[int, list[str]]], out: Collector) -> None:
+def _check_units(
+    name: str, number: int, units: list[str], seen: dict[str, tuple[int, list[str]]], out: Collector
+) -> None:
     """Every line of one benchmark carries the same units; fewer means a damaged line."""
     first = seen.setdefault(name, (number, units))
     if first[1] != units:
         name = name.split(" ", 1)[1]
-        raise out.error(f"{name} reports {' '.join(units)} but line {first[0]} reported "
-                        f"{' '.join(first[1])}: damaged or mixed output", f"line {number}")
+        raise out.error(
+            f"{name} reports {' '.join(units)} but line {first[0]} reported "
+            f"{' '.join(first[1])}: damaged or mixed output",
+            f"line {number}",
+        )
 
 
 def _split_procs(name: str) -> tuple[str, str]:
@@ -221,6 +229,12 @@ def _emit(records: list[_Record], out: Collector) -> None:
         params = {**params_from_name(record.base, "="), "gomaxprocs": record.procs}
         for value, unit in record.pairs:
             metric, metric_unit, direction = metric_for(unit)
-            out.add(name, metric, [value], metric_unit, direction, params=params,
-                    where=f"line {record.line}")
-
+            out.add(
+                name,
+                metric,
+                [value],
+                metric_unit,
+                direction,
+                params=params,
+                where=f"line {record.line}",
+            )

@@ -37,20 +37,27 @@ def from_json(data: object, source: str | None = None) -> ResultSet:
     doc = read.mapping(data, "$")
     rows = read.items(read.field(doc, "results", "$"), "$.results")
     entries = [read.mapping(raw, child("$.results", i)) for i, raw in enumerate(rows)]
-    commands = [read.text(read.field(e, "command", child("$.results", i)),
-                          child(child("$.results", i), "command"))
-                for i, e in enumerate(entries)]
+    commands = [
+        read.text(
+            read.field(e, "command", child("$.results", i)), child(child("$.results", i), "command")
+        )
+        for i, e in enumerate(entries)
+    ]
     names = unique_names(commands, [f"#{i + 1}" for i in range(len(commands))])
     for index, (entry, name) in enumerate(zip(entries, names, strict=True)):
         _add_entry(entry, name, child("$.results", index), read, out)
     return out.finish("benchmark results")
 
 
-def _add_entry(entry: dict[str, Any], name: str, path: str, read: JsonReader,
-               out: Collector) -> None:
+def _add_entry(
+    entry: dict[str, Any], name: str, path: str, read: JsonReader, out: Collector
+) -> None:
     if "times" not in entry:
-        raise read.error(child(path, "times"), "no per-run times (only summaries, which are "
-                         "not samples); export with hyperfine 1.6 or newer")
+        raise read.error(
+            child(path, "times"),
+            "no per-run times (only summaries, which are "
+            "not samples); export with hyperfine 1.6 or newer",
+        )
     times = read.numbers(entry["times"], child(path, "times"))
     params = _params(entry, path, read)
     out.add(name, "time", times, "s", "lower", params=params, where=child(path, "times"))

@@ -29,8 +29,12 @@ _CONTEXT_KEYS = ("jmhVersion", "jdkVersion", "vmName", "vmVersion", "jvmArgs")
 
 def matches(data: object) -> bool:
     """A list whose first entry has "benchmark", "mode" and "primaryMetric"."""
-    return (isinstance(data, list) and bool(data) and isinstance(data[0], dict)
-            and {"benchmark", "primaryMetric"} <= data[0].keys())
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and isinstance(data[0], dict)
+        and {"benchmark", "primaryMetric"} <= data[0].keys()
+    )
 
 
 def from_json(data: object, source: str | None = None) -> ResultSet:
@@ -71,25 +75,35 @@ def _params(entry: dict[str, Any], path: str, read: JsonReader) -> dict[str, str
     return {str(k): clean_text(v) for k, v in read.mapping(raw, child(path, "params")).items()}
 
 
-def _add_entry(entry: dict[str, Any], name: str, path: str, read: JsonReader,
-               out: Collector) -> None:
+def _add_entry(
+    entry: dict[str, Any], name: str, path: str, read: JsonReader, out: Collector
+) -> None:
     mode = _mode(entry, path, read)
     params = {**_params(entry, path, read), "mode": mode}
     primary_path = child(path, "primaryMetric")
     primary = read.mapping(read.field(entry, "primaryMetric", path), primary_path)
-    unit = read.text(read.field(primary, "scoreUnit", primary_path),
-                     child(primary_path, "scoreUnit"))
+    unit = read.text(
+        read.field(primary, "scoreUnit", primary_path), child(primary_path, "scoreUnit")
+    )
     samples = _samples(primary, primary_path, read)
     if mode == "thrpt":
         out.add(name, "throughput", samples, unit, "higher", params=params, where=primary_path)
     else:
-        out.add(name, "time", samples, _TIME_UNITS.get(unit, unit), "lower", params=params,
-                where=primary_path)
+        out.add(
+            name,
+            "time",
+            samples,
+            _TIME_UNITS.get(unit, unit),
+            "lower",
+            params=params,
+            where=primary_path,
+        )
     _add_secondaries(entry, name, path, read, out)
 
 
-def _add_secondaries(entry: dict[str, Any], name: str, path: str, read: JsonReader,
-                     out: Collector) -> None:
+def _add_secondaries(
+    entry: dict[str, Any], name: str, path: str, read: JsonReader, out: Collector
+) -> None:
     secondary = entry.get("secondaryMetrics")
     if secondary is None:
         return
@@ -99,20 +113,23 @@ def _add_secondaries(entry: dict[str, Any], name: str, path: str, read: JsonRead
         metric = read.mapping(raw, mpath)
         unit = read.text(read.field(metric, "scoreUnit", mpath), child(mpath, "scoreUnit"))
         direction: Direction = "higher" if unit.startswith("ops/") else "lower"
-        out.add(name, key.lstrip("·"), _samples(metric, mpath, read), unit, direction,
-                where=mpath)
+        out.add(name, key.lstrip("·"), _samples(metric, mpath, read), unit, direction, where=mpath)
 
 
 def _samples(metric: dict[str, Any], path: str, read: JsonReader) -> list[float]:
     if "rawData" in metric:
         forks = read.items(metric["rawData"], child(path, "rawData"))
-        return [v for i, fork in enumerate(forks)
-                for v in read.numbers(fork, child(child(path, "rawData"), i))]
+        return [
+            v
+            for i, fork in enumerate(forks)
+            for v in read.numbers(fork, child(child(path, "rawData"), i))
+        ]
     if "rawDataHistogram" in metric:
-        return _histogram_means(metric["rawDataHistogram"], child(path, "rawDataHistogram"),
-                                read)
-    raise read.error(child(path, "rawData"), "no raw data (rawData or rawDataHistogram): the "
-                     "score alone is an aggregate, not a sample")
+        return _histogram_means(metric["rawDataHistogram"], child(path, "rawDataHistogram"), read)
+    raise read.error(
+        child(path, "rawData"),
+        "no raw data (rawData or rawDataHistogram): the score alone is an aggregate, not a sample",
+    )
 
 
 def _histogram_means(raw: object, path: str, read: JsonReader) -> list[float]:

@@ -25,8 +25,12 @@ def matches(data: object) -> bool:
     if isinstance(schema, str):
         return schema.startswith(_PREFIX)
     rows = data.get("benchmarks")
-    return isinstance(rows, list) and bool(rows) and isinstance(rows[0], dict) and (
-        "metrics" in rows[0])
+    return (
+        isinstance(rows, list)
+        and bool(rows)
+        and isinstance(rows[0], dict)
+        and ("metrics" in rows[0])
+    )
 
 
 def from_json(data: object, source: str | None = None) -> ResultSet:
@@ -35,8 +39,9 @@ def from_json(data: object, source: str | None = None) -> ResultSet:
         _check_schema(data.get("schema"), source)
         meta = data.get("meta")
         if meta is not None and not isinstance(meta, dict):
-            raise FormatError(NAME, f"expected a mapping, got {describe(meta)}", source=source,
-                              where="$.meta")
+            raise FormatError(
+                NAME, f"expected a mapping, got {describe(meta)}", source=source, where="$.meta"
+            )
     try:
         result = result_from_dict(data)
     except ResultShapeError as exc:
@@ -51,7 +56,12 @@ def _check_schema(schema: object, source: str | None) -> None:
     if schema is None or schema == SCHEMA:
         return
     if isinstance(schema, str) and schema.startswith(_PREFIX):
-        raise FormatError(NAME, f"written as {schema}, this perflab reads {SCHEMA}: "
-                          "upgrade perflab", source=source, where="$.schema")
-    raise FormatError(NAME, f"expected schema {SCHEMA!r}, got {describe(schema)}",
-                      source=source, where="$.schema")
+        raise FormatError(
+            NAME,
+            f"written as {schema}, this perflab reads {SCHEMA}: upgrade perflab",
+            source=source,
+            where="$.schema",
+        )
+    raise FormatError(
+        NAME, f"expected schema {SCHEMA!r}, got {describe(schema)}", source=source, where="$.schema"
+    )

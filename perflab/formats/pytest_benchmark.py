@@ -21,8 +21,15 @@ NAME = "pytest-benchmark"
 # The metric names this format can produce; no others.
 METRICS: tuple[str, ...] = ("time",)
 OPEN_ENDED = False
-_MACHINE_KEYS = ("node", "processor", "machine", "python_implementation", "python_version",
-                 "release", "system")
+_MACHINE_KEYS = (
+    "node",
+    "processor",
+    "machine",
+    "python_implementation",
+    "python_version",
+    "release",
+    "system",
+)
 
 
 def matches(data: object) -> bool:
@@ -50,16 +57,21 @@ def from_json(data: object, source: str | None = None) -> ResultSet:
 
 
 def _names(entries: list[dict[str, Any]], read: JsonReader) -> list[str]:
-    names = [read.text(read.field(e, "name", child("$.benchmarks", i)),
-                       child(child("$.benchmarks", i), "name")) for i, e in enumerate(entries)]
+    names = [
+        read.text(
+            read.field(e, "name", child("$.benchmarks", i)), child(child("$.benchmarks", i), "name")
+        )
+        for i, e in enumerate(entries)
+    ]
     if len(set(names)) == len(names):
         return names
     full = [clean_text(e.get("fullname")) or n for e, n in zip(entries, names, strict=True)]
     return unique_names(full, [f"#{i + 1}" for i in range(len(full))])
 
 
-def _add_entry(entry: dict[str, Any], name: str, path: str, read: JsonReader,
-               out: Collector) -> None:
+def _add_entry(
+    entry: dict[str, Any], name: str, path: str, read: JsonReader, out: Collector
+) -> None:
     stats_path = child(path, "stats")
     stats = read.mapping(read.field(entry, "stats", path), stats_path)
     params = _params(entry.get("params"), child(path, "params"), read)
@@ -68,8 +80,9 @@ def _add_entry(entry: dict[str, Any], name: str, path: str, read: JsonReader,
         samples = read.numbers(data, child(stats_path, "data"))
         where = child(stats_path, "data")
     else:
-        samples = [read.number(read.field(stats, "median", stats_path),
-                               child(stats_path, "median"))]
+        samples = [
+            read.number(read.field(stats, "median", stats_path), child(stats_path, "median"))
+        ]
         where = child(stats_path, "median")
         out.meta.setdefault("summarized", []).append(name)
     if not samples:
@@ -104,10 +117,11 @@ def _meta(doc: dict[str, Any], out: Collector) -> None:
             context["cpu"] = {k: cpu[k] for k in ("brand_raw", "count", "arch") if k in cpu}
     commit = doc.get("commit_info")
     if isinstance(commit, dict):
-        context["commit"] = {k: commit[k] for k in ("id", "branch", "dirty", "time")
-                             if k in commit}
+        context["commit"] = {k: commit[k] for k in ("id", "branch", "dirty", "time") if k in commit}
     if context:
         out.meta["context"] = context
     if "summarized" in out.meta:
-        out.meta["note"] = ("no per-round data: one sample (the median) per benchmark; "
-                            "save with --benchmark-save-data or use --benchmark-json")
+        out.meta["note"] = (
+            "no per-round data: one sample (the median) per benchmark; "
+            "save with --benchmark-save-data or use --benchmark-json"
+        )

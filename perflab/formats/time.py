@@ -41,10 +41,8 @@ def time_result(benchmark: str, repetitions: Sequence[Mapping[str, float]]) -> R
                 value = _value(record[key], f"repetition {index + 1}: {key}")
                 builder.add(benchmark, metric, value * factor, unit, direction)
     if not builder.result.benchmarks[0].metrics:
-        raise FormatError(NAME, f"the records hold none of {', '.join(FIELDS)}",
-                          where=benchmark)
-    builder.result.meta.update({"format": NAME, "tool": "perflab",
-                                "repetitions": len(repetitions)})
+        raise FormatError(NAME, f"the records hold none of {', '.join(FIELDS)}", where=benchmark)
+    builder.result.meta.update({"format": NAME, "tool": "perflab", "repetitions": len(repetitions)})
     return builder.result
 
 

@@ -78,7 +78,7 @@ def _write_all(data):
     view = memoryview(data)
     try:
         while view:
-            view = view[os.write(1, view):]
+            view = view[os.write(1, view) :]
     except BrokenPipeError:  # the controller is gone: stop the benchmark, end here
         _kill_group(_state["child"])
         os._exit(1)
@@ -180,8 +180,7 @@ def prepare_step(step, base_env, merged=True):
     """The program path, argv, environment (None unless ``merged``) and the step's own
     variables (overrides). The PATH search is done once per program (not by posix_spawnp
     in every repetition's measured time)."""
-    argv = [str(a) for a in step["argv"]] if step.get("argv") else \
-        ["/bin/sh", "-c", step["shell"]]
+    argv = [str(a) for a in step["argv"]] if step.get("argv") else ["/bin/sh", "-c", step["shell"]]
     overrides = {k: str(v) for k, v in step["env"].items()} if step.get("env") else {}
     env = None
     if merged:
@@ -203,11 +202,14 @@ _SIGDEF = (signal.SIGINT, signal.SIGTERM, signal.SIGALRM, signal.SIGPIPE)
 
 
 def _spawn(program, argv, env, fds, scheduler=None):
-    actions = [(os.POSIX_SPAWN_DUP2, fds[name], target)
-               for target, name in enumerate(("stdin", "stdout", "stderr"))]
+    actions = [
+        (os.POSIX_SPAWN_DUP2, fds[name], target)
+        for target, name in enumerate(("stdin", "stdout", "stderr"))
+    ]
     extra = {"scheduler": scheduler} if scheduler is not None else {}
-    return os.posix_spawn(program, argv, env, file_actions=actions, setpgroup=0,
-                          setsigdef=_SIGDEF, **extra)
+    return os.posix_spawn(
+        program, argv, env, file_actions=actions, setpgroup=0, setsigdef=_SIGDEF, **extra
+    )
 
 
 class FastSpawn:
@@ -241,20 +243,31 @@ class FastSpawn:
         libc = ctypes.CDLL(None, use_errno=True)
         self.call = libc.posix_spawn
         self.call.restype = ctypes.c_int
-        self.call.argtypes = [ctypes.POINTER(ctypes.c_int), ctypes.c_char_p, ctypes.c_void_p,
-                              ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+        self.call.argtypes = [
+            ctypes.POINTER(ctypes.c_int),
+            ctypes.c_char_p,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
         self.actions = ctypes.create_string_buffer(self.BUFFER)
         self.attr = ctypes.create_string_buffer(self.BUFFER)
         sigset = ctypes.create_string_buffer(self.BUFFER)
         checks = [libc.posix_spawn_file_actions_init(self.actions)]
-        checks += [libc.posix_spawn_file_actions_adddup2(self.actions, fds[name], target)
-                   for target, name in enumerate(("stdin", "stdout", "stderr"))]
+        checks += [
+            libc.posix_spawn_file_actions_adddup2(self.actions, fds[name], target)
+            for target, name in enumerate(("stdin", "stdout", "stderr"))
+        ]
         checks += [libc.posix_spawnattr_init(self.attr), libc.sigemptyset(sigset)]
         checks += [libc.sigaddset(sigset, int(sig)) for sig in _SIGDEF]
-        checks += [libc.posix_spawnattr_setsigdefault(self.attr, sigset),
-                   libc.posix_spawnattr_setpgroup(self.attr, 0),
-                   libc.posix_spawnattr_setflags(self.attr,
-                                                 ctypes.c_short(self.SETPGROUP | self.SETSIGDEF))]
+        checks += [
+            libc.posix_spawnattr_setsigdefault(self.attr, sigset),
+            libc.posix_spawnattr_setpgroup(self.attr, 0),
+            libc.posix_spawnattr_setflags(
+                self.attr, ctypes.c_short(self.SETPGROUP | self.SETSIGDEF)
+            ),
+        ]
         if any(checks):
             raise OSError("posix_spawn attributes could not be set up")
         self.pid = ctypes.c_int()
@@ -273,8 +286,10 @@ class FastSpawn:
         key = tuple(argv)
         args = self.argvs.get(key)
         if args is None:
-            args = self.argvs[key] = (os.fsencode(program),
-                                      self._array([os.fsencode(a) for a in argv]))
+            args = self.argvs[key] = (
+                os.fsencode(program),
+                self._array([os.fsencode(a) for a in argv]),
+            )
         names = tuple(overrides)
         env = self.envs.get(names)
         if env is None:  # the step's variables first, then the rest of the base
@@ -326,8 +341,11 @@ class Contention:
         self.tick_ns = 1e9 / os.sysconf("SC_CLK_TCK")
         self.names = set(b"cpu%d" % c for c in self.cpus)
         self.stat = os.open("/proc/stat", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        self.acct = None if os.environ.get("PERFLAB_CONTENTION") == "proc_stat" else \
-            self._open_acct(max(self.cpus))
+        self.acct = (
+            None
+            if os.environ.get("PERFLAB_CONTENTION") == "proc_stat"
+            else self._open_acct(max(self.cpus))
+        )
         self.source = "cpuacct" if self.acct is not None else "proc_stat"
         self.window_ns = self.WINDOW_NS if self.acct is not None else self.TICK_WINDOW_NS
         self.opened = None  # type: Any
@@ -339,8 +357,9 @@ class Contention:
         if self.helper is not None:
             os.close(self.helper)
         try:
-            self.helper = os.open("/proc/%d/schedstat" % pid,
-                                  os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            self.helper = os.open(
+                "/proc/%d/schedstat" % pid, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+            )
         except OSError:
             self.helper = None
 
@@ -423,10 +442,12 @@ class Contention:
         span = max(end[0] - start[0], 1) * len(self.cpus)
         own = sum(e["user_ns"] + e["sys_ns"] for e in events) + (end[4] - start[4])
         other = min(max(end[1] - start[1] - own, 0.0), span)
-        figures = {"other": round(other / span, 4),
-                   "steal": round(min(max(end[2] - start[2], 0.0), span) / span, 4),
-                   "runnable": None if end[3] is None else max(end[3] - 1, 0),
-                   "window": len(events)}
+        figures = {
+            "other": round(other / span, 4),
+            "steal": round(min(max(end[2] - start[2], 0.0), span) / span, 4),
+            "runnable": None if end[3] is None else max(end[3] - 1, 0),
+            "window": len(events),
+        }
         for event in events:
             event.update(figures)
         return events
@@ -492,15 +513,22 @@ class Spawner(object):
             req_r, self.requests = os.pipe()
             self.replies, rep_w = os.pipe()
             # sources above the targets first: dup2 in order must not overwrite a source
-            sources = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (
-                req_r, rep_w, fds["stdin"], fds["stdout"], fds["stderr"])]
+            sources = [
+                fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+                for fd in (req_r, rep_w, fds["stdin"], fds["stdout"], fds["stderr"])
+            ]
             os.close(req_r)
             os.close(rep_w)
-            actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in zip(
-                (0, 1, 3, 4, 5), sources)]
+            actions = [
+                (os.POSIX_SPAWN_DUP2, fd, target) for target, fd in zip((0, 1, 3, 4, 5), sources)
+            ]
             try:  # /proc/<harness>/fd/N: the child's own fd N may be a dup2 target
-                self.pid = os.posix_spawn("/proc/%d/fd/%d" % (os.getpid(), memfd),
-                                          ["perflab-spawner"], {}, file_actions=actions)
+                self.pid = os.posix_spawn(
+                    "/proc/%d/fd/%d" % (os.getpid(), memfd),
+                    ["perflab-spawner"],
+                    {},
+                    file_actions=actions,
+                )
             finally:
                 for fd in sources:
                     os.close(fd)
@@ -513,9 +541,12 @@ class Spawner(object):
 
     @classmethod
     def create(cls, fds, base_env):
-        if os.environ.get("PERFLAB_SPAWN") in ("os", "ctypes") or \
-                not sys.platform.startswith("linux") or os.uname().machine != "x86_64" or \
-                not hasattr(os, "memfd_create"):
+        if (
+            os.environ.get("PERFLAB_SPAWN") in ("os", "ctypes")
+            or not sys.platform.startswith("linux")
+            or os.uname().machine != "x86_64"
+            or not hasattr(os, "memfd_create")
+        ):
             return None
         try:
             spawner = cls(fds)
@@ -548,7 +579,7 @@ class Spawner(object):
     def spawn(self, message):
         view = memoryview(message)
         while view:
-            view = view[os.write(self.requests, view):]
+            view = view[os.write(self.requests, view) :]
         pid = struct.unpack("i", self._read(4))[0]
         if pid < 0:
             raise OSError(-pid, os.strerror(-pid))
@@ -625,8 +656,10 @@ def sched_refusal(sched):
     wanted = "policy %s:%s" % (policy, sched.get("priority")) if policy != "other" else ""
     if sched.get("nice") is not None:
         wanted = (wanted + " and " if wanted else "") + "nice %s" % sched["nice"]
-    return ("this runner does not allow scheduling %s (%s); it needs root or CAP_SYS_NICE "
-            "(or RLIMIT_RTPRIO / RLIMIT_NICE for this user)" % (wanted, error))
+    return (
+        "this runner does not allow scheduling %s (%s); it needs root or CAP_SYS_NICE "
+        "(or RLIMIT_RTPRIO / RLIMIT_NICE for this user)" % (wanted, error)
+    )
 
 
 def confined(workdir, name):
@@ -703,9 +736,22 @@ def run_step(step, base_env, workdir, rundir, deadline, fds, scheduler=None, fas
         timeout = remaining if timeout is None else min(timeout, remaining)
     refused = _remove_stale_output(step, workdir) if step.get("output") else None
     out_start, err_start = _size(fds["stdout"]), _size(fds["stderr"])
-    event = {"event": "step", "id": sid, "kind": step.get("kind"), "exit": None,
-             "signal": None, "timed_out": False, "wall_ns": 0, "user_ns": 0, "sys_ns": 0,
-             "maxrss_kb": 0, "nvcsw": 0, "nivcsw": 0, "output": None, "error": None}
+    event = {
+        "event": "step",
+        "id": sid,
+        "kind": step.get("kind"),
+        "exit": None,
+        "signal": None,
+        "timed_out": False,
+        "wall_ns": 0,
+        "user_ns": 0,
+        "sys_ns": 0,
+        "maxrss_kb": 0,
+        "nvcsw": 0,
+        "nivcsw": 0,
+        "output": None,
+        "error": None,
+    }
     if refused:
         return _not_started(event, 126, refused, fds, out_start, err_start)
     _state["timed_out"] = False
@@ -717,9 +763,14 @@ def run_step(step, base_env, workdir, rundir, deadline, fds, scheduler=None, fas
             pid = _spawn(program, argv, env, fds, scheduler)
     except OSError as exc:
         what = step.get("argv", [step.get("shell")])[0]
-        return _not_started(event, 127 if isinstance(exc, FileNotFoundError) else 126,
-                            "cannot start %s: %s" % (what, exc.strerror or exc), fds,
-                            out_start, err_start)
+        return _not_started(
+            event,
+            127 if isinstance(exc, FileNotFoundError) else 126,
+            "cannot start %s: %s" % (what, exc.strerror or exc),
+            fds,
+            out_start,
+            err_start,
+        )
     _state["child"] = pid
     if _state["interrupted"]:  # the stop signal came while it was being spawned
         _kill_group(pid)
@@ -732,11 +783,17 @@ def run_step(step, base_env, workdir, rundir, deadline, fds, scheduler=None, fas
         end = time.monotonic_ns()
         _kill_group(pid)
         _state["child"] = 0
-    event.update(wall_ns=end - start, timed_out=_state["timed_out"],
-                 user_ns=int(usage.ru_utime * 1e9), sys_ns=int(usage.ru_stime * 1e9),
-                 maxrss_kb=usage.ru_maxrss, nvcsw=usage.ru_nvcsw, nivcsw=usage.ru_nivcsw,
-                 stdout=[out_start, _size(fds["stdout"])],
-                 stderr=[err_start, _size(fds["stderr"])])
+    event.update(
+        wall_ns=end - start,
+        timed_out=_state["timed_out"],
+        user_ns=int(usage.ru_utime * 1e9),
+        sys_ns=int(usage.ru_stime * 1e9),
+        maxrss_kb=usage.ru_maxrss,
+        nvcsw=usage.ru_nvcsw,
+        nivcsw=usage.ru_nivcsw,
+        stdout=[out_start, _size(fds["stdout"])],
+        stderr=[err_start, _size(fds["stderr"])],
+    )
     if os.WIFSIGNALED(status):
         event["signal"] = os.WTERMSIG(status)
         event["exit"] = -event["signal"]
@@ -833,8 +890,16 @@ def run_steps(request, base_env, workdir, rundir, deadline, fds, contention=None
                 return True
             if measured and contention is not None:
                 contention.begin()
-            event = run_step(step, base_env, workdir, rundir, deadline, fds,
-                             scheduler if measured else None, fast)
+            event = run_step(
+                step,
+                base_env,
+                workdir,
+                rundir,
+                deadline,
+                fds,
+                scheduler if measured else None,
+                fast,
+            )
             _emit_step(event, measured, contention)
             if deadline is not None and event["timed_out"] and time.monotonic() >= deadline:
                 return True
@@ -894,9 +959,14 @@ def main():
             os.setpriority(os.PRIO_PROCESS, 0, int(request["nice"]))
     except OSError as exc:
         allowed = sorted(os.sched_getaffinity(0))
-        emit({"event": "fatal", "error": "cannot place the benchmark (cgroups %s, CPUs %s): "
-              "%s; this process may use CPUs %s" % (request.get("cgroups"), request.get("cpus"),
-                                                     exc.strerror or exc, allowed)})
+        emit(
+            {
+                "event": "fatal",
+                "error": "cannot place the benchmark (cgroups %s, CPUs %s): "
+                "%s; this process may use CPUs %s"
+                % (request.get("cgroups"), request.get("cpus"), exc.strerror or exc, allowed),
+            }
+        )
         return
     base_env = dict(os.environ)
     base_env.update({k: str(v) for k, v in (request.get("env") or {}).items()})
@@ -905,16 +975,23 @@ def main():
     logs, fds = open_logs(rundir)
     cpus = sorted(os.sched_getaffinity(0))
     contention = Contention.create(cpus)
-    emit({"event": "start", "pid": os.getpid(), "cgroups": cgroups, "logs": logs,
-          "cpus": cpus, "contention": contention and {"source": contention.source,
-                                                      "window_ns": contention.window_ns}})
+    emit(
+        {
+            "event": "start",
+            "pid": os.getpid(),
+            "cgroups": cgroups,
+            "logs": logs,
+            "cpus": cpus,
+            "contention": contention
+            and {"source": contention.source, "window_ns": contention.window_ns},
+        }
+    )
     refused = refusals(request, base_env)
     job_timed_out = False
     if refused:
         emit({"event": "refused", "items": refused})
     else:
-        job_timed_out = run_steps(request, base_env, workdir, rundir, deadline, fds,
-                                  contention)
+        job_timed_out = run_steps(request, base_env, workdir, rundir, deadline, fds, contention)
     emit({"event": "done", "interrupted": _state["interrupted"], "job_timed_out": job_timed_out})
 
 

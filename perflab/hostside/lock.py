@@ -123,8 +123,12 @@ def main():
     try:
         path, fd = open_any(request)
     except OSError as exc:
-        emit({"event": "error", "error": "%s: %s" % (exc.filename or request["dir"],
-                                                      exc.strerror or exc)})
+        emit(
+            {
+                "event": "error",
+                "error": "%s: %s" % (exc.filename or request["dir"], exc.strerror or exc),
+            }
+        )
         return
     if acquire(fd, float(request.get("wait") or 0)):
         hold(fd, path, request.get("owner") or {}, request.get("state_file"))

@@ -116,11 +116,15 @@ def probe_cpu(cpu, iterations, repetitions):
     own = time.process_time_ns() - own_before
     busy_after, steal_after = cpu_times(cpu)
     irq_after = interrupts(cpu)
-    return {"ns": samples, "involuntary": involuntary() - csw_before,
-            "interrupts": None if irq_before is None or irq_after is None
-            else irq_after - irq_before, "elapsed_ns": elapsed,
-            "busy_ns": _delta(busy_after, busy_before), "own_ns": own,
-            "steal_ns": _delta(steal_after, steal_before)}
+    return {
+        "ns": samples,
+        "involuntary": involuntary() - csw_before,
+        "interrupts": None if irq_before is None or irq_after is None else irq_after - irq_before,
+        "elapsed_ns": elapsed,
+        "busy_ns": _delta(busy_after, busy_before),
+        "own_ns": own,
+        "steal_ns": _delta(steal_after, steal_before),
+    }
 
 
 def read_history(path):
@@ -147,8 +151,9 @@ def record(path, entries):
 def main():
     request = json.loads(sys.stdin.read())
     if "record" in request:
-        sys.stdout.write(json.dumps({"recorded": record(request["history_file"],
-                                                        request["record"])}))
+        sys.stdout.write(
+            json.dumps({"recorded": record(request["history_file"], request["record"])})
+        )
         return
     if request.get("tasks_file"):
         with open(request["tasks_file"], "w") as handle:
@@ -160,8 +165,7 @@ def main():
     for cpu in cpus:
         out["cpus"][str(cpu)] = probe_cpu(cpu, iterations, int(request.get("repetitions", 200)))
     out["self_cpus"] = sorted(os.sched_getaffinity(0))
-    out["history"] = read_history(request["history_file"]) if request.get("history_file") \
-        else []
+    out["history"] = read_history(request["history_file"]) if request.get("history_file") else []
     sys.stdout.write(json.dumps(out))
 
 

@@ -83,7 +83,7 @@ def read_files(root, patterns):
         real = root.rstrip("/") + pattern if root not in ("", "/") else pattern
         if any(ch in pattern for ch in "*?["):
             matches = sorted(expand(real))
-            names = [m[len(real) - len(pattern):] if real != pattern else m for m in matches]
+            names = [m[len(real) - len(pattern) :] if real != pattern else m for m in matches]
             globs[pattern] = names
             for name, match in zip(names, matches):
                 files[name] = read(match)
@@ -104,13 +104,20 @@ def run_commands(commands):
             env = dict(os.environ)
             env["PATH"] = spec["path"]
         try:
-            done = subprocess.run(spec["argv"], cwd=spec.get("cwd"), stdin=subprocess.DEVNULL,
-                                  env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  timeout=spec.get("timeout", 10))
-            out[name] = {"exit": done.returncode,
-                         "stdout": done.stdout.decode("utf-8", "replace"),
-                         "stderr": done.stderr.decode("utf-8", "replace")[-2000:]}
+            done = subprocess.run(
+                spec["argv"],
+                cwd=spec.get("cwd"),
+                stdin=subprocess.DEVNULL,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                timeout=spec.get("timeout", 10),
+            )
+            out[name] = {
+                "exit": done.returncode,
+                "stdout": done.stdout.decode("utf-8", "replace"),
+                "stderr": done.stderr.decode("utf-8", "replace")[-2000:],
+            }
         except (OSError, subprocess.SubprocessError) as exc:
             out[name] = {"exit": None, "stdout": "", "stderr": str(exc)}
     return out
@@ -121,12 +128,17 @@ def _stat(pid):
     if not text:
         return None
     close = text.rfind(")")
-    comm = text[text.find("(") + 1:close]
-    fields = text[close + 2:].split()
+    comm = text[text.find("(") + 1 : close]
+    fields = text[close + 2 :].split()
     # fields[0] is state (field 3); utime/stime are fields 14/15 -> index 11/12
-    return {"comm": comm, "state": fields[0], "ppid": int(fields[1]),
-            "session": int(fields[3]), "ticks": int(fields[11]) + int(fields[12]),
-            "kthread": int(fields[6]) & 0x00200000 != 0}
+    return {
+        "comm": comm,
+        "state": fields[0],
+        "ppid": int(fields[1]),
+        "session": int(fields[3]),
+        "ticks": int(fields[11]) + int(fields[12]),
+        "kthread": int(fields[6]) & 0x00200000 != 0,
+    }
 
 
 def _status_field(pid, key):
@@ -158,12 +170,20 @@ def sample_processes(interval, top):
         before = first.get(pid)
         delta = stat["ticks"] - before["ticks"] if before else 0
         cmdline = (read("/proc/%s/cmdline" % pid) or "").replace("\0", " ").strip()
-        rows.append({"pid": pid, "comm": stat["comm"], "state": stat["state"],
-                     "ppid": stat["ppid"], "session": stat["session"],
-                     "kthread": stat["kthread"],
-                     "cpu_percent": round(100.0 * delta / hz / elapsed, 1),
-                     "cpus_allowed": _status_field(pid, "Cpus_allowed_list"),
-                     "cmdline": cmdline[:300], "self": pid == os.getpid()})
+        rows.append(
+            {
+                "pid": pid,
+                "comm": stat["comm"],
+                "state": stat["state"],
+                "ppid": stat["ppid"],
+                "session": stat["session"],
+                "kthread": stat["kthread"],
+                "cpu_percent": round(100.0 * delta / hz / elapsed, 1),
+                "cpus_allowed": _status_field(pid, "Cpus_allowed_list"),
+                "cmdline": cmdline[:300],
+                "self": pid == os.getpid(),
+            }
+        )
     rows.sort(key=lambda r: (-r["cpu_percent"], r["pid"]))
     return rows[:top] if top else rows
 
@@ -193,17 +213,24 @@ def _cpu_stat_files(cgroup_text):
 
 def self_facts():
     cgroup = read("/proc/self/cgroup")
-    return {"pid": os.getpid(), "ppid": os.getppid(), "uid": os.geteuid(),
-            "machine": os.uname().machine, "system": os.uname().sysname, "cgroup": cgroup,
-            "cpu_stat": _cpu_stat_files(cgroup),
-            "cpus": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None}
+    return {
+        "pid": os.getpid(),
+        "ppid": os.getppid(),
+        "uid": os.geteuid(),
+        "machine": os.uname().machine,
+        "system": os.uname().sysname,
+        "cgroup": cgroup,
+        "cpu_stat": _cpu_stat_files(cgroup),
+        "cpus": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+    }
 
 
 def main():
     request = json.loads(sys.stdin.read() or "{}")
     answer = {}
-    answer["files"], answer["globs"] = read_files(request.get("root", "/"),
-                                                  request.get("files", []))
+    answer["files"], answer["globs"] = read_files(
+        request.get("root", "/"), request.get("files", [])
+    )
     answer["commands"] = run_commands(request.get("commands", {}))
     procs = request.get("processes")
     if procs:

@@ -66,7 +66,7 @@ def selected(text):
     """The [bracketed] word of "always [madvise] never", else the stripped text."""
     text = (text or "").strip()
     if "[" in text and "]" in text:
-        return text[text.index("[") + 1:text.index("]")]
+        return text[text.index("[") + 1 : text.index("]")]
     return text
 
 
@@ -91,9 +91,16 @@ class State:
         "since"}); a "run" preparation is undone when its run ends, so finding one with
         the host lock in hand means its controller died (a stale preparation)."""
         if self.data is None:
-            self.data = {"version": 1, "profile": profile, "created": time.time(),
-                         "pid": os.getpid(), "entries": [], "moved": {}, "owner": owner,
-                         "complete": False}
+            self.data = {
+                "version": 1,
+                "profile": profile,
+                "created": time.time(),
+                "pid": os.getpid(),
+                "entries": [],
+                "moved": {},
+                "owner": owner,
+                "complete": False,
+            }
         elif profile and profile not in self.data["profile"].split("+"):
             self.data["profile"] += "+" + profile
 
@@ -138,8 +145,11 @@ def op_write(state, knob, op, out):
     previous = selected(before) if op.get("bracket") else before.strip()
     if not state.recorded("write:" + path):
         undo = op.get("revert_value", previous)  # e.g. "-cpuset" for cgroup.subtree_control
-        state.record(knob, "write:" + path, {"op": "write", "path": path, "value": undo,
-                                             "force": "revert_value" in op})
+        state.record(
+            knob,
+            "write:" + path,
+            {"op": "write", "path": path, "value": undo, "force": "revert_value" in op},
+        )
     if previous != str(op["value"]):
         write(path, op["value"])
     out["applied"].append({"knob": knob, "path": path, "old": previous, "new": op["value"]})
@@ -180,8 +190,9 @@ def op_move_tasks(state, knob, op, out):
         except OSError as exc:
             if exc.errno != errno.ESRCH:  # gone meanwhile: nothing to report
                 comm = (read("/proc/%s/comm" % tid) or "?").strip()
-                out["unmovable"].append({"tid": int(tid), "comm": comm,
-                                         "error": os.strerror(exc.errno or 0)})
+                out["unmovable"].append(
+                    {"tid": int(tid), "comm": comm, "error": os.strerror(exc.errno or 0)}
+                )
     state.save()
     out["applied"].append({"knob": knob, "path": dst, "old": src, "new": "%d tasks" % moved})
 
@@ -190,8 +201,7 @@ def op_freeze(state, knob, op, out):
     pids = [str(p) for p in op["pids"]]
     if op.get("method") == "signal":
         for pid in pids:
-            state.record(knob, "stop:" + pid, {"op": "cont", "pid": pid,
-                                               "start": _start_time(pid)})
+            state.record(knob, "stop:" + pid, {"op": "cont", "pid": pid, "start": _start_time(pid)})
             try:
                 os.kill(int(pid), signal.SIGSTOP)
             except ProcessLookupError:
@@ -206,8 +216,16 @@ def op_freeze(state, knob, op, out):
             parts = line.split(":", 2)
             if len(parts) == 3 and "freezer" in parts[1].split(","):
                 origins[pid] = parts[2]
-    state.record(knob, "freeze:" + group, {"op": "thaw", "cgroup": group, "origins": origins,
-                                           "mount": op.get("mount", "/sys/fs/cgroup/freezer")})
+    state.record(
+        knob,
+        "freeze:" + group,
+        {
+            "op": "thaw",
+            "cgroup": group,
+            "origins": origins,
+            "mount": op.get("mount", "/sys/fs/cgroup/freezer"),
+        },
+    )
     for pid in pids:
         try:
             write(group + "/cgroup.procs", pid)
@@ -225,7 +243,7 @@ def op_freeze(state, knob, op, out):
 
 def _start_time(pid):
     text = read("/proc/%s/stat" % pid) or ""
-    fields = text[text.rfind(")") + 2:].split()
+    fields = text[text.rfind(")") + 2 :].split()
     return fields[19] if len(fields) > 19 else None
 
 
@@ -234,16 +252,16 @@ def op_command(state, knob, op, out):
     recorded = bool(op.get("revert_argv")) and not state.recorded(key)
     if recorded:
         state.record(knob, key, {"op": "command", "argv": op["revert_argv"]})
-    done = subprocess.run(op["argv"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          timeout=120)
+    done = subprocess.run(op["argv"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
     if done.returncode != 0:
         if recorded:  # it changed nothing: its revert would fail and block every restore
             state.data["entries"].pop()
             state.save()
-        raise OSError(errno.EIO, "%s: %s" % (" ".join(op["argv"]),
-                                             done.stderr.decode(errors="replace").strip()))
-    out["applied"].append({"knob": knob, "path": " ".join(op["argv"]), "old": None,
-                           "new": "ok"})
+        raise OSError(
+            errno.EIO,
+            "%s: %s" % (" ".join(op["argv"]), done.stderr.decode(errors="replace").strip()),
+        )
+    out["applied"].append({"knob": knob, "path": " ".join(op["argv"]), "old": None, "new": "ok"})
 
 
 def op_action(state, knob, op, out):
@@ -251,8 +269,14 @@ def op_action(state, knob, op, out):
     out["applied"].append({"knob": knob, "path": op["path"], "old": None, "new": op["value"]})
 
 
-APPLY = {"write": op_write, "mkdir": op_mkdir, "move_tasks": op_move_tasks,
-         "freeze": op_freeze, "command": op_command, "action": op_action}
+APPLY = {
+    "write": op_write,
+    "mkdir": op_mkdir,
+    "move_tasks": op_move_tasks,
+    "freeze": op_freeze,
+    "command": op_command,
+    "action": op_action,
+}
 
 
 def apply(request, state):
@@ -264,8 +288,11 @@ def apply(request, state):
             try:
                 APPLY[op["op"]](state, change["knob"], op, out)
             except (OSError, subprocess.SubprocessError) as exc:
-                failure = {"knob": change["knob"], "target": op.get("path") or op.get("op"),
-                           "error": getattr(exc, "strerror", None) or str(exc)}
+                failure = {
+                    "knob": change["knob"],
+                    "target": op.get("path") or op.get("op"),
+                    "error": getattr(exc, "strerror", None) or str(exc),
+                }
                 out["failed"].append(failure)
                 if op.get("must", True):
                     out["aborted"] = failure
@@ -315,8 +342,9 @@ def revert_one(revert, state):
             except ProcessLookupError:
                 pass
     elif kind == "command":
-        subprocess.run(revert["argv"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=120, check=True)
+        subprocess.run(
+            revert["argv"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, check=True
+        )
 
 
 def remove_cgroup(path):
@@ -379,14 +407,25 @@ def restore_affinity(moved):
             os.sched_setaffinity(int(tid), cpu_set(before["cpus"]))
             restored.append({"tid": int(tid), "before": before["cpus"], "was": now})
         except (OSError, ValueError) as exc:
-            changed.append({"tid": int(tid), "before": before["cpus"], "now": now,
-                            "error": getattr(exc, "strerror", None) or str(exc)})
+            changed.append(
+                {
+                    "tid": int(tid),
+                    "before": before["cpus"],
+                    "now": now,
+                    "error": getattr(exc, "strerror", None) or str(exc),
+                }
+            )
     return restored, changed
 
 
 def restore(request, state):
-    out = {"restored": [], "failed": [], "gone": [], "affinity_restored": [],
-           "affinity_changed": []}  # type: Dict[str, Any]
+    out = {
+        "restored": [],
+        "failed": [],
+        "gone": [],
+        "affinity_restored": [],
+        "affinity_changed": [],
+    }  # type: Dict[str, Any]
     if state.data is None:
         out["nothing"] = True
         return out
@@ -400,14 +439,20 @@ def restore(request, state):
                 revert_one(entry["revert"], state)
                 out["restored"].append({"knob": entry["knob"], "key": entry["key"]})
         except (OSError, subprocess.SubprocessError) as exc:
-            out["failed"].append({"knob": entry["knob"], "key": entry["key"],
-                                  "error": getattr(exc, "strerror", None) or str(exc)})
+            out["failed"].append(
+                {
+                    "knob": entry["knob"],
+                    "key": entry["key"],
+                    "error": getattr(exc, "strerror", None) or str(exc),
+                }
+            )
             state.save()
             return out
         entries.pop()
         state.save()
     out["affinity_restored"], out["affinity_changed"] = restore_affinity(
-        state.data.get("moved", {}))
+        state.data.get("moved", {})
+    )
     state.remove()
     return out
 

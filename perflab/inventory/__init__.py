@@ -23,8 +23,15 @@ from perflab.inventory.loader import read_inventory
 from perflab.inventory.model import Group, Host, Inventory
 from perflab.inventory.variables import CONNECTION_VARIABLES, PERFLAB_VARIABLES
 
-__all__ = ["CONNECTION_VARIABLES", "PERFLAB_VARIABLES", "Group", "Host", "Inventory",
-           "load_inventory", "validate_inventory"]
+__all__ = [
+    "CONNECTION_VARIABLES",
+    "PERFLAB_VARIABLES",
+    "Group",
+    "Host",
+    "Inventory",
+    "load_inventory",
+    "validate_inventory",
+]
 
 
 def load_inventory(path: Path) -> Inventory:

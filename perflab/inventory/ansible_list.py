@@ -20,16 +20,43 @@ if TYPE_CHECKING:
     from perflab.inventory.model import Inventory
 
 # Variables ansible-inventory removes from what it prints (magic and play-time names).
-INTERNAL_NAMES = frozenset({
-    "ansible_async_path", "ansible_collection_name", "ansible_config_file",
-    "ansible_dependent_role_names", "ansible_diff_mode", "ansible_facts", "ansible_forks",
-    "ansible_inventory_sources", "ansible_limit", "ansible_play_batch", "ansible_play_hosts",
-    "ansible_play_hosts_all", "ansible_play_role_names", "ansible_playbook_python",
-    "ansible_role_name", "ansible_role_names", "ansible_run_tags", "ansible_skip_tags",
-    "ansible_verbosity", "ansible_version", "inventory_dir", "inventory_file",
-    "inventory_hostname", "inventory_hostname_short", "groups", "group_names", "hostvars",
-    "playbook_dir", "play_hosts", "role_name", "role_names", "role_path", "role_uuid",
-})
+INTERNAL_NAMES = frozenset(
+    {
+        "ansible_async_path",
+        "ansible_collection_name",
+        "ansible_config_file",
+        "ansible_dependent_role_names",
+        "ansible_diff_mode",
+        "ansible_facts",
+        "ansible_forks",
+        "ansible_inventory_sources",
+        "ansible_limit",
+        "ansible_play_batch",
+        "ansible_play_hosts",
+        "ansible_play_hosts_all",
+        "ansible_play_role_names",
+        "ansible_playbook_python",
+        "ansible_role_name",
+        "ansible_role_names",
+        "ansible_run_tags",
+        "ansible_skip_tags",
+        "ansible_verbosity",
+        "ansible_version",
+        "inventory_dir",
+        "inventory_file",
+        "inventory_hostname",
+        "inventory_hostname_short",
+        "groups",
+        "group_names",
+        "hostvars",
+        "playbook_dir",
+        "play_hosts",
+        "role_name",
+        "role_names",
+        "role_path",
+        "role_uuid",
+    }
+)
 
 
 def ansible_list(inventory: Inventory) -> dict[str, Any]:

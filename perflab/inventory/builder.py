@@ -62,8 +62,9 @@ class InventoryBuilder:
         if name not in self.groups:
             self.groups[name] = GroupNode(name, where)
 
-    def add_host(self, name: str, where: Location, group: str | None = None,
-                 port: int | None = None) -> None:
+    def add_host(
+        self, name: str, where: Location, group: str | None = None, port: int | None = None
+    ) -> None:
         """Create the host on first sight (only then does ``port`` count) and join ``group``."""
         host = self.hosts.get(name)
         if host is None:
@@ -88,7 +89,9 @@ class InventoryBuilder:
             cycle = " -> ".join([parent, *path])
             self.problems.error(
                 f"cycle in children: {cycle} (a group cannot contain itself, "
-                "directly or through its children)", where)
+                "directly or through its children)",
+                where,
+            )
             return
         node.children.append(child)
         self.groups[child].parents.append(parent)
@@ -100,10 +103,12 @@ class InventoryBuilder:
             return False
         if not self.over_budget:
             self.over_budget = True
-            self.problems.error(f"expected child links that take at most {MAX_LINK_CHECKS} "
-                                "steps to check for cycles, got more: the groups are linked "
-                                "in too many ways (the rest of the children are not read)",
-                                where)
+            self.problems.error(
+                f"expected child links that take at most {MAX_LINK_CHECKS} "
+                "steps to check for cycles, got more: the groups are linked "
+                "in too many ways (the rest of the children are not read)",
+                where,
+            )
         return True
 
     def _path(self, start: str, goal: str) -> list[str] | None:
@@ -135,8 +140,11 @@ class InventoryBuilder:
         try:
             node.priority = int(value)
         except (TypeError, ValueError):
-            self.problems.error(f"{PRIORITY_VAR} of group '{group}' must be an integer, "
-                                f"got {value!r}", where, field=key)
+            self.problems.error(
+                f"{PRIORITY_VAR} of group '{group}' must be an integer, got {value!r}",
+                where,
+                field=key,
+            )
 
     def set_host_var(self, host: str, key: str, value: Any, where: Location) -> None:
         node = self.hosts[host]
@@ -179,7 +187,8 @@ class InventoryBuilder:
             self.problems.error(
                 f"'{name}' is both a host and a group (the group is defined at {group.where}); "
                 "Ansible warns, then mixes up their variables: rename one of them",
-                host.where)
+                host.where,
+            )
 
     def depths(self) -> dict[str, int]:
         """Each group's depth: the longest chain of child links from ``all`` (iterative)."""
@@ -188,15 +197,13 @@ class InventoryBuilder:
             stack, open_ = [name], {name}
             while stack:
                 top = stack[-1]
-                pending = [p for p in self.groups[top].parents
-                           if p not in depth and p not in open_]
+                pending = [p for p in self.groups[top].parents if p not in depth and p not in open_]
                 if pending:
                     stack += pending
                     open_.update(pending)
                     continue
                 stack.pop()
-                depth[top] = max((depth.get(p, 0) + 1 for p in self.groups[top].parents),
-                                 default=0)
+                depth[top] = max((depth.get(p, 0) + 1 for p in self.groups[top].parents), default=0)
         return depth
 
     def check_depth(self) -> None:
@@ -206,6 +213,8 @@ class InventoryBuilder:
         if deepest <= MAX_GROUP_DEPTH:
             return
         first = next(n for n, d in depth.items() if d == MAX_GROUP_DEPTH + 1)
-        self.problems.error(f"expected groups nested at most {MAX_GROUP_DEPTH} levels below "
-                            f"all, got {deepest} ({first} is the first group too deep)",
-                            self.groups[first].where)
+        self.problems.error(
+            f"expected groups nested at most {MAX_GROUP_DEPTH} levels below "
+            f"all, got {deepest} ({first} is the first group too deep)",
+            self.groups[first].where,
+        )

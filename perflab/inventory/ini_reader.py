@@ -56,8 +56,11 @@ class _IniReader:
         if section:
             self.section(section["name"], section["kind"] or "hosts", where)
         elif text.startswith("[") and text.endswith("]"):
-            self.problems.error(f"invalid section header {text}: write [group], "
-                                "[group:children] or [group:vars], without spaces", where)
+            self.problems.error(
+                f"invalid section header {text}: write [group], "
+                "[group:children] or [group:vars], without spaces",
+                where,
+            )
             self.kind = "skip"
         elif self.kind == "hosts":
             self.host_line(text, raw, where)
@@ -68,9 +71,12 @@ class _IniReader:
 
     def section(self, name: str, kind: str, where: Location) -> None:
         if kind not in KINDS:
-            self.problems.error(f"section [{name}:{kind}] has an unknown type '{kind}': use "
-                                f"[{name}], [{name}:children] or [{name}:vars]"
-                                f"{did_you_mean(kind, KINDS)}", where)
+            self.problems.error(
+                f"section [{name}:{kind}] has an unknown type '{kind}': use "
+                f"[{name}], [{name}:children] or [{name}:vars]"
+                f"{did_you_mean(kind, KINDS)}",
+                where,
+            )
             self.kind = "skip"
             return
         self.group, self.kind = name, kind
@@ -106,16 +112,18 @@ class _IniReader:
             self.problems.error(str(exc), where)
             return [], None
         if pattern.strip().endswith(":") and port is None:
-            self.problems.error(f"host pattern '{pattern}' ends in ':' (a ':' is followed "
-                                "by a port number)", where)
+            self.problems.error(
+                f"host pattern '{pattern}' ends in ':' (a ':' is followed by a port number)", where
+            )
             return [], None
         if pattern.strip() == "---":
             self.problems.error("a '---' line is YAML: name the file .yml or .yaml", where)
             return [], None
         return names, port
 
-    def assignments(self, tokens: list[str], raw: str,
-                    where: Location) -> dict[str, tuple[object, Location]]:
+    def assignments(
+        self, tokens: list[str], raw: str, where: Location
+    ) -> dict[str, tuple[object, Location]]:
         found: dict[str, tuple[object, Location]] = {}
         for token in tokens:
             key, equals, value = token.partition("=")
@@ -123,8 +131,10 @@ class _IniReader:
             at = Location(self.file, where.line, column or where.column)
             if not equals:
                 self.problems.error(
-                    f"expected key=value after the host name, got '{token}'", at,
-                    hint="one host per line; variables are written key=value")
+                    f"expected key=value after the host name, got '{token}'",
+                    at,
+                    hint="one host per line; variables are written key=value",
+                )
             else:
                 found[key] = (ini_value(value), at)
         return found
@@ -132,16 +142,16 @@ class _IniReader:
     def vars_line(self, text: str, where: Location) -> None:
         key, equals, value = text.partition("=")
         if not equals or not key.strip():
-            self.problems.error(f"expected key=value in [{self.group}:vars], got '{text}'",
-                                where)
+            self.problems.error(f"expected key=value in [{self.group}:vars], got '{text}'", where)
             return
         self.builder.set_group_var(self.group, key.strip(), ini_value(value.strip()), where)
 
     def child_line(self, text: str, where: Location) -> None:
         match = _GROUP_NAME.fullmatch(text)
         if not match:
-            self.problems.error(f"expected one group name per line in "
-                                f"[{self.group}:children], got '{text}'", where)
+            self.problems.error(
+                f"expected one group name per line in [{self.group}:children], got '{text}'", where
+            )
             return
         child = match["name"]
         if child in self.builder.groups:
@@ -154,23 +164,32 @@ class _IniReader:
         """Report every group that was named but never defined."""
         for name, pending in self.pending.items():
             if pending.kind == "vars":
-                self.problems.error(f"section [{name}:vars] is for a group '{name}' that is "
-                                    f"never defined (no [{name}] or [{name}:children] "
-                                    "section)", pending.where)
+                self.problems.error(
+                    f"section [{name}:vars] is for a group '{name}' that is "
+                    f"never defined (no [{name}] or [{name}:children] "
+                    "section)",
+                    pending.where,
+                )
                 continue
             for parent, where in pending.parents:
                 self.problems.error(self.undefined_child(parent, name), where)
 
     def undefined_child(self, parent: str, name: str) -> str:
         if name in self.builder.groups:
-            return (f"[{parent}:children] lists '{name}', which has only a [{name}:vars] "
-                    f"section: a group is defined by [{name}] or [{name}:children]")
+            return (
+                f"[{parent}:children] lists '{name}', which has only a [{name}:vars] "
+                f"section: a group is defined by [{name}] or [{name}:children]"
+            )
         if name in self.builder.hosts:
-            return (f"[{parent}:children] lists '{name}', which is a host, not a group: "
-                    f"list hosts under [{parent}]")
-        return (f"[{parent}:children] lists '{name}', which is not defined as a group "
-                f"(no [{name}] or [{name}:children] section)"
-                f"{did_you_mean(name, self.builder.groups)}")
+            return (
+                f"[{parent}:children] lists '{name}', which is a host, not a group: "
+                f"list hosts under [{parent}]"
+            )
+        return (
+            f"[{parent}:children] lists '{name}', which is not defined as a group "
+            f"(no [{name}] or [{name}:children] section)"
+            f"{did_you_mean(name, self.builder.groups)}"
+        )
 
 
 def read_ini_inventory(text: str, file: str, builder: InventoryBuilder) -> None:

@@ -25,8 +25,10 @@ from perflab.inventory.yaml_reader import parse_inventory_yaml, read_yaml_invent
 from perflab.spec.yamlpos import read_text
 
 YAML_SUFFIXES = (".yml", ".yaml", ".json")
-_IGNORED = re.compile(r"^\.|^(?:group_vars|host_vars|vars_plugins)$|"
-                      r"(?:\.pyc|\.pyo|\.swp|\.bak|~|\.rpm|\.md|\.txt|\.rst|\.orig|\.cfg|\.retry)$")
+_IGNORED = re.compile(
+    r"^\.|^(?:group_vars|host_vars|vars_plugins)$|"
+    r"(?:\.pyc|\.pyo|\.swp|\.bak|~|\.rpm|\.md|\.txt|\.rst|\.orig|\.cfg|\.retry)$"
+)
 
 
 def read_inventory(path: Path) -> tuple[Inventory | None, Problems]:
@@ -69,8 +71,9 @@ def _read_file(path: Path, builder: InventoryBuilder) -> None:
         return
     suffix = path.suffix.lower()
     if suffix == ".toml":
-        builder.problems.error("TOML inventories are not supported: use YAML or INI",
-                               Location(str(path)))
+        builder.problems.error(
+            "TOML inventories are not supported: use YAML or INI", Location(str(path))
+        )
     elif suffix in YAML_SUFFIXES or (not suffix and _looks_like_yaml(text, path)):
         _read_yaml(text, path, builder)
     else:

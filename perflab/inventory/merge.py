@@ -37,22 +37,34 @@ def build_inventory(builder: InventoryBuilder, source: Path, base_dir: Path) -> 
     group_files = _files(base_dir / "group_vars", builder.groups, problems)
     host_files = _files(base_dir / "host_vars", builder.hosts, problems)
     depth = builder.depths()
-    groups = {name: Group(name, tuple(node.hosts), tuple(node.children), tuple(node.parents),
-                          node.vars | group_files[name][0], depth[name], node.priority)
-              for name, node in builder.groups.items()}
+    groups = {
+        name: Group(
+            name,
+            tuple(node.hosts),
+            tuple(node.children),
+            tuple(node.parents),
+            node.vars | group_files[name][0],
+            depth[name],
+            node.priority,
+        )
+        for name, node in builder.groups.items()
+    }
     _check(builder, group_files, host_files, problems)
     hosts = {}
     for name in walk_hosts(groups, "all"):
-        ordered = sorted(builder.host_groups(name) - {"all"},
-                         key=lambda g: (groups[g].depth, groups[g].priority, g))
+        ordered = sorted(
+            builder.host_groups(name) - {"all"},
+            key=lambda g: (groups[g].depth, groups[g].priority, g),
+        )
         layers = [(builder.groups[g].vars, builder.groups[g].origins) for g in ["all", *ordered]]
         layers += [group_files[g] for g in ["all", *ordered]]
         node = builder.hosts[name]
         layers += [(node.vars, node.origins), host_files[name]]
         values, origins = _merge(layers)
         hosts[name] = Host(name, values, tuple(sorted(ordered)), origins, base_dir)
-    notes = (stray_files(base_dir / "group_vars", set(groups), "group")
-             + stray_files(base_dir / "host_vars", set(hosts), "host"))
+    notes = stray_files(base_dir / "group_vars", set(groups), "group") + stray_files(
+        base_dir / "host_vars", set(hosts), "host"
+    )
     for note in notes:
         problems.warn(note)
     return Inventory(source, hosts, groups, tuple(problems.warnings))
@@ -79,8 +91,12 @@ def _merge(layers: list[Vars]) -> Vars:
     return values, origins
 
 
-def _check(builder: InventoryBuilder, group_files: dict[str, Vars],
-           host_files: dict[str, Vars], problems: Problems) -> None:
+def _check(
+    builder: InventoryBuilder,
+    group_files: dict[str, Vars],
+    host_files: dict[str, Vars],
+    problems: Problems,
+) -> None:
     """Check every place a variable perflab reads is written, once per place."""
     places = [(n.vars, n.origins) for n in builder.groups.values()]
     places += [(n.vars, n.origins) for n in builder.hosts.values()]

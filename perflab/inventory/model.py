@@ -77,8 +77,9 @@ class Host:
         them: CPU lists as text like ``"2-5,8"`` (INI turns ``0,16`` into a list),
         labels as a list, booleans as bool.
         """
-        return {k[len(PREFIX):]: normalized(k, v) for k, v in self.vars.items()
-                if k.startswith(PREFIX)}
+        return {
+            k[len(PREFIX) :]: normalized(k, v) for k, v in self.vars.items() if k.startswith(PREFIX)
+        }
 
 
 @dataclass(frozen=True)
@@ -106,9 +107,10 @@ class Inventory:
     def group_hosts(self, name: str) -> list[str]:
         """Hosts of a group and of all groups below it, in Ansible's order."""
         if name not in self.groups:
-            raise InputError(f"no group '{name}' in the inventory"
-                             f"{did_you_mean(name, self.groups)}",
-                             location=Location(str(self.source)))
+            raise InputError(
+                f"no group '{name}' in the inventory{did_you_mean(name, self.groups)}",
+                location=Location(str(self.source)),
+            )
         return walk_hosts(self.groups, name)
 
     def to_ansible_list(self) -> dict[str, Any]:

@@ -93,20 +93,22 @@ def expand(pattern: str) -> list[str]:
 def _range_items(body: str, pattern: str) -> list[str]:
     bounds = body.split(":")
     if len(bounds) not in (2, 3):
-        raise PatternError(f"host range [{body}] in '{pattern}' must be [begin:end] "
-                           "or [begin:end:step]")
+        raise PatternError(
+            f"host range [{body}] in '{pattern}' must be [begin:end] or [begin:end:step]"
+        )
     begin, end = bounds[0] or "0", bounds[1]
     if not end:
         raise PatternError(f"host range [{body}] in '{pattern}' has no end")
     step = _step(bounds[2] if len(bounds) == 3 else "1", body, pattern)
     letters = string.ascii_letters
     if len(begin) == 1 and len(end) == 1 and begin in letters and end in letters:
-        items = list(letters[letters.index(begin):letters.index(end) + 1:step])
+        items = list(letters[letters.index(begin) : letters.index(end) + 1 : step])
     else:
         items = _numbers(begin, end, step, body, pattern)
     if not items:
-        raise PatternError(f"host range [{body}] in '{pattern}' is empty: "
-                           "its beginning comes after its end")
+        raise PatternError(
+            f"host range [{body}] in '{pattern}' is empty: its beginning comes after its end"
+        )
     return items
 
 
@@ -116,8 +118,9 @@ def _step(text: str, body: str, pattern: str) -> int:
     except ValueError:
         step = 0
     if step < 1:
-        raise PatternError(f"host range [{body}] in '{pattern}' needs a step of 1 or more, "
-                           f"got '{text}'")
+        raise PatternError(
+            f"host range [{body}] in '{pattern}' needs a step of 1 or more, got '{text}'"
+        )
     return step
 
 
@@ -125,12 +128,15 @@ def _numbers(begin: str, end: str, step: int, body: str, pattern: str) -> list[s
     try:
         first, last = int(begin), int(end)
     except ValueError:
-        raise PatternError(f"host range [{body}] in '{pattern}' must run between two numbers "
-                           "or two letters") from None
+        raise PatternError(
+            f"host range [{body}] in '{pattern}' must run between two numbers or two letters"
+        ) from None
     width = len(begin) if begin.startswith("0") and len(begin) > 1 else 0
     if width and len(end) != width:
-        raise PatternError(f"host range [{body}] in '{pattern}': '{begin}' and '{end}' must "
-                           "have the same width (a leading zero fixes the width)")
+        raise PatternError(
+            f"host range [{body}] in '{pattern}': '{begin}' and '{end}' must "
+            "have the same width (a leading zero fixes the width)"
+        )
     return [str(n).zfill(width) for n in range(first, last + 1, step)]
 
 

@@ -21,8 +21,14 @@ class Problems:
     errors: list[InputError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def error(self, message: str, where: Location | None, *, field: str | None = None,
-              hint: str | None = None) -> None:
+    def error(
+        self,
+        message: str,
+        where: Location | None,
+        *,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
         """Record one error; an identical error at the same place is kept once."""
         new = InputError(message, location=where, field=field, hint=hint)
         if all(str(old) != str(new) for old in self.errors):

@@ -46,59 +46,131 @@ class Variable:
     meaning: str
 
 
-PERFLAB_VARIABLES: dict[str, Variable] = {v.name: v for v in (
-    Variable("perflab_platform", "text", "platform class results are grouped and compared by, "
-             "e.g. linux-x86_64 (default: from the runner's facts)"),
-    Variable("perflab_isolated_cpus", "cpus", "CPUs reserved for benchmarks, e.g. \"2-15\" "
-             "(default: every CPU that is not a housekeeping CPU)"),
-    Variable("perflab_housekeeping_cpus", "cpus", "CPUs left to the system and perflab, "
-             "e.g. \"0,16\" (default: CPU 0 and its SMT sibling)"),
-    Variable("perflab_profile", "text", "preparation playbook applied before a job, "
-             "a name under playbooks/ or a path"),
-    Variable("perflab_labels", "labels", "labels jobs can ask for, a list or \"a,b\""),
-    Variable("perflab_keep_tuned", "bool", "leave the profile applied after a job"),
-    Variable("perflab_proxy_jump", "text", "jump host(s) to reach the runner through, as "
-             "`ssh -J` takes them (also read from ansible_ssh_common_args)"),
-    Variable("perflab_connect_timeout", "number", "seconds to wait for the SSH connection "
-             "(default 10)"),
-    Variable("perflab_keepalive", "number", "seconds between SSH keepalives; a link that "
-             "stays silent for 3 of them is dead (default 15)"),
-    Variable("perflab_state_dir", "text", "where the runner keeps its preparation state file "
-             "(default /var/lib/perflab)"),
-    Variable("perflab_name_prefix", "prefix", "prefix of the cgroups perflab creates: "
-             "a-z, 0-9 and '-' (default perflab)"),
-    Variable("perflab_freeze_patterns", "list", "process name globs the shield profile freezes"),
-    Variable("perflab_freeze_cpu_above", "number", "the shield profile also freezes processes "
-             "above this CPU percentage (off unless set)"),
-    Variable("perflab_sysfs_root", "text", "for tests: a directory laid out like / whose sys "
-             "and proc the knobs use instead of the real ones"),
-    Variable(SSH_PASSWORD_ENV, "envname", "the environment variable that holds the SSH "
-             "password, read when perflab connects (the password itself is never stored)"),
-    Variable(BECOME_PASSWORD_ENV, "envname", "the environment variable that holds the sudo "
-             "password, read when sudo asks for it"),
-    Variable(KEY_PASSPHRASE_ENV, "envname", "the environment variable that holds the "
-             "passphrase of the SSH key file, read when the key is opened"),
-)}
+PERFLAB_VARIABLES: dict[str, Variable] = {
+    v.name: v
+    for v in (
+        Variable(
+            "perflab_platform",
+            "text",
+            "platform class results are grouped and compared by, "
+            "e.g. linux-x86_64 (default: from the runner's facts)",
+        ),
+        Variable(
+            "perflab_isolated_cpus",
+            "cpus",
+            'CPUs reserved for benchmarks, e.g. "2-15" '
+            "(default: every CPU that is not a housekeeping CPU)",
+        ),
+        Variable(
+            "perflab_housekeeping_cpus",
+            "cpus",
+            'CPUs left to the system and perflab, e.g. "0,16" (default: CPU 0 and its SMT sibling)',
+        ),
+        Variable(
+            "perflab_profile",
+            "text",
+            "preparation playbook applied before a job, a name under playbooks/ or a path",
+        ),
+        Variable("perflab_labels", "labels", 'labels jobs can ask for, a list or "a,b"'),
+        Variable("perflab_keep_tuned", "bool", "leave the profile applied after a job"),
+        Variable(
+            "perflab_proxy_jump",
+            "text",
+            "jump host(s) to reach the runner through, as "
+            "`ssh -J` takes them (also read from ansible_ssh_common_args)",
+        ),
+        Variable(
+            "perflab_connect_timeout",
+            "number",
+            "seconds to wait for the SSH connection (default 10)",
+        ),
+        Variable(
+            "perflab_keepalive",
+            "number",
+            "seconds between SSH keepalives; a link that "
+            "stays silent for 3 of them is dead (default 15)",
+        ),
+        Variable(
+            "perflab_state_dir",
+            "text",
+            "where the runner keeps its preparation state file (default /var/lib/perflab)",
+        ),
+        Variable(
+            "perflab_name_prefix",
+            "prefix",
+            "prefix of the cgroups perflab creates: a-z, 0-9 and '-' (default perflab)",
+        ),
+        Variable(
+            "perflab_freeze_patterns", "list", "process name globs the shield profile freezes"
+        ),
+        Variable(
+            "perflab_freeze_cpu_above",
+            "number",
+            "the shield profile also freezes processes above this CPU percentage (off unless set)",
+        ),
+        Variable(
+            "perflab_sysfs_root",
+            "text",
+            "for tests: a directory laid out like / whose sys "
+            "and proc the knobs use instead of the real ones",
+        ),
+        Variable(
+            SSH_PASSWORD_ENV,
+            "envname",
+            "the environment variable that holds the SSH "
+            "password, read when perflab connects (the password itself is never stored)",
+        ),
+        Variable(
+            BECOME_PASSWORD_ENV,
+            "envname",
+            "the environment variable that holds the sudo password, read when sudo asks for it",
+        ),
+        Variable(
+            KEY_PASSPHRASE_ENV,
+            "envname",
+            "the environment variable that holds the "
+            "passphrase of the SSH key file, read when the key is opened",
+        ),
+    )
+}
 
-CONNECTION_VARIABLES: dict[str, Variable] = {v.name: v for v in (
-    Variable("ansible_host", "text", "address to connect to (default: the host's name)"),
-    Variable("ansible_ssh_host", "text", "same as ansible_host; wins if both are set"),
-    Variable("ansible_port", "port", "SSH port (default 22)"),
-    Variable("ansible_ssh_port", "port", "same as ansible_port; wins if both are set"),
-    Variable("ansible_user", "text", "SSH user (default: the SSH client's default)"),
-    Variable("ansible_ssh_user", "text", "same as ansible_user; wins if both are set"),
-    Variable("ansible_private_key_file", "text", "SSH private key, relative to the inventory"),
-    Variable("ansible_ssh_private_key_file", "text",
-             "same as ansible_private_key_file; wins if both are set"),
-    Variable("ansible_connection", "connection", "ssh (also paramiko, smart), or local: this "
-             "machine, without SSH (default ssh)"),
-    Variable("ansible_become", "bool", "run every command on the runner as "
-             "ansible_become_user, through sudo (default false)"),
-    Variable("ansible_become_user", "text", "the user commands run as with ansible_become "
-             "(default root)"),
-    Variable("ansible_become_method", "become_method", "how to become that user: sudo, the "
-             "only method perflab knows (default sudo)"),
-)}
+CONNECTION_VARIABLES: dict[str, Variable] = {
+    v.name: v
+    for v in (
+        Variable("ansible_host", "text", "address to connect to (default: the host's name)"),
+        Variable("ansible_ssh_host", "text", "same as ansible_host; wins if both are set"),
+        Variable("ansible_port", "port", "SSH port (default 22)"),
+        Variable("ansible_ssh_port", "port", "same as ansible_port; wins if both are set"),
+        Variable("ansible_user", "text", "SSH user (default: the SSH client's default)"),
+        Variable("ansible_ssh_user", "text", "same as ansible_user; wins if both are set"),
+        Variable("ansible_private_key_file", "text", "SSH private key, relative to the inventory"),
+        Variable(
+            "ansible_ssh_private_key_file",
+            "text",
+            "same as ansible_private_key_file; wins if both are set",
+        ),
+        Variable(
+            "ansible_connection",
+            "connection",
+            "ssh (also paramiko, smart), or local: this machine, without SSH (default ssh)",
+        ),
+        Variable(
+            "ansible_become",
+            "bool",
+            "run every command on the runner as ansible_become_user, through sudo (default false)",
+        ),
+        Variable(
+            "ansible_become_user",
+            "text",
+            "the user commands run as with ansible_become (default root)",
+        ),
+        Variable(
+            "ansible_become_method",
+            "become_method",
+            "how to become that user: sudo, the only method perflab knows (default sudo)",
+        ),
+    )
+}
 
 #: ansible_connection values that mean SSH (paramiko and smart are Ansible's other names)
 SSH_CONNECTIONS = frozenset({"ssh", "paramiko", "paramiko_ssh", "smart"})
@@ -113,8 +185,7 @@ def check_variable(name: str, value: Any) -> str | None:
     spec = PERFLAB_VARIABLES.get(name) or CONNECTION_VARIABLES.get(name)
     if spec is None:
         if name.startswith(PREFIX) and not is_secret_name(name):
-            return (f"unknown perflab variable '{name}'"
-                    f"{did_you_mean(name, PERFLAB_VARIABLES)}")
+            return f"unknown perflab variable '{name}'{did_you_mean(name, PERFLAB_VARIABLES)}"
         return None
     if value is None:
         return None
@@ -145,10 +216,11 @@ def _cpus(name: str, value: Any) -> str | None:
 
 
 def _labels(name: str, value: Any) -> str | None:
-    if isinstance(value, str) or (isinstance(value, list)
-                                  and all(isinstance(item, str) for item in value)):
+    if isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(item, str) for item in value)
+    ):
         return None
-    return f"{name} must be a list of strings or \"a,b\", got {describe(value)}"
+    return f'{name} must be a list of strings or "a,b", got {describe(value)}'
 
 
 def _bool(name: str, value: Any) -> str | None:
@@ -164,8 +236,10 @@ def name_prefix_problem(value: Any) -> str | None:
     a path component (``/sys/fs/cgroup/cpuset/<prefix>-shield``): a-z, 0-9 and '-' only."""
     if isinstance(value, str) and _NAME_PREFIX.fullmatch(value):
         return None
-    return (f"expected a name of a-z, 0-9 and '-' (at most {MAX_PREFIX_LENGTH} characters), "
-            f"got {describe(value)}")
+    return (
+        f"expected a name of a-z, 0-9 and '-' (at most {MAX_PREFIX_LENGTH} characters), "
+        f"got {describe(value)}"
+    )
 
 
 def _prefix(name: str, value: Any) -> str | None:
@@ -202,45 +276,61 @@ def _list(name: str, value: Any) -> str | None:
 def _envname(name: str, value: Any) -> str | None:
     if isinstance(value, str) and _ENV_NAME.fullmatch(value):
         return None
-    return (f"{name} must be the name of an environment variable (letters, digits, _), "
-            f"got {describe(value)}")
+    return (
+        f"{name} must be the name of an environment variable (letters, digits, _), "
+        f"got {describe(value)}"
+    )
 
 
 def _connection(name: str, value: Any) -> str | None:
     if isinstance(value, str) and value in {*SSH_CONNECTIONS, "local"}:
         return None
-    return (f"{name} must be ssh or local (perflab reaches runners over SSH or runs on this "
-            f"machine), got {describe(value)}")
+    return (
+        f"{name} must be ssh or local (perflab reaches runners over SSH or runs on this "
+        f"machine), got {describe(value)}"
+    )
 
 
 def _become_method(name: str, value: Any) -> str | None:
     if value == "sudo":
         return None
-    return f"{name} must be sudo (perflab becomes another user with sudo only), " \
-           f"got {describe(value)}"
+    return (
+        f"{name} must be sudo (perflab becomes another user with sudo only), got {describe(value)}"
+    )
 
 
-_CHECKS = {"text": _text, "prefix": _prefix, "cpus": _cpus, "labels": _labels, "bool": _bool,
-           "port": _port, "number": _number, "list": _list, "envname": _envname,
-           "connection": _connection, "become_method": _become_method}
+_CHECKS = {
+    "text": _text,
+    "prefix": _prefix,
+    "cpus": _cpus,
+    "labels": _labels,
+    "bool": _bool,
+    "port": _port,
+    "number": _number,
+    "list": _list,
+    "envname": _envname,
+    "connection": _connection,
+    "become_method": _become_method,
+}
 
 
 def cpu_list(value: Any) -> list[int]:
     """``"0-2,5"``, ``3`` or ``[2, 4]`` (what INI makes of ``2,4``) as sorted CPU numbers."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a CPU list like \"2-5,8\", got {describe(value)}")
+        raise ValueError(f'expected a CPU list like "2-5,8", got {describe(value)}')
     if isinstance(value, int):
         value = [value]
-    if isinstance(value, list) and all(isinstance(i, int) and not isinstance(i, bool)
-                                       for i in value):
+    if isinstance(value, list) and all(
+        isinstance(i, int) and not isinstance(i, bool) for i in value
+    ):
         value = ",".join(str(i) for i in value)
     if not isinstance(value, str) or not _CPU_LIST.fullmatch(value):
-        raise ValueError(f"expected a CPU list like \"2-5,8\", got {describe(value)}")
+        raise ValueError(f'expected a CPU list like "2-5,8", got {describe(value)}')
     cpus: set[int] = set()
     for part in value.split(","):
         first, _, last = part.strip().partition("-")
         if last and int(last) < int(first):
-            raise ValueError(f"range {part.strip()} runs backwards in \"{value}\"")
+            raise ValueError(f'range {part.strip()} runs backwards in "{value}"')
         cpus.update(range(int(first), int(last or first) + 1))
     return sorted(cpus)
 

@@ -68,8 +68,10 @@ def load_vars(files: list[Path], problems: Problems) -> Vars:
 def _read(path: Path) -> tuple[dict[str, Any], dict[str, Location]]:
     text = read_text(path)
     if text.lstrip().startswith("$ANSIBLE_VAULT"):
-        raise InputError("this file is encrypted with ansible-vault, which perflab "
-                         "cannot read", location=Location(str(path)))
+        raise InputError(
+            "this file is encrypted with ansible-vault, which perflab cannot read",
+            location=Location(str(path)),
+        )
     if path.suffix == ".json":
         try:
             data = json.loads(text)
@@ -79,8 +81,7 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, Location]]:
             problem = check_decoded(data)
             if problem:
                 message, where = problem
-                raise InputError(message, location=Location(str(path)),
-                                 field=short_field(where))
+                raise InputError(message, location=Location(str(path)), field=short_field(where))
             return _mapping(data, path), {}
     data, pos = parse_inventory_yaml(text, str(path))
     data = _mapping(data, path)
@@ -91,12 +92,16 @@ def _mapping(data: Any, path: Path) -> dict[str, Any]:
     if not data:
         return {}
     if not isinstance(data, dict):
-        raise InputError(f"a variables file must be a mapping of variable names to values, "
-                         f"got {describe(data)}", location=Location(str(path), 1, 1))
+        raise InputError(
+            f"a variables file must be a mapping of variable names to values, got {describe(data)}",
+            location=Location(str(path), 1, 1),
+        )
     for key in data:
         if not isinstance(key, str):
-            raise InputError(f"a variable name must be a string, got {describe(key)}",
-                             location=Location(str(path), 1, 1))
+            raise InputError(
+                f"a variable name must be a string, got {describe(key)}",
+                location=Location(str(path), 1, 1),
+            )
     return data
 
 
@@ -113,6 +118,8 @@ def stray_files(directory: Path, names: set[str], kind: str) -> list[str]:
         if suffix and suffix not in EXTENSIONS:
             continue
         name = stem if suffix else entry
-        notes.append(f"{directory / entry} matches no {kind} of the inventory, so Ansible "
-                     f"and perflab ignore it{did_you_mean(name, names)}")
+        notes.append(
+            f"{directory / entry} matches no {kind} of the inventory, so Ansible "
+            f"and perflab ignore it{did_you_mean(name, names)}"
+        )
     return notes

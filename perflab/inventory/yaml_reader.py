@@ -58,13 +58,15 @@ def read_yaml_inventory(data: Any, pos: Positions, builder: InventoryBuilder) ->
     if not isinstance(data, dict):
         builder.problems.error(
             f"a YAML inventory is a mapping of group names to groups, got {describe(data)}",
-            pos.value(()))
+            pos.value(()),
+        )
         return
     if data.get("plugin"):
         builder.problems.error(
             f"this is the configuration of the inventory plugin '{data['plugin']}', "
             "not an inventory; perflab reads static YAML and INI inventories only",
-            pos.key(("plugin",)))
+            pos.key(("plugin",)),
+        )
         return
     reader = _Reader(builder, pos)
     for name, group in data.items():
@@ -85,13 +87,17 @@ class _Reader:
     def group(self, name: Any, data: Any, path: PathKey) -> str | None:
         """Add one group and everything under it; its name, or None if it is unusable."""
         if not isinstance(name, str) or not name:
-            self.problems.error(f"a group name must be a non-empty string, got {describe(name)}",
-                                self.pos.key(path))
+            self.problems.error(
+                f"a group name must be a non-empty string, got {describe(name)}", self.pos.key(path)
+            )
             return None
         self.builder.add_group(name, self.pos.key(path))
         if data is not None and not isinstance(data, dict):
-            self.problems.error(f"group '{name}' must be a mapping with hosts, children or "
-                                f"vars (or empty), got {describe(data)}", self.pos.value(path))
+            self.problems.error(
+                f"group '{name}' must be a mapping with hosts, children or "
+                f"vars (or empty), got {describe(data)}",
+                self.pos.value(path),
+            )
             return name
         for key, value in (data or {}).items():
             self.section(name, key, value, (*path, _part(key)))
@@ -102,7 +108,9 @@ class _Reader:
             shown = f"'{key}'" if isinstance(key, str) else describe(key)
             self.problems.error(
                 f"unknown key {shown} in group '{group}': a group has only "
-                f"hosts, children and vars{did_you_mean(str(key), SECTIONS)}", self.pos.key(path))
+                f"hosts, children and vars{did_you_mean(str(key), SECTIONS)}",
+                self.pos.key(path),
+            )
             return
         if isinstance(value, str):
             value = {value: None}
@@ -110,11 +118,13 @@ class _Reader:
             return
         if not isinstance(value, dict):
             hint = "write one name per line, each followed by a colon" if key != "vars" else None
-            self.problems.error(f"'{key}' of group '{group}' must be a mapping, "
-                                f"got {describe(value)}", self.pos.value(path), hint=hint)
+            self.problems.error(
+                f"'{key}' of group '{group}' must be a mapping, got {describe(value)}",
+                self.pos.value(path),
+                hint=hint,
+            )
             return
-        {"vars": self.vars, "children": self.children, "hosts": self.hosts}[key](
-            group, value, path)
+        {"vars": self.vars, "children": self.children, "hosts": self.hosts}[key](group, value, path)
 
     def vars(self, group: str, variables: dict[Any, Any], path: PathKey) -> None:
         for key, value in variables.items():
@@ -122,8 +132,7 @@ class _Reader:
             if isinstance(key, str):
                 self.builder.set_group_var(group, key, value, where)
             else:
-                self.problems.error(f"a variable name must be a string, got {describe(key)}",
-                                    where)
+                self.problems.error(f"a variable name must be a string, got {describe(key)}", where)
 
     def children(self, group: str, children: dict[Any, Any], path: PathKey) -> None:
         for key, data in children.items():
@@ -137,8 +146,11 @@ class _Reader:
             host_path = (*path, _part(pattern))
             where = self.pos.key(host_path)
             if not isinstance(pattern, str):
-                self.problems.error(f"a host pattern must be a string, got {describe(pattern)}",
-                                    where, hint="put the name in quotes")
+                self.problems.error(
+                    f"a host pattern must be a string, got {describe(pattern)}",
+                    where,
+                    hint="put the name in quotes",
+                )
                 continue
             try:
                 names, port = host_names(pattern)
@@ -147,8 +159,11 @@ class _Reader:
                 continue
             variables = variables or {}
             if not isinstance(variables, dict):
-                self.problems.error(f"the variables of host '{pattern}' must be a mapping, "
-                                    f"got {describe(variables)}", self.pos.value(host_path))
+                self.problems.error(
+                    f"the variables of host '{pattern}' must be a mapping, "
+                    f"got {describe(variables)}",
+                    self.pos.value(host_path),
+                )
                 continue
             for name in names:
                 self.builder.add_host(name, where, group, port)
@@ -160,5 +175,4 @@ class _Reader:
             if isinstance(key, str):
                 self.builder.set_host_var(host, key, value, where)
             else:
-                self.problems.error(f"a variable name must be a string, got {describe(key)}",
-                                    where)
+                self.problems.error(f"a variable name must be a string, got {describe(key)}", where)

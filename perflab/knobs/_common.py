@@ -21,7 +21,7 @@ CPUS_ARG: dict[str, Any] = {
         {"type": "string", "pattern": "^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$"},
         {"type": "integer", "minimum": 0},
     ],
-    "x-expected": "\"reserved\", \"all\" or a CPU list like \"2-5,8\"",
+    "x-expected": '"reserved", "all" or a CPU list like "2-5,8"',
 }
 
 #: the ``cpus`` argument of knobs that move work *to* CPUs (default: housekeeping)
@@ -31,7 +31,7 @@ HOUSEKEEPING_ARG: dict[str, Any] = {
         {"type": "string", "pattern": "^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$"},
         {"type": "integer", "minimum": 0},
     ],
-    "x-expected": "\"housekeeping\" or a CPU list like \"0-1\"",
+    "x-expected": '"housekeeping" or a CPU list like "0-1"',
 }
 
 NO_CPUFREQ = "no cpufreq on this host (a VM?)"
@@ -56,8 +56,10 @@ def select_cpus(choice: Any, ctx: HostContext) -> tuple[list[int], str | None]:
         return [], str(exc)
     outside = sorted(set(cpus) - set(ctx.online))
     if outside:
-        return [], (f"CPU {format_cpulist(outside)} is not online on this host "
-                    f"(online: {format_cpulist(ctx.online)})")
+        return [], (
+            f"CPU {format_cpulist(outside)} is not online on this host "
+            f"(online: {format_cpulist(ctx.online)})"
+        )
     return cpus, None
 
 
@@ -120,6 +122,7 @@ class ValueFileKnob(FileKnob):
     path: ClassVar[str]
     reads_need_context = False  # one fixed file
 
-    def targets(self, args: Mapping[str, Any], ctx: HostContext,
-                facts: Facts | None) -> dict[str, str]:
+    def targets(
+        self, args: Mapping[str, Any], ctx: HostContext, facts: Facts | None
+    ) -> dict[str, str]:
         return {self.path: str(args["value"])}

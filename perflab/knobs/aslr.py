@@ -23,7 +23,9 @@ class Aslr(ValueFileKnob):
         "additionalProperties": False,
         "required": ["value"],
         "properties": {
-            "value": {"enum": [0, 1, 2],
-                      "x-expected": "0 (off), 1 (stack, mmap, vDSO) or 2 (also the heap)"},
+            "value": {
+                "enum": [0, 1, 2],
+                "x-expected": "0 (off), 1 (stack, mmap, vDSO) or 2 (also the heap)",
+            },
         },
     }

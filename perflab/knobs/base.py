@@ -91,9 +91,15 @@ class Plan:
     state: dict[str, Any] = field(default_factory=dict)  # desired state, for the fingerprint
 
     def to_dict(self) -> dict[str, Any]:
-        return {"knob": self.knob, "task": self.task, "status": self.status,
-                "changes": [c.to_dict() for c in self.changes], "reason": self.reason,
-                "notes": list(self.notes), "state": self.state}
+        return {
+            "knob": self.knob,
+            "task": self.task,
+            "status": self.status,
+            "changes": [c.to_dict() for c in self.changes],
+            "reason": self.reason,
+            "notes": list(self.notes),
+            "state": self.state,
+        }
 
 
 class Knob:
@@ -122,8 +128,7 @@ class Knob:
         """
         return {}
 
-    def plan(self, task: str, args: Mapping[str, Any], facts: Facts,
-             ctx: HostContext) -> Plan:
+    def plan(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext) -> Plan:
         """Compare the host with the desired state (pure)."""
         raise NotImplementedError
 
@@ -138,15 +143,21 @@ class Knob:
     def error(self, task: str, reason: str) -> Plan:
         return Plan(self.name, task, "error", reason=reason)
 
-    def changed(self, task: str, changes: list[Change], state: dict[str, Any],
-                notes: list[str] | None = None) -> Plan:
+    def changed(
+        self,
+        task: str,
+        changes: list[Change],
+        state: dict[str, Any],
+        notes: list[str] | None = None,
+    ) -> Plan:
         if not changes:
             return self.ok(task, state, notes)
         return Plan(self.name, task, "change", changes=changes, state=state, notes=notes or [])
 
 
-def write_change(path: str, old: str | None, new: str, *, must: bool = True,
-                 bracket: bool = False) -> Change:
+def write_change(
+    path: str, old: str | None, new: str, *, must: bool = True, bracket: bool = False
+) -> Change:
     """A change that writes ``new`` to ``path`` (the host records the exact old value)."""
     op: dict[str, Any] = {"op": "write", "path": path, "value": new, "must": must}
     if bracket:
@@ -159,7 +170,7 @@ def selected_word(text: str | None) -> str | None:
     if text is None:
         return None
     if "[" in text and "]" in text:
-        return text[text.index("[") + 1:text.index("]")]
+        return text[text.index("[") + 1 : text.index("]")]
     return text.strip()
 
 
@@ -173,8 +184,9 @@ class FileKnob(Knob):
     missing_reason: ClassVar[str] = "not available on this host"
     bracket: ClassVar[bool] = False  # files that show choices as "a [b] c"
 
-    def targets(self, args: Mapping[str, Any], ctx: HostContext,
-                facts: Facts | None) -> dict[str, str]:
+    def targets(
+        self, args: Mapping[str, Any], ctx: HostContext, facts: Facts | None
+    ) -> dict[str, str]:
         raise NotImplementedError
 
     def paths(self, args: Mapping[str, Any], ctx: HostContext) -> list[str]:
@@ -184,8 +196,7 @@ class FileKnob(Knob):
         text = facts.text(path)
         return selected_word(text) if self.bracket else text
 
-    def plan(self, task: str, args: Mapping[str, Any], facts: Facts,
-             ctx: HostContext) -> Plan:
+    def plan(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext) -> Plan:
         wanted = self.targets(args, ctx, facts)
         if not wanted:
             return self.skipped(task, self.missing_reason)

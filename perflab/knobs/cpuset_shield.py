@@ -37,25 +37,34 @@ def shield_cpus(args: Mapping[str, Any], ctx: HostContext) -> tuple[list[int], l
     raw = args.get("cpus", "reserved")
     try:
         cpus = list(ctx.reserved) if raw == "reserved" else parse_cpulist(raw)
-        keep = parse_cpulist(args["housekeeping"]) if "housekeeping" in args \
+        keep = (
+            parse_cpulist(args["housekeeping"])
+            if "housekeeping" in args
             else [c for c in ctx.housekeeping if c not in cpus]
+        )
     except CpuListError as exc:
         raise InputError(str(exc), field="cpuset_shield.cpus") from None
     online = set(ctx.online)
     outside = sorted(set(cpus) - online)
     if outside:
-        raise InputError(f"expected CPUs of {ctx.host} ({format_cpulist(ctx.online)}), got "
-                         f'"{format_cpulist(cpus)}" ({format_cpulist(outside)} not online)',
-                         field="cpuset_shield.cpus")
+        raise InputError(
+            f"expected CPUs of {ctx.host} ({format_cpulist(ctx.online)}), got "
+            f'"{format_cpulist(cpus)}" ({format_cpulist(outside)} not online)',
+            field="cpuset_shield.cpus",
+        )
     if not cpus:
-        raise InputError(f"no CPU left to reserve on {ctx.host}: it has only "
-                         f"{format_cpulist(ctx.online)} and that does housekeeping",
-                         field="cpuset_shield.cpus")
+        raise InputError(
+            f"no CPU left to reserve on {ctx.host}: it has only "
+            f"{format_cpulist(ctx.online)} and that does housekeeping",
+            field="cpuset_shield.cpus",
+        )
     keep = sorted(set(keep) & online - set(cpus))
     if not keep:
-        raise InputError(f'expected at least one housekeeping CPU left, got "{raw}" reserving '
-                         f"every CPU of {ctx.host} ({format_cpulist(ctx.online)})",
-                         field="cpuset_shield.cpus")
+        raise InputError(
+            f'expected at least one housekeeping CPU left, got "{raw}" reserving '
+            f"every CPU of {ctx.host} ({format_cpulist(ctx.online)})",
+            field="cpuset_shield.cpus",
+        )
     return sorted(cpus), keep
 
 
@@ -64,14 +73,22 @@ class CpusetShield(Knob):
     summary = "Reserve the benchmark CPUs; move every movable task to the housekeeping CPUs."
     needs_processes = True
     args: ClassVar[dict[str, Any]] = {
-        "type": "object", "additionalProperties": False,
+        "type": "object",
+        "additionalProperties": False,
         "properties": {
-            "cpus": {"anyOf": [{"const": "reserved"},
-                               {"type": "string", "pattern": CPULIST},
-                               {"type": "integer", "minimum": 0}],
-                     "x-expected": '"reserved" or a CPU list like "2-5,8"'},
-            "housekeeping": {"type": "string", "pattern": CPULIST,
-                             "x-expected": 'a CPU list like "0,4"'},
+            "cpus": {
+                "anyOf": [
+                    {"const": "reserved"},
+                    {"type": "string", "pattern": CPULIST},
+                    {"type": "integer", "minimum": 0},
+                ],
+                "x-expected": '"reserved" or a CPU list like "2-5,8"',
+            },
+            "housekeeping": {
+                "type": "string",
+                "pattern": CPULIST,
+                "x-expected": 'a CPU list like "0,4"',
+            },
             "move_kernel_threads": {"type": "boolean"},
         },
     }
@@ -83,16 +100,24 @@ class CpusetShield(Knob):
     def paths(self, args: Mapping[str, Any], ctx: HostContext) -> list[str]:
         shield, system = self._names(ctx)
         if ctx.cgroup_version == "v2":
-            return [f"{V2}/cgroup.controllers", f"{V2}/cgroup.subtree_control",
-                    f"{shield}/cpuset.cpus", f"{shield}/cpuset.cpus.exclusive",
-                    f"{shield}/cpuset.cpus.partition", f"{shield}/cgroup.procs"]
+            return [
+                f"{V2}/cgroup.controllers",
+                f"{V2}/cgroup.subtree_control",
+                f"{shield}/cpuset.cpus",
+                f"{shield}/cpuset.cpus.exclusive",
+                f"{shield}/cpuset.cpus.partition",
+                f"{shield}/cgroup.procs",
+            ]
         files = ["cpuset.cpus", "cpuset.mems", "cpuset.cpu_exclusive", "tasks"]
-        return [f"{V1}/cpuset.cpus", f"{V1}/cpuset.mems", f"{V1}/cpuset.sched_load_balance",
-                f"{V1}/tasks", f"{V1}/*perflab*/cpuset.cpus"] + \
-            [f"{d}/{f}" for d in (shield, system) for f in files]
+        return [
+            f"{V1}/cpuset.cpus",
+            f"{V1}/cpuset.mems",
+            f"{V1}/cpuset.sched_load_balance",
+            f"{V1}/tasks",
+            f"{V1}/*perflab*/cpuset.cpus",
+        ] + [f"{d}/{f}" for d in (shield, system) for f in files]
 
-    def plan(self, task: str, args: Mapping[str, Any], facts: Facts,
-             ctx: HostContext) -> Plan:
+    def plan(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext) -> Plan:
         cpus, keep = shield_cpus(args, ctx)
         if ctx.cgroup_version == "v2":
             return self._plan_v2(task, facts, ctx, cpus)
@@ -103,8 +128,15 @@ class CpusetShield(Knob):
 
     # -- cgroup v1 ------------------------------------------------------------------------
 
-    def _plan_v1(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext,
-                 cpus: list[int], keep: list[int]) -> Plan:
+    def _plan_v1(
+        self,
+        task: str,
+        args: Mapping[str, Any],
+        facts: Facts,
+        ctx: HostContext,
+        cpus: list[int],
+        keep: list[int],
+    ) -> Plan:
         shield, system = self._names(ctx)
         mems = facts.text(f"{V1}/cpuset.mems") or "0"
         changes: list[Change] = []
@@ -112,17 +144,27 @@ class CpusetShield(Knob):
             exists = facts.files.get(f"{group}/cpuset.cpus") is not None
             if not exists:
                 changes.append(Change(group, None, "created", [{"op": "mkdir", "path": group}]))
-            changes += _writes(facts, exists, {f"{group}/cpuset.mems": mems,
-                                               f"{group}/cpuset.cpus": format_cpulist(want)})
-        changes += _writes(facts, facts.files.get(f"{shield}/cpuset.cpus") is not None,
-                           {f"{shield}/cpuset.cpu_exclusive": "1"})
+            changes += _writes(
+                facts,
+                exists,
+                {f"{group}/cpuset.mems": mems, f"{group}/cpuset.cpus": format_cpulist(want)},
+            )
+        changes += _writes(
+            facts,
+            facts.files.get(f"{shield}/cpuset.cpus") is not None,
+            {f"{shield}/cpuset.cpu_exclusive": "1"},
+        )
         changes += _writes(facts, True, {f"{V1}/cpuset.sched_load_balance": "0"})
         movable = _movable(facts, ctx, bool(args.get("move_kernel_threads", True)))
         if movable:
-            changes.append(Change(f"{V1}/tasks", f"{len(movable)} tasks on all CPUs",
-                                  f"moved to {format_cpulist(keep)}",
-                                  [{"op": "move_tasks", "src": V1, "dst": system,
-                                    "file": "tasks"}]))
+            changes.append(
+                Change(
+                    f"{V1}/tasks",
+                    f"{len(movable)} tasks on all CPUs",
+                    f"moved to {format_cpulist(keep)}",
+                    [{"op": "move_tasks", "src": V1, "dst": system, "file": "tasks"}],
+                )
+            )
         return self.changed(task, changes, _state("v1", cpus, keep, f"{shield}/tasks"))
 
     # -- cgroup v2 ------------------------------------------------------------------------
@@ -131,15 +173,22 @@ class CpusetShield(Knob):
         shield, _ = self._names(ctx)
         controllers = (facts.text(f"{V2}/cgroup.controllers") or "").split()
         if "cpuset" not in controllers:
-            return self.skipped(task, "the cgroup v2 tree has no cpuset controller "
-                                      "(cgroup.controllers lacks cpuset)")
+            return self.skipped(
+                task,
+                "the cgroup v2 tree has no cpuset controller (cgroup.controllers lacks cpuset)",
+            )
         changes: list[Change] = []
         subtree = (facts.text(f"{V2}/cgroup.subtree_control") or "").split()
         if "cpuset" not in subtree:
             path = f"{V2}/cgroup.subtree_control"
-            changes.append(Change(path, " ".join(subtree), "+cpuset",
-                                  [{"op": "write", "path": path, "value": "+cpuset",
-                                    "revert_value": "-cpuset"}]))
+            changes.append(
+                Change(
+                    path,
+                    " ".join(subtree),
+                    "+cpuset",
+                    [{"op": "write", "path": path, "value": "+cpuset", "revert_value": "-cpuset"}],
+                )
+            )
         exists = facts.files.get(f"{shield}/cpuset.cpus") is not None
         if not exists:
             changes.append(Change(shield, None, "created", [{"op": "mkdir", "path": shield}]))
@@ -155,11 +204,15 @@ class CpusetShield(Knob):
             notes.append(f"the kernel refused the isolated partition: {partition}")
         if partition != "isolated":
             path = f"{shield}/cpuset.cpus.partition"
-            changes.append(Change(path, partition, "isolated",
-                                  [{"op": "write", "path": path, "value": "isolated",
-                                    "revert_value": "member"}]))
-        return self.changed(task, changes, _state("v2", cpus, [], f"{shield}/cgroup.procs"),
-                            notes)
+            changes.append(
+                Change(
+                    path,
+                    partition,
+                    "isolated",
+                    [{"op": "write", "path": path, "value": "isolated", "revert_value": "member"}],
+                )
+            )
+        return self.changed(task, changes, _state("v2", cpus, [], f"{shield}/cgroup.procs"), notes)
 
 
 def _refuse_other_shields(facts: Facts, ctx: HostContext, ours: tuple[str, str]) -> None:
@@ -167,9 +220,11 @@ def _refuse_other_shields(facts: Facts, ctx: HostContext, ours: tuple[str, str])
     groups = {path.rsplit("/", 1)[0] for path in facts.matching(f"{V1}/*perflab*/cpuset.cpus")}
     others = sorted(group.rsplit("/", 1)[-1] for group in groups - set(ours))
     if others:
-        raise InputError(f"another perflab shield is active on {ctx.host} ({', '.join(others)}); "
-                         "restore it first (`perflab restore`) or wait for its run to end",
-                         field="cpuset_shield")
+        raise InputError(
+            f"another perflab shield is active on {ctx.host} ({', '.join(others)}); "
+            "restore it first (`perflab restore`) or wait for its run to end",
+            field="cpuset_shield",
+        )
 
 
 def _writes(facts: Facts, exists: bool, targets: dict[str, str]) -> list[Change]:
@@ -192,5 +247,9 @@ def _movable(facts: Facts, ctx: HostContext, kernel_threads: bool) -> list[str]:
 
 
 def _state(version: str, cpus: list[int], keep: list[int], tasks: str) -> dict[str, Any]:
-    return {"cgroup": version, "cpus": format_cpulist(cpus),
-            "housekeeping": format_cpulist(keep), "tasks_file": tasks}
+    return {
+        "cgroup": version,
+        "cpus": format_cpulist(cpus),
+        "housekeeping": format_cpulist(keep),
+        "tasks_file": tasks,
+    }

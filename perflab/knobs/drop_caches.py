@@ -17,9 +17,11 @@ from perflab.knobs._common import exists, exists_glob
 from perflab.knobs.base import Change, Facts, HostContext, Knob, Plan
 
 PATH = "/proc/sys/vm/drop_caches"
-WHAT = {"pagecache": ("1", "the page cache"),
-        "slab": ("2", "dentries and inodes"),
-        "all": ("3", "the page cache, dentries and inodes")}
+WHAT = {
+    "pagecache": ("1", "the page cache"),
+    "slab": ("2", "dentries and inodes"),
+    "all": ("3", "the page cache, dentries and inodes"),
+}
 
 
 class DropCaches(Knob):
@@ -32,16 +34,18 @@ class DropCaches(Knob):
         "additionalProperties": False,
         "properties": {
             "what": {"enum": list(WHAT), "default": "all"},
-            "sync": {"type": "boolean", "default": True,
-                     "x-expected": "true or false (default true: write dirty pages first)"},
+            "sync": {
+                "type": "boolean",
+                "default": True,
+                "x-expected": "true or false (default true: write dirty pages first)",
+            },
         },
     }
 
     def paths(self, args: Mapping[str, Any], ctx: HostContext) -> list[str]:
         return [exists_glob(PATH)]  # write-only: reading it fails even for root
 
-    def plan(self, task: str, args: Mapping[str, Any], facts: Facts,
-             ctx: HostContext) -> Plan:
+    def plan(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext) -> Plan:
         what = str(args.get("what", "all"))
         value, words = WHAT[what]
         if not exists(facts, PATH):
@@ -51,5 +55,11 @@ class DropCaches(Knob):
             ops.append({"op": "command", "argv": ["sync"]})
         ops.append({"op": "action", "path": PATH, "value": value})
         change = Change(target="caches", old=None, new=f"dropped ({words})", ops=ops)
-        return Plan(self.name, task, "action", changes=[change], state={"drop_caches": what},
-                    notes=[f"would drop {words}"])
+        return Plan(
+            self.name,
+            task,
+            "action",
+            changes=[change],
+            state={"drop_caches": what},
+            notes=[f"would drop {words}"],
+        )

@@ -28,18 +28,35 @@ from perflab.knobs.base import Change, Facts, HostContext, Knob, Plan
 FREEZER = "/sys/fs/cgroup/freezer"
 
 #: command names that are never frozen
-NEVER = ("init", "systemd", "systemd-*", "sshd", "sshd-session", "dbus-daemon", "dbus-broker",
-         "agetty", "login", "containerd*", "dockerd", "kubelet", "perflab*", "tmux*", "screen")
+NEVER = (
+    "init",
+    "systemd",
+    "systemd-*",
+    "sshd",
+    "sshd-session",
+    "dbus-daemon",
+    "dbus-broker",
+    "agetty",
+    "login",
+    "containerd*",
+    "dockerd",
+    "kubelet",
+    "perflab*",
+    "tmux*",
+    "screen",
+)
 
 
 def protected_pids(processes: Sequence[Mapping[str, Any]], self_pid: int | None) -> frozenset[int]:
     """PIDs that must never be frozen or stopped on this host (pure)."""
     by_pid = {int(p["pid"]): p for p in processes}
     keep = {1}
-    keep |= {pid for pid, p in by_pid.items() if p.get("kthread") or pid == 2
-             or p.get("ppid") == 2}
-    keep |= {pid for pid, p in by_pid.items()
-             if any(fnmatch.fnmatchcase(str(p.get("comm", "")), n) for n in NEVER)}
+    keep |= {pid for pid, p in by_pid.items() if p.get("kthread") or pid == 2 or p.get("ppid") == 2}
+    keep |= {
+        pid
+        for pid, p in by_pid.items()
+        if any(fnmatch.fnmatchcase(str(p.get("comm", "")), n) for n in NEVER)
+    }
     if self_pid is not None:
         chain, pid = [], self_pid
         while pid in by_pid and pid not in chain:
@@ -68,8 +85,9 @@ def _descendants(by_pid: Mapping[int, Mapping[str, Any]], root: int) -> set[int]
 
 
 def _matches(proc: Mapping[str, Any], pattern: str) -> bool:
-    return fnmatch.fnmatchcase(str(proc.get("comm", "")), pattern) or \
-        fnmatch.fnmatchcase(str(proc.get("cmdline", "")), pattern)
+    return fnmatch.fnmatchcase(str(proc.get("comm", "")), pattern) or fnmatch.fnmatchcase(
+        str(proc.get("cmdline", "")), pattern
+    )
 
 
 class Freeze(Knob):
@@ -77,15 +95,25 @@ class Freeze(Knob):
     summary = "Freeze noisy processes (by name or CPU use) for the run; thaw them on restore."
     needs_processes = True
     args: ClassVar[dict[str, Any]] = {
-        "type": "object", "additionalProperties": False,
+        "type": "object",
+        "additionalProperties": False,
         "properties": {
-            "patterns": {"type": "array", "items": {"type": "string", "minLength": 1},
-                         "x-expected": "a list of name globs like [\"stress-ng*\", \"*indexer*\"]"},
-            "cpu_above": {"type": "number", "exclusiveMinimum": 0,
-                          "x-expected": "a CPU percentage > 0 (of one CPU)"},
+            "patterns": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "x-expected": 'a list of name globs like ["stress-ng*", "*indexer*"]',
+            },
+            "cpu_above": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "x-expected": "a CPU percentage > 0 (of one CPU)",
+            },
             "method": {"enum": ["auto", "cgroup", "signal"]},
-            "only_pids": {"type": "array", "items": {"type": "integer", "minimum": 2},
-                          "x-expected": "a list of PIDs whose process trees may be frozen"},
+            "only_pids": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 2},
+                "x-expected": "a list of PIDs whose process trees may be frozen",
+            },
         },
     }
 
@@ -101,8 +129,7 @@ class Freeze(Knob):
             scope |= {pid} | _descendants(by_pid, pid)
         return scope
 
-    def plan(self, task: str, args: Mapping[str, Any], facts: Facts,
-             ctx: HostContext) -> Plan:
+    def plan(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext) -> Plan:
         patterns = list(args.get("patterns", []))
         threshold = args.get("cpu_above")
         if not patterns and threshold is None:
@@ -124,32 +151,53 @@ class Freeze(Knob):
                 continue
             if pid in ctx.protected:
                 if named:
-                    raise InputError(f'pattern "{named[0]}" would freeze protected process '
-                                     f"{proc.get('comm')} (pid {pid}) on {ctx.host}; "
-                                     "protected: PID 1, kernel threads, sshd, perflab and the "
-                                     "processes that started it", field="freeze.patterns")
-                notes.append(f"not freezing protected {proc.get('comm')} (pid {pid}, "
-                             f"{proc.get('cpu_percent')}% CPU)")
+                    raise InputError(
+                        f'pattern "{named[0]}" would freeze protected process '
+                        f"{proc.get('comm')} (pid {pid}) on {ctx.host}; "
+                        "protected: PID 1, kernel threads, sshd, perflab and the "
+                        "processes that started it",
+                        field="freeze.patterns",
+                    )
+                notes.append(
+                    f"not freezing protected {proc.get('comm')} (pid {pid}, "
+                    f"{proc.get('cpu_percent')}% CPU)"
+                )
                 continue
             chosen.append(proc)
         return self._changes(task, args, facts, ctx, chosen, notes)
 
-    def _changes(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext,
-                 chosen: list[Mapping[str, Any]], notes: list[str]) -> Plan:
+    def _changes(
+        self,
+        task: str,
+        args: Mapping[str, Any],
+        facts: Facts,
+        ctx: HostContext,
+        chosen: list[Mapping[str, Any]],
+        notes: list[str],
+    ) -> Plan:
         method = args.get("method", "auto")
         has_freezer = facts.files.get(f"{FREEZER}/cgroup.procs") is not None
         if method == "cgroup" and not has_freezer:
             return self.skipped(task, "no cgroup v1 freezer at /sys/fs/cgroup/freezer")
         if method == "auto":
             method = "cgroup" if has_freezer else "signal"
-        state = {"patterns": sorted(args.get("patterns", [])), "cpu_above": args.get("cpu_above"),
-                 "method": method}
+        state = {
+            "patterns": sorted(args.get("patterns", [])),
+            "cpu_above": args.get("cpu_above"),
+            "method": method,
+        }
         if not chosen:
             return self.ok(task, state, notes)
         pids = [int(p["pid"]) for p in chosen]
         names = ", ".join(f"{p.get('comm')}({p['pid']})" for p in chosen[:6])
         more = f" +{len(chosen) - 6} more" if len(chosen) > 6 else ""
-        op = {"op": "freeze", "pids": pids, "method": method,
-              "cgroup": f"{FREEZER}/{ctx.prefix}-frozen", "mount": FREEZER}
-        return self.changed(task, [Change("processes", "running", f"frozen: {names}{more}",
-                                          [op])], state, notes)
+        op = {
+            "op": "freeze",
+            "pids": pids,
+            "method": method,
+            "cgroup": f"{FREEZER}/{ctx.prefix}-frozen",
+            "mount": FREEZER,
+        }
+        return self.changed(
+            task, [Change("processes", "running", f"frozen: {names}{more}", [op])], state, notes
+        )

@@ -24,19 +24,25 @@ class Governor(Knob):
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "governor": {"type": "string", "pattern": "^[a-z0-9_-]+$", "default": "performance",
-                         "x-expected": "a governor name like \"performance\" or \"schedutil\""},
+            "governor": {
+                "type": "string",
+                "pattern": "^[a-z0-9_-]+$",
+                "default": "performance",
+                "x-expected": 'a governor name like "performance" or "schedutil"',
+            },
             "cpus": {**CPUS_ARG, "default": "all"},
         },
     }
 
     def paths(self, args: Mapping[str, Any], ctx: HostContext) -> list[str]:
         cpus, _ = select_cpus(args.get("cpus", "all"), ctx)
-        return [cpufreq_file(cpu, name) for cpu in cpus
-                for name in ("scaling_governor", "scaling_available_governors")]
+        return [
+            cpufreq_file(cpu, name)
+            for cpu in cpus
+            for name in ("scaling_governor", "scaling_available_governors")
+        ]
 
-    def plan(self, task: str, args: Mapping[str, Any], facts: Facts,
-             ctx: HostContext) -> Plan:
+    def plan(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext) -> Plan:
         want = str(args.get("governor", "performance"))
         cpus, problem = select_cpus(args.get("cpus", "all"), ctx)
         if problem:
@@ -45,13 +51,17 @@ class Governor(Knob):
             return self.skipped(task, "no CPU selected (no reserved CPU on this host)")
         present = [c for c in cpus if facts.text(cpufreq_file(c, "scaling_governor")) is not None]
         if not present:
-            return self.skipped(task, f"{NO_CPUFREQ}: "
-                                      f"{cpufreq_file(cpus[0], 'scaling_governor')} does not exist")
+            return self.skipped(
+                task, f"{NO_CPUFREQ}: {cpufreq_file(cpus[0], 'scaling_governor')} does not exist"
+            )
         for cpu in present:
             offered = facts.text(cpufreq_file(cpu, "scaling_available_governors"))
             if offered is not None and want not in offered.split():
-                return self.error(task, f'governor "{want}" is not available on CPU {cpu} '
-                                        f"(the driver offers: {offered})")
+                return self.error(
+                    task,
+                    f'governor "{want}" is not available on CPU {cpu} '
+                    f"(the driver offers: {offered})",
+                )
         changes: list[Change] = []
         for cpu in present:
             path = cpufreq_file(cpu, "scaling_governor")

@@ -30,8 +30,10 @@ from perflab.knobs.base import Change, Facts, HostContext, Knob, Plan, write_cha
 
 IRQS = "/proc/irq/*/smp_affinity_list"
 DEFAULT = "/proc/irq/default_smp_affinity"
-UNMOVABLE_NOTE = ("IRQs the kernel cannot move (EIO: per-CPU or kernel-managed "
-                  "interrupts) stay where they are; applying lists them as failed")
+UNMOVABLE_NOTE = (
+    "IRQs the kernel cannot move (EIO: per-CPU or kernel-managed "
+    "interrupts) stay where they are; applying lists them as failed"
+)
 
 
 def _irq_number(path: str) -> int:
@@ -52,8 +54,7 @@ class IrqAffinity(Knob):
     def paths(self, args: Mapping[str, Any], ctx: HostContext) -> list[str]:
         return [DEFAULT, IRQS]
 
-    def plan(self, task: str, args: Mapping[str, Any], facts: Facts,
-             ctx: HostContext) -> Plan:
+    def plan(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext) -> Plan:
         cpus, problem = select_cpus(args.get("cpus", "housekeeping"), ctx)
         if problem:
             return self.error(task, problem)
@@ -61,8 +62,10 @@ class IrqAffinity(Knob):
             return self.error(task, "no housekeeping CPU to move the IRQs to")
         default = facts.text(DEFAULT)
         if default is None:
-            return self.skipped(task, f"no IRQ affinity control on this host ({DEFAULT} "
-                                      "does not exist: a container?)")
+            return self.skipped(
+                task,
+                f"no IRQ affinity control on this host ({DEFAULT} does not exist: a container?)",
+            )
         changes: list[Change] = []
         if not same_cpumask(default, cpus):
             changes.append(write_change(DEFAULT, default, kernel_cpumask(cpus)))
@@ -72,5 +75,6 @@ class IrqAffinity(Knob):
             if current is not None and not same_cpulist(current, cpus):
                 changes.append(write_change(path, current, wanted, must=False))
         best_effort = any(c.target != DEFAULT for c in changes)
-        return self.changed(task, changes, {"cpus": wanted},
-                            [UNMOVABLE_NOTE] if best_effort else [])
+        return self.changed(
+            task, changes, {"cpus": wanted}, [UNMOVABLE_NOTE] if best_effort else []
+        )

@@ -31,8 +31,7 @@ class MinFrequency(Knob):
         cpus, _ = select_cpus(args.get("cpus", "all"), ctx)
         return [cpufreq_file(cpu, name) for cpu in cpus for name in FILES]
 
-    def plan(self, task: str, args: Mapping[str, Any], facts: Facts,
-             ctx: HostContext) -> Plan:
+    def plan(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext) -> Plan:
         cpus, problem = select_cpus(args.get("cpus", "all"), ctx)
         if problem:
             return self.error(task, problem)
@@ -49,8 +48,9 @@ class MinFrequency(Knob):
             if old != top:
                 changes.append(write_change(path, old, top))
         if not done:
-            return self.skipped(task, f"{NO_CPUFREQ}: "
-                                      f"{cpufreq_file(cpus[0], 'scaling_min_freq')} does not exist")
+            return self.skipped(
+                task, f"{NO_CPUFREQ}: {cpufreq_file(cpus[0], 'scaling_min_freq')} does not exist"
+            )
         missing = sorted(set(cpus) - set(done))
         notes = [f"CPU {format_cpulist(missing)} has no cpufreq; left as is"] if missing else []
         return self.changed(task, changes, {"min": "max", "cpus": format_cpulist(done)}, notes)

@@ -23,22 +23,25 @@ class NumaBalancing(Knob):
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "enabled": {"type": "boolean", "default": False,
-                        "x-expected": "true or false (default false: no NUMA balancing)"},
+            "enabled": {
+                "type": "boolean",
+                "default": False,
+                "x-expected": "true or false (default false: no NUMA balancing)",
+            },
         },
     }
 
     def paths(self, args: Mapping[str, Any], ctx: HostContext) -> list[str]:
         return [PATH]
 
-    def plan(self, task: str, args: Mapping[str, Any], facts: Facts,
-             ctx: HostContext) -> Plan:
+    def plan(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext) -> Plan:
         enabled = bool(args.get("enabled", False))
         state = {"enabled": enabled}
         current = facts.text(PATH)
         if current is None:
-            return self.skipped(task, "this kernel has no automatic NUMA balancing "
-                                      "(CONFIG_NUMA_BALANCING off)")
+            return self.skipped(
+                task, "this kernel has no automatic NUMA balancing (CONFIG_NUMA_BALANCING off)"
+            )
         if enabled:
             if current not in ("", "0"):  # 1, 2 and 3 all balance
                 return self.ok(task, state)

@@ -23,7 +23,10 @@ class PerfSampleRate(ValueFileKnob):
         "additionalProperties": False,
         "required": ["value"],
         "properties": {
-            "value": {"type": "integer", "minimum": 1,
-                      "x-expected": "a sampling rate in samples per second >= 1"},
+            "value": {
+                "type": "integer",
+                "minimum": 1,
+                "x-expected": "a sampling rate in samples per second >= 1",
+            },
         },
     }

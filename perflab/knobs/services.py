@@ -42,10 +42,16 @@ class Services(Knob):
         "additionalProperties": False,
         "required": ["names"],
         "properties": {
-            "names": {"type": "array", "minItems": 1, "uniqueItems": True,
-                      "items": {"type": "string", "pattern": UNIT,
-                                "x-expected": "a systemd unit name like \"irqbalance\" "
-                                              "or \"cron.service\""}},
+            "names": {
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": True,
+                "items": {
+                    "type": "string",
+                    "pattern": UNIT,
+                    "x-expected": 'a systemd unit name like "irqbalance" or "cron.service"',
+                },
+            },
             "state": {"enum": ["stopped"], "default": "stopped"},
         },
     }
@@ -54,12 +60,14 @@ class Services(Knob):
         return [exists_glob(SYSTEMD_RUNNING)]
 
     def commands(self, args: Mapping[str, Any], ctx: HostContext) -> dict[str, dict[str, Any]]:
-        return {command_name(name): {"argv": ["systemctl", "show",
-                                              "--property=LoadState,ActiveState", "--", name]}
-                for name in args["names"]}
+        return {
+            command_name(name): {
+                "argv": ["systemctl", "show", "--property=LoadState,ActiveState", "--", name]
+            }
+            for name in args["names"]
+        }
 
-    def plan(self, task: str, args: Mapping[str, Any], facts: Facts,
-             ctx: HostContext) -> Plan:
+    def plan(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext) -> Plan:
         if not exists(facts, SYSTEMD_RUNNING):
             return self.skipped(task, "systemd is not running (PID 1 is not systemd)")
         changes: list[Change] = []
@@ -79,6 +87,9 @@ class Services(Knob):
 
     @staticmethod
     def _stop(name: str, old: str) -> Change:
-        op = {"op": "command", "argv": ["systemctl", "stop", "--", name],
-              "revert_argv": ["systemctl", "start", "--", name]}
+        op = {
+            "op": "command",
+            "argv": ["systemctl", "stop", "--", name],
+            "revert_argv": ["systemctl", "start", "--", name],
+        }
         return Change(target=f"service {name}", old=old, new="stopped", ops=[op])

@@ -20,9 +20,9 @@ CONTROL = f"{CPU_DIR}/smt/control"
 FIXED = {
     "notsupported": "the CPU has no SMT (smt/control says notsupported)",
     "notimplemented": "this architecture cannot switch SMT at run time "
-                      "(smt/control says notimplemented)",
+    "(smt/control says notimplemented)",
     "forceoff": "SMT is forced off on the kernel command line (nosmt=force); "
-                "it cannot be turned on without a reboot",
+    "it cannot be turned on without a reboot",
 }
 
 
@@ -34,23 +34,26 @@ class Smt(Knob):
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "enabled": {"type": "boolean", "default": False,
-                        "x-expected": "true or false (default false: SMT off)"},
+            "enabled": {
+                "type": "boolean",
+                "default": False,
+                "x-expected": "true or false (default false: SMT off)",
+            },
         },
     }
 
     def paths(self, args: Mapping[str, Any], ctx: HostContext) -> list[str]:
         return [CONTROL]
 
-    def plan(self, task: str, args: Mapping[str, Any], facts: Facts,
-             ctx: HostContext) -> Plan:
+    def plan(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext) -> Plan:
         enabled = bool(args.get("enabled", False))
         want = "on" if enabled else "off"
         state = {"enabled": enabled}
         current = facts.text(CONTROL)
         if current is None:
-            return self.skipped(task, "no SMT control in this kernel "
-                                      "(no /sys/devices/system/cpu/smt/control)")
+            return self.skipped(
+                task, "no SMT control in this kernel (no /sys/devices/system/cpu/smt/control)"
+            )
         if current == "forceoff" and not enabled:
             return self.ok(task, state, [FIXED["forceoff"]])
         if current in FIXED:

@@ -21,7 +21,11 @@ class Swappiness(ValueFileKnob):
         "additionalProperties": False,
         "required": ["value"],
         "properties": {
-            "value": {"type": "integer", "minimum": 0, "maximum": 200,
-                      "x-expected": "an integer from 0 to 200"},
+            "value": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 200,
+                "x-expected": "an integer from 0 to 200",
+            },
         },
     }

@@ -42,28 +42,34 @@ class Sysctl(FileKnob):
         "additionalProperties": False,
         "required": ["name", "value"],
         "properties": {
-            "name": {"type": "string", "pattern": NAME.pattern,
-                     "x-expected": "a sysctl name like \"vm.swappiness\" "
-                                   "(dotted words of letters, digits, '_', '-')"},
-            "value": {"type": ["integer", "string"],
-                      "x-expected": "an integer or a string like \"4 4 1 7\""},
+            "name": {
+                "type": "string",
+                "pattern": NAME.pattern,
+                "x-expected": 'a sysctl name like "vm.swappiness" '
+                "(dotted words of letters, digits, '_', '-')",
+            },
+            "value": {
+                "type": ["integer", "string"],
+                "x-expected": 'an integer or a string like "4 4 1 7"',
+            },
         },
     }
 
-    def targets(self, args: Mapping[str, Any], ctx: HostContext,
-                facts: Facts | None) -> dict[str, str]:
+    def targets(
+        self, args: Mapping[str, Any], ctx: HostContext, facts: Facts | None
+    ) -> dict[str, str]:
         return {sysctl_path(str(args["name"])): normalize(args["value"])}
 
     def current(self, path: str, facts: Facts) -> str | None:
         text = facts.text(path)
         return None if text is None else normalize(text)
 
-    def plan(self, task: str, args: Mapping[str, Any], facts: Facts,
-             ctx: HostContext) -> Plan:
+    def plan(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext) -> Plan:
         name = str(args["name"])
         if name in ELSEWHERE:
-            return self.error(task, f"{name} is not set with the sysctl knob: "
-                                    f"use {ELSEWHERE[name]}")
+            return self.error(
+                task, f"{name} is not set with the sysctl knob: use {ELSEWHERE[name]}"
+            )
         try:
             path = sysctl_path(name)
         except ValueError as exc:

@@ -39,15 +39,18 @@ class TransparentHugepages(FileKnob):
         },
     }
 
-    def targets(self, args: Mapping[str, Any], ctx: HostContext,
-                facts: Facts | None) -> dict[str, str]:
+    def targets(
+        self, args: Mapping[str, Any], ctx: HostContext, facts: Facts | None
+    ) -> dict[str, str]:
         return {f"{THP}/{name}": str(args[name]) for name in FILES if name in args}
 
-    def plan(self, task: str, args: Mapping[str, Any], facts: Facts,
-             ctx: HostContext) -> Plan:
+    def plan(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext) -> Plan:
         for path, value in self.targets(args, ctx, facts).items():
             offered = choices(facts.text(path))
             if offered and value not in offered:
-                return self.error(task, f'"{value}" is not a choice of {path} on this kernel '
-                                        f"(it offers: {' '.join(offered)})")
+                return self.error(
+                    task,
+                    f'"{value}" is not a choice of {path} on this kernel '
+                    f"(it offers: {' '.join(offered)})",
+                )
         return super().plan(task, args, facts, ctx)

@@ -39,8 +39,11 @@ class Turbo(Knob):
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "enabled": {"type": "boolean", "default": False,
-                        "x-expected": "true or false (default false: turbo off)"},
+            "enabled": {
+                "type": "boolean",
+                "default": False,
+                "x-expected": "true or false (default false: turbo off)",
+            },
         },
     }
 
@@ -56,13 +59,15 @@ class Turbo(Knob):
         found.append((NO_TURBO, "0" if enabled else "1"))
         return [(path, value) for path, value in found if facts.text(path) is not None]
 
-    def plan(self, task: str, args: Mapping[str, Any], facts: Facts,
-             ctx: HostContext) -> Plan:
+    def plan(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext) -> Plan:
         enabled = bool(args.get("enabled", False))
         targets = self.targets(enabled, facts)
         if not targets:
-            return self.skipped(task, "no turbo/boost switch on this host (no intel_pstate "
-                                      "no_turbo, no cpufreq boost file: a VM, or no cpufreq)")
+            return self.skipped(
+                task,
+                "no turbo/boost switch on this host (no intel_pstate "
+                "no_turbo, no cpufreq boost file: a VM, or no cpufreq)",
+            )
         changes: list[Change] = []
         for path, value in targets:
             old = facts.text(path)

@@ -31,8 +31,7 @@ class Workqueue(Knob):
     def paths(self, args: Mapping[str, Any], ctx: HostContext) -> list[str]:
         return [CPUMASK]
 
-    def plan(self, task: str, args: Mapping[str, Any], facts: Facts,
-             ctx: HostContext) -> Plan:
+    def plan(self, task: str, args: Mapping[str, Any], facts: Facts, ctx: HostContext) -> Plan:
         cpus, problem = select_cpus(args.get("cpus", "housekeeping"), ctx)
         if problem:
             return self.error(task, problem)
@@ -40,8 +39,9 @@ class Workqueue(Knob):
             return self.error(task, "no housekeeping CPU to move the workqueues to")
         current = facts.text(CPUMASK)
         if current is None:
-            return self.skipped(task, f"no unbound workqueue cpumask in this kernel "
-                                      f"({CPUMASK} does not exist)")
+            return self.skipped(
+                task, f"no unbound workqueue cpumask in this kernel ({CPUMASK} does not exist)"
+            )
         state = {"cpus": format_cpulist(cpus)}
         if same_cpumask(current, cpus):
             return self.ok(task, state)

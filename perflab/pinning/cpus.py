@@ -27,8 +27,9 @@ class Placement:
     note: str | None = None  # why the placement is not what the job asked
 
 
-def housekeeping_cpus(online: Sequence[int], siblings: Mapping[int, str],
-                      configured: str | None = None) -> list[int]:
+def housekeeping_cpus(
+    online: Sequence[int], siblings: Mapping[int, str], configured: str | None = None
+) -> list[int]:
     """CPU 0 plus its SMT siblings, unless the runner configures its own list."""
     if configured:
         return parse_cpulist(configured)
@@ -38,20 +39,29 @@ def housekeeping_cpus(online: Sequence[int], siblings: Mapping[int, str],
     return sorted(set(parse_cpulist(siblings[first])) if first in siblings else {first})
 
 
-def resolve_placement(choice: CpuChoice, online: Sequence[int], housekeeping: Sequence[int],
-                      *, where: Location | None = None) -> Placement:
+def resolve_placement(
+    choice: CpuChoice,
+    online: Sequence[int],
+    housekeeping: Sequence[int],
+    *,
+    where: Location | None = None,
+) -> Placement:
     keep = sorted(set(housekeeping) & set(online))
     reserved = sorted(set(online) - set(keep))
     if choice == "all":
         return Placement(None, keep, reserved)
     if choice == "reserved":
         if not reserved:
-            return Placement(None, keep, reserved,
-                             note="no CPU is left after housekeeping; running unpinned")
+            return Placement(
+                None, keep, reserved, note="no CPU is left after housekeeping; running unpinned"
+            )
         return Placement(reserved, keep, reserved)
     outside = sorted(set(choice) - set(online))
     if outside:
-        raise InputError(f"expected CPUs of this host ({format_cpulist(online)}), got "
-                         f'"{format_cpulist(choice)}" ({format_cpulist(outside)} not online)',
-                         location=where, field="pin.cpus")
+        raise InputError(
+            f"expected CPUs of this host ({format_cpulist(online)}), got "
+            f'"{format_cpulist(choice)}" ({format_cpulist(outside)} not online)',
+            location=where,
+            field="pin.cpus",
+        )
     return Placement(sorted(choice), keep, reserved)

@@ -13,17 +13,44 @@ import shlex
 from collections.abc import Iterable, Sequence
 
 LAUNCHERS = {
-    "erl": "erlang", "escript": "erlang", "elixir": "erlang", "iex": "erlang",
-    "mix": "erlang", "rebar3": "erlang", "gleam": "erlang",
+    "erl": "erlang",
+    "escript": "erlang",
+    "elixir": "erlang",
+    "iex": "erlang",
+    "mix": "erlang",
+    "rebar3": "erlang",
+    "gleam": "erlang",
     "go": "go",
-    "java": "jvm", "mvn": "jvm", "gradle": "jvm", "gradlew": "jvm", "sbt": "jvm",
-    "kotlin": "jvm", "scala": "jvm", "jbang": "jvm",
-    "node": "node", "npm": "node", "npx": "node", "yarn": "node", "pnpm": "node",
+    "java": "jvm",
+    "mvn": "jvm",
+    "gradle": "jvm",
+    "gradlew": "jvm",
+    "sbt": "jvm",
+    "kotlin": "jvm",
+    "scala": "jvm",
+    "jbang": "jvm",
+    "node": "node",
+    "npm": "node",
+    "npx": "node",
+    "yarn": "node",
+    "pnpm": "node",
     "cargo": "tokio",
 }
 SEPARATORS = {";", "&&", "||", "|", "&", "(", ")", "{", "}", "!", "do", "then", "else"}
-WRAPPERS = {"exec", "env", "time", "nice", "nohup", "command", "sudo", "taskset", "chrt",
-            "numactl", "timeout", "xargs"}
+WRAPPERS = {
+    "exec",
+    "env",
+    "time",
+    "nice",
+    "nohup",
+    "command",
+    "sudo",
+    "taskset",
+    "chrt",
+    "numactl",
+    "timeout",
+    "xargs",
+}
 
 
 def words(command: str | Sequence[str]) -> list[str]:

@@ -10,9 +10,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 # Flags that take a value, longest first so "+sbwtdcpu" is not read as "+sbwt" "dcpu".
-VALUE_FLAGS = tuple(sorted(("+S", "+SP", "+SDcpu", "+SDPcpu", "+SDio", "+sbt", "+sbwt",
-                            "+sbwtdcpu", "+sbwtdio", "+swt", "+swtdcpu", "+swtdio", "+sws",
-                            "+sub", "+scl", "+A"), key=len, reverse=True))
+VALUE_FLAGS = tuple(
+    sorted(
+        (
+            "+S",
+            "+SP",
+            "+SDcpu",
+            "+SDPcpu",
+            "+SDio",
+            "+sbt",
+            "+sbwt",
+            "+sbwtdcpu",
+            "+sbwtdio",
+            "+swt",
+            "+swtdcpu",
+            "+swtdio",
+            "+sws",
+            "+sub",
+            "+scl",
+            "+A",
+        ),
+        key=len,
+        reverse=True,
+    )
+)
 # Where erl reads flags, lowest precedence first ("command" is the benchmark's own command).
 SOURCES = ("ERL_AFLAGS", "command", "ERL_FLAGS", "ERL_ZFLAGS")
 CARRIER = "ERL_AFLAGS"
@@ -21,8 +42,11 @@ OPTIONS = ("sbt", "sbwt", "sbwtdcpu", "sbwtdio", "swt")
 
 def derive(cpus: int, options: Mapping[str, str]) -> list[tuple[str, str]]:
     """``+S N:N +SDcpu N:N +sbt db`` for N owned CPUs, plus the flags the job asks for."""
-    flags = [("+S", f"{cpus}:{cpus}"), ("+SDcpu", f"{cpus}:{cpus}"),
-             ("+sbt", options.get("sbt", "db"))]
+    flags = [
+        ("+S", f"{cpus}:{cpus}"),
+        ("+SDcpu", f"{cpus}:{cpus}"),
+        ("+sbt", options.get("sbt", "db")),
+    ]
     flags += [(f"+{name}", options[name]) for name in OPTIONS if name != "sbt" and name in options]
     return flags
 
@@ -35,7 +59,7 @@ def parse_flags(words: Sequence[str]) -> dict[str, str]:
         word = words[i]
         flag = next((f for f in VALUE_FLAGS if word.startswith(f)), None)
         if flag is not None:
-            attached = word[len(flag):]
+            attached = word[len(flag) :]
             if attached:
                 found[flag] = attached
             elif i + 1 < len(words):
@@ -45,8 +69,7 @@ def parse_flags(words: Sequence[str]) -> dict[str, str]:
     return found
 
 
-def explicit(flag: str, env: Mapping[str, str],
-             command: Sequence[str]) -> tuple[str, str] | None:
+def explicit(flag: str, env: Mapping[str, str], command: Sequence[str]) -> tuple[str, str] | None:
     """(value, where) of ``flag`` as the job sets it, by erl's precedence; None if unset."""
     winner = None
     for source in SOURCES:

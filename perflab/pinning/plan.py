@@ -21,9 +21,11 @@ from perflab.spec.pin import PinSpec
 
 PROBE_TIMEOUT = 300.0  # the go probe may compile the runtime once on a fresh host
 RUNTIME_KEYS = tuple(sorted({k for keys in READS.values() for k in keys}))
-NEEDS = {"erlang": "erl is needed to run Erlang and to ask it what it did",
-         "go": "go builds the probe that asks the Go runtime (pin.proof: false skips it)",
-         "jvm": "java runs the probe that asks the JVM (pin.proof: false skips it)"}
+NEEDS = {
+    "erlang": "erl is needed to run Erlang and to ask it what it did",
+    "go": "go builds the probe that asks the Go runtime (pin.proof: false skips it)",
+    "jvm": "java runs the probe that asks the JVM (pin.proof: false skips it)",
+}
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,12 @@ class Group:
     probes: dict[str, str] = field(default_factory=dict)  # probe kind -> step id
 
     def to_dict(self) -> dict[str, Any]:
-        return {"benchmarks": self.benchmarks, "env": self.env,
-                "settings": [s.to_dict() for s in self.settings], "probes": self.probes}
+        return {
+            "benchmarks": self.benchmarks,
+            "env": self.env,
+            "settings": [s.to_dict() for s in self.settings],
+            "probes": self.probes,
+        }
 
 
 @dataclass(frozen=True)
@@ -55,17 +61,31 @@ class PinPlan:
     require: list[dict[str, str]]
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.spec.to_dict(), "runtimes": self.runtimes, "detected": self.detected,
-                "cpus": format_cpulist(self.cpus), "pinned": self.pinned,
-                "sched": self.sched, "groups": [g.to_dict() for g in self.groups]}
+        return {
+            **self.spec.to_dict(),
+            "runtimes": self.runtimes,
+            "detected": self.detected,
+            "cpus": format_cpulist(self.cpus),
+            "pinned": self.pinned,
+            "sched": self.sched,
+            "groups": [g.to_dict() for g in self.groups],
+        }
 
     def fingerprint_data(self) -> dict[str, Any]:
         """What enters the tuning fingerprint: the settings, never the runtimes' answers."""
-        return {"runtimes": self.runtimes, "policy": str(self.spec.policy),
-                "nice": self.spec.nice, "realtime_limit": self.spec.realtime_limit,
-                "settings": [{"benchmarks": g.benchmarks,
-                              "values": sorted(f"{s.runtime}:{s.name}={s.value}"
-                                               for s in g.settings)} for g in self.groups]}
+        return {
+            "runtimes": self.runtimes,
+            "policy": str(self.spec.policy),
+            "nice": self.spec.nice,
+            "realtime_limit": self.spec.realtime_limit,
+            "settings": [
+                {
+                    "benchmarks": g.benchmarks,
+                    "values": sorted(f"{s.runtime}:{s.name}={s.value}" for s in g.settings),
+                }
+                for g in self.groups
+            ],
+        }
 
 
 def resolve_runtimes(spec: PinSpec, job: Job) -> tuple[list[str], list[str] | None]:
@@ -83,9 +103,13 @@ def sched_request(spec: PinSpec) -> dict[str, Any] | None:
     if not spec.policy.realtime and spec.nice is None:
         return None
     limit = spec.realtime_limit
-    return {"policy": spec.policy.name, "priority": spec.policy.priority, "nice": spec.nice,
-            "rttime_us": int(limit * 1e6) if limit is not None else None,
-            "field": "pin.policy" if spec.policy.realtime else "pin.nice"}
+    return {
+        "policy": spec.policy.name,
+        "priority": spec.policy.priority,
+        "nice": spec.nice,
+        "rttime_us": int(limit * 1e6) if limit is not None else None,
+        "field": "pin.policy" if spec.policy.realtime else "pin.nice",
+    }
 
 
 def _probe_kinds(plan_runtimes: Sequence[str], detected: list[str] | None) -> list[str]:
@@ -93,8 +117,16 @@ def _probe_kinds(plan_runtimes: Sequence[str], detected: list[str] | None) -> li
     return ["os", *[r for r in chosen if r in probes.PROGRAMS]]
 
 
-def plan_pin(job: Job, spec: PinSpec, cpus: Sequence[int], *, pinned: bool,
-             extra_env: Mapping[str, str], python: str, rundir: str) -> PinPlan:
+def plan_pin(
+    job: Job,
+    spec: PinSpec,
+    cpus: Sequence[int],
+    *,
+    pinned: bool,
+    extra_env: Mapping[str, str],
+    python: str,
+    rundir: str,
+) -> PinPlan:
     """Everything perflab passes and asks for a run of ``job`` on ``cpus``."""
     runtimes, detected = resolve_runtimes(spec, job)
     derived = [s for r in runtimes for s in derive(r, cpus, spec.erlang)]
@@ -111,12 +143,23 @@ def plan_pin(job: Job, spec: PinSpec, cpus: Sequence[int], *, pinned: bool,
         groups[key].benchmarks.append(bench.name)
     kinds = _probe_kinds(runtimes, detected) if spec.wants_proof else []
     steps = _probe_steps(list(groups.values()), job, kinds, python, rundir)
-    return PinPlan(spec, runtimes, detected, sorted(cpus), pinned, list(groups.values()),
-                   bench_env, steps, sched_request(spec), _require(kinds))
+    return PinPlan(
+        spec,
+        runtimes,
+        detected,
+        sorted(cpus),
+        pinned,
+        list(groups.values()),
+        bench_env,
+        steps,
+        sched_request(spec),
+        _require(kinds),
+    )
 
 
-def _probe_steps(groups: list[Group], job: Job, kinds: list[str], python: str,
-                 rundir: str) -> list[dict[str, Any]]:
+def _probe_steps(
+    groups: list[Group], job: Job, kinds: list[str], python: str, rundir: str
+) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = []
     for group in groups:
         first = next(b for b in job.benchmarks if b.name == group.benchmarks[0])
@@ -124,26 +167,45 @@ def _probe_steps(groups: list[Group], job: Job, kinds: list[str], python: str,
         for kind in kinds:
             sid = f"probe-{kind}-{group.index}"
             group.probes[kind] = sid
-            steps.append({"id": sid, "kind": "probe", "benchmark": None,
-                          "index": len(steps) + 1, "env": env, "timeout": PROBE_TIMEOUT,
-                          "output": None, "probe": kind, "group": group.index,
-                          **probes.command(kind, python=python, rundir=rundir,
-                                           keys=RUNTIME_KEYS)})
+            steps.append(
+                {
+                    "id": sid,
+                    "kind": "probe",
+                    "benchmark": None,
+                    "index": len(steps) + 1,
+                    "env": env,
+                    "timeout": PROBE_TIMEOUT,
+                    "output": None,
+                    "probe": kind,
+                    "group": group.index,
+                    **probes.command(kind, python=python, rundir=rundir, keys=RUNTIME_KEYS),
+                }
+            )
     return steps
 
 
 def _require(kinds: Sequence[str]) -> list[dict[str, str]]:
-    return [{"program": probes.PROGRAMS[k], "field": "pin.runtime",
-             "message": f'pin.runtime "{k}": "{probes.PROGRAMS[k]}" is not installed on the '
-                        f"runner ({NEEDS[k]})"}
-            for k in kinds if k in probes.PROGRAMS]
+    return [
+        {
+            "program": probes.PROGRAMS[k],
+            "field": "pin.runtime",
+            "message": f'pin.runtime "{k}": "{probes.PROGRAMS[k]}" is not installed on the '
+            f"runner ({NEEDS[k]})",
+        }
+        for k in kinds
+        if k in probes.PROGRAMS
+    ]
 
 
 def with_env(plan: PinPlan, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Benchmark steps with the runtime environment added (it contains the job's own value
     where both share a carrier such as ``ERL_AFLAGS``, so it goes last)."""
-    return [{**step, "env": {**step["env"], **plan.bench_env[step["benchmark"]]}}
-            if step.get("benchmark") is not None else step for step in steps]
+    return [
+        {**step, "env": {**step["env"], **plan.bench_env[step["benchmark"]]}}
+        if step.get("benchmark") is not None
+        else step
+        for step in steps
+    ]
 
 
 def with_probes(plan: PinPlan, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:

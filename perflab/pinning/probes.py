@@ -47,7 +47,8 @@ ERLANG_CODE = (
     'scheduler_bind_type=~w~nscheduler_bindings=~w~notp_release=~s~n", '
     "[I(schedulers), I(schedulers_online), I(dirty_cpu_schedulers), "
     "I(dirty_cpu_schedulers_online), I(logical_processors_available), "
-    "I(scheduler_bind_type), B, I(otp_release)]), halt().")
+    "I(scheduler_bind_type), B, I(otp_release)]), halt()."
+)
 
 GO_CODE = """\
 package main
@@ -76,8 +77,10 @@ public class PerflabProbe {
 def _source_step(folder: str, name: str, code: str, run: str) -> dict[str, Any]:
     """A shell step that writes ``code`` to ``folder/name`` and runs ``run`` there."""
     quoted = shlex.quote(folder)
-    script = (f"set -e\nmkdir -p {quoted}\ncd {quoted}\n"
-              f"cat > {name} <<'PERFLAB_PROBE_EOF'\n{code}PERFLAB_PROBE_EOF\n{run}\n")
+    script = (
+        f"set -e\nmkdir -p {quoted}\ncd {quoted}\n"
+        f"cat > {name} <<'PERFLAB_PROBE_EOF'\n{code}PERFLAB_PROBE_EOF\n{run}\n"
+    )
     return {"shell": script}
 
 
@@ -88,12 +91,15 @@ def command(kind: str, *, python: str, rundir: str, keys: Sequence[str]) -> dict
     if kind == "erlang":
         return {"argv": ["erl", "-noshell", "-eval", ERLANG_CODE]}
     if kind == "go":
-        build = ("env -u GOFLAGS -u GOOS -u GOARCH go build -o perflab-probe main.go >&2\n"
-                 "exec ./perflab-probe")
+        build = (
+            "env -u GOFLAGS -u GOOS -u GOARCH go build -o perflab-probe main.go >&2\n"
+            "exec ./perflab-probe"
+        )
         return _source_step(f"{rundir}/probe-go", "main.go", GO_CODE, build)
     if kind == "jvm":
-        return _source_step(f"{rundir}/probe-jvm", "PerflabProbe.java", JVM_CODE,
-                            "exec java PerflabProbe.java")
+        return _source_step(
+            f"{rundir}/probe-jvm", "PerflabProbe.java", JVM_CODE, "exec java PerflabProbe.java"
+        )
     raise ValueError(f"no probe for {kind!r}")
 
 
@@ -127,13 +133,13 @@ def _status_field(status: str, name: str) -> str | None:
 
 def _stat_fields(stat: str) -> list[str]:
     """Fields of /proc/PID/stat after the command name; field k (1-based) is [k - 3]."""
-    return stat[stat.rfind(")") + 2:].split()
+    return stat[stat.rfind(")") + 2 :].split()
 
 
 def _rttime(limits: str) -> int | None:
     for line in limits.splitlines():
         if line.startswith("Max realtime timeout"):
-            soft = line[len("Max realtime timeout"):].split()[0]
+            soft = line[len("Max realtime timeout") :].split()[0]
             return None if soft == "unlimited" else _int(soft)
     return None
 
@@ -157,19 +163,20 @@ def parse_os(text: str) -> dict[str, Any]:
     except CpuListError:
         cpus = None
     policy = _int(fields[38]) if len(fields) > 38 else None
-    return {"cpus_allowed": cpus,
-            "policy": POLICY_NAMES.get(policy, str(policy)) if policy is not None else None,
-            "priority": _int(fields[37]) if len(fields) > 37 else None,
-            "nice": _int(fields[16]) if len(fields) > 16 else None,
-            "rttime_us": _rttime(raw.get("limits") or ""),
-            "cpuset": _cpuset(raw.get("cgroup") or ""),
-            "env": dict(raw.get("env") or {})}
+    return {
+        "cpus_allowed": cpus,
+        "policy": POLICY_NAMES.get(policy, str(policy)) if policy is not None else None,
+        "priority": _int(fields[37]) if len(fields) > 37 else None,
+        "nice": _int(fields[16]) if len(fields) > 16 else None,
+        "rttime_us": _rttime(raw.get("limits") or ""),
+        "cpuset": _cpuset(raw.get("cgroup") or ""),
+        "env": dict(raw.get("env") or {}),
+    }
 
 
 def _bindings(text: str) -> list[int | None]:
     inner = text.strip().strip("[]")
-    return [None if item.strip() == "u" else int(item)
-            for item in inner.split(",") if item.strip()]
+    return [None if item.strip() == "u" else int(item) for item in inner.split(",") if item.strip()]
 
 
 def parse_erlang(text: str) -> dict[str, Any]:
@@ -185,16 +192,21 @@ def parse_go(text: str) -> dict[str, Any]:
     values = key_values(text)
     if _int(values.get("gomaxprocs")) is None:
         raise ValueError("no gomaxprocs in the go probe's output")
-    return {"gomaxprocs": _int(values["gomaxprocs"]), "numcpu": _int(values.get("numcpu")),
-            "version": values.get("version")}
+    return {
+        "gomaxprocs": _int(values["gomaxprocs"]),
+        "numcpu": _int(values.get("numcpu")),
+        "version": values.get("version"),
+    }
 
 
 def parse_jvm(text: str) -> dict[str, Any]:
     values = key_values(text)
     if _int(values.get("available_processors")) is None:
         raise ValueError("no available_processors in the jvm probe's output")
-    return {"available_processors": _int(values["available_processors"]),
-            "version": values.get("version")}
+    return {
+        "available_processors": _int(values["available_processors"]),
+        "version": values.get("version"),
+    }
 
 
 PARSERS = {"os": parse_os, "erlang": parse_erlang, "go": parse_go, "jvm": parse_jvm}

@@ -39,8 +39,11 @@ def resolved_pin(profile: Profile, host_vars: Mapping[str, Any]) -> dict[str, An
     raw = resolve(profile.pin, {**profile.vars, **host_vars}, ("pin",), profile.location)
     for error in _validator().iter_errors(raw):
         where = ("pin", *error.absolute_path)
-        raise InputError(f"expected {expected(error.schema)}, got {error.instance!r}",
-                         location=profile.location(where), field=field_name(where))
+        raise InputError(
+            f"expected {expected(error.schema)}, got {error.instance!r}",
+            location=profile.location(where),
+            field=field_name(where),
+        )
     _parse(profile, raw)  # the real-time opt-in, before anything is applied
     return dict(raw)
 

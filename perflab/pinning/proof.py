@@ -48,8 +48,14 @@ class Check:
         return f"{self.probe} {self.what} is {_show(self.got)}, expected {_show(self.expected)}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"group": self.group, "probe": self.probe, "what": self.what,
-                "expected": self.expected, "got": self.got, "ok": self.ok}
+        return {
+            "group": self.group,
+            "probe": self.probe,
+            "what": self.what,
+            "expected": self.expected,
+            "got": self.got,
+            "ok": self.ok,
+        }
 
 
 def _show(value: Any) -> str:
@@ -69,29 +75,39 @@ class Proof:
         return [c for c in self.checks if not c.ok]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": not self.mismatches and not self.unproven,
-                "checks": [c.to_dict() for c in self.checks], "answers": self.answers,
-                "unproven": self.unproven}
+        return {
+            "ok": not self.mismatches and not self.unproven,
+            "checks": [c.to_dict() for c in self.checks],
+            "answers": self.answers,
+            "unproven": self.unproven,
+        }
 
     def flags(self, evidence: dict[str, Any]) -> list[dict[str, Any]]:
         out = []
         if self.mismatches:
-            out.append({"code": "pin_mismatch",
-                        "message": "the benchmark's scheduling is not what was applied: "
-                                   + "; ".join(c.message() for c in self.mismatches),
-                        "evidence": evidence})
+            out.append(
+                {
+                    "code": "pin_mismatch",
+                    "message": "the benchmark's scheduling is not what was applied: "
+                    + "; ".join(c.message() for c in self.mismatches),
+                    "evidence": evidence,
+                }
+            )
         if self.unproven:
-            out.append({"code": "pin_unproven",
-                        "message": "could not ask: " + "; ".join(
-                            f"{k}: {v}" for k, v in self.unproven.items()),
-                        "evidence": evidence})
+            out.append(
+                {
+                    "code": "pin_unproven",
+                    "message": "could not ask: "
+                    + "; ".join(f"{k}: {v}" for k, v in self.unproven.items()),
+                    "evidence": evidence,
+                }
+            )
         return out
 
 
 def _value(settings: Sequence[Setting], name: str) -> str | None:
     """The applied value a probe can see: not one on the benchmark's own command line."""
-    return next((s.value for s in settings if s.name == name and s.source != "job command"),
-                None)
+    return next((s.value for s in settings if s.name == name and s.source != "job command"), None)
 
 
 def _int(text: str | None) -> int | None:
@@ -111,8 +127,10 @@ def os_checks(plan: PinPlan, group: Group, answer: Mapping[str, Any]) -> list[Ch
         checks.append(Check(g, "os", "RLIMIT_RTTIME (us)", limit, answer["rttime_us"]))
     if spec.nice is not None:
         checks.append(Check(g, "os", "nice", spec.nice, answer["nice"]))
-    checks += [Check(g, "os", f"${name}", value, answer["env"].get(name))
-               for name, value in sorted(group.env.items())]
+    checks += [
+        Check(g, "os", f"${name}", value, answer["env"].get(name))
+        for name, value in sorted(group.env.items())
+    ]
     return checks
 
 
@@ -122,12 +140,20 @@ def erlang_checks(plan: PinPlan, group: Group, answer: Mapping[str, Any]) -> lis
     if total is not None:
         checks.append(Check(g, "erlang", "schedulers", total, answer.get("schedulers")))
     if online is not None:
-        checks.append(Check(g, "erlang", "schedulers_online", online,
-                            answer.get("schedulers_online")))
+        checks.append(
+            Check(g, "erlang", "schedulers_online", online, answer.get("schedulers_online"))
+        )
     dirty = erlang.schedulers(_value(group.settings, "+SDcpu") or "")[1]
     if dirty is not None:
-        checks.append(Check(g, "erlang", "dirty_cpu_schedulers_online", dirty,
-                            answer.get("dirty_cpu_schedulers_online")))
+        checks.append(
+            Check(
+                g,
+                "erlang",
+                "dirty_cpu_schedulers_online",
+                dirty,
+                answer.get("dirty_cpu_schedulers_online"),
+            )
+        )
     bind = _value(group.settings, "+sbt")
     if bind is not None:
         checks += _binding_checks(plan, g, bind, answer)
@@ -162,12 +188,19 @@ def jvm_checks(plan: PinPlan, group: Group, answer: Mapping[str, Any]) -> list[C
     wanted = _int(_value(group.settings, JVM_FLAG))
     if wanted is None:
         return []
-    return [Check(group.index, "jvm", "availableProcessors()", wanted,
-                  answer.get("available_processors"))]
+    return [
+        Check(
+            group.index, "jvm", "availableProcessors()", wanted, answer.get("available_processors")
+        )
+    ]
 
 
 CHECKS: dict[str, Callable[[PinPlan, Group, Mapping[str, Any]], list[Check]]] = {
-    "os": os_checks, "erlang": erlang_checks, "go": go_checks, "jvm": jvm_checks}
+    "os": os_checks,
+    "erlang": erlang_checks,
+    "go": go_checks,
+    "jvm": jvm_checks,
+}
 
 
 def prove(plan: PinPlan, results: Mapping[str, ProbeResult]) -> Proof:

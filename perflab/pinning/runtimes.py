@@ -33,8 +33,14 @@ READS: dict[str, tuple[str, ...]] = {
     "erlang": ("ERL_AFLAGS", "ERL_FLAGS", "ERL_ZFLAGS"),
     "go": ("GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GODEBUG"),
     "jvm": ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS"),
-    "openmp": ("OMP_NUM_THREADS", "OMP_PROC_BIND", "OMP_PLACES", "OMP_WAIT_POLICY",
-               "OMP_DYNAMIC", "GOMP_SPINCOUNT"),
+    "openmp": (
+        "OMP_NUM_THREADS",
+        "OMP_PROC_BIND",
+        "OMP_PLACES",
+        "OMP_WAIT_POLICY",
+        "OMP_DYNAMIC",
+        "GOMP_SPINCOUNT",
+    ),
     "tokio": ("TOKIO_WORKER_THREADS", "RAYON_NUM_THREADS"),
     "node": ("UV_THREADPOOL_SIZE", "NODE_OPTIONS"),
 }
@@ -51,22 +57,32 @@ class Setting:
     source: str = "derived"  # derived | job (env) | job command
 
     def to_dict(self) -> dict[str, Any]:
-        return {"runtime": self.runtime, "name": self.name, "value": self.value,
-                "env": self.env, "source": self.source}
+        return {
+            "runtime": self.runtime,
+            "name": self.name,
+            "value": self.value,
+            "env": self.env,
+            "source": self.source,
+        }
 
 
 def derive(runtime: str, cpus: Sequence[int], options: Mapping[str, str]) -> list[Setting]:
     """What perflab would set for ``runtime`` on ``cpus`` (before the job's own values)."""
     n = str(len(cpus))
     if runtime == "erlang":
-        return [Setting("erlang", flag, value, erlang.CARRIER)
-                for flag, value in erlang.derive(len(cpus), options)]
+        return [
+            Setting("erlang", flag, value, erlang.CARRIER)
+            for flag, value in erlang.derive(len(cpus), options)
+        ]
     if runtime == "jvm":
         return [Setting("jvm", JVM_FLAG, n, JVM_CARRIER)]
     plain = {
         "go": [("GOMAXPROCS", n)],
-        "openmp": [("OMP_NUM_THREADS", n), ("OMP_PROC_BIND", "close"),
-                   ("OMP_PLACES", ",".join(f"{{{c}}}" for c in sorted(cpus)))],
+        "openmp": [
+            ("OMP_NUM_THREADS", n),
+            ("OMP_PROC_BIND", "close"),
+            ("OMP_PLACES", ",".join(f"{{{c}}}" for c in sorted(cpus))),
+        ],
         "tokio": [("TOKIO_WORKER_THREADS", n), ("RAYON_NUM_THREADS", n)],
         "node": [("UV_THREADPOOL_SIZE", n)],
     }[runtime]
@@ -83,8 +99,9 @@ def _jvm_explicit(env: Mapping[str, str], command: Sequence[str]) -> tuple[str, 
     return winner
 
 
-def explicit(setting: Setting, env: Mapping[str, str],
-             command: str | Sequence[str]) -> tuple[str, str] | None:
+def explicit(
+    setting: Setting, env: Mapping[str, str], command: str | Sequence[str]
+) -> tuple[str, str] | None:
     """(value, source) when the job sets ``setting`` itself; None when perflab may set it."""
     split = words(command)
     if setting.runtime == "erlang":
@@ -110,8 +127,9 @@ def _carried(env_name: str, items: Sequence[Setting], job_value: str | None) -> 
     return f"{text} {job_value}" if job_value else text
 
 
-def apply(derived: Sequence[Setting], env: Mapping[str, str],
-          command: str | Sequence[str]) -> tuple[dict[str, str], list[Setting]]:
+def apply(
+    derived: Sequence[Setting], env: Mapping[str, str], command: str | Sequence[str]
+) -> tuple[dict[str, str], list[Setting]]:
     """The variables to add to the benchmark's environment, and every setting as applied.
 
     ``env`` is what the job itself sets for this benchmark. Derived flags that share a

@@ -84,7 +84,7 @@ def _cpus_var(host: RunnerHost, name: str) -> list[int] | None:
 
 
 def cgroup_layout(mounts: str | None) -> str:
-    """"v2" when only the unified hierarchy exists, else "v1" (cpuset/freezer are v1 there)."""
+    """ "v2" when only the unified hierarchy exists, else "v1" (cpuset/freezer are v1 there)."""
     version = parsers.cgroup_version(mounts)
     return "v2" if version == "v2" else "v1"
 
@@ -105,13 +105,23 @@ def host_context(host: RunnerHost, answer: Mapping[str, Any]) -> HostContext:
     me = answer.get("self") or {}
     processes = answer.get("processes") or []
     return HostContext(
-        online=online, housekeeping=keep, reserved=reserved, is_root=me.get("uid") == 0,
-        vars=dict(host.vars), prefix=host.prefix,
+        online=online,
+        housekeeping=keep,
+        reserved=reserved,
+        is_root=me.get("uid") == 0,
+        vars=dict(host.vars),
+        prefix=host.prefix,
         cgroup_version=cgroup_layout(files.get("/proc/mounts")),
-        protected=protected_pids(processes, me.get("pid")), host=host.name)
+        protected=protected_pids(processes, me.get("pid")),
+        host=host.name,
+    )
 
 
 def describe_context(ctx: HostContext) -> dict[str, Any]:
-    return {"online": format_cpulist(ctx.online), "housekeeping": format_cpulist(ctx.housekeeping),
-            "reserved": format_cpulist(ctx.reserved), "root": ctx.is_root,
-            "cgroup": ctx.cgroup_version}
+    return {
+        "online": format_cpulist(ctx.online),
+        "housekeeping": format_cpulist(ctx.housekeeping),
+        "reserved": format_cpulist(ctx.reserved),
+        "root": ctx.is_root,
+        "cgroup": ctx.cgroup_version,
+    }

@@ -75,9 +75,11 @@ class RunnerBusy(PerflabError):
 
     def __init__(self, runner: str, owner: Owner | None, waited: float) -> None:
         who = owner.describe() if owner else "another perflab command"
-        super().__init__(f"runner {runner} is busy: {who}",
-                         hint=f"waited {waited:g} s; wait longer with --lock-wait SECONDS "
-                              f"(or {WAIT_ENV}, or lock_wait in {config.config_file()})")
+        super().__init__(
+            f"runner {runner} is busy: {who}",
+            hint=f"waited {waited:g} s; wait longer with --lock-wait SECONDS "
+            f"(or {WAIT_ENV}, or lock_wait in {config.config_file()})",
+        )
         self.owner = owner
 
 
@@ -101,9 +103,13 @@ class Held:
 
 
 def _request(host: RunnerHost, owner: Owner, wait: float) -> dict[str, Any]:
-    return {"dir": host.state_dir, "fallback": None if host.state_dir_configured
-            else USER_FALLBACK, "owner": asdict(owner), "wait": wait,
-            "state_file": host.state_file}
+    return {
+        "dir": host.state_dir,
+        "fallback": None if host.state_dir_configured else USER_FALLBACK,
+        "owner": asdict(owner),
+        "wait": wait,
+        "state_file": host.state_file,
+    }
 
 
 def _until_locked(host: RunnerHost, process: Process, wait: float) -> dict[str, Any] | None:
@@ -119,19 +125,28 @@ def _until_locked(host: RunnerHost, process: Process, wait: float) -> dict[str, 
             return state
         if kind == "busy":
             who = owner_from(event.get("owner"))
-            log.warning("runner %s is busy: %s; waiting up to %g s", host.name,
-                        who.describe() if who else "another perflab command", wait)
+            log.warning(
+                "runner %s is busy: %s; waiting up to %g s",
+                host.name,
+                who.describe() if who else "another perflab command",
+                wait,
+            )
         elif kind == "timeout":
             process.wait(timeout=10)
             raise RunnerBusy(host.name, owner_from(event.get("owner")), wait)
         elif kind == "error":
             process.wait(timeout=10)
-            raise HostError(host.name, f"cannot take the host lock: {event.get('error')}",
-                            hint="set perflab_state_dir (PERFLAB_STATE_DIR for local) to a "
-                                 "folder this user can write")
+            raise HostError(
+                host.name,
+                f"cannot take the host lock: {event.get('error')}",
+                hint="set perflab_state_dir (PERFLAB_STATE_DIR for local) to a "
+                "folder this user can write",
+            )
     result = process.wait(timeout=10)
-    raise HostError(host.name, f"the host lock helper ended early (exit {result.exit_status}): "
-                               f"{result.stderr_tail(5)}")
+    raise HostError(
+        host.name,
+        f"the host lock helper ended early (exit {result.exit_status}): {result.stderr_tail(5)}",
+    )
 
 
 @contextmanager
@@ -142,9 +157,11 @@ def host_lock(host: RunnerHost, what: str, *, wait: float | None = None) -> Iter
     wait = default_wait() if wait is None else wait
     owner = Owner.this_process(what)
     transport = host.transport
-    process = transport.start(transport.helper_argv(source("lock")),
-                              stdin=(json.dumps(_request(host, owner, wait)) + "\n").encode(),
-                              hold_stdin=True)
+    process = transport.start(
+        transport.helper_argv(source("lock")),
+        stdin=(json.dumps(_request(host, owner, wait)) + "\n").encode(),
+        hold_stdin=True,
+    )
     try:
         state = _until_locked(host, process, wait)
     except BaseException:

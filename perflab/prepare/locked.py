@@ -20,9 +20,15 @@ from perflab.prepare.lock import host_lock
 from perflab.spec.playbook import Profile
 
 
-def prepare_runner(host: RunnerHost, profile: Profile, *, check: bool = False,
-                   also: Sequence[str] = (), also_commands: dict[str, Any] | None = None,
-                   lock_wait: float | None = None) -> tuple[engine.Session, PrepareReport]:
+def prepare_runner(
+    host: RunnerHost,
+    profile: Profile,
+    *,
+    check: bool = False,
+    also: Sequence[str] = (),
+    also_commands: dict[str, Any] | None = None,
+    lock_wait: float | None = None,
+) -> tuple[engine.Session, PrepareReport]:
     """Plan ``profile`` on ``host`` and apply it (kept until ``perflab restore``), holding
     the host lock; a preparation left by a dead run is restored first. ``check`` only
     reads the host and shows what would change: it changes nothing, takes no lock (as

@@ -23,6 +23,7 @@ class VerifyResult:
     before: NoiseVerdict | None
     after: NoiseVerdict
     notes: list[str] = field(default_factory=list)
+
     @property
     def iterations(self) -> int | None:
         """Loop iterations of the fixed work in the last probe."""
@@ -38,10 +39,16 @@ class VerifyResult:
         return self.after.ok
 
     def to_dict(self) -> dict[str, Any]:
-        return {"host": self.host, "prepared_by": self.prepared_by, "cpus": self.cpus,
-                "ok": self.ok, "before": self.before.to_dict() if self.before else None,
-                "after": self.after.to_dict(), "notes": self.notes,
-                "calibration_ns_per_iteration": self.calibration}
+        return {
+            "host": self.host,
+            "prepared_by": self.prepared_by,
+            "cpus": self.cpus,
+            "ok": self.ok,
+            "before": self.before.to_dict() if self.before else None,
+            "after": self.after.to_dict(),
+            "notes": self.notes,
+            "calibration_ns_per_iteration": self.calibration,
+        }
 
 
 def calibration(verdict: NoiseVerdict, iterations: int | None) -> float | None:
@@ -60,26 +67,47 @@ def history_file(host: RunnerHost) -> str:
     return f"{host.state_dir}/noise-history.json"
 
 
-def run_probe(host: RunnerHost, cpus: list[int], *, repetitions: int, work_ms: float = 5.0,
-              tasks_file: str | None = None) -> dict[str, Any]:
+def run_probe(
+    host: RunnerHost,
+    cpus: list[int],
+    *,
+    repetitions: int,
+    work_ms: float = 5.0,
+    tasks_file: str | None = None,
+) -> dict[str, Any]:
     """The probe's answer, with the host's history before it (``history``)."""
-    request = {"cpus": cpus, "repetitions": repetitions, "work_ms": work_ms,
-               "tasks_file": tasks_file, "history_file": history_file(host)}
+    request = {
+        "cpus": cpus,
+        "repetitions": repetitions,
+        "work_ms": work_ms,
+        "tasks_file": tasks_file,
+        "history_file": history_file(host),
+    }
     answer: dict[str, Any] = host.transport.call_hostside("noise", request, timeout=600)
     return answer
 
 
-def judged_probe(host: RunnerHost, cpus: list[int], thresholds: dict[str, Any], *,
-                 repetitions: int, work_ms: float = 5.0,
-                 tasks_file: str | None = None) -> NoiseVerdict:
+def judged_probe(
+    host: RunnerHost,
+    cpus: list[int],
+    thresholds: dict[str, Any],
+    *,
+    repetitions: int,
+    work_ms: float = 5.0,
+    tasks_file: str | None = None,
+) -> NoiseVerdict:
     """Probe, judge against the host's history, and keep the verdict in that history."""
-    answer = run_probe(host, cpus, repetitions=repetitions, work_ms=work_ms,
-                       tasks_file=tasks_file)
+    answer = run_probe(host, cpus, repetitions=repetitions, work_ms=work_ms, tasks_file=tasks_file)
     verdict = judge(answer, thresholds, work_ms=work_ms)
     now = time.time()
-    host.transport.call_hostside("noise", {
-        "history_file": history_file(host),
-        "record": [cpu.history_entry(now, work_ms) for cpu in verdict.cpus]}, timeout=60)
+    host.transport.call_hostside(
+        "noise",
+        {
+            "history_file": history_file(host),
+            "record": [cpu.history_entry(now, work_ms) for cpu in verdict.cpus],
+        },
+        timeout=60,
+    )
     return verdict
 
 
@@ -88,8 +116,13 @@ def reserved_cpus(host: RunnerHost) -> list[int]:
     return list(ctx.reserved) or list(ctx.online)
 
 
-def verify_runner(host: RunnerHost, profile: Profile | None, *, repetitions: int = 200,
-                  lock_wait: float | None = None) -> VerifyResult:
+def verify_runner(
+    host: RunnerHost,
+    profile: Profile | None,
+    *,
+    repetitions: int = 200,
+    lock_wait: float | None = None,
+) -> VerifyResult:
     """The noise probe on the reserved CPUs, holding the host lock: in the shield of a
     prepared runner; else as found and, with ``profile``, once more prepared by it
     (restored afterwards). A preparation whose run died is restored first."""
@@ -101,8 +134,13 @@ def verify_runner(host: RunnerHost, profile: Profile | None, *, repetitions: int
     return result
 
 
-def _verify(host: RunnerHost, profile: Profile | None, state: dict[str, Any] | None,
-            repetitions: int, held: Held) -> VerifyResult:
+def _verify(
+    host: RunnerHost,
+    profile: Profile | None,
+    state: dict[str, Any] | None,
+    repetitions: int,
+    held: Held,
+) -> VerifyResult:
     notes = (state or {}).get("notes") or {}
     thresholds = (profile.verify if profile else {}) or notes.get("verify") or {}
     work_ms = float(thresholds.get("work_ms", 5.0))
@@ -110,8 +148,14 @@ def _verify(host: RunnerHost, profile: Profile | None, state: dict[str, Any] | N
     if state and notes.get("shield"):
         shield = notes["shield"]
         cpus = parse_cpulist(shield["cpus"])
-        after = judged_probe(host, cpus, thresholds, repetitions=repetitions, work_ms=work_ms,
-                             tasks_file=shield["tasks_file"])
+        after = judged_probe(
+            host,
+            cpus,
+            thresholds,
+            repetitions=repetitions,
+            work_ms=work_ms,
+            tasks_file=shield["tasks_file"],
+        )
         return VerifyResult(host.name, str(state.get("profile")), cpus, None, after)
     cpus = reserved_cpus(host)
     before = judged_probe(host, cpus, thresholds, repetitions=repetitions, work_ms=work_ms)
@@ -123,8 +167,14 @@ def _verify(host: RunnerHost, profile: Profile | None, state: dict[str, Any] | N
             report = engine.apply(session, owner=held.owner_record("run"))
         shield = report.shield or {}
         cpus = parse_cpulist(shield["cpus"]) if shield else cpus
-        after = judged_probe(host, cpus, thresholds, repetitions=repetitions,
-                             work_ms=work_ms, tasks_file=shield.get("tasks_file"))
+        after = judged_probe(
+            host,
+            cpus,
+            thresholds,
+            repetitions=repetitions,
+            work_ms=work_ms,
+            tasks_file=shield.get("tasks_file"),
+        )
     finally:
         with signals.deferred():
             engine.restore(host)

@@ -63,26 +63,33 @@ def send(app: Celery, job: dict[str, Any], **kwargs: Any) -> None:
     """Point a message at ``job`` (a job's dict from the store), on its target's queue,
     with Celery's hard time limit past the attempt's own."""
     target = job["target"]
-    app.send_task(TASK, args=[job["job_id"]], queue=queue_name(target["kind"], target["name"]),
-                  time_limit=time_limit(job.get("options") or {}) + HARD_LIMIT_MARGIN_S,
-                  **kwargs)
+    app.send_task(
+        TASK,
+        args=[job["job_id"]],
+        queue=queue_name(target["kind"], target["name"]),
+        time_limit=time_limit(job.get("options") or {}) + HARD_LIMIT_MARGIN_S,
+        **kwargs,
+    )
 
 
 def queue_depth(app: Celery) -> Callable[[str], int | None]:
     """A function that counts the messages waiting in a queue of the broker (None when the
     broker cannot say). A queue the broker does not know holds none: Redis keeps no empty
     list, and a lost queue is a lost message."""
+
     def depth(queue: str) -> int | None:
         try:
             with app.connection_for_read() as conn:
                 try:
-                    return int(conn.default_channel.queue_declare(
-                        queue=queue, passive=True).message_count)
+                    return int(
+                        conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+                    )
                 except conn.channel_errors:
                     return 0
         except Exception as exc:  # the broker away for a moment: the next round asks again
             log.info("cannot count the messages in %s: %s", queue, exc)
             return None
+
     return depth
 
 
@@ -96,10 +103,13 @@ def _transport_options(timeout: float) -> dict[str, Any]:
     it (kombu sweeps every 100 s by default, far longer than a short timeout); sockets
     that cannot hang on a broker that accepts and never answers."""
     short = timeout < 600
-    return {"visibility_timeout": timeout,
-            "unacked_restore_interval": min(max(timeout / 4, 1.0), 10.0),
-            "unacked_restore_throttle": 1 if short else 10,
-            "socket_connect_timeout": 5, "socket_timeout": 30}
+    return {
+        "visibility_timeout": timeout,
+        "unacked_restore_interval": min(max(timeout / 4, 1.0), 10.0),
+        "unacked_restore_throttle": 1 if short else 10,
+        "socket_connect_timeout": 5,
+        "socket_timeout": 30,
+    }
 
 
 def make_app(broker_url: str | None = None) -> Celery:

@@ -56,16 +56,21 @@ def _archive(folder: Path, skip: set[str], digest: Any) -> bytes:
     path, mode and content go into ``digest`` too."""
     buffer = io.BytesIO()
     total = 0
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz, \
-            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    with (
+        gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
         for path in _files(folder, skip):
             data = path.read_bytes()
             total += len(data)
             if total > MAX_UPLOAD_BYTES:
-                raise InputError(f"the workdir {folder} is over the bundle limit of "
-                                 f"{MAX_UPLOAD_BYTES >> 20} MiB", field="workdir",
-                                 hint="give an absolute workdir that exists on the runner, or "
-                                      "leave build outputs out of the job's folder")
+                raise InputError(
+                    f"the workdir {folder} is over the bundle limit of "
+                    f"{MAX_UPLOAD_BYTES >> 20} MiB",
+                    field="workdir",
+                    hint="give an absolute workdir that exists on the runner, or "
+                    "leave build outputs out of the job's folder",
+                )
             name = path.relative_to(folder).as_posix()
             info = tarfile.TarInfo(name)
             info.size, info.mode = len(data), path.stat().st_mode & 0o777
@@ -80,8 +85,11 @@ def _profile_spec(profile: Profile | None) -> dict[str, Any] | None:
     text = read_text(profile.path) if profile.path is not None else None
     if text is None:
         raise InputError(f"profile {profile.name} has no file to freeze", field="--profile")
-    return {"name": profile.name, "file": profile.path.name if profile.path else "profile.yml",
-            "yaml": text}
+    return {
+        "name": profile.name,
+        "file": profile.path.name if profile.path else "profile.yml",
+        "yaml": text,
+    }
 
 
 def freeze(job: Job, profile: Profile | None) -> Bundle:
@@ -93,12 +101,20 @@ def freeze(job: Job, profile: Profile | None) -> Bundle:
     skip = set(SKIP)
     if (job.raw.get("ab") or {}).get("refs"):
         if not (Path(job.workdir) / ".git").exists():
-            raise InputError("an A/B job between git refs is submitted with its repository: "
-                             f"its workdir ({job.workdir}) must be the repository's top level",
-                             location=job.location("ab.refs"), field="ab.refs")
+            raise InputError(
+                "an A/B job between git refs is submitted with its repository: "
+                f"its workdir ({job.workdir}) must be the repository's top level",
+                location=job.location("ab.refs"),
+                field="ab.refs",
+            )
         skip.discard(".git")
-    spec = {"version": VERSION, "job_file": job.path.name, "job_yaml": read_text(job.path),
-            "profile": _profile_spec(profile), "workdir": "runner" if on_runner else "archive"}
+    spec = {
+        "version": VERSION,
+        "job_file": job.path.name,
+        "job_yaml": read_text(job.path),
+        "profile": _profile_spec(profile),
+        "workdir": "runner" if on_runner else "archive",
+    }
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode())
     archive = None if on_runner else _archive(Path(job.workdir), skip, digest)
     return Bundle(digest.hexdigest(), spec, archive)
@@ -108,8 +124,10 @@ def thaw(bundle: dict[str, Any], folder: Path) -> tuple[Job, Profile | None]:
     """The job and profile of a stored bundle; the workdir unpacked under ``folder``."""
     spec = bundle["spec"]
     if spec.get("version") != VERSION:
-        raise InputError(f"job bundle {bundle['sha256'][:12]} has version "
-                         f"{spec.get('version')!r}; this perflab reads version {VERSION}")
+        raise InputError(
+            f"job bundle {bundle['sha256'][:12]} has version "
+            f"{spec.get('version')!r}; this perflab reads version {VERSION}"
+        )
     where = f"bundle:{bundle['sha256'][:12]}/{spec['job_file']}"
     folder.mkdir(parents=True, exist_ok=True)
     job_file = folder / spec["job_file"]
@@ -118,8 +136,10 @@ def thaw(bundle: dict[str, Any], folder: Path) -> tuple[Job, Profile | None]:
     if spec["workdir"] == "archive":
         work = folder / "work"
         work.mkdir(parents=True)
-        with gzip.GzipFile(fileobj=io.BytesIO(bundle["archive"] or b"")) as gz, \
-                tarfile.open(fileobj=gz, mode="r") as tar:
+        with (
+            gzip.GzipFile(fileobj=io.BytesIO(bundle["archive"] or b"")) as gz,
+            tarfile.open(fileobj=gz, mode="r") as tar,
+        ):
             tar.extractall(work, filter="data")
         job = replace(job, workdir=str(work))
     profile = None

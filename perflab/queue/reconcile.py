@@ -81,13 +81,17 @@ def _expired_leases(store: Store, served: Served, summary: Summary) -> None:
         key, token = lease["runner"], lease["token"]
         if lease["job_id"]:
             after = store.jobs.requeue_or_fail(
-                key, token, reason="worker_lost",
+                key,
+                token,
+                reason="worker_lost",
                 message=f"the lease of {lease['holder']} on runner {key} expired at "
-                        f"{lease['expires_at']}: its worker stopped renewing it")
+                f"{lease['expires_at']}: its worker stopped renewing it",
+            )
             if after is None:
                 continue
-            (summary.requeued if after["state"] == "queued" else summary.failed) \
-                .append(after["job_id"])
+            (summary.requeued if after["state"] == "queued" else summary.failed).append(
+                after["job_id"]
+            )
             if after["state"] == "queued" and served.publish is not None:
                 served.publish(after)
         elif not store.leases.release(key, token):
@@ -106,10 +110,13 @@ def _queued(store: Store, served: Served, republish_after: float, summary: Summa
     for job in store.jobs.queued_before(now - timedelta(seconds=republish_after)):
         if not _deadline_passed(job, now):
             stale.append(job)
-        elif store.jobs.fail_queued(job["job_id"], reason="runner_busy",
-                                    message=f"no runner of {job['target']['kind']} "
-                                            f"{job['target']['name']} became free before "
-                                            f"its deadline {job['deadline']}"):
+        elif store.jobs.fail_queued(
+            job["job_id"],
+            reason="runner_busy",
+            message=f"no runner of {job['target']['kind']} "
+            f"{job['target']['name']} became free before "
+            f"its deadline {job['deadline']}",
+        ):
             summary.expired.append(job["job_id"])
     if served.publish is None:
         return
@@ -118,8 +125,9 @@ def _queued(store: Store, served: Served, republish_after: float, summary: Summa
         summary.republished.append(job["job_id"])
 
 
-def _to_republish(store: Store, served: Served,
-                  stale: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _to_republish(
+    store: Store, served: Served, stale: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Which of the queued jobs that have waited long get a message again, among those a
     runner of this worker can take:
 
@@ -137,8 +145,10 @@ def _to_republish(store: Store, served: Served,
     from perflab.queue.app import queue_name
     from perflab.queue.work import fits
 
-    mine = sorted((j for j in stale if any(fits(r, j) for r in served.runners)),
-                  key=lambda j: (-j["priority"], j["submitted_at"]))
+    mine = sorted(
+        (j for j in stale if any(fits(r, j) for r in served.runners)),
+        key=lambda j: (-j["priority"], j["submitted_at"]),
+    )
     if not mine:
         return []
     depths: dict[str, int | None] = {}
@@ -173,8 +183,7 @@ def _stayed_idle(store: Store, served: Served, runner: ServedRunner) -> bool:
     return before == token
 
 
-def _unreachable(store: Store, name: str, key: str, exc: BaseException,
-                 summary: Summary) -> None:
+def _unreachable(store: Store, name: str, key: str, exc: BaseException, summary: Summary) -> None:
     failures = store.leases.note_reachable(key, False)
     if failures >= OFFLINE_AFTER and name != "local":
         store.runners.set_state(name, "offline", f"unreachable {failures} times in a row: {exc}")
@@ -202,8 +211,9 @@ def _suspects(store: Store, served: Served, summary: Summary) -> None:
             store.leases.note_reachable(runner.key, True)
 
 
-def reconcile(store: Store, served: Served, *,
-              republish_after: float = REPUBLISH_AFTER_S) -> Summary:
+def reconcile(
+    store: Store, served: Served, *, republish_after: float = REPUBLISH_AFTER_S
+) -> Summary:
     summary = Summary()
     _expired_leases(store, served, summary)
     _suspects(store, served, summary)
@@ -212,8 +222,14 @@ def reconcile(store: Store, served: Served, *,
     return summary
 
 
-def loop(store: Store, served: Served, interval: float, stop: threading.Event, *,
-         republish_after: float = REPUBLISH_AFTER_S) -> None:
+def loop(
+    store: Store,
+    served: Served,
+    interval: float,
+    stop: threading.Event,
+    *,
+    republish_after: float = REPUBLISH_AFTER_S,
+) -> None:
     """Reconcile now and every ``interval`` seconds until ``stop`` is set; a failing
     round (the database away for a moment) is logged and tried again."""
     while True:
@@ -225,4 +241,3 @@ def loop(store: Store, served: Served, interval: float, stop: threading.Event, *
             log.warning("reconciling failed, trying again in %g s: %s", interval, exc)
         if stop.wait(interval):
             return
-

@@ -12,8 +12,16 @@ from perflab.facts.platform import platform_name
 def _runners(store: Any) -> list[dict[str, Any]]:
     leases = {lease["runner"]: lease for lease in store.leases.list()}
     local = {"system": os.uname().sysname.lower(), "arch": os.uname().machine}
-    rows = [{"name": "local", "groups": [], "platform": platform_name(local), "state": "idle",
-             "state_reason": None}, *store.runners.list()]
+    rows = [
+        {
+            "name": "local",
+            "groups": [],
+            "platform": platform_name(local),
+            "state": "idle",
+            "state_reason": None,
+        },
+        *store.runners.list(),
+    ]
     out = []
     for row in rows:
         lease = leases.get(lease_key(row["name"]))
@@ -21,10 +29,16 @@ def _runners(store: Any) -> list[dict[str, Any]]:
         state = row["state"]
         if state not in ("quarantined", "offline"):
             state = "leased" if held else ("expired" if lease and lease["expired"] else "idle")
-        out.append({"name": row["name"], "state": state, "reason": row.get("state_reason"),
-                    "platform": row.get("platform"), "groups": row.get("groups") or [],
-                    "lease": held and {k: held[k] for k in ("job_id", "holder", "token",
-                                                            "expires_at")}})
+        out.append(
+            {
+                "name": row["name"],
+                "state": state,
+                "reason": row.get("state_reason"),
+                "platform": row.get("platform"),
+                "groups": row.get("groups") or [],
+                "lease": held and {k: held[k] for k in ("job_id", "holder", "token", "expires_at")},
+            }
+        )
     return out
 
 

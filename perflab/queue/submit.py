@@ -52,11 +52,11 @@ class Submission:
     retries: int = 1  # attempts after the first when a runner or worker is lost
 
 
-def target_of(job: Job, runner: str | None, group: str | None,
-              platform: str | None) -> tuple[str, str]:
+def target_of(
+    job: Job, runner: str | None, group: str | None, platform: str | None
+) -> tuple[str, str]:
     """Where the job may run: one of the options, else the job's ``runs_on``, else local."""
-    given = [(k, v) for k, v in (("runner", runner), ("group", group),
-                                 ("platform", platform)) if v]
+    given = [(k, v) for k, v in (("runner", runner), ("group", group), ("platform", platform)) if v]
     if len(given) > 1:
         raise InputError("name one of --runner, --group or --platform", field="--runner")
     if given:
@@ -72,8 +72,7 @@ def job_counters(job: Job) -> list[str]:
     return sorted({c for bench in job.benchmarks for c in bench.counters})
 
 
-def check_target(store: Store, kind: str, target: str,
-                 counters: list[str] | None = None) -> None:
+def check_target(store: Store, kind: str, target: str, counters: list[str] | None = None) -> None:
     """The target names at least one registered runner, and for a group or platform one
     whose stored facts say it can count what the job asks (exit 3 otherwise)."""
     from perflab.facts.counting import missing_counter
@@ -82,19 +81,27 @@ def check_target(store: Store, kind: str, target: str,
         if target != "local":
             store.runners.get(target)  # an unknown runner is an InputError naming the known
         return
-    found = store.runners.list(group=target) if kind == "group" else \
-        store.runners.list(platform=target)
+    found = (
+        store.runners.list(group=target) if kind == "group" else store.runners.list(platform=target)
+    )
     if not found:
-        raise InputError(f'no runner in {kind} "{target}"', field=f"--{kind}",
-                         hint="see `perflab runner list`")
-    able = [r for r in found if not missing_counter((r.get("facts") or {}).get("counting"),
-                                                    tuple(counters or ()))]
+        raise InputError(
+            f'no runner in {kind} "{target}"', field=f"--{kind}", hint="see `perflab runner list`"
+        )
+    able = [
+        r
+        for r in found
+        if not missing_counter((r.get("facts") or {}).get("counting"), tuple(counters or ()))
+    ]
     if counters and not able:
-        raise InputError(f'expected a runner in {kind} "{target}" that can count '
-                         f'{", ".join(counters)}, got none ({len(found)} runner'
-                         f'{"s" * (len(found) != 1)}: valgrind or perf missing, or their facts '
-                         "never gathered)", field="counters",
-                         hint="`perflab runner facts` reads what each runner can count")
+        raise InputError(
+            f'expected a runner in {kind} "{target}" that can count '
+            f"{', '.join(counters)}, got none ({len(found)} runner"
+            f"{'s' * (len(found) != 1)}: valgrind or perf missing, or their facts "
+            "never gathered)",
+            field="counters",
+            hint="`perflab runner facts` reads what each runner can count",
+        )
 
 
 def broker_error(url: str, exc: BaseException) -> BrokerUnreachable:
@@ -103,17 +110,20 @@ def broker_error(url: str, exc: BaseException) -> BrokerUnreachable:
     return BrokerUnreachable(
         f"cannot reach the message broker at {redact(url)}: {exc or type(exc).__name__}",
         hint="start Redis (`redis-server --daemonize yes`, or the compose file in "
-             "docs/deployment.md) or set PERFLAB_BROKER_URL; `perflab config show` shows it")
+        "docs/deployment.md) or set PERFLAB_BROKER_URL; `perflab config show` shows it",
+    )
 
 
 def connect(app: Celery, timeout: float = 5.0) -> Any:
     """A live broker connection, or :class:`BrokerUnreachable` (no kombu traceback)."""
-    options = {**app.conf.broker_transport_options, "socket_timeout": timeout,
-               "socket_connect_timeout": timeout}  # a broker that accepts and never answers
+    options = {
+        **app.conf.broker_transport_options,
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+    }  # a broker that accepts and never answers
     conn = app.connection_for_write(transport_options=options)
     try:
-        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0,
-                               timeout=timeout)
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
     except Exception as exc:
         conn.release()
         raise broker_error(app.conf.broker_url, exc) from None
@@ -121,49 +131,93 @@ def connect(app: Celery, timeout: float = 5.0) -> Any:
 
 
 def publish(app: Celery, conn: Any, job: dict[str, Any]) -> None:
-    send(app, job, connection=conn, retry=True,
-         retry_policy={"max_retries": 2, "interval_start": 0.2})
+    send(
+        app,
+        job,
+        connection=conn,
+        retry=True,
+        retry_policy={"max_retries": 2, "interval_start": 0.2},
+    )
 
 
-def enqueue(store: Store, app: Celery, conn: Any, *, name: str, bundle: str, kind: str,
-            target: str, options: dict[str, Any], deadline_s: float = DEFAULT_DEADLINE_S,
-            priority: int = 0, retries: int = 1, exclude: tuple[str, ...] = ()) -> str:
+def enqueue(
+    store: Store,
+    app: Celery,
+    conn: Any,
+    *,
+    name: str,
+    bundle: str,
+    kind: str,
+    target: str,
+    options: dict[str, Any],
+    deadline_s: float = DEFAULT_DEADLINE_S,
+    priority: int = 0,
+    retries: int = 1,
+    exclude: tuple[str, ...] = (),
+) -> str:
     """Record a job of a stored bundle (queued) and send its message; the job's id. A
     message that cannot be sent is sent again later by a worker's reconciler."""
     from perflab.store.runs import utcnow
 
     job_id = store.jobs.submit(
-        name=name, bundle=bundle, target_kind=kind, target=target, options=options,
-        priority=priority, retries=retries, exclude=exclude,
+        name=name,
+        bundle=bundle,
+        target_kind=kind,
+        target=target,
+        options=options,
+        priority=priority,
+        retries=retries,
+        exclude=exclude,
         submitted_by=f"{getpass.getuser()}@{socket.gethostname()}",
-        deadline=utcnow() + timedelta(seconds=deadline_s))
+        deadline=utcnow() + timedelta(seconds=deadline_s),
+    )
     try:
         publish(app, conn, store.jobs.get(job_id))
         store.jobs.mark_enqueued(job_id)
     except Exception as exc:  # stored and queued: a worker's reconciler sends it again
-        log.warning("job %s is queued, but its message could not be sent (%s); a "
-                    "worker sends it again", job_id, exc)
+        log.warning(
+            "job %s is queued, but its message could not be sent (%s); a worker sends it again",
+            job_id,
+            exc,
+        )
     return job_id
 
 
 def submit(store: Store, app: Celery, submission: Submission) -> str:
     """Store the frozen job (queued) and send its message; the job's id."""
     if submission.job.raw.get("matrix"):
-        raise InputError("a job matrix is run by `perflab run` (each combination in turn) or "
-                         "by a sweep (`perflab sweep add`, `perflab sweep run`), not submitted",
-                         location=submission.job.location("matrix"), field="matrix")
+        raise InputError(
+            "a job matrix is run by `perflab run` (each combination in turn) or "
+            "by a sweep (`perflab sweep add`, `perflab sweep run`), not submitted",
+            location=submission.job.location("matrix"),
+            field="matrix",
+        )
     counters = job_counters(submission.job)
     check_target(store, submission.kind, submission.target, counters)
     bundle = freeze(submission.job, submission.profile)
     conn = connect(app)
     try:
-        store.jobs.put_bundle(bundle.sha256, job=submission.job.name, spec=bundle.spec,
-                              archive=bundle.archive)
-        options = {"env": submission.env, "baseline": submission.baseline,
-                   "timeout": submission.job.job_timeout, "counters": counters}
-        return enqueue(store, app, conn, name=submission.job.name, bundle=bundle.sha256,
-                       kind=submission.kind, target=submission.target, options=options,
-                       deadline_s=submission.deadline_s, priority=submission.priority,
-                       retries=submission.retries)
+        store.jobs.put_bundle(
+            bundle.sha256, job=submission.job.name, spec=bundle.spec, archive=bundle.archive
+        )
+        options = {
+            "env": submission.env,
+            "baseline": submission.baseline,
+            "timeout": submission.job.job_timeout,
+            "counters": counters,
+        }
+        return enqueue(
+            store,
+            app,
+            conn,
+            name=submission.job.name,
+            bundle=bundle.sha256,
+            kind=submission.kind,
+            target=submission.target,
+            options=options,
+            deadline_s=submission.deadline_s,
+            priority=submission.priority,
+            retries=submission.retries,
+        )
     finally:
         conn.release()

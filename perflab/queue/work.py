@@ -113,8 +113,9 @@ def handle(job_id: str, served: Served, store: Store) -> str:
     for runner in candidates:
         if _yields(store, served, runner, job):
             continue
-        fence = store.jobs.lease(job_id, runner.key, served.worker, ttl,
-                                 controller=controller.identity())
+        fence = store.jobs.lease(
+            job_id, runner.key, served.worker, ttl, controller=controller.identity()
+        )
         if fence is not None:
             return _execute(fence, runner, job, served, store, ttl)
     # this message is used up: the job waits without one until a runner is let go (_next)
@@ -126,8 +127,12 @@ def _yields(store: Store, served: Served, runner: ServedRunner, job: dict[str, A
     """A queued job of higher priority waits for this runner: it goes first (its message
     is sent now unless one points at it already)."""
     best = store.jobs.queued_for(runner.name, runner.groups, runner.platform, limit=1)
-    if best and best[0]["job_id"] != job["job_id"] and best[0]["priority"] > job["priority"] \
-            and fits(runner, best[0]):
+    if (
+        best
+        and best[0]["job_id"] != job["job_id"]
+        and best[0]["priority"] > job["priority"]
+        and fits(runner, best[0])
+    ):
         if served.publish is not None and best[0]["enqueued_at"] is None:
             served.publish(best[0])
         return True
@@ -184,8 +189,14 @@ def _watchdog(store: Store, fence: Fence, ttl: float, watch: _Watch) -> Heartbea
     return Heartbeat(beat, min(ttl / 4, 5.0), on_lost=lost)
 
 
-def _execute(fence: Fence, runner: ServedRunner, job: dict[str, Any], served: Served,
-             store: Store, ttl: float) -> str:
+def _execute(
+    fence: Fence,
+    runner: ServedRunner,
+    job: dict[str, Any],
+    served: Served,
+    store: Store,
+    ttl: float,
+) -> str:
     signals.reset()
     watch = _Watch(time.monotonic() + time_limit(job["options"]))
     dog = _watchdog(store, fence, ttl, watch)
@@ -196,8 +207,7 @@ def _execute(fence: Fence, runner: ServedRunner, job: dict[str, Any], served: Se
             GUARDED.set()
             store.jobs.transition(fence, "preparing", message=f"runner {runner.name}")
             result = _run(fence, runner, job, store, folder)
-        except (LeaseLost, KeyboardInterrupt, RunnerBusy, LeaseBusy, InputError,
-                HostError) as exc:
+        except (LeaseLost, KeyboardInterrupt, RunnerBusy, LeaseBusy, InputError, HostError) as exc:
             GUARDED.clear()
             return _on_error(exc, fence, runner, store, watch)
         finally:
@@ -209,8 +219,9 @@ def _execute(fence: Fence, runner: ServedRunner, job: dict[str, Any], served: Se
         _next(store, served, runner)
 
 
-def _on_error(exc: BaseException, fence: Fence, runner: ServedRunner, store: Store,
-              watch: _Watch) -> str:
+def _on_error(
+    exc: BaseException, fence: Fence, runner: ServedRunner, store: Store, watch: _Watch
+) -> str:
     """How an attempt that stopped on an error ends (the job, the runner's lease)."""
     if isinstance(exc, LeaseLost):
         return "lease lost: another worker owns the job now"
@@ -226,8 +237,9 @@ def _on_error(exc: BaseException, fence: Fence, runner: ServedRunner, store: Sto
     return _end(store, fence, "failed", ExitStatus.ERROR, "runner_error", str(exc))
 
 
-def _run(fence: Fence, runner: ServedRunner, job: dict[str, Any], store: Store,
-         folder: Path) -> RunResult:
+def _run(
+    fence: Fence, runner: ServedRunner, job: dict[str, Any], store: Store, folder: Path
+) -> RunResult:
     from perflab import api
     from perflab.queue.bundle import thaw
 
@@ -237,10 +249,16 @@ def _run(fence: Fence, runner: ServedRunner, job: dict[str, Any], store: Store,
         from perflab.spec.matrix import cell_of
 
         frozen = cell_of(frozen, dict(options.get("matrix") or {}))
-    request = api.RunRequest(frozen, runner=runner.name, profile=profile,
-                             env=options.get("env") or {}, baseline=options.get("baseline"),
-                             lock_wait=HOST_LOCK_WAIT_S, job_id=fence.job_id,
-                             sweep_run_id=options.get("sweep_run"))
+    request = api.RunRequest(
+        frozen,
+        runner=runner.name,
+        profile=profile,
+        env=options.get("env") or {},
+        baseline=options.get("baseline"),
+        lock_wait=HOST_LOCK_WAIT_S,
+        job_id=fence.job_id,
+        sweep_run_id=options.get("sweep_run"),
+    )
     result = api.run(request, store.fenced(fence), reporter=_JobReporter(store, fence))
     done = set(store.jobs.get(fence.job_id)["run_ids"])
     for run in result.runs:
@@ -249,21 +267,25 @@ def _run(fence: Fence, runner: ServedRunner, job: dict[str, Any], store: Store,
     return result
 
 
-def _end(store: Store, fence: Fence, state: str, status: int, reason: str | None,
-         message: str | None) -> str:
+def _end(
+    store: Store, fence: Fence, state: str, status: int, reason: str | None, message: str | None
+) -> str:
     store.jobs.finish(fence, state, exit_status=int(status), reason=reason, message=message)
     return state
 
 
-def _finish(fence: Fence, runner: ServedRunner, result: RunResult, store: Store,
-            watch: _Watch) -> str:
+def _finish(
+    fence: Fence, runner: ServedRunner, result: RunResult, store: Store, watch: _Watch
+) -> str:
     status = result.exit_status
     if status == ExitStatus.INTERRUPTED:
         return _interrupted(fence, store, watch)
     if status in (ExitStatus.OK, ExitStatus.REGRESSION, ExitStatus.UNMEASURED):
-        note = {ExitStatus.REGRESSION: "a regression was found",
-                ExitStatus.UNMEASURED: "the comparison could not measure (a contaminated run, "
-                                       "a failed noise probe, modes that mix differently)"}
+        note = {
+            ExitStatus.REGRESSION: "a regression was found",
+            ExitStatus.UNMEASURED: "the comparison could not measure (a contaminated run, "
+            "a failed noise probe, modes that mix differently)",
+        }
         return _end(store, fence, "done", status, None, note.get(status))
     if status == ExitStatus.INVALID_INPUT:
         return _end(store, fence, "failed", status, "invalid_job", str(result.input_error))
@@ -287,31 +309,50 @@ def _interrupted(fence: Fence, store: Store, watch: _Watch) -> str:
     if watch.lost:
         return "lease lost: stopped"
     if watch.cancel:
-        return _end(store, fence, "cancelled", ExitStatus.INTERRUPTED, "cancelled",
-                    "cancelled; what was measured is kept and the host restored")
+        return _end(
+            store,
+            fence,
+            "cancelled",
+            ExitStatus.INTERRUPTED,
+            "cancelled",
+            "cancelled; what was measured is kept and the host restored",
+        )
     if watch.timed_out:
-        return _end(store, fence, "failed", ExitStatus.ERROR, "timed_out",
-                    f"stopped after {time_limit(store.jobs.get(fence.job_id)['options']):g} s "
-                    "(the job's timeout and time to prepare and collect); what was measured "
-                    "is kept and the host restored")
-    after = store.jobs.requeue_or_fail(fence.runner, fence.token, reason="interrupted",
-                                       message="the worker was stopped during the job")
+        return _end(
+            store,
+            fence,
+            "failed",
+            ExitStatus.ERROR,
+            "timed_out",
+            f"stopped after {time_limit(store.jobs.get(fence.job_id)['options']):g} s "
+            "(the job's timeout and time to prepare and collect); what was measured "
+            "is kept and the host restored",
+        )
+    after = store.jobs.requeue_or_fail(
+        fence.runner,
+        fence.token,
+        reason="interrupted",
+        message="the worker was stopped during the job",
+    )
     return f"interrupted: {after['state'] if after else 'moved on'}"
 
 
 def _back_to_queue(fence: Fence, store: Store, message: str) -> str:
-    after = store.jobs.requeue_or_fail(fence.runner, fence.token, reason="runner_busy",
-                                       message=message, free=True)
+    after = store.jobs.requeue_or_fail(
+        fence.runner, fence.token, reason="runner_busy", message=message, free=True
+    )
     return f"busy: {after['state'] if after else 'moved on'}"
 
 
 def _lost_runner(fence: Fence, runner: ServedRunner, store: Store, message: str) -> str:
     failures = store.leases.note_reachable(fence.runner, False)
     if failures >= OFFLINE_AFTER and runner.name != "local":
-        store.runners.set_state(runner.name, "offline",
-                                f"unreachable {failures} times in a row: {message}")
-    after = store.jobs.requeue_or_fail(fence.runner, fence.token, reason="runner_unreachable",
-                                       message=message, exclude_runner=True)
+        store.runners.set_state(
+            runner.name, "offline", f"unreachable {failures} times in a row: {message}"
+        )
+    after = store.jobs.requeue_or_fail(
+        fence.runner, fence.token, reason="runner_unreachable", message=message, exclude_runner=True
+    )
     return f"runner lost: {after['state'] if after else 'moved on'}"
 
 
@@ -322,8 +363,7 @@ def _next(store: Store, served: Served, runner: ServedRunner) -> None:
     if served.publish is None:
         return
     try:
-        for job in store.jobs.queued_for(runner.name, runner.groups, runner.platform,
-                                         limit=3):
+        for job in store.jobs.queued_for(runner.name, runner.groups, runner.platform, limit=3):
             if job["enqueued_at"] is None:
                 served.publish(job)
     except Exception as exc:  # the reconciler sends them later

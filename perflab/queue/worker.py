@@ -41,8 +41,9 @@ def process_store() -> Store:
     return _stores[pid]
 
 
-def served_runners(store: Store, names: tuple[str, ...], group: str | None,
-                   every: bool) -> list[ServedRunner]:
+def served_runners(
+    store: Store, names: tuple[str, ...], group: str | None, every: bool
+) -> list[ServedRunner]:
     """The runners named, those of a group, or every registered one (and ``local`` when
     named); each with its groups and platform, as the queue routes by them."""
     from perflab.facts.platform import platform_name
@@ -56,8 +57,10 @@ def served_runners(store: Store, names: tuple[str, ...], group: str | None,
     if every:
         chosen += [r["name"] for r in store.runners.list()]
     if not chosen:
-        raise InputError("name the runners this worker serves: --runner NAME, --group G or "
-                         "--all", field="--runner")
+        raise InputError(
+            "name the runners this worker serves: --runner NAME, --group G or --all",
+            field="--runner",
+        )
     out = []
     for name in dict.fromkeys(chosen):
         if name == "local":
@@ -65,8 +68,14 @@ def served_runners(store: Store, names: tuple[str, ...], group: str | None,
             out.append(ServedRunner("local", (), platform_name(facts), facts.get("counting")))
             continue
         row = store.runners.get(name)
-        out.append(ServedRunner(name, tuple(row["groups"]), row["platform"],
-                                (row.get("facts") or {}).get("counting")))
+        out.append(
+            ServedRunner(
+                name,
+                tuple(row["groups"]),
+                row["platform"],
+                (row.get("facts") or {}).get("counting"),
+            )
+        )
     return out
 
 
@@ -83,9 +92,11 @@ def queues(runners: list[ServedRunner]) -> list[str]:
 
 def publisher(app: Celery, store_of: Any) -> Any:
     """A function that points a message at a queued job (and notes when)."""
+
     def publish(job: dict[str, Any]) -> None:
         send(app, job)
         store_of().jobs.mark_enqueued(job["job_id"])
+
     return publish
 
 
@@ -113,8 +124,7 @@ def bind(app: Celery, runners: list[ServedRunner]) -> None:
     def run_job(self: Any, job_id: str) -> str:
         from perflab.queue.work import handle
 
-        served = Served(str(self.request.hostname), runners,
-                        publisher(app, process_store))
+        served = Served(str(self.request.hostname), runners, publisher(app, process_store))
         _running.set()
         try:
             outcome = handle(job_id, served, process_store())
@@ -131,11 +141,19 @@ def bind(app: Celery, runners: list[ServedRunner]) -> None:
     worker_process_init.connect(child, weak=False)
 
 
-def start(names: tuple[str, ...] = (), *, group: str | None = None, every: bool = False,
-          concurrency: int | None = None, interval: float = 15.0,
-          republish_after: float = 60.0, loglevel: str = "INFO",
-          broker_url: str | None = None, extra_queues: tuple[str, ...] = (),
-          plugins: tuple[Any, ...] = ()) -> None:
+def start(
+    names: tuple[str, ...] = (),
+    *,
+    group: str | None = None,
+    every: bool = False,
+    concurrency: int | None = None,
+    interval: float = 15.0,
+    republish_after: float = 60.0,
+    loglevel: str = "INFO",
+    broker_url: str | None = None,
+    extra_queues: tuple[str, ...] = (),
+    plugins: tuple[Any, ...] = (),
+) -> None:
     """Serve the runners until stopped (SIGTERM or Ctrl-C: the running jobs finish).
     ``extra_queues`` are consumed too, and each of ``plugins`` is called with the app
     before the worker starts (to register more tasks: the sweeps' scheduler ticks)."""
@@ -159,14 +177,31 @@ def start(names: tuple[str, ...] = (), *, group: str | None = None, every: bool 
 
         own = open_store()
         served = Served(node, runners, publisher(app, lambda: own), depth=queue_depth(app))
-        threading.Thread(target=reconcile.loop, args=(own, served, interval, stop),
-                         kwargs={"republish_after": republish_after},
-                         name="perflab-reconciler", daemon=True).start()
+        threading.Thread(
+            target=reconcile.loop,
+            args=(own, served, interval, stop),
+            kwargs={"republish_after": republish_after},
+            name="perflab-reconciler",
+            daemon=True,
+        ).start()
 
     worker_ready.connect(reconciler, weak=False)
     worker_shutdown.connect(lambda **_: stop.set(), weak=False)
     consumed = ",".join([*queues(runners), *extra_queues])
-    argv = ["worker", "-Q", consumed, "-c", str(concurrency or len(runners)),
-            "-n", node, "-l", loglevel, "-P", "prefork", "--without-gossip", "--without-mingle"]
+    argv = [
+        "worker",
+        "-Q",
+        consumed,
+        "-c",
+        str(concurrency or len(runners)),
+        "-n",
+        node,
+        "-l",
+        loglevel,
+        "-P",
+        "prefork",
+        "--without-gossip",
+        "--without-mingle",
+    ]
     log.warning("worker %s serves %s", node, ", ".join(r.name for r in runners))
     app.worker_main(argv)

@@ -12,10 +12,22 @@ if TYPE_CHECKING:
 
     from perflab.compare.engine import Outcome
 
-_COLOURS = {"regressed": "red", "improved": "green", "same": "white", "unknown": "yellow",
-            "not_comparable": "magenta", "waived": "cyan"}
-_ICONS = {"regressed": "🔴", "improved": "🟢", "same": "⚪", "unknown": "🟡",
-          "not_comparable": "⚫", "waived": "🔵"}
+_COLOURS = {
+    "regressed": "red",
+    "improved": "green",
+    "same": "white",
+    "unknown": "yellow",
+    "not_comparable": "magenta",
+    "waived": "cyan",
+}
+_ICONS = {
+    "regressed": "🔴",
+    "improved": "🟢",
+    "same": "⚪",
+    "unknown": "🟡",
+    "not_comparable": "⚫",
+    "waived": "🔵",
+}
 
 
 def _value(summary: Any, unit: str | None, counted: bool = False) -> str:
@@ -69,8 +81,7 @@ def _flags(outcome: Outcome, rows: list[int] | None = None) -> list[str]:
 
 
 QUIET = ("same", "unknown")
-_ORDER = {"regressed": 0, "improved": 1, "waived": 2, "not_comparable": 3, "unknown": 4,
-          "same": 5}
+_ORDER = {"regressed": 0, "improved": 1, "waived": 2, "not_comparable": 3, "unknown": 4, "same": 5}
 
 
 def shown_rows(outcome: Outcome, show_all: bool) -> tuple[list[int], int]:
@@ -80,14 +91,19 @@ def shown_rows(outcome: Outcome, show_all: bool) -> tuple[list[int], int]:
     order = sorted(range(len(verdicts)), key=lambda i: _ORDER.get(verdicts[i], 6))
     if show_all:
         return order, 0
-    kept = [i for i in order
-            if verdicts[i] not in QUIET or getattr(outcome.report.rows[i], "unmeasured", False)]
+    kept = [
+        i
+        for i in order
+        if verdicts[i] not in QUIET or getattr(outcome.report.rows[i], "unmeasured", False)
+    ]
     return kept, len(order) - len(kept)
 
 
 def hidden_line(hidden: int) -> str:
-    return (f"{hidden:,} benchmark{'s' if hidden != 1 else ''} unchanged within noise or "
-            "undecided; `--all` shows them")
+    return (
+        f"{hidden:,} benchmark{'s' if hidden != 1 else ''} unchanged within noise or "
+        "undecided; `--all` shows them"
+    )
 
 
 def _geo_change(geo: Any) -> str:
@@ -115,16 +131,21 @@ def _runs(outcome: Outcome) -> list[str]:
     if not rows:
         return []
     spreads = sorted(r.run_spread or 0.0 for r in rows)
-    shown = f"{spreads[0]:.0%}" if spreads[0] == spreads[-1] else \
-        f"{spreads[0]:.0%}-{spreads[-1]:.0%}"
+    shown = (
+        f"{spreads[0]:.0%}" if spreads[0] == spreads[-1] else f"{spreads[0]:.0%}-{spreads[-1]:.0%}"
+    )
     runs = rows[0].runs
-    line = (f"runs: baseline {runs[0]}, candidate {runs[1]}; run-to-run spread allowed for "
-            f"{shown}")
-    sources = {r.run_spread_source.split(" learned from ")[-1] for r in rows
-               if " learned from " in r.run_spread_source}
+    line = f"runs: baseline {runs[0]}, candidate {runs[1]}; run-to-run spread allowed for {shown}"
+    sources = {
+        r.run_spread_source.split(" learned from ")[-1]
+        for r in rows
+        if " learned from " in r.run_spread_source
+    }
     if any("assumed" in r.run_spread_source for r in rows):
-        line += (" (single-run baseline and no history: assumed, which widens the decision; "
-                 "see docs/comparing.md)")
+        line += (
+            " (single-run baseline and no history: assumed, which widens the decision; "
+            "see docs/comparing.md)"
+        )
     elif sources:
         line += f" (learned from {sorted(sources)[0]})"
     return [line]
@@ -137,8 +158,10 @@ def _notes(console: Console, outcome: Outcome, rows: list[int] | None = None) ->
 
     for gate in outcome.gates:
         colour = {"pass": "green", "fail": "red", "waived": "cyan"}.get(gate.outcome, "yellow")
-        console.print(f"gate [{colour}]{gate.outcome}[/{colour}] {escape(gate.benchmark)}: "
-                      f"{escape(gate.result.reason)}")
+        console.print(
+            f"gate [{colour}]{gate.outcome}[/{colour}] {escape(gate.benchmark)}: "
+            f"{escape(gate.result.reason)}"
+        )
     for line in _runs(outcome):
         console.print(escape(line))
     for line in _flags(outcome, rows):
@@ -148,8 +171,13 @@ def _notes(console: Console, outcome: Outcome, rows: list[int] | None = None) ->
 
 
 def _pair_text(row: Any) -> str:
-    change = "-" if row.change is None else f"{row.change:+.2%}" if row.test == "counted" \
+    change = (
+        "-"
+        if row.change is None
+        else f"{row.change:+.2%}"
+        if row.test == "counted"
         else f"{row.change:+.1%}"
+    )
     return f"{row.metric} {change} {row.verdict}"
 
 
@@ -157,8 +185,10 @@ def side_by_side(outcome: Outcome) -> list[tuple[str, str, str]]:
     """(benchmark, time, counts) for benchmarks measured both ways (docs/counters.md)."""
     from perflab.compare.counted import side_by_side as pairs
 
-    return [(bench, _pair_text(time), _pair_text(work))
-            for bench, time, work in pairs(outcome.report.rows)]
+    return [
+        (bench, _pair_text(time), _pair_text(work))
+        for bench, time, work in pairs(outcome.report.rows)
+    ]
 
 
 def _render_counts(console: Console, outcome: Outcome) -> None:
@@ -175,8 +205,9 @@ def _render_counts(console: Console, outcome: Outcome) -> None:
         table.add_row(escape(bench), time, work)
     console.print(table)
     for finding in outcome.findings:
-        console.print(f"[bold]finding[/bold] {escape(finding.benchmark)}: "
-                      f"{escape(finding.message)}")
+        console.print(
+            f"[bold]finding[/bold] {escape(finding.benchmark)}: {escape(finding.message)}"
+        )
 
 
 def render_table(console: Console, outcome: Outcome, *, show_all: bool = False) -> None:
@@ -185,24 +216,41 @@ def render_table(console: Console, outcome: Outcome, *, show_all: bool = False) 
 
     console.print(f"baseline:  {outcome.base.label}\ncandidate: {outcome.cand.label}")
     s = outcome.settings
-    table = Table(header_style="bold", title_justify="left",
-                  title=f"noise band {s.noise_band:.1%}, confidence {s.confidence:.0%}"
-                        + (f", FDR {s.fdr:.0%}" if s.fdr else ""))
+    table = Table(
+        header_style="bold",
+        title_justify="left",
+        title=f"noise band {s.noise_band:.1%}, confidence {s.confidence:.0%}"
+        + (f", FDR {s.fdr:.0%}" if s.fdr else ""),
+    )
     for name in ("benchmark", "metric", "baseline", "candidate", "change [CI]", "verdict", ""):
-        table.add_column(name, justify="right" if name in ("baseline", "candidate") else "left",
-                         overflow="fold")
+        table.add_column(
+            name, justify="right" if name in ("baseline", "candidate") else "left", overflow="fold"
+        )
     rows, hidden = shown_rows(outcome, show_all)
     for i in rows:
         row = outcome.report.rows[i]
         verdict = outcome.row_verdict(i)
         colour = _COLOURS.get(verdict, "white")
-        table.add_row(escape(row.benchmark), row.metric, _side(row, "base"),
-                      _side(row, "cand"), _change(row),
-                      f"[{colour}]{verdict}[/{colour}]", _q(row))
+        table.add_row(
+            escape(row.benchmark),
+            row.metric,
+            _side(row, "base"),
+            _side(row, "cand"),
+            _change(row),
+            f"[{colour}]{verdict}[/{colour}]",
+            _q(row),
+        )
     for geo in outcome.report.summary:
         if geo.ratio is not None:
-            table.add_row("[bold]geomean[/bold]", geo.metric, "", "", _geo_change(geo),
-                          geo.verdict, f"{geo.count} benchmarks")
+            table.add_row(
+                "[bold]geomean[/bold]",
+                geo.metric,
+                "",
+                "",
+                _geo_change(geo),
+                geo.verdict,
+                f"{geo.count} benchmarks",
+            )
     _fit(console, table)
     console.print(table)
     if hidden:
@@ -214,59 +262,85 @@ def render_table(console: Console, outcome: Outcome, *, show_all: bool = False) 
         verdict = outcome.row_verdict(i)
         unknown += verdict == "unknown"
         if verdict not in ("same", "unknown") or row.unmeasured:
-            console.print(f"  [{_COLOURS.get(verdict, 'white')}]{escape(row.benchmark)}[/] "
-                          f"{escape(row.reason)}")
+            console.print(
+                f"  [{_COLOURS.get(verdict, 'white')}]{escape(row.benchmark)}[/] "
+                f"{escape(row.reason)}"
+            )
         if i in outcome.exceeded:
             w = outcome.exceeded[i]
-            console.print(f"    waiver {w['id']} expected at most {w['magnitude']:.1%}; this is "
-                          "much larger, so it is reported")
+            console.print(
+                f"    waiver {w['id']} expected at most {w['magnitude']:.1%}; this is "
+                "much larger, so it is reported"
+            )
     unknown -= len(outcome.unmeasured_rows)
     if unknown:
-        console.print(f"  [yellow]{unknown} unknown[/yellow]: the data cannot decide (see --json "
-                      "for each reason and the interval that decided)")
+        console.print(
+            f"  [yellow]{unknown} unknown[/yellow]: the data cannot decide (see --json "
+            "for each reason and the interval that decided)"
+        )
     _notes(console, outcome, rows)
     tail = "; [red]REGRESSION[/red]" if outcome.regression else ""
     if outcome.unmeasured_rows:
-        tail += (f"; [magenta]COULD NOT MEASURE[/magenta] {len(outcome.unmeasured_rows)} "
-                 "row(s)")
+        tail += f"; [magenta]COULD NOT MEASURE[/magenta] {len(outcome.unmeasured_rows)} row(s)"
     console.print(_counts(outcome) + tail)
 
 
 def render_markdown(outcome: Outcome, *, show_all: bool = False) -> str:
     s = outcome.settings
-    lines = [f"### perflab compare: {_counts(outcome)}", "",
-             f"Baseline **{outcome.base.label}**, candidate **{outcome.cand.label}**; noise "
-             f"band {s.noise_band:.1%}, {s.confidence:.0%} confidence"
-             + (f", FDR {s.fdr:.0%}" if s.fdr else "") + ".", "",
-             "| benchmark | metric | baseline | candidate | change [CI] | verdict |",
-             "| --- | --- | ---: | ---: | --- | --- |"]
+    lines = [
+        f"### perflab compare: {_counts(outcome)}",
+        "",
+        f"Baseline **{outcome.base.label}**, candidate **{outcome.cand.label}**; noise "
+        f"band {s.noise_band:.1%}, {s.confidence:.0%} confidence"
+        + (f", FDR {s.fdr:.0%}" if s.fdr else "")
+        + ".",
+        "",
+        "| benchmark | metric | baseline | candidate | change [CI] | verdict |",
+        "| --- | --- | ---: | ---: | --- | --- |",
+    ]
     rows, hidden = shown_rows(outcome, show_all)
     for i in rows:
         row = outcome.report.rows[i]
         verdict = outcome.row_verdict(i)
-        lines.append(f"| `{row.benchmark}` | {row.metric} | {_side(row, 'base')} | "
-                     f"{_side(row, 'cand')} | {_change(row)} | "
-                     f"{_ICONS.get(verdict, '')} {verdict} |")
+        lines.append(
+            f"| `{row.benchmark}` | {row.metric} | {_side(row, 'base')} | "
+            f"{_side(row, 'cand')} | {_change(row)} | "
+            f"{_ICONS.get(verdict, '')} {verdict} |"
+        )
     for geo in outcome.report.summary:
         if geo.ratio is not None:
-            lines.append(f"| **geomean** ({geo.count}) | {geo.metric} | | | {geo.change:+.1%} | "
-                         f"{geo.verdict} |")
+            lines.append(
+                f"| **geomean** ({geo.count}) | {geo.metric} | | | {geo.change:+.1%} | "
+                f"{geo.verdict} |"
+            )
     if hidden:
         lines += ["", hidden_line(hidden) + "."]
     counts = side_by_side(outcome)
     if counts:
-        lines += ["", "**Time and counts**", "", "| benchmark | time | counted |",
-                  "| --- | --- | --- |"]
+        lines += [
+            "",
+            "**Time and counts**",
+            "",
+            "| benchmark | time | counted |",
+            "| --- | --- | --- |",
+        ]
         lines += [f"| `{bench}` | {time} | {work} |" for bench, time, work in counts]
         if outcome.findings:
-            lines += [""] + [f"- **finding** `{f.benchmark}`: {f.message}"
-                             for f in outcome.findings]
+            lines += [""] + [
+                f"- **finding** `{f.benchmark}`: {f.message}" for f in outcome.findings
+            ]
     if outcome.gates:
         lines += ["", "**Gates**", ""]
-        lines += [f"- {_ICONS.get('regressed' if g.outcome == 'fail' else 'same', '')} "
-                  f"`{g.benchmark}`: {g.outcome}: {g.result.reason}" for g in outcome.gates]
-    notes = [f"- `{outcome.report.rows[i].benchmark}` {outcome.report.rows[i].reason}"
-             for i in rows if outcome.report.rows[i].verdict not in ("same",)]
+        lines += [
+            f"- {_ICONS.get('regressed' if g.outcome == 'fail' else 'same', '')} "
+            f"`{g.benchmark}`: {g.outcome}: {g.result.reason}"
+            for g in outcome.gates
+        ]
+    notes = [
+        f"- `{outcome.report.rows[i].benchmark}` {outcome.report.rows[i].reason}"
+        for i in rows
+        if outcome.report.rows[i].verdict not in ("same",)
+    ]
     flags = _flags(outcome, rows)
     if notes or flags or outcome.differences:
         lines += ["", "<details><summary>Why, and data-quality flags</summary>", ""]

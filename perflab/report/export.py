@@ -10,8 +10,19 @@ from typing import Any
 
 from perflab.store.runs import RunView
 
-CSV_COLUMNS = ["run_id", "job", "runner", "benchmark", "params", "metric", "unit", "direction",
-               "seq", "repetition", "value"]
+CSV_COLUMNS = [
+    "run_id",
+    "job",
+    "runner",
+    "benchmark",
+    "params",
+    "metric",
+    "unit",
+    "direction",
+    "seq",
+    "repetition",
+    "value",
+]
 
 
 def run_csv(view: RunView, rows: Iterable[dict[str, Any]]) -> str:
@@ -19,8 +30,15 @@ def run_csv(view: RunView, rows: Iterable[dict[str, Any]]) -> str:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({"run_id": view.id, "job": view.job, "runner": view.runner,
-                         **row, "params": json.dumps(row["params"], sort_keys=True)})
+        writer.writerow(
+            {
+                "run_id": view.id,
+                "job": view.job,
+                "runner": view.runner,
+                **row,
+                "params": json.dumps(row["params"], sort_keys=True),
+            }
+        )
     return out.getvalue()
 
 

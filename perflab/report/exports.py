@@ -61,9 +61,15 @@ def github_benchmark(agg: Aggregate, direction: str) -> str:
             extra = f"n={cell.n}; 95% CI of the median [{cell.ci[0]:.6g}, {cell.ci[1]:.6g}]"
             if cell.change is not None:
                 extra += f"; {cell.change:+.2%} vs baseline: {cell.verdict}"
-            out.append({"name": f"{_name(agg, platform, row.benchmark)} ({row.metric})",
-                        "unit": row.unit, "value": cell.median, "range": f"± {half:.6g}",
-                        "extra": extra})
+            out.append(
+                {
+                    "name": f"{_name(agg, platform, row.benchmark)} ({row.metric})",
+                    "unit": row.unit,
+                    "value": cell.median,
+                    "range": f"± {half:.6g}",
+                    "extra": extra,
+                }
+            )
     return json.dumps(out, indent=2, allow_nan=False) + "\n"
 
 
@@ -82,16 +88,27 @@ def _junit(suites: list[tuple[str, list[dict[str, Any]]]]) -> str:
     total = failed = 0
     for name, gates in suites:
         fails = sum(g["outcome"] == "fail" for g in gates)
-        suite = ET.SubElement(root, "testsuite", name=name, tests=str(len(gates)),
-                              failures=str(fails), errors="0",
-                              skipped=str(sum(g["outcome"] not in ("pass", "fail")
-                                              for g in gates)))
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=name,
+            tests=str(len(gates)),
+            failures=str(fails),
+            errors="0",
+            skipped=str(sum(g["outcome"] not in ("pass", "fail") for g in gates)),
+        )
         for gate in gates:
-            case = ET.SubElement(suite, "testcase", classname=f"perflab.gates.{name}",
-                                 name=f"{gate['benchmark']} {gate['name']}", time="0")
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"perflab.gates.{name}",
+                name=f"{gate['benchmark']} {gate['name']}",
+                time="0",
+            )
             if gate["outcome"] == "fail":
-                failure = ET.SubElement(case, "failure", message=gate["reason"],
-                                        type="perflab.gate")
+                failure = ET.SubElement(
+                    case, "failure", message=gate["reason"], type="perflab.gate"
+                )
                 failure.text = json.dumps(gate.get("checks", []), indent=1)
             elif gate["outcome"] != "pass":
                 ET.SubElement(case, "skipped", message=f"{gate['outcome']}: {gate['reason']}")
@@ -99,5 +116,4 @@ def _junit(suites: list[tuple[str, list[dict[str, Any]]]]) -> str:
     root.set("tests", str(total))
     root.set("failures", str(failed))
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") \
-        + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

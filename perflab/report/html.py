@@ -25,8 +25,15 @@ if TYPE_CHECKING:
     from perflab.compare.engine import Outcome
 
 MAX_PLOTS = 6  # benchmarks drawn (a distribution and a history each); the table has the rest
-_RANK = {"regressed": 0, "improved": 1, "waived": 2, "not_comparable": 3, "unknown": 4,
-         "same": 5, "no baseline": 6}
+_RANK = {
+    "regressed": 0,
+    "improved": 1,
+    "waived": 2,
+    "not_comparable": 3,
+    "unknown": 4,
+    "same": 5,
+    "no baseline": 6,
+}
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:1400px}
@@ -102,11 +109,22 @@ def _table_data(agg: Aggregate) -> dict[str, Any]:
         for platform, c in row.cells.items():
             ratio = row.ratios.get(platform) or {}
             lo, hi = c.change_ci or (None, None)
-            cells[platform] = [_num(x) for x in (c.median, c.ci[0], c.ci[1], c.change, lo, hi)] \
-                + [c.verdict, _num(ratio.get("raw")), _num(ratio.get("normalised"))]
+            cells[platform] = [_num(x) for x in (c.median, c.ci[0], c.ci[1], c.change, lo, hi)] + [
+                c.verdict,
+                _num(ratio.get("raw")),
+                _num(ratio.get("normalised")),
+            ]
         changed = any(v in ("regressed", "improved") for v in row.verdicts)
-        rows.append({"b": row.benchmark, "m": row.metric, "u": row.unit, "k": row.consistency,
-                     "c": cells, "x": changed})
+        rows.append(
+            {
+                "b": row.benchmark,
+                "m": row.metric,
+                "u": row.unit,
+                "k": row.consistency,
+                "c": cells,
+                "x": changed,
+            }
+        )
     rows.sort(key=lambda r: (not r["x"], r["b"], r["m"]))
     return {"platforms": platforms, "reference": agg.reference, "rows": rows}
 
@@ -119,31 +137,59 @@ def _json_script(data: Any) -> str:
 def plotted(agg: Aggregate) -> list[Row]:
     """The benchmarks worth a plot: changed ones first, then the largest changes or
     cross-platform differences."""
+
     def key(row: Row) -> tuple[int, float]:
         rank = min((_RANK.get(v, 7) for v in row.verdicts), default=7)
         size = max((abs(c.change or 0.0) for c in row.cells.values()), default=0.0)
         raws = [r.get("raw") or 0.0 for r in row.ratios.values()]
         spread = max((abs(math.log(x)) for x in raws if x > 0), default=0.0)
         return rank, -(size or spread)
+
     return sorted(agg.rows, key=key)[:MAX_PLOTS]
 
 
 def _platform_table(agg: Aggregate) -> str:
-    head = ("<tr><th>platform</th><th>run</th><th>runner</th><th>baseline</th>"
-            "<th>calibration (ns/iter)</th><th>geomean change</th>"
-            f"<th>geomean ratio vs {html.escape(agg.reference)} (raw / normalised)</th></tr>")
+    head = (
+        "<tr><th>platform</th><th>run</th><th>runner</th><th>baseline</th>"
+        "<th>calibration (ns/iter)</th><th>geomean change</th>"
+        f"<th>geomean ratio vs {html.escape(agg.reference)} (raw / normalised)</th></tr>"
+    )
     body = []
     for p in agg.platforms:
         geo = agg.geomean.get(p["platform"], {})
-        change = "; ".join(f"{m}: {_pct(g.get('change'))} {g.get('verdict', '')}"
-                           for m, g in geo.items() if "change" in g) or "-"
-        ratio = "; ".join(f"{m}: {_ratio(g.get('ratio_raw'))} / {_ratio(g.get('ratio_normalised'))}"
-                          for m, g in geo.items() if "ratio_raw" in g) or "-"
+        change = (
+            "; ".join(
+                f"{m}: {_pct(g.get('change'))} {g.get('verdict', '')}"
+                for m, g in geo.items()
+                if "change" in g
+            )
+            or "-"
+        )
+        ratio = (
+            "; ".join(
+                f"{m}: {_ratio(g.get('ratio_raw'))} / {_ratio(g.get('ratio_normalised'))}"
+                for m, g in geo.items()
+                if "ratio_raw" in g
+            )
+            or "-"
+        )
         cal = p.get("calibration_ns")
-        body.append("<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in (
-            p["platform"], p.get("run_id") or "-", p.get("runner") or "-",
-            p.get("baseline") or "none", f"{cal:.4g}" if cal else "not measured",
-            change, ratio)) + "</tr>")
+        body.append(
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(str(x))}</td>"
+                for x in (
+                    p["platform"],
+                    p.get("run_id") or "-",
+                    p.get("runner") or "-",
+                    p.get("baseline") or "none",
+                    f"{cal:.4g}" if cal else "not measured",
+                    change,
+                    ratio,
+                )
+            )
+            + "</tr>"
+        )
     return f'<table id="platform-table">{head}{"".join(body)}</table>'
 
 
@@ -155,14 +201,18 @@ def _sweep_table(agg: Aggregate) -> str:
     from perflab.report.aggregate import sweep_parts
 
     s = agg.sweep
-    rows = "".join("<tr>" + "".join(f"<td>{html.escape(x)}</td>" for x in part) + "</tr>"
-                   for part in sweep_parts(s))
-    return (f"<h2>Sweep</h2><p>Sweep <b>{html.escape(str(s['sweep']))}</b>, run "
-            f"<code>{html.escape(str(s['sweep_run_id']))}</code>: "
-            f"{html.escape(str(s['outcome']))}; baseline policy "
-            f"{html.escape(str(s.get('baseline_policy') or 'current'))}.</p>"
-            '<table id="sweep-table"><tr><th>part</th><th>state</th><th>what happened</th></tr>'
-            f"{rows}</table>")
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(x)}</td>" for x in part) + "</tr>"
+        for part in sweep_parts(s)
+    )
+    return (
+        f"<h2>Sweep</h2><p>Sweep <b>{html.escape(str(s['sweep']))}</b>, run "
+        f"<code>{html.escape(str(s['sweep_run_id']))}</code>: "
+        f"{html.escape(str(s['outcome']))}; baseline policy "
+        f"{html.escape(str(s.get('baseline_policy') or 'current'))}.</p>"
+        '<table id="sweep-table"><tr><th>part</th><th>state</th><th>what happened</th></tr>'
+        f"{rows}</table>"
+    )
 
 
 def _pct(value: float | None) -> str:
@@ -176,31 +226,53 @@ def _ratio(value: float | None) -> str:
 def _evidence(agg: Aggregate) -> str:
     out = []
     for ev in agg.evidence:
-        summary = (f"{html.escape(ev['platform'])}: run {html.escape(str(ev['run_id']))} on "
-                   f"{html.escape(str(ev['runner']))} ({html.escape(str(ev['status']))})")
-        parts = [f"<p>tuning fingerprint: <code>{html.escape(str(ev['fingerprint']))}</code>"
-                 f"; calibration: {ev['calibration_ns'] or 'not measured'}</p>"]
+        summary = (
+            f"{html.escape(ev['platform'])}: run {html.escape(str(ev['run_id']))} on "
+            f"{html.escape(str(ev['runner']))} ({html.escape(str(ev['status']))})"
+        )
+        parts = [
+            f"<p>tuning fingerprint: <code>{html.escape(str(ev['fingerprint']))}</code>"
+            f"; calibration: {ev['calibration_ns'] or 'not measured'}</p>"
+        ]
         differ = agg.differences.get(ev["platform"])
         if differ:
-            parts.append("<p>measured unlike its baseline (compared anyway): "
-                         + html.escape("; ".join(differ)) + "</p>")
+            parts.append(
+                "<p>measured unlike its baseline (compared anyway): "
+                + html.escape("; ".join(differ))
+                + "</p>"
+            )
         probe = ev.get("noise_probe")
-        parts.append("<p>noise probe: " + (html.escape(ev["noise_probe_failure"])
-                                           if ev.get("noise_probe_failure") else
-                                           "passed or not run (a failure would be shown)")
-                     + "</p>")
+        parts.append(
+            "<p>noise probe: "
+            + (
+                html.escape(ev["noise_probe_failure"])
+                if ev.get("noise_probe_failure")
+                else "passed or not run (a failure would be shown)"
+            )
+            + "</p>"
+        )
         if probe:
             parts.append(f"<pre>{html.escape(json.dumps(probe, indent=1))}</pre>")
-        parts.append("<p>contamination: " + (html.escape(json.dumps(ev["contamination"]))
-                                             if ev["contamination"] else "none recorded")
-                     + "</p>")
-        flags = "".join(f"<li><code>{html.escape(str(f['code']))}</code> "
-                        f"{html.escape(str(f['message']))}</li>" for f in ev["flags"])
+        parts.append(
+            "<p>contamination: "
+            + (
+                html.escape(json.dumps(ev["contamination"]))
+                if ev["contamination"]
+                else "none recorded"
+            )
+            + "</p>"
+        )
+        flags = "".join(
+            f"<li><code>{html.escape(str(f['code']))}</code> {html.escape(str(f['message']))}</li>"
+            for f in ev["flags"]
+        )
         parts.append(f"<ul>{flags}</ul>" if flags else "<p>no flags</p>")
-        parts.append("<pre>" + html.escape(json.dumps(ev["environment"], indent=1,
-                                                      default=str)) + "</pre>")
-        out.append(f'<details class="evidence"><summary>{summary}</summary>'
-                   f'{"".join(parts)}</details>')
+        parts.append(
+            "<pre>" + html.escape(json.dumps(ev["environment"], indent=1, default=str)) + "</pre>"
+        )
+        out.append(
+            f'<details class="evidence"><summary>{summary}</summary>{"".join(parts)}</details>'
+        )
     return "".join(out)
 
 
@@ -208,29 +280,41 @@ def _plots(agg: Aggregate, extra: Sequence[str]) -> str:
     figures = list(extra)
     rows = plotted(agg)
     for row in rows:
-        groups = [(p, row.cells[p].samples) for p in (x["platform"] for x in agg.platforms)
-                  if p in row.cells]
-        figures.append(_figure("distribution", plots.distribution(
-            f"{row.benchmark} · {row.metric}", row.unit, groups)))
+        groups = [
+            (p, row.cells[p].samples)
+            for p in (x["platform"] for x in agg.platforms)
+            if p in row.cells
+        ]
+        figures.append(
+            _figure(
+                "distribution",
+                plots.distribution(f"{row.benchmark} · {row.metric}", row.unit, groups),
+            )
+        )
     for row in rows:
         series = [(p, agg_history) for p, agg_history in _histories(agg, row) if agg_history]
         if series:
-            figures.append(_figure("history", plots.history(
-                f"history: {row.benchmark} · {row.metric}", row.unit, series)))
+            figures.append(
+                _figure(
+                    "history",
+                    plots.history(f"history: {row.benchmark} · {row.metric}", row.unit, series),
+                )
+            )
     return f'<div class="plots">{"".join(figures)}</div>'
 
 
 def _histories(agg: Aggregate, row: Row) -> list[tuple[str, list[dict[str, Any]]]]:
-    return [(p, agg.histories.get(p, {}).get((row.benchmark, row.metric), []))
-            for p in (x["platform"] for x in agg.platforms)]
+    return [
+        (p, agg.histories.get(p, {}).get((row.benchmark, row.metric), []))
+        for p in (x["platform"] for x in agg.platforms)
+    ]
 
 
 def _figure(kind: str, svg: str) -> str:
     return f'<figure class="plot" data-plot="{kind}">{svg}</figure>'
 
 
-def render(agg: Aggregate, *, title: str, extra_plots: Sequence[str] = (),
-           intro: str = "") -> str:
+def render(agg: Aggregate, *, title: str, extra_plots: Sequence[str] = (), intro: str = "") -> str:
     """The page: platforms, plots, the paged table, each run's evidence."""
     platforms = [p["platform"] for p in agg.platforms]
     counts = ", ".join(f"{n:,} {v}" for v, n in sorted(agg.counts().items()))
@@ -273,9 +357,16 @@ def compare_html(outcome: Outcome) -> str:
     from perflab.compare.aggregate import from_outcome
 
     agg = from_outcome(outcome)
-    moved = [r.change for r in outcome.report.rows if r.change is not None
-             and math.isfinite(r.change)]
-    extra = [_figure("changes", plots.changes(
-        f"changes of {len(moved):,} benchmarks", moved))] if moved else []
-    return render(agg, title=f"perflab compare: {outcome.base.label} → {outcome.cand.label}",
-                  extra_plots=extra)
+    moved = [
+        r.change for r in outcome.report.rows if r.change is not None and math.isfinite(r.change)
+    ]
+    extra = (
+        [_figure("changes", plots.changes(f"changes of {len(moved):,} benchmarks", moved))]
+        if moved
+        else []
+    )
+    return render(
+        agg,
+        title=f"perflab compare: {outcome.base.label} → {outcome.cand.label}",
+        extra_plots=extra,
+    )

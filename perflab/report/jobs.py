@@ -31,10 +31,16 @@ def jobs_table(rows: list[dict[str, Any]]) -> Table:
         table.add_column(column)
     for job in rows:
         target = job["target"]
-        table.add_row(job["job_id"], job["name"], _state(job),
-                      f"{target['kind']} {target['name']}", job["runner"] or "-",
-                      str(job["attempt"]), (job["submitted_at"] or "")[:19].replace("T", " "),
-                      ", ".join(job["run_ids"]) or "-")
+        table.add_row(
+            job["job_id"],
+            job["name"],
+            _state(job),
+            f"{target['kind']} {target['name']}",
+            job["runner"] or "-",
+            str(job["attempt"]),
+            (job["submitted_at"] or "")[:19].replace("T", " "),
+            ", ".join(job["run_ids"]) or "-",
+        )
     return table
 
 
@@ -42,9 +48,11 @@ def render_job(console: Console, job: dict[str, Any]) -> None:
     from rich.markup import escape
 
     target = job["target"]
-    console.print(f"job {job['job_id']}  {job['name']}  {_state(job)}  "
-                  f"{target['kind']} {target['name']}  runner {job['runner'] or '-'}  "
-                  f"attempt {job['attempt']} of {job['retries'] + 1}")
+    console.print(
+        f"job {job['job_id']}  {job['name']}  {_state(job)}  "
+        f"{target['kind']} {target['name']}  runner {job['runner'] or '-'}  "
+        f"attempt {job['attempt']} of {job['retries'] + 1}"
+    )
     if job["message"]:
         console.print(escape(job["message"]))
     if job["run_ids"]:
@@ -56,8 +64,9 @@ def render_job(console: Console, job: dict[str, Any]) -> None:
 def _event_line(event: dict[str, Any]) -> str:
     from rich.markup import escape
 
-    extra = " ".join(x for x in (event.get("reason") and f"({event['reason']})",
-                                 event.get("message")) if x)
+    extra = " ".join(
+        x for x in (event.get("reason") and f"({event['reason']})", event.get("message")) if x
+    )
     who = f" [{event['worker']}]" if event.get("worker") else ""
     return f"{_when(event['at'])} {event['state']:<11}{escape(extra)}{escape(who)}"
 
@@ -76,9 +85,12 @@ class JobLog:
             self.out.flush()
 
     def update(self, job: dict[str, Any], store: Store) -> None:
-        for event in job["events"][self.events:]:
-            extra = " ".join(x for x in (event.get("reason") and f"({event['reason']})",
-                                         event.get("message")) if x)
+        for event in job["events"][self.events :]:
+            extra = " ".join(
+                x
+                for x in (event.get("reason") and f"({event['reason']})", event.get("message"))
+                if x
+            )
             self._line(f"{_when(event['at'])} {event['state']:<11}{extra}".rstrip())
         self.events = len(job["events"])
         for run_id in job["run_ids"]:
@@ -89,12 +101,17 @@ class JobLog:
             reps = store.runs.get(run_id).repetitions
         except Exception:  # the run's row is not written yet
             return
-        for rep in reps[self.repetitions.get(run_id, 0):]:
+        for rep in reps[self.repetitions.get(run_id, 0) :]:
             name = rep.get("benchmark") or "setup"
-            status = "ok" if rep.get("exit_status") == 0 and not rep.get("timed_out") else \
-                (rep.get("error") or f"exit {rep.get('exit_status')}")
-            self._line(f"  run {run_id}: {name} {rep.get('kind')} {rep.get('index')}: "
-                       f"{(rep.get('wall_ns') or 0) / 1e6:.3f} ms {status}")
+            status = (
+                "ok"
+                if rep.get("exit_status") == 0 and not rep.get("timed_out")
+                else (rep.get("error") or f"exit {rep.get('exit_status')}")
+            )
+            self._line(
+                f"  run {run_id}: {name} {rep.get('kind')} {rep.get('index')}: "
+                f"{(rep.get('wall_ns') or 0) / 1e6:.3f} ms {status}"
+            )
             if rep.get("stderr_tail") and status != "ok":
                 for tail in str(rep["stderr_tail"]).splitlines():
                     self._line(f"    {tail}")
@@ -109,14 +126,20 @@ def render_status(console: Console, doc: dict[str, Any]) -> None:
         table.add_column(column)
     for row in doc["runners"]:
         lease = row["lease"] or {}
-        table.add_row(row["name"], row["state"] + (f" ({row['reason']})" if row["reason"]
-                                                   else ""),
-                      lease.get("job_id") or "-", lease.get("holder") or "-",
-                      row["platform"] or "-", ", ".join(row["groups"]) or "-")
+        table.add_row(
+            row["name"],
+            row["state"] + (f" ({row['reason']})" if row["reason"] else ""),
+            lease.get("job_id") or "-",
+            lease.get("holder") or "-",
+            row["platform"] or "-",
+            ", ".join(row["groups"]) or "-",
+        )
     console.print(table)
     if doc["queued"]:
-        console.print("queued: " + ", ".join(f"{q['kind']} {q['target']}: {q['queued']}"
-                                             for q in doc["queued"]))
+        console.print(
+            "queued: "
+            + ", ".join(f"{q['kind']} {q['target']}: {q['queued']}" for q in doc["queued"])
+        )
     else:
         console.print("queued: none")
     workers = doc["workers"]

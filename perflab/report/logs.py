@@ -33,14 +33,17 @@ def _stored_name(path: str | None, raw_dir: str | None) -> str | None:
     if not path:
         return None
     if raw_dir and path.startswith(raw_dir.rstrip("/") + "/"):
-        return path[len(raw_dir.rstrip("/")) + 1:]
+        return path[len(raw_dir.rstrip("/")) + 1 :]
     return "steps/" + path.rsplit("/", 1)[-1]
 
 
 def log_names(raw_dir: str | None, steps: list[dict[str, Any]]) -> list[str]:
     """The names of a run's log files, in the order they are shown."""
-    names = [_stored_name(step.get(key), raw_dir) for step in steps
-             for key in ("stdout_path", "stderr_path")]
+    names = [
+        _stored_name(step.get(key), raw_dir)
+        for step in steps
+        for key in ("stdout_path", "stderr_path")
+    ]
     return [*FIRST, *(name for name in names if name), *LAST]
 
 
@@ -48,10 +51,14 @@ def log_parts(store: Store, run_ref: str) -> Iterator[LogPart]:
     """The run's log files that are in the store, in order, one at a time."""
     run_id, raw_dir, steps = store.runs.outputs(run_ref)
     for stored in store.runs.read_files(run_id, log_names(raw_dir, steps)):
-        note = (f" (truncated: the first and last part of {stored.size} bytes)"
-                if stored.truncated else "")
-        yield LogPart(stored.name, f"==> {stored.name} <=={note}",
-                      stored.data.decode("utf-8", "replace"))
+        note = (
+            f" (truncated: the first and last part of {stored.size} bytes)"
+            if stored.truncated
+            else ""
+        )
+        yield LogPart(
+            stored.name, f"==> {stored.name} <=={note}", stored.data.decode("utf-8", "replace")
+        )
 
 
 def run_log(store: Store, run_ref: str) -> str:
@@ -59,6 +66,5 @@ def run_log(store: Store, run_ref: str) -> str:
     out = []
     for part in log_parts(store, run_ref):
         if part.text:
-            out.append(part.header + "\n" + part.text + ("" if part.text.endswith("\n")
-                                                          else "\n"))
+            out.append(part.header + "\n" + part.text + ("" if part.text.endswith("\n") else "\n"))
     return "".join(out)

@@ -14,16 +14,27 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-PLATFORM_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                    "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+PLATFORM_COLOURS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 
 
 def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
-    matplotlib.rcParams.update({"svg.fonttype": "none", "font.size": 8,
-                                "svg.hashsalt": "perflab"})  # same input, same SVG
+    matplotlib.rcParams.update(
+        {"svg.fonttype": "none", "font.size": 8, "svg.hashsalt": "perflab"}
+    )  # same input, same SVG
     import matplotlib.pyplot as plt
 
     return plt
@@ -34,7 +45,7 @@ def _svg(fig: Any) -> str:
     fig.savefig(buffer, format="svg")  # fixed margins: "tight" draws every figure twice
     _pyplot().close(fig)
     text = buffer.getvalue()
-    text = text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE: inline in HTML
+    text = text[text.index("<svg") :]  # drop the XML prolog and DOCTYPE: inline in HTML
     return re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.DOTALL)
 
 
@@ -50,8 +61,14 @@ def distribution(title: str, unit: str, groups: Sequence[tuple[str, Sequence[flo
     ax.set_xticks(range(1, len(labels) + 1), labels)
     for i, values in enumerate(data, start=1):
         offsets = [i + ((k * 37) % 21 - 10) / 60.0 for k in range(len(values))]
-        ax.plot(offsets, values, "o", markersize=2.5, alpha=0.6,
-                color=PLATFORM_COLOURS[(i - 1) % len(PLATFORM_COLOURS)])
+        ax.plot(
+            offsets,
+            values,
+            "o",
+            markersize=2.5,
+            alpha=0.6,
+            color=PLATFORM_COLOURS[(i - 1) % len(PLATFORM_COLOURS)],
+        )
     ax.set_title(_short(title), loc="left")
     ax.set_ylabel(unit)
     ax.grid(axis="y", alpha=0.3)

@@ -22,8 +22,21 @@ if TYPE_CHECKING:
 #: samples shown per repetition and metric (the rest are counted)
 MAX_SHOWN = 8
 
-_STEP_COLUMNS = ("step", "benchmark", "kind", "#", "exit", "wall", "user", "sys", "max rss",
-                 "ctx vol.", "ctx invol.", "others", "steal")
+_STEP_COLUMNS = (
+    "step",
+    "benchmark",
+    "kind",
+    "#",
+    "exit",
+    "wall",
+    "user",
+    "sys",
+    "max rss",
+    "ctx vol.",
+    "ctx invol.",
+    "others",
+    "steal",
+)
 
 
 def _pct(value: float | None) -> str:
@@ -40,13 +53,18 @@ def contention_line(repetitions: Sequence[dict[str, Any]]) -> str | None:
         return None
     other = sorted(float(r["other_share"]) for r in runs)
     steal = sorted(float(r.get("steal_share") or 0.0) for r in runs)
-    hit = sum(1 for r in runs if max(float(r["other_share"]), float(r.get("steal_share") or 0))
-              >= REPETITION_SHARE)
+    hit = sum(
+        1
+        for r in runs
+        if max(float(r["other_share"]), float(r.get("steal_share") or 0)) >= REPETITION_SHARE
+    )
     preempted = sorted(int(r.get("nivcsw") or 0) for r in runs)
-    return (f"others     used {other[len(other) // 2]:.0%} of the benchmark's CPUs (median; "
-            f"max {other[-1]:.0%}), steal {steal[len(steal) // 2]:.0%}; {hit}/{len(runs)} "
-            f"repetitions at or above {REPETITION_SHARE:.0%}; preempted "
-            f"{preempted[len(preempted) // 2]} times per repetition (median)")
+    return (
+        f"others     used {other[len(other) // 2]:.0%} of the benchmark's CPUs (median; "
+        f"max {other[-1]:.0%}), steal {steal[len(steal) // 2]:.0%}; {hit}/{len(runs)} "
+        f"repetitions at or above {REPETITION_SHARE:.0%}; preempted "
+        f"{preempted[len(preempted) // 2]} times per repetition (median)"
+    )
 
 
 def _ended(rep: dict[str, Any]) -> str:
@@ -69,16 +87,24 @@ def repetitions_table(repetitions: Sequence[dict[str, Any]]) -> Table:
 
     table = Table(title="repetitions", title_justify="left", header_style="bold")
     for name in _STEP_COLUMNS:
-        table.add_column(name, justify="left" if name in ("step", "benchmark", "kind")
-                         else "right")
+        table.add_column(name, justify="left" if name in ("step", "benchmark", "kind") else "right")
     for rep in repetitions:
         rss = rep.get("maxrss_kb")
-        table.add_row(rep["step"], rep.get("benchmark") or "-", rep["kind"],
-                      str(rep.get("index") or "-"), _ended(rep), _ns(rep.get("wall_ns")),
-                      _ns(rep.get("user_ns")), _ns(rep.get("sys_ns")),
-                      "-" if rss is None else format_value(float(rss) * 1024, "B"),
-                      str(rep.get("nvcsw", "-")), str(rep.get("nivcsw", "-")),
-                      _pct(rep.get("other_share")), _pct(rep.get("steal_share")))
+        table.add_row(
+            rep["step"],
+            rep.get("benchmark") or "-",
+            rep["kind"],
+            str(rep.get("index") or "-"),
+            _ended(rep),
+            _ns(rep.get("wall_ns")),
+            _ns(rep.get("user_ns")),
+            _ns(rep.get("sys_ns")),
+            "-" if rss is None else format_value(float(rss) * 1024, "B"),
+            str(rep.get("nvcsw", "-")),
+            str(rep.get("nivcsw", "-")),
+            _pct(rep.get("other_share")),
+            _pct(rep.get("steal_share")),
+        )
     return table
 
 
@@ -104,11 +130,13 @@ def samples_tables(rows: Iterable[dict[str, Any]]) -> list[Table]:
         table.add_column("rep", justify="right")
         for metric in metrics:
             table.add_column(metric)
-        reps = sorted({r for _, by_rep in metrics.values() for r in by_rep},
-                      key=lambda r: (r is None, r or 0))
+        reps = sorted(
+            {r for _, by_rep in metrics.values() for r in by_rep}, key=lambda r: (r is None, r or 0)
+        )
         for rep in reps:
-            table.add_row("-" if rep is None else str(rep),
-                          *[_cell(by_rep.get(rep, []), unit) for unit, by_rep in
-                            metrics.values()])
+            table.add_row(
+                "-" if rep is None else str(rep),
+                *[_cell(by_rep.get(rep, []), unit) for unit, by_rep in metrics.values()],
+            )
         tables.append(table)
     return tables

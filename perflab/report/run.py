@@ -36,12 +36,16 @@ def environment_lines(env: dict[str, Any]) -> list[str]:
         f"load       {' '.join(str(x) for x in env.get('load') or [])}",
     ]
     if git:
-        lines.append(f"git        {git.get('commit', '')[:12]} on {git.get('branch')}"
-                     f"{' (dirty)' if git.get('dirty') else ''}")
+        lines.append(
+            f"git        {git.get('commit', '')[:12]} on {git.get('branch')}"
+            f"{' (dirty)' if git.get('dirty') else ''}"
+        )
     busy = [p for p in env.get("top_processes") or [] if p.get("cpu_percent", 0) >= 1.0]
     for proc in busy[:5]:
-        lines.append(f"busy       {proc['cpu_percent']:5.1f}%  pid {proc['pid']}  "
-                     f"{(proc.get('cmdline') or proc.get('comm') or '')[:70]}")
+        lines.append(
+            f"busy       {proc['cpu_percent']:5.1f}%  pid {proc['pid']}  "
+            f"{(proc.get('cmdline') or proc.get('comm') or '')[:70]}"
+        )
     return lines
 
 
@@ -52,10 +56,14 @@ def cpus_line(tuning: dict[str, Any], env: dict[str, Any]) -> str:
     if cpus:
         line = f"cpus       {cpus} (the benchmark's; online {online})"
     else:
-        line = (f"cpus       not pinned: any of allowed {env.get('allowed_cpus') or online} "
-                f"(online {online})")
-    groups = [g.rsplit("/", 1)[0] if g.endswith(("/tasks", "/cgroup.procs")) else g
-              for g in tuning.get("cgroups") or []]
+        line = (
+            f"cpus       not pinned: any of allowed {env.get('allowed_cpus') or online} "
+            f"(online {online})"
+        )
+    groups = [
+        g.rsplit("/", 1)[0] if g.endswith(("/tasks", "/cgroup.procs")) else g
+        for g in tuning.get("cgroups") or []
+    ]
     if groups:
         line += f"  cgroup {', '.join(groups)}"
     proof = (tuning.get("pin") or {}).get("proof")
@@ -74,24 +82,29 @@ def _repetition_summary(view: RunView) -> list[str]:
         lines.append(contention)
     for rep in failed[:5]:
         what = rep["error"] or f"exit status {rep['exit_status']}"
-        lines.append(f"  [red]{rep['benchmark'] or 'setup'} {rep['kind']} {rep['index']}: "
-                     f"{what}[/red]")
+        lines.append(
+            f"  [red]{rep['benchmark'] or 'setup'} {rep['kind']} {rep['index']}: {what}[/red]"
+        )
         if rep.get("stderr_tail"):
             for tail in rep["stderr_tail"].splitlines()[-3:]:
                 lines.append(f"    | {tail}")
     return lines
 
 
-def render_run(console: Console, view: RunView,
-               samples: Sequence[dict[str, Any]] = ()) -> None:
+def render_run(console: Console, view: RunView, samples: Sequence[dict[str, Any]] = ()) -> None:
     """Everything about a run: ``samples`` as ``RunStore.sample_rows`` returns them."""
     fields = view.fields
     before = view.environments.get("before") or {}
     after = view.environments.get("after") or {}
-    console.print(f"[bold]run {view.id}[/bold]  job {view.job}  runner {view.runner}  "
-                  f"platform {fields.get('platform')}  status {view.status}")
-    console.print(f"started    {view.started_at:%Y-%m-%d %H:%M:%S} UTC  finished "
-                  f"{view.finished_at:%H:%M:%S}" if view.finished_at else "finished   -")
+    console.print(
+        f"[bold]run {view.id}[/bold]  job {view.job}  runner {view.runner}  "
+        f"platform {fields.get('platform')}  status {view.status}"
+    )
+    console.print(
+        f"started    {view.started_at:%Y-%m-%d %H:%M:%S} UTC  finished {view.finished_at:%H:%M:%S}"
+        if view.finished_at
+        else "finished   -"
+    )
     if fields.get("message"):
         console.print(f"message    {fields['message']}")
     if fields.get("matrix"):
@@ -119,7 +132,8 @@ def render_run(console: Console, view: RunView,
         console.print()
         console.print(table)
     for art in view.artifacts:
-        console.print(f"artifact   {art['name']}  {_bytes(art['size'])}  "
-                      f"sha256 {art['sha256'][:16]}")
+        console.print(
+            f"artifact   {art['name']}  {_bytes(art['size'])}  sha256 {art['sha256'][:16]}"
+        )
     for line in files_lines(view):
         console.print(line, markup=False)

@@ -37,27 +37,48 @@ def summary_row(samples: Sequence[float]) -> dict[str, float | None]:
         return {"n": 0, "median": None, "min": None, "max": None, "cv": None}
     mean = statistics.fmean(samples)
     cv = statistics.stdev(samples) / mean if len(samples) > 1 and mean else None
-    return {"n": len(samples), "median": statistics.median(samples), "min": min(samples),
-            "max": max(samples), "cv": cv}
+    return {
+        "n": len(samples),
+        "median": statistics.median(samples),
+        "min": min(samples),
+        "max": max(samples),
+        "cv": cv,
+    }
 
 
 def results_table(result: ResultSet, *, title: str | None = None) -> Table:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", header_style="bold")
-    for name, justify in (("benchmark", "left"), ("metric", "left"), ("n", "right"),
-                          ("median", "right"), ("min", "right"), ("max", "right"),
-                          ("cv", "right"), ("better", "left")):
+    for name, justify in (
+        ("benchmark", "left"),
+        ("metric", "left"),
+        ("n", "right"),
+        ("median", "right"),
+        ("min", "right"),
+        ("max", "right"),
+        ("cv", "right"),
+        ("better", "left"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for bench in result.benchmarks:
         for i, (metric_name, metric) in enumerate(bench.metrics.items()):
             row = summary_row(metric.samples)
             cv = row["cv"]
-            shown = {k: "-" if row[k] is None else format_value(float(row[k] or 0), metric.unit)
-                     for k in ("median", "min", "max")}
-            table.add_row(bench.name if i == 0 else "", metric_name, str(row["n"]),
-                          shown["median"], shown["min"], shown["max"],
-                          "-" if cv is None else f"{cv:.1%}", metric.direction)
+            shown = {
+                k: "-" if row[k] is None else format_value(float(row[k] or 0), metric.unit)
+                for k in ("median", "min", "max")
+            }
+            table.add_row(
+                bench.name if i == 0 else "",
+                metric_name,
+                str(row["n"]),
+                shown["median"],
+                shown["min"],
+                shown["max"],
+                "-" if cv is None else f"{cv:.1%}",
+                metric.direction,
+            )
     return table
 
 
@@ -69,14 +90,25 @@ def runs_table(rows: Iterable[dict[str, Any]]) -> Table:
         table.add_column(name)
     for row in rows:
         started = str(row["started_at"])[:19].replace("T", " ")
-        table.add_row(row["run_id"], row["job"], row["runner"], _status(row["status"]),
-                      started, str(row["benchmarks"]), (row.get("git_commit") or "")[:10])
+        table.add_row(
+            row["run_id"],
+            row["job"],
+            row["runner"],
+            _status(row["status"]),
+            started,
+            str(row["benchmarks"]),
+            (row.get("git_commit") or "")[:10],
+        )
     return table
 
 
 def _status(status: str) -> str:
-    colour = {"completed": "green", "failed": "red", "interrupted": "yellow",
-              "running": "cyan"}.get(status, "white")
+    colour = {
+        "completed": "green",
+        "failed": "red",
+        "interrupted": "yellow",
+        "running": "cyan",
+    }.get(status, "white")
     return f"[{colour}]{status}[/{colour}]"
 
 

@@ -44,16 +44,22 @@ def ssh_transport(name: str, row: dict[str, Any]) -> Any:
     key = row.get("key_file")
     variables = row.get("vars") or {}
     timeout, keepalive = (variables.get(f"perflab_{n}") for n in ("connect_timeout", "keepalive"))
-    return SSHTransport(name, row["address"], port=row.get("port"), user=row.get("user"),
-                        key_file=Path(key).expanduser() if key else None,
-                        known_hosts=perflab_known_hosts(), proxy_jump=row.get("proxy_jump"),
-                        proxy_command=proxy_command(variables),
-                        connect_timeout=None if timeout is None else float(timeout),
-                        keepalive=None if keepalive is None else int(keepalive),
-                        python=python_interpreter(variables),
-                        credentials=Credentials.from_vars(variables),
-                        ssh_config=load_ssh_config(config.ssh_config_file()),
-                        become=Become.from_vars(variables))
+    return SSHTransport(
+        name,
+        row["address"],
+        port=row.get("port"),
+        user=row.get("user"),
+        key_file=Path(key).expanduser() if key else None,
+        known_hosts=perflab_known_hosts(),
+        proxy_jump=row.get("proxy_jump"),
+        proxy_command=proxy_command(variables),
+        connect_timeout=None if timeout is None else float(timeout),
+        keepalive=None if keepalive is None else int(keepalive),
+        python=python_interpreter(variables),
+        credentials=Credentials.from_vars(variables),
+        ssh_config=load_ssh_config(config.ssh_config_file()),
+        become=Become.from_vars(variables),
+    )
 
 
 def is_local(variables: dict[str, Any]) -> bool:
@@ -73,8 +79,12 @@ def transport_for(name: str, row: dict[str, Any]) -> Any:
 
 
 def runner_host(name: str, row: dict[str, Any]) -> RunnerHost:
-    return RunnerHost(name, transport_for(name, row), dict(row.get("vars") or {}),
-                      platform=row.get("platform") or None)
+    return RunnerHost(
+        name,
+        transport_for(name, row),
+        dict(row.get("vars") or {}),
+        platform=row.get("platform") or None,
+    )
 
 
 def open_runner(name: str, store: Store | None = None, *, for_run: bool = False) -> RunnerHost:
@@ -89,13 +99,16 @@ def open_runner(name: str, store: Store | None = None, *, for_run: bool = False)
         store = open_store()
     row = store.runners.get(name)
     if for_run and row["state"] in ("quarantined", "offline"):
-        raise InputError(f'runner "{name}" is {row["state"]}: {row["state_reason"] or "-"}',
-                         hint=f"`perflab runner release {name}` once it is healthy")
+        raise InputError(
+            f'runner "{name}" is {row["state"]}: {row["state_reason"] or "-"}',
+            hint=f"`perflab runner release {name}` once it is healthy",
+        )
     return runner_host(name, row)
 
 
-def select_runners(store: Store, names: tuple[str, ...] = (), *, group: str | None = None,
-                   every: bool = False) -> list[str]:
+def select_runners(
+    store: Store, names: tuple[str, ...] = (), *, group: str | None = None, every: bool = False
+) -> list[str]:
     """Runner names from explicit names, a group, or all registered ones."""
     chosen = list(names)
     if group:

@@ -28,8 +28,14 @@ class HostOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         value = self.value.to_dict() if hasattr(self.value, "to_dict") else self.value
-        return {"runner": self.name, "ok": self.ok, "result": value, "error": self.error,
-                "exit_status": self.exit_status, "seconds": round(self.seconds, 3)}
+        return {
+            "runner": self.name,
+            "ok": self.ok,
+            "result": value,
+            "error": self.error,
+            "exit_status": self.exit_status,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 class FanOutReporter:
@@ -42,16 +48,31 @@ def _one(name: str, work: Callable[[str], Any]) -> HostOutcome:
     try:
         value = work(name)
     except PerflabError as exc:
-        return HostOutcome(name, False, error=str(exc), exit_status=int(exc.exit_status),
-                           seconds=time.monotonic() - start)
+        return HostOutcome(
+            name,
+            False,
+            error=str(exc),
+            exit_status=int(exc.exit_status),
+            seconds=time.monotonic() - start,
+        )
     except Exception as exc:  # one host's surprise must not stop the others
-        return HostOutcome(name, False, error=f"{type(exc).__name__}: {exc}", exit_status=1,
-                           seconds=time.monotonic() - start)
+        return HostOutcome(
+            name,
+            False,
+            error=f"{type(exc).__name__}: {exc}",
+            exit_status=1,
+            seconds=time.monotonic() - start,
+        )
     return HostOutcome(name, True, value=value, seconds=time.monotonic() - start)
 
 
-def fan_out(names: Sequence[str], work: Callable[[str], Any], *, forks: int = DEFAULT_FORKS,
-            reporter: FanOutReporter | None = None) -> list[HostOutcome]:
+def fan_out(
+    names: Sequence[str],
+    work: Callable[[str], Any],
+    *,
+    forks: int = DEFAULT_FORKS,
+    reporter: FanOutReporter | None = None,
+) -> list[HostOutcome]:
     """``work(name)`` for every runner, at most ``forks`` at a time; outcomes in name order."""
     reporter = reporter or FanOutReporter()
     outcomes: dict[str, HostOutcome] = {}

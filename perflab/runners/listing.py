@@ -46,15 +46,30 @@ def local_runner() -> dict[str, Any]:
     except HostError as exc:
         reason = f"facts could not be read: {exc}"
     now = datetime.now(UTC).isoformat()
-    return {"name": LOCAL, "address": None, "port": None, "user": _user(),
-            "key_file": None, "proxy_jump": None, "groups": [], "labels": {}, "vars": {},
-            "platform": facts["platform"] if facts else None, "state": "idle",
-            "state_reason": reason, "state_changed_at": None, "facts": facts,
-            "facts_at": now if facts else None, "host_key": None, "source": "built-in"}
+    return {
+        "name": LOCAL,
+        "address": None,
+        "port": None,
+        "user": _user(),
+        "key_file": None,
+        "proxy_jump": None,
+        "groups": [],
+        "labels": {},
+        "vars": {},
+        "platform": facts["platform"] if facts else None,
+        "state": "idle",
+        "state_reason": reason,
+        "state_changed_at": None,
+        "facts": facts,
+        "facts_at": now if facts else None,
+        "host_key": None,
+        "source": "built-in",
+    }
 
 
-def list_runners(store: Store, *, group: str | None = None, platform: str | None = None,
-                 state: str | None = None) -> list[dict[str, Any]]:
+def list_runners(
+    store: Store, *, group: str | None = None, platform: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
     """``local`` (when it matches the filters) and the registered runners that match."""
     rows = store.runners.list(group=group, platform=platform, state=state)
     if group is not None or state not in (None, "idle"):

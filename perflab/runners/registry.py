@@ -27,48 +27,68 @@ def _check_key_file(name: str, key_file: str | None) -> None:
     if not path.is_file():
         raise InputError(f"runner {name}: key file {key_file} does not exist", field="--key")
     if path.stat().st_mode & 0o077:
-        raise InputError(f"runner {name}: key file {key_file} is readable by others "
-                         f"(mode {path.stat().st_mode & 0o777:o})", field="--key",
-                         hint=f"chmod 600 {key_file}")
+        raise InputError(
+            f"runner {name}: key file {key_file} is readable by others "
+            f"(mode {path.stat().st_mode & 0o777:o})",
+            field="--key",
+            hint=f"chmod 600 {key_file}",
+        )
 
 
 def _python_version(transport: Any) -> tuple[int, int]:
     python = transport.python
-    result = transport.run(transport.helper_argv("import sys; print(sys.version_info[0], "
-                                                 "sys.version_info[1])"), timeout=30)
+    result = transport.run(
+        transport.helper_argv("import sys; print(sys.version_info[0], sys.version_info[1])"),
+        timeout=30,
+    )
     if not result.ok:
         if result.timed_out:
-            why = (f"`{python} -c ...` did not finish within {result.duration_s:.0f} s "
-                   "(a slow login shell? the runner's shell rc files run for every command)")
+            why = (
+                f"`{python} -c ...` did not finish within {result.duration_s:.0f} s "
+                "(a slow login shell? the runner's shell rc files run for every command)"
+            )
         elif result.exit_status == 127:
-            why = f"{python} was not found (on the login shell's PATH, or set " \
-                  "ansible_python_interpreter)"
+            why = (
+                f"{python} was not found (on the login shell's PATH, or set "
+                "ansible_python_interpreter)"
+            )
         else:
             tail = result.stderr_tail(5).strip()
             why = f"`{python} -c ...` exited with status {result.exit_status}" + (
-                f": {tail}" if tail else "")
-        raise HostError(transport.name, f"cannot run Python on the runner: {why} "
-                                        "(perflab's host-side helpers need Python >= 3.8)")
+                f": {tail}" if tail else ""
+            )
+        raise HostError(
+            transport.name,
+            f"cannot run Python on the runner: {why} "
+            "(perflab's host-side helpers need Python >= 3.8)",
+        )
     major, minor = (int(x) for x in result.text().split()[:2])
     return major, minor
 
 
-def add_runner(store: Store, name: str, *, accept_new: bool = False,
-               **values: Any) -> dict[str, Any]:
+def add_runner(
+    store: Store, name: str, *, accept_new: bool = False, **values: Any
+) -> dict[str, Any]:
     """Connect once to pin the host key (only with ``accept_new`` when unknown), then register.
 
     Without an address the name is the address: an SSH config ``Host`` alias says the rest
     (``HostName``, ``User``, ``Port``, ``IdentityFile``, ``ProxyJump`` ...); what is given
     here wins over the config."""
     if name == LOCAL or store.runners.exists(name):
-        raise InputError(f'a runner named "{name}" is already registered', field="NAME",
-                         hint=f"`perflab runner remove {name}` first, or pick another name")
+        raise InputError(
+            f'a runner named "{name}" is already registered',
+            field="NAME",
+            hint=f"`perflab runner remove {name}` first, or pick another name",
+        )
     _check_key_file(name, values.get("key_file"))
     _check_vars(values.get("vars") or {})
     given = values.get("vars") or {}
     # the platform: --platform, else the perflab_platform variable (as in an inventory)
-    row = {**values, "address": values.get("address") or name,
-           "platform": values.get("platform") or given.get("perflab_platform") or None}
+    row = {
+        **values,
+        "address": values.get("address") or name,
+        "platform": values.get("platform") or given.get("perflab_platform") or None,
+    }
     if is_local(values.get("vars") or {}):  # this machine: no SSH, no host key
         store.runners.add(name, source="cli", **row)
         return {**store.runners.get(name), "host_key_state": "local", "endpoint": "local"}
@@ -77,8 +97,11 @@ def add_runner(store: Store, name: str, *, accept_new: bool = False,
         key, how = transport.trust_host_key(accept_new=accept_new)
         version = _python_version(transport)
     if version < MIN_PYTHON:
-        raise HostError(name, f"{transport.python} on the runner is {version[0]}.{version[1]}; "
-                              "perflab needs 3.8 or newer there")
+        raise HostError(
+            name,
+            f"{transport.python} on the runner is {version[0]}.{version[1]}; "
+            "perflab needs 3.8 or newer there",
+        )
     store.runners.add(name, host_key=f"{key.key_type} {key.fingerprint}", source="cli", **row)
     return {**store.runners.get(name), "host_key_state": how, "endpoint": transport.address}
 
@@ -90,8 +113,10 @@ def _check_vars(variables: dict[str, Any]) -> None:
 
     for name, value in variables.items():
         if is_secret(name, value):
-            raise InputError(f"{name} is a secret, and perflab never stores one: "
-                             f"{advice(name, value)}", field="--var")
+            raise InputError(
+                f"{name} is a secret, and perflab never stores one: {advice(name, value)}",
+                field="--var",
+            )
         problem = check_variable(name, value)
         if problem:
             raise InputError(problem, field="--var")
@@ -102,12 +127,19 @@ def runner_from_host(host: Host, source: str) -> dict[str, Any]:
     kept, _ = scrub(host.vars)
     perflab_vars = host.perflab_vars()
     labels = dict(item.partition("=")[::2] for item in perflab_vars.get("labels") or [])
-    return {"name": host.name, "address": host.address, "port": host.given_port,
-            "user": host.user,
-            "key_file": str(host.key_file) if host.key_file else None,
-            "proxy_jump": proxy_jump(kept), "groups": sorted(host.groups),
-            "labels": labels, "vars": kept, "platform": perflab_vars.get("platform"),
-            "source": source}
+    return {
+        "name": host.name,
+        "address": host.address,
+        "port": host.given_port,
+        "user": host.user,
+        "key_file": str(host.key_file) if host.key_file else None,
+        "proxy_jump": proxy_jump(kept),
+        "groups": sorted(host.groups),
+        "labels": labels,
+        "vars": kept,
+        "platform": perflab_vars.get("platform"),
+        "source": source,
+    }
 
 
 def import_inventory(store: Store, path: Path) -> dict[str, list[str]]:
@@ -117,8 +149,11 @@ def import_inventory(store: Store, path: Path) -> dict[str, list[str]]:
     inventory = load_inventory(path)
     runners = [runner_from_host(h, str(path)) for h in inventory.hosts.values()]
     added, updated = store.runners.upsert_many(runners)
-    return {"added": added, "updated": updated,
-            "notes": secret_notes(inventory.hosts.values(), str(path))}
+    return {
+        "added": added,
+        "updated": updated,
+        "notes": secret_notes(inventory.hosts.values(), str(path)),
+    }
 
 
 def secret_notes(hosts: Iterable[Host], source: str) -> list[str]:

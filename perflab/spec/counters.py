@@ -17,8 +17,16 @@ from dataclasses import dataclass
 
 from perflab.facts.counting import COUNTERS, tools_for
 
-__all__ = ["COUNTABLE_FORMATS", "COUNTERS", "DEFAULT_COUNT_RUNS", "DEFAULT_COUNT_TIMEOUT",
-           "Counting", "count_request", "tools_for", "uncountable"]
+__all__ = [
+    "COUNTABLE_FORMATS",
+    "COUNTERS",
+    "DEFAULT_COUNT_RUNS",
+    "DEFAULT_COUNT_TIMEOUT",
+    "Counting",
+    "count_request",
+    "tools_for",
+    "uncountable",
+]
 
 DEFAULT_COUNT_RUNS = 1
 DEFAULT_COUNT_TIMEOUT = 3600.0
@@ -44,11 +52,11 @@ COUNTABLE_FORMATS = ("time", "go", "gbench")
 _WHY_NOT = {
     "auto": "a count per iteration needs to know the tool; name the format",
     "criterion": "Criterion runs warm-up iterations it never reports, so no count per "
-                 "iteration is exact",
+    "iteration is exact",
     "hyperfine": "hyperfine runs the command many times itself; count the command with "
-                 "format: time",
+    "format: time",
     "pytest-benchmark": "pytest-benchmark calibrates its rounds and never reports the "
-                        "calibration runs",
+    "calibration runs",
     "jmh": "JMH forks JVMs and warms the JIT; counts of it mislead (docs/counters.md)",
     "perflab": "the tool's own repetitions are not reported as iterations",
 }

@@ -51,9 +51,13 @@ def _gate_error(job: Job, field: str, gate: Mapping[str, Any]) -> InputError | N
     pattern = gate.get("benchmark")
     specs = [s for s in job.benchmarks if _may_select(pattern, s, several)]
     if not specs:
-        return unmatched("a benchmark of this job", str(pattern),
-                         [_result_name(s, several) for s in job.benchmarks],
-                         field=f"{field}.benchmark", location=job.location(f"{field}.benchmark"))
+        return unmatched(
+            "a benchmark of this job",
+            str(pattern),
+            [_result_name(s, several) for s in job.benchmarks],
+            field=f"{field}.benchmark",
+            location=job.location(f"{field}.benchmark"),
+        )
     declared = [metric_names(s.format) for s in specs]
     known = [name for names in declared if names is not None for name in names]
     if None in declared or gate["metric"] in known:
@@ -61,8 +65,13 @@ def _gate_error(job: Job, field: str, gate: Mapping[str, Any]) -> InputError | N
     formats = list(dict.fromkeys(s.format for s in specs))
     which = f"the {' and '.join(formats)} format{'s' if len(formats) > 1 else ''}"
     verb = "produce" if len(formats) > 1 else "produces"
-    return unmatched(f"a metric {which} {verb}", str(gate["metric"]), known,
-                     field=f"{field}.metric", location=job.location(f"{field}.metric"))
+    return unmatched(
+        f"a metric {which} {verb}",
+        str(gate["metric"]),
+        known,
+        field=f"{field}.metric",
+        location=job.location(f"{field}.metric"),
+    )
 
 
 def _result_name(spec: BenchmarkSpec, several: bool) -> str:

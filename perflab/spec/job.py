@@ -39,8 +39,29 @@ DEFAULT_REPETITION_TIMEOUT = 600.0
 DEFAULT_JOB_TIMEOUT = 6 * 3600.0
 
 # Words that start a shell command but are not programs we could look up.
-_SHELL_WORDS = {"cd", "exec", "env", "time", "for", "if", "while", "until", "case", "(", "{",
-                "!", "export", "set", ".", "source", "eval", "nice", "taskset", "chrt", "sudo"}
+_SHELL_WORDS = {
+    "cd",
+    "exec",
+    "env",
+    "time",
+    "for",
+    "if",
+    "while",
+    "until",
+    "case",
+    "(",
+    "{",
+    "!",
+    "export",
+    "set",
+    ".",
+    "source",
+    "eval",
+    "nice",
+    "taskset",
+    "chrt",
+    "sudo",
+}
 
 
 @dataclass(frozen=True)
@@ -150,8 +171,11 @@ def _cpus(raw: Any, pos: Positions) -> CpuChoice:
     except ValueError as exc:
         raise InputError(str(exc), location=pos.value(("pin", "cpus")), field="pin.cpus") from None
     if not cpus:
-        raise InputError('expected at least one CPU, got ""', location=pos.value(("pin", "cpus")),
-                         field="pin.cpus")
+        raise InputError(
+            'expected at least one CPU, got ""',
+            location=pos.value(("pin", "cpus")),
+            field="pin.cpus",
+        )
     return cpus
 
 
@@ -167,49 +191,76 @@ def build_job(data: dict[str, Any], pos: Positions, path: Path | None, sha: str)
     default_format = data.get("format", "auto")
     reps = data.get("repetitions", {})
     timeouts = data.get("timeout", {})
-    setup = [Step(name=s.get("name") or f"setup {i + 1}", command=s["run"],
-                  timeout=seconds(s.get("timeout")), env=_env(s.get("env")),
-                  where=f"setup[{i}].run")
-             for i, s in enumerate(data.get("setup", []))]
-    benchmarks = [BenchmarkSpec(name=b["name"], command=b["command"],
-                                format=b.get("format", default_format),
-                                output=None if b.get("output") in (None, "stdout") else b["output"],
-                                env=_env(b.get("env")), timeout=seconds(b.get("timeout")),
-                                where=f"benchmarks[{i}].command",
-                                counters=tuple(b.get("counters", data.get("counters", []))))
-                  for i, b in enumerate(data["benchmarks"])]
+    setup = [
+        Step(
+            name=s.get("name") or f"setup {i + 1}",
+            command=s["run"],
+            timeout=seconds(s.get("timeout")),
+            env=_env(s.get("env")),
+            where=f"setup[{i}].run",
+        )
+        for i, s in enumerate(data.get("setup", []))
+    ]
+    benchmarks = [
+        BenchmarkSpec(
+            name=b["name"],
+            command=b["command"],
+            format=b.get("format", default_format),
+            output=None if b.get("output") in (None, "stdout") else b["output"],
+            env=_env(b.get("env")),
+            timeout=seconds(b.get("timeout")),
+            where=f"benchmarks[{i}].command",
+            counters=tuple(b.get("counters", data.get("counters", []))),
+        )
+        for i, b in enumerate(data["benchmarks"])
+    ]
     counting = data.get("counting", {})
     _check_countable(data, benchmarks, pos)
     names = [b.name for b in benchmarks]
     for i, name in enumerate(names):
         if name in names[:i]:
-            raise InputError(f'duplicate benchmark name "{name}"',
-                             location=pos.value(("benchmarks", i, "name")),
-                             field=f"benchmarks[{i}].name")
+            raise InputError(
+                f'duplicate benchmark name "{name}"',
+                location=pos.value(("benchmarks", i, "name")),
+                field=f"benchmarks[{i}].name",
+            )
     return Job(
-        name=data["name"], path=path, sha256=sha, workdir=str(workdir),
-        description=data.get("description", ""), env=_env(data.get("env")), setup=setup,
+        name=data["name"],
+        path=path,
+        sha256=sha,
+        workdir=str(workdir),
+        description=data.get("description", ""),
+        env=_env(data.get("env")),
+        setup=setup,
         benchmarks=benchmarks,
-        repetitions=Repetitions(warmup=reps.get("warmup", DEFAULT_WARMUP),
-                                runs=reps.get("runs", DEFAULT_RUNS),
-                                fresh_process=reps.get("fresh_process", True),
-                                order=reps.get("order", "sequential"),
-                                max_runs=reps.get("max_runs"),
-                                max_time=seconds(reps.get("max_time"))),
+        repetitions=Repetitions(
+            warmup=reps.get("warmup", DEFAULT_WARMUP),
+            runs=reps.get("runs", DEFAULT_RUNS),
+            fresh_process=reps.get("fresh_process", True),
+            order=reps.get("order", "sequential"),
+            max_runs=reps.get("max_runs"),
+            max_time=seconds(reps.get("max_time")),
+        ),
         repetition_timeout=seconds(timeouts.get("repetition")) or DEFAULT_REPETITION_TIMEOUT,
         job_timeout=seconds(timeouts.get("job")) or DEFAULT_JOB_TIMEOUT,
         cpus=_cpus((data.get("pin") or {}).get("cpus"), pos),
         pin=parse_pin(data.get("pin") or {}, "job", lambda where: _at(pos, where)),
-        artifacts=list(data.get("artifacts", [])), tags=list(data.get("tags", [])),
-        runs_on=dict(data.get("runs_on", {})), profile=data.get("profile"),
-        compare=dict(data.get("compare", {})), gates=list(data.get("gates", [])),
-        counting=Counting(runs=counting.get("runs", DEFAULT_COUNT_RUNS),
-                          timeout=seconds(counting.get("timeout")) or DEFAULT_COUNT_TIMEOUT),
-        raw=data, positions=pos)
+        artifacts=list(data.get("artifacts", [])),
+        tags=list(data.get("tags", [])),
+        runs_on=dict(data.get("runs_on", {})),
+        profile=data.get("profile"),
+        compare=dict(data.get("compare", {})),
+        gates=list(data.get("gates", [])),
+        counting=Counting(
+            runs=counting.get("runs", DEFAULT_COUNT_RUNS),
+            timeout=seconds(counting.get("timeout")) or DEFAULT_COUNT_TIMEOUT,
+        ),
+        raw=data,
+        positions=pos,
+    )
 
 
-def _check_countable(data: dict[str, Any], benchmarks: list[BenchmarkSpec],
-                     pos: Positions) -> None:
+def _check_countable(data: dict[str, Any], benchmarks: list[BenchmarkSpec], pos: Positions) -> None:
     """A benchmark that counts has a format whose iterations are known (docs/counters.md)."""
     for i, bench in enumerate(benchmarks):
         why = uncountable(bench.format) if bench.counters else None
@@ -218,9 +269,12 @@ def _check_countable(data: dict[str, Any], benchmarks: list[BenchmarkSpec],
         own = "counters" in data["benchmarks"][i]
         where = f"benchmarks[{i}].counters" if own else "counters"
         location = pos.value(("benchmarks", i, "counters") if own else ("counters",))
-        raise InputError(f"expected a benchmark of format {', '.join(COUNTABLE_FORMATS)} to "
-                         f'count, got format "{bench.format}" ({bench.name}): {why}',
-                         location=location, field=where)
+        raise InputError(
+            f"expected a benchmark of format {', '.join(COUNTABLE_FORMATS)} to "
+            f'count, got format "{bench.format}" ({bench.name}): {why}',
+            location=location,
+            field=where,
+        )
 
 
 def parse_job(text: str, file: str, path: Path | None = None) -> Job:
@@ -255,9 +309,11 @@ def _check_repetitions(data: dict[str, Any], pos: Positions) -> None:
     reps = data.get("repetitions", {})
     runs, warmup = reps.get("runs", DEFAULT_RUNS), reps.get("warmup", DEFAULT_WARMUP)
     if "max_runs" in reps and reps["max_runs"] < runs:
-        raise InputError(f"expected max_runs >= runs ({runs}), got {reps['max_runs']}",
-                         location=pos.value(("repetitions", "max_runs")),
-                         field="repetitions.max_runs")
+        raise InputError(
+            f"expected max_runs >= runs ({runs}), got {reps['max_runs']}",
+            location=pos.value(("repetitions", "max_runs")),
+            field="repetitions.max_runs",
+        )
     most = max(runs, reps.get("max_runs", runs))
     count = len(data["benchmarks"])
     total = count * (warmup + most)
@@ -266,7 +322,9 @@ def _check_repetitions(data: dict[str, Any], pos: Positions) -> None:
             f"expected at most {MAX_REPETITIONS} repetitions in all (warmups included), got "
             f"{total} ({count} benchmark{'s' * (count != 1)} x ({warmup} warmup"
             f"{'s' * (warmup != 1)} + {most} runs))",
-            location=pos.value(("repetitions",)), field="repetitions")
+            location=pos.value(("repetitions",)),
+            field="repetitions",
+        )
 
 
 def load_job(path: str | Path) -> Job:

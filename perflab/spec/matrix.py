@@ -74,10 +74,13 @@ def check_limit(raw: dict[str, Any], pos: Positions, limit: int) -> None:
     if total <= limit:
         return
     sizes = " x ".join(f"{k} {len(v)}" for k, v in axes(raw).items())
-    raise InputError(f"expected a matrix of at most {limit} jobs (the matrix_max setting), "
-                     f"got {total} ({sizes})", location=pos.value(("matrix",)), field="matrix",
-                     hint="drop values, or raise matrix_max (PERFLAB_MATRIX_MAX, "
-                          "docs/configuration.md)")
+    raise InputError(
+        f"expected a matrix of at most {limit} jobs (the matrix_max setting), "
+        f"got {total} ({sizes})",
+        location=pos.value(("matrix",)),
+        field="matrix",
+        hint="drop values, or raise matrix_max (PERFLAB_MATRIX_MAX, docs/configuration.md)",
+    )
 
 
 def check_references(raw: dict[str, Any], pos: Positions) -> None:
@@ -86,19 +89,27 @@ def check_references(raw: dict[str, Any], pos: Positions) -> None:
     for path, text in _strings(raw, ()):
         for name in REFERENCE.findall(text):
             if name not in known:
-                where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
-                                for p in path).lstrip(".")
+                where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(
+                    "."
+                )
                 axes_named = ", ".join(known) or "none: the job has no matrix"
-                raise InputError(f'expected a matrix axis ({axes_named}), got "{name}"',
-                                 location=pos.value(path), field=where)
+                raise InputError(
+                    f'expected a matrix axis ({axes_named}), got "{name}"',
+                    location=pos.value(path),
+                    field=where,
+                )
 
 
 def _strings(data: Any, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
     if isinstance(data, str):
         return [(path, data)]
     if isinstance(data, dict):
-        return [found for k, v in data.items() if not (not path and k in _KEEP)
-                for found in _strings(v, (*path, k))]
+        return [
+            found
+            for k, v in data.items()
+            if not (not path and k in _KEEP)
+            for found in _strings(v, (*path, k))
+        ]
     if isinstance(data, list):
         return [found for i, v in enumerate(data) for found in _strings(v, (*path, i))]
     return []
@@ -108,8 +119,9 @@ def _substitute(data: Any, cell: dict[str, str], top: bool = True) -> Any:
     if isinstance(data, str):
         return REFERENCE.sub(lambda m: cell[m.group(1)], data)
     if isinstance(data, dict):
-        return {k: v if top and k in _KEEP else _substitute(v, cell, False)
-                for k, v in data.items()}
+        return {
+            k: v if top and k in _KEEP else _substitute(v, cell, False) for k, v in data.items()
+        }
     if isinstance(data, list):
         return [_substitute(v, cell, False) for v in data]
     return data
@@ -125,8 +137,11 @@ def cell_of(job: Job, cell: dict[str, str]) -> Job:
     from perflab.spec.job import build_job
 
     if set(cell) != set(axes(job.raw)):
-        raise InputError(f"expected matrix values for {', '.join(axes(job.raw)) or 'nothing'}, "
-                         f"got {label(cell) or 'none'}", field="matrix")
+        raise InputError(
+            f"expected matrix values for {', '.join(axes(job.raw)) or 'nothing'}, "
+            f"got {label(cell) or 'none'}",
+            field="matrix",
+        )
     data = _substitute(job.raw, cell)
     data["env"] = {**(data.get("env") or {}), **environment(cell)}
     assert job.positions is not None

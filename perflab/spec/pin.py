@@ -68,8 +68,13 @@ class PinSpec:
     @property
     def active(self) -> bool:
         """Anything beyond ``cpus``: runs without it behave exactly as before pinning existed."""
-        return self.runtime != "none" or self.policy.realtime or self.nice is not None \
-            or bool(self.erlang) or bool(self.proof)
+        return (
+            self.runtime != "none"
+            or self.policy.realtime
+            or self.nice is not None
+            or bool(self.erlang)
+            or bool(self.proof)
+        )
 
     @property
     def wants_proof(self) -> bool:
@@ -79,10 +84,15 @@ class PinSpec:
         return self.origin.get(key, "default")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"runtime": self.runtime, "policy": str(self.policy), "nice": self.nice,
-                "realtime_limit_s": self.realtime_limit, "erlang": dict(self.erlang),
-                "proof": self.wants_proof,
-                "from": {k: self.source(k) for k in KEYS}}
+        return {
+            "runtime": self.runtime,
+            "policy": str(self.policy),
+            "nice": self.nice,
+            "realtime_limit_s": self.realtime_limit,
+            "erlang": dict(self.erlang),
+            "proof": self.wants_proof,
+            "from": {k: self.source(k) for k in KEYS},
+        }
 
 
 def _no_location(_: str) -> Location | None:
@@ -99,11 +109,15 @@ def parse_pin(raw: Mapping[str, Any], origin: str, locate: Locate = _no_location
     given = {k: origin for k in KEYS if k in raw}
     if "policy" in raw or "realtime" in raw:
         given.update(policy=origin, realtime=origin)
-    return PinSpec(runtime=str(raw.get("runtime", "none")), policy=policy,
-                   nice=None if raw.get("nice") is None else int(raw["nice"]),
-                   realtime_limit=limit, erlang={k: str(v) for k, v in
-                                                 (raw.get("erlang") or {}).items()},
-                   proof=raw.get("proof"), origin=given)
+    return PinSpec(
+        runtime=str(raw.get("runtime", "none")),
+        policy=policy,
+        nice=None if raw.get("nice") is None else int(raw["nice"]),
+        realtime_limit=limit,
+        erlang={k: str(v) for k, v in (raw.get("erlang") or {}).items()},
+        proof=raw.get("proof"),
+        origin=given,
+    )
 
 
 def _realtime_limit(raw: Mapping[str, Any], policy: Policy, locate: Locate) -> float | None:
@@ -111,18 +125,25 @@ def _realtime_limit(raw: Mapping[str, Any], policy: Policy, locate: Locate) -> f
     if not policy.realtime:
         return None
     if realtime.get("allow") is not True:
-        raise InputError(f'a real-time policy ("{policy}") needs the opt-in '
-                         "pin.realtime: {allow: true, limit: DURATION}; the limit (RLIMIT_RTTIME) "
-                         "stops a runaway benchmark from locking the host",
-                         location=locate("pin.policy"), field="pin.policy")
+        raise InputError(
+            f'a real-time policy ("{policy}") needs the opt-in '
+            "pin.realtime: {allow: true, limit: DURATION}; the limit (RLIMIT_RTTIME) "
+            "stops a runaway benchmark from locking the host",
+            location=locate("pin.policy"),
+            field="pin.policy",
+        )
     try:
         limit = seconds(realtime.get("limit"))
     except ValueError as exc:
-        raise InputError(str(exc), location=locate("pin.realtime.limit"),
-                         field="pin.realtime.limit") from None
+        raise InputError(
+            str(exc), location=locate("pin.realtime.limit"), field="pin.realtime.limit"
+        ) from None
     if limit is None or limit <= 0:
-        raise InputError("expected a runtime limit > 0 for a real-time policy, got none",
-                         location=locate("pin.realtime"), field="pin.realtime.limit")
+        raise InputError(
+            "expected a runtime limit > 0 for a real-time policy, got none",
+            location=locate("pin.realtime"),
+            field="pin.realtime.limit",
+        )
     return limit
 
 

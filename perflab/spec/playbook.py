@@ -70,8 +70,10 @@ def find_profile(ref: str) -> Path:
     known = available_profiles()
     close = difflib.get_close_matches(ref, known, n=1)
     hint = f' (did you mean "{close[0]}"?)' if close else ""
-    raise InputError(f'no profile "{ref}"{hint}; expected a playbook file or one of: '
-                     f"{', '.join(known)}", field="--profile")
+    raise InputError(
+        f'no profile "{ref}"{hint}; expected a playbook file or one of: {", ".join(known)}',
+        field="--profile",
+    )
 
 
 def _plays(data: Any) -> list[tuple[tuple[str | int, ...], dict[str, Any]]]:
@@ -85,9 +87,11 @@ def parse_profile(text: str, file: str, path: Path | None = None) -> Profile:
 
     data, pos = parse_yaml(text, file)
     if not isinstance(data, dict | list) or not data:
-        raise InputError("expected a playbook (a mapping with tasks, or a list of plays), got "
-                         f"{'nothing' if data is None else type(data).__name__}",
-                         location=Location(file, 1, 1))
+        raise InputError(
+            "expected a playbook (a mapping with tasks, or a list of plays), got "
+            f"{'nothing' if data is None else type(data).__name__}",
+            location=Location(file, 1, 1),
+        )
     errors = schema_errors(data, "playbook", pos)
     if errors:
         raise SpecErrors(errors)
@@ -104,20 +108,40 @@ def parse_profile(text: str, file: str, path: Path | None = None) -> Profile:
             where = (*base, "tasks", i)
             if len(knobs) != 1:
                 got = " and ".join(knobs) if knobs else "none"
-                raise InputError(f"expected exactly one knob per task, got {got}",
-                                 location=pos.value(where), field=field_name(where))
+                raise InputError(
+                    f"expected exactly one knob per task, got {got}",
+                    location=pos.value(where),
+                    field=field_name(where),
+                )
             knob = knobs[0]
-            tasks.append(Task(name=raw.get("name") or knob, knob=knob,
-                              args=dict(raw[knob] or {}), where=(*where, knob)))
+            tasks.append(
+                Task(
+                    name=raw.get("name") or knob,
+                    knob=knob,
+                    args=dict(raw[knob] or {}),
+                    where=(*where, knob),
+                )
+            )
     problems = [e for t in tasks for e in _template_errors(t.args, t.where, pos)]
-    problems += [e for base, play in _plays(data)
-                 for e in _template_errors(play.get("pin") or {}, (*base, "pin"), pos)]
+    problems += [
+        e
+        for base, play in _plays(data)
+        for e in _template_errors(play.get("pin") or {}, (*base, "pin"), pos)
+    ]
     if problems:
         raise SpecErrors(problems)
     first = data if isinstance(data, dict) else data[0]
     name = first.get("name") or (path.stem if path else "profile")
-    return Profile(name=name, path=path, description=first.get("description", ""),
-                   vars=variables, verify=verify, tasks=tasks, pin=pin, positions=pos)
+    return Profile(
+        name=name,
+        path=path,
+        description=first.get("description", ""),
+        vars=variables,
+        verify=verify,
+        tasks=tasks,
+        pin=pin,
+        positions=pos,
+    )
 
 
 def load_profile(ref: str) -> Profile:
@@ -145,8 +169,12 @@ def _template_errors(value: Any, where: PathKey, pos: Positions) -> list[InputEr
     return []
 
 
-def resolve(value: Any, variables: Mapping[str, Any], where: PathKey,
-            locate: Callable[[PathKey], Location | None] | None = None) -> Any:
+def resolve(
+    value: Any,
+    variables: Mapping[str, Any],
+    where: PathKey,
+    locate: Callable[[PathKey], Location | None] | None = None,
+) -> Any:
     """``value`` with its templates rendered (recursively); an argument that renders to
     None (``default(none)``) is left out. Errors name the field at ``where`` and, with
     ``locate``, its place in the file."""
@@ -162,8 +190,9 @@ def resolve(value: Any, variables: Mapping[str, Any], where: PathKey,
     try:
         return render(value, variables)
     except InputError as exc:
-        raise InputError(exc.message, location=locate(where) if locate else None,
-                         field=field_name(where)) from None
+        raise InputError(
+            exc.message, location=locate(where) if locate else None, field=field_name(where)
+        ) from None
 
 
 def task_args(profile: Profile, task: Task, host_vars: Mapping[str, Any]) -> dict[str, Any]:

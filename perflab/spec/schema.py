@@ -36,8 +36,13 @@ _SCHEMA_DIRS = (
 )
 
 _TYPE_WORDS = {
-    "integer": "an integer", "number": "a number", "string": "a string",
-    "boolean": "true or false", "object": "a mapping", "array": "a list", "null": "null",
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
 }
 
 
@@ -68,8 +73,11 @@ def _duration(instance: object) -> bool:
     """``"format": "perflab-duration"``: from MIN_DURATION_S to MAX_DURATION_S (other types
     and malformed text are the type's and pattern's to refuse)."""
     try:
-        value = seconds(instance) if isinstance(instance, int | float | str) \
-            and not isinstance(instance, bool) else None
+        value = (
+            seconds(instance)
+            if isinstance(instance, int | float | str) and not isinstance(instance, bool)
+            else None
+        )
     except ValueError:
         return True
     return value is None or MIN_DURATION_S <= value <= MAX_DURATION_S
@@ -79,7 +87,8 @@ _FORMATS = copy.deepcopy(Draft202012Validator.FORMAT_CHECKER)
 _FORMATS.checks("perflab-duration")(_duration)
 _Validator = jsonschema.validators.extend(
     Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _finite_number))
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _finite_number),
+)
 
 
 @functools.cache
@@ -138,8 +147,9 @@ def _unknown_keys(error: jsonschema.ValidationError) -> list[str]:
     known = set(schema.get("properties", {}))
     patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
     instance = error.instance if isinstance(error.instance, dict) else {}
-    return [str(k) for k in instance
-            if k not in known and not any(p.search(str(k)) for p in patterns)]
+    return [
+        str(k) for k in instance if k not in known and not any(p.search(str(k)) for p in patterns)
+    ]
 
 
 def _suggest(key: str, known: list[str]) -> str:
@@ -176,32 +186,59 @@ def _convert_one(error: jsonschema.ValidationError, pos: Positions) -> Iterator[
         known = sorted(schema.get("properties", {}))
         for key in _unknown_keys(error):
             child = (*path, key)
-            yield InputError(f"unknown key{_suggest(key, known)}; expected one of: "
-                             f"{', '.join(known)}",
-                             location=pos.key(child), field=field_name(child))
+            yield InputError(
+                f"unknown key{_suggest(key, known)}; expected one of: {', '.join(known)}",
+                location=pos.key(child),
+                field=field_name(child),
+            )
         return
     if error.validator == "required":
         missing = str(error.message).split("'")[1] if "'" in error.message else "?"
-        yield InputError(f"missing required field {missing!r}",
-                         location=pos.value(path), field=field_name((*path, missing)))
+        yield InputError(
+            f"missing required field {missing!r}",
+            location=pos.value(path),
+            field=field_name((*path, missing)),
+        )
         return
     if error.validator == "minProperties":
-        yield InputError("expected a non-empty mapping, got an empty one",
-                         location=pos.value(path), field=field_name(path))
+        yield InputError(
+            "expected a non-empty mapping, got an empty one",
+            location=pos.value(path),
+            field=field_name(path),
+        )
         return
     if error.validator == "uniqueItems":
-        yield InputError("expected unique items, got duplicates",
-                         location=pos.value(path), field=field_name(path))
+        yield InputError(
+            "expected unique items, got duplicates",
+            location=pos.value(path),
+            field=field_name(path),
+        )
         return
     parent_schema = error.schema
-    if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-                           "type", "pattern", "enum", "const", "minLength", "minItems",
-                           "maxItems", "oneOf", "anyOf", "format"):
+    if error.validator in (
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "type",
+        "pattern",
+        "enum",
+        "const",
+        "minLength",
+        "minItems",
+        "maxItems",
+        "oneOf",
+        "anyOf",
+        "format",
+    ):
         wanted = expected(parent_schema)
     else:
         wanted = error.message
-    yield InputError(f"expected {wanted}, got {describe(error.instance)}",
-                     location=pos.value(path), field=field_name(path) or "(top level)")
+    yield InputError(
+        f"expected {wanted}, got {describe(error.instance)}",
+        location=pos.value(path),
+        field=field_name(path) or "(top level)",
+    )
 
 
 def schema_errors(data: Any, schema_name: str, pos: Positions) -> list[InputError]:

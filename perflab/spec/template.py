@@ -62,14 +62,14 @@ def to_bool(value: Any) -> bool:
     """Ansible's ``bool`` filter, without its deprecated coercion of other values."""
     if isinstance(value, bool):
         return value
-    key = value.lower() if isinstance(value, str) else str(value) \
-        if isinstance(value, int) else None
+    key = (
+        value.lower() if isinstance(value, str) else str(value) if isinstance(value, int) else None
+    )
     if key in _TRUE:
         return True
     if key in _FALSE:
         return False
-    raise _FilterError(f"bool: expected yes/no, on/off, true/false or 1/0, got "
-                       f"{describe(value)}")
+    raise _FilterError(f"bool: expected yes/no, on/off, true/false or 1/0, got {describe(value)}")
 
 
 def _number(kind: str, convert: Callable[[Any], Any]) -> Callable[..., Any]:
@@ -79,8 +79,11 @@ def _number(kind: str, convert: Callable[[Any], Any]) -> Callable[..., Any]:
         except (TypeError, ValueError, OverflowError):
             if default is not _NO_DEFAULT:
                 return default
-            raise _FilterError(f"{kind}: expected a number, got {describe(value)} (give "
-                               f"a fallback like {kind}(0) if that is meant)") from None
+            raise _FilterError(
+                f"{kind}: expected a number, got {describe(value)} (give "
+                f"a fallback like {kind}(0) if that is meant)"
+            ) from None
+
     return number
 
 
@@ -101,17 +104,67 @@ MAX_OPERATIONS = 100
 MAX_EXPONENT = 256
 #: Jinja2's filters a playbook may use (those with a width or a count, which could build
 #: gigabytes from a few characters, are left out: center, indent, wordwrap, format ...)
-FILTERS = ("abs", "attr", "capitalize", "count", "d", "default", "dictsort", "first",
-           "float", "int", "bool", "items", "join", "last", "length", "list", "lower", "map",
-           "max", "min", "reject", "rejectattr", "replace", "reverse", "round", "select",
-           "selectattr", "sort", "string", "sum", "title", "tojson", "trim", "unique",
-           "upper", "wordcount")
+FILTERS = (
+    "abs",
+    "attr",
+    "capitalize",
+    "count",
+    "d",
+    "default",
+    "dictsort",
+    "first",
+    "float",
+    "int",
+    "bool",
+    "items",
+    "join",
+    "last",
+    "length",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "select",
+    "selectattr",
+    "sort",
+    "string",
+    "sum",
+    "title",
+    "tojson",
+    "trim",
+    "unique",
+    "upper",
+    "wordcount",
+)
 #: the methods of values a template may call (the others are refused: ljust(10**9) ...)
 METHODS: dict[type, set[str]] = {
-    str: {"lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "startswith",
-          "endswith", "title", "capitalize", "isdigit", "count", "find", "splitlines"},
-    list: {"index", "count"}, tuple: {"index", "count"},
-    dict: {"keys", "values", "items", "get"}}
+    str: {
+        "lower",
+        "upper",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "split",
+        "rsplit",
+        "startswith",
+        "endswith",
+        "title",
+        "capitalize",
+        "isdigit",
+        "count",
+        "find",
+        "splitlines",
+    },
+    list: {"index", "count"},
+    tuple: {"index", "count"},
+    dict: {"keys", "values", "items", "get"},
+}
 
 
 def _size(value: Any) -> int:
@@ -121,8 +174,10 @@ def _size(value: Any) -> int:
 def _bounded(value: Any, what: str) -> Any:
     limit = MAX_TEXT if isinstance(value, str) else MAX_ITEMS
     if _size(value) > limit:
-        raise _FilterError(f"{what}: the result would be over {limit} "
-                           f"{'characters' if isinstance(value, str) else 'items'}")
+        raise _FilterError(
+            f"{what}: the result would be over {limit} "
+            f"{'characters' if isinstance(value, str) else 'items'}"
+        )
     return value
 
 
@@ -138,16 +193,17 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
             raise _FilterError(f"**: exponents above {MAX_EXPONENT} are refused")
     elif operator == "+" and isinstance(left, str | list | tuple):
         _bounded_count(_size(left) + _size(right), left, "+")
-    elif operator == "%" and isinstance(left, str) and re.search(r"%[-#0 +]*\d{5,}|\.\d{5,}",
-                                                                  left):
+    elif operator == "%" and isinstance(left, str) and re.search(r"%[-#0 +]*\d{5,}|\.\d{5,}", left):
         raise _FilterError("%: a format width or precision of 10000 or more is refused")
 
 
 def _bounded_count(count: int, sample: Any, what: str) -> None:
     limit = MAX_TEXT if isinstance(sample, str) else MAX_ITEMS
     if count > limit:
-        raise _FilterError(f"{what}: the result would be over {limit} "
-                           f"{'characters' if isinstance(sample, str) else 'items'}")
+        raise _FilterError(
+            f"{what}: the result would be over {limit} "
+            f"{'characters' if isinstance(sample, str) else 'items'}"
+        )
 
 
 def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
@@ -162,8 +218,7 @@ def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
 def _join(value: Any, separator: str = "", attribute: Any = None) -> str:
     """Jinja2's ``join``, its result bounded."""
     items = [str(v if attribute is None else v[attribute]) for v in value]
-    _bounded_count(sum(map(len, items)) + len(separator) * max(len(items) - 1, 0), "",
-                   "join")
+    _bounded_count(sum(map(len, items)) + len(separator) * max(len(items) - 1, 0), "", "join")
     return str(separator).join(items)
 
 
@@ -191,12 +246,19 @@ def _environment_class() -> type[ImmutableSandboxedEnvironment]:
 def environment() -> ImmutableSandboxedEnvironment:
     from jinja2 import StrictUndefined
 
-    env = _environment_class()(undefined=StrictUndefined, autoescape=False,
-                               keep_trailing_newline=True)
+    env = _environment_class()(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
     env.filters = {name: env.filters[name] for name in FILTERS if name in env.filters}
-    env.filters.update({"bool": to_bool, "int": _number("int", _int),
-                        "float": _number("float", float), "replace": _replace,
-                        "join": _join})
+    env.filters.update(
+        {
+            "bool": to_bool,
+            "int": _number("int", _int),
+            "float": _number("float", float),
+            "replace": _replace,
+            "join": _join,
+        }
+    )
     env.globals = {"range": env.globals["range"], "dict": dict}
     return env
 
@@ -209,13 +271,18 @@ def _check_shape(text: str) -> None:
     tree = environment().parse(text)
     for node in tree.body:
         if not isinstance(node, nodes.Output):
-            raise InputError(f'template "{text}": statements ({{% ... %}}) are not available '
-                             "in playbook values; use an expression ({{ a if b else c }})")
-    operations = sum(1 for _ in tree.find_all((nodes.BinExpr, nodes.Concat, nodes.Filter,
-                                               nodes.Call)))
+            raise InputError(
+                f'template "{text}": statements ({{% ... %}}) are not available '
+                "in playbook values; use an expression ({{ a if b else c }})"
+            )
+    operations = sum(
+        1 for _ in tree.find_all((nodes.BinExpr, nodes.Concat, nodes.Filter, nodes.Call))
+    )
     if operations > MAX_OPERATIONS:
-        raise InputError(f'template "{text}": {operations} operations in one value, '
-                         f"expected at most {MAX_OPERATIONS}")
+        raise InputError(
+            f'template "{text}": {operations} operations in one value, '
+            f"expected at most {MAX_OPERATIONS}"
+        )
 
 
 def _expression(text: str) -> str | None:
@@ -223,9 +290,13 @@ def _expression(text: str) -> str | None:
     from jinja2 import nodes
 
     body = environment().parse(text).body
-    if (len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1
-            or isinstance(body[0].nodes[0], nodes.TemplateData)
-            or not (text.startswith("{{") and text.endswith("}}"))):
+    if (
+        len(body) != 1
+        or not isinstance(body[0], nodes.Output)
+        or len(body[0].nodes) != 1
+        or isinstance(body[0].nodes[0], nodes.TemplateData)
+        or not (text.startswith("{{") and text.endswith("}}"))
+    ):
         return None
     inner = text[2:-2]  # whitespace control ({{- x -}}) means nothing for one value
     inner = inner[1:] if inner.startswith("-") else inner
@@ -255,8 +326,9 @@ def _bad(text: str, message: str) -> InputError:
         return InputError(f'bad template "{text}": {message}')
     kind, name = unknown.groups()
     known = list(environment().filters if kind == "filter" else environment().tests)
-    close = (kind == "filter" and difflib.get_close_matches(name, FAVOURITES, n=1)) or \
-        difflib.get_close_matches(name, known, n=1)
+    close = (
+        kind == "filter" and difflib.get_close_matches(name, FAVOURITES, n=1)
+    ) or difflib.get_close_matches(name, known, n=1)
     hint = f' (did you mean "{close[0]}"?)' if close else ""
     return InputError(f'unknown {kind} "{name}" in "{text}"{hint}')
 
@@ -302,5 +374,7 @@ def _undefined_error(text: str, message: str) -> InputError:
     name = _UNDEFINED.match(message)
     if name is None:
         return InputError(f'template "{text}": {message}')
-    return InputError(f'variable "{name.group(1)}" is not defined for this runner (set it in '
-                      "the inventory or the playbook's vars, or give a default)")
+    return InputError(
+        f'variable "{name.group(1)}" is not defined for this runner (set it in '
+        "the inventory or the playbook's vars, or give a default)"
+    )

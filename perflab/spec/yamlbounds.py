@@ -66,14 +66,20 @@ class BoundedLoader(yaml.SafeLoader):
             node = super().compose_node(parent, index)
             size = self.sizes.get(id(node))
             if size is None:
-                self._refuse(f"expected an alias to a complete value, got *{event.anchor} "
-                             "inside its own anchor (a recursive structure)", event)
+                self._refuse(
+                    f"expected an alias to a complete value, got *{event.anchor} "
+                    "inside its own anchor (a recursive structure)",
+                    event,
+                )
             self._count(size or 0, event)
             return node
         nests = isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent)
         if nests and self.depth >= MAX_YAML_DEPTH:
-            self._refuse(f"expected lists and mappings nested at most {MAX_YAML_DEPTH} "
-                         "levels deep, got deeper", event)
+            self._refuse(
+                f"expected lists and mappings nested at most {MAX_YAML_DEPTH} "
+                "levels deep, got deeper",
+                event,
+            )
         before = self.expanded
         self._count(1, event)
         self.depth += int(nests)
@@ -88,8 +94,11 @@ class BoundedLoader(yaml.SafeLoader):
         if self.expanded <= MAX_YAML_NODES:
             return
         if isinstance(event, yaml.AliasEvent):
-            self._refuse(f"expected at most {MAX_YAML_NODES} values with aliases expanded, "
-                         f"got more at the alias *{event.anchor} (an alias bomb)", event)
+            self._refuse(
+                f"expected at most {MAX_YAML_NODES} values with aliases expanded, "
+                f"got more at the alias *{event.anchor} (an alias bomb)",
+                event,
+            )
         self._refuse(f"expected at most {MAX_YAML_NODES} values, got more", event)
 
     def _refuse(self, message: str, event: yaml.Event) -> None:
@@ -118,9 +127,16 @@ def check_decoded(data: Any) -> tuple[str, tuple[Part, ...]] | None:
         if count > MAX_YAML_NODES:
             return f"expected at most {MAX_YAML_NODES} values, got more", path
         if isinstance(value, dict | list) and len(path) >= MAX_YAML_DEPTH:
-            return (f"expected lists and mappings nested at most {MAX_YAML_DEPTH} levels "
-                    "deep, got deeper"), path
-        items = value.items() if isinstance(value, dict) else \
-            enumerate(value) if isinstance(value, list) else ()
+            return (
+                f"expected lists and mappings nested at most {MAX_YAML_DEPTH} levels "
+                "deep, got deeper"
+            ), path
+        items = (
+            value.items()
+            if isinstance(value, dict)
+            else enumerate(value)
+            if isinstance(value, list)
+            else ()
+        )
         todo.extend((child, (*path, key)) for key, child in items)
     return None

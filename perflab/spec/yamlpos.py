@@ -74,8 +74,11 @@ def _no_nul(node: yaml.Node, path: PathKey, file: str) -> None:
     argument or variable perflab passes on may hold it."""
     if isinstance(node, yaml.ScalarNode) and "\x00" in node.value:
         line, col = _mark(node)
-        raise InputError("expected text, got a NUL character (written as an escape)",
-                         location=Location(file, line, col), field=field_name(path) or None)
+        raise InputError(
+            "expected text, got a NUL character (written as an escape)",
+            location=Location(file, line, col),
+            field=field_name(path) or None,
+        )
 
 
 def _walk(node: yaml.Node, path: PathKey, pos: Positions, loader: yaml.SafeLoader) -> None:
@@ -95,7 +98,9 @@ def _walk(node: yaml.Node, path: PathKey, pos: Positions, loader: yaml.SafeLoade
                 first = seen[key]
                 raise InputError(
                     f"duplicate key {key!r} (first defined at line {first[0]})",
-                    location=Location(pos.file, line, col), field=field_name((*path, str(key))))
+                    location=Location(pos.file, line, col),
+                    field=field_name((*path, str(key))),
+                )
             seen[key] = _mark(key_node)
             child = (*path, key if isinstance(key, int) else str(key))
             pos.keys[child] = _mark(key_node)
@@ -105,8 +110,9 @@ def _walk(node: yaml.Node, path: PathKey, pos: Positions, loader: yaml.SafeLoade
             _walk(item, (*path, index), pos, loader)
 
 
-def parse_yaml(text: str, file: str, *,
-               loader_class: type[BoundedLoader] | None = None) -> tuple[Any, Positions]:
+def parse_yaml(
+    text: str, file: str, *, loader_class: type[BoundedLoader] | None = None
+) -> tuple[Any, Positions]:
     """Parse one YAML document from ``text``; ``file`` is used in messages only.
 
     The document is bounded (:mod:`perflab.spec.yamlbounds`): at most MAX_YAML_BYTES of
@@ -115,8 +121,10 @@ def parse_yaml(text: str, file: str, *,
     """
     pos = Positions(file=file)
     if len(text) > MAX_YAML_BYTES:
-        raise InputError(f"expected at most {size_text(MAX_YAML_BYTES)} of YAML, got "
-                         f"{len(text)} characters", location=Location(file))
+        raise InputError(
+            f"expected at most {size_text(MAX_YAML_BYTES)} of YAML, got {len(text)} characters",
+            location=Location(file),
+        )
     loader = None
     try:
         loader = (loader_class or BoundedLoader)(text)
@@ -126,9 +134,11 @@ def parse_yaml(text: str, file: str, *,
         data = loader.construct_document(node)
         _walk(node, (), pos, loader)
     except YamlLimit as exc:
-        raise InputError(exc.message, location=Location(file, exc.mark.line + 1,
-                                                        exc.mark.column + 1),
-                         field=short_field(exc.path)) from None
+        raise InputError(
+            exc.message,
+            location=Location(file, exc.mark.line + 1, exc.mark.column + 1),
+            field=short_field(exc.path),
+        ) from None
     except yaml.reader.ReaderError as exc:
         raise _character_error(text, exc.position, file) from None
     except yaml.MarkedYAMLError as exc:
@@ -168,8 +178,9 @@ def read_text(path: str | Path) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})",
-                         location=Location(str(path))) from None
+        raise InputError(
+            f"not UTF-8 text (byte {exc.start})", location=Location(str(path))
+        ) from None
     nul = text.find("\x00")
     if nul >= 0:
         raise _character_error(text, nul, str(path))

@@ -49,8 +49,9 @@ def as_array(samples: Samples) -> FloatArray | None:
     return values.reshape(-1) if values.ndim <= 1 else None
 
 
-def sample_problem(samples: Samples, unit: str | None = None, *,
-                   positive: bool = True) -> str | None:
+def sample_problem(
+    samples: Samples, unit: str | None = None, *, positive: bool = True
+) -> str | None:
     """Why these samples cannot enter a ratio comparison, or None when they can.
 
     Empty, non-numeric, NaN, infinite and negative values are refused with a
@@ -68,8 +69,10 @@ def sample_problem(samples: Samples, unit: str | None = None, *,
     bad = np.flatnonzero(values < 0)
     if bad.size and (positive or is_time_unit(unit)):
         kind = "negative time" if is_time_unit(unit) else "negative value"
-        return (f"{bad.size} {kind}(s), e.g. {values[bad[0]]:g} at repetition {bad[0] + 1}; "
-                "a ratio of medians needs positive values")
+        return (
+            f"{bad.size} {kind}(s), e.g. {values[bad[0]]:g} at repetition {bad[0] + 1}; "
+            "a ratio of medians needs positive values"
+        )
     return None
 
 
@@ -85,8 +88,9 @@ def check_direction(direction: str) -> str | None:
     return f'direction must be "lower" or "higher", got {direction!r}'
 
 
-def check_fraction(name: str, value: float, *, low: float = 0.0, high: float = 1.0,
-                   open_low: bool = False) -> None:
+def check_fraction(
+    name: str, value: float, *, low: float = 0.0, high: float = 1.0, open_low: bool = False
+) -> None:
     """Raise StatsInputError unless ``low <(=) value < high``."""
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if ok:

@@ -52,29 +52,55 @@ class RowStats:
 def group_stats(base_rows: FloatArray, cand_rows: FloatArray, st: Settings) -> list[RowStats]:
     """Phase 1 for a group: summaries, flags and p-values (no resampling)."""
     nb, nc = base_rows.shape[1], cand_rows.shape[1]
-    bs, cs = summarize_rows(np.sort(base_rows, axis=1), st.confidence), summarize_rows(
-        np.sort(cand_rows, axis=1), st.confidence)
+    bs, cs = (
+        summarize_rows(np.sort(base_rows, axis=1), st.confidence),
+        summarize_rows(np.sort(cand_rows, axis=1), st.confidence),
+    )
     alpha = st.fdr if st.fdr is not None else 1.0 - st.confidence
     bf, cf = _flags(base_rows, nc, alpha, st), _flags(cand_rows, nb, alpha, st)
     pv = mwu_pvalues(base_rows, cand_rows)
     bp = band_pvalues(base_rows, cand_rows, st.noise_band)
     floor = min_mwu_pvalue(nb, nc)
-    return [RowStats(bs[i], cs[i], bf[i], cf[i], float(pv[i]), float(bp[i]), floor,
-                     math.log(cs[i].median) - math.log(bs[i].median), "mann-whitney-u")
-            for i in range(base_rows.shape[0])]
+    return [
+        RowStats(
+            bs[i],
+            cs[i],
+            bf[i],
+            cf[i],
+            float(pv[i]),
+            float(bp[i]),
+            floor,
+            math.log(cs[i].median) - math.log(bs[i].median),
+            "mann-whitney-u",
+        )
+        for i in range(base_rows.shape[0])
+    ]
 
 
 def _flags(rows: FloatArray, other_n: int, alpha: float, st: Settings) -> list[list[Flag]]:
-    return flag_rows(rows, cv_limit=st.cv_limit, expected_tail=st.expected_tail, alpha=alpha,
-                     other_n=other_n, trend_min=st.trend_min)
+    return flag_rows(
+        rows,
+        cv_limit=st.cv_limit,
+        expected_tail=st.expected_tail,
+        alpha=alpha,
+        other_n=other_n,
+        trend_min=st.trend_min,
+    )
 
 
 Bounds = list[tuple[FloatArray, FloatArray]]
 Sink = Callable[[IntArray, FloatArray, IntArray], None]
 
 
-def group_intervals(base_rows: FloatArray, cand_rows: FloatArray, *, offsets: IntArray,
-                    alphas: tuple[float, ...], st: Settings, sink: Sink) -> Bounds:
+def group_intervals(
+    base_rows: FloatArray,
+    cand_rows: FloatArray,
+    *,
+    offsets: IntArray,
+    alphas: tuple[float, ...],
+    st: Settings,
+    sink: Sink,
+) -> Bounds:
     """Phase 2 for a group: percentile bounds at each alpha; replicates go to ``sink``."""
     bsorted, csorted = np.sort(base_rows, axis=1), np.sort(cand_rows, axis=1)
     m = base_rows.shape[0]
@@ -82,8 +108,9 @@ def group_intervals(base_rows: FloatArray, cand_rows: FloatArray, *, offsets: In
     out: Bounds = [(np.empty(m), np.empty(m)) for _ in alphas]
     for start in range(0, m, step):
         part = slice(start, min(m, start + step))
-        reps = log_ratio_replicates(bsorted[part], csorted[part], resamples=st.resamples,
-                                    seed=st.seed)
+        reps = log_ratio_replicates(
+            bsorted[part], csorted[part], resamples=st.resamples, seed=st.seed
+        )
         sink(np.arange(part.start, part.stop), reps, offsets[part])
         for (lo, hi), (plo, phi) in zip(out, percentile_bounds_multi(reps, alphas), strict=True):
             lo[part], hi[part] = plo, phi

@@ -49,9 +49,17 @@ class Prepared:
     trees: tuple[Tree, Tree] | None = None  # hierarchical rows: (baseline, candidate)
 
 
-def settings(*, noise_band: float, confidence: float, fdr: float | None, seed: int,
-             resamples: int, cv_limit: float, expected_tail: float | None,
-             trend_min: float) -> Settings:
+def settings(
+    *,
+    noise_band: float,
+    confidence: float,
+    fdr: float | None,
+    seed: int,
+    resamples: int,
+    cv_limit: float,
+    expected_tail: float | None,
+    trend_min: float,
+) -> Settings:
     """Validated settings (StatsInputError names the bad one)."""
     check_fraction("noise_band", noise_band)
     check_fraction("confidence", confidence, open_low=True)
@@ -63,12 +71,21 @@ def settings(*, noise_band: float, confidence: float, fdr: float | None, seed: i
         check_fraction("expected_tail", expected_tail, low=1.0, high=math.inf)
     check_count("seed", seed)
     check_count("resamples", resamples)
-    return Settings(noise_band, confidence, fdr, seed, even_resamples(resamples), cv_limit,
-                    expected_tail, trend_min)
+    return Settings(
+        noise_band,
+        confidence,
+        fdr,
+        seed,
+        even_resamples(resamples),
+        cv_limit,
+        expected_tail,
+        trend_min,
+    )
 
 
-def prepare(items: Sequence[CompareInput],
-            st: Settings) -> tuple[dict[int, Prepared], dict[int, Comparison]]:
+def prepare(
+    items: Sequence[CompareInput], st: Settings
+) -> tuple[dict[int, Prepared], dict[int, Comparison]]:
     """Split rows into usable ones and ``not_comparable`` results with their reasons.
 
     The common case (finite, non-negative, non-zero median) is checked for all
@@ -79,8 +96,14 @@ def prepare(items: Sequence[CompareInput],
     for i, item in enumerate(items):
         base = None if item.base is None else as_array(item.base)
         cand = None if item.cand is None else as_array(item.cand)
-        if (check_direction(item.direction) is None and base is not None and cand is not None
-                and base.size and cand.size and (not item.paired or base.size == cand.size)):
+        if (
+            check_direction(item.direction) is None
+            and base is not None
+            and cand is not None
+            and base.size
+            and cand.size
+            and (not item.paired or base.size == cand.size)
+        ):
             arrays[i] = (base, cand)
         else:
             bad[i] = _rejected(item, st)
@@ -90,11 +113,13 @@ def prepare(items: Sequence[CompareInput],
     good: dict[int, Prepared] = {}
     for idx in by_shape.values():
         ok = _usable(np.stack([arrays[i][0] for i in idx])) & _usable(
-            np.stack([arrays[i][1] for i in idx]))
+            np.stack([arrays[i][1] for i in idx])
+        )
         for i, fine in zip(idx, ok, strict=True):
             if fine and (not items[i].paired or _positive(*arrays[i])):
-                good[i] = Prepared(i, items[i], *arrays[i], items[i].paired,
-                                   _trees(items[i], *arrays[i]))
+                good[i] = Prepared(
+                    i, items[i], *arrays[i], items[i].paired, _trees(items[i], *arrays[i])
+                )
             else:
                 bad[i] = _rejected(items[i], st)
     return good, bad
@@ -104,8 +129,14 @@ def _trees(item: CompareInput, base: FloatArray, cand: FloatArray) -> tuple[Tree
     """Both sides grouped by run and process, when the caller said where samples came from
     (and every value is positive: a process's median must have a logarithm)."""
     bg, cg = item.base_groups, item.cand_groups
-    if item.paired or bg is None or cg is None or len(bg) != base.size or \
-            len(cg) != cand.size or not _positive(base, cand):
+    if (
+        item.paired
+        or bg is None
+        or cg is None
+        or len(bg) != base.size
+        or len(cg) != cand.size
+        or not _positive(base, cand)
+    ):
         return None
     return tree(base, bg), tree(cand, cg)
 
@@ -121,11 +152,18 @@ def _usable(rows: FloatArray) -> npt.NDArray[np.bool_]:
 
 
 def _rejected(item: CompareInput, st: Settings) -> Comparison:
-    return Comparison(benchmark=item.benchmark, metric=item.metric, unit=item.unit,
-                      direction=item.direction, verdict="not_comparable",
-                      reason=_problem(item) or "samples cannot be compared",
-                      test="wilcoxon-signed-rank" if item.paired else "mann-whitney-u",
-                      noise_band=st.noise_band, confidence=st.confidence, paired=item.paired)
+    return Comparison(
+        benchmark=item.benchmark,
+        metric=item.metric,
+        unit=item.unit,
+        direction=item.direction,
+        verdict="not_comparable",
+        reason=_problem(item) or "samples cannot be compared",
+        test="wilcoxon-signed-rank" if item.paired else "mann-whitney-u",
+        noise_band=st.noise_band,
+        confidence=st.confidence,
+        paired=item.paired,
+    )
 
 
 def _problem(item: CompareInput) -> str | None:
@@ -144,12 +182,16 @@ def _pair_problem(item: CompareInput) -> str | None:
     if base is None or cand is None:
         return None
     if base.size != cand.size:
-        return (f"paired (A/B) comparison needs one baseline sample per candidate sample, "
-                f"got {base.size} and {cand.size}")
+        return (
+            f"paired (A/B) comparison needs one baseline sample per candidate sample, "
+            f"got {base.size} and {cand.size}"
+        )
     zero = np.flatnonzero((base == 0) | (cand == 0))
     if zero.size:
-        return (f"pair {int(zero[0]) + 1} has a zero sample: a paired ratio needs positive "
-                "values on both sides")
+        return (
+            f"pair {int(zero[0]) + 1} has a zero sample: a paired ratio needs positive "
+            "values on both sides"
+        )
     return None
 
 
@@ -166,12 +208,16 @@ def _side_problem(side: str, values: Samples | None, unit: str | None) -> str | 
 
 def with_host_flags(row: RowStats, prep: Prepared) -> RowStats:
     item = prep.item
-    for failure, flags in ((item.base_noise_probe_failure, row.base_flags),
-                           (item.cand_noise_probe_failure, row.cand_flags)):
+    for failure, flags in (
+        (item.base_noise_probe_failure, row.base_flags),
+        (item.cand_noise_probe_failure, row.cand_flags),
+    ):
         if failure:
             flags.insert(0, noisy_host_flag(failure))
-    for detail, flags in ((item.base_contamination, row.base_flags),
-                          (item.cand_contamination, row.cand_flags)):
+    for detail, flags in (
+        (item.base_contamination, row.base_flags),
+        (item.cand_contamination, row.cand_flags),
+    ):
         if detail:
             flags.insert(0, contaminated_flag(detail))
     return row
@@ -183,19 +229,40 @@ def paired_stats(prep: Prepared, st: Settings) -> RowStats:
     diffs = np.log(b) - np.log(a)
     n = a.size
     alpha = st.fdr if st.fdr is not None else 1.0 - st.confidence
-    flags = [flag_rows(side[None, :], cv_limit=st.cv_limit, expected_tail=st.expected_tail,
-                       alpha=alpha, other_n=n, trend_min=st.trend_min)[0] for side in (a, b)]
+    flags = [
+        flag_rows(
+            side[None, :],
+            cv_limit=st.cv_limit,
+            expected_tail=st.expected_tail,
+            alpha=alpha,
+            other_n=n,
+            trend_min=st.trend_min,
+        )[0]
+        for side in (a, b)
+    ]
     floor = min(1.0, 2.0 ** (1 - n)) if n <= 50 else 0.0
-    return RowStats(summarize_rows(np.sort(a)[None, :], st.confidence)[0],
-                    summarize_rows(np.sort(b)[None, :], st.confidence)[0], flags[0], flags[1],
-                    wilcoxon_pvalue(diffs), wilcoxon_band_pvalue(diffs, st.noise_band), floor,
-                    float(np.median(diffs)),
-                    "wilcoxon-signed-rank")
+    return RowStats(
+        summarize_rows(np.sort(a)[None, :], st.confidence)[0],
+        summarize_rows(np.sort(b)[None, :], st.confidence)[0],
+        flags[0],
+        flags[1],
+        wilcoxon_pvalue(diffs),
+        wilcoxon_band_pvalue(diffs, st.noise_band),
+        floor,
+        float(np.median(diffs)),
+        "wilcoxon-signed-rank",
+    )
 
 
-def paired_bounds(prep: Prepared, st: Settings, *, alphas: tuple[float, ...],
-                  keys: list[tuple[str, Direction]], geo: GeomeanAccumulator,
-                  row: RowStats) -> list[tuple[float, float]]:
+def paired_bounds(
+    prep: Prepared,
+    st: Settings,
+    *,
+    alphas: tuple[float, ...],
+    keys: list[tuple[str, Direction]],
+    geo: GeomeanAccumulator,
+    row: RowStats,
+) -> list[tuple[float, float]]:
     """Phase 2 for an A/B row: bootstrap of the median paired log-ratio.
 
     Pairs are drawn from a table that depends only on their number, so every benchmark
@@ -203,17 +270,25 @@ def paired_bounds(prep: Prepared, st: Settings, *, alphas: tuple[float, ...],
     benchmarks (added without rotation) resamples whole process pairs.
     """
     diffs = np.log(prep.cand) - np.log(prep.base)
-    reps = resample_stat(diffs, lambda x: np.median(x, axis=1), resamples=st.resamples,
-                         seed=st.seed, stream=2)
+    reps = resample_stat(
+        diffs, lambda x: np.median(x, axis=1), resamples=st.resamples, seed=st.seed, stream=2
+    )
     reps = reps[None, :]
-    geo.add(keys, np.array([prep.index]), np.array([row.log_ratio]), reps, np.array([0]),
-            resampled=True)
+    geo.add(
+        keys, np.array([prep.index]), np.array([row.log_ratio]), reps, np.array([0]), resampled=True
+    )
     return [(float(lo[0]), float(hi[0])) for lo, hi in percentile_bounds_multi(reps, alphas)]
 
 
-def hierarchical_bounds(prep: Prepared, st: Settings, *, alphas: tuple[float, ...],
-                        keys: list[tuple[str, Direction]], geo: GeomeanAccumulator,
-                        row: RowStats) -> list[tuple[float, float]]:
+def hierarchical_bounds(
+    prep: Prepared,
+    st: Settings,
+    *,
+    alphas: tuple[float, ...],
+    keys: list[tuple[str, Direction]],
+    geo: GeomeanAccumulator,
+    row: RowStats,
+) -> list[tuple[float, float]]:
     """Phase 2 for a row whose samples are grouped by run and process (see hierarchy)."""
     assert prep.trees is not None
     spread = run_spread_of(prep.item)
@@ -221,8 +296,9 @@ def hierarchical_bounds(prep: Prepared, st: Settings, *, alphas: tuple[float, ..
     base = side_replicates(prep.trees[0], half=half, seed=st.seed, first=0, spread=spread)
     cand = side_replicates(prep.trees[1], half=half, seed=st.seed, first=1, spread=spread)
     reps = (cand - base)[None, :]
-    geo.add(keys, np.array([prep.index]), np.array([row.log_ratio]), reps, np.array([0]),
-            resampled=True)
+    geo.add(
+        keys, np.array([prep.index]), np.array([row.log_ratio]), reps, np.array([0]), resampled=True
+    )
     return [(float(lo[0]), float(hi[0])) for lo, hi in percentile_bounds_multi(reps, alphas)]
 
 
@@ -236,8 +312,17 @@ def _around(point: float, bounds: tuple[float, float]) -> tuple[float, float]:
     return min(bounds[0], point), max(bounds[1], point)
 
 
-def build(item: CompareInput, row: RowStats, *, q: float, bounds: list[tuple[float, float]],
-          level: float, cut: float, st: Settings, prep: Prepared) -> Comparison:
+def build(
+    item: CompareInput,
+    row: RowStats,
+    *,
+    q: float,
+    bounds: list[tuple[float, float]],
+    level: float,
+    cut: float,
+    st: Settings,
+    prep: Prepared,
+) -> Comparison:
     """The Comparison for a usable row, with its verdict (flags that decide applied)."""
     found = _decided(item, row, q=q, bounds=bounds, level=level, cut=cut, st=st, prep=prep)
     stops = blockers(prep.base, prep.cand, row.base_flags, row.cand_flags)
@@ -245,41 +330,82 @@ def build(item: CompareInput, row: RowStats, *, q: float, bounds: list[tuple[flo
         return found
     text = "; ".join(why for _, why in stops)
     ci = found.ratio_ci or (math.nan, math.nan)
-    raw = (f"raw ratio {fmt_pct(found.change or 0.0)} "
-           f"({st.confidence:.0%} CI {fmt_pct(ci[0] - 1)} .. {fmt_pct(ci[1] - 1)})")
-    return replace(found, verdict="unknown", unmeasured=tuple(dict.fromkeys(c for c, _ in stops)),
-                   reason=f"could not measure: {text}; {raw}, not a verdict")
+    raw = (
+        f"raw ratio {fmt_pct(found.change or 0.0)} "
+        f"({st.confidence:.0%} CI {fmt_pct(ci[0] - 1)} .. {fmt_pct(ci[1] - 1)})"
+    )
+    return replace(
+        found,
+        verdict="unknown",
+        unmeasured=tuple(dict.fromkeys(c for c, _ in stops)),
+        reason=f"could not measure: {text}; {raw}, not a verdict",
+    )
 
 
-def _decided(item: CompareInput, row: RowStats, *, q: float,
-             bounds: list[tuple[float, float]], level: float, cut: float, st: Settings,
-             prep: Prepared) -> Comparison:
+def _decided(
+    item: CompareInput,
+    row: RowStats,
+    *,
+    q: float,
+    bounds: list[tuple[float, float]],
+    level: float,
+    cut: float,
+    st: Settings,
+    prep: Prepared,
+) -> Comparison:
     ci, dci = (_around(row.log_ratio, b) for b in bounds[:2])
     name = _TEST_NAMES[row.test]
     sym = "q" if st.fdr is not None else "p"
     verdict: Verdict
     if row.min_pvalue > cut:
-        verdict, reason = "unknown", (
-            f"only {row.base.n} and {row.cand.n} samples: {name} cannot reach {sym} <= {cut:g} "
-            "at this size, so no change can be confirmed; add repetitions")
+        verdict, reason = (
+            "unknown",
+            (
+                f"only {row.base.n} and {row.cand.n} samples: {name} cannot reach {sym} <= {cut:g} "
+                "at this size, so no change can be confirmed; add repetitions"
+            ),
+        )
     else:
         test_text = f"the {name} band test ({sym} = {q:.2g} {'<=' if q <= cut else '>'} {cut:g})"
-        ev = Evidence(direction=cast(Direction, item.direction), log_ratio=row.log_ratio,
-                      ci=ci, decision_ci=dci, confidence=st.confidence, decision_level=level,
-                      noise_band=st.noise_band, significant=q <= cut, test_text=test_text,
-                      what=f"{item.metric or 'value'}: "
-                           + ("median pair ratio" if item.paired else "ratio of medians"))
+        ev = Evidence(
+            direction=cast(Direction, item.direction),
+            log_ratio=row.log_ratio,
+            ci=ci,
+            decision_ci=dci,
+            confidence=st.confidence,
+            decision_level=level,
+            noise_band=st.noise_band,
+            significant=q <= cut,
+            test_text=test_text,
+            what=f"{item.metric or 'value'}: "
+            + ("median pair ratio" if item.paired else "ratio of medians"),
+        )
         verdict, reason = decide(ev)
     return Comparison(
-        benchmark=item.benchmark, metric=item.metric, unit=item.unit, direction=item.direction,
-        verdict=verdict, reason=reason, base=row.base, cand=row.cand,
-        ratio=exp(row.log_ratio), ratio_ci=(exp(ci[0]), exp(ci[1])),
-        change=expm1(row.log_ratio), pvalue=row.pvalue, band_pvalue=row.band_pvalue,
-        qvalue=q if st.fdr is not None else None, test=row.test,
-        decision_ci=(exp(dci[0]), exp(dci[1])), decision_level=level,
-        noise_band=st.noise_band, confidence=st.confidence, paired=item.paired,
-        base_flags=tuple(row.base_flags), cand_flags=tuple(row.cand_flags),
-        **_run_fields(item, prep))
+        benchmark=item.benchmark,
+        metric=item.metric,
+        unit=item.unit,
+        direction=item.direction,
+        verdict=verdict,
+        reason=reason,
+        base=row.base,
+        cand=row.cand,
+        ratio=exp(row.log_ratio),
+        ratio_ci=(exp(ci[0]), exp(ci[1])),
+        change=expm1(row.log_ratio),
+        pvalue=row.pvalue,
+        band_pvalue=row.band_pvalue,
+        qvalue=q if st.fdr is not None else None,
+        test=row.test,
+        decision_ci=(exp(dci[0]), exp(dci[1])),
+        decision_level=level,
+        noise_band=st.noise_band,
+        confidence=st.confidence,
+        paired=item.paired,
+        base_flags=tuple(row.base_flags),
+        cand_flags=tuple(row.cand_flags),
+        **_run_fields(item, prep),
+    )
 
 
 def _run_fields(item: CompareInput, prep: Prepared) -> dict[str, Any]:
@@ -288,6 +414,11 @@ def _run_fields(item: CompareInput, prep: Prepared) -> dict[str, Any]:
     source = item.run_spread_source or (
         "the run-to-run spread is unknown (a single-run baseline and no history of this job "
         f"on this runner): assumed {DEFAULT_RUN_SPREAD:.0%}, which widens the decision"
-        if item.run_spread is None else "")
-    return {"runs": (prep.trees[0].run_count, prep.trees[1].run_count),
-            "run_spread": run_spread_of(item), "run_spread_source": source}
+        if item.run_spread is None
+        else ""
+    )
+    return {
+        "runs": (prep.trees[0].run_count, prep.trees[1].run_count),
+        "run_spread": run_spread_of(item),
+        "run_spread_source": source,
+    }

@@ -51,13 +51,22 @@ class RepetitionPlan:
         return {"add": self.add, "reason": self.reason, "target_n": jf(self.target_n)}
 
 
-def plan_repetitions(comparison: Comparison, budget: Budget, *,
-                     grows: Literal["cand", "both"] = "cand", alpha: float = 0.05,
-                     min_step: int = 2, max_step: int | None = None) -> RepetitionPlan:
+def plan_repetitions(
+    comparison: Comparison,
+    budget: Budget,
+    *,
+    grows: Literal["cand", "both"] = "cand",
+    alpha: float = 0.05,
+    min_step: int = 2,
+    max_step: int | None = None,
+) -> RepetitionPlan:
     """Whether to add repetitions to decide an ``unknown`` comparison, and how many."""
     if comparison.verdict != "unknown":
-        why = ("the data cannot be compared: " + comparison.reason
-               if comparison.verdict == "not_comparable" else f"decided: {comparison.verdict}")
+        why = (
+            "the data cannot be compared: " + comparison.reason
+            if comparison.verdict == "not_comparable"
+            else f"decided: {comparison.verdict}"
+        )
         return RepetitionPlan(0, why)
     base, cand = comparison.base, comparison.cand
     if base is None or cand is None:
@@ -102,14 +111,19 @@ def _target(c: Comparison, grows: str, alpha: float) -> tuple[int | None, str]:
     if not math.isfinite(half) or dist < 1e-3 * max(edge, 1e-6):
         return None, "the estimate sits on the edge of the noise band: more runs will not settle it"
     if grows == "both":
-        return _ceil(nc * (half / dist) ** 2), f"about {_ceil(nc * (half / dist) ** 2)} runs " \
-            "per side should narrow the CI enough to decide"
+        return (
+            _ceil(nc * (half / dist) ** 2),
+            f"about {_ceil(nc * (half / dist) ** 2)} runs "
+            "per side should narrow the CI enough to decide",
+        )
     wb, wc = c.base.cv**2 / nb, c.cand.cv**2 / nc
     share_b = wb / (wb + wc) if wb + wc > 0 else 0.5
     base_part, cand_part = half**2 * share_b, half**2 * (1 - share_b)
     if base_part >= dist**2:
-        return None, ("the baseline's own uncertainty is wider than the distance to the band "
-                      "edge: more candidate runs cannot decide; re-measure the baseline")
+        return None, (
+            "the baseline's own uncertainty is wider than the distance to the band "
+            "edge: more candidate runs cannot decide; re-measure the baseline"
+        )
     target = _ceil(nc * cand_part / (dist**2 - base_part))
     return target, f"about {target} candidate runs should narrow the CI enough to decide"
 
@@ -132,7 +146,9 @@ def run_level_drift(c: Comparison, dist: float) -> str | None:
     run_half = z * c.run_spread * math.sqrt(parts)
     if run_half < dist or c.change is None:
         return None
-    return (f"{RUN_DRIFT}: the sides differ by {c.change:+.1%}, and the run-to-run spread "
-            f"({c.run_spread:.1%} a run, {c.runs[0]} baseline and {c.runs[1]} candidate "
-            f"run(s)) alone spans ±{math.expm1(run_half):.1%}; more repetitions of this run "
-            "cannot tell a change from drift")
+    return (
+        f"{RUN_DRIFT}: the sides differ by {c.change:+.1%}, and the run-to-run spread "
+        f"({c.run_spread:.1%} a run, {c.runs[0]} baseline and {c.runs[1]} candidate "
+        f"run(s)) alone spans ±{math.expm1(run_half):.1%}; more repetitions of this run "
+        "cannot tell a change from drift"
+    )

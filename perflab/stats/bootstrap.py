@@ -58,8 +58,9 @@ def median_weights(n: int, half: int, seed: int, first: int) -> FloatArray:
     return weights
 
 
-def log_ratio_replicates(base_sorted: FloatArray, cand_sorted: FloatArray, *, resamples: int,
-                         seed: int) -> FloatArray:
+def log_ratio_replicates(
+    base_sorted: FloatArray, cand_sorted: FloatArray, *, resamples: int, seed: int
+) -> FloatArray:
     """(m, B) bootstrap replicates of log(median(cand) / median(base)).
 
     All rows share the rank tables, so column b of different rows is
@@ -82,8 +83,9 @@ def percentile_bounds(replicates: FloatArray, alpha: float) -> tuple[FloatArray,
     return part[:, k], part[:, total - 1 - k]
 
 
-def percentile_bounds_multi(replicates: FloatArray,
-                            alphas: tuple[float, ...]) -> list[tuple[FloatArray, FloatArray]]:
+def percentile_bounds_multi(
+    replicates: FloatArray, alphas: tuple[float, ...]
+) -> list[tuple[FloatArray, FloatArray]]:
     """Several percentile intervals from one partition of the replicates."""
     total = replicates.shape[1]
     ks = [min(int(np.floor(a / 2.0 * total)), total // 2 - 1) for a in alphas]
@@ -92,8 +94,14 @@ def percentile_bounds_multi(replicates: FloatArray,
     return [(part[:, k], part[:, total - 1 - k]) for k in ks]
 
 
-def resample_stat(values: FloatArray, stat: Callable[[FloatArray], FloatArray], *,
-                  resamples: int, seed: int, stream: int) -> FloatArray:
+def resample_stat(
+    values: FloatArray,
+    stat: Callable[[FloatArray], FloatArray],
+    *,
+    resamples: int,
+    seed: int,
+    stream: int,
+) -> FloatArray:
     """Plain bootstrap of any statistic of one sample: ``stat`` maps (B, n) -> (B,)."""
     rng = np.random.default_rng([seed, stream, values.size])
     idx = rng.integers(0, values.size, size=(even_resamples(resamples), values.size))

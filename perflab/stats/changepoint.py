@@ -45,15 +45,26 @@ class ChangePoint:
     pvalue: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "before_mean": jf(self.before_mean),
-                "after_mean": jf(self.after_mean), "before_stdev": jf(self.before_stdev),
-                "after_stdev": jf(self.after_stdev), "change": jf(self.change),
-                "magnitude": jf(self.magnitude), "pvalue": jf(self.pvalue)}
+        return {
+            "index": self.index,
+            "before_mean": jf(self.before_mean),
+            "after_mean": jf(self.after_mean),
+            "before_stdev": jf(self.before_stdev),
+            "after_stdev": jf(self.after_stdev),
+            "change": jf(self.change),
+            "magnitude": jf(self.magnitude),
+            "pvalue": jf(self.pvalue),
+        }
 
 
-def change_points(series: Sequence[float] | FloatArray, *, pvalue: float = 0.001,
-                  min_magnitude: float = 0.0, window: int = 50,
-                  min_size: int = 2) -> list[ChangePoint]:
+def change_points(
+    series: Sequence[float] | FloatArray,
+    *,
+    pvalue: float = 0.001,
+    min_magnitude: float = 0.0,
+    window: int = 50,
+    min_size: int = 2,
+) -> list[ChangePoint]:
     """Change points of a series in time order (StatsInputError for NaN/inf or bad settings).
 
     ``min_size``: fewest points a regime must have. The default 2 treats one odd
@@ -131,9 +142,11 @@ def _best_split(x: FloatArray, min_size: int) -> tuple[float, int]:
     within_x = rect(0, tau, 0, tau) / 2.0
     within_y = rect(tau, kappa, tau, kappa) / 2.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        energy = (2.0 * between / (n1 * np.maximum(n2, 1))
-                  - np.where(n1 > 1, within_x / (n1 * (n1 - 1) / 2.0), 0.0)
-                  - np.where(n2 > 1, within_y / (n2 * (n2 - 1) / 2.0), 0.0))
+        energy = (
+            2.0 * between / (n1 * np.maximum(n2, 1))
+            - np.where(n1 > 1, within_x / (n1 * (n1 - 1) / 2.0), 0.0)
+            - np.where(n2 > 1, within_y / (n2 * (n2 - 1) / 2.0), 0.0)
+        )
         q = np.where(valid, n1 * n2 / (n1 + n2) * energy, -np.inf)
     flat = int(np.argmax(q))
     return float(q.flat[flat]), int(tau.flat[flat])
@@ -160,11 +173,16 @@ def _point(x: FloatArray, lo: int, index: int, hi: int) -> ChangePoint:
     before, after = float(left.mean()), float(right.mean())
     change = after / before - 1.0 if before != 0 else math.inf
     back = before / after - 1.0 if after != 0 else math.inf
-    return ChangePoint(index=index, before_mean=before, after_mean=after,
-                       before_stdev=float(left.std(ddof=1)) if left.size > 1 else 0.0,
-                       after_stdev=float(right.std(ddof=1)) if right.size > 1 else 0.0,
-                       change=change, magnitude=max(abs(change), abs(back)),
-                       pvalue=_ttest(left, right))
+    return ChangePoint(
+        index=index,
+        before_mean=before,
+        after_mean=after,
+        before_stdev=float(left.std(ddof=1)) if left.size > 1 else 0.0,
+        after_stdev=float(right.std(ddof=1)) if right.size > 1 else 0.0,
+        change=change,
+        magnitude=max(abs(change), abs(back)),
+        pvalue=_ttest(left, right),
+    )
 
 
 def _retest(x: FloatArray, indices: list[int]) -> list[ChangePoint]:
@@ -172,8 +190,9 @@ def _retest(x: FloatArray, indices: list[int]) -> list[ChangePoint]:
     return [_point(x, bounds[i], bounds[i + 1], bounds[i + 2]) for i in range(len(indices))]
 
 
-def _merge(x: FloatArray, weak: list[int], pvalue: float,
-           min_magnitude: float) -> list[ChangePoint]:
+def _merge(
+    x: FloatArray, weak: list[int], pvalue: float, min_magnitude: float
+) -> list[ChangePoint]:
     points = _retest(x, weak)
     while points:
         worst = max(range(len(points)), key=lambda i: points[i].pvalue)

@@ -52,37 +52,75 @@ class CompareReport:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rows": [r.to_dict() for r in self.rows],
-                "summary": [s.to_dict() for s in self.summary], "counts": self.counts(),
-                "fdr": self.fdr, "tested": self.tested, "discoveries": self.discoveries,
-                "decision_level": self.decision_level}
+        return {
+            "rows": [r.to_dict() for r in self.rows],
+            "summary": [s.to_dict() for s in self.summary],
+            "counts": self.counts(),
+            "fdr": self.fdr,
+            "tested": self.tested,
+            "discoveries": self.discoveries,
+            "decision_level": self.decision_level,
+        }
 
 
-def compare_samples(base: Samples, cand: Samples, *, direction: str = "lower",
-                    noise_band: float = 0.01, confidence: float = 0.95, seed: int = 0,
-                    resamples: int = DEFAULT_RESAMPLES, unit: str | None = None,
-                    cv_limit: float = DEFAULT_CV_LIMIT, expected_tail: float | None = None,
-                    benchmark: str = "", metric: str = "") -> Comparison:
+def compare_samples(
+    base: Samples,
+    cand: Samples,
+    *,
+    direction: str = "lower",
+    noise_band: float = 0.01,
+    confidence: float = 0.95,
+    seed: int = 0,
+    resamples: int = DEFAULT_RESAMPLES,
+    unit: str | None = None,
+    cv_limit: float = DEFAULT_CV_LIMIT,
+    expected_tail: float | None = None,
+    benchmark: str = "",
+    metric: str = "",
+) -> Comparison:
     """Compare one metric's samples; never raises on bad samples (``not_comparable``)."""
-    item = CompareInput(base=base, cand=cand, direction=direction, benchmark=benchmark,
-                        metric=metric, unit=unit)
-    return compare_many([item], noise_band=noise_band, confidence=confidence, fdr=None,
-                        seed=seed, resamples=resamples, cv_limit=cv_limit,
-                        expected_tail=expected_tail).rows[0]
+    item = CompareInput(
+        base=base, cand=cand, direction=direction, benchmark=benchmark, metric=metric, unit=unit
+    )
+    return compare_many(
+        [item],
+        noise_band=noise_band,
+        confidence=confidence,
+        fdr=None,
+        seed=seed,
+        resamples=resamples,
+        cv_limit=cv_limit,
+        expected_tail=expected_tail,
+    ).rows[0]
 
 
-def compare_many(items: Sequence[CompareInput], *, noise_band: float = 0.01,
-                 confidence: float = 0.95, fdr: float | None = 0.05, seed: int = 0,
-                 resamples: int = DEFAULT_RESAMPLES, cv_limit: float = DEFAULT_CV_LIMIT,
-                 expected_tail: float | None = None, trend_min: float = 0.005) -> CompareReport:
+def compare_many(
+    items: Sequence[CompareInput],
+    *,
+    noise_band: float = 0.01,
+    confidence: float = 0.95,
+    fdr: float | None = 0.05,
+    seed: int = 0,
+    resamples: int = DEFAULT_RESAMPLES,
+    cv_limit: float = DEFAULT_CV_LIMIT,
+    expected_tail: float | None = None,
+    trend_min: float = 0.005,
+) -> CompareReport:
     """Compare many rows at once (vectorised); ``fdr=None`` tests each row at 1 - confidence.
 
     Exact (deterministic) rows are compared by :func:`perflab.stats.exact.compare_exact`
     and take no part in the false-discovery control or the geometric means.
     """
-    st = _rows.settings(noise_band=noise_band, confidence=confidence, fdr=fdr, seed=seed,
-                        resamples=resamples, cv_limit=cv_limit, expected_tail=expected_tail,
-                        trend_min=trend_min)
+    st = _rows.settings(
+        noise_band=noise_band,
+        confidence=confidence,
+        fdr=fdr,
+        seed=seed,
+        resamples=resamples,
+        cv_limit=cv_limit,
+        expected_tail=expected_tail,
+        trend_min=trend_min,
+    )
     from perflab.stats.exact import compare_exact
 
     noisy = [i for i, it in enumerate(items) if not it.exact]
@@ -109,11 +147,24 @@ def _compare_noisy(items: Sequence[CompareInput], st: _engine.Settings) -> Compa
     level = 1.0 - (1.0 - confidence) * max(chosen, 1) / max(len(valid), 1) if fdr else confidence
     geo = GeomeanAccumulator()
     keys = [(it.metric, cast(Direction, it.direction)) for it in items]
-    bounds = _phase_two(prepared, st, alphas=(1.0 - confidence, 1.0 - level), keys=keys,
-                        geo=geo, stats=stats)
-    rows = [rejected[i] if i in rejected else _rows.build(
-        items[i], stats[i], q=q_of[i], bounds=bounds[i], level=level, cut=cut, st=st,
-        prep=prepared[i]) for i in range(len(items))]
+    bounds = _phase_two(
+        prepared, st, alphas=(1.0 - confidence, 1.0 - level), keys=keys, geo=geo, stats=stats
+    )
+    rows = [
+        rejected[i]
+        if i in rejected
+        else _rows.build(
+            items[i],
+            stats[i],
+            q=q_of[i],
+            bounds=bounds[i],
+            level=level,
+            cut=cut,
+            st=st,
+            prep=prepared[i],
+        )
+        for i in range(len(items))
+    ]
     for i in rejected:
         if rejected[i].direction in ("lower", "higher"):
             geo.exclude(keys[i])
@@ -121,12 +172,19 @@ def _compare_noisy(items: Sequence[CompareInput], st: _engine.Settings) -> Compa
         if row.unmeasured:
             geo.unmeasured(keys[i])
     summary = [_confirmed(g, rows, keys) for g in geo.rows(st.noise_band, confidence)]
-    return CompareReport(rows=tuple(rows), summary=tuple(summary), fdr=fdr, tested=len(valid),
-                         discoveries=chosen, decision_level=level)
+    return CompareReport(
+        rows=tuple(rows),
+        summary=tuple(summary),
+        fdr=fdr,
+        tested=len(valid),
+        discoveries=chosen,
+        decision_level=level,
+    )
 
 
-def _confirmed(geo: GeomeanRow, rows: list[Comparison],
-               keys: list[tuple[str, Direction]]) -> GeomeanRow:
+def _confirmed(
+    geo: GeomeanRow, rows: list[Comparison], keys: list[tuple[str, Direction]]
+) -> GeomeanRow:
     """A summary has no test of its own: it claims regressed or improved only when some
     benchmark of its metric is confirmed to have moved that way by its own test."""
     if geo.verdict not in ("regressed", "improved"):
@@ -134,13 +192,19 @@ def _confirmed(geo: GeomeanRow, rows: list[Comparison],
     key = (geo.metric, geo.direction)
     if any(k == key and r.verdict == geo.verdict for k, r in zip(keys, rows, strict=True)):
         return geo
-    return replace(geo, verdict="unknown", reason=(
-        f"no verdict: {geo.reason.split(':')[0]} lies beyond the band, but no benchmark's "
-        f"own test confirms a change that way (every row is unknown or same)"))
+    return replace(
+        geo,
+        verdict="unknown",
+        reason=(
+            f"no verdict: {geo.reason.split(':')[0]} lies beyond the band, but no benchmark's "
+            f"own test confirms a change that way (every row is unknown or same)"
+        ),
+    )
 
 
-def _phase_one(prepared: dict[int, _rows.Prepared],
-               st: _engine.Settings) -> dict[int, _engine.RowStats]:
+def _phase_one(
+    prepared: dict[int, _rows.Prepared], st: _engine.Settings
+) -> dict[int, _engine.RowStats]:
     out: dict[int, _engine.RowStats] = {}
     for idx, (base, cand) in _groups(prepared).items():
         for i, row in zip(idx, _engine.group_stats(base, cand, st), strict=True):
@@ -153,21 +217,31 @@ def _phase_one(prepared: dict[int, _rows.Prepared],
     return out
 
 
-def _groups(prepared: dict[int, _rows.Prepared], *,
-            trees: bool = True) -> dict[tuple[int, ...], tuple[FloatArray, FloatArray]]:
+def _groups(
+    prepared: dict[int, _rows.Prepared], *, trees: bool = True
+) -> dict[tuple[int, ...], tuple[FloatArray, FloatArray]]:
     by_shape: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i, prep in prepared.items():
         if not prep.paired and (trees or prep.trees is None):
             by_shape[(prep.base.size, prep.cand.size)].append(i)
-    return {tuple(idx): (np.stack([prepared[i].base for i in idx]),
-                         np.stack([prepared[i].cand for i in idx]))
-            for idx in by_shape.values()}
+    return {
+        tuple(idx): (
+            np.stack([prepared[i].base for i in idx]),
+            np.stack([prepared[i].cand for i in idx]),
+        )
+        for idx in by_shape.values()
+    }
 
 
-def _phase_two(prepared: dict[int, _rows.Prepared], st: _engine.Settings, *,
-               alphas: tuple[float, float], keys: list[tuple[str, Direction]],
-               geo: GeomeanAccumulator,
-               stats: dict[int, _engine.RowStats]) -> dict[int, list[tuple[float, float]]]:
+def _phase_two(
+    prepared: dict[int, _rows.Prepared],
+    st: _engine.Settings,
+    *,
+    alphas: tuple[float, float],
+    keys: list[tuple[str, Direction]],
+    geo: GeomeanAccumulator,
+    stats: dict[int, _engine.RowStats],
+) -> dict[int, list[tuple[float, float]]]:
     total = len(keys)
     offsets = np.random.default_rng([st.seed, 7]).integers(0, st.resamples, size=max(total, 1))
     out: dict[int, list[tuple[float, float]]] = {}
@@ -175,20 +249,26 @@ def _phase_two(prepared: dict[int, _rows.Prepared], st: _engine.Settings, *,
         rows = np.array(idx)
         points = np.array([stats[i].log_ratio for i in idx])
 
-        def sink(local: np.ndarray[Any, Any], reps: FloatArray, shifts: np.ndarray[Any, Any],
-                 rows: Any = rows, points: FloatArray = points) -> None:
+        def sink(
+            local: np.ndarray[Any, Any],
+            reps: FloatArray,
+            shifts: np.ndarray[Any, Any],
+            rows: Any = rows,
+            points: FloatArray = points,
+        ) -> None:
             geo.add(keys, rows[local], points[local], reps, shifts)
 
-        bounds = _engine.group_intervals(base, cand, offsets=offsets[rows], alphas=alphas,
-                                                st=st, sink=sink)
+        bounds = _engine.group_intervals(
+            base, cand, offsets=offsets[rows], alphas=alphas, st=st, sink=sink
+        )
         columns = [list(zip(lo.tolist(), hi.tolist(), strict=True)) for lo, hi in bounds]
         for j, i in enumerate(idx):
             out[i] = [col[j] for col in columns]
     for i, prep in prepared.items():
         if prep.paired:
-            out[i] = _rows.paired_bounds(prep, st, alphas=alphas, keys=keys, geo=geo,
-                                         row=stats[i])
+            out[i] = _rows.paired_bounds(prep, st, alphas=alphas, keys=keys, geo=geo, row=stats[i])
         elif prep.trees is not None:
-            out[i] = _rows.hierarchical_bounds(prep, st, alphas=alphas, keys=keys, geo=geo,
-                                               row=stats[i])
+            out[i] = _rows.hierarchical_bounds(
+                prep, st, alphas=alphas, keys=keys, geo=geo, row=stats[i]
+            )
     return out

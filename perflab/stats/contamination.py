@@ -45,36 +45,54 @@ def _share(rep: Mapping[str, Any], key: str) -> float:
     return float(value) if isinstance(value, int | float) and math.isfinite(value) else 0.0
 
 
-def contamination_flag(repetitions: Sequence[Mapping[str, Any]],
-                       cpus: Sequence[int]) -> dict[str, Any] | None:
+def contamination_flag(
+    repetitions: Sequence[Mapping[str, Any]], cpus: Sequence[int]
+) -> dict[str, Any] | None:
     """The ``contaminated`` flag for a run's repetitions (rows as the store keeps them:
     ``kind``, ``other_share``, ``steal_share``, ``nivcsw``, ``runnable``), or None.
 
     Only measured repetitions (kind ``run``) with evidence count."""
-    measured = [r for r in repetitions if r.get("kind") == "run"
-                and r.get("other_share") is not None]
+    measured = [
+        r for r in repetitions if r.get("kind") == "run" and r.get("other_share") is not None
+    ]
     if not measured:
         return None
-    hit = [r for r in measured if max(_share(r, "other_share"), _share(r, "steal_share"))
-           >= REPETITION_SHARE]
+    hit = [
+        r
+        for r in measured
+        if max(_share(r, "other_share"), _share(r, "steal_share")) >= REPETITION_SHARE
+    ]
     if not hit or len(hit) < RUN_FRACTION * len(measured):
         return None
     other = statistics.median(_share(r, "other_share") for r in hit)
     steal = statistics.median(_share(r, "steal_share") for r in hit)
     nivcsw = statistics.median(int(r.get("nivcsw") or 0) for r in hit)
     where = _cpus_text(cpus)
-    parts = [f"other processes used {other:.0%} of {where} during {len(hit)}/{len(measured)} "
-             "repetitions"]
+    parts = [
+        f"other processes used {other:.0%} of {where} during {len(hit)}/{len(measured)} repetitions"
+    ]
     if steal >= REPETITION_SHARE / 2:
         parts.append(f"the hypervisor stole {steal:.0%}")
     parts.append(f"the benchmark was preempted {nivcsw:g} times per repetition (median)")
-    message = "; ".join(parts) + (": its numbers measure the neighbours as much as the code; "
-                                  "prepare the runner (perflab prepare RUNNER --profile shield) "
-                                  "or find what runs there (results show lists the top "
-                                  "processes)")
-    return {"code": "contaminated", "severity": "warning", "message": message,
-            "evidence": {"cpus": list(cpus), "repetitions": len(measured),
-                         "contaminated": len(hit), "other_share": other,
-                         "steal_share": steal, "nivcsw": nivcsw,
-                         "max_other_share": max(_share(r, "other_share") for r in hit),
-                         "threshold": REPETITION_SHARE, "run_fraction": RUN_FRACTION}}
+    message = "; ".join(parts) + (
+        ": its numbers measure the neighbours as much as the code; "
+        "prepare the runner (perflab prepare RUNNER --profile shield) "
+        "or find what runs there (results show lists the top "
+        "processes)"
+    )
+    return {
+        "code": "contaminated",
+        "severity": "warning",
+        "message": message,
+        "evidence": {
+            "cpus": list(cpus),
+            "repetitions": len(measured),
+            "contaminated": len(hit),
+            "other_share": other,
+            "steal_share": steal,
+            "nivcsw": nivcsw,
+            "max_other_share": max(_share(r, "other_share") for r in hit),
+            "threshold": REPETITION_SHARE,
+            "run_fraction": RUN_FRACTION,
+        },
+    }

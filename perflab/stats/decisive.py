@@ -32,13 +32,20 @@ MIX_PVALUE = 0.05
 
 def contaminated_flag(detail: str) -> Flag:
     """The flag a comparison attaches to a side whose run was contaminated."""
-    return Flag("contaminated", f"the run was contaminated ({detail}): other work ran on the "
-                "benchmark's CPUs, so its numbers are not the code's",
-                evidence={"run_flag": detail})
+    return Flag(
+        "contaminated",
+        f"the run was contaminated ({detail}): other work ran on the "
+        "benchmark's CPUs, so its numbers are not the code's",
+        evidence={"run_flag": detail},
+    )
 
 
-def blockers(base: FloatArray, cand: FloatArray, base_flags: list[Flag] | tuple[Flag, ...],
-             cand_flags: list[Flag] | tuple[Flag, ...]) -> list[tuple[str, str]]:
+def blockers(
+    base: FloatArray,
+    cand: FloatArray,
+    base_flags: list[Flag] | tuple[Flag, ...],
+    cand_flags: list[Flag] | tuple[Flag, ...],
+) -> list[tuple[str, str]]:
     """(code, sentence) for every reason this row cannot be decided, in a stable order."""
     out: list[tuple[str, str]] = []
     for code in ("contaminated", "noisy_host"):
@@ -55,13 +62,14 @@ def blockers(base: FloatArray, cand: FloatArray, base_flags: list[Flag] | tuple[
 def mode_mix(base: FloatArray, cand: FloatArray, base_flags: Any, cand_flags: Any) -> str | None:
     """Why the two sides' modes mix differently, or None (no bimodal side, same mix, or a
     candidate that moved beyond both modes)."""
-    for ref, other, flags, ref_name in ((base, cand, base_flags, "baseline"),
-                                        (cand, base, cand_flags, "candidate")):
+    for ref, other, flags, ref_name in (
+        (base, cand, base_flags, "baseline"),
+        (cand, base, cand_flags, "candidate"),
+    ):
         flag = next((f for f in flags if f.code == "bimodal"), None)
         if flag is None:
             continue
-        return _mix_text(np.sort(ref), np.sort(other), int(flag.evidence["low_count"]),
-                         ref_name)
+        return _mix_text(np.sort(ref), np.sort(other), int(flag.evidence["low_count"]), ref_name)
     return None
 
 
@@ -85,7 +93,9 @@ def _mix_text(ref: FloatArray, other: FloatArray, k: int, ref_name: str) -> str 
     if pvalue >= MIX_PVALUE:
         return None
     other_name = "candidate" if ref_name == "baseline" else "baseline"
-    return (f"two modes (around {low:.4g} and {high:.4g}) mix differently: {ref_name} "
-            f"{k} low / {ref.size - k} high, {other_name} {k_other} low / "
-            f"{other.size - k_other} high (Fisher p = {pvalue:.2g}); the ratio reflects "
-            "which mode the processes landed in, not the code")
+    return (
+        f"two modes (around {low:.4g} and {high:.4g}) mix differently: {ref_name} "
+        f"{k} low / {ref.size - k} high, {other_name} {k_other} low / "
+        f"{other.size - k_other} high (Fisher p = {pvalue:.2g}); the ratio reflects "
+        "which mode the processes landed in, not the code"
+    )

@@ -30,10 +30,18 @@ from perflab.stats.summary import summarize_rows
 
 def compare_exact(item: CompareInput, *, confidence: float, noise_band: float) -> Comparison:
     """The exact comparison of one deterministic metric (bad samples: not_comparable)."""
-    base_row = Comparison(benchmark=item.benchmark, metric=item.metric, unit=item.unit,
-                          direction=item.direction, verdict="not_comparable", reason="",
-                          test="exact", noise_band=noise_band, confidence=confidence,
-                          exact=True)
+    base_row = Comparison(
+        benchmark=item.benchmark,
+        metric=item.metric,
+        unit=item.unit,
+        direction=item.direction,
+        verdict="not_comparable",
+        reason="",
+        test="exact",
+        noise_band=noise_band,
+        confidence=confidence,
+        exact=True,
+    )
     problem = _problem(item)
     if problem is not None:
         return replace(base_row, reason=problem)
@@ -42,10 +50,16 @@ def compare_exact(item: CompareInput, *, confidence: float, noise_band: float) -
     verdict, reason = _decide(item, np.sort(base), np.sort(cand))
     mb, mc = float(np.median(base)), float(np.median(cand))
     ratio = mc / mb if mb > 0 else (1.0 if mc == 0 else math.inf)
-    return replace(base_row, verdict=verdict, reason=reason,
-                   base=summarize_rows(np.sort(base)[None, :], confidence)[0],
-                   cand=summarize_rows(np.sort(cand)[None, :], confidence)[0],
-                   ratio=ratio, ratio_ci=(ratio, ratio), change=ratio - 1.0)
+    return replace(
+        base_row,
+        verdict=verdict,
+        reason=reason,
+        base=summarize_rows(np.sort(base)[None, :], confidence)[0],
+        cand=summarize_rows(np.sort(cand)[None, :], confidence)[0],
+        ratio=ratio,
+        ratio_ci=(ratio, ratio),
+        change=ratio - 1.0,
+    )
 
 
 def _problem(item: CompareInput) -> str | None:
@@ -76,12 +90,18 @@ def _decide(item: CompareInput, base: FloatArray, cand: FloatArray) -> tuple[Ver
     if up or down:
         worse = up == (item.direction == "lower")
         verdict: Verdict = "regressed" if worse else "improved"
-        return verdict, (f"{name} is deterministic and changed from {_shown(base)} to "
-                         f"{_shown(cand)} (compared exactly{within}): "
-                         f"{'worse' if worse else 'better'}")
+        return verdict, (
+            f"{name} is deterministic and changed from {_shown(base)} to "
+            f"{_shown(cand)} (compared exactly{within}): "
+            f"{'worse' if worse else 'better'}"
+        )
     if abs(mc - mb) <= slack:
-        return "same", (f"{name} is deterministic and unchanged: {_shown(base)} vs "
-                        f"{_shown(cand)} (compared exactly{within})")
-    return "unknown", (f"{name} varies within a side ({_shown(base)} vs {_shown(cand)}, "
-                       f"medians {mb:g} and {mc:g}): the ranges overlap, so no exact change "
-                       "can be named")
+        return "same", (
+            f"{name} is deterministic and unchanged: {_shown(base)} vs "
+            f"{_shown(cand)} (compared exactly{within})"
+        )
+    return "unknown", (
+        f"{name} varies within a side ({_shown(base)} vs {_shown(cand)}, "
+        f"medians {mb:g} and {mc:g}): the ranges overlap, so no exact change "
+        "can be named"
+    )

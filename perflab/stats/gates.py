@@ -58,9 +58,15 @@ class GateCheck:
     ci: tuple[float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"bound": self.bound, "limit": jf(self.limit), "limit_text": self.limit_text,
-                "outcome": self.outcome, "reason": self.reason, "estimate": jf(self.estimate),
-                "ci": jpair(self.ci)}
+        return {
+            "bound": self.bound,
+            "limit": jf(self.limit),
+            "limit_text": self.limit_text,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "estimate": jf(self.estimate),
+            "ci": jpair(self.ci),
+        }
 
 
 @dataclass(frozen=True)
@@ -76,9 +82,15 @@ class GateResult:
     confidence: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "metric": self.metric, "stat": self.stat,
-                "outcome": self.outcome, "reason": self.reason, "confidence": self.confidence,
-                "checks": [c.to_dict() for c in self.checks]}
+        return {
+            "name": self.name,
+            "metric": self.metric,
+            "stat": self.stat,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "confidence": self.confidence,
+            "checks": [c.to_dict() for c in self.checks],
+        }
 
 
 def gate_applies(gate: Mapping[str, Any], benchmark: str, metric: str) -> bool:
@@ -87,10 +99,17 @@ def gate_applies(gate: Mapping[str, Any], benchmark: str, metric: str) -> bool:
     return gate.get("metric") == metric and (pattern is None or fnmatchcase(benchmark, pattern))
 
 
-def evaluate_gate(gate: Mapping[str, Any], base: Sequence[float] | None, cand: Sequence[float],
-                  *, direction: str = "lower", unit: str | None = None,
-                  confidence: float = 0.95, seed: int = 0,
-                  resamples: int = DEFAULT_RESAMPLES) -> GateResult:
+def evaluate_gate(
+    gate: Mapping[str, Any],
+    base: Sequence[float] | None,
+    cand: Sequence[float],
+    *,
+    direction: str = "lower",
+    unit: str | None = None,
+    confidence: float = 0.95,
+    seed: int = 0,
+    resamples: int = DEFAULT_RESAMPLES,
+) -> GateResult:
     """Evaluate one gate; GateSpecError for a malformed gate, never for bad samples."""
     check_fraction("confidence", confidence, open_low=True)
     check_count("seed", seed)
@@ -100,16 +119,16 @@ def evaluate_gate(gate: Mapping[str, Any], base: Sequence[float] | None, cand: S
     stat = _stat_name(gate)
     bounds = [b for b in BOUNDS if b in gate]
     if not bounds:
-        raise GateSpecError("a gate needs one of max_increase, max_decrease, max, min",
-                            field="gate")
+        raise GateSpecError(
+            "a gate needs one of max_increase, max_decrease, max, min", field="gate"
+        )
     specs = [_limit(b, gate[b], unit) for b in bounds]
     ctx = _Context(stat, direction, unit, confidence, seed, resamples)
     checks = tuple(_check(ctx, spec, base, cand) for spec in specs)
     outcome = _combine([c.outcome for c in checks])
     name = str(gate.get("name") or _describe(gate, stat, bounds))
     reason = "; ".join(c.reason for c in checks if c.outcome == outcome) or checks[0].reason
-    return GateResult(name, str(gate.get("metric", "")), stat, outcome, reason, checks,
-                      confidence)
+    return GateResult(name, str(gate.get("metric", "")), stat, outcome, reason, checks, confidence)
 
 
 def _stat_name(gate: Mapping[str, Any]) -> str:
@@ -137,18 +156,20 @@ def _limit(bound: str, raw: object, unit: str | None) -> _Bound:
     if bound in ("max_increase", "max_decrease"):
         fraction = parse_fraction(raw, bound)
         if bound == "max_decrease" and fraction >= 1:
-            raise GateSpecError(f"a decrease of {fraction:.0%} or more cannot happen to a "
-                                "positive quantity", field=bound)
+            raise GateSpecError(
+                f"a decrease of {fraction:.0%} or more cannot happen to a positive quantity",
+                field=bound,
+            )
         sign = "+" if bound == "max_increase" else "-"
-        return _Bound(bound, 1.0 + fraction if sign == "+" else 1.0 - fraction,
-                      f"{sign}{fraction * 100:.4g}%")
+        return _Bound(
+            bound, 1.0 + fraction if sign == "+" else 1.0 - fraction, f"{sign}{fraction * 100:.4g}%"
+        )
     return _Bound(bound, parse_quantity(raw, unit, bound), str(raw))
 
 
 def _describe(gate: Mapping[str, Any], stat: str, bounds: list[str]) -> str:
     where = f" of {gate['benchmark']}" if "benchmark" in gate else ""
-    return f"{stat} {gate.get('metric', '')}{where}: " + ", ".join(
-        f"{b} {gate[b]}" for b in bounds)
+    return f"{stat} {gate.get('metric', '')}{where}: " + ", ".join(f"{b} {gate[b]}" for b in bounds)
 
 
 def _combine(outcomes: list[Outcome]) -> Outcome:
@@ -168,8 +189,9 @@ class _Context:
     resamples: int
 
 
-def _check(ctx: _Context, spec: _Bound, base: Sequence[float] | None,
-           cand: Sequence[float]) -> GateCheck:
+def _check(
+    ctx: _Context, spec: _Bound, base: Sequence[float] | None, cand: Sequence[float]
+) -> GateCheck:
     problem = _data_problem(spec.relative, base, cand, ctx.unit)
     if problem:
         return GateCheck(spec.bound, spec.limit, spec.text, "not_comparable", problem)
@@ -182,8 +204,9 @@ def _check(ctx: _Context, spec: _Bound, base: Sequence[float] | None,
     return _decide(ctx, spec, est=est, ci=ci, n=int(c.size))
 
 
-def _data_problem(relative: bool, base: Sequence[float] | None, cand: Sequence[float],
-                  unit: str | None) -> str | None:
+def _data_problem(
+    relative: bool, base: Sequence[float] | None, cand: Sequence[float], unit: str | None
+) -> str | None:
     if relative and base is None:
         return "a relative limit needs a baseline, and there is none"
     found = sample_problem(cand, unit, positive=relative)
@@ -199,8 +222,11 @@ def _stat_fn(stat: str) -> Callable[[FloatArray], FloatArray]:
     if stat in _QUANTILES:
         q = _QUANTILES[stat] * 100.0
         return lambda x: np.asarray(np.percentile(x, q, axis=1))
-    return {"mean": lambda x: x.mean(axis=1), "min": lambda x: x.min(axis=1),
-            "max": lambda x: x.max(axis=1)}[stat]
+    return {
+        "mean": lambda x: x.mean(axis=1),
+        "min": lambda x: x.min(axis=1),
+        "max": lambda x: x.max(axis=1),
+    }[stat]
 
 
 def _ratio_ci(ctx: _Context, b: FloatArray, c: FloatArray) -> tuple[float, tuple[float, float]]:
@@ -229,11 +255,17 @@ def _value_ci(ctx: _Context, c: FloatArray) -> tuple[float, tuple[float, float]]
     return point, (point, point)
 
 
-def _decide(ctx: _Context, spec: _Bound, *, est: float, ci: tuple[float, float],
-            n: int) -> GateCheck:
+def _decide(
+    ctx: _Context, spec: _Bound, *, est: float, ci: tuple[float, float], n: int
+) -> GateCheck:
     if not np.isfinite(est):
-        return GateCheck(spec.bound, spec.limit, spec.text, "not_comparable",
-                         f"baseline {ctx.stat} is zero: a ratio is undefined")
+        return GateCheck(
+            spec.bound,
+            spec.limit,
+            spec.text,
+            "not_comparable",
+            f"baseline {ctx.stat} is zero: a ratio is undefined",
+        )
     beyond = ci[0] > spec.limit if spec.ceiling else ci[1] < spec.limit
     within = ci[1] <= spec.limit if spec.ceiling else ci[0] >= spec.limit
     outcome: Outcome = "fail" if beyond else "pass" if within else "unknown"
@@ -241,14 +273,14 @@ def _decide(ctx: _Context, spec: _Bound, *, est: float, ci: tuple[float, float],
     return GateCheck(spec.bound, spec.limit, spec.text, outcome, reason, est, ci)
 
 
-def _gate_reason(ctx: _Context, spec: _Bound, *, est: float, ci: tuple[float, float],
-                 outcome: Outcome, n: int) -> str:
+def _gate_reason(
+    ctx: _Context, spec: _Bound, *, est: float, ci: tuple[float, float], outcome: Outcome, n: int
+) -> str:
     level = f"{ctx.confidence:.0%} CI"
     if spec.relative:
         worse = (est > 1) == (ctx.direction == "lower")
         moved = "" if est == 1 else f", {'worse' if worse else 'better'}"
-        shown = (f"{ctx.stat} {est - 1:+.1%}{moved} "
-                 f"({level} {ci[0] - 1:+.1%} .. {ci[1] - 1:+.1%})")
+        shown = f"{ctx.stat} {est - 1:+.1%}{moved} ({level} {ci[0] - 1:+.1%} .. {ci[1] - 1:+.1%})"
     else:
         unit = f" {ctx.unit}" if ctx.unit else ""
         shown = f"{ctx.stat} {est:.4g}{unit} ({level} {ci[0]:.4g} .. {ci[1]:.4g})"
@@ -257,8 +289,7 @@ def _gate_reason(ctx: _Context, spec: _Bound, *, est: float, ci: tuple[float, fl
     tail = " (more samples would decide)" if outcome == "unknown" else ""
     if outcome == "unknown" and not all(np.isfinite(ci)) and ctx.stat in _QUANTILES:
         need = samples_to_bound(_QUANTILES[ctx.stat], ctx.confidence)
-        tail = (f": {n} samples cannot bound {ctx.stat} at this confidence, "
-                f"it takes at least {need}")
+        tail = f": {n} samples cannot bound {ctx.stat} at this confidence, it takes at least {need}"
     return f"{shown} {verb} the limit {limit}{tail}"
 
 

@@ -58,10 +58,17 @@ class GeomeanRow:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "direction": self.direction, "count": self.count,
-                "excluded": self.excluded, "ratio": jf(self.ratio),
-                "ratio_ci": jpair(self.ratio_ci), "change": jf(self.change),
-                "verdict": self.verdict, "reason": self.reason}
+        return {
+            "metric": self.metric,
+            "direction": self.direction,
+            "count": self.count,
+            "excluded": self.excluded,
+            "ratio": jf(self.ratio),
+            "ratio_ci": jpair(self.ratio_ci),
+            "change": jf(self.change),
+            "verdict": self.verdict,
+            "reason": self.reason,
+        }
 
 
 class GeomeanAccumulator:
@@ -81,8 +88,16 @@ class GeomeanAccumulator:
         """A row of this key could not be measured: the summary gets no verdict."""
         self._unmeasured[key] = self._unmeasured.get(key, 0) + 1
 
-    def add(self, keys: list[tuple[str, Direction]], rows: IntArray, points: FloatArray,
-            reps: FloatArray, offsets: IntArray, *, resampled: bool = False) -> None:
+    def add(
+        self,
+        keys: list[tuple[str, Direction]],
+        rows: IntArray,
+        points: FloatArray,
+        reps: FloatArray,
+        offsets: IntArray,
+        *,
+        resampled: bool = False,
+    ) -> None:
         """Add replicates ``reps`` (k, B) of rows whose keys are ``keys[rows[j]]``.
 
         Row j is rotated by ``offsets[j]`` (its replicate (b + o) mod B lands in
@@ -102,7 +117,7 @@ class GeomeanAccumulator:
                 self._loose[key] = self._loose.get(key, 0) + 1
             acc, shift = self._reps[key], int(offsets[j]) % reps.shape[1]
             acc[: acc.size - shift] += reps[j, shift:]
-            acc[acc.size - shift:] += reps[j, :shift]
+            acc[acc.size - shift :] += reps[j, :shift]
             self._points[key].append(float(points[j]))
 
     def rows(self, noise_band: float, confidence: float) -> list[GeomeanRow]:
@@ -114,27 +129,62 @@ class GeomeanAccumulator:
         excluded = self._excluded.get(key, 0)
         points = self._points.get(key, [])
         if not points:
-            return GeomeanRow(metric, direction, 0, excluded, None, None, None, "not_comparable",
-                              "no comparable benchmark for this metric")
+            return GeomeanRow(
+                metric,
+                direction,
+                0,
+                excluded,
+                None,
+                None,
+                None,
+                "not_comparable",
+                "no comparable benchmark for this metric",
+            )
         count = len(points)
         mean = float(np.mean(points))
         lo, hi = percentile_bounds(self._reps[key][None, :] / count, 1.0 - confidence)
         ci = (min(float(lo[0]), mean), max(float(hi[0]), mean))
-        ev = Evidence(direction=direction, log_ratio=mean, ci=ci, decision_ci=ci,
-                      confidence=confidence, decision_level=confidence, noise_band=band,
-                      significant=None, test_text="", what=f"geometric mean of {count} ratios")
+        ev = Evidence(
+            direction=direction,
+            log_ratio=mean,
+            ci=ci,
+            decision_ci=ci,
+            confidence=confidence,
+            decision_level=confidence,
+            noise_band=band,
+            significant=None,
+            test_text="",
+            what=f"geometric mean of {count} ratios",
+        )
         verdict, reason = decide(ev)
         unmeasured, loose = self._unmeasured.get(key, 0), self._loose.get(key, 0)
         if unmeasured:
-            verdict, reason = "unknown", (
-                f"no verdict: {unmeasured} of the rows could not be measured (see their "
-                f"reasons); geometric mean of {count} ratios {fmt_pct(expm1(mean))}")
+            verdict, reason = (
+                "unknown",
+                (
+                    f"no verdict: {unmeasured} of the rows could not be measured (see their "
+                    f"reasons); geometric mean of {count} ratios {fmt_pct(expm1(mean))}"
+                ),
+            )
         elif loose:
-            verdict, reason = "unknown", (
-                f"no verdict: {loose} of {count} rows are samples not known to come from "
-                "separate processes and runs (no run and process labels), so no test "
-                "resamples them as a whole; geometric mean of the ratios "
-                f"{fmt_pct(expm1(mean))} (CI {fmt_pct(expm1(ci[0]))} .. "
-                f"{fmt_pct(expm1(ci[1]))}, from independent rows)")
-        return GeomeanRow(metric, direction, count, excluded, exp(mean),
-                          (exp(ci[0]), exp(ci[1])), expm1(mean), verdict, reason)
+            verdict, reason = (
+                "unknown",
+                (
+                    f"no verdict: {loose} of {count} rows are samples not known to come from "
+                    "separate processes and runs (no run and process labels), so no test "
+                    "resamples them as a whole; geometric mean of the ratios "
+                    f"{fmt_pct(expm1(mean))} (CI {fmt_pct(expm1(ci[0]))} .. "
+                    f"{fmt_pct(expm1(ci[1]))}, from independent rows)"
+                ),
+            )
+        return GeomeanRow(
+            metric,
+            direction,
+            count,
+            excluded,
+            exp(mean),
+            (exp(ci[0]), exp(ci[1])),
+            expm1(mean),
+            verdict,
+            reason,
+        )

@@ -64,16 +64,23 @@ def tree(values: Sequence[float] | FloatArray, groups: Sequence[tuple[int, int]]
     runs: dict[int, dict[int, list[float]]] = {}
     for value, (run, process) in zip(values, groups, strict=True):
         runs.setdefault(run, {}).setdefault(process, []).append(float(value))
-    return Tree(tuple(tuple(np.asarray(p, dtype=np.float64) for p in procs.values())
-                      for procs in runs.values()))
+    return Tree(
+        tuple(
+            tuple(np.asarray(p, dtype=np.float64) for p in procs.values())
+            for procs in runs.values()
+        )
+    )
 
 
-def side_replicates(side: Tree, *, half: int, seed: int, first: int,
-                    spread: float) -> FloatArray:
+def side_replicates(side: Tree, *, half: int, seed: int, first: int, spread: float) -> FloatArray:
     """2 half replicates of the side's log statistic; mirrored streams (see bootstrap.py):
     the first half draws from stream ``first``, the second from ``1 - first``."""
-    return np.concatenate([_replicates(side, half, seed, first, spread),
-                           _replicates(side, half, seed, 1 - first, spread)])
+    return np.concatenate(
+        [
+            _replicates(side, half, seed, first, spread),
+            _replicates(side, half, seed, 1 - first, spread),
+        ]
+    )
 
 
 def _replicates(side: Tree, count: int, seed: int, stream: int, spread: float) -> FloatArray:
@@ -97,8 +104,9 @@ def _replicates(side: Tree, count: int, seed: int, stream: int, spread: float) -
     return np.asarray(out, dtype=np.float64)
 
 
-def _run_values(procs: tuple[FloatArray, ...], count: int, seed: int, stream: int,
-                run: int) -> FloatArray:
+def _run_values(
+    procs: tuple[FloatArray, ...], count: int, seed: int, stream: int, run: int
+) -> FloatArray:
     """(count, processes): each replicate's resampled process values of one run."""
     per_process = np.empty((len(procs), count))
     for p, values in enumerate(procs):

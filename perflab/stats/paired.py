@@ -37,14 +37,38 @@ def abba_order(n_pairs: int, *, randomise: bool = False, seed: int = 0) -> list[
     return order
 
 
-def compare_paired(a: Samples, b: Samples, *, direction: str = "lower",
-                   noise_band: float = 0.01, confidence: float = 0.95, seed: int = 0,
-                   resamples: int = DEFAULT_RESAMPLES, unit: str | None = None,
-                   cv_limit: float = DEFAULT_CV_LIMIT, expected_tail: float | None = None,
-                   benchmark: str = "", metric: str = "") -> Comparison:
+def compare_paired(
+    a: Samples,
+    b: Samples,
+    *,
+    direction: str = "lower",
+    noise_band: float = 0.01,
+    confidence: float = 0.95,
+    seed: int = 0,
+    resamples: int = DEFAULT_RESAMPLES,
+    unit: str | None = None,
+    cv_limit: float = DEFAULT_CV_LIMIT,
+    expected_tail: float | None = None,
+    benchmark: str = "",
+    metric: str = "",
+) -> Comparison:
     """Compare A/B pairs (a[i] with b[i]); mismatched lengths are ``not_comparable``."""
-    item = CompareInput(base=a, cand=b, direction=direction, benchmark=benchmark,
-                        metric=metric, unit=unit, paired=True)
-    return compare_many([item], noise_band=noise_band, confidence=confidence, fdr=None,
-                        seed=seed, resamples=resamples, cv_limit=cv_limit,
-                        expected_tail=expected_tail).rows[0]
+    item = CompareInput(
+        base=a,
+        cand=b,
+        direction=direction,
+        benchmark=benchmark,
+        metric=metric,
+        unit=unit,
+        paired=True,
+    )
+    return compare_many(
+        [item],
+        noise_band=noise_band,
+        confidence=confidence,
+        fdr=None,
+        seed=seed,
+        resamples=resamples,
+        cv_limit=cv_limit,
+        expected_tail=expected_tail,
+    ).rows[0]

@@ -46,37 +46,69 @@ class Flag:
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "severity": self.severity, "message": self.message,
-                "evidence": jdict(self.evidence)}
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "evidence": jdict(self.evidence),
+        }
 
 
-def quality_flags(samples: Samples, *, cv_limit: float = DEFAULT_CV_LIMIT,
-                  expected_tail: float | None = None, alpha: float = 0.05,
-                  other_n: int | None = None, trend_min: float = 0.005,
-                  noise_probe_failure: str | None = None) -> list[Flag]:
+def quality_flags(
+    samples: Samples,
+    *,
+    cv_limit: float = DEFAULT_CV_LIMIT,
+    expected_tail: float | None = None,
+    alpha: float = 0.05,
+    other_n: int | None = None,
+    trend_min: float = 0.005,
+    noise_probe_failure: str | None = None,
+) -> list[Flag]:
     """Flags for one side's samples, in repetition order. Never raises on bad data."""
     values = as_array(samples)
     flags: list[Flag] = []
     if noise_probe_failure:
         flags.append(noisy_host_flag(noise_probe_failure))
     if values is None or values.size == 0 or not np.all(np.isfinite(values)):
-        flags.append(Flag("invalid_samples", "samples are missing, NaN or infinite: "
-                          "nothing about this metric can be trusted",
-                          evidence={"n": 0 if values is None else int(values.size)}))
+        flags.append(
+            Flag(
+                "invalid_samples",
+                "samples are missing, NaN or infinite: nothing about this metric can be trusted",
+                evidence={"n": 0 if values is None else int(values.size)},
+            )
+        )
         return flags
-    return flags + flag_rows(values[None, :], cv_limit=cv_limit, expected_tail=expected_tail,
-                             alpha=alpha, other_n=other_n, trend_min=trend_min)[0]
+    return (
+        flags
+        + flag_rows(
+            values[None, :],
+            cv_limit=cv_limit,
+            expected_tail=expected_tail,
+            alpha=alpha,
+            other_n=other_n,
+            trend_min=trend_min,
+        )[0]
+    )
 
 
 def noisy_host_flag(detail: str) -> Flag:
-    return Flag("noisy_host", f"the host failed its noise probe ({detail}): "
-                "numbers from it may reflect interference, not the code",
-                evidence={"probe": detail})
+    return Flag(
+        "noisy_host",
+        f"the host failed its noise probe ({detail}): "
+        "numbers from it may reflect interference, not the code",
+        evidence={"probe": detail},
+    )
 
 
-def flag_rows(rows: FloatArray, *, cv_limit: float = DEFAULT_CV_LIMIT,
-              expected_tail: float | None = None, alpha: float = 0.05,
-              other_n: int | None = None, trend_min: float = 0.005) -> list[list[Flag]]:
+def flag_rows(
+    rows: FloatArray,
+    *,
+    cv_limit: float = DEFAULT_CV_LIMIT,
+    expected_tail: float | None = None,
+    alpha: float = 0.05,
+    other_n: int | None = None,
+    trend_min: float = 0.005,
+) -> list[list[Flag]]:
     """Flags for each row of an (m, n) matrix of finite samples in repetition order."""
     m, n = rows.shape
     out: list[list[Flag]] = [[] for _ in range(m)]
@@ -95,10 +127,12 @@ def _few(out: list[list[Flag]], n: int, alpha: float, other_n: int | None) -> No
     need = min_samples_for(alpha, other_n)
     if n >= need:
         return
-    flag = Flag("too_few_samples",
-                f"{n} sample(s): Mann-Whitney U cannot reach p <= {alpha:g} with fewer than "
-                f"{need} per side, so no change can be confirmed; add repetitions",
-                evidence={"n": n, "needed": need, "alpha": alpha})
+    flag = Flag(
+        "too_few_samples",
+        f"{n} sample(s): Mann-Whitney U cannot reach p <= {alpha:g} with fewer than "
+        f"{need} per side, so no change can be confirmed; add repetitions",
+        evidence={"n": n, "needed": need, "alpha": alpha},
+    )
     for flags in out:
         flags.append(flag)
 
@@ -110,11 +144,15 @@ def _cv(out: list[list[Flag]], ordered: FloatArray, cv_limit: float) -> None:
     with np.errstate(divide="ignore", invalid="ignore"):
         cv = ordered.std(axis=1, ddof=1) / np.abs(mean)
     for i in np.flatnonzero(cv > cv_limit):
-        out[i].append(Flag(
-            "high_cv", f"CV {cv[i]:.1%} is above the limit of {cv_limit:.1%}: repetitions "
-            "disagree too much for a precise comparison; look for background load, "
-            "frequency scaling or an unpinned benchmark, or add repetitions",
-            evidence={"cv": float(cv[i]), "limit": cv_limit}))
+        out[i].append(
+            Flag(
+                "high_cv",
+                f"CV {cv[i]:.1%} is above the limit of {cv_limit:.1%}: repetitions "
+                "disagree too much for a precise comparison; look for background load, "
+                "frequency scaling or an unpinned benchmark, or add repetitions",
+                evidence={"cv": float(cv[i]), "limit": cv_limit},
+            )
+        )
 
 
 def _tail(out: list[list[Flag]], ordered: FloatArray, expected: float | None) -> None:
@@ -124,20 +162,28 @@ def _tail(out: list[list[Flag]], ordered: FloatArray, expected: float | None) ->
     p50, p95 = np.percentile(ordered, [50.0, 95.0], axis=1)
     same = ordered[:, 0] == ordered[:, -1]
     for i in np.flatnonzero(same):
-        out[i].append(Flag(
-            "tail_too_tight", f"all {n} samples are identical ({ordered[i, 0]:g}): the tool "
-            "probably reports a rounded, cached or aggregated value, not a measurement",
-            evidence={"n": n, "value": float(ordered[i, 0])}))
+        out[i].append(
+            Flag(
+                "tail_too_tight",
+                f"all {n} samples are identical ({ordered[i, 0]:g}): the tool "
+                "probably reports a rounded, cached or aggregated value, not a measurement",
+                evidence={"n": n, "value": float(ordered[i, 0])},
+            )
+        )
     if expected is None or n < 10:
         return
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = p95 / p50
     for i in np.flatnonzero((ratio < expected) & ~same):
-        out[i].append(Flag(
-            "tail_too_tight", f"P95/P50 is {ratio[i]:.3f}, below the {expected:g} expected "
-            "for this workload: the samples look like averages or a saturated measurement, "
-            "not individual latencies",
-            evidence={"p95_over_p50": float(ratio[i]), "expected": expected}))
+        out[i].append(
+            Flag(
+                "tail_too_tight",
+                f"P95/P50 is {ratio[i]:.3f}, below the {expected:g} expected "
+                "for this workload: the samples look like averages or a saturated measurement, "
+                "not individual latencies",
+                evidence={"p95_over_p50": float(ratio[i]), "expected": expected},
+            )
+        )
 
 
 def bimodal_threshold(n: int) -> float:
@@ -156,12 +202,16 @@ def _bimodal(out: list[list[Flag]], ordered: FloatArray) -> None:
     split = _two_means(x, kmin)
     for i in np.flatnonzero(split[0] > bimodal_threshold(n)):
         d, k, low, high = (float(v[i]) for v in split)
-        out[i].append(Flag(
-            "bimodal", f"two groups of values: {int(k)} around {_at(ordered[i], low)} and "
-            f"{n - int(k)} around {_at(ordered[i], high)} ({fmt_pct(high - low)} apart): a "
-            "state that changes between runs (code alignment, memory placement, CPU "
-            "frequency, a cache) switches between two modes; find and pin it",
-            evidence={"ashman_d": d, "low_count": int(k), "high_count": n - int(k)}))
+        out[i].append(
+            Flag(
+                "bimodal",
+                f"two groups of values: {int(k)} around {_at(ordered[i], low)} and "
+                f"{n - int(k)} around {_at(ordered[i], high)} ({fmt_pct(high - low)} apart): a "
+                "state that changes between runs (code alignment, memory placement, CPU "
+                "frequency, a cache) switches between two modes; find and pin it",
+                evidence={"ashman_d": d, "low_count": int(k), "high_count": n - int(k)},
+            )
+        )
 
 
 def _at(row: FloatArray, rel: float) -> str:
@@ -218,11 +268,15 @@ def _trend(out: list[list[Flag]], rows: FloatArray, trend_min: float) -> None:
     with np.errstate(divide="ignore", invalid="ignore"):
         drift = slope * (n - 1) / np.abs(med)
     for i in np.flatnonzero((p < TREND_PVALUE) & (np.abs(drift) >= trend_min)):
-        out[i].append(Flag(
-            "trend", f"values drift by {fmt_pct(float(drift[i]))} from the first to the last "
-            f"repetition (Mann-Kendall p = {p[i]:.2g}): warm-up not finished, thermal "
-            "drift or a growing cache/heap; add warm-up runs or interleave A/B",
-            evidence={"drift": float(drift[i]), "pvalue": float(p[i])}))
+        out[i].append(
+            Flag(
+                "trend",
+                f"values drift by {fmt_pct(float(drift[i]))} from the first to the last "
+                f"repetition (Mann-Kendall p = {p[i]:.2g}): warm-up not finished, thermal "
+                "drift or a growing cache/heap; add warm-up runs or interleave A/B",
+                evidence={"drift": float(drift[i]), "pvalue": float(p[i])},
+            )
+        )
 
 
 def _outliers(out: list[list[Flag]], rows: FloatArray, ordered: FloatArray) -> None:
@@ -238,9 +292,13 @@ def _outliers(out: list[list[Flag]], rows: FloatArray, ordered: FloatArray) -> N
         n_ext = int(extreme[i].sum())
         severity: Severity = "warning" if n_ext or where.size > 0.05 * n else "info"
         reps = ", ".join(str(int(k) + 1) for k in where[:6]) + (", ..." if where.size > 6 else "")
-        out[i].append(Flag(
-            "outliers", f"{where.size} outlier(s) beyond Tukey's fences ({where.size - n_ext} "
-            f"mild, {n_ext} extreme) at repetition {reps}: interference from another process, "
-            "interrupts, page faults or a preempted run",
-            severity=severity,
-            evidence={"mild": int(where.size) - n_ext, "extreme": n_ext, "n": n}))
+        out[i].append(
+            Flag(
+                "outliers",
+                f"{where.size} outlier(s) beyond Tukey's fences ({where.size - n_ext} "
+                f"mild, {n_ext} extreme) at repetition {reps}: interference from another process, "
+                "interrupts, page faults or a preempted run",
+                severity=severity,
+                evidence={"mild": int(where.size) - n_ext, "extreme": n_ext, "n": n},
+            )
+        )

@@ -25,8 +25,9 @@ from perflab.stats._common import FloatArray
 _EXACT_LIMIT = 8  # scipy uses the exact distribution when a side has <= 8 samples
 
 
-def mwu_pvalues(base_rows: FloatArray, cand_rows: FloatArray,
-                alternative: str = "two-sided") -> FloatArray:
+def mwu_pvalues(
+    base_rows: FloatArray, cand_rows: FloatArray, alternative: str = "two-sided"
+) -> FloatArray:
     """Mann-Whitney U p-values, row by row, for (m, n1) and (m, n2) matrices.
 
     ``alternative="greater"``: the candidate tends to be larger.
@@ -44,13 +45,13 @@ def mwu_pvalues(base_rows: FloatArray, cand_rows: FloatArray,
     return out
 
 
-def _mwu(base_rows: FloatArray, cand_rows: FloatArray, method: str,
-         alternative: str = "two-sided") -> FloatArray:
+def _mwu(
+    base_rows: FloatArray, cand_rows: FloatArray, method: str, alternative: str = "two-sided"
+) -> FloatArray:
     from scipy import stats as sps  # heavy: imported when first used
 
     # scipy's "greater" means the first sample is larger: pass the candidate first
-    result = sps.mannwhitneyu(cand_rows, base_rows, axis=1, alternative=alternative,
-                              method=method)
+    result = sps.mannwhitneyu(cand_rows, base_rows, axis=1, alternative=alternative, method=method)
     return _clean(np.asarray(result.pvalue, dtype=np.float64))
 
 

@@ -51,11 +51,21 @@ class Summary:
     median_ci_level: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"n": self.n, "mean": jf(self.mean), "median": jf(self.median),
-                "stdev": jf(self.stdev), "cv": jf(self.cv), "min": jf(self.min),
-                "max": jf(self.max), "p50": jf(self.p50), "p90": jf(self.p90),
-                "p95": jf(self.p95), "p99": jf(self.p99), "median_ci": jpair(self.median_ci),
-                "median_ci_level": jf(self.median_ci_level)}
+        return {
+            "n": self.n,
+            "mean": jf(self.mean),
+            "median": jf(self.median),
+            "stdev": jf(self.stdev),
+            "cv": jf(self.cv),
+            "min": jf(self.min),
+            "max": jf(self.max),
+            "p50": jf(self.p50),
+            "p90": jf(self.p90),
+            "p95": jf(self.p95),
+            "p99": jf(self.p99),
+            "median_ci": jpair(self.median_ci),
+            "median_ci_level": jf(self.median_ci_level),
+        }
 
     def stat(self, name: str) -> float:
         """One statistic by its gate name (median, mean, p90, p95, p99, min, max)."""
@@ -82,12 +92,35 @@ def summarize_rows(sorted_rows: FloatArray, confidence: float) -> list[Summary]:
         cv = np.where(mean != 0, stdev / np.abs(mean), math.nan)
     pct = np.percentile(sorted_rows, PERCENTILES, axis=1)
     lo, hi, level = median_ci_ranks(n, confidence)
-    cols = zip(mean.tolist(), stdev.tolist(), cv.tolist(), sorted_rows[:, 0].tolist(),
-               sorted_rows[:, -1].tolist(), *pct.tolist(), sorted_rows[:, lo].tolist(),
-               sorted_rows[:, hi].tolist(), strict=True)
-    return [Summary(n=n, mean=a, median=p50, stdev=sd, cv=c, min=low, max=high, p50=p50,
-                    p90=p90, p95=p95, p99=p99, median_ci=(ci_lo, ci_hi), median_ci_level=level)
-            for a, sd, c, low, high, p50, p90, p95, p99, ci_lo, ci_hi in cols]
+    cols = zip(
+        mean.tolist(),
+        stdev.tolist(),
+        cv.tolist(),
+        sorted_rows[:, 0].tolist(),
+        sorted_rows[:, -1].tolist(),
+        *pct.tolist(),
+        sorted_rows[:, lo].tolist(),
+        sorted_rows[:, hi].tolist(),
+        strict=True,
+    )
+    return [
+        Summary(
+            n=n,
+            mean=a,
+            median=p50,
+            stdev=sd,
+            cv=c,
+            min=low,
+            max=high,
+            p50=p50,
+            p90=p90,
+            p95=p95,
+            p99=p99,
+            median_ci=(ci_lo, ci_hi),
+            median_ci_level=level,
+        )
+        for a, sd, c, low, high, p50, p90, p95, p99, ci_lo, ci_hi in cols
+    ]
 
 
 @lru_cache(maxsize=512)
@@ -109,8 +142,9 @@ def _coverage(n: int, low: int) -> float:
     return float(1.0 - 2.0 * sps.binom.cdf(low - 1, n, 0.5))
 
 
-def quantile_ci(sorted_values: FloatArray, q: float,
-                confidence: float) -> tuple[float, float, float]:
+def quantile_ci(
+    sorted_values: FloatArray, q: float, confidence: float
+) -> tuple[float, float, float]:
     """Distribution-free equal-tailed CI of the q-quantile: (lo, hi, coverage).
 
     A side that no order statistic can bound at this confidence is infinite

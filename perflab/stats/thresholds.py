@@ -25,15 +25,19 @@ class GateSpecError(StatsInputError):
 def parse_fraction(value: object, field: str = "max_increase") -> float:
     """``"10%"`` or ``0.1`` -> 0.1. Numbers are fractions; strings need a % sign."""
     if isinstance(value, bool):
-        raise GateSpecError(f"expected a percentage like \"10%\" or a fraction like 0.1, "
-                            f"got {describe(value)}", field=field)
+        raise GateSpecError(
+            f'expected a percentage like "10%" or a fraction like 0.1, got {describe(value)}',
+            field=field,
+        )
     if isinstance(value, int | float):
         number = float(value)
     elif isinstance(value, str) and (match := _FRACTION.match(value)):
         number = float(match.group(1)) / 100.0
     else:
-        raise GateSpecError(f"expected a percentage like \"10%\" or a fraction like 0.1, "
-                            f"got {describe(value)}", field=field)
+        raise GateSpecError(
+            f'expected a percentage like "10%" or a fraction like 0.1, got {describe(value)}',
+            field=field,
+        )
     if not math.isfinite(number) or number < 0:
         raise GateSpecError(f"expected a non-negative fraction, got {describe(value)}", field=field)
     return number
@@ -50,14 +54,18 @@ def parse_quantity(value: object, unit: str | None, field: str = "max") -> float
     A bare number (or a string without unit) is already in the metric's unit.
     """
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise GateSpecError(f"expected a number or a value with a unit like \"200us\", "
-                            f"got {describe(value)}", field=field)
+        raise GateSpecError(
+            f'expected a number or a value with a unit like "200us", got {describe(value)}',
+            field=field,
+        )
     if not isinstance(value, str):
         return _finite(float(value), value, field)
     match = _QUANTITY.match(value)
     if not match:
-        raise GateSpecError(f"expected a number or a value with a unit like \"200us\", "
-                            f"got {describe(value)}", field=field)
+        raise GateSpecError(
+            f'expected a number or a value with a unit like "200us", got {describe(value)}',
+            field=field,
+        )
     number = _finite(float(match.group(1)), value, field)
     given = match.group(2)
     if given is None:
@@ -74,13 +82,21 @@ def _finite(number: float, raw: object, field: str) -> float:
 
 def _factor(given: str, unit: str | None, raw: object, field: str) -> float:
     if given == "%":
-        raise GateSpecError(f"a percentage is a relative limit: use max_increase or "
-                            f"max_decrease, got {describe(raw)}", field=field)
+        raise GateSpecError(
+            f"a percentage is a relative limit: use max_increase or "
+            f"max_decrease, got {describe(raw)}",
+            field=field,
+        )
     if unit is None:
-        raise GateSpecError(f"the metric has no unit, so {describe(raw)} cannot be converted; "
-                            "give a plain number", field=field)
+        raise GateSpecError(
+            f"the metric has no unit, so {describe(raw)} cannot be converted; give a plain number",
+            field=field,
+        )
     factor = unit_factor(given, normalize_unit(unit))
     if factor is None:
-        raise GateSpecError(f"unit {given!r} cannot be converted to the metric's unit "
-                            f"{unit!r} (got {describe(raw)})", field=field)
+        raise GateSpecError(
+            f"unit {given!r} cannot be converted to the metric's unit "
+            f"{unit!r} (got {describe(raw)})",
+            field=field,
+        )
     return factor

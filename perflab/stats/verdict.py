@@ -50,19 +50,24 @@ def decide(ev: Evidence) -> tuple[Verdict, str]:
         worse = (lo > 0) == (ev.direction == "lower")
         word = "worse" if worse else "better"
         dci = _ci_text(ev.decision_ci, ev.decision_level)
-        test = (f" and {ev.test_text} confirms a shift beyond the band"
-                if ev.significant else "")
-        return ("regressed" if worse else "improved",
-                f"{point} ({dci}) lies wholly beyond the {band}{test}: {word}")
+        test = f" and {ev.test_text} confirms a shift beyond the band" if ev.significant else ""
+        return (
+            "regressed" if worse else "improved",
+            f"{point} ({dci}) lies wholly beyond the {band}{test}: {word}",
+        )
     if -edge - EDGE_TOLERANCE <= ev.ci[0] and ev.ci[1] <= edge + EDGE_TOLERANCE:
         return "same", f"{point} ({ci}) lies inside the {band}: no change that matters"
     dci = _ci_text(ev.decision_ci, ev.decision_level)
     if beyond:
-        return "unknown", (f"{point} ({dci}) is beyond the {band}, but {ev.test_text} does "
-                           "not confirm a shift beyond the band: add repetitions")
-    return "unknown", (f"{point} ({dci}) straddles the edge of the {band}"
-                       f"{_marginal_note(ev, edge)}: the data cannot tell a change beyond the "
-                       "band from noise; add repetitions")
+        return "unknown", (
+            f"{point} ({dci}) is beyond the {band}, but {ev.test_text} does "
+            "not confirm a shift beyond the band: add repetitions"
+        )
+    return "unknown", (
+        f"{point} ({dci}) straddles the edge of the {band}"
+        f"{_marginal_note(ev, edge)}: the data cannot tell a change beyond the "
+        "band from noise; add repetitions"
+    )
 
 
 def _marginal_note(ev: Evidence, edge: float) -> str:
@@ -70,9 +75,11 @@ def _marginal_note(ev: Evidence, edge: float) -> str:
     lo, hi = ev.ci
     if ev.decision_level <= ev.confidence or not (lo > edge or hi < -edge):
         return ""
-    return (f" (the {_ci_text(ev.ci, ev.confidence)} alone lies beyond it, but the decision "
-            f"is taken at the {_level(ev.decision_level)} level the comparison's other rows "
-            "require)")
+    return (
+        f" (the {_ci_text(ev.ci, ev.confidence)} alone lies beyond it, but the decision "
+        f"is taken at the {_level(ev.decision_level)} level the comparison's other rows "
+        "require)"
+    )
 
 
 def _ci_text(ci: tuple[float, float], level: float) -> str:

@@ -32,7 +32,7 @@ def _sqlite_path(url: str) -> Path | None:
     """The file of a plain ``sqlite:///path`` URL (None for anything else)."""
     if not url.startswith("sqlite:///") or "?" in url:
         return None
-    path = url[len("sqlite:///"):]
+    path = url[len("sqlite:///") :]
     return None if path in ("", ":memory:") else Path(path)
 
 
@@ -80,8 +80,10 @@ def _starting(prefix: str) -> dict[str, Any]:
 def runner_names(prefix: str = "") -> list[str]:
     """Registered runners whose name starts with ``prefix``, sorted (``local`` is not
     registered: callers add it)."""
-    rows = _rows("SELECT name FROM runners WHERE substr(name, 1, :n) = :prefix ORDER BY name",
-                 _starting(prefix))
+    rows = _rows(
+        "SELECT name FROM runners WHERE substr(name, 1, :n) = :prefix ORDER BY name",
+        _starting(prefix),
+    )
     return [str(row[0]) for row in rows]
 
 
@@ -97,15 +99,19 @@ def group_names(prefix: str = "") -> list[str]:
 
 def baseline_names(prefix: str = "") -> list[str]:
     """Names of baselines ever set, starting with ``prefix``, sorted."""
-    rows = _rows("SELECT DISTINCT name FROM baselines WHERE substr(name, 1, :n) = :prefix "
-                 "ORDER BY name", _starting(prefix))
+    rows = _rows(
+        "SELECT DISTINCT name FROM baselines WHERE substr(name, 1, :n) = :prefix ORDER BY name",
+        _starting(prefix),
+    )
     return [str(row[0]) for row in rows]
 
 
 def run_ids(prefix: str = "", limit: int = MAX_RUNS) -> list[tuple[str, str]]:
     """(run id, "job on runner, status") of the newest runs whose id starts with
     ``prefix``, newest first."""
-    rows = _rows("SELECT id, job, runner, status FROM runs WHERE substr(id, 1, :n) = :prefix "
-                 "ORDER BY started_at DESC, id DESC LIMIT :limit",
-                 {**_starting(prefix), "limit": limit})
+    rows = _rows(
+        "SELECT id, job, runner, status FROM runs WHERE substr(id, 1, :n) = :prefix "
+        "ORDER BY started_at DESC, id DESC LIMIT :limit",
+        {**_starting(prefix), "limit": limit},
+    )
     return [(str(i), f"{job} on {runner}, {status}") for i, job, runner, status in rows]

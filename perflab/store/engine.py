@@ -32,7 +32,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DRIVERS = {
     "psycopg": "pip install 'perflab[postgres]'",
     "psycopg2": "pip install psycopg2-binary, or use a postgresql+psycopg:// URL with "
-                "pip install 'perflab[postgres]'",
+    "pip install 'perflab[postgres]'",
     "MySQLdb": "pip install mysqlclient",
     "pymysql": "pip install PyMySQL",
 }
@@ -41,8 +41,11 @@ DRIVERS = {
 def _missing_driver(url: str, exc: ModuleNotFoundError, field: str) -> InputError:
     module = (exc.name or "").split(".")[0]
     install = DRIVERS.get(module, f"install the package that provides the {module} module")
-    return InputError(f"cannot open database {config.mask_url(url)!r}: its driver ({module}) "
-                      f"is not installed: {install}", field=field)
+    return InputError(
+        f"cannot open database {config.mask_url(url)!r}: its driver ({module}) "
+        f"is not installed: {install}",
+        field=field,
+    )
 
 
 def head_revision() -> str:
@@ -86,9 +89,12 @@ def create_fresh(conn: Connection) -> None:
     from perflab.store.models import Base
 
     Base.metadata.create_all(conn)
-    version = Table("alembic_version", MetaData(),
-                    Column("version_num", String(32), nullable=False),
-                    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"))
+    version = Table(
+        "alembic_version",
+        MetaData(),
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+    )
     version.create(conn)
     conn.execute(version.insert().values(version_num=head_revision()))
 
@@ -144,7 +150,7 @@ def _schema_lock(conn: Connection, url: str) -> Iterator[None]:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
         yield
         return
-    path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
+    path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
     if not path or path == ":memory:":
         yield
         return
@@ -191,22 +197,29 @@ def create_engine_for(url: str | None = None) -> Engine:
 
     url, field = (url, "PERFLAB_DB_URL") if url else _configured_url()
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        path = Path(url[len("sqlite:///"):])
+        path = Path(url[len("sqlite:///") :])
         try:
             _private_sqlite(path)
         except OSError as exc:
-            raise InputError(f"cannot create the database {path}: {exc.strerror}",
-                             field=field) from None
+            raise InputError(
+                f"cannot create the database {path}: {exc.strerror}", field=field
+            ) from None
     try:
         timeout = _connect_timeout(url)
-        engine = create_engine(url, future=True, pool_pre_ping=True, connect_args=(
-            {"connect_timeout": timeout} if timeout is not None else {}))
+        engine = create_engine(
+            url,
+            future=True,
+            pool_pre_ping=True,
+            connect_args=({"connect_timeout": timeout} if timeout is not None else {}),
+        )
     except ModuleNotFoundError as exc:
         raise _missing_driver(url, exc, field) from None
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
-        raise InputError(f"cannot open database {config.mask_url(url)!r}: {exc}",
-                         field=field) from None
+        raise InputError(
+            f"cannot open database {config.mask_url(url)!r}: {exc}", field=field
+        ) from None
     if engine.dialect.name == "sqlite":
+
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cursor = dbapi_conn.cursor()
@@ -214,6 +227,7 @@ def create_engine_for(url: str | None = None) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
     try:
         purge = _bring_up_to_date(engine, url)
         if purge and engine.dialect.name == "sqlite":
@@ -224,10 +238,13 @@ def create_engine_for(url: str | None = None) -> Engine:
         if "timeout expired" in reason or "timed out" in reason:
             waited = _url_timeout(url) or DB_CONNECT_TIMEOUT_S
             reason = f"no answer within {waited} s ({reason})"
-            hint = "is the server up and is this its address? ?connect_timeout=N in " \
-                   "PERFLAB_DB_URL waits longer"
-        raise InputError(f"cannot open database {config.mask_url(url)!r}: {reason}",
-                         field=field, hint=hint) from None
+            hint = (
+                "is the server up and is this its address? ?connect_timeout=N in "
+                "PERFLAB_DB_URL waits longer"
+            )
+        raise InputError(
+            f"cannot open database {config.mask_url(url)!r}: {reason}", field=field, hint=hint
+        ) from None
     return engine
 
 

@@ -97,8 +97,7 @@ class Source:
 
     @classmethod
     def of_path(cls, name: str, path: Path, size: int | None = None) -> Source:
-        return cls(name, path.stat().st_size if size is None else size,
-                   lambda: path.open("rb"))
+        return cls(name, path.stat().st_size if size is None else size, lambda: path.open("rb"))
 
     @classmethod
     def of_bytes(cls, name: str, data: bytes) -> Source:
@@ -165,11 +164,12 @@ def _read(source: Source, keep: int) -> tuple[bytes, str, int]:
         return head, digest.hexdigest(), size
     end = (head + b"".join(tail))[-last:] if last else b""
     marker = b"\n[perflab: %d of %d bytes cut here]\n" % (size - keep, size)
-    return head[:keep - last] + marker + end, digest.hexdigest(), size
+    return head[: keep - last] + marker + end, digest.hexdigest(), size
 
 
-def _row(run_id: str, source: Source, keep: int, kept: Kept,
-         now: Any) -> tuple[dict[str, Any], int]:
+def _row(
+    run_id: str, source: Source, keep: int, kept: Kept, now: Any
+) -> tuple[dict[str, Any], int]:
     """The file's row, and how many of its original bytes it holds."""
     try:
         data, sha256, size = _read(source, keep)
@@ -178,17 +178,23 @@ def _row(run_id: str, source: Source, keep: int, kept: Kept,
         data, sha256, size = b"", "", source.size
     cut = size > keep or sha256 == ""
     method, stored = compress(data)
-    kept.files, kept.size, kept.stored = kept.files + 1, kept.size + size, \
-        kept.stored + len(stored)
+    kept.files, kept.size, kept.stored = kept.files + 1, kept.size + size, kept.stored + len(stored)
     if cut:
         kept.truncated.append(source.name)
-    row = {"run_id": run_id, "name": source.name, "size": size, "sha256": sha256,
-           "truncated": cut, "compression": method, "data": stored, "created_at": now}
+    row = {
+        "run_id": run_id,
+        "name": source.name,
+        "size": size,
+        "sha256": sha256,
+        "truncated": cut,
+        "compression": method,
+        "data": stored,
+        "created_at": now,
+    }
     return row, min(size, keep) if sha256 else 0
 
 
-def put(session: Session, run_id: str, sources: Sequence[Source], limits: Limits,
-        now: Any) -> Kept:
+def put(session: Session, run_id: str, sources: Sequence[Source], limits: Limits, now: Any) -> Kept:
     """Replace the run's stored files with ``sources``, in order, within ``limits``."""
     run = session.get(Run, run_id)
     if run is None:
@@ -216,48 +222,80 @@ def _flag(kept: Kept, limits: Limits, run: Run) -> dict[str, Any]:
     names = kept.truncated
     shown = ", ".join(names[:5]) + (f" (+{len(names) - 5} more)" if len(names) > 5 else "")
     where = (run.controller or {}).get("host")
-    message = (f"{len(names)} of {kept.files} raw files stored cut to the limits ({limits}; "
-               f"PERFLAB_FILE_MAX_BYTES, PERFLAB_RUN_FILES_MAX_BYTES): {shown}; the whole "
-               f"files stay in {run.raw_dir or 'the run folder'}"
-               f"{f' on {where}' if where else ''}")
+    message = (
+        f"{len(names)} of {kept.files} raw files stored cut to the limits ({limits}; "
+        f"PERFLAB_FILE_MAX_BYTES, PERFLAB_RUN_FILES_MAX_BYTES): {shown}; the whole "
+        f"files stay in {run.raw_dir or 'the run folder'}"
+        f"{f' on {where}' if where else ''}"
+    )
     if kept.problems:
         message += "; not readable: " + "; ".join(kept.problems[:3])
-    return {"code": FLAG, "message": message,
-            "evidence": {"files": names[:100], "count": len(names),
-                         "file_max": limits.file_max, "run_max": limits.run_max}}
+    return {
+        "code": FLAG,
+        "message": message,
+        "evidence": {
+            "files": names[:100],
+            "count": len(names),
+            "file_max": limits.file_max,
+            "run_max": limits.run_max,
+        },
+    }
 
 
 def listing(session: Session, run_id: str) -> list[dict[str, Any]]:
     """The run's stored files (without their content), by name."""
-    query = (select(RunFileRow.name, RunFileRow.size, func.length(RunFileRow.data),
-                    RunFileRow.sha256, RunFileRow.truncated, RunFileRow.compression)
-             .where(RunFileRow.run_id == run_id).order_by(RunFileRow.name))
-    return [{"name": name, "size": size, "stored": stored, "sha256": sha256,
-             "truncated": truncated, "compression": compression}
-            for name, size, stored, sha256, truncated, compression in session.execute(query)]
+    query = (
+        select(
+            RunFileRow.name,
+            RunFileRow.size,
+            func.length(RunFileRow.data),
+            RunFileRow.sha256,
+            RunFileRow.truncated,
+            RunFileRow.compression,
+        )
+        .where(RunFileRow.run_id == run_id)
+        .order_by(RunFileRow.name)
+    )
+    return [
+        {
+            "name": name,
+            "size": size,
+            "stored": stored,
+            "sha256": sha256,
+            "truncated": truncated,
+            "compression": compression,
+        }
+        for name, size, stored, sha256, truncated, compression in session.execute(query)
+    ]
 
 
 def summary(session: Session, run_id: str) -> dict[str, Any]:
     """How many files the run has in the store, their original and stored bytes, and the
     names of those stored cut (what a run's document says; the list is ``listing``)."""
     count, size, stored = session.execute(
-        select(func.count(), func.coalesce(func.sum(RunFileRow.size), 0),
-               func.coalesce(func.sum(func.length(RunFileRow.data)), 0))
-        .where(RunFileRow.run_id == run_id)).one()
-    cut = session.scalars(select(RunFileRow.name).where(RunFileRow.run_id == run_id,
-                                                        RunFileRow.truncated.is_(True))
-                          .order_by(RunFileRow.name)).all()
-    return {"count": int(count), "size": int(size), "stored": int(stored),
-            "truncated": list(cut)}
+        select(
+            func.count(),
+            func.coalesce(func.sum(RunFileRow.size), 0),
+            func.coalesce(func.sum(func.length(RunFileRow.data)), 0),
+        ).where(RunFileRow.run_id == run_id)
+    ).one()
+    cut = session.scalars(
+        select(RunFileRow.name)
+        .where(RunFileRow.run_id == run_id, RunFileRow.truncated.is_(True))
+        .order_by(RunFileRow.name)
+    ).all()
+    return {"count": int(count), "size": int(size), "stored": int(stored), "truncated": list(cut)}
 
 
 def read(session: Session, run_id: str, name: str) -> StoredFile:
     """One stored file, decompressed and checked against its checksum."""
-    row = session.scalars(select(RunFileRow).where(RunFileRow.run_id == run_id,
-                                                   RunFileRow.name == name)).one_or_none()
+    row = session.scalars(
+        select(RunFileRow).where(RunFileRow.run_id == run_id, RunFileRow.name == name)
+    ).one_or_none()
     if row is None:
-        raise InputError(f'no file "{name}" stored for run {run_id} (see `perflab results '
-                         f'files {run_id}`)')
+        raise InputError(
+            f'no file "{name}" stored for run {run_id} (see `perflab results files {run_id}`)'
+        )
     return _decoded(row)
 
 
@@ -266,8 +304,14 @@ def read_many(session: Session, run_id: str, names: Iterable[str]) -> Iterator[S
     fetched a few MiB at a time."""
     stored = {f["name"]: f["stored"] for f in listing(session, run_id)}
     for chunk in _chunks([n for n in names if n in stored], stored):
-        rows = {r.name: r for r in session.scalars(select(RunFileRow).where(
-            RunFileRow.run_id == run_id, RunFileRow.name.in_(set(chunk))))}
+        rows = {
+            r.name: r
+            for r in session.scalars(
+                select(RunFileRow).where(
+                    RunFileRow.run_id == run_id, RunFileRow.name.in_(set(chunk))
+                )
+            )
+        }
         yield from (_decoded(rows[name]) for name in chunk)
 
 
@@ -285,8 +329,10 @@ def _chunks(names: list[str], stored: dict[str, int]) -> Iterator[list[str]]:
 
 
 def _decoded(row: RunFileRow) -> StoredFile:
-    damaged = DamagedFile(f'file "{row.name}" of run {row.run_id} is damaged in the store: '
-                          "its bytes do not match the checksum taken when it was stored")
+    damaged = DamagedFile(
+        f'file "{row.name}" of run {row.run_id} is damaged in the store: '
+        "its bytes do not match the checksum taken when it was stored"
+    )
     try:
         data = zlib.decompress(row.data) if row.compression == "zlib" else bytes(row.data)
     except zlib.error:

@@ -26,13 +26,15 @@ def _ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
     """Insert ``rows`` into ``table``; their new ids, in the order given."""
     if not rows:
         return []
-    result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                             rows)
+    result = session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+    )
     return [int(row[0]) for row in result.all()]
 
 
-def add_results(session: Session, run_id: str,
-                parts: Sequence[tuple[int | None, ResultSet]]) -> None:
+def add_results(
+    session: Session, run_id: str, parts: Sequence[tuple[int | None, ResultSet]]
+) -> None:
     """Samples of one run; a benchmark or metric seen before in this run gets more samples
     under the same row (their ``seq`` continues)."""
     conn_bench, conn_metric = BenchmarkRow.__table__, MetricRow.__table__
@@ -41,18 +43,28 @@ def add_results(session: Session, run_id: str,
     metrics: dict[tuple[str, str], int] = {k: mid for k, (_, mid) in existing.items() if k[1]}
     seqs = _next_seqs(session, list(metrics.values()))
     new_benches = [(b.name, b.params) for _, res in parts for b in res.benchmarks]
-    todo: list[dict[str, Any]] = [{"run_id": run_id, "name": n, "params": p or {}}
-                                  for n, p in dict(new_benches).items() if n not in benches]
-    benches.update(zip([str(r["name"]) for r in todo], _ids(session, conn_bench, todo),
-                       strict=True))
+    todo: list[dict[str, Any]] = [
+        {"run_id": run_id, "name": n, "params": p or {}}
+        for n, p in dict(new_benches).items()
+        if n not in benches
+    ]
+    benches.update(
+        zip([str(r["name"]) for r in todo], _ids(session, conn_bench, todo), strict=True)
+    )
     wanted: dict[tuple[str, str], dict[str, Any]] = {}
     for _, res in parts:
         for bench in res.benchmarks:
             for name, metric in bench.metrics.items():
                 if (bench.name, name) not in metrics:
-                    wanted.setdefault((bench.name, name), {
-                        "benchmark_id": benches[bench.name], "name": name,
-                        "unit": metric.unit, "direction": metric.direction})
+                    wanted.setdefault(
+                        (bench.name, name),
+                        {
+                            "benchmark_id": benches[bench.name],
+                            "name": name,
+                            "unit": metric.unit,
+                            "direction": metric.direction,
+                        },
+                    )
     metrics.update(zip(wanted, _ids(session, conn_metric, list(wanted.values())), strict=True))
     rows: list[tuple[int, int, int | None, float]] = []
     for repetition, res in parts:
@@ -60,8 +72,9 @@ def add_results(session: Session, run_id: str,
             for name, metric in bench.metrics.items():
                 mid = metrics[(bench.name, name)]
                 seq = seqs.get(mid, 0)
-                rows.extend((mid, seq + i, repetition, float(v))
-                            for i, v in enumerate(metric.samples))
+                rows.extend(
+                    (mid, seq + i, repetition, float(v)) for i, v in enumerate(metric.samples)
+                )
                 seqs[mid] = seq + len(metric.samples)
     if rows:
         _insert_samples(session, rows)
@@ -72,31 +85,38 @@ def _insert_samples(session: Session, rows: list[tuple[int, int, int | None, flo
     executemany of tuples on SQLite, a core executemany elsewhere."""
     conn = session.connection()
     dialect = conn.dialect
-    raw = conn.connection.dbapi_connection
+    raw: Any = conn.connection.dbapi_connection  # the driver's own connection (COPY)
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
-                "COPY samples (metric_id, seq, repetition, value) FROM STDIN") as copy:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy("COPY samples (metric_id, seq, repetition, value) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
     elif dialect.name == "sqlite":
-        cursor = raw.cursor()  # type: ignore[union-attr]
+        cursor = raw.cursor()
         try:
-            cursor.executemany("INSERT INTO samples (metric_id, seq, repetition, value) "
-                               "VALUES (?, ?, ?, ?)", rows)
+            cursor.executemany(
+                "INSERT INTO samples (metric_id, seq, repetition, value) VALUES (?, ?, ?, ?)", rows
+            )
         finally:
             cursor.close()
     else:
         table: Any = Sample.__table__
-        session.execute(insert(table), [{"metric_id": m, "seq": q, "repetition": r,
-                                         "value": v} for m, q, r, v in rows])
+        session.execute(
+            insert(table),
+            [{"metric_id": m, "seq": q, "repetition": r, "value": v} for m, q, r, v in rows],
+        )
 
 
 def _existing(session: Session, run_id: str) -> dict[tuple[str, str], tuple[int, int]]:
     """(benchmark, metric or "") -> (benchmark id, metric id) already stored for the run."""
     out: dict[tuple[str, str], tuple[int, int]] = {}
-    query = (select(BenchmarkRow.id, BenchmarkRow.name, MetricRow.id, MetricRow.name)
-             .outerjoin(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id)
-             .where(BenchmarkRow.run_id == run_id))
+    query = (
+        select(BenchmarkRow.id, BenchmarkRow.name, MetricRow.id, MetricRow.name)
+        .outerjoin(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id)
+        .where(BenchmarkRow.run_id == run_id)
+    )
     for bid, bname, mid, mname in session.execute(query).all():
         out[(bname, "")] = (bid, 0)
         if mid is not None:
@@ -109,19 +129,33 @@ def _next_seqs(session: Session, metric_ids: list[int]) -> dict[int, int]:
         return {}
     from sqlalchemy import func
 
-    query = (select(Sample.metric_id, func.max(Sample.seq) + 1)
-             .where(Sample.metric_id.in_(metric_ids)).group_by(Sample.metric_id))
+    query = (
+        select(Sample.metric_id, func.max(Sample.seq) + 1)
+        .where(Sample.metric_id.in_(metric_ids))
+        .group_by(Sample.metric_id)
+    )
     return {int(m): int(n) for m, n in session.execute(query).all()}
 
 
-def read_result(session: Session, run_id: str) -> tuple[
-        ResultSet, dict[tuple[str, str], list[int | None]]]:
+def read_result(
+    session: Session, run_id: str
+) -> tuple[ResultSet, dict[tuple[str, str], list[int | None]]]:
     """A run's samples as a ResultSet, and the repetition of each sample, in stored order
     (benchmarks and metrics in the order first stored, samples by ``seq``)."""
-    query = (select(BenchmarkRow.id, BenchmarkRow.name, BenchmarkRow.params, MetricRow.id,
-                    MetricRow.name, MetricRow.unit, MetricRow.direction)
-             .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id, isouter=True)
-             .where(BenchmarkRow.run_id == run_id).order_by(BenchmarkRow.id, MetricRow.id))
+    query = (
+        select(
+            BenchmarkRow.id,
+            BenchmarkRow.name,
+            BenchmarkRow.params,
+            MetricRow.id,
+            MetricRow.name,
+            MetricRow.unit,
+            MetricRow.direction,
+        )
+        .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id, isouter=True)
+        .where(BenchmarkRow.run_id == run_id)
+        .order_by(BenchmarkRow.id, MetricRow.id)
+    )
     result = ResultSet()
     by_metric: dict[int, tuple[Metric, list[int | None]]] = {}
     keys: dict[int, tuple[str, str]] = {}
@@ -136,10 +170,13 @@ def read_result(session: Session, run_id: str) -> tuple[
             bench.metrics[mname] = metric
             by_metric[mid] = (metric, [])
             keys[mid] = (bname, mname)
-    samples = (select(Sample.metric_id, Sample.repetition, Sample.value)
-               .join(MetricRow, MetricRow.id == Sample.metric_id)
-               .join(BenchmarkRow, BenchmarkRow.id == MetricRow.benchmark_id)
-               .where(BenchmarkRow.run_id == run_id).order_by(Sample.metric_id, Sample.seq))
+    samples = (
+        select(Sample.metric_id, Sample.repetition, Sample.value)
+        .join(MetricRow, MetricRow.id == Sample.metric_id)
+        .join(BenchmarkRow, BenchmarkRow.id == MetricRow.benchmark_id)
+        .where(BenchmarkRow.run_id == run_id)
+        .order_by(Sample.metric_id, Sample.seq)
+    )
     rows = _raw_rows(session, samples)
     if rows:
         mids, repetitions, values = (list(column) for column in zip(*rows, strict=True))

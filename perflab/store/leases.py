@@ -53,12 +53,16 @@ def check_fence(session: Session, fence: Fence, now: datetime | None = None) -> 
     :class:`LeaseLost` (the caller's transaction then rolls back). The update takes the
     job row's write lock, so no other transaction can move the job on before commit."""
     done = session.execute(
-        update(JobRow).where(JobRow.id == fence.job_id, JobRow.token == fence.token,
-                             JobRow.state.in_(ACTIVE))
-        .values(updated_at=now or utcnow()).execution_options(synchronize_session=False))
+        update(JobRow)
+        .where(JobRow.id == fence.job_id, JobRow.token == fence.token, JobRow.state.in_(ACTIVE))
+        .values(updated_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
     if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise LeaseLost(f"job {fence.job_id}: the lease on runner {fence.runner} moved on "
-                        f"(token {fence.token} is stale); this worker may not write")
+        raise LeaseLost(
+            f"job {fence.job_id}: the lease on runner {fence.runner} moved on "
+            f"(token {fence.token} is stale); this worker may not write"
+        )
 
 
 def _ensure(session: Session, runner: str) -> None:
@@ -68,24 +72,42 @@ def _ensure(session: Session, runner: str) -> None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    session.execute(insert(LeaseRow).values(runner=runner, token=0, failures=0)
-                    .on_conflict_do_nothing(index_elements=["runner"]))
+    session.execute(
+        insert(LeaseRow)
+        .values(runner=runner, token=0, failures=0)
+        .on_conflict_do_nothing(index_elements=["runner"])
+    )
 
 
-def take(session: Session, runner: str, holder: str, ttl: float, *,
-         job_id: str | None = None, now: datetime | None = None,
-         controller: dict[str, Any] | None = None) -> int | None:
+def take(
+    session: Session,
+    runner: str,
+    holder: str,
+    ttl: float,
+    *,
+    job_id: str | None = None,
+    now: datetime | None = None,
+    controller: dict[str, Any] | None = None,
+) -> int | None:
     """In a transaction: take ``runner``'s lease if it is free (or its holder's expired);
     the new token, or None when someone holds it."""
     now = now or utcnow()
     _ensure(session, runner)
     free = or_(LeaseRow.holder.is_(None), LeaseRow.expires_at < now)
     done = session.execute(
-        update(LeaseRow).where(LeaseRow.runner == runner, free)
-        .values(token=LeaseRow.token + 1, holder=holder, job_id=job_id, acquired_at=now,
-                heartbeat_at=now, expires_at=now + timedelta(seconds=ttl),
-                controller=controller)
-        .execution_options(synchronize_session=False))
+        update(LeaseRow)
+        .where(LeaseRow.runner == runner, free)
+        .values(
+            token=LeaseRow.token + 1,
+            holder=holder,
+            job_id=job_id,
+            acquired_at=now,
+            heartbeat_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+            controller=controller,
+        )
+        .execution_options(synchronize_session=False)
+    )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         return None
     return int(session.scalars(select(LeaseRow.token).where(LeaseRow.runner == runner)).one())
@@ -95,11 +117,19 @@ def lease_dict(row: LeaseRow, now: datetime | None = None) -> dict[str, Any]:
     now = now or utcnow()
     expires = _aware(row.expires_at)
     held = row.holder is not None and expires is not None and expires >= now
-    return {"runner": row.runner, "token": row.token, "job_id": row.job_id,
-            "holder": row.holder, "held": held, "expired": row.holder is not None and not held,
-            "acquired_at": _iso(row.acquired_at), "heartbeat_at": _iso(row.heartbeat_at),
-            "expires_at": _iso(row.expires_at), "failures": row.failures,
-            "controller": row.controller}
+    return {
+        "runner": row.runner,
+        "token": row.token,
+        "job_id": row.job_id,
+        "holder": row.holder,
+        "held": held,
+        "expired": row.holder is not None and not held,
+        "acquired_at": _iso(row.acquired_at),
+        "heartbeat_at": _iso(row.heartbeat_at),
+        "expires_at": _iso(row.expires_at),
+        "failures": row.failures,
+        "controller": row.controller,
+    }
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -112,21 +142,29 @@ class LeaseStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    def acquire(self, runner: str, holder: str, ttl: float,
-                controller: dict[str, Any] | None = None) -> int | None:
+    def acquire(
+        self, runner: str, holder: str, ttl: float, controller: dict[str, Any] | None = None
+    ) -> int | None:
         """Take ``runner`` for a holder that is not a queued job (``perflab run``)."""
         with self._sessions.begin() as session:
             return take(session, runner, holder, ttl, controller=controller)
 
-    def release_dead(self, runner: str, is_gone: Callable[[dict[str, Any] | None], bool],
-                     ) -> dict[str, Any] | None:
+    def release_dead(
+        self,
+        runner: str,
+        is_gone: Callable[[dict[str, Any] | None], bool],
+    ) -> dict[str, Any] | None:
         """Let go of ``runner``'s lease if a direct run holds it and its process ``is_gone``
         (killed on this machine): the lease it held, else None. A queued job's lease is
         never let go here: the reconciler ends its job first."""
         with self._sessions.begin() as session:
             row = session.get(LeaseRow, runner)
-            if row is None or row.holder is None or row.job_id is not None \
-                    or not is_gone(row.controller):
+            if (
+                row is None
+                or row.holder is None
+                or row.job_id is not None
+                or not is_gone(row.controller)
+            ):
                 return None
             held = lease_dict(row)
             release(session, runner, row.token)
@@ -137,10 +175,13 @@ class LeaseStore:
         now = utcnow()
         with self._sessions.begin() as session:
             done = session.execute(
-                update(LeaseRow).where(LeaseRow.runner == runner, LeaseRow.token == token,
-                                       LeaseRow.holder.is_not(None))
+                update(LeaseRow)
+                .where(
+                    LeaseRow.runner == runner, LeaseRow.token == token, LeaseRow.holder.is_not(None)
+                )
                 .values(heartbeat_at=now, expires_at=now + timedelta(seconds=ttl))
-                .execution_options(synchronize_session=False))
+                .execution_options(synchronize_session=False)
+            )
             return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 
     def release(self, runner: str, token: int) -> bool:
@@ -163,8 +204,9 @@ class LeaseStore:
         """Leases whose holder stopped renewing them (a worker died, a link broke)."""
         now = utcnow()
         with self._sessions() as session:
-            rows = session.scalars(select(LeaseRow).where(LeaseRow.holder.is_not(None),
-                                                          LeaseRow.expires_at < now)).all()
+            rows = session.scalars(
+                select(LeaseRow).where(LeaseRow.holder.is_not(None), LeaseRow.expires_at < now)
+            ).all()
             return [lease_dict(r, now) for r in rows]
 
     def note_reachable(self, runner: str, reachable: bool) -> int:
@@ -179,7 +221,9 @@ class LeaseStore:
 
 def release(session: Session, runner: str, token: int) -> bool:
     done = session.execute(
-        update(LeaseRow).where(LeaseRow.runner == runner, LeaseRow.token == token)
+        update(LeaseRow)
+        .where(LeaseRow.runner == runner, LeaseRow.token == token)
         .values(holder=None, job_id=None, expires_at=None)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return bool(done.rowcount == 1)  # type: ignore[attr-defined]

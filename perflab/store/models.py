@@ -66,13 +66,17 @@ class Run(Base):
     perflab_version: Mapped[str] = mapped_column(String(32))
 
     benchmarks: Mapped[list[BenchmarkRow]] = relationship(
-        back_populates="run", cascade="all, delete-orphan", order_by="BenchmarkRow.id")
+        back_populates="run", cascade="all, delete-orphan", order_by="BenchmarkRow.id"
+    )
     repetitions: Mapped[list[Repetition]] = relationship(
-        back_populates="run", cascade="all, delete-orphan", order_by="Repetition.id")
+        back_populates="run", cascade="all, delete-orphan", order_by="Repetition.id"
+    )
     environments: Mapped[list[Environment]] = relationship(
-        back_populates="run", cascade="all, delete-orphan", order_by="Environment.id")
+        back_populates="run", cascade="all, delete-orphan", order_by="Environment.id"
+    )
     artifacts: Mapped[list[Artifact]] = relationship(
-        back_populates="run", cascade="all, delete-orphan", order_by="Artifact.id")
+        back_populates="run", cascade="all, delete-orphan", order_by="Artifact.id"
+    )
 
 
 class BenchmarkRow(Base):
@@ -85,7 +89,8 @@ class BenchmarkRow(Base):
 
     run: Mapped[Run] = relationship(back_populates="benchmarks")
     metrics: Mapped[list[MetricRow]] = relationship(
-        back_populates="benchmark", cascade="all, delete-orphan", order_by="MetricRow.id")
+        back_populates="benchmark", cascade="all, delete-orphan", order_by="MetricRow.id"
+    )
 
     __table_args__ = (Index("ix_benchmarks_run_name", "run_id", "name", unique=True),)
 
@@ -95,14 +100,16 @@ class MetricRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     benchmark_id: Mapped[int] = mapped_column(
-        ForeignKey("benchmarks.id", ondelete="CASCADE"), index=True)
+        ForeignKey("benchmarks.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(200))
     unit: Mapped[str] = mapped_column(String(32))
     direction: Mapped[str] = mapped_column(String(8))
 
     benchmark: Mapped[BenchmarkRow] = relationship(back_populates="metrics")
     samples: Mapped[list[Sample]] = relationship(
-        back_populates="metric", cascade="all, delete-orphan", order_by="Sample.seq")
+        back_populates="metric", cascade="all, delete-orphan", order_by="Sample.seq"
+    )
 
 
 class Sample(Base):
@@ -111,8 +118,7 @@ class Sample(Base):
     __tablename__ = "samples"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    metric_id: Mapped[int] = mapped_column(
-        ForeignKey("metrics.id", ondelete="CASCADE"), index=True)
+    metric_id: Mapped[int] = mapped_column(ForeignKey("metrics.id", ondelete="CASCADE"), index=True)
     seq: Mapped[int] = mapped_column(Integer)  # order within the metric
     repetition: Mapped[int | None] = mapped_column(Integer)  # which repetition produced it
     value: Mapped[float] = mapped_column(Double)

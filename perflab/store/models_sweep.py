@@ -58,8 +58,9 @@ class SweepPartRow(Base):
     __tablename__ = "sweep_parts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    sweep_run_id: Mapped[str] = mapped_column(ForeignKey("sweep_runs.id", ondelete="CASCADE"),
-                                              index=True)
+    sweep_run_id: Mapped[str] = mapped_column(
+        ForeignKey("sweep_runs.id", ondelete="CASCADE"), index=True
+    )
     platform: Mapped[str] = mapped_column(String(200))
     target_kind: Mapped[str] = mapped_column(String(16))  # platform | group
     target: Mapped[str] = mapped_column(String(200))

@@ -19,11 +19,23 @@ from typing import Any, TypeVar
 
 log = logging.getLogger("perflab")
 T = TypeVar("T")
-MARKERS = ("could not connect", "connection refused", "server closed the connection",
-           "terminating connection", "connection reset", "broken pipe", "database is locked",
-           "connection timed out", "timeout expired", "the database system is starting up",
-           "the database system is shutting down", "ssl connection has been closed",
-           "connection is closed", "no connection to the server", "lost connection")
+MARKERS = (
+    "could not connect",
+    "connection refused",
+    "server closed the connection",
+    "terminating connection",
+    "connection reset",
+    "broken pipe",
+    "database is locked",
+    "connection timed out",
+    "timeout expired",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "ssl connection has been closed",
+    "connection is closed",
+    "no connection to the server",
+    "lost connection",
+)
 
 
 def retry_window() -> float:
@@ -55,10 +67,15 @@ def retrying(func: Callable[..., T]) -> Callable[..., T]:
             except Exception as exc:
                 if not is_transient(exc) or time.monotonic() + pause > deadline:
                     raise
-                log.warning("the database is away (%s); trying %s again in %.1f s",
-                            str(exc).splitlines()[0][:120], func.__name__, pause)
+                log.warning(
+                    "the database is away (%s); trying %s again in %.1f s",
+                    str(exc).splitlines()[0][:120],
+                    func.__name__,
+                    pause,
+                )
                 time.sleep(pause)
                 pause = min(pause * 2, 5.0)
+
     return wrapper
 
 

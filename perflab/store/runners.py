@@ -18,8 +18,19 @@ if TYPE_CHECKING:
 
 LOCAL = "local"  # the built-in runner (perflab.runners.LOCAL): never a row here
 STATES = ("idle", "reserved", "running", "quarantined", "offline")
-FIELDS = ("address", "port", "user", "key_file", "proxy_jump", "groups", "labels", "vars",
-          "platform", "host_key", "source")
+FIELDS = (
+    "address",
+    "port",
+    "user",
+    "key_file",
+    "proxy_jump",
+    "groups",
+    "labels",
+    "vars",
+    "platform",
+    "host_key",
+    "source",
+)
 
 
 def _values(data: dict[str, Any]) -> dict[str, Any]:
@@ -32,14 +43,25 @@ def _values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def runner_dict(row: RunnerRow) -> dict[str, Any]:
-    return {"name": row.name, "address": row.address, "port": row.port, "user": row.user,
-            "key_file": row.key_file, "proxy_jump": row.proxy_jump, "groups": row.groups or [],
-            "labels": row.labels or {}, "vars": scrub(row.vars or {})[0],
-            "platform": row.platform,
-            "state": row.state, "state_reason": row.state_reason,
-            "state_changed_at": row.state_changed_at.isoformat() if row.state_changed_at
-            else None, "facts": row.facts, "facts_at": row.facts_at.isoformat()
-            if row.facts_at else None, "host_key": row.host_key, "source": row.source}
+    return {
+        "name": row.name,
+        "address": row.address,
+        "port": row.port,
+        "user": row.user,
+        "key_file": row.key_file,
+        "proxy_jump": row.proxy_jump,
+        "groups": row.groups or [],
+        "labels": row.labels or {},
+        "vars": scrub(row.vars or {})[0],
+        "platform": row.platform,
+        "state": row.state,
+        "state_reason": row.state_reason,
+        "state_changed_at": row.state_changed_at.isoformat() if row.state_changed_at else None,
+        "facts": row.facts,
+        "facts_at": row.facts_at.isoformat() if row.facts_at else None,
+        "host_key": row.host_key,
+        "source": row.source,
+    }
 
 
 @retrying_methods
@@ -49,25 +71,34 @@ class RunnerStore:
 
     def _get(self, session: Session, name: str) -> RunnerRow:
         if name == LOCAL:
-            raise InputError(f'"{LOCAL}" is the built-in runner (this machine): it is not '
-                             "registered, so it has no registration or state to change")
+            raise InputError(
+                f'"{LOCAL}" is the built-in runner (this machine): it is not '
+                "registered, so it has no registration or state to change"
+            )
         row = session.get(RunnerRow, name)
         if row is None:
             known = session.scalars(select(RunnerRow.name).order_by(RunnerRow.name)).all()
             listing = ", ".join([LOCAL, *known][:12])
-            raise InputError(f'unknown runner "{name}"; known runners: {listing}',
-                             hint="see `perflab runner list`")
+            raise InputError(
+                f'unknown runner "{name}"; known runners: {listing}',
+                hint="see `perflab runner list`",
+            )
         return row
 
     def add(self, name: str, **values: Any) -> None:
         """Register one runner; a name that exists already is an input error."""
         with self._sessions.begin() as session:
             if name == "local" or session.get(RunnerRow, name) is not None:
-                raise InputError(f'a runner named "{name}" is already registered',
-                                 hint=f"`perflab runner remove {name}` first, or pick another name")
+                raise InputError(
+                    f'a runner named "{name}" is already registered',
+                    hint=f"`perflab runner remove {name}` first, or pick another name",
+                )
             now = utcnow()
-            session.add(RunnerRow(name=name, state="idle", created_at=now, updated_at=now,
-                                  **_values(values)))
+            session.add(
+                RunnerRow(
+                    name=name, state="idle", created_at=now, updated_at=now, **_values(values)
+                )
+            )
 
     def upsert_many(self, runners: Sequence[dict[str, Any]]) -> tuple[list[str], list[str]]:
         """Register or update many runners in one transaction: all of them or none."""
@@ -81,8 +112,9 @@ class RunnerStore:
                 row = session.get(RunnerRow, name)
                 values = _values(data)
                 if row is None:
-                    session.add(RunnerRow(name=name, state="idle", created_at=now,
-                                          updated_at=now, **values))
+                    session.add(
+                        RunnerRow(name=name, state="idle", created_at=now, updated_at=now, **values)
+                    )
                     added.append(name)
                 else:
                     for key, value in values.items():
@@ -99,8 +131,9 @@ class RunnerStore:
         with self._sessions() as session:
             return session.get(RunnerRow, name) is not None
 
-    def list(self, *, group: str | None = None, platform: str | None = None,
-             state: str | None = None) -> list[dict[str, Any]]:
+    def list(
+        self, *, group: str | None = None, platform: str | None = None, state: str | None = None
+    ) -> list[dict[str, Any]]:
         with self._sessions() as session:
             query = select(RunnerRow).order_by(RunnerRow.name)
             if platform:
@@ -116,8 +149,7 @@ class RunnerStore:
 
     def set_state(self, name: str, state: str, reason: str | None = None) -> None:
         if state not in STATES:
-            raise InputError(f"expected one of {', '.join(STATES)}, got {state!r}",
-                             field="state")
+            raise InputError(f"expected one of {', '.join(STATES)}, got {state!r}", field="state")
         with self._sessions.begin() as session:
             row = self._get(session, name)
             row.state, row.state_reason, row.state_changed_at = state, reason, utcnow()

@@ -31,10 +31,30 @@ if TYPE_CHECKING:
     from perflab.store.files import Kept, Limits, Source, StoredFile
     from perflab.store.leases import Fence
 
-REPETITION_FIELDS = ("step", "kind", "benchmark", "index", "exit_status", "signal", "timed_out",
-                     "wall_ns", "user_ns", "sys_ns", "maxrss_kb", "nvcsw", "nivcsw",
-                     "other_share", "steal_share", "runnable", "evidence_window",
-                     "stdout_path", "stderr_path", "output_path", "stderr_tail", "error")
+REPETITION_FIELDS = (
+    "step",
+    "kind",
+    "benchmark",
+    "index",
+    "exit_status",
+    "signal",
+    "timed_out",
+    "wall_ns",
+    "user_ns",
+    "sys_ns",
+    "maxrss_kb",
+    "nvcsw",
+    "nivcsw",
+    "other_share",
+    "steal_share",
+    "runnable",
+    "evidence_window",
+    "stdout_path",
+    "stderr_path",
+    "output_path",
+    "stderr_tail",
+    "error",
+)
 
 
 def utcnow() -> datetime:
@@ -69,29 +89,41 @@ class RunView:
 
     def to_dict(self) -> dict[str, Any]:
         data = self.result.to_dict()
-        data.update({
-            "run_id": self.id, "job": self.job, "runner": self.runner,
-            "platform": self.fields.get("platform"), "status": self.status,
-            "message": self.fields.get("message"), "flags": self.fields.get("flags") or [],
-            "started_at": self.started_at.isoformat(),
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            "fingerprint": self.fields.get("fingerprint"),
-            "tuning": self.fields.get("tuning"),
-            "git": {"commit": self.fields.get("git_commit"), "dirty": self.fields.get("git_dirty"),
-                    "branch": self.fields.get("branch")},
-            "tags": self.fields.get("tags") or [],
-            "experiment": self.fields.get("experiment"), "variant": self.fields.get("variant"),
-            "sweep_run_id": self.fields.get("sweep_run_id"),
-            "matrix": self.fields.get("matrix") or {},
-            "job_sha256": self.fields.get("job_sha256"), "job_path": self.fields.get("job_path"),
-            "raw_dir": self.fields.get("raw_dir"),
-            "perflab_version": self.fields.get("perflab_version"),
-            "environment": self.environments.get("before", {}),
-            "environment_after": self.environments.get("after", {}),
-            "environments": self.environments,
-            "repetitions": self.repetitions, "artifacts": self.artifacts,
-            "files": self.files,
-        })
+        data.update(
+            {
+                "run_id": self.id,
+                "job": self.job,
+                "runner": self.runner,
+                "platform": self.fields.get("platform"),
+                "status": self.status,
+                "message": self.fields.get("message"),
+                "flags": self.fields.get("flags") or [],
+                "started_at": self.started_at.isoformat(),
+                "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+                "fingerprint": self.fields.get("fingerprint"),
+                "tuning": self.fields.get("tuning"),
+                "git": {
+                    "commit": self.fields.get("git_commit"),
+                    "dirty": self.fields.get("git_dirty"),
+                    "branch": self.fields.get("branch"),
+                },
+                "tags": self.fields.get("tags") or [],
+                "experiment": self.fields.get("experiment"),
+                "variant": self.fields.get("variant"),
+                "sweep_run_id": self.fields.get("sweep_run_id"),
+                "matrix": self.fields.get("matrix") or {},
+                "job_sha256": self.fields.get("job_sha256"),
+                "job_path": self.fields.get("job_path"),
+                "raw_dir": self.fields.get("raw_dir"),
+                "perflab_version": self.fields.get("perflab_version"),
+                "environment": self.environments.get("before", {}),
+                "environment_after": self.environments.get("after", {}),
+                "environments": self.environments,
+                "repetitions": self.repetitions,
+                "artifacts": self.artifacts,
+                "files": self.files,
+            }
+        )
         return data
 
 
@@ -121,8 +153,11 @@ class RunStore:
         with self._write() as session:
             session.add(Run(id=run_id, **values))
 
-    def close_lost(self, is_gone: Callable[[dict[str, Any] | None], bool],
-                   describe: Callable[[dict[str, Any] | None], str]) -> list[str]:
+    def close_lost(
+        self,
+        is_gone: Callable[[dict[str, Any] | None], bool],
+        describe: Callable[[dict[str, Any] | None], str],
+    ) -> list[str]:
         """End the runs still "running" whose controller ``is_gone`` (died without
         ending them) as failed, with the reason; returns their ids."""
         closed = []
@@ -131,9 +166,11 @@ class RunStore:
             for run in rows:
                 if is_gone(run.controller):
                     run.status = "failed"
-                    run.message = (f"controller lost: {describe(run.controller)} ended "
-                                   "without finishing this run; the raw outputs it wrote "
-                                   "are kept in its run folder")
+                    run.message = (
+                        f"controller lost: {describe(run.controller)} ended "
+                        "without finishing this run; the raw outputs it wrote "
+                        "are kept in its run folder"
+                    )
                     run.finished_at = utcnow()
                     closed.append(run.id)
         return closed
@@ -153,16 +190,27 @@ class RunStore:
         if not records:
             return
         with self._write() as session:
-            session.execute(insert(Repetition), [
-                {"run_id": run_id, **{k: r.get(k) for k in REPETITION_FIELDS if k in r}}
-                for r in records])
+            session.execute(
+                insert(Repetition),
+                [
+                    {"run_id": run_id, **{k: r.get(k) for k in REPETITION_FIELDS if k in r}}
+                    for r in records
+                ],
+            )
 
     def add_environment(self, run_id: str, phase: str, data: dict[str, Any]) -> None:
         cpu = data.get("cpu") or {}
         with self._write() as session:
-            session.add(Environment(run_id=run_id, phase=phase, hostname=data.get("hostname"),
-                                    kernel=data.get("kernel"), cpu_model=cpu.get("model"),
-                                    data=data))
+            session.add(
+                Environment(
+                    run_id=run_id,
+                    phase=phase,
+                    hostname=data.get("hostname"),
+                    kernel=data.get("kernel"),
+                    cpu_model=cpu.get("model"),
+                    data=data,
+                )
+            )
 
     def add_artifacts(self, run_id: str, files: Iterable[dict[str, Any]]) -> None:
         with self._write() as session:
@@ -178,8 +226,9 @@ class RunStore:
         with self._write() as session:
             ingest.add_results(session, run_id, parts)
 
-    def put_files(self, run_id: str, sources: Sequence[Source],
-                  limits: Limits | None = None) -> Kept:
+    def put_files(
+        self, run_id: str, sources: Sequence[Source], limits: Limits | None = None
+    ) -> Kept:
         """Store the run's raw files (replacing those stored before) within ``limits``
         (default: from the environment); a file cut to fit flags the run
         (:mod:`perflab.store.files`)."""
@@ -197,9 +246,9 @@ class RunStore:
             if session.get(Run, run_ref) is not None:
                 return run_ref
             if len(run_ref) >= 4:
-                found = session.scalars(select(Run.id).where(Run.id.startswith(run_ref,
-                                                                                autoescape=True))
-                                        .limit(2)).all()
+                found = session.scalars(
+                    select(Run.id).where(Run.id.startswith(run_ref, autoescape=True)).limit(2)
+                ).all()
                 if len(found) == 1:
                     return found[0]
                 if len(found) > 1:
@@ -212,9 +261,14 @@ class RunStore:
         run_id = self.resolve(run_ref)
         with self._sessions() as session:
             run = session.scalars(
-                select(Run).where(Run.id == run_id).options(
-                    selectinload(Run.repetitions), selectinload(Run.environments),
-                    selectinload(Run.artifacts))).one()
+                select(Run)
+                .where(Run.id == run_id)
+                .options(
+                    selectinload(Run.repetitions),
+                    selectinload(Run.environments),
+                    selectinload(Run.artifacts),
+                )
+            ).one()
             view = _view(run)
             view.result, view.sample_repetitions = ingest.read_result(session, run_id)
             view.files = files.summary(session, run_id)
@@ -253,90 +307,183 @@ class RunStore:
             raw_dir = session.scalars(select(Run.raw_dir).where(Run.id == run_id)).one()
             rows = session.execute(
                 select(Repetition.step, Repetition.stdout_path, Repetition.stderr_path)
-                .where(Repetition.run_id == run_id).order_by(Repetition.id)).all()
-        return run_id, raw_dir, [{"step": step, "stdout_path": out, "stderr_path": err}
-                                 for step, out, err in rows]
+                .where(Repetition.run_id == run_id)
+                .order_by(Repetition.id)
+            ).all()
+        return (
+            run_id,
+            raw_dir,
+            [{"step": step, "stdout_path": out, "stderr_path": err} for step, out, err in rows],
+        )
 
     def result(self, run_ref: str) -> ResultSet:
         return self.get(run_ref).result
 
     def sample_rows(self, run_id: str) -> list[dict[str, Any]]:
         """Every sample of a run with its benchmark and metric, in stored order."""
-        query = (select(BenchmarkRow.name, BenchmarkRow.params, MetricRow.name, MetricRow.unit,
-                        MetricRow.direction, Sample.seq, Sample.repetition, Sample.value)
-                 .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id)
-                 .join(Sample, Sample.metric_id == MetricRow.id)
-                 .where(BenchmarkRow.run_id == run_id)
-                 .order_by(BenchmarkRow.id, MetricRow.id, Sample.seq))
+        query = (
+            select(
+                BenchmarkRow.name,
+                BenchmarkRow.params,
+                MetricRow.name,
+                MetricRow.unit,
+                MetricRow.direction,
+                Sample.seq,
+                Sample.repetition,
+                Sample.value,
+            )
+            .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id)
+            .join(Sample, Sample.metric_id == MetricRow.id)
+            .where(BenchmarkRow.run_id == run_id)
+            .order_by(BenchmarkRow.id, MetricRow.id, Sample.seq)
+        )
         with self._sessions() as session:
-            return [{"benchmark": b, "params": p or {}, "metric": m, "unit": u, "direction": d,
-                     "seq": seq, "repetition": rep, "value": v}
-                    for b, p, m, u, d, seq, rep, v in session.execute(query).all()]
+            return [
+                {
+                    "benchmark": b,
+                    "params": p or {},
+                    "metric": m,
+                    "unit": u,
+                    "direction": d,
+                    "seq": seq,
+                    "repetition": rep,
+                    "value": v,
+                }
+                for b, p, m, u, d, seq, rep, v in session.execute(query).all()
+            ]
 
     def metric_names(self, job: str) -> list[tuple[str, str]]:
         """(benchmark, metric) pairs of the job's completed runs, in the order first stored."""
         first = func.min(MetricRow.id)
-        query = (select(BenchmarkRow.name, MetricRow.name)
-                 .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id)
-                 .join(Run, Run.id == BenchmarkRow.run_id)
-                 .where(Run.job == job, Run.status == "completed")
-                 .group_by(BenchmarkRow.name, MetricRow.name).order_by(first))
+        query = (
+            select(BenchmarkRow.name, MetricRow.name)
+            .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id)
+            .join(Run, Run.id == BenchmarkRow.run_id)
+            .where(Run.job == job, Run.status == "completed")
+            .group_by(BenchmarkRow.name, MetricRow.name)
+            .order_by(first)
+        )
         with self._sessions() as session:
             return [(bench, metric) for bench, metric in session.execute(query).all()]
 
-    def series(self, job: str, benchmark: str, metric: str, *, platform: str | None = None,
-               branch: str | None = None, runner: str | None = None,
-               limit: int = 1000) -> list[dict[str, Any]]:
+    def series(
+        self,
+        job: str,
+        benchmark: str,
+        metric: str,
+        *,
+        platform: str | None = None,
+        branch: str | None = None,
+        runner: str | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
         """One metric of one benchmark across completed runs of a job, oldest first."""
-        query = (select(Run.id, Run.started_at, Run.git_commit, Run.branch, Run.runner,
-                        Run.platform, MetricRow.unit, MetricRow.direction, Sample.value)
-                 .join(BenchmarkRow, BenchmarkRow.run_id == Run.id)
-                 .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id)
-                 .join(Sample, Sample.metric_id == MetricRow.id)
-                 .where(Run.job == job, Run.status == "completed",
-                        BenchmarkRow.name == benchmark, MetricRow.name == metric)
-                 .order_by(Run.started_at, Run.id, Sample.seq))
-        for column, wanted in ((Run.platform, platform), (Run.branch, branch),
-                               (Run.runner, runner)):
+        query = (
+            select(
+                Run.id,
+                Run.started_at,
+                Run.git_commit,
+                Run.branch,
+                Run.runner,
+                Run.platform,
+                MetricRow.unit,
+                MetricRow.direction,
+                Sample.value,
+            )
+            .join(BenchmarkRow, BenchmarkRow.run_id == Run.id)
+            .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id)
+            .join(Sample, Sample.metric_id == MetricRow.id)
+            .where(
+                Run.job == job,
+                Run.status == "completed",
+                BenchmarkRow.name == benchmark,
+                MetricRow.name == metric,
+            )
+            .order_by(Run.started_at, Run.id, Sample.seq)
+        )
+        for column, wanted in (
+            (Run.platform, platform),
+            (Run.branch, branch),
+            (Run.runner, runner),
+        ):
             if wanted is not None:
                 query = query.where(column == wanted)
         runs: dict[str, dict[str, Any]] = {}
         with self._sessions() as session:
-            for rid, started, commit, br, rn, pf, unit, direction, value in \
-                    session.execute(query).all():
-                entry = runs.setdefault(rid, {
-                    "run_id": rid, "started_at": (_aware(started) or utcnow()).isoformat(),
-                    "git_commit": commit, "branch": br, "runner": rn, "platform": pf,
-                    "unit": unit, "direction": direction, "samples": []})
+            for rid, started, commit, br, rn, pf, unit, direction, value in session.execute(
+                query
+            ).all():
+                entry = runs.setdefault(
+                    rid,
+                    {
+                        "run_id": rid,
+                        "started_at": (_aware(started) or utcnow()).isoformat(),
+                        "git_commit": commit,
+                        "branch": br,
+                        "runner": rn,
+                        "platform": pf,
+                        "unit": unit,
+                        "direction": direction,
+                        "samples": [],
+                    },
+                )
                 entry["samples"].append(value)
         return list(runs.values())[-limit:]
 
-    def recent(self, job: str, *, runner: str | None, platform: str | None,
-               fingerprint: str | None, until: str | None = None,
-               limit: int = 20) -> builtins.list[dict[str, Any]]:
+    def recent(
+        self,
+        job: str,
+        *,
+        runner: str | None,
+        platform: str | None,
+        fingerprint: str | None,
+        until: str | None = None,
+        limit: int = 20,
+    ) -> builtins.list[dict[str, Any]]:
         """Completed runs of one evidence class (job, runner, platform, fingerprint), newest
         first, started no later than run ``until``: a baseline's predecessors, a history."""
-        query = (select(Run.id, Run.flags).where(Run.job == job, Run.status == "completed")
-                 .order_by(Run.started_at.desc(), Run.id.desc()).limit(limit))
-        for column, wanted in ((Run.runner, runner), (Run.platform, platform),
-                               (Run.fingerprint, fingerprint)):
+        query = (
+            select(Run.id, Run.flags)
+            .where(Run.job == job, Run.status == "completed")
+            .order_by(Run.started_at.desc(), Run.id.desc())
+            .limit(limit)
+        )
+        for column, wanted in (
+            (Run.runner, runner),
+            (Run.platform, platform),
+            (Run.fingerprint, fingerprint),
+        ):
             if wanted is not None:
                 query = query.where(column == wanted)
         if until is not None:
             start = select(Run.started_at).where(Run.id == until).scalar_subquery()
             query = query.where(Run.started_at <= start)
         with self._sessions() as session:
-            return [{"run_id": rid, "flags": flags or []}
-                    for rid, flags in session.execute(query).all()]
+            return [
+                {"run_id": rid, "flags": flags or []} for rid, flags in session.execute(query).all()
+            ]
 
-    def list(self, *, job: str | None = None, runner: str | None = None,
-             status: str | None = None, experiment: str | None = None,
-             limit: int = 50) -> list[dict[str, Any]]:
+    def list(
+        self,
+        *,
+        job: str | None = None,
+        runner: str | None = None,
+        status: str | None = None,
+        experiment: str | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
         with self._sessions() as session:
-            counts = (select(BenchmarkRow.run_id, func.count(BenchmarkRow.id).label("n"))
-                      .group_by(BenchmarkRow.run_id).subquery())
-            query = (select(Run, counts.c.n).outerjoin(counts, counts.c.run_id == Run.id)
-                     .order_by(Run.started_at.desc()).limit(limit))
+            counts = (
+                select(BenchmarkRow.run_id, func.count(BenchmarkRow.id).label("n"))
+                .group_by(BenchmarkRow.run_id)
+                .subquery()
+            )
+            query = (
+                select(Run, counts.c.n)
+                .outerjoin(counts, counts.c.run_id == Run.id)
+                .order_by(Run.started_at.desc())
+                .limit(limit)
+            )
             if job:
                 query = query.where(Run.job == job)
             if runner:
@@ -345,23 +492,43 @@ class RunStore:
                 query = query.where(Run.status == status)
             if experiment:  # the runs of one --vary experiment
                 query = query.where(Run.experiment == experiment)
-            return [{"run_id": r.id, "job": r.job, "runner": r.runner, "status": r.status,
-                     "started_at": _aware(r.started_at).isoformat(),  # type: ignore[union-attr]
-                     "finished_at": (_aware(r.finished_at).isoformat()  # type: ignore[union-attr]
-                                     if r.finished_at else None),
-                     "benchmarks": n or 0, "git_commit": r.git_commit, "flags": r.flags or [],
-                     "experiment": r.experiment, "sweep_run_id": r.sweep_run_id,
-                     "matrix": r.matrix or {}}
-                    for r, n in session.execute(query).all()]
+            return [
+                {
+                    "run_id": r.id,
+                    "job": r.job,
+                    "runner": r.runner,
+                    "status": r.status,
+                    "started_at": _aware(r.started_at).isoformat(),  # type: ignore[union-attr]
+                    "finished_at": (
+                        _aware(r.finished_at).isoformat()  # type: ignore[union-attr]
+                        if r.finished_at
+                        else None
+                    ),
+                    "benchmarks": n or 0,
+                    "git_commit": r.git_commit,
+                    "flags": r.flags or [],
+                    "experiment": r.experiment,
+                    "sweep_run_id": r.sweep_run_id,
+                    "matrix": r.matrix or {},
+                }
+                for r, n in session.execute(query).all()
+            ]
 
 
 def _view(run: Run) -> RunView:
     fields = {c.name: getattr(run, c.name) for c in Run.__table__.columns}
     return RunView(
-        id=run.id, job=run.job, runner=run.runner, status=run.status,
-        started_at=_aware(run.started_at) or utcnow(), finished_at=_aware(run.finished_at),
+        id=run.id,
+        job=run.job,
+        runner=run.runner,
+        status=run.status,
+        started_at=_aware(run.started_at) or utcnow(),
+        finished_at=_aware(run.finished_at),
         fields=fields,
         environments={e.phase: e.data for e in run.environments},
         repetitions=[{k: getattr(r, k) for k in REPETITION_FIELDS} for r in run.repetitions],
-        artifacts=[{"name": a.name, "path": a.path, "size": a.size, "sha256": a.sha256}
-                   for a in run.artifacts])
+        artifacts=[
+            {"name": a.name, "path": a.path, "size": a.size, "sha256": a.sha256}
+            for a in run.artifacts
+        ],
+    )

@@ -38,18 +38,34 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def sweep_dict(row: SweepRow) -> dict[str, Any]:
-    return {"name": row.name, "job": row.job, "bundle": row.bundle,
-            "targets": list(row.targets or []), "schedule": dict(row.schedule or {}),
-            "baseline_policy": row.baseline_policy, "deadline_s": row.deadline_s,
-            "matrix": row.matrix, "created_by": row.created_by,
-            "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at)}
+    return {
+        "name": row.name,
+        "job": row.job,
+        "bundle": row.bundle,
+        "targets": list(row.targets or []),
+        "schedule": dict(row.schedule or {}),
+        "baseline_policy": row.baseline_policy,
+        "deadline_s": row.deadline_s,
+        "matrix": row.matrix,
+        "created_by": row.created_by,
+        "created_at": _iso(row.created_at),
+        "updated_at": _iso(row.updated_at),
+    }
 
 
 def part_dict(row: SweepPartRow, run_ids: builtins.list[str]) -> dict[str, Any]:
-    return {"platform": row.platform, "target": {"kind": row.target_kind, "name": row.target},
-            "matrix": dict(row.matrix or {}), "job_id": row.job_id, "state": row.state,
-            "reason": row.reason, "message": row.message, "exit_status": row.exit_status,
-            "finished_at": _iso(row.finished_at), "run_ids": run_ids}
+    return {
+        "platform": row.platform,
+        "target": {"kind": row.target_kind, "name": row.target},
+        "matrix": dict(row.matrix or {}),
+        "job_id": row.job_id,
+        "state": row.state,
+        "reason": row.reason,
+        "message": row.message,
+        "exit_status": row.exit_status,
+        "finished_at": _iso(row.finished_at),
+        "run_ids": run_ids,
+    }
 
 
 def _outcome(parts: builtins.list[dict[str, Any]]) -> str:
@@ -80,19 +96,40 @@ class SweepStore:
 
     # -- definitions -----------------------------------------------------------------
 
-    def add(self, *, name: str, job: str, bundle: str, targets: builtins.list[dict[str, str]],
-            schedule: dict[str, Any], baseline_policy: str, deadline_s: float, matrix: int,
-            created_by: str) -> dict[str, Any]:
+    def add(
+        self,
+        *,
+        name: str,
+        job: str,
+        bundle: str,
+        targets: builtins.list[dict[str, str]],
+        schedule: dict[str, Any],
+        baseline_policy: str,
+        deadline_s: float,
+        matrix: int,
+        created_by: str,
+    ) -> dict[str, Any]:
         now = utcnow()
         with self._sessions.begin() as session:
             if session.get(SweepRow, name) is not None:
-                raise InputError(f'a sweep "{name}" exists already', field="NAME",
-                                 hint=f"`perflab sweep remove {name}` first, or pick "
-                                      "another name")
-            row = SweepRow(name=name, job=job, bundle=bundle, targets=targets,
-                           schedule=schedule, baseline_policy=baseline_policy,
-                           deadline_s=deadline_s, matrix=matrix, created_by=created_by,
-                           created_at=now, updated_at=now)
+                raise InputError(
+                    f'a sweep "{name}" exists already',
+                    field="NAME",
+                    hint=f"`perflab sweep remove {name}` first, or pick another name",
+                )
+            row = SweepRow(
+                name=name,
+                job=job,
+                bundle=bundle,
+                targets=targets,
+                schedule=schedule,
+                baseline_policy=baseline_policy,
+                deadline_s=deadline_s,
+                matrix=matrix,
+                created_by=created_by,
+                created_at=now,
+                updated_at=now,
+            )
             session.add(row)
             return sweep_dict(row)
 
@@ -101,8 +138,11 @@ class SweepStore:
             row = session.get(SweepRow, name)
             if row is None:
                 known = session.scalars(select(SweepRow.name).order_by(SweepRow.name)).all()
-                raise InputError(f'no sweep "{name}" (known: {", ".join(known) or "none"})',
-                                 field="NAME", hint="see `perflab sweep list`")
+                raise InputError(
+                    f'no sweep "{name}" (known: {", ".join(known) or "none"})',
+                    field="NAME",
+                    hint="see `perflab sweep list`",
+                )
             return sweep_dict(row)
 
     def list(self) -> builtins.list[dict[str, Any]]:
@@ -111,12 +151,21 @@ class SweepStore:
             out = []
             for row in rows:
                 entry = sweep_dict(row)
-                last = session.scalars(select(SweepRunRow).where(SweepRunRow.sweep == row.name)
-                                       .order_by(SweepRunRow.started_at.desc())
-                                       .limit(1)).first()
-                entry["last_run"] = None if last is None else {
-                    "sweep_run_id": last.id, "state": last.state,
-                    "started_at": _iso(last.started_at)}
+                last = session.scalars(
+                    select(SweepRunRow)
+                    .where(SweepRunRow.sweep == row.name)
+                    .order_by(SweepRunRow.started_at.desc())
+                    .limit(1)
+                ).first()
+                entry["last_run"] = (
+                    None
+                    if last is None
+                    else {
+                        "sweep_run_id": last.id,
+                        "state": last.state,
+                        "started_at": _iso(last.started_at),
+                    }
+                )
                 out.append(entry)
             return out
 
@@ -130,29 +179,57 @@ class SweepStore:
 
     # -- sweep runs ------------------------------------------------------------------
 
-    def start_run(self, sweep: dict[str, Any], *, trigger: str,
-                  trigger_id: str | None = None) -> str | None:
+    def start_run(
+        self, sweep: dict[str, Any], *, trigger: str, trigger_id: str | None = None
+    ) -> str | None:
         """A new sweep run of ``sweep``; None when ``trigger_id`` started one already (a
         scheduler message delivered twice)."""
         run_id = secrets.token_hex(6)
         try:
             with self._sessions.begin() as session:
-                session.add(SweepRunRow(
-                    id=run_id, sweep=sweep["name"], job=sweep["job"], bundle=sweep["bundle"],
-                    baseline_policy=sweep["baseline_policy"], trigger=trigger,
-                    trigger_id=trigger_id, state="starting", started_at=utcnow()))
+                session.add(
+                    SweepRunRow(
+                        id=run_id,
+                        sweep=sweep["name"],
+                        job=sweep["job"],
+                        bundle=sweep["bundle"],
+                        baseline_policy=sweep["baseline_policy"],
+                        trigger=trigger,
+                        trigger_id=trigger_id,
+                        state="starting",
+                        started_at=utcnow(),
+                    )
+                )
         except IntegrityError:
             return None
         return run_id
 
-    def add_part(self, sweep_run_id: str, *, platform: str, target_kind: str, target: str,
-                 matrix: dict[str, str], job_id: str | None = None, state: str = "pending",
-                 reason: str | None = None, message: str | None = None) -> int:
+    def add_part(
+        self,
+        sweep_run_id: str,
+        *,
+        platform: str,
+        target_kind: str,
+        target: str,
+        matrix: dict[str, str],
+        job_id: str | None = None,
+        state: str = "pending",
+        reason: str | None = None,
+        message: str | None = None,
+    ) -> int:
         with self._sessions.begin() as session:
             row = SweepPartRow(
-                sweep_run_id=sweep_run_id, platform=platform, target_kind=target_kind,
-                target=target, matrix=matrix, job_id=job_id, state=state, reason=reason,
-                message=message, finished_at=None if state == "pending" else utcnow())
+                sweep_run_id=sweep_run_id,
+                platform=platform,
+                target_kind=target_kind,
+                target=target,
+                matrix=matrix,
+                job_id=job_id,
+                state=state,
+                reason=reason,
+                message=message,
+                finished_at=None if state == "pending" else utcnow(),
+            )
             session.add(row)
             session.flush()
             return int(row.id)
@@ -169,11 +246,19 @@ class SweepStore:
         ``message`` (reason ``not_queued``), and the sweep run goes on with the others."""
         now = utcnow()
         with self._sessions.begin() as session:
-            for part in session.scalars(select(SweepPartRow).where(
-                    SweepPartRow.sweep_run_id == sweep_run_id, SweepPartRow.state == "pending",
-                    SweepPartRow.job_id.is_(None))).all():
-                part.state, part.reason, part.message, part.finished_at = \
-                    "failed", "not_queued", message, now
+            for part in session.scalars(
+                select(SweepPartRow).where(
+                    SweepPartRow.sweep_run_id == sweep_run_id,
+                    SweepPartRow.state == "pending",
+                    SweepPartRow.job_id.is_(None),
+                )
+            ).all():
+                part.state, part.reason, part.message, part.finished_at = (
+                    "failed",
+                    "not_queued",
+                    message,
+                    now,
+                )
         self.running(sweep_run_id)
 
     def running(self, sweep_run_id: str) -> None:
@@ -192,8 +277,9 @@ class SweepStore:
             run = session.get(SweepRunRow, sweep_run_id)
             if run is None or run.state != "running":
                 return run is not None and run.state == "finished"
-            parts = session.scalars(select(SweepPartRow).where(
-                SweepPartRow.sweep_run_id == sweep_run_id)).all()
+            parts = session.scalars(
+                select(SweepPartRow).where(SweepPartRow.sweep_run_id == sweep_run_id)
+            ).all()
             for part in parts:
                 if part.state == "pending" and part.job_id:
                     job = session.get(JobRow, part.job_id)
@@ -207,8 +293,9 @@ class SweepStore:
     def refresh_open(self) -> builtins.list[str]:
         """Refresh every running sweep run; the ids of those that ended now."""
         with self._sessions() as session:
-            open_ids = session.scalars(select(SweepRunRow.id).where(
-                SweepRunRow.state == "running")).all()
+            open_ids = session.scalars(
+                select(SweepRunRow.id).where(SweepRunRow.state == "running")
+            ).all()
         return [i for i in open_ids if self.refresh(i)]
 
     def resolve(self, ref: str) -> str:
@@ -217,12 +304,17 @@ class SweepStore:
             if session.get(SweepRunRow, ref) is not None:
                 return ref
             if len(ref) >= 4:
-                found = session.scalars(select(SweepRunRow.id).where(
-                    SweepRunRow.id.startswith(ref, autoescape=True)).limit(2)).all()
+                found = session.scalars(
+                    select(SweepRunRow.id)
+                    .where(SweepRunRow.id.startswith(ref, autoescape=True))
+                    .limit(2)
+                ).all()
                 if len(found) == 1:
                     return found[0]
-        raise InputError(f'no sweep run "{ref}" in the store (see `perflab sweep history '
-                         'NAME`)', field="SWEEP_RUN")
+        raise InputError(
+            f'no sweep run "{ref}" in the store (see `perflab sweep history NAME`)',
+            field="SWEEP_RUN",
+        )
 
     def parts(self, sweep_run_ref: str) -> builtins.list[dict[str, Any]]:
         """The parts of a sweep run: for each platform (and matrix combination) its state
@@ -231,12 +323,17 @@ class SweepStore:
         sweep_run_id = self.resolve(sweep_run_ref)
         self.refresh(sweep_run_id)
         with self._sessions() as session:
-            parts = session.scalars(select(SweepPartRow).where(
-                SweepPartRow.sweep_run_id == sweep_run_id).order_by(SweepPartRow.id)).all()
+            parts = session.scalars(
+                select(SweepPartRow)
+                .where(SweepPartRow.sweep_run_id == sweep_run_id)
+                .order_by(SweepPartRow.id)
+            ).all()
             runs: dict[str | None, builtins.list[str]] = {}
             for run_id, job_id in session.execute(
-                    select(Run.id, Run.job_id).where(Run.sweep_run_id == sweep_run_id)
-                    .order_by(Run.started_at)).all():
+                select(Run.id, Run.job_id)
+                .where(Run.sweep_run_id == sweep_run_id)
+                .order_by(Run.started_at)
+            ).all():
                 runs.setdefault(job_id, []).append(run_id)
             return [part_dict(p, runs.get(p.job_id, []) if p.job_id else []) for p in parts]
 
@@ -247,17 +344,29 @@ class SweepStore:
         with self._sessions() as session:
             row = session.get(SweepRunRow, sweep_run_id)
             assert row is not None
-            return {"sweep_run_id": row.id, "sweep": row.sweep, "job": row.job,
-                    "bundle": row.bundle, "baseline_policy": row.baseline_policy,
-                    "trigger": row.trigger, "state": row.state, "outcome": _outcome(parts),
-                    "started_at": _iso(row.started_at), "finished_at": _iso(row.finished_at),
-                    "parts": parts}
+            return {
+                "sweep_run_id": row.id,
+                "sweep": row.sweep,
+                "job": row.job,
+                "bundle": row.bundle,
+                "baseline_policy": row.baseline_policy,
+                "trigger": row.trigger,
+                "state": row.state,
+                "outcome": _outcome(parts),
+                "started_at": _iso(row.started_at),
+                "finished_at": _iso(row.finished_at),
+                "parts": parts,
+            }
 
     def history(self, name: str, *, limit: int = 20) -> builtins.list[dict[str, Any]]:
         """The newest sweep runs of sweep ``name`` (also after it was removed), newest first."""
         with self._sessions() as session:
-            ids = session.scalars(select(SweepRunRow.id).where(SweepRunRow.sweep == name)
-                                  .order_by(SweepRunRow.started_at.desc()).limit(limit)).all()
+            ids = session.scalars(
+                select(SweepRunRow.id)
+                .where(SweepRunRow.sweep == name)
+                .order_by(SweepRunRow.started_at.desc())
+                .limit(limit)
+            ).all()
         if not ids:
             self.get(name)  # an unknown name is an error; a sweep never run has no history
         return [self.run(i) for i in ids]

@@ -13,10 +13,20 @@ from perflab.queue.submit import connect
 from perflab.sweep.schedule import configure
 
 
-def start(*, max_interval: float = 30.0, loglevel: str = "INFO",
-          broker_url: str | None = None) -> None:
+def start(
+    *, max_interval: float = 30.0, loglevel: str = "INFO", broker_url: str | None = None
+) -> None:
     """Run the scheduler until stopped (SIGTERM, Ctrl-C)."""
     app = configure(make_app(broker_url), max_interval=max_interval)
     connect(app).release()  # a broker that cannot be reached: one line, exit 1
-    app.start(["beat", "-S", "perflab.sweep.schedule:Scheduler", "-l", loglevel,
-               "--max-interval", f"{max_interval:g}"])
+    app.start(
+        [
+            "beat",
+            "-S",
+            "perflab.sweep.schedule:Scheduler",
+            "-l",
+            loglevel,
+            "--max-interval",
+            f"{max_interval:g}",
+        ]
+    )

@@ -51,8 +51,9 @@ class SweepSpec:
 
 def check_name(name: str) -> str:
     if not NAME.match(name):
-        raise InputError(f"expected a sweep name of letters, digits, '_', '.', '-', got "
-                         f'"{name}"', field="NAME")
+        raise InputError(
+            f"expected a sweep name of letters, digits, '_', '.', '-', got \"{name}\"", field="NAME"
+        )
     return name
 
 
@@ -61,8 +62,10 @@ def check_policy(text: str) -> str:
     platform's part of the previous sweep run), ``none``, or ``name:BASELINE``."""
     if text in POLICIES or (text.startswith("name:") and len(text) > len("name:")):
         return text
-    raise InputError(f'expected a baseline policy ({", ".join(POLICIES)} or name:BASELINE), '
-                     f'got "{text}"', field="--baseline-policy")
+    raise InputError(
+        f'expected a baseline policy ({", ".join(POLICIES)} or name:BASELINE), got "{text}"',
+        field="--baseline-policy",
+    )
 
 
 def ping(app: Celery) -> None:
@@ -85,12 +88,20 @@ def add(store: Store, app: Celery, spec: SweepSpec) -> dict[str, Any]:
     targets = parse_targets(store, spec.targets)
     bundle = freeze(spec.job, spec.profile)
     ping(app)
-    store.jobs.put_bundle(bundle.sha256, job=spec.job.name, spec=bundle.spec,
-                          archive=bundle.archive)
+    store.jobs.put_bundle(
+        bundle.sha256, job=spec.job.name, spec=bundle.spec, archive=bundle.archive
+    )
     stored = store.sweeps.add(
-        name=spec.name, job=spec.job.name, bundle=bundle.sha256, targets=targets,
-        schedule=when, baseline_policy=policy, deadline_s=spec.deadline_s,
-        matrix=count(spec.job.raw), created_by=f"{getpass.getuser()}@{socket.gethostname()}")
+        name=spec.name,
+        job=spec.job.name,
+        bundle=bundle.sha256,
+        targets=targets,
+        schedule=when,
+        baseline_policy=policy,
+        deadline_s=spec.deadline_s,
+        matrix=count(spec.job.raw),
+        created_by=f"{getpass.getuser()}@{socket.gethostname()}",
+    )
     try:
         schedule.save(app, spec.name, when)
     except BaseException:

@@ -43,14 +43,17 @@ def parse_cron(text: str) -> crontab:
     Celery's crontab parser; exit 3 when it is not one."""
     fields = text.split()
     if len(fields) != 5:
-        raise InputError(f'expected a cron expression of 5 fields (minute hour day-of-month '
-                         f'month day-of-week, like "0 2 * * *"), got {len(fields)}: "{text}"',
-                         field="--cron")
+        raise InputError(
+            f"expected a cron expression of 5 fields (minute hour day-of-month "
+            f'month day-of-week, like "0 2 * * *"), got {len(fields)}: "{text}"',
+            field="--cron",
+        )
     try:
         return crontab.from_string(" ".join(fields))
     except (ValueError, KeyError, IndexError) as exc:
-        raise InputError(f'expected a cron expression like "0 2 * * *", got "{text}": {exc}',
-                         field="--cron") from None
+        raise InputError(
+            f'expected a cron expression like "0 2 * * *", got "{text}": {exc}', field="--cron"
+        ) from None
 
 
 def parse_timezone(name: str) -> ZoneInfo:
@@ -58,22 +61,26 @@ def parse_timezone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise InputError(f'expected an IANA time zone like "Europe/Berlin" or "UTC", got '
-                         f'"{name}"', field="--timezone") from None
+        raise InputError(
+            f'expected an IANA time zone like "Europe/Berlin" or "UTC", got "{name}"',
+            field="--timezone",
+        ) from None
 
 
 def parse_schedule(cron: str | None, every: float | None, timezone: str | None) -> dict[str, Any]:
     """What a sweep stores: ``{"cron": ..., "timezone": ...}`` or ``{"every": seconds}``."""
     if (cron is None) == (every is None):
-        raise InputError("give the sweep a schedule: --cron EXPR (with --timezone) or "
-                         "--every SECONDS", field="--cron")
+        raise InputError(
+            "give the sweep a schedule: --cron EXPR (with --timezone) or --every SECONDS",
+            field="--cron",
+        )
     if every is not None:
         if timezone is not None:
-            raise InputError("--timezone applies to --cron, not to --every",
-                             field="--timezone")
+            raise InputError("--timezone applies to --cron, not to --every", field="--timezone")
         if not math.isfinite(every) or every < 1:
-            raise InputError(f"expected --every of at least 1 second, got {every:g}",
-                             field="--every")
+            raise InputError(
+                f"expected --every of at least 1 second, got {every:g}", field="--every"
+            )
         return {"every": float(every)}
     zone = timezone or "UTC"
     parse_timezone(zone)
@@ -85,7 +92,7 @@ def parse_schedule(cron: str | None, every: float | None, timezone: str | None) 
 def describe(spec: dict[str, Any]) -> str:
     if "every" in spec:
         return f"every {spec['every']:g} s"
-    return f"cron \"{spec['cron']}\" {spec['timezone']}"
+    return f'cron "{spec["cron"]}" {spec["timezone"]}'
 
 
 class ZonedCrontab(crontab):
@@ -105,8 +112,14 @@ class ZonedCrontab(crontab):
     @classmethod
     def of(cls, spec: str, zone: str) -> ZonedCrontab:
         minute, hour, day_of_month, month_of_year, day_of_week = spec.split()
-        return cls(minute=minute, hour=hour, day_of_month=day_of_month,
-                   month_of_year=month_of_year, day_of_week=day_of_week, zone=zone)
+        return cls(
+            minute=minute,
+            hour=hour,
+            day_of_month=day_of_month,
+            month_of_year=month_of_year,
+            day_of_week=day_of_week,
+            zone=zone,
+        )
 
 
 def celery_schedule(spec: dict[str, Any]) -> Any:
@@ -126,10 +139,13 @@ class SweepEntry(RedBeatSchedulerEntry):
         found = data.get("schedule")
         if zone and isinstance(found, crontab) and not isinstance(found, ZonedCrontab):
             data["schedule"] = ZonedCrontab(
-                minute=found._orig_minute, hour=found._orig_hour,
+                minute=found._orig_minute,
+                hour=found._orig_hour,
                 day_of_month=found._orig_day_of_month,
                 month_of_year=found._orig_month_of_year,
-                day_of_week=found._orig_day_of_week, zone=zone)
+                day_of_week=found._orig_day_of_week,
+                zone=zone,
+            )
         return data
 
 
@@ -143,10 +159,15 @@ def configure(app: Celery, *, max_interval: float = 30.0) -> Celery:
     """RedBeat's settings on ``app``: the broker's Redis, perflab's keys, a loop that
     looks at Redis at least every ``max_interval`` seconds (a sweep added meanwhile is
     seen), and a leader lock that another beat takes over after 5 loops."""
-    app.conf.update(redbeat_redis_url=app.conf.broker_url, redbeat_key_prefix=KEY_PREFIX,
-                    redbeat_redis_options={"socket_connect_timeout": 5, "socket_timeout": 30},
-                    redbeat_lock_timeout=max(5 * max_interval, 5.0),
-                    beat_max_loop_interval=max_interval, timezone="UTC", enable_utc=True)
+    app.conf.update(
+        redbeat_redis_url=app.conf.broker_url,
+        redbeat_key_prefix=KEY_PREFIX,
+        redbeat_redis_options={"socket_connect_timeout": 5, "socket_timeout": 30},
+        redbeat_lock_timeout=max(5 * max_interval, 5.0),
+        beat_max_loop_interval=max_interval,
+        timezone="UTC",
+        enable_utc=True,
+    )
     return app
 
 
@@ -158,8 +179,15 @@ def save(app: Celery, sweep: str, spec: dict[str, Any]) -> None:
     """Put (or replace) the sweep's entry in Redis."""
     kwargs = {"timezone": spec["timezone"]} if "timezone" in spec else {}
     expires = TICK_EXPIRES_S if "cron" in spec else max(float(spec["every"]), 10.0)
-    SweepEntry(entry_name(sweep), TICK, celery_schedule(spec), args=[sweep], kwargs=kwargs,
-               options={"queue": SWEEP_QUEUE, "expires": expires}, app=app).save()
+    SweepEntry(
+        entry_name(sweep),
+        TICK,
+        celery_schedule(spec),
+        args=[sweep],
+        kwargs=kwargs,
+        options={"queue": SWEEP_QUEUE, "expires": expires},
+        app=app,
+    ).save()
 
 
 def delete(app: Celery, sweep: str) -> bool:
@@ -183,5 +211,7 @@ def next_due(app: Celery, sweep: str) -> dict[str, Any] | None:
         return None
     due = entry.due_at
     last = entry.last_run_at
-    return {"next": due.isoformat() if due is not None else None,
-            "last": last.isoformat() if last is not None else None}
+    return {
+        "next": due.isoformat() if due is not None else None,
+        "last": last.isoformat() if last is not None else None,
+    }

@@ -35,8 +35,9 @@ def _job_of(store: Store, sweep: dict[str, Any]) -> Any:
     return parse_job(spec["job_yaml"], f"bundle:{bundle['sha256'][:12]}/{spec['job_file']}")
 
 
-def start_run(store: Store, app: Celery, name: str, *, trigger: str = "manual",
-              trigger_id: str | None = None) -> str | None:
+def start_run(
+    store: Store, app: Celery, name: str, *, trigger: str = "manual", trigger_id: str | None = None
+) -> str | None:
     """Start a sweep run of sweep ``name``; its id, or None when ``trigger_id`` (a
     scheduler message delivered twice) started one already."""
     sweep = store.sweeps.get(name)
@@ -52,18 +53,38 @@ def start_run(store: Store, app: Celery, name: str, *, trigger: str = "manual",
         for part in parts:
             for cell in cells:
                 part_id = store.sweeps.add_part(
-                    run_id, platform=part.platform, target_kind=part.kind, target=part.target,
-                    matrix=cell, state="skipped" if part.skip else "pending",
-                    reason="no_runner" if part.skip else None, message=part.skip)
+                    run_id,
+                    platform=part.platform,
+                    target_kind=part.kind,
+                    target=part.target,
+                    matrix=cell,
+                    state="skipped" if part.skip else "pending",
+                    reason="no_runner" if part.skip else None,
+                    message=part.skip,
+                )
                 if part.skip is None:
                     pending.append((part_id, part, cell))
         try:
             for part_id, part, cell in pending:
-                options = {"env": {}, "baseline": None, "timeout": job.job_timeout,
-                           "sweep_run": run_id, "matrix": cell}
-                job_id = enqueue(store, app, conn, name=job.name, bundle=sweep["bundle"],
-                                 kind=part.kind, target=part.target, options=options,
-                                 deadline_s=sweep["deadline_s"], exclude=part.exclude)
+                options = {
+                    "env": {},
+                    "baseline": None,
+                    "timeout": job.job_timeout,
+                    "sweep_run": run_id,
+                    "matrix": cell,
+                }
+                job_id = enqueue(
+                    store,
+                    app,
+                    conn,
+                    name=job.name,
+                    bundle=sweep["bundle"],
+                    kind=part.kind,
+                    target=part.target,
+                    options=options,
+                    deadline_s=sweep["deadline_s"],
+                    exclude=part.exclude,
+                )
                 store.sweeps.set_part_job(part_id, job_id)
         except Exception as exc:  # the store went away: what was queued runs, the rest fails
             store.sweeps.fail_unqueued(run_id, f"not queued: {exc}")
@@ -78,12 +99,14 @@ def start_run(store: Store, app: Celery, name: str, *, trigger: str = "manual",
 def bind_ticks(app: Celery) -> None:
     """Register the scheduler's tick task on a worker's app: a tick starts a sweep run
     (once per message: its id is the sweep run's trigger)."""
+
     def sweep_tick(self: Any, name: str, **_: Any) -> str:
         from perflab.queue.worker import process_store
 
         try:
-            run_id = start_run(process_store(), app, name, trigger="schedule",
-                               trigger_id=str(self.request.id))
+            run_id = start_run(
+                process_store(), app, name, trigger="schedule", trigger_id=str(self.request.id)
+            )
         except InputError as exc:  # removed meanwhile
             log.warning("sweep %s not started: %s", name, exc)
             return "not started"

@@ -53,17 +53,21 @@ def parse_targets(store: Store, text: str) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     words = [w.strip() for w in text.split(",") if w.strip()]
     if not words:
-        raise InputError(f'expected platforms or groups, comma-separated, got "{text}"',
-                         field="--targets")
+        raise InputError(
+            f'expected platforms or groups, comma-separated, got "{text}"', field="--targets"
+        )
     for word in words:
-        kind, _, name = word.partition(":") if word.startswith(("platform:", "group:")) \
-            else ("", "", word)
+        kind, _, name = (
+            word.partition(":") if word.startswith(("platform:", "group:")) else ("", "", word)
+        )
         if not _NAME.match(name):
-            raise InputError(f'expected a platform or group name, got "{word}"',
-                             field="--targets")
+            raise InputError(f'expected a platform or group name, got "{word}"', field="--targets")
         if kind == "group" and name not in groups:
-            raise InputError(f'expected a group of registered runners ({_list(groups)}), got '
-                             f'"{name}"', field="--targets", hint="see `perflab runner list`")
+            raise InputError(
+                f'expected a group of registered runners ({_list(groups)}), got "{name}"',
+                field="--targets",
+                hint="see `perflab runner list`",
+            )
         if not kind:
             if name in groups:
                 kind = "group"
@@ -71,10 +75,12 @@ def parse_targets(store: Store, text: str) -> list[dict[str, str]]:
                 kind = "platform"
             else:
                 raise InputError(
-                    f'expected a platform ({_list(platforms)}) or group ({_list(groups)}) of '
-                    f'registered runners, got "{name}"', field="--targets",
+                    f"expected a platform ({_list(platforms)}) or group ({_list(groups)}) of "
+                    f'registered runners, got "{name}"',
+                    field="--targets",
                     hint="write platform:NAME for a platform with no runner yet; see "
-                         "`perflab runner list`")
+                    "`perflab runner list`",
+                )
         target = {"kind": kind, "name": name}
         if target not in out:
             out.append(target)
@@ -86,9 +92,10 @@ def _list(names: set[str]) -> str:
 
 
 def _why_unusable(runners: list[dict[str, Any]]) -> str:
-    return ", ".join(f"{r['name']} {r['state']}" + (f" ({r['state_reason']})"
-                                                     if r.get("state_reason") else "")
-                     for r in runners)
+    return ", ".join(
+        f"{r['name']} {r['state']}" + (f" ({r['state_reason']})" if r.get("state_reason") else "")
+        for r in runners
+    )
 
 
 def _platform_part(store: Store, name: str) -> Part:
@@ -96,8 +103,12 @@ def _platform_part(store: Store, name: str) -> Part:
     if not runners:
         return Part(name, "platform", name, skip=f"no runner of platform {name} is registered")
     if all(r["state"] in UNUSABLE for r in runners):
-        return Part(name, "platform", name,
-                    skip=f"no usable runner of platform {name}: {_why_unusable(runners)}")
+        return Part(
+            name,
+            "platform",
+            name,
+            skip=f"no usable runner of platform {name}: {_why_unusable(runners)}",
+        )
     return Part(name, "platform", name)
 
 
@@ -113,13 +124,27 @@ def _group_parts(store: Store, group: str) -> list[Part]:
         others = tuple(lease_key(r["name"]) for r in runners if r not in members)
         if platform == "unknown":
             names = ", ".join(r["name"] for r in members)
-            parts.append(Part(platform, "group", group, others,
-                              skip=f"runners of group {group} with no known platform: {names} "
-                                   "(`perflab runner facts` reads it)"))
+            parts.append(
+                Part(
+                    platform,
+                    "group",
+                    group,
+                    others,
+                    skip=f"runners of group {group} with no known platform: {names} "
+                    "(`perflab runner facts` reads it)",
+                )
+            )
         elif all(r["state"] in UNUSABLE for r in members):
-            parts.append(Part(platform, "group", group, others,
-                              skip=f"no usable runner of platform {platform} in group "
-                                   f"{group}: {_why_unusable(members)}"))
+            parts.append(
+                Part(
+                    platform,
+                    "group",
+                    group,
+                    others,
+                    skip=f"no usable runner of platform {platform} in group "
+                    f"{group}: {_why_unusable(members)}",
+                )
+            )
         else:
             parts.append(Part(platform, "group", group, others))
     return parts
@@ -130,8 +155,11 @@ def plan(store: Store, targets: list[dict[str, str]]) -> list[Part]:
     platform reached through two targets is one part."""
     parts: list[Part] = []
     for target in targets:
-        found = _platform_part(store, target["name"]) if target["kind"] == "platform" \
+        found = (
+            _platform_part(store, target["name"])
+            if target["kind"] == "platform"
             else _group_parts(store, target["name"])
+        )
         for part in found if isinstance(found, list) else [found]:
             same = [i for i, p in enumerate(parts) if p.platform == part.platform]
             if not same:

@@ -46,12 +46,16 @@ def check_pattern(pattern: str) -> str:
     if not isinstance(pattern, str) or not pattern.strip():
         raise ArtifactError("pattern", f"artifact pattern {pattern!r} is empty")
     if pattern.startswith(("/", "~")) or (len(pattern) > 1 and pattern[1] == ":"):
-        raise ArtifactError("pattern", f"artifact pattern {pattern!r} is absolute; patterns are "
-                                       "relative to the job's workdir")
+        raise ArtifactError(
+            "pattern",
+            f"artifact pattern {pattern!r} is absolute; patterns are relative to the job's workdir",
+        )
     parts = pattern.replace("\\", "/").split("/")
     if ".." in parts:
-        raise ArtifactError("pattern", f"artifact pattern {pattern!r} contains '..'; "
-                                       "patterns may not leave the job's workdir")
+        raise ArtifactError(
+            "pattern",
+            f"artifact pattern {pattern!r} contains '..'; patterns may not leave the job's workdir",
+        )
     return "/".join(p for p in parts if p not in ("", "."))
 
 
@@ -68,8 +72,11 @@ def _inside(path: str, root: str) -> bool:
 
 
 def _escape(pattern: str, found: str, real: str, root: str) -> ArtifactError:
-    return ArtifactError("escape", f"artifact pattern {pattern!r} refused: {found} resolves to "
-                                   f"{real}, outside the workdir {root} (a symlink out)")
+    return ArtifactError(
+        "escape",
+        f"artifact pattern {pattern!r} refused: {found} resolves to "
+        f"{real}, outside the workdir {root} (a symlink out)",
+    )
 
 
 def _walk(pattern: str, top: str, root: str) -> Iterator[tuple[str, str]]:
@@ -118,8 +125,9 @@ def sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def tree(root: str, patterns: list[str], max_files: int | None = None,
-         max_bytes: int | None = None) -> list[dict[str, object]]:
+def tree(
+    root: str, patterns: list[str], max_files: int | None = None, max_bytes: int | None = None
+) -> list[dict[str, object]]:
     """The files named by ``patterns`` under ``root``, checked against the limits, hashed."""
     if not os.path.isdir(root):
         raise ArtifactError("missing", f"workdir {root} does not exist")
@@ -130,15 +138,21 @@ def tree(root: str, patterns: list[str], max_files: int | None = None,
             rel = os.path.relpath(path, real_root).replace(os.sep, "/")
             chosen.setdefault(check_rel(rel), real)
             if max_files is not None and len(chosen) > max_files:
-                raise ArtifactError("limit", f"artifacts: more than {max_files} files match "
-                                             f"{', '.join(patterns)}")
+                raise ArtifactError(
+                    "limit", f"artifacts: more than {max_files} files match {', '.join(patterns)}"
+                )
     sizes = {rel: os.stat(real).st_size for rel, real in chosen.items()}
     total = sum(sizes.values())
     if max_bytes is not None and total > max_bytes:
-        raise ArtifactError("limit", f"artifacts: {len(sizes)} files of {total} bytes in all, "
-                                     f"over the limit of {max_bytes} bytes")
-    return [{"rel": rel, "path": chosen[rel], "size": sizes[rel], "sha256": sha256(chosen[rel])}
-            for rel in sorted(chosen)]
+        raise ArtifactError(
+            "limit",
+            f"artifacts: {len(sizes)} files of {total} bytes in all, "
+            f"over the limit of {max_bytes} bytes",
+        )
+    return [
+        {"rel": rel, "path": chosen[rel], "size": sizes[rel], "sha256": sha256(chosen[rel])}
+        for rel in sorted(chosen)
+    ]
 
 
 def stat_files(paths: list[str]) -> list[dict[str, object]]:
@@ -164,8 +178,14 @@ def handle(request: dict[str, Any]) -> dict[str, object]:
     try:
         if request.get("op") == "stat":
             return {"files": stat_files([str(p) for p in request["paths"]])}
-        return {"files": tree(str(request["root"]), [str(p) for p in request["patterns"]],
-                              _limit(request.get("max_files")), _limit(request.get("max_bytes")))}
+        return {
+            "files": tree(
+                str(request["root"]),
+                [str(p) for p in request["patterns"]],
+                _limit(request.get("max_files")),
+                _limit(request.get("max_bytes")),
+            )
+        }
     except ArtifactError as exc:
         return {"error": exc.message, "kind": exc.kind}
     except OSError as exc:

@@ -97,15 +97,29 @@ class Transport(abc.ABC):
     shares_files: bool = False
 
     @abc.abstractmethod
-    def run(self, command: Command, *, env: Mapping[str, str] | None = None,
-            cwd: str | None = None, timeout: float | None = None,
-            stdin: bytes | None = None, sudo: bool = False) -> CommandResult:
+    def run(
+        self,
+        command: Command,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        timeout: float | None = None,
+        stdin: bytes | None = None,
+        sudo: bool = False,
+    ) -> CommandResult:
         """Run to completion. A timeout kills the process group and sets ``timed_out``."""
 
     @abc.abstractmethod
-    def start(self, command: Command, *, env: Mapping[str, str] | None = None,
-              cwd: str | None = None, stdin: bytes | None = None,
-              sudo: bool = False, hold_stdin: bool = False) -> Process:
+    def start(
+        self,
+        command: Command,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        stdin: bytes | None = None,
+        sudo: bool = False,
+        hold_stdin: bool = False,
+    ) -> Process:
         """Start a command whose output is streamed (the benchmark harness).
 
         ``hold_stdin``: after ``stdin`` the command's standard input stays open until
@@ -123,8 +137,15 @@ class Transport(abc.ABC):
         """Copy one file from the host, verifying its sha256; refuse files over max_bytes."""
 
     @abc.abstractmethod
-    def get_tree(self, root: str, patterns: Sequence[str], local_dir: Path, *,
-                 max_bytes: int | None = None, max_files: int | None = None) -> list[FileInfo]:
+    def get_tree(
+        self,
+        root: str,
+        patterns: Sequence[str],
+        local_dir: Path,
+        *,
+        max_bytes: int | None = None,
+        max_files: int | None = None,
+    ) -> list[FileInfo]:
         """Copy the files matching ``patterns`` under ``root`` into ``local_dir`` (artifacts).
 
         Patterns are globs relative to ``root``; anything that would escape it (``..``,
@@ -157,8 +178,9 @@ class Transport(abc.ABC):
         if not result.ok:
             what = "timed out" if result.timed_out else f"exit status {result.exit_status}"
             shown = command if isinstance(command, str) else " ".join(command)
-            raise HostError(self.name, f"`{shown[:120]}` failed ({what}): "
-                                       f"{result.stderr_tail(5).strip()}")
+            raise HostError(
+                self.name, f"`{shown[:120]}` failed ({what}): {result.stderr_tail(5).strip()}"
+            )
         return result
 
     def helper_argv(self, code: str) -> list[str]:
@@ -168,8 +190,14 @@ class Transport(abc.ABC):
         site-packages (helpers use the standard library only), a few ms less per call."""
         return [self.python, "-I", "-S", "-c", code]
 
-    def call_hostside(self, module: str, request: Mapping[str, Any], *,
-                      timeout: float | None = 120.0, sudo: bool = False) -> Any:
+    def call_hostside(
+        self,
+        module: str,
+        request: Mapping[str, Any],
+        *,
+        timeout: float | None = 120.0,
+        sudo: bool = False,
+    ) -> Any:
         """Run a stdlib-only helper from :mod:`perflab.hostside` on the host.
 
         The helper's source is sent with :meth:`helper_argv`, the request as JSON
@@ -177,11 +205,17 @@ class Transport(abc.ABC):
         """
         from perflab.hostside import source
 
-        result = self.run(self.helper_argv(source(module)),
-                          stdin=json.dumps(request).encode(), timeout=timeout, sudo=sudo)
+        result = self.run(
+            self.helper_argv(source(module)),
+            stdin=json.dumps(request).encode(),
+            timeout=timeout,
+            sudo=sudo,
+        )
         if not result.ok:
-            raise HostError(self.name, f"host-side {module} failed "
-                                       f"(exit {result.exit_status}): {result.stderr_tail(8)}")
+            raise HostError(
+                self.name,
+                f"host-side {module} failed (exit {result.exit_status}): {result.stderr_tail(8)}",
+            )
         try:
             return json.loads(result.stdout)
         except json.JSONDecodeError as exc:

@@ -63,8 +63,11 @@ def sudo_lines(target: str, *, user: str = "root", password: bool = False) -> li
     if not password:
         return [*lines, f"exec sudo -n {as_user}-- {target}"]
     wrapper = shlex.quote(f'printf "%s\\n" {BECOME_OK} >&2; exec "$@"')
-    return [*lines, f"exec sudo -S -p {shlex.quote(PROMPT)} {as_user}-- /bin/sh -c {wrapper} "
-                    f"perflab-become {target}"]
+    return [
+        *lines,
+        f"exec sudo -S -p {shlex.quote(PROMPT)} {as_user}-- /bin/sh -c {wrapper} "
+        f"perflab-become {target}",
+    ]
 
 
 def handshake(remote: RemoteCommand, password: str, deadline: float | None) -> str | None:
@@ -82,10 +85,10 @@ def handshake(remote: RemoteCommand, password: str, deadline: float | None) -> s
         ok = err.find(f"{BECOME_OK}\n".encode())
         prompt = err.find(PROMPT.encode())
         if ok >= 0 and (prompt < 0 or ok < prompt):
-            del remote.err[ok:ok + len(BECOME_OK) + 1]
+            del remote.err[ok : ok + len(BECOME_OK) + 1]
             return None
         if prompt >= 0:
-            del remote.err[prompt:prompt + len(PROMPT)]
+            del remote.err[prompt : prompt + len(PROMPT)]
             if answered:
                 return "refused"
             remote.chan.sendall(f"{password}\n".encode())

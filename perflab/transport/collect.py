@@ -77,8 +77,11 @@ def receive(runner: str, entry: Entry, target: Path, chunks: Iterable[bytes]) ->
         with os.fdopen(fd, "wb") as handle:
             size = _copy(chunks, handle, digest, entry.size)
         if size != entry.size or digest.hexdigest() != entry.sha256:
-            raise HostError(runner, f"{entry.path} changed while being copied "
-                                    f"(size {entry.size} -> {size}, or its sha256 differs)")
+            raise HostError(
+                runner,
+                f"{entry.path} changed while being copied "
+                f"(size {entry.size} -> {size}, or its sha256 differs)",
+            )
         Path(tmp).replace(target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -102,11 +105,27 @@ def file_chunks(path: str, chunk: int = 1 << 20) -> Iterable[bytes]:
         yield from iter(lambda: handle.read(chunk), b"")
 
 
-def local_get_tree(runner: str, root: str, patterns: Sequence[str], local_dir: Path, *,
-                   max_bytes: int | None = None, max_files: int | None = None) -> list[FileInfo]:
+def local_get_tree(
+    runner: str,
+    root: str,
+    patterns: Sequence[str],
+    local_dir: Path,
+    *,
+    max_bytes: int | None = None,
+    max_files: int | None = None,
+) -> list[FileInfo]:
     """``get_tree`` for the local transport: same checks, copies instead of downloads."""
     patterns = check_patterns(patterns)
-    answer = artifacts.handle({"op": "tree", "root": root, "patterns": patterns,
-                               "max_files": max_files, "max_bytes": max_bytes})
-    return [receive(runner, entry, destination(local_dir, entry.rel), file_chunks(entry.path))
-            for entry in entries(runner, answer)]
+    answer = artifacts.handle(
+        {
+            "op": "tree",
+            "root": root,
+            "patterns": patterns,
+            "max_files": max_files,
+            "max_bytes": max_bytes,
+        }
+    )
+    return [
+        receive(runner, entry, destination(local_dir, entry.rel), file_chunks(entry.path))
+        for entry in entries(runner, answer)
+    ]

@@ -48,12 +48,16 @@ class Credentials:
     @classmethod
     def from_vars(cls, variables: Mapping[str, Any]) -> Credentials:
         """The references a runner's variables hold."""
+
         def ref(name: str) -> EnvSecret | None:
             value = variables.get(name)
             return EnvSecret(name, str(value)) if value else None
 
-        return cls(ssh_password=ref(SSH_PASSWORD_ENV), become_password=ref(BECOME_PASSWORD_ENV),
-                   key_passphrase=ref(KEY_PASSPHRASE_ENV))
+        return cls(
+            ssh_password=ref(SSH_PASSWORD_ENV),
+            become_password=ref(BECOME_PASSWORD_ENV),
+            key_passphrase=ref(KEY_PASSPHRASE_ENV),
+        )
 
 
 _typed: dict[str, str] = {}

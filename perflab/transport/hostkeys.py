@@ -152,8 +152,9 @@ def known_keys(files: Sequence[Path], host: str, port: int = 22) -> list[KnownKe
     return found
 
 
-def known_host_key(known_hosts: Path | Sequence[Path], host: str, port: int = 22,
-                   key_type: str | None = None) -> HostKey | None:
+def known_host_key(
+    known_hosts: Path | Sequence[Path], host: str, port: int = 22, key_type: str | None = None
+) -> HostKey | None:
     """The first pinned (not revoked) key for the host, of ``key_type`` if given."""
     files = [known_hosts] if isinstance(known_hosts, Path) else list(known_hosts)
     for known in known_keys(files, host, port):
@@ -171,8 +172,15 @@ def _ssh_exception() -> type[Exception]:
 # -- verifying ------------------------------------------------------------------------
 
 
-def check_host_key(runner: str, host: str, port: int, offered: HostKey,
-                   files: Sequence[Path], *, role: str = "host") -> None:
+def check_host_key(
+    runner: str,
+    host: str,
+    port: int,
+    offered: HostKey,
+    files: Sequence[Path],
+    *,
+    role: str = "host",
+) -> None:
     """Accept the offered key only if a known_hosts file pins exactly it; else HostError."""
     address = host_entry(host, port)
     known = known_keys(files, host, port)
@@ -189,22 +197,25 @@ def check_host_key(runner: str, host: str, port: int, offered: HostKey,
             f"{old.host_key}, the host now offers {offered}. Someone may be intercepting "
             "the connection (man in the middle), or the host was reinstalled; not connecting",
             hint=f"verify the new key on the host itself (ssh-keygen -lf /etc/ssh/ssh_host_*.pub), "
-                 f"then remove the old one: ssh-keygen -R '{address}' -f {old.file}, "
-                 "and add the runner again with --accept-new-host-key")
+            f"then remove the old one: ssh-keygen -R '{address}' -f {old.file}, "
+            "and add the runner again with --accept-new-host-key",
+        )
     shown = ", ".join(str(f) for f in files)
     raise HostError(
         runner,
         f"host key of {role} {address} is not known ({offered}); "
         f"not in {shown}. perflab never accepts unknown host keys",
         hint="compare the fingerprint with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_*.pub "
-             "on it), then pin it: perflab runner add ... --accept-new-host-key")
+        "on it), then pin it: perflab runner add ... --accept-new-host-key",
+    )
 
 
 # -- pinning --------------------------------------------------------------------------
 
 
-def pin_host_key(known_hosts: Path, host: str, port: int, key: HostKey, *,
-                 replace: bool = False) -> bool:
+def pin_host_key(
+    known_hosts: Path, host: str, port: int, key: HostKey, *, replace: bool = False
+) -> bool:
     """Add ``key`` for the host to ``known_hosts``; False if it was already pinned.
 
     A different key of the same type already pinned is a HostError (the key
@@ -216,8 +227,11 @@ def pin_host_key(known_hosts: Path, host: str, port: int, key: HostKey, *,
         return False
     clash = [k for k in pinned if k.host_key.key_type == key.key_type]
     if clash and not replace:
-        raise HostError(entry, f"host key CHANGED: {known_hosts}:{clash[0].line} pins "
-                               f"{clash[0].host_key}, refusing to pin {key} beside it")
+        raise HostError(
+            entry,
+            f"host key CHANGED: {known_hosts}:{clash[0].line} pins "
+            f"{clash[0].host_key}, refusing to pin {key} beside it",
+        )
     lines = _read_lines(known_hosts)
     drop = {k.line for k in clash}
     kept = [line for number, line in enumerate(lines, 1) if number not in drop]
@@ -226,8 +240,16 @@ def pin_host_key(known_hosts: Path, host: str, port: int, key: HostKey, *,
     return True
 
 
-def trust_host_key(runner: str, host: str, port: int, offered: HostKey, *, known_hosts: Path,
-                   others: Sequence[Path] = (), accept_new: bool = False) -> str:
+def trust_host_key(
+    runner: str,
+    host: str,
+    port: int,
+    offered: HostKey,
+    *,
+    known_hosts: Path,
+    others: Sequence[Path] = (),
+    accept_new: bool = False,
+) -> str:
     """What ``runner add`` does with the key a host offers; returns "known" or "pinned".
 
     A key already trusted (in ``known_hosts`` or one of ``others``, e.g. the
@@ -281,9 +303,15 @@ def _write_private(path: Path, text: str) -> None:
 # -- scanning -------------------------------------------------------------------------
 
 
-def scan_host_key(host: str, port: int = 22, timeout: float = 10.0, *,
-                  sock: Any = None, key_types: Sequence[str] | None = None,
-                  runner: str | None = None) -> HostKey:
+def scan_host_key(
+    host: str,
+    port: int = 22,
+    timeout: float = 10.0,
+    *,
+    sock: Any = None,
+    key_types: Sequence[str] | None = None,
+    runner: str | None = None,
+) -> HostKey:
     """Connect (no authentication) and return the key the server proves it holds.
 
     ``sock`` is an already open socket or channel (a ProxyJump hop); ``key_types``
@@ -305,8 +333,10 @@ def scan_host_key(host: str, port: int = 22, timeout: float = 10.0, *,
         try:
             transport.start_client(timeout=timeout)
         except (paramiko.SSHException, EOFError, OSError) as exc:
-            raise Unreachable(label, f"SSH handshake with {host_entry(host, port)} failed: "
-                                   f"{exc or type(exc).__name__}") from None
+            raise Unreachable(
+                label,
+                f"SSH handshake with {host_entry(host, port)} failed: {exc or type(exc).__name__}",
+            ) from None
         return HostKey.from_pkey(transport.get_remote_server_key())
     finally:
         transport.close()

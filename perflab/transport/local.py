@@ -42,8 +42,9 @@ def _killpg(pid: int, sig: int) -> None:
 
 
 class LocalProcess(Process):
-    def __init__(self, popen: subprocess.Popen[bytes], command: Command,
-                 stderr_file: IO[bytes]) -> None:
+    def __init__(
+        self, popen: subprocess.Popen[bytes], command: Command, stderr_file: IO[bytes]
+    ) -> None:
         self._popen = popen
         self._command = command
         self._stderr = stderr_file
@@ -81,8 +82,14 @@ class LocalProcess(Process):
         self._stderr.seek(0)
         err = self._stderr.read()
         self._stderr.close()
-        self._result = CommandResult(self._command, self._popen.returncode, rest or b"", err,
-                                     time.monotonic() - self._started, timed_out)
+        self._result = CommandResult(
+            self._command,
+            self._popen.returncode,
+            rest or b"",
+            err,
+            time.monotonic() - self._started,
+            timed_out,
+        )
         return self._result
 
 
@@ -109,17 +116,29 @@ class LocalTransport(Transport):
         os.sched_setaffinity(0, allowed)
         return lambda: os.sched_setaffinity(0, before)
 
-    def run(self, command: Command, *, env: Mapping[str, str] | None = None,
-            cwd: str | None = None, timeout: float | None = None,
-            stdin: bytes | None = None, sudo: bool = False) -> CommandResult:
+    def run(
+        self,
+        command: Command,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        timeout: float | None = None,
+        stdin: bytes | None = None,
+        sudo: bool = False,
+    ) -> CommandResult:
         start = time.monotonic()
         try:
             argv = self._command(command, sudo)
             popen = subprocess.Popen(
-                argv, shell=isinstance(argv, str), env=_env(env), cwd=cwd,
+                argv,
+                shell=isinstance(argv, str),
+                env=_env(env),
+                cwd=cwd,
                 start_new_session=True,
                 stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
         except FileNotFoundError as exc:
             return CommandResult(command, 127, b"", f"{exc.filename}: not found\n".encode())
         except (NotADirectoryError, PermissionError) as exc:
@@ -135,21 +154,34 @@ class LocalTransport(Transport):
             _killpg(popen.pid, signal.SIGKILL)
             popen.wait()
             raise
-        return CommandResult(command, popen.returncode, out, err,
-                             time.monotonic() - start, timed_out)
+        return CommandResult(
+            command, popen.returncode, out, err, time.monotonic() - start, timed_out
+        )
 
-    def start(self, command: Command, *, env: Mapping[str, str] | None = None,
-              cwd: str | None = None, stdin: bytes | None = None,
-              sudo: bool = False, hold_stdin: bool = False) -> Process:
+    def start(
+        self,
+        command: Command,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        stdin: bytes | None = None,
+        sudo: bool = False,
+        hold_stdin: bool = False,
+    ) -> Process:
         # a file, so a chatty stderr cannot block; LocalProcess.wait closes it
         stderr_file = tempfile.TemporaryFile()  # noqa: SIM115
         try:
             argv = self._command(command, sudo)
             popen = subprocess.Popen(
-                argv, shell=isinstance(argv, str), env=_env(env), cwd=cwd,
+                argv,
+                shell=isinstance(argv, str),
+                env=_env(env),
+                cwd=cwd,
                 start_new_session=True,
                 stdin=subprocess.PIPE if stdin is not None or hold_stdin else subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=stderr_file)
+                stdout=subprocess.PIPE,
+                stderr=stderr_file,
+            )
         except OSError as exc:
             stderr_file.close()
             raise HostError(self.name, f"cannot start {command!r}: {exc}") from None
@@ -164,12 +196,20 @@ class LocalTransport(Transport):
                 process.close_stdin()  # communicate() must not flush it again
         return process
 
-    def get_tree(self, root: str, patterns: Sequence[str], local_dir: Path, *,
-                 max_bytes: int | None = None, max_files: int | None = None) -> list[FileInfo]:
+    def get_tree(
+        self,
+        root: str,
+        patterns: Sequence[str],
+        local_dir: Path,
+        *,
+        max_bytes: int | None = None,
+        max_files: int | None = None,
+    ) -> list[FileInfo]:
         from perflab.transport.collect import local_get_tree
 
-        return local_get_tree(self.name, root, patterns, local_dir, max_bytes=max_bytes,
-                              max_files=max_files)
+        return local_get_tree(
+            self.name, root, patterns, local_dir, max_bytes=max_bytes, max_files=max_files
+        )
 
     def put(self, local: Path, remote: str, *, mode: int | None = None) -> FileInfo:
         target = Path(remote)

@@ -53,22 +53,37 @@ class SSHTransport(Transport):
 
     python = "python3"
 
-    def __init__(self, name: str, host: str, *, port: int | None = None,
-                 user: str | None = None, key_file: Path | None = None, known_hosts: Path,
-                 proxy_jump: str | None = None, proxy_command: str | None = None,
-                 connect_timeout: float | None = None, keepalive: int | None = None,
-                 credentials: Credentials = _NO_CREDENTIALS,
-                 user_known_hosts_file: Path | None = _DEFAULT,
-                 python: str | None = None, ssh_config: SSHConfigFiles = NO_CONFIG,
-                 become: Become | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        host: str,
+        *,
+        port: int | None = None,
+        user: str | None = None,
+        key_file: Path | None = None,
+        known_hosts: Path,
+        proxy_jump: str | None = None,
+        proxy_command: str | None = None,
+        connect_timeout: float | None = None,
+        keepalive: int | None = None,
+        credentials: Credentials = _NO_CREDENTIALS,
+        user_known_hosts_file: Path | None = _DEFAULT,
+        python: str | None = None,
+        ssh_config: SSHConfigFiles = NO_CONFIG,
+        become: Become | None = None,
+    ) -> None:
         self.name = name
         if python:
             self.python = python
         #: how the runner is reached: ``host`` looked up in ``ssh_config``, the values given
         #: here winning over the config's (see :mod:`perflab.transport.ssh_route`)
-        self.route = plan_route(name, Wanted(host, port, user, key_file, proxy_jump,
-                                             proxy_command, connect_timeout, keepalive),
-                                ssh_config)
+        self.route = plan_route(
+            name,
+            Wanted(
+                host, port, user, key_file, proxy_jump, proxy_command, connect_timeout, keepalive
+            ),
+            ssh_config,
+        )
         hop = self.route.hop
         self.host, self.port, self.user = hop.host, hop.port, hop.user
         self.key_file = key_file
@@ -120,8 +135,9 @@ class SSHTransport(Transport):
         """The key the host offers now (through the jump hosts, which must be known)."""
         gateways, sock = open_gateway(self.route, self._login())
         try:
-            return scan_host_key(self.host, self.port, self.connect_timeout, sock=sock,
-                                 runner=self.name)
+            return scan_host_key(
+                self.host, self.port, self.connect_timeout, sock=sock, runner=self.name
+            )
         finally:
             close_chain(gateways)
 
@@ -131,8 +147,15 @@ class SSHTransport(Transport):
         Returns the key (show its fingerprint) and "known" or "pinned".
         """
         key = self.scan_host_key()
-        state = trust_host_key(self.name, self.host, self.port, key, known_hosts=self.known_hosts,
-                               others=self.known_hosts_files[1:], accept_new=accept_new)
+        state = trust_host_key(
+            self.name,
+            self.host,
+            self.port,
+            key,
+            known_hosts=self.known_hosts,
+            others=self.known_hosts_files[1:],
+            accept_new=accept_new,
+        )
         return key, state
 
     def close(self) -> None:
@@ -153,23 +176,38 @@ class SSHTransport(Transport):
             chan = conn.transport.open_session(timeout=self.connect_timeout)
             chan.exec_command(script)
         except (paramiko.SSHException, EOFError, OSError) as exc:
-            raise Unreachable(self.name, f"cannot start a command on {self.address}: "
-                                       f"{exc or type(exc).__name__}") from None
+            raise Unreachable(
+                self.name, f"cannot start a command on {self.address}: {exc or type(exc).__name__}"
+            ) from None
         return conn.transport, chan
 
-    def _prepare(self, command: Command, env: Mapping[str, str] | None, cwd: str | None,
-                 sudo: bool) -> tuple[RemoteCommand, str | None]:
+    def _prepare(
+        self, command: Command, env: Mapping[str, str] | None, cwd: str | None, sudo: bool
+    ) -> tuple[RemoteCommand, str | None]:
         """The command's channel, and the sudo password to answer sudo's prompt with."""
         sudo = sudo or self.become is not None
         password = self._become_password()[0] if sudo else None
-        script = remote_script(command, env=env, cwd=cwd, sudo=sudo, sudo_user=self._sudo_user,
-                               sudo_password=password is not None)
+        script = remote_script(
+            command,
+            env=env,
+            cwd=cwd,
+            sudo=sudo,
+            sudo_user=self._sudo_user,
+            sudo_password=password is not None,
+        )
         transport, chan = self._open(script)
-        return RemoteCommand(self.name, transport, chan, command, signaller=self._signal,
-                             sudo=sudo), password
+        return RemoteCommand(
+            self.name, transport, chan, command, signaller=self._signal, sudo=sudo
+        ), password
 
-    def _begin(self, remote: RemoteCommand, password: str | None, stdin: bytes | None,
-               deadline: float | None, hold: bool = False) -> Started:
+    def _begin(
+        self,
+        remote: RemoteCommand,
+        password: str | None,
+        stdin: bytes | None,
+        deadline: float | None,
+        hold: bool = False,
+    ) -> Started:
         """Start: the prologue, sudo's prompt answered (before any input), then stdin."""
         try:
             if password is None:
@@ -178,19 +216,31 @@ class SSHTransport(Transport):
             started = remote.read_prologue(deadline)
             answer = handshake(remote, password, deadline) if started.pgid else "ended"
             if answer in ("refused", "timeout"):
-                said = ("did not accept " + self._become_password()[1] if answer == "refused"
-                        else f"did not answer within {HANDSHAKE_TIMEOUT_S:g} s")
-                raise HostError(self.name, f"sudo {said} for {self.user}, so "
-                                           f"`{describe(remote.command)}` was not run")
+                said = (
+                    "did not accept " + self._become_password()[1]
+                    if answer == "refused"
+                    else f"did not answer within {HANDSHAKE_TIMEOUT_S:g} s"
+                )
+                raise HostError(
+                    self.name,
+                    f"sudo {said} for {self.user}, so `{describe(remote.command)}` was not run",
+                )
             remote.send_stdin(stdin, hold=hold)
             return started
         except BaseException:
             remote.abort()
             raise
 
-    def run(self, command: Command, *, env: Mapping[str, str] | None = None,
-            cwd: str | None = None, timeout: float | None = None,
-            stdin: bytes | None = None, sudo: bool = False) -> CommandResult:
+    def run(
+        self,
+        command: Command,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        timeout: float | None = None,
+        stdin: bytes | None = None,
+        sudo: bool = False,
+    ) -> CommandResult:
         start = time.monotonic()
         remote, password = self._prepare(command, env, cwd, sudo)
         self._begin(remote, password, stdin, None if timeout is None else start + timeout)
@@ -200,15 +250,25 @@ class SSHTransport(Transport):
             self._check_sudo(command, result)
         return result
 
-    def start(self, command: Command, *, env: Mapping[str, str] | None = None,
-              cwd: str | None = None, stdin: bytes | None = None,
-              sudo: bool = False, hold_stdin: bool = False) -> Process:
+    def start(
+        self,
+        command: Command,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        stdin: bytes | None = None,
+        sudo: bool = False,
+        hold_stdin: bool = False,
+    ) -> Process:
         remote, password = self._prepare(command, env, cwd, sudo)
         started = self._begin(remote, password, stdin, None, hold=hold_stdin)
         if started.pgid is None:
             result = remote.finish(SIGNAL_TIMEOUT_S)
-            raise HostError(self.name, f"cannot start `{describe(command)}`: "
-                                       f"{started.error or result.stderr_tail(3).strip()}")
+            raise HostError(
+                self.name,
+                f"cannot start `{describe(command)}`: "
+                f"{started.error or result.stderr_tail(3).strip()}",
+            )
         process = SSHProcess(remote, self._running.discard)
         self._running.add(process)
         return process
@@ -231,16 +291,22 @@ class SSHTransport(Transport):
     def _check_sudo(self, command: Command, result: CommandResult) -> None:
         refusal = sudo_refusal(result.exit_status, result.stderr)
         if refusal == "password":
-            raise HostError(self.name, f"sudo asks for a password for {self.user}, so "
-                                       f"`{describe(command)}` was not run{self._sudo_note()}",
-                            hint="allow passwordless sudo (NOPASSWD) for this user, connect as "
-                                 "root, set perflab_become_password_env to the name of an "
-                                 "environment variable that holds the sudo password, or give "
-                                 "it at the prompt of -K/--ask-become-pass")
+            raise HostError(
+                self.name,
+                f"sudo asks for a password for {self.user}, so "
+                f"`{describe(command)}` was not run{self._sudo_note()}",
+                hint="allow passwordless sudo (NOPASSWD) for this user, connect as "
+                "root, set perflab_become_password_env to the name of an "
+                "environment variable that holds the sudo password, or give "
+                "it at the prompt of -K/--ask-become-pass",
+            )
         if refusal == "missing":
-            raise HostError(self.name, f"sudo is not installed and {self.user} is not "
-                                       f"{self._sudo_user}, so `{describe(command)}` cannot run "
-                                       f"as {self._sudo_user}")
+            raise HostError(
+                self.name,
+                f"sudo is not installed and {self.user} is not "
+                f"{self._sudo_user}, so `{describe(command)}` cannot run "
+                f"as {self._sudo_user}",
+            )
 
     def _sudo_note(self) -> str:
         reference = self.credentials.become_password
@@ -258,8 +324,11 @@ class SSHTransport(Transport):
         try:
             chan.shutdown_write()
             if not chan.status_event.wait(SIGNAL_TIMEOUT_S):
-                raise HostError(self.name, f"no answer within {SIGNAL_TIMEOUT_S:g} s "
-                                           f"to kill -{sig} of process group {pgid}")
+                raise HostError(
+                    self.name,
+                    f"no answer within {SIGNAL_TIMEOUT_S:g} s "
+                    f"to kill -{sig} of process group {pgid}",
+                )
         finally:
             chan.close()
 
@@ -271,12 +340,20 @@ class SSHTransport(Transport):
     def get(self, remote: str, local: Path, *, max_bytes: int | None = None) -> FileInfo:
         return self.files.get(remote, local, max_bytes=max_bytes)
 
-    def get_tree(self, root: str, patterns: Sequence[str], local_dir: Path, *,
-                 max_bytes: int | None = None, max_files: int | None = None) -> list[FileInfo]:
+    def get_tree(
+        self,
+        root: str,
+        patterns: Sequence[str],
+        local_dir: Path,
+        *,
+        max_bytes: int | None = None,
+        max_files: int | None = None,
+    ) -> list[FileInfo]:
         """Copy the files ``patterns`` name under ``root`` into ``local_dir`` (same layout).
 
         Globs are resolved on the host; absolute patterns, ``..`` and symlinks
         leading out of ``root`` are refused. ``max_bytes`` bounds the total.
         """
-        return self.files.get_tree(root, patterns, local_dir, max_bytes=max_bytes,
-                                   max_files=max_files)
+        return self.files.get_tree(
+            root, patterns, local_dir, max_bytes=max_bytes, max_files=max_files
+        )

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from perflab.transport.ssh_connect import Target
     from perflab.transport.ssh_keys import Hop
 
-_HINT_NO_KEYS = ("set perflab_ssh_password_env to the name of an environment variable that "
-                  "holds the password")
+_HINT_NO_KEYS = (
+    "set perflab_ssh_password_env to the name of an environment variable that holds the password"
+)
 
 
 def authenticate(target: Target, hop: Hop, transport: paramiko.Transport, role: str) -> None:
@@ -35,15 +36,22 @@ def authenticate(target: Target, hop: Hop, transport: paramiko.Transport, role: 
     if password is None and allowed is not None:
         hint = _HINT_NO_KEYS if "password" in allowed else None
         if partial:
-            raise HostError(target.runner, f"{role} {hop} wants more than a key "
-                                           f"({', '.join(allowed)})", hint=hint)
-        raise HostError(target.runner, f"{role} {hop} does not accept public keys "
-                                       f"(it allows: {', '.join(allowed)})", hint=hint)
+            raise HostError(
+                target.runner,
+                f"{role} {hop} wants more than a key ({', '.join(allowed)})",
+                hint=hint,
+            )
+        raise HostError(
+            target.runner,
+            f"{role} {hop} does not accept public keys (it allows: {', '.join(allowed)})",
+            hint=hint,
+        )
     raise _failed(target, hop, role, tried, password)
 
 
-def _keys(target: Target, hop: Hop, transport: paramiko.Transport,
-          role: str) -> tuple[list[str], list[str] | None, bool]:
+def _keys(
+    target: Target, hop: Hop, transport: paramiko.Transport, role: str
+) -> tuple[list[str], list[str] | None, bool]:
     """Try each key: (keys tried, methods the host still allows ([] once logged in, None
     when it refused every key), whether a key was accepted as a first step)."""
     tried: list[str] = []
@@ -62,8 +70,9 @@ def _keys(target: Target, hop: Hop, transport: paramiko.Transport,
     return tried, None, False
 
 
-def _password(target: Target, hop: Hop, transport: paramiko.Transport, role: str,
-              password: EnvSecret) -> bool:
+def _password(
+    target: Target, hop: Hop, transport: paramiko.Transport, role: str, password: EnvSecret
+) -> bool:
     """Log in with the password read now (paramiko falls back to keyboard-interactive)."""
     secret = password.read()
     if secret is None:
@@ -76,15 +85,19 @@ def _password(target: Target, hop: Hop, transport: paramiko.Transport, role: str
         raise HostError(target.runner, f"authenticating to {role} {hop}: {exc}") from None
 
 
-def _failed(target: Target, hop: Hop, role: str, tried: list[str],
-            password: EnvSecret | None) -> HostError:
+def _failed(
+    target: Target, hop: Hop, role: str, tried: list[str], password: EnvSecret | None
+) -> HostError:
     unset = ""
     if password is not None and password.read() is None:
         unset = f"; {password.unset()}"
     elif password is not None:
         tried = [*tried, f"the password from ${password.env}"]
     keys = ", ".join(tried) if tried else "no key (no key_file, no ssh-agent, no ~/.ssh/id_*)"
-    return HostError(target.runner, f"authentication as {hop.user!r} on {role} "
-                                    f"{host_entry(hop.host, hop.port)} failed with {keys}{unset}",
-                     hint=f"add the public key to ~{hop.user}/.ssh/authorized_keys on the host "
-                          f"(ssh-copy-id -i KEY.pub {hop})")
+    return HostError(
+        target.runner,
+        f"authentication as {hop.user!r} on {role} "
+        f"{host_entry(hop.host, hop.port)} failed with {keys}{unset}",
+        hint=f"add the public key to ~{hop.user}/.ssh/authorized_keys on the host "
+        f"(ssh-copy-id -i KEY.pub {hop})",
+    )

@@ -45,8 +45,16 @@ class Started:
 class RemoteCommand:
     """Reads a running channel: stdout and stderr into buffers, the exit status at the end."""
 
-    def __init__(self, runner: str, transport: ExitAwareTransport, chan: paramiko.Channel,
-                 command: Command, *, signaller: Signaller, sudo: bool) -> None:
+    def __init__(
+        self,
+        runner: str,
+        transport: ExitAwareTransport,
+        chan: paramiko.Channel,
+        command: Command,
+        *,
+        signaller: Signaller,
+        sudo: bool,
+    ) -> None:
         self.runner = runner
         self.transport = transport
         self.chan = chan
@@ -68,9 +76,12 @@ class RemoteCommand:
             if not hold:
                 self.chan.shutdown_write()
             return
-        self._stdin_thread = threading.Thread(target=self._write, args=(data, hold),
-                                              daemon=True,
-                                              name=f"perflab-ssh-stdin-{self.runner}")
+        self._stdin_thread = threading.Thread(
+            target=self._write,
+            args=(data, hold),
+            daemon=True,
+            name=f"perflab-ssh-stdin-{self.runner}",
+        )
         self._stdin_thread.start()
 
     def _write(self, data: bytes, hold: bool) -> None:
@@ -114,12 +125,12 @@ class RemoteCommand:
                 self.pump(1.0 if deadline is None else min(1.0, deadline - now))
                 continue
             line = bytes(self.err[:newline]).decode("utf-8", "replace")
-            del self.err[:newline + 1]
+            del self.err[: newline + 1]
             found = parse_pgid(line)
             if found:
                 self.started.pgid, self.started.uid = found
             elif line.startswith(ERROR_MARK):
-                self.started.error = line[len(ERROR_MARK):]
+                self.started.error = line[len(ERROR_MARK) :]
                 kept += f"perflab: {self.started.error}\n".encode()
             else:
                 kept += line.encode() + b"\n"
@@ -167,12 +178,21 @@ class RemoteCommand:
         if status is None:
             if not self.transport.is_active():
                 cause = self.transport.get_exception()
-                raise Unreachable(self.runner, f"connection lost while running "
-                                             f"`{describe(self.command)}`"
-                                             f"{f': {cause}' if cause else ''}")
+                raise Unreachable(
+                    self.runner,
+                    f"connection lost while running "
+                    f"`{describe(self.command)}`"
+                    f"{f': {cause}' if cause else ''}",
+                )
             status = -9 if timed_out else -1
-        return CommandResult(self.command, status, bytes(self.out), bytes(self.err),
-                             time.monotonic() - self.t0, timed_out)
+        return CommandResult(
+            self.command,
+            status,
+            bytes(self.out),
+            bytes(self.err),
+            time.monotonic() - self.t0,
+            timed_out,
+        )
 
 
 class SSHProcess(Process):
@@ -194,7 +214,7 @@ class SSHProcess(Process):
             newline = remote.out.find(b"\n")
             if newline >= 0:
                 line = bytes(remote.out[:newline])
-                del remote.out[:newline + 1]
+                del remote.out[: newline + 1]
                 yield line.decode("utf-8", "replace")
             elif remote.done:
                 break

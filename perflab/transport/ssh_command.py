@@ -30,8 +30,9 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def _check_env(env: Mapping[str, str]) -> None:
     for name in env:
         if not _NAME.match(name):
-            raise InputError(f"environment variable name {name!r} is not a valid shell name",
-                             field="env")
+            raise InputError(
+                f"environment variable name {name!r} is not a valid shell name", field="env"
+            )
 
 
 def _target(command: Command) -> str:
@@ -46,9 +47,15 @@ def _fail(message: str, status: int) -> str:
     return f"{{ printf '%s\\n' {shlex.quote(ERROR_MARK + message)} >&2; exit {status}; }}"
 
 
-def remote_script(command: Command, *, env: Mapping[str, str] | None = None,
-                  cwd: str | None = None, sudo: bool = False, sudo_user: str = "root",
-                  sudo_password: bool = False) -> str:
+def remote_script(
+    command: Command,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    sudo: bool = False,
+    sudo_user: str = "root",
+    sudo_password: bool = False,
+) -> str:
     """Shell text that runs ``command`` the way :class:`~perflab.transport.base.Transport` says.
 
     With ``sudo`` the command runs as ``sudo_user`` (:mod:`perflab.transport.become`:
@@ -59,12 +66,16 @@ def remote_script(command: Command, *, env: Mapping[str, str] | None = None,
     _check_env(env)
     lines = []
     if cwd is not None:
-        lines.append(f"cd -- {shlex.quote(cwd)} 2>/dev/null || "
-                     + _fail(f"cannot change to directory {cwd}: missing or not accessible", 127))
+        lines.append(
+            f"cd -- {shlex.quote(cwd)} 2>/dev/null || "
+            + _fail(f"cannot change to directory {cwd}: missing or not accessible", 127)
+        )
     if not isinstance(command, str) and command and not sudo:
-        lines.append(f"command -v -- {shlex.quote(command[0])} >/dev/null 2>&1 || "
-                     + _fail(f"{command[0]}: command not found", 127))
-    lines.append(f"printf '{PGID_MARK}%s %s\\n' \"$$\" \"$(id -u)\" >&2")
+        lines.append(
+            f"command -v -- {shlex.quote(command[0])} >/dev/null 2>&1 || "
+            + _fail(f"{command[0]}: command not found", 127)
+        )
+    lines.append(f'printf \'{PGID_MARK}%s %s\\n\' "$$" "$(id -u)" >&2')
     if sudo:
         assign = " ".join(shlex.quote(f"{k}={v}") for k, v in env.items())
         target = f"env {assign} {_target(command)}" if env else _target(command)
@@ -100,7 +111,7 @@ def parse_pgid(line: str) -> tuple[int, int] | None:
     """(process group id, uid) from the ``perflab-pgid`` line, or None."""
     if not line.startswith(PGID_MARK):
         return None
-    fields = line[len(PGID_MARK):].split()
+    fields = line[len(PGID_MARK) :].split()
     if len(fields) != 2 or not all(f.isdigit() for f in fields):
         return None
     return int(fields[0]), int(fields[1])

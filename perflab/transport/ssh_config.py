@@ -39,8 +39,23 @@ _HOP = re.compile(r"^(?:ssh://)?(?:[^@\s]+@)?(?:\[[^\]\s]+\]|[^:@\s\[\]]+)(?::\d
 _TIME = re.compile(r"(\d+)([smhdwSMHDW]?)")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 MAX_INCLUDE_DEPTH = 16  # as OpenSSH
-_MATCH = frozenset({"all", "canonical", "final", "exec", "localnetwork", "host", "originalhost",
-                    "tagged", "command", "user", "localuser", "version", "sessiontype"})
+_MATCH = frozenset(
+    {
+        "all",
+        "canonical",
+        "final",
+        "exec",
+        "localnetwork",
+        "host",
+        "originalhost",
+        "tagged",
+        "command",
+        "user",
+        "localuser",
+        "version",
+        "sessiontype",
+    }
+)
 
 
 def user_config() -> Path:
@@ -59,7 +74,9 @@ class _Parser(paramiko.SSHConfig):
     """paramiko's parser, leaving ``ProxyCommand`` tokens for the caller to expand."""
 
     TOKENS_BY_CONFIG_KEY = {  # noqa: RUF012 - paramiko's own table, one entry changed
-        **paramiko.SSHConfig.TOKENS_BY_CONFIG_KEY, "proxycommand": ["~"]}
+        **paramiko.SSHConfig.TOKENS_BY_CONFIG_KEY,
+        "proxycommand": ["~"],
+    }
 
 
 @dataclass(frozen=True)
@@ -74,11 +91,14 @@ class SSHConfigFiles:
         try:
             return dict(self.parsed.lookup(host))
         except ImportError as exc:  # `Match exec` without invoke (paramiko's optional helper)
-            raise InputError(f"ssh config ({', '.join(map(str, self.files))}): `Match exec` "
-                             f"cannot be evaluated here: {exc}") from None
+            raise InputError(
+                f"ssh config ({', '.join(map(str, self.files))}): `Match exec` "
+                f"cannot be evaluated here: {exc}"
+            ) from None
         except (paramiko.ConfigParseError, ValueError) as exc:
-            raise InputError(f"ssh config ({', '.join(map(str, self.files))}), looking up "
-                             f"{host!r}: {exc}") from None
+            raise InputError(
+                f"ssh config ({', '.join(map(str, self.files))}), looking up {host!r}: {exc}"
+            ) from None
 
 
 NO_CONFIG = SSHConfigFiles((), _Parser())
@@ -98,8 +118,9 @@ def load_ssh_config(explicit: Path | None = None) -> SSHConfigFiles:
     """The configuration ``ssh`` would use (see the module's docstring); cached."""
     files, named = config_files(explicit)
     if named and not files[0].is_file():
-        raise InputError(f"ssh config file {files[0]} does not exist",
-                         field="-F / PERFLAB_SSH_CONFIG")
+        raise InputError(
+            f"ssh config file {files[0]} does not exist", field="-F / PERFLAB_SSH_CONFIG"
+        )
     present = [f for f in files if f.is_file()]
     key = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in present)
     with _cache_lock:
@@ -139,8 +160,9 @@ class _Lines:
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
-            raise InputError(f"cannot read ssh config file {path}: {exc.strerror}",
-                             location=origin) from None
+            raise InputError(
+                f"cannot read ssh config file {path}: {exc.strerror}", location=origin
+            ) from None
         for number, raw in enumerate(text.splitlines(), 1):
             line = raw.strip()
             self.where = Location(str(path), number, len(raw) - len(raw.lstrip()) + 1)
@@ -156,8 +178,11 @@ class _Lines:
 
     def _include(self, value: str, depth: int, where: Location) -> Iterator[str]:
         if depth >= MAX_INCLUDE_DEPTH:
-            raise InputError(f"Include nested more than {MAX_INCLUDE_DEPTH} deep "
-                             "(does a file include itself?)", location=where, field="Include")
+            raise InputError(
+                f"Include nested more than {MAX_INCLUDE_DEPTH} deep (does a file include itself?)",
+                location=where,
+                field="Include",
+            )
         for pattern in value.split():
             expanded = Path(_unquote(pattern)).expanduser()
             full = expanded if expanded.is_absolute() else self.base / expanded
@@ -176,8 +201,11 @@ def check_setting(key: str, value: str, where: Location) -> None:
     problem = None
     if key == "port" and not (value.isdigit() and 1 <= int(value) <= 65535):
         problem = f"Port must be a number from 1 to 65535, got {value!r}"
-    elif key in ("connecttimeout", "serveraliveinterval") and value.lower() != "none" \
-            and parse_time(value) is None:
+    elif (
+        key in ("connecttimeout", "serveraliveinterval")
+        and value.lower() != "none"
+        and parse_time(value) is None
+    ):
         name = "ConnectTimeout" if key == "connecttimeout" else "ServerAliveInterval"
         problem = f"{name} must be a time in seconds (like 10 or 1m30s), got {value!r}"
     elif key == "match":

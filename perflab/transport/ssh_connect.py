@@ -36,8 +36,7 @@ from perflab.transport.ssh_keys import Hop
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 
-def open_socket(runner: str, host: str, port: int, timeout: float,
-                keepalive: int) -> socket.socket:
+def open_socket(runner: str, host: str, port: int, timeout: float, keepalive: int) -> socket.socket:
     """A connected TCP socket; with keepalive, a dead peer breaks it within ~3 intervals.
 
     ``TCP_NODELAY`` is set (as OpenSSH does): SSH sends small messages and waits
@@ -51,19 +50,29 @@ def open_socket(runner: str, host: str, port: int, timeout: float,
     except socket.gaierror as exc:
         raise Unreachable(runner, f"cannot resolve host name {host!r}: {exc.strerror}") from None
     except TimeoutError:
-        raise Unreachable(runner, f"cannot connect to {address}: no answer within {timeout:g} s "
-                                "(host down or unreachable, or a firewall drops packets)") from None
+        raise Unreachable(
+            runner,
+            f"cannot connect to {address}: no answer within {timeout:g} s "
+            "(host down or unreachable, or a firewall drops packets)",
+        ) from None
     except ConnectionRefusedError:
-        raise Unreachable(runner, f"cannot connect to {address}: connection refused "
-                                f"(nothing listens on port {port}; is sshd running?)") from None
+        raise Unreachable(
+            runner,
+            f"cannot connect to {address}: connection refused "
+            f"(nothing listens on port {port}; is sshd running?)",
+        ) from None
     except OSError as exc:
         cause = exc.strerror or errno.errorcode.get(exc.errno or 0, str(exc))
         raise Unreachable(runner, f"cannot connect to {address}: {cause}") from None
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if keepalive > 0:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        for option, value in (("TCP_KEEPIDLE", keepalive), ("TCP_KEEPINTVL", keepalive),
-                              ("TCP_KEEPCNT", 3), ("TCP_USER_TIMEOUT", 3000 * keepalive + 500)):
+        for option, value in (
+            ("TCP_KEEPIDLE", keepalive),
+            ("TCP_KEEPINTVL", keepalive),
+            ("TCP_KEEPCNT", 3),
+            ("TCP_USER_TIMEOUT", 3000 * keepalive + 500),
+        ):
             if hasattr(socket, option):
                 sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
     return sock
@@ -161,8 +170,11 @@ def new_transport(target: Target, sock: Any, **_options: Any) -> ExitAwareTransp
     transport = ExitAwareTransport(sock)
     transport.banner_timeout = target.connect_timeout
     transport.handshake_timeout = target.connect_timeout
-    known = [k.host_key for k in known_keys(target.known_hosts, target.hop.host, target.hop.port)
-             if not k.revoked]
+    known = [
+        k.host_key
+        for k in known_keys(target.known_hosts, target.hop.host, target.hop.port)
+        if not k.revoked
+    ]
     transport.get_security_options().key_types = _key_order(known)
     if target.keepalive > 0:
         transport.set_keepalive(target.keepalive)
@@ -175,11 +187,18 @@ class PinnedHostKeys(paramiko.MissingHostKeyPolicy):
     def __init__(self, target: Target) -> None:
         self.target = target
 
-    def missing_host_key(self, client: paramiko.SSHClient, hostname: str,
-                         key: paramiko.PKey) -> None:
+    def missing_host_key(
+        self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
+    ) -> None:
         hop = self.target.hop
-        check_host_key(self.target.runner, hop.host, hop.port, HostKey.from_pkey(key),
-                       self.target.known_hosts, role=self.target.role)
+        check_host_key(
+            self.target.runner,
+            hop.host,
+            hop.port,
+            HostKey.from_pkey(key),
+            self.target.known_hosts,
+            role=self.target.role,
+        )
 
 
 class KeysThenPassword(AuthStrategy):

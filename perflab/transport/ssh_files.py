@@ -72,19 +72,26 @@ class SFTPFiles:
                 try:
                     self._sftp = paramiko.SFTPClient.from_transport(conn.transport)
                 except (paramiko.SSHException, EOFError, OSError) as exc:
-                    raise self._error(f"cannot open SFTP on {self.owner.address}: {exc} (is "
-                                      "the sftp subsystem enabled in sshd?)") from None
+                    raise self._error(
+                        f"cannot open SFTP on {self.owner.address}: {exc} (is "
+                        "the sftp subsystem enabled in sshd?)"
+                    ) from None
                 self._sftp_conn = conn
             assert self._sftp is not None
             yield self._sftp
 
     def host_files(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """Ask the host-side artifact helper (one round trip) for a manifest."""
-        result = self.owner.run(self.owner.helper_argv(_artifacts_source()),
-                                stdin=json.dumps(request).encode(), timeout=HELPER_TIMEOUT_S)
+        result = self.owner.run(
+            self.owner.helper_argv(_artifacts_source()),
+            stdin=json.dumps(request).encode(),
+            timeout=HELPER_TIMEOUT_S,
+        )
         if not result.ok:
-            raise self._error(f"listing files on the host failed (exit {result.exit_status}): "
-                              f"{result.stderr_tail(5)}")
+            raise self._error(
+                f"listing files on the host failed (exit {result.exit_status}): "
+                f"{result.stderr_tail(5)}"
+            )
         try:
             answer: dict[str, Any] = json.loads(result.stdout)
         except json.JSONDecodeError as exc:
@@ -108,8 +115,9 @@ class SFTPFiles:
     def _download(self, entry: collect.Entry, target: Path) -> FileInfo:
         with self.session() as sftp:
             try:
-                return collect.receive(self.owner.name, entry, target,
-                                       self._chunks(sftp, entry.path, entry.size))
+                return collect.receive(
+                    self.owner.name, entry, target, self._chunks(sftp, entry.path, entry.size)
+                )
             except (OSError, paramiko.SSHException) as exc:
                 raise self._error(f"copying {entry.path} to {target}: {_reason(exc)}") from None
 
@@ -119,14 +127,30 @@ class SFTPFiles:
             raise self._error(f"{remote}: {entry.size} bytes is over the limit of {max_bytes}")
         return self._download(entry, local)
 
-    def get_tree(self, root: str, patterns: Sequence[str], local_dir: Path, *,
-                 max_bytes: int | None = None, max_files: int | None = None) -> list[FileInfo]:
+    def get_tree(
+        self,
+        root: str,
+        patterns: Sequence[str],
+        local_dir: Path,
+        *,
+        max_bytes: int | None = None,
+        max_files: int | None = None,
+    ) -> list[FileInfo]:
         """One manifest round trip, then each file over SFTP into ``local_dir/<rel>``."""
         patterns = collect.check_patterns(patterns)
-        answer = self.host_files({"op": "tree", "root": root, "patterns": patterns,
-                                  "max_files": max_files, "max_bytes": max_bytes})
-        return [self._download(entry, collect.destination(local_dir, entry.rel))
-                for entry in collect.entries(self.owner.name, answer)]
+        answer = self.host_files(
+            {
+                "op": "tree",
+                "root": root,
+                "patterns": patterns,
+                "max_files": max_files,
+                "max_bytes": max_bytes,
+            }
+        )
+        return [
+            self._download(entry, collect.destination(local_dir, entry.rel))
+            for entry in collect.entries(self.owner.name, answer)
+        ]
 
     def put(self, local: Path, remote: str, *, mode: int | None = None) -> FileInfo:
         """Upload to a temporary name, set the mode, rename into place, compare hashes."""
@@ -142,12 +166,15 @@ class SFTPFiles:
                 raise self._error(f"copying {local} to {remote}: {_reason(exc)}") from None
         entry = self.stat(remote)
         if entry.sha256 != digest:
-            raise self._error(f"{remote}: its sha256 on the host differs from {local}'s; the "
-                              "copy is damaged or was changed meanwhile")
+            raise self._error(
+                f"{remote}: its sha256 on the host differs from {local}'s; the "
+                "copy is damaged or was changed meanwhile"
+            )
         return FileInfo(remote, entry.size, entry.sha256)
 
-    def _upload(self, sftp: paramiko.SFTPClient, local: Path, tmp: str, remote: str,
-                mode: int | None) -> None:
+    def _upload(
+        self, sftp: paramiko.SFTPClient, local: Path, tmp: str, remote: str, mode: int | None
+    ) -> None:
         self._makedirs(sftp, str(PurePosixPath(remote).parent))
         if mode is None:
             with contextlib.suppress(OSError):

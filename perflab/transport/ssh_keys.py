@@ -25,8 +25,10 @@ from perflab.transport.credentials import EnvSecret
 from perflab.transport.hostkeys import host_entry
 
 DEFAULT_KEYS = ("id_ed25519", "id_ecdsa", "id_rsa")
-_HOP = re.compile(r"^(?:(?P<user>[^@\s]+)@)?(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:@\s]+))"
-                  r"(?::(?P<port>\d+))?$")
+_HOP = re.compile(
+    r"^(?:(?P<user>[^@\s]+)@)?(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:@\s]+))"
+    r"(?::(?P<port>\d+))?$"
+)
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,16 @@ def jump_specs(spec: str) -> list[tuple[str | None, str, int | None]]:
         text = part.strip().removeprefix("ssh://")
         match = _HOP.match(text)
         if not match:
-            raise InputError(f"expected [user@]host[:port], got {part.strip()!r}",
-                             field="proxy_jump")
-        hops.append((match["user"], match["v6"] or match["host"],
-                     int(match["port"]) if match["port"] else None))
+            raise InputError(
+                f"expected [user@]host[:port], got {part.strip()!r}", field="proxy_jump"
+            )
+        hops.append(
+            (
+                match["user"],
+                match["v6"] or match["host"],
+                int(match["port"]) if match["port"] else None,
+            )
+        )
     return hops
 
 
@@ -75,7 +83,8 @@ def check_key_file(runner: str, path: Path) -> None:
         raise InputError(
             f"runner {runner}: SSH key file {path} is accessible by group or others "
             f"(mode {stat.S_IMODE(mode):04o}); a private key must be private",
-            hint=f"chmod 600 {path}")
+            hint=f"chmod 600 {path}",
+        )
 
 
 def load_key(runner: str, path: Path, passphrase: EnvSecret | None = None) -> paramiko.PKey:
@@ -91,30 +100,35 @@ def load_key(runner: str, path: Path, passphrase: EnvSecret | None = None) -> pa
             raise
         return _load_encrypted(runner, path, passphrase)
     except (paramiko.SSHException, ValueError, OSError) as exc:
-        raise InputError(f"runner {runner}: SSH key file {path} is not a private key "
-                         f"paramiko can read: {exc}") from None
+        raise InputError(
+            f"runner {runner}: SSH key file {path} is not a private key paramiko can read: {exc}"
+        ) from None
 
 
 def _load_encrypted(runner: str, path: Path, passphrase: EnvSecret | None) -> paramiko.PKey:
     secret = passphrase.read() if passphrase is not None else None
     if passphrase is None or secret is None:
         unset = f", and {passphrase.unset()}" if passphrase is not None else ""
-        raise InputError(f"runner {runner}: SSH key file {path} is encrypted with a "
-                         f"passphrase{unset}",
-                         hint="set perflab_ssh_key_passphrase_env to the name of an environment "
-                              "variable that holds it, or load the key into ssh-agent and "
-                              "leave key_file unset")
+        raise InputError(
+            f"runner {runner}: SSH key file {path} is encrypted with a passphrase{unset}",
+            hint="set perflab_ssh_key_passphrase_env to the name of an environment "
+            "variable that holds it, or load the key into ssh-agent and "
+            "leave key_file unset",
+        )
     try:
         # typed differently across paramiko's stubs (str in 5.x, bytes at run time)
         key_passphrase: Any = secret.encode()
         return paramiko.PKey.from_path(path, key_passphrase)
     except (paramiko.SSHException, ValueError, TypeError):
-        raise InputError(f"runner {runner}: the passphrase from ${passphrase.env} does not "
-                         f"open SSH key file {path}") from None
+        raise InputError(
+            f"runner {runner}: the passphrase from ${passphrase.env} does not "
+            f"open SSH key file {path}"
+        ) from None
 
 
-def client_keys(runner: str, key_file: Path | None,
-                passphrase: EnvSecret | None = None) -> list[tuple[str, paramiko.PKey]]:
+def client_keys(
+    runner: str, key_file: Path | None, passphrase: EnvSecret | None = None
+) -> list[tuple[str, paramiko.PKey]]:
     """(label, key) pairs to try: the key file, else ssh-agent keys and ~/.ssh/id_* files
     (an encrypted file opened with ``passphrase``)."""
     if key_file is not None:

@@ -123,6 +123,7 @@ def _hop(conn: fabric.Connection) -> Hop:
 
 # -- resolving -------------------------------------------------------------------------
 
+
 def _fabric_config(files: SSHConfigFiles) -> fabric.Config:
     """A Fabric config of its own for one route, over the shared parse of the SSH config
     (no Fabric or Invoke files are read). Not shared between routes: Fabric writes into a
@@ -131,11 +132,18 @@ def _fabric_config(files: SSHConfigFiles) -> fabric.Config:
     return fabric.Config(ssh_config=files.parsed, lazy=True)
 
 
-def _connection(config: fabric.Config, address: str, user: str | None,
-                port: int | None) -> fabric.Connection:
-    return fabric.Connection(address, user=user or None, port=port, gateway=False,
-                             forward_agent=False, config=config,
-                             connect_kwargs={"allow_agent": False, "look_for_keys": False})
+def _connection(
+    config: fabric.Config, address: str, user: str | None, port: int | None
+) -> fabric.Connection:
+    return fabric.Connection(
+        address,
+        user=user or None,
+        port=port,
+        gateway=False,
+        forward_agent=False,
+        config=config,
+        connect_kwargs={"allow_agent": False, "look_for_keys": False},
+    )
 
 
 def plan_route(runner: str, wanted: Wanted, ssh_config: SSHConfigFiles = NO_CONFIG) -> Route:
@@ -149,8 +157,9 @@ def plan_route(runner: str, wanted: Wanted, ssh_config: SSHConfigFiles = NO_CONF
     keepalive = wanted.keepalive
     if keepalive is None:
         keepalive = int(_seconds(options.get("serveraliveinterval"), DEFAULT_KEEPALIVE))
-    target.gateway = _gateway(runner, config, target, wanted.proxy_jump, wanted.proxy_command,
-                              [_hop(target)])
+    target.gateway = _gateway(
+        runner, config, target, wanted.proxy_jump, wanted.proxy_command, [_hop(target)]
+    )
     return Route(runner, target, timeout, keepalive)
 
 
@@ -170,9 +179,14 @@ def _proxies(options: dict[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _gateway(runner: str, config: fabric.Config, conn: fabric.Connection,
-             jump: str | None, command: str | None,
-             path: list[Hop]) -> fabric.Connection | str | None:
+def _gateway(
+    runner: str,
+    config: fabric.Config,
+    conn: fabric.Connection,
+    jump: str | None,
+    command: str | None,
+    path: list[Hop],
+) -> fabric.Connection | str | None:
     """What ``conn`` is reached through: a chain of jump connections, a ProxyCommand, or
     nothing. Without ``jump`` and ``command`` the hop's own config says; a config whose
     jump host is the host itself (``Host *`` with ``ProxyJump bastion``, looked up for
@@ -192,18 +206,27 @@ def _gateway(runner: str, config: fabric.Config, conn: fabric.Connection,
             return None
         if here in path or len(path) >= MAX_HOPS:
             chain = " -> ".join(str(h) for h in [*path, here])
-            raise InputError(f"runner {runner}: ProxyJump loop or chain too long: {chain}",
-                             field="ProxyJump")
-        hop.gateway = previous if previous is not None else _gateway(
-            runner, config, hop, None, None, [*path, here])
+            raise InputError(
+                f"runner {runner}: ProxyJump loop or chain too long: {chain}", field="ProxyJump"
+            )
+        hop.gateway = (
+            previous
+            if previous is not None
+            else _gateway(runner, config, hop, None, None, [*path, here])
+        )
         previous = hop
     return previous
 
 
 def expand_tokens(command: str, conn: fabric.Connection) -> str:
     """ProxyCommand's tokens with the endpoint that finally applies: %h %p %r %n %%."""
-    values = {"%%": "%", "%h": conn.host, "%p": str(conn.port), "%r": conn.user,
-              "%n": conn.original_host}
+    values = {
+        "%%": "%",
+        "%h": conn.host,
+        "%p": str(conn.port),
+        "%r": conn.user,
+        "%n": conn.original_host,
+    }
     return _TOKEN.sub(lambda m: values[m.group(0)], command)
 
 
@@ -228,20 +251,30 @@ def _prepare(route: Route, login: Login, chain: Sequence[fabric.Connection]) -> 
     """perflab's policy, transport, login and first socket on each connection, before open()."""
     for conn in chain:
         role = "host" if conn is route.target else "jump host"
-        target = Target(route.runner, _hop(conn), _keys(login, conn, role), login.known_hosts,
-                        route.connect_timeout, route.keepalive, role=role,
-                        password=login.credentials.ssh_password if role == "host" else None)
+        target = Target(
+            route.runner,
+            _hop(conn),
+            _keys(login, conn, role),
+            login.known_hosts,
+            route.connect_timeout,
+            route.keepalive,
+            role=role,
+            password=login.credentials.ssh_password if role == "host" else None,
+        )
         conn.client.set_missing_host_key_policy(PinnedHostKeys(target))
         conn.connect_timeout = route.connect_timeout
         conn.connect_kwargs.pop("sock", None)
         conn.connect_kwargs.update(
             transport_factory=partial(new_transport, target),
-            auth_strategy=KeysThenPassword(target), channel_timeout=route.connect_timeout,
-            banner_timeout=route.connect_timeout)
+            auth_strategy=KeysThenPassword(target),
+            channel_timeout=route.connect_timeout,
+            banner_timeout=route.connect_timeout,
+        )
     first = chain[0]
     if not first.gateway:
-        first.connect_kwargs["sock"] = open_socket(route.runner, first.host, int(first.port),
-                                                   route.connect_timeout, route.keepalive)
+        first.connect_kwargs["sock"] = open_socket(
+            route.runner, first.host, int(first.port), route.connect_timeout, route.keepalive
+        )
 
 
 def open_route(route: Route, login: Login) -> Connection:
@@ -262,8 +295,9 @@ def open_gateway(route: Route, login: Login) -> tuple[list[fabric.Connection], A
     """The gateways (opened) and a socket-like object to the runner through them, for a
     host key scan; ([], a plain socket) without gateways."""
     if not route.target.gateway:
-        return [], open_socket(route.runner, route.hop.host, route.hop.port,
-                               route.connect_timeout, 0)
+        return [], open_socket(
+            route.runner, route.hop.host, route.hop.port, route.connect_timeout, 0
+        )
     chain = route.chain()
     gateways = chain[:-1]
     if gateways:
@@ -278,17 +312,22 @@ def open_gateway(route: Route, login: Login) -> tuple[list[fabric.Connection], A
 def _failure(route: Route, chain: Sequence[fabric.Connection], exc: BaseException) -> Any:
     """The error to raise for ``exc``, naming the hop where opening stopped."""
     if isinstance(exc, HostError | InputError) or not isinstance(
-            exc, paramiko.SSHException | EOFError | OSError):
+        exc, paramiko.SSHException | EOFError | OSError
+    ):
         return exc
     index = next((i for i, c in enumerate(chain) if not c.is_connected), len(chain) - 1)
     where, role = _hop(chain[index]), "host" if index == len(chain) - 1 else "jump host"
     address = host_entry(where.host, where.port)
     if isinstance(exc, paramiko.ChannelException) and index > 0:
-        return HostError(route.runner, f"jump host {_hop(chain[index - 1])} cannot reach "
-                                       f"{address}: {exc.text}")
+        return HostError(
+            route.runner, f"jump host {_hop(chain[index - 1])} cannot reach {address}: {exc.text}"
+        )
     if isinstance(exc, paramiko.ProxyCommandFailure) or (
-            index == 0 and isinstance(chain[0].gateway, str)):
-        return HostError(route.runner, f"ProxyCommand for {role} {address} failed: "
-                                       f"{exc or type(exc).__name__}")
-    return HostError(route.runner, f"SSH handshake with {role} {address} failed: "
-                                   f"{exc or type(exc).__name__}")
+        index == 0 and isinstance(chain[0].gateway, str)
+    ):
+        return HostError(
+            route.runner, f"ProxyCommand for {role} {address} failed: {exc or type(exc).__name__}"
+        )
+    return HostError(
+        route.runner, f"SSH handshake with {role} {address} failed: {exc or type(exc).__name__}"
+    )

@@ -32,20 +32,26 @@ class Child:
 
 
 #: ``python -m perflab`` with the cap set first (no preexec_fn: unsafe with threads)
-_CAPPED = ("import resource, runpy, sys; "
-           f"resource.setrlimit(resource.RLIMIT_AS, ({ADDRESS_SPACE}, {ADDRESS_SPACE})); "
-           "sys.argv[0] = 'perflab'; runpy.run_module('perflab', run_name='__main__')")
+_CAPPED = (
+    "import resource, runpy, sys; "
+    f"resource.setrlimit(resource.RLIMIT_AS, ({ADDRESS_SPACE}, {ADDRESS_SPACE})); "
+    "sys.argv[0] = 'perflab'; runpy.run_module('perflab', run_name='__main__')"
+)
 
 
-def run_capped(*argv: str, home: Path, timeout: float,
-               env: dict[str, str] | None = None) -> Child:
+def run_capped(*argv: str, home: Path, timeout: float, env: dict[str, str] | None = None) -> Child:
     """``python -m perflab ARGV``; the test fails if it is still running after ``timeout``."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         child_env = {k: v for k, v in os.environ.items() if k != "PERFLAB_DB_URL"}
         child_env.update({"PERFLAB_HOME": str(home), **(env or {})})
         start = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-c", _CAPPED, *argv], stdout=out,
-                                stderr=err, stdin=subprocess.DEVNULL, env=child_env)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _CAPPED, *argv],
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env=child_env,
+        )
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
@@ -60,5 +66,10 @@ def run_capped(*argv: str, home: Path, timeout: float,
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Child(proc.returncode, out.read().decode(errors="replace"),
-                     err.read().decode(errors="replace"), seconds, usage.ru_maxrss / 1024)
+        return Child(
+            proc.returncode,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+            seconds,
+            usage.ru_maxrss / 1024,
+        )

@@ -38,6 +38,7 @@ def cli(home: Path):
         env = Env(stdout=io.StringIO(), stderr=io.StringIO())
         status = run_cli(list(argv), env)
         return Result(status, env.stdout.getvalue(), env.stderr.getvalue())  # type: ignore[attr-defined]
+
     return call
 
 
@@ -47,4 +48,5 @@ def write_job(tmp_path: Path):
         path = tmp_path / name
         path.write_text(text)
         return path
+
     return write

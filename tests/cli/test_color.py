@@ -22,9 +22,16 @@ GREEN = "\x1b[32m"
 def stored(home: Path) -> str:
     """One completed run, so that `results list` prints a status in colour."""
     with open_store() as store:
-        store.runs.create_run("c0105e01", job="j", job_sha256="0" * 64, job_spec={"name": "j"},
-                              runner="local", platform="linux-x86_64", status="completed",
-                              perflab_version="test")
+        store.runs.create_run(
+            "c0105e01",
+            job="j",
+            job_sha256="0" * 64,
+            job_spec={"name": "j"},
+            runner="local",
+            platform="linux-x86_64",
+            status="completed",
+            perflab_version="test",
+        )
     return "c0105e01"
 
 
@@ -37,9 +44,13 @@ def on_terminal(*argv: str, **extra: str) -> str:
     """What `perflab ARGV` writes to a terminal (a pseudo-terminal for stdout and stderr)."""
     leader, follower = pty.openpty()
     try:
-        process = subprocess.Popen([sys.executable, "-m", "perflab", *argv],
-                                   stdin=subprocess.DEVNULL, stdout=follower, stderr=follower,
-                                   env=environ(**extra))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "perflab", *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=follower,
+            stderr=follower,
+            env=environ(**extra),
+        )
     finally:
         os.close(follower)
     chunks = []
@@ -57,8 +68,14 @@ def on_terminal(*argv: str, **extra: str) -> str:
 
 
 def on_pipes(*argv: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "perflab", *argv], capture_output=True,
-                          text=True, env=environ(**extra), timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "perflab", *argv],
+        capture_output=True,
+        text=True,
+        env=environ(**extra),
+        timeout=60,
+        check=False,
+    )
 
 
 class TestTerminal:

@@ -21,8 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 DOCS = [*sorted((REPO / "docs").glob("*.md")), REPO / "README.md"]
 LANGUAGES = {"yaml": "yml", "ini": "ini"}
 MARKERS = {"", "fragment", "config"}
-SKELETON = {"name": "fragment", "benchmarks": [{"name": "b", "command": "true",
-                                                 "format": "auto"}]}
+SKELETON = {"name": "fragment", "benchmarks": [{"name": "b", "command": "true", "format": "auto"}]}
 _FENCE = re.compile(r"^\s*```\s*(\S*)\s*(.*?)\s*$")  # also indented (in a list item)
 
 
@@ -80,18 +79,23 @@ class TestDocsExamples:
     def test_the_documentation_has_examples(self) -> None:
         """The extraction finds the examples (jobs, playbooks, inventories, fragments)."""
         kinds = {(e.doc.name, e.language, e.marker) for e in EXAMPLES}
-        assert {("README.md", "yaml", ""), ("jobs.md", "yaml", ""), ("knobs.md", "yaml", ""),
-                ("inventories.md", "ini", ""), ("comparing.md", "yaml", "fragment"),
-                ("configuration.md", "yaml", "config")} <= kinds
+        assert {
+            ("README.md", "yaml", ""),
+            ("jobs.md", "yaml", ""),
+            ("knobs.md", "yaml", ""),
+            ("inventories.md", "ini", ""),
+            ("comparing.md", "yaml", "fragment"),
+            ("configuration.md", "yaml", "config"),
+        } <= kinds
 
     @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
-    def test_example_validates(self, cli, home: Path, tmp_path: Path,
-                               example: Example) -> None:
+    def test_example_validates(self, cli, home: Path, tmp_path: Path, example: Example) -> None:
         """Each example is a file `perflab validate` accepts, a marked fragment of a job
         that is valid inside one, or a marked settings file `config show` accepts."""
         assert example.marker in MARKERS, (
             f"{example.id}: unknown fence marker {example.marker!r}; mark a piece of a job "
-            "file ```yaml fragment")
+            "file ```yaml fragment"
+        )
         if example.marker == "config":
             home.mkdir(parents=True, exist_ok=True)
             (home / "config.yaml").write_text(example.text)
@@ -101,10 +105,12 @@ class TestDocsExamples:
         result = cli("validate", str(write(example, tmp_path)))
         assert result.status == 0, f"{example.id}:\n{example.text}\n{result.err}"
 
-    @pytest.mark.parametrize("example", [e for e in EXAMPLES if e.marker == "fragment"],
-                             ids=[e.id for e in EXAMPLES if e.marker == "fragment"])
-    def test_fragments_are_really_fragments(self, cli, tmp_path: Path,
-                                            example: Example) -> None:
+    @pytest.mark.parametrize(
+        "example",
+        [e for e in EXAMPLES if e.marker == "fragment"],
+        ids=[e.id for e in EXAMPLES if e.marker == "fragment"],
+    )
+    def test_fragments_are_really_fragments(self, cli, tmp_path: Path, example: Example) -> None:
         """A block marked as a fragment is not a complete file (else it needs no marker)."""
         path = tmp_path / "alone.yml"
         path.write_text(example.text)

@@ -17,8 +17,9 @@ from perflab.cli.main import run_cli
 MAIN_COMMANDS = [["run"], ["compare"], ["runner", "add"], ["prepare"]]
 
 
-def walk(command: click.Command, path: tuple[str, ...] = ("perflab",)
-         ) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+def walk(
+    command: click.Command, path: tuple[str, ...] = ("perflab",)
+) -> Iterator[tuple[tuple[str, ...], click.Command]]:
     """Every command of the tree, groups included, with its path (perflab runner add)."""
     yield path, command
     if isinstance(command, click.Group):
@@ -78,7 +79,7 @@ class TestExamples:
         no value missing, no bad choice), without running it."""
         command = dict(walk(perflab_cli))[("perflab", *argv)]
         for line in examples(help_of(capsys, *argv)):
-            words = shlex.split(line)[1 + len(argv):]
+            words = shlex.split(line)[1 + len(argv) :]
             command.make_context(" ".join(argv), words)  # raises click.UsageError if not
 
 
@@ -100,7 +101,8 @@ class TestEmptyLists:
         assert cli("baseline", "list").out.startswith("no baselines set")
         assert cli("baseline", "waivers").out.startswith("no active waivers")
         assert cli("baseline", "history", "nightly").out.startswith(
-            'no baseline "nightly" was ever set')
+            'no baseline "nightly" was ever set'
+        )
 
     def test_runner_list_with_only_local(self, cli) -> None:
         """Only the built-in runner: the table shows it and says how to register others."""

@@ -15,8 +15,11 @@ class TestParse:
         doc = result.json()
         assert doc["schema"] == "perflab-result/1"
         assert doc["meta"]["format"] == "gbench"
-        assert all(m["direction"] in ("lower", "higher")
-                   for b in doc["benchmarks"] for m in b["metrics"].values())
+        assert all(
+            m["direction"] in ("lower", "higher")
+            for b in doc["benchmarks"]
+            for m in b["metrics"].values()
+        )
 
     def test_criterion_directory(self, cli) -> None:
         """A Criterion target directory parses as one result."""
@@ -68,8 +71,10 @@ class TestValidate:
 
     def test_gate_on_a_metric_the_format_never_produces(self, cli, write_job) -> None:
         """The issue's case: a time job gated on `time` is refused with a suggestion, exit 3."""
-        job = write_job("name: q\nbenchmarks: [{name: a, command: 'true', format: time}]\n"
-                        "gates:\n  - {metric: time, stat: p95, max_increase: 10%}\n")
+        job = write_job(
+            "name: q\nbenchmarks: [{name: a, command: 'true', format: time}]\n"
+            "gates:\n  - {metric: time, stat: p95, max_increase: 10%}\n"
+        )
         result = cli("validate", str(job))
         assert result.status == 3
         assert "job.yaml:4:14: gates[0].metric: expected a metric the time format" in result.err

@@ -35,10 +35,19 @@ class TestElsewhere:
         run_id = doc["run_id"]
         shutil.rmtree(home / "runs" / run_id)
         listed = {f["name"]: f for f in cli("results", "files", run_id, "--json").json()["files"]}
-        steps = [f"steps/b0-{s}.{stream}" for s in ("w1", "r1", "r2", "r3")
-                 for stream in ("stdout", "stderr")]
-        expected = {"job.yaml", "request.json", "events.jsonl", "environment.json",
-                    "harness.log", *steps}
+        steps = [
+            f"steps/b0-{s}.{stream}"
+            for s in ("w1", "r1", "r2", "r3")
+            for stream in ("stdout", "stderr")
+        ]
+        expected = {
+            "job.yaml",
+            "request.json",
+            "events.jsonl",
+            "environment.json",
+            "harness.log",
+            *steps,
+        }
         assert expected <= set(listed), sorted(listed)
         assert not any(f["truncated"] for f in listed.values())
         cat = cli("results", "cat", run_id, "steps/b0-r2.stdout")
@@ -47,15 +56,18 @@ class TestElsewhere:
         assert cli("results", "cat", run_id, "job.yaml").out == JOB.format(fail="none")
         shown = cli("results", "show", run_id, "--json").json()
         assert shown["benchmarks"] == doc["benchmarks"]
-        assert shown["files"] == {"count": len(listed), "truncated": [],
-                                  "size": sum(f["size"] for f in listed.values()),
-                                  "stored": sum(f["stored"] for f in listed.values())}
+        assert shown["files"] == {
+            "count": len(listed),
+            "truncated": [],
+            "size": sum(f["size"] for f in listed.values()),
+            "stored": sum(f["stored"] for f in listed.values()),
+        }
         csv = cli("results", "export", run_id, "--format", "csv").out.splitlines()
         assert len([line for line in csv if ",wall_time," in line]) == 3
 
-    def test_another_home_on_the_same_database(self, cli, write_job, home: Path,
-                                               tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_another_home_on_the_same_database(
+        self, cli, write_job, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """A second machine (another PERFLAB_HOME, the same database) reads the raw files,
         and `results show` says how."""
         run_id = run(cli, write_job)["run_id"]
@@ -75,8 +87,9 @@ class TestElsewhere:
 
     def test_an_experiment_keeps_every_variant(self, cli, write_job, home: Path) -> None:
         """Each run of a --vary experiment has its own files stored."""
-        result = cli("run", str(write_job(JOB.format(fail="none"))), "--vary", "env.X=1,2",
-                     "--json")
+        result = cli(
+            "run", str(write_job(JOB.format(fail="none"))), "--vary", "env.X=1,2", "--json"
+        )
         assert result.status == 0, result.err
         ids = [r["run_id"] for r in result.json()["runs"]]
         assert len(ids) == 2
@@ -87,8 +100,9 @@ class TestElsewhere:
 
 
 class TestLimits:
-    def test_a_file_over_the_cap_is_cut_and_said_so(self, cli, write_job,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_a_file_over_the_cap_is_cut_and_said_so(
+        self, cli, write_job, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """With a small per-file cap, a long output is stored cut: `results cat` prints
         what was kept and says so on stderr; the run carries a flag."""
         monkeypatch.setenv("PERFLAB_FILE_MAX_BYTES", "1000")
@@ -103,8 +117,9 @@ class TestLimits:
         listed = cli("results", "files", doc["run_id"])
         assert "truncated" in listed.out
 
-    def test_a_bad_limit_is_bad_input(self, cli, write_job,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_a_bad_limit_is_bad_input(
+        self, cli, write_job, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """An unreadable limit is refused before anything runs (exit 3, naming it)."""
         monkeypatch.setenv("PERFLAB_RUN_FILES_MAX_BYTES", "a lot")
         result = cli("run", str(write_job(JOB.format(fail="none"))))
@@ -122,13 +137,20 @@ class TestErrors:
 
 
 class TestPostgres:
-    def test_run_and_read_on_postgres(self, cli, write_job, home: Path, pg_url: str,  # noqa: F811
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_run_and_read_on_postgres(
+        self,
+        cli,
+        write_job,
+        home: Path,
+        pg_url: str,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
         """The same on the shared PostgreSQL: run, remove the folder, read the files."""
         monkeypatch.setenv("PERFLAB_DB_URL", pg_url)
         doc = run(cli, write_job)
         shutil.rmtree(home / "runs" / doc["run_id"])
         assert cli("results", "cat", doc["run_id"], "steps/b0-r3.stdout").out == "out 3\n"
-        names = {f["name"] for f in cli("results", "files", doc["run_id"], "--json")
-                 .json()["files"]}
+        names = {
+            f["name"] for f in cli("results", "files", doc["run_id"], "--json").json()["files"]
+        }
         assert "harness.log" in names and "steps/b0-r1.stderr" in names

@@ -49,8 +49,11 @@ class TestRun:
         assert result.status == 0
         assert "wall_time" in result.out and "raw outputs and logs" in result.out
         # the contamination evidence of the measured repetitions, whatever this machine's load
-        assert re.search(r"others +used \d+% of the benchmark's CPUs \(median; max \d+%\), "
-                         r"steal \d+%; \d/3 repetitions at or above 10%", result.out), result.out
+        assert re.search(
+            r"others +used \d+% of the benchmark's CPUs \(median; max \d+%\), "
+            r"steal \d+%; \d/3 repetitions at or above 10%",
+            result.out,
+        ), result.out
 
     def test_raw_outputs_are_kept(self, cli, write_job, home: Path) -> None:
         """Every step's stdout is kept under the run folder, with the job file and request."""
@@ -82,7 +85,8 @@ class TestFailures:
         job = FAST.replace(
             "import sys; print('hello'); sys.exit(0)",
             "import os, sys; r = int(os.environ['PERFLAB_REPETITION']); "
-            "print('bad', file=sys.stderr) if r == 2 else None; sys.exit(r == 2)")
+            "print('bad', file=sys.stderr) if r == 2 else None; sys.exit(r == 2)",
+        )
         result = cli("run", str(write_job(job)), "--json")
         assert result.status == 1
         doc = result.json()
@@ -93,19 +97,23 @@ class TestFailures:
 
     def test_timeout(self, cli, write_job) -> None:
         """A repetition over its timeout is killed and reported as timed out."""
-        job = FAST.replace('import sys; print(\'hello\'); sys.exit(0)', "import time; time.sleep(5)")
+        job = FAST.replace("import sys; print('hello'); sys.exit(0)", "import time; time.sleep(5)")
         job += "timeout: {repetition: 300ms}\n"
         doc = cli("run", str(write_job(job)), "--json").json()
         assert doc["status"] == "failed" and "timed out after 0.3 s" in doc["message"]
 
     def test_missing_command_is_bad_input(self, cli, write_job) -> None:
         """A benchmark program that does not exist: exit 3, pointing at the command."""
-        job = FAST.replace('[python3, -c, "import sys; print(\'hello\'); sys.exit(0)"]',
-                           "./no-such-benchmark --fast")
+        job = FAST.replace(
+            "[python3, -c, \"import sys; print('hello'); sys.exit(0)\"]",
+            "./no-such-benchmark --fast",
+        )
         result = cli("run", str(write_job(job)))
         assert result.status == 3
-        assert "job.yaml:4:14: benchmarks[0].command: command not found on local: " \
-               '"./no-such-benchmark"' in result.err
+        assert (
+            "job.yaml:4:14: benchmarks[0].command: command not found on local: "
+            '"./no-such-benchmark"' in result.err
+        )
 
     def test_missing_workdir(self, cli, write_job) -> None:
         """A workdir that does not exist: exit 3 naming the field, nothing run."""
@@ -128,8 +136,9 @@ class TestFailures:
         """A schema violation: exit 3 with file:line:col."""
         result = cli("run", str(write_job(FAST.replace("runs: 3", "runs: ten"))))
         assert result.status == 3
-        assert ('job.yaml:6:32: repetitions.runs: expected an integer >= 1 and <= 100000, '
-                'got "ten"') in result.err
+        assert (
+            'job.yaml:6:32: repetitions.runs: expected an integer >= 1 and <= 100000, got "ten"'
+        ) in result.err
 
     def test_missing_job_file(self, cli, tmp_path: Path) -> None:
         """A job file that does not exist: exit 3."""
@@ -167,12 +176,19 @@ class TestInterrupt:
     def test_ctrl_c_keeps_what_was_measured(self, tmp_path: Path) -> None:
         """SIGINT mid-run: exit 130, the run is stored as interrupted with its samples."""
         job = tmp_path / "slow.yaml"
-        job.write_text(FAST.replace("runs: 3", "runs: 50").replace(
-            "import sys; print('hello'); sys.exit(0)", "import time; time.sleep(0.2)"))
+        job.write_text(
+            FAST.replace("runs: 3", "runs: 50").replace(
+                "import sys; print('hello'); sys.exit(0)", "import time; time.sleep(0.2)"
+            )
+        )
         env = {**os.environ, "PERFLAB_HOME": str(tmp_path / "home")}
-        proc = subprocess.Popen([sys.executable, "-m", "perflab", "run", str(job), "--json"],
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "perflab", "run", str(job), "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         runs = tmp_path / "home" / "runs"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # the event journal grows as repetitions finish

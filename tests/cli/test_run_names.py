@@ -22,8 +22,10 @@ class TestGatesAtRunTime:
         assert cli("validate", str(job)).status == 0
         result = cli("run", str(job), "--json")
         assert result.status == 3
-        assert ('job.yaml:8:14: gates[0].metric: expected a metric of this run (time, '
-                'bytes_per_op), got "wall_time" (did you mean "time"?)') in result.err
+        assert (
+            "job.yaml:8:14: gates[0].metric: expected a metric of this run (time, "
+            'bytes_per_op), got "wall_time" (did you mean "time"?)'
+        ) in result.err
         doc = result.json()
         assert doc["status"] == "completed" and "gates[0].metric" in doc["message"]
         assert len(doc["benchmarks"][0]["metrics"]["time"]["samples"]) == 2
@@ -41,8 +43,10 @@ class TestGatesAtRunTime:
         result = cli("run", str(job), "--json")
         assert result.status == 3
         assert "job.yaml (--vary env.X=1):" in result.err
-        assert 'gates[0].metric: expected a metric of this run (time, bytes_per_op), got ' \
+        assert (
+            "gates[0].metric: expected a metric of this run (time, bytes_per_op), got "
             '"wall_time"' in result.err
+        )
         doc = result.json()
         assert [r["status"] for r in doc["runs"]] == ["completed", "completed"]
         assert doc["comparison"] is None

@@ -28,22 +28,41 @@ def samples(median: float, *, n: int = 20, cv: float = 0.01, seed: int = 0) -> l
 
 
 @pytest.fixture
-def make_run(home) -> Callable[..., str]:  # noqa: F811
+def make_run(home) -> Callable[..., str]:
     """make_run({"BM_a": {"time": [...]}}, job=..., fingerprint=..., ...) -> run id."""
-    def make(benchmarks: dict[str, dict[str, list[float]]], *, job: str = "j",
-             fingerprint: str = "f" * 64, platform: str = "linux-x86_64", branch: str = "main",
-             status: str = "completed", flags: list | None = None, spec: dict | None = None,
-             environment: dict | None = None, units: dict | None = None) -> str:
+
+    def make(
+        benchmarks: dict[str, dict[str, list[float]]],
+        *,
+        job: str = "j",
+        fingerprint: str = "f" * 64,
+        platform: str = "linux-x86_64",
+        branch: str = "main",
+        status: str = "completed",
+        flags: list | None = None,
+        spec: dict | None = None,
+        environment: dict | None = None,
+        units: dict | None = None,
+    ) -> str:
         run_id = f"{next(_ids):08x}"
         store = open_store()
         try:
             started = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=next(_clock))
-            store.runs.create_run(run_id, job=job, job_sha256="0" * 64,
-                                  job_spec=spec or {"name": job, "compare": EXCHANGEABLE},
-                                  runner="local",
-                                  platform=platform, status=status, flags=flags or [],
-                                  fingerprint=fingerprint, branch=branch, git_commit=run_id,
-                                  perflab_version="test", started_at=started)
+            store.runs.create_run(
+                run_id,
+                job=job,
+                job_sha256="0" * 64,
+                job_spec=spec or {"name": job, "compare": EXCHANGEABLE},
+                runner="local",
+                platform=platform,
+                status=status,
+                flags=flags or [],
+                fingerprint=fingerprint,
+                branch=branch,
+                git_commit=run_id,
+                perflab_version="test",
+                started_at=started,
+            )
             store.runs.add_environment(run_id, "before", environment or ENV)
             builder = ResultBuilder()
             for bench, metrics in benchmarks.items():
@@ -54,6 +73,7 @@ def make_run(home) -> Callable[..., str]:  # noqa: F811
         finally:
             store.close()
         return run_id
+
     return make
 
 

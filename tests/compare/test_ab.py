@@ -54,8 +54,9 @@ class TestAbMode:
 
     def test_random_order_is_seeded(self, cli, write_job) -> None:
         """order: random shuffles each round, the same way for the same seed."""
-        job = write_job(sleeper("vary: DELAY, values: ['0.01', '0.01'], "
-                                          "order: random, seed: 7", runs=6))
+        job = write_job(
+            sleeper("vary: DELAY, values: ['0.01', '0.01'], order: random, seed: 7", runs=6)
+        )
         first = cli("run", str(job), "--json").json()["rounds"]
         second = cli("run", str(job), "--json").json()["rounds"]
         assert first == second and len({tuple(r) for r in first}) == 2
@@ -73,14 +74,16 @@ class TestAbMode:
             subprocess.run([*git, "commit", "-qm", delay], check=True)
         (repo / "job.yaml").write_text(
             f"name: commits\nbenchmarks:\n  - {{name: w, command: [{PYTHON}, work.py], "
-            "format: time}\nrepetitions: {warmup: 0, runs: 12}\nab: {refs: [HEAD~1, HEAD]}\n")
+            "format: time}\nrepetitions: {warmup: 0, runs: 12}\nab: {refs: [HEAD~1, HEAD]}\n"
+        )
         result = cli("run", str(repo / "job.yaml"), "--json")
         assert_regressed(result)
         doc = result.json()
         outs = [Path(r["repetitions"][0]["stdout_path"]).read_text() for r in doc["runs"]]
         assert outs == ["0.05\n", "0.2\n"]
         assert not list(Path("/tmp").glob("perflab-ab-*")) or all(
-            p.stat().st_mtime < 0 for p in Path("/tmp").glob("perflab-ab-*")), "exports removed"
+            p.stat().st_mtime < 0 for p in Path("/tmp").glob("perflab-ab-*")
+        ), "exports removed"
 
     def test_bad_ab_input(self, cli, write_job, tmp_path: Path) -> None:
         """A key the job does not have, or a ref that does not exist: exit 3."""

@@ -50,15 +50,13 @@ class TestAbCommand:
         assert result.status in (0, 4), result.err  # never 2
         assert json.loads(result.out)["comparison"]["regression"] is False
 
-    def test_a_job_that_never_runs_the_program_is_refused(self, cli, write_job,
-                                                          tmp_path) -> None:
+    def test_a_job_that_never_runs_the_program_is_refused(self, cli, write_job, tmp_path) -> None:
         """Both variants would run the same command: exit 3 before anything runs."""
-        job = write_job(JOB.replace('\'"$PERFLAB_AB_BINARY"\'', "[/bin/true]"))
+        job = write_job(JOB.replace("'\"$PERFLAB_AB_BINARY\"'", "[/bin/true]"))
         old, new = program(tmp_path, "old", 1), program(tmp_path, "new", 1)
         result = cli("ab", str(job), str(old), str(new))
         assert result.status == 3
-        assert 'benchmarks: expected the job\'s commands to run "$PERFLAB_AB_BINARY"' \
-            in result.err
+        assert 'benchmarks: expected the job\'s commands to run "$PERFLAB_AB_BINARY"' in result.err
         assert cli("results", "list", "--json").json()["runs"] == []
 
     def test_one_file_and_one_ref_is_refused(self, cli, write_job, tmp_path) -> None:

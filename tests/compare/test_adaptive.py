@@ -32,19 +32,22 @@ class TestAdaptive:
     def test_unknown_baseline_is_refused_before_anything_runs(self, cli, write_job) -> None:
         """`--baseline nosuch` used to run, add nothing and exit 0 (the reason only in --json):
         exit 3 with one line, and nothing is run."""
-        result = cli("run", str(write_job(JOB.format(runs=3, max_runs=10))), "--baseline",
-                     "nosuch", "--json")
+        result = cli(
+            "run", str(write_job(JOB.format(runs=3, max_runs=10))), "--baseline", "nosuch", "--json"
+        )
         assert result.status == 3 and result.out == ""
         assert result.err.splitlines()[0] == (
-            'perflab: error: --baseline: expected a baseline of job adapt (none), got "nosuch"')
+            'perflab: error: --baseline: expected a baseline of job adapt (none), got "nosuch"'
+        )
         assert cli("results", "list", "--json").json()["runs"] == []
 
     def test_a_misspelt_baseline_gets_a_suggestion(self, cli, make_run, write_job) -> None:
         """The job's baselines are listed, and the closest is suggested."""
         run = make_run({"noop": {"wall_time": [1.0] * 5}}, job="adapt")
         assert cli("baseline", "set", "nightly", run).status == 0
-        result = cli("run", str(write_job(JOB.format(runs=3, max_runs=10))), "--baseline",
-                     "nigthly")
+        result = cli(
+            "run", str(write_job(JOB.format(runs=3, max_runs=10))), "--baseline", "nigthly"
+        )
         assert result.status == 3
         assert '(nightly), got "nigthly" (did you mean "nightly"?)' in result.err
 
@@ -53,8 +56,13 @@ class TestAdaptive:
         and the run exits 3 saying why nothing could be added."""
         run = make_run({"noop": {"wall_time": [1.0] * 5}}, job="adapt", platform="sparc-solaris")
         assert cli("baseline", "set", "nightly", run).status == 0
-        result = cli("run", str(write_job(JOB.format(runs=3, max_runs=10))), "--baseline",
-                     "nightly", "--json")
+        result = cli(
+            "run",
+            str(write_job(JOB.format(runs=3, max_runs=10))),
+            "--baseline",
+            "nightly",
+            "--json",
+        )
         assert result.status == 3
         assert '--baseline: no baseline "nightly" for job=adapt, platform=' in result.err
         doc = result.json()

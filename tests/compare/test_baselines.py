@@ -24,8 +24,7 @@ class TestBaselines:
         better = make_run(bench(90, 2))
         assert cli("baseline", "set", "nightly", better, "--by", "bob").status == 0
         history = cli("baseline", "history", "nightly", "--json").json()["history"]
-        assert [(h["run_id"], h["set_by"]) for h in history] == [(first, "ada"),
-                                                                  (better, "bob")]
+        assert [(h["run_id"], h["set_by"]) for h in history] == [(first, "ada"), (better, "bob")]
         shown = cli("baseline", "show", "nightly", "--json").json()["baselines"]
         assert [b["run_id"] for b in shown] == [better]
 
@@ -37,8 +36,15 @@ class TestBaselines:
         refused = cli("baseline", "set", "nightly", slower)
         assert refused.status == 3
         assert "BM_a time regressed" in refused.err and "--reason" in refused.err
-        accepted = cli("baseline", "set", "nightly", slower, "--reason", "new algorithm, "
-                       "accepted slowdown", "--json")
+        accepted = cli(
+            "baseline",
+            "set",
+            "nightly",
+            slower,
+            "--reason",
+            "new algorithm, accepted slowdown",
+            "--json",
+        )
         assert accepted.status == 0
         assert accepted.json()["reason"].startswith("new algorithm")
         history = cli("baseline", "history", "nightly", "--json").json()["history"]
@@ -56,9 +62,23 @@ class TestWaivers:
         """A regression within a waiver's magnitude is reported as waived; exit 0."""
         base, cand = make_run(bench(100)), make_run(bench(104, 1))
         assert cli("compare", base, cand).status == 2
-        assert cli("baseline", "waive", "--benchmark", "BM_*", "--metric", "time",
-                   "--magnitude", "5%", "--reason", "known cost of bounds checks",
-                   "--expires", "30d").status == 0
+        assert (
+            cli(
+                "baseline",
+                "waive",
+                "--benchmark",
+                "BM_*",
+                "--metric",
+                "time",
+                "--magnitude",
+                "5%",
+                "--reason",
+                "known cost of bounds checks",
+                "--expires",
+                "30d",
+            ).status
+            == 0
+        )
         result = cli("compare", base, cand, "--json")
         assert result.status == 0
         row = next(r for r in result.json()["rows"] if r["benchmark"] == "BM_a")
@@ -66,8 +86,20 @@ class TestWaivers:
 
     def test_much_larger_change_is_still_reported(self, cli, make_run) -> None:
         """A change far beyond the waived magnitude is reported as a regression."""
-        cli("baseline", "waive", "--benchmark", "BM_a", "--metric", "time", "--magnitude", "2%",
-            "--reason", "small cost", "--expires", "30d")
+        cli(
+            "baseline",
+            "waive",
+            "--benchmark",
+            "BM_a",
+            "--metric",
+            "time",
+            "--magnitude",
+            "2%",
+            "--reason",
+            "small cost",
+            "--expires",
+            "30d",
+        )
         result = cli("compare", make_run(bench(100)), make_run(bench(125, 1)), "--json")
         assert result.status == 2
         row = next(r for r in result.json()["rows"] if r["benchmark"] == "BM_a")
@@ -77,10 +109,16 @@ class TestWaivers:
         """A waiver past its expiry date no longer applies."""
         store = open_store()
         try:
-            store.baselines.add_waiver(job=None, benchmark="BM_a", metric="time", platform=None,
-                                       magnitude=0.1, reason="old",
-                                       expires_at=datetime.now(UTC) - timedelta(days=1),
-                                       created_by="t")
+            store.baselines.add_waiver(
+                job=None,
+                benchmark="BM_a",
+                metric="time",
+                platform=None,
+                magnitude=0.1,
+                reason="old",
+                expires_at=datetime.now(UTC) - timedelta(days=1),
+                created_by="t",
+            )
         finally:
             store.close()
         result = cli("compare", make_run(bench(100)), make_run(bench(104, 1)), "--json")
@@ -92,12 +130,24 @@ class TestWaivers:
         """A waiver scoped to a job is checked against the job's stored runs when it is made:
         a metric or benchmark they do not have is exit 3, and nothing is stored."""
         make_run({"sort": {"wall_time": samples(100), "max_rss": samples(5e6)}})
-        waive = ("baseline", "waive", "--job", "j", "--magnitude", "5%", "--reason", "r",
-                 "--expires", "30d")
+        waive = (
+            "baseline",
+            "waive",
+            "--job",
+            "j",
+            "--magnitude",
+            "5%",
+            "--reason",
+            "r",
+            "--expires",
+            "30d",
+        )
         result = cli(*waive, "--benchmark", "*", "--metric", "time")
         assert result.status == 3
-        assert ('--metric: expected a metric of job j\'s runs (wall_time, max_rss), got "time" '
-                '(did you mean "wall_time"?)') in result.err
+        assert (
+            '--metric: expected a metric of job j\'s runs (wall_time, max_rss), got "time" '
+            '(did you mean "wall_time"?)'
+        ) in result.err
         result = cli(*waive, "--benchmark", "BM_*", "--metric", "wall_time")
         assert result.status == 3 and 'got "BM_*"' in result.err
         assert cli("baseline", "waivers", "--json").json()["waivers"] == []
@@ -105,16 +155,57 @@ class TestWaivers:
 
     def test_waiver_of_a_job_without_runs_yet(self, cli) -> None:
         """With no run of the job stored there is nothing to check against: accepted."""
-        assert cli("baseline", "waive", "--job", "new", "--benchmark", "*", "--metric", "time",
-                   "--magnitude", "5%", "--reason", "r", "--expires", "30d").status == 0
+        assert (
+            cli(
+                "baseline",
+                "waive",
+                "--job",
+                "new",
+                "--benchmark",
+                "*",
+                "--metric",
+                "time",
+                "--magnitude",
+                "5%",
+                "--reason",
+                "r",
+                "--expires",
+                "30d",
+            ).status
+            == 0
+        )
 
     def test_bad_waiver_input(self, cli) -> None:
         """A magnitude or expiry that makes no sense: exit 3."""
-        bad = cli("baseline", "waive", "--benchmark", "x", "--metric", "time", "--magnitude",
-                  "lots", "--reason", "r", "--expires", "30d")
+        bad = cli(
+            "baseline",
+            "waive",
+            "--benchmark",
+            "x",
+            "--metric",
+            "time",
+            "--magnitude",
+            "lots",
+            "--reason",
+            "r",
+            "--expires",
+            "30d",
+        )
         assert bad.status == 3 and "magnitude" in bad.err
-        past = cli("baseline", "waive", "--benchmark", "x", "--metric", "time", "--magnitude",
-                   "5%", "--reason", "r", "--expires", "2020-01-01")
+        past = cli(
+            "baseline",
+            "waive",
+            "--benchmark",
+            "x",
+            "--metric",
+            "time",
+            "--magnitude",
+            "5%",
+            "--reason",
+            "r",
+            "--expires",
+            "2020-01-01",
+        )
         assert past.status == 3 and "future" in past.err
 
 
@@ -157,13 +248,17 @@ class TestHistory:
         make_run({"sort": {"wall_time": samples(100), "max_rss": samples(5e6)}})
         result = cli("history", "j", "sort", "--metric", "time")
         assert result.status == 3
-        assert ('--metric: expected a metric of sort in job j (wall_time, max_rss), got "time" '
-                '(did you mean "wall_time"?)') in result.err
+        assert (
+            '--metric: expected a metric of sort in job j (wall_time, max_rss), got "time" '
+            '(did you mean "wall_time"?)'
+        ) in result.err
 
     def test_benchmark_that_is_not_there(self, cli, make_run) -> None:
         """A misspelt benchmark: exit 3 with the job's benchmarks and the closest one."""
         make_run({"sort": {"wall_time": samples(100)}})
         result = cli("history", "j", "srot")
         assert result.status == 3
-        assert 'BENCH: expected a benchmark of job j (sort), got "srot" (did you mean "sort"?)' \
+        assert (
+            'BENCH: expected a benchmark of job j (sort), got "srot" (did you mean "sort"?)'
             in result.err
+        )

@@ -59,8 +59,13 @@ class TestVerdicts:
         assert "| `BM_a` | time |" in text
 
 
-GATED = {"name": "j", "gates": [{"metric": "time", "stat": "p95", "max_increase": "10%"},
-                                {"metric": "time", "stat": "median", "max": "150ns"}]}
+GATED = {
+    "name": "j",
+    "gates": [
+        {"metric": "time", "stat": "p95", "max_increase": "10%"},
+        {"metric": "time", "stat": "median", "max": "150ns"},
+    ],
+}
 
 
 class TestGates:
@@ -92,8 +97,12 @@ class TestEvidenceClasses:
 
     def test_force_compares_and_names_the_difference(self, cli, make_run) -> None:
         """--force compares anyway and reports exactly what differs."""
-        env = {"hostname": "h", "kernel": "6.9", "arch": "x86_64",
-               "cpu": {"model": "EPYC", "count": 8}}
+        env = {
+            "hostname": "h",
+            "kernel": "6.9",
+            "arch": "x86_64",
+            "cpu": {"model": "EPYC", "count": 8},
+        }
         base = make_run({"BM_a": bench(100)})
         cand = make_run({"BM_a": bench(100, 1)}, environment=env)
         doc = cli("compare", base, cand, "--force", "--json").json()
@@ -132,8 +141,20 @@ class TestBadInput:
 
     def test_negative_times_are_not_comparable(self, cli, tmp_path: Path) -> None:
         """Negative times in a file: a not-comparable row with the reason, not a crash."""
-        good = {"benchmarks": [{"name": "a", "metrics": {"time": {
-            "unit": "ns", "direction": "lower", "samples": [1.0, 1.1, 0.9, 1.0, 1.05]}}}]}
+        good = {
+            "benchmarks": [
+                {
+                    "name": "a",
+                    "metrics": {
+                        "time": {
+                            "unit": "ns",
+                            "direction": "lower",
+                            "samples": [1.0, 1.1, 0.9, 1.0, 1.05],
+                        }
+                    },
+                }
+            ]
+        }
         bad = json.loads(json.dumps(good))
         bad["benchmarks"][0]["metrics"]["time"]["samples"] = [1.0, -1.0, 1.0, 1.0, 1.0]
         (tmp_path / "good.json").write_text(json.dumps(good))
@@ -158,8 +179,9 @@ class TestBadInput:
 
 def timed(median: float, seed: int = 0) -> dict:
     """A time-format run's benchmark: wall_time and max_rss, no "time"."""
-    return {"sort": {"wall_time": samples(median, seed=seed),
-                     "max_rss": samples(5e6, seed=seed + 50)}}
+    return {
+        "sort": {"wall_time": samples(median, seed=seed), "max_rss": samples(5e6, seed=seed + 50)}
+    }
 
 
 class TestNamesThatMatchNothing:
@@ -170,24 +192,28 @@ class TestNamesThatMatchNothing:
         base, cand = make_run(timed(100), spec=spec), make_run(timed(100, 1), spec=spec)
         result = cli("compare", base, cand, "--json")
         assert result.status == 3 and result.out == ""
-        assert (f'gates[0].metric: expected a metric of run {cand} (wall_time, max_rss), got '
-                '"time" (did you mean "wall_time"?)') in result.err
+        assert (
+            f"gates[0].metric: expected a metric of run {cand} (wall_time, max_rss), got "
+            '"time" (did you mean "wall_time"?)'
+        ) in result.err
 
     def test_gate_benchmark_glob_that_selects_nothing(self, cli, make_run) -> None:
         """A gate limited to benchmarks that are not there checks nothing: exit 3."""
-        spec = {"name": "j", "gates": [{"benchmark": "BM_*", "metric": "wall_time",
-                                        "max_increase": "10%"}]}
-        result = cli("compare", make_run(timed(100), spec=spec),
-                     make_run(timed(100, 1), spec=spec))
+        spec = {
+            "name": "j",
+            "gates": [{"benchmark": "BM_*", "metric": "wall_time", "max_increase": "10%"}],
+        }
+        result = cli("compare", make_run(timed(100), spec=spec), make_run(timed(100, 1), spec=spec))
         assert result.status == 3
-        assert 'gates[0].benchmark: expected a benchmark of run' in result.err
+        assert "gates[0].benchmark: expected a benchmark of run" in result.err
         assert 'got "BM_*"' in result.err
 
     def test_matching_gate_is_evaluated(self, cli, make_run) -> None:
         """The same gate on wall_time is decided."""
         spec = {"name": "j", "gates": [{"metric": "wall_time", "max_increase": "10%"}]}
-        result = cli("compare", make_run(timed(100), spec=spec),
-                     make_run(timed(100, 1), spec=spec), "--json")
+        result = cli(
+            "compare", make_run(timed(100), spec=spec), make_run(timed(100, 1), spec=spec), "--json"
+        )
         assert result.status == 0
         assert [g["metric"] for g in result.json()["gates"]] == ["wall_time"]
 
@@ -196,35 +222,70 @@ class TestNamesThatMatchNothing:
         base, cand = make_run(timed(100)), make_run(timed(100, 1))
         result = cli("compare", base, cand, "--metric", "max_rss", "--metric", "time")
         assert result.status == 3
-        assert ('--metric: expected a metric of the compared runs (wall_time, max_rss), got '
-                '"time" (did you mean "wall_time"?)') in result.err
+        assert (
+            "--metric: expected a metric of the compared runs (wall_time, max_rss), got "
+            '"time" (did you mean "wall_time"?)'
+        ) in result.err
 
     def test_benchmark_option_that_matches_nothing(self, cli, make_run) -> None:
         """The same for --benchmark."""
-        result = cli("compare", make_run(timed(100)), make_run(timed(100, 1)),
-                     "--benchmark", "sort", "--benchmark", "srot")
+        result = cli(
+            "compare",
+            make_run(timed(100)),
+            make_run(timed(100, 1)),
+            "--benchmark",
+            "sort",
+            "--benchmark",
+            "srot",
+        )
         assert result.status == 3
-        assert '--benchmark: expected a benchmark of the compared runs (sort), got "srot" ' \
+        assert (
+            '--benchmark: expected a benchmark of the compared runs (sort), got "srot" '
             '(did you mean "sort"?)' in result.err
+        )
 
     def test_waiver_of_the_job_that_matches_nothing(self, cli, make_run) -> None:
         """A waiver of this job on a metric its runs do not have (any more) is named, with how
         to revoke it."""
         store = open_store()
         try:
-            store.baselines.add_waiver(job="j", benchmark="*", metric="time", platform=None,
-                                       magnitude=0.05, reason="r", created_by="t",
-                                       expires_at=datetime.now(UTC) + timedelta(days=1))
+            store.baselines.add_waiver(
+                job="j",
+                benchmark="*",
+                metric="time",
+                platform=None,
+                magnitude=0.05,
+                reason="r",
+                created_by="t",
+                expires_at=datetime.now(UTC) + timedelta(days=1),
+            )
         finally:
             store.close()
         result = cli("compare", make_run(timed(100)), make_run(timed(100, 1)))
         assert result.status == 3
-        assert 'waiver 1 --metric: expected a metric of the compared runs (wall_time, ' \
+        assert (
+            "waiver 1 --metric: expected a metric of the compared runs (wall_time, "
             'max_rss), got "time" (did you mean "wall_time"?)' in result.err
+        )
         assert "perflab baseline revoke 1" in result.err
 
     def test_waiver_of_no_job_is_not_checked(self, cli, make_run) -> None:
         """A waiver for every job cannot be expected to match every job's names."""
-        assert cli("baseline", "waive", "--benchmark", "BM_*", "--metric", "time",
-                   "--magnitude", "5%", "--reason", "r", "--expires", "30d").status == 0
+        assert (
+            cli(
+                "baseline",
+                "waive",
+                "--benchmark",
+                "BM_*",
+                "--metric",
+                "time",
+                "--magnitude",
+                "5%",
+                "--reason",
+                "r",
+                "--expires",
+                "30d",
+            ).status
+            == 0
+        )
         assert cli("compare", make_run(timed(100)), make_run(timed(100, 1))).status == 0

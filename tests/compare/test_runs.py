@@ -10,14 +10,14 @@ WIDENED = {"name": "j"}  # no declared run spread: learned from history, else th
 COUNT = {"allocs_per_op": ("count", "lower")}
 
 
-def contaminate(run_id: str, message: str = "other processes used 48% of CPU 1 during "
-                                             "15/15 repetitions") -> None:
+def contaminate(
+    run_id: str, message: str = "other processes used 48% of CPU 1 during 15/15 repetitions"
+) -> None:
     """Write the run-level flag the harness's contamination evidence produces."""
     store = open_store()
     try:
         flags = store.runs.get(run_id).fields.get("flags") or []
-        store.runs.update_run(run_id, flags=[*flags, {"code": "contaminated",
-                                                      "message": message}])
+        store.runs.update_run(run_id, flags=[*flags, {"code": "contaminated", "message": message}])
     finally:
         store.close()
 
@@ -40,10 +40,12 @@ class TestFlagsDecide:
         table = cli("compare", base, cand)
         assert table.status == 4 and "COULD NOT MEASURE" in table.out
 
-    def test_a_gate_over_a_contaminated_row_neither_passes_nor_fails(self, cli,
-                                                                     make_run) -> None:
-        spec = {"name": "j", "compare": {"run_spread": 0},
-                "gates": [{"metric": "time", "max_increase": "10%"}]}
+    def test_a_gate_over_a_contaminated_row_neither_passes_nor_fails(self, cli, make_run) -> None:
+        spec = {
+            "name": "j",
+            "compare": {"run_spread": 0},
+            "gates": [{"metric": "time", "max_increase": "10%"}],
+        }
         base = make_run({"BM_a": {"time": samples(100, n=40)}}, spec=spec)
         cand = make_run({"BM_a": {"time": samples(150, n=40, seed=1)}}, spec=spec)
         contaminate(base)
@@ -65,8 +67,9 @@ class TestExactCounts:
         [row] = result.json()["rows"]
         assert row["verdict"] == "regressed" and row["exact"] is True
         assert row["base_flags"] == [] and row["cand_flags"] == []
-        same = cli("compare", base, make_run({"BM_a": {"allocs_per_op": [0.0] * 10}},
-                                             units=COUNT), "--all")
+        same = cli(
+            "compare", base, make_run({"BM_a": {"allocs_per_op": [0.0] * 10}}, units=COUNT), "--all"
+        )
         assert same.status == 0 and "tail_too_tight" not in same.out
         assert "0 → 0 (exact)" in same.out and "identical" not in same.out
 
@@ -111,8 +114,9 @@ class TestRunsAsUnits:
 
     def test_baseline_of_several_runs(self, cli, make_run) -> None:
         """--baseline-runs 3: the baseline run and the two before it, one side."""
-        older = [make_run({"BM_a": {"time": samples(100, seed=s)}}, spec=WIDENED)
-                 for s in (30, 31, 32)]
+        older = [
+            make_run({"BM_a": {"time": samples(100, seed=s)}}, spec=WIDENED) for s in (30, 31, 32)
+        ]
         cand = make_run({"BM_a": {"time": samples(101, seed=1)}}, spec=WIDENED)
         doc = cli("compare", older[-1], cand, "--baseline-runs", "3", "--json").json()
         assert doc["baseline"]["runs"] == [older[2], older[1], older[0]]
@@ -124,8 +128,9 @@ class TestOutput:
     def test_long_names_are_never_cut(self, cli, make_run) -> None:
         """Not on a terminal the table used to be cut at 120 columns, so sub-benchmarks
         sharing a prefix all printed as `BenchmarkRepeat...`."""
-        names = [f"BenchmarkRepeat/size={n}/parallelism=8/with-a-long-suffix-{n}"
-                 for n in (1, 10, 100)]
+        names = [
+            f"BenchmarkRepeat/size={n}/parallelism=8/with-a-long-suffix-{n}" for n in (1, 10, 100)
+        ]
         base = make_run({n: {"time": samples(100, seed=i)} for i, n in enumerate(names)})
         cand = make_run({n: {"time": samples(100, seed=9 + i)} for i, n in enumerate(names)})
         out = cli("compare", base, cand, "--all").out
@@ -170,8 +175,9 @@ class TestRealRuns:
         assert measured and all(r["unmeasured"] == ["contaminated"] for r in measured)
         compared = cli("compare", "b", doc["run_id"], "--json")
         assert compared.status == 4
-        assert [r["verdict"] for r in compared.json()["rows"]] == \
-            [r["verdict"] for r in doc["comparison"]["rows"]]
+        assert [r["verdict"] for r in compared.json()["rows"]] == [
+            r["verdict"] for r in doc["comparison"]["rows"]
+        ]
 
     def test_adaptive_runs_stop_on_run_level_drift(self, cli, write_job) -> None:
         """With a run-to-run spread of 50% (declared), no number of repetitions of this run
@@ -195,6 +201,5 @@ class TestBaselineSet:
         dirty = make_run({"BM_a": {"time": samples(100, seed=1)}})
         contaminate(dirty)
         refused = cli("baseline", "set", "nightly", dirty)
-        assert refused.status == 3 and "was contaminated (other processes used 48%" in \
-            refused.err
+        assert refused.status == 3 and "was contaminated (other processes used 48%" in refused.err
         assert cli("baseline", "set", "nightly", dirty, "--reason", "known hog").status == 0

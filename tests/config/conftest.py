@@ -14,10 +14,18 @@ from perflab.cli.env import Env
 from perflab.cli.main import run_cli
 
 #: every variable a setting is read from (PERFLAB_HOME aside: the fixture sets it)
-SETTING_VARIABLES = ("PERFLAB_DB_URL", "PERFLAB_BROKER_URL", "PERFLAB_LOCK_WAIT",
-                     "PERFLAB_LEASE_TTL", "PERFLAB_VISIBILITY_TIMEOUT", "PERFLAB_FILE_MAX_BYTES",
-                     "PERFLAB_RUN_FILES_MAX_BYTES", "PERFLAB_SSH_CONFIG", "PERFLAB_STATE_DIR",
-                     "PERFLAB_PREFIX")
+SETTING_VARIABLES = (
+    "PERFLAB_DB_URL",
+    "PERFLAB_BROKER_URL",
+    "PERFLAB_LOCK_WAIT",
+    "PERFLAB_LEASE_TTL",
+    "PERFLAB_VISIBILITY_TIMEOUT",
+    "PERFLAB_FILE_MAX_BYTES",
+    "PERFLAB_RUN_FILES_MAX_BYTES",
+    "PERFLAB_SSH_CONFIG",
+    "PERFLAB_STATE_DIR",
+    "PERFLAB_PREFIX",
+)
 
 
 @dataclass

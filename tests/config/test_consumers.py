@@ -23,8 +23,9 @@ class TestLocalRunner:
     def test_runner_variables_win(self, lab: Lab) -> None:
         """A runner's own perflab_state_dir and perflab_name_prefix beat the settings."""
         lab.write("state_dir: /srv/lab/state\nprefix: lab-a\n")
-        host = RunnerHost("local", LocalTransport(), {"perflab_state_dir": "/x",
-                                                      "perflab_name_prefix": "mine"})
+        host = RunnerHost(
+            "local", LocalTransport(), {"perflab_state_dir": "/x", "perflab_name_prefix": "mine"}
+        )
         assert (host.state_dir, host.prefix) == ("/x", "mine")
 
     def test_defaults(self, lab: Lab) -> None:
@@ -53,8 +54,10 @@ class TestStore:
         path = lab.write("prefix: p\ndb_url: postgresql+psycopg://lab:hunter2@127.0.0.1:1/x\n")
         shown = lab.cli("results", "list")
         assert shown.status == 3
-        assert shown.err.startswith(f"perflab: error: db_url ({path}:2): cannot open database "
-                                    "'postgresql+psycopg://lab:***@127.0.0.1:1/x'")
+        assert shown.err.startswith(
+            f"perflab: error: db_url ({path}:2): cannot open database "
+            "'postgresql+psycopg://lab:***@127.0.0.1:1/x'"
+        )
         assert "hunter2" not in shown.err
 
     def test_unopenable_url_from_the_environment_names_the_variable(self, lab: Lab) -> None:

@@ -40,8 +40,9 @@ def busy(lab: Lab, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
     """The local runner (state dir of this test) held by another process until killed."""
     state = tmp_path / "state"
     lab.env("PERFLAB_STATE_DIR", str(state))
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(state)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(state)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
         yield holder
@@ -70,8 +71,9 @@ class TestLockWaitFromFile:
         assert "waited 1.5 s" in result.err and f"lock_wait in {lab.file}" in result.err
         assert 1.5 <= took < 30
 
-    def test_environment_beats_the_file(self, lab: Lab, busy: subprocess.Popen[str],
-                                        job: str) -> None:
+    def test_environment_beats_the_file(
+        self, lab: Lab, busy: subprocess.Popen[str], job: str
+    ) -> None:
         """PERFLAB_LOCK_WAIT=0 wins over the file's minute: refused at once."""
         lab.write("lock_wait: 60\n")
         lab.env("PERFLAB_LOCK_WAIT", "0")
@@ -80,8 +82,9 @@ class TestLockWaitFromFile:
         assert result.status == 1 and "waited 0 s" in result.err
         assert time.monotonic() - start < 15
 
-    def test_runs_once_the_runner_is_free(self, lab: Lab, busy: subprocess.Popen[str],
-                                          job: str) -> None:
+    def test_runs_once_the_runner_is_free(
+        self, lab: Lab, busy: subprocess.Popen[str], job: str
+    ) -> None:
         """With the file's wait, a run that finds the runner busy starts when it is let go."""
         lab.write("lock_wait: 120\n")
         release = threading.Timer(1.0, busy.kill)  # let go of the runner in a second

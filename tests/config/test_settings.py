@@ -43,17 +43,28 @@ class TestDefaults:
         assert s.prefix.value == "perflab"
         assert s.matrix_max.value == 64
         assert {name for name, item in s.items() if item.source == "default"} == {
-            "db_url", "broker_url", "lock_wait", "lease_ttl", "visibility_timeout",
-            "file_max_bytes", "run_files_max_bytes", "ssh_config", "state_dir", "prefix",
-            "matrix_max"}
+            "db_url",
+            "broker_url",
+            "lock_wait",
+            "lease_ttl",
+            "visibility_timeout",
+            "file_max_bytes",
+            "run_files_max_bytes",
+            "ssh_config",
+            "state_dir",
+            "prefix",
+            "matrix_max",
+        }
 
     def test_home_without_perflab_home(self, lab: Lab, tmp_path: Path) -> None:
         """Without PERFLAB_HOME the home is under XDG_DATA_HOME, else ~/.local/share."""
         lab.monkeypatch.delenv("PERFLAB_HOME")
         lab.env("XDG_DATA_HOME", str(tmp_path / "xdg"))
         home = config.settings().home
-        assert (home.value, home.source) == (tmp_path / "xdg" / "perflab",
-                                             "environment XDG_DATA_HOME")
+        assert (home.value, home.source) == (
+            tmp_path / "xdg" / "perflab",
+            "environment XDG_DATA_HOME",
+        )
         lab.monkeypatch.delenv("XDG_DATA_HOME")
         lab.env("HOME", str(tmp_path / "user"))
         home = config.settings().home
@@ -66,11 +77,18 @@ class TestFile:
         """Each value written in $PERFLAB_HOME/config.yaml is used, with its line as source."""
         path = lab.write(FILE)
         s = config.settings()
-        expected = {"db_url": "postgresql://lab@db/perflab", "broker_url": "redis://queue:6379/0",
-                    "lock_wait": 30, "lease_ttl": 20.5, "visibility_timeout": 7200,
-                    "file_max_bytes": 1_000_000, "run_files_max_bytes": 9_000_000,
-                    "ssh_config": Path("/etc/perflab/ssh_config"),
-                    "state_dir": "/srv/perflab/state", "prefix": "lab-a"}
+        expected = {
+            "db_url": "postgresql://lab@db/perflab",
+            "broker_url": "redis://queue:6379/0",
+            "lock_wait": 30,
+            "lease_ttl": 20.5,
+            "visibility_timeout": 7200,
+            "file_max_bytes": 1_000_000,
+            "run_files_max_bytes": 9_000_000,
+            "ssh_config": Path("/etc/perflab/ssh_config"),
+            "state_dir": "/srv/perflab/state",
+            "prefix": "lab-a",
+        }
         for line, (name, value) in enumerate(expected.items(), start=2):
             item = getattr(s, name)
             assert (item.value, item.source) == (value, f"{path}:{line}"), name
@@ -91,8 +109,9 @@ class TestFile:
     def test_empty_file(self, lab: Lab) -> None:
         """An empty file (or one with comments only) sets nothing."""
         lab.write("# nothing yet\n")
-        assert all(item.source == "default" for name, item in config.settings().items()
-                   if name != "home")
+        assert all(
+            item.source == "default" for name, item in config.settings().items() if name != "home"
+        )
 
     def test_read_once_until_reset(self, lab: Lab) -> None:
         """The file is read once per process; reset() makes the next call read it again."""
@@ -128,22 +147,30 @@ class TestEnvironment:
         lab.env("PERFLAB_LOCK_WAIT", "5")
         lab.env("PERFLAB_FILE_MAX_BYTES", "4096")
         s = config.settings()
-        assert (s.db_url.value, s.db_url.source) == ("postgresql://ci@db2/perflab",
-                                                     "environment PERFLAB_DB_URL")
+        assert (s.db_url.value, s.db_url.source) == (
+            "postgresql://ci@db2/perflab",
+            "environment PERFLAB_DB_URL",
+        )
         assert (s.lock_wait.value, s.lock_wait.source) == (5, "environment PERFLAB_LOCK_WAIT")
         assert (s.file_max_bytes.value, s.file_max_bytes.source) == (
-            4096, "environment PERFLAB_FILE_MAX_BYTES")
+            4096,
+            "environment PERFLAB_FILE_MAX_BYTES",
+        )
         assert (s.broker_url.value, s.broker_url.source) == ("redis://queue:6379/0", f"{path}:3")
         assert config.db_url() == "postgresql://ci@db2/perflab"
 
-    @pytest.mark.parametrize(("variable", "name", "value"), [
-        ("PERFLAB_BROKER_URL", "broker_url", "redis://:pw@r:6380/1"),
-        ("PERFLAB_LEASE_TTL", "lease_ttl", 2.5),
-        ("PERFLAB_VISIBILITY_TIMEOUT", "visibility_timeout", 10),
-        ("PERFLAB_RUN_FILES_MAX_BYTES", "run_files_max_bytes", 123),
-        ("PERFLAB_SSH_CONFIG", "ssh_config", Path("/x/ssh_config")),
-        ("PERFLAB_STATE_DIR", "state_dir", "/x/state"),
-        ("PERFLAB_PREFIX", "prefix", "perflab-ci")])
+    @pytest.mark.parametrize(
+        ("variable", "name", "value"),
+        [
+            ("PERFLAB_BROKER_URL", "broker_url", "redis://:pw@r:6380/1"),
+            ("PERFLAB_LEASE_TTL", "lease_ttl", 2.5),
+            ("PERFLAB_VISIBILITY_TIMEOUT", "visibility_timeout", 10),
+            ("PERFLAB_RUN_FILES_MAX_BYTES", "run_files_max_bytes", 123),
+            ("PERFLAB_SSH_CONFIG", "ssh_config", Path("/x/ssh_config")),
+            ("PERFLAB_STATE_DIR", "state_dir", "/x/state"),
+            ("PERFLAB_PREFIX", "prefix", "perflab-ci"),
+        ],
+    )
     def test_each_variable(self, lab: Lab, variable: str, name: str, value: object) -> None:
         """Every setting has its variable."""
         lab.write(FILE)
@@ -159,19 +186,42 @@ class TestEnvironment:
         s = config.settings()
         assert s.db_url.source == f"{path}:2" and s.lock_wait.source == f"{path}:4"
 
-    @pytest.mark.parametrize(("variable", "text", "message"), [
-        ("PERFLAB_LOCK_WAIT", "soon", 'PERFLAB_LOCK_WAIT: expected a number of seconds >= 0, '
-                                      'got "soon"'),
-        ("PERFLAB_LOCK_WAIT", "-1", 'PERFLAB_LOCK_WAIT: expected a number of seconds >= 0, '
-                                    'got "-1"'),
-        ("PERFLAB_LOCK_WAIT", "inf", 'PERFLAB_LOCK_WAIT: expected a number of seconds >= 0, '
-                                     'got "inf"'),
-        ("PERFLAB_LEASE_TTL", "0", 'PERFLAB_LEASE_TTL: expected a number of seconds > 0, '
-                                   'got "0"'),
-        ("PERFLAB_FILE_MAX_BYTES", "1.5", 'PERFLAB_FILE_MAX_BYTES: expected a whole number of '
-                                          'bytes > 0, got "1.5"'),
-        ("PERFLAB_BROKER_URL", "queue:6379", "PERFLAB_BROKER_URL: expected a URL like "
-                                             'redis://host:6379/0, got text with no "scheme://"')])
+    @pytest.mark.parametrize(
+        ("variable", "text", "message"),
+        [
+            (
+                "PERFLAB_LOCK_WAIT",
+                "soon",
+                'PERFLAB_LOCK_WAIT: expected a number of seconds >= 0, got "soon"',
+            ),
+            (
+                "PERFLAB_LOCK_WAIT",
+                "-1",
+                'PERFLAB_LOCK_WAIT: expected a number of seconds >= 0, got "-1"',
+            ),
+            (
+                "PERFLAB_LOCK_WAIT",
+                "inf",
+                'PERFLAB_LOCK_WAIT: expected a number of seconds >= 0, got "inf"',
+            ),
+            (
+                "PERFLAB_LEASE_TTL",
+                "0",
+                'PERFLAB_LEASE_TTL: expected a number of seconds > 0, got "0"',
+            ),
+            (
+                "PERFLAB_FILE_MAX_BYTES",
+                "1.5",
+                'PERFLAB_FILE_MAX_BYTES: expected a whole number of bytes > 0, got "1.5"',
+            ),
+            (
+                "PERFLAB_BROKER_URL",
+                "queue:6379",
+                "PERFLAB_BROKER_URL: expected a URL like "
+                'redis://host:6379/0, got text with no "scheme://"',
+            ),
+        ],
+    )
     def test_bad_variable(self, lab: Lab, variable: str, text: str, message: str) -> None:
         """A variable that is not what its setting takes is exit 3, naming the variable."""
         lab.env(variable, text)

@@ -6,9 +6,20 @@ import re
 
 from tests.config.conftest import Lab
 
-NAMES = ["home", "db_url", "broker_url", "lock_wait", "lease_ttl", "visibility_timeout",
-         "file_max_bytes", "run_files_max_bytes", "ssh_config", "state_dir", "prefix",
-         "matrix_max"]
+NAMES = [
+    "home",
+    "db_url",
+    "broker_url",
+    "lock_wait",
+    "lease_ttl",
+    "visibility_timeout",
+    "file_max_bytes",
+    "run_files_max_bytes",
+    "ssh_config",
+    "state_dir",
+    "prefix",
+    "matrix_max",
+]
 
 
 def rows(out: str) -> dict[str, tuple[str, str]]:
@@ -49,9 +60,15 @@ class TestShow:
         assert data["file"] == {"path": str(path), "exists": True}
         assert list(data["settings"]) == NAMES
         assert data["settings"]["visibility_timeout"] == {
-            "value": 7200, "source": f"{path}:1", "variable": "PERFLAB_VISIBILITY_TIMEOUT"}
+            "value": 7200,
+            "source": f"{path}:1",
+            "variable": "PERFLAB_VISIBILITY_TIMEOUT",
+        }
         assert data["settings"]["state_dir"] == {
-            "value": None, "source": "default", "variable": "PERFLAB_STATE_DIR"}
+            "value": None,
+            "source": "default",
+            "variable": "PERFLAB_STATE_DIR",
+        }
         assert data["settings"]["run_files_max_bytes"]["value"] == 512 * 1024 * 1024
 
     def test_no_file(self, lab: Lab) -> None:
@@ -61,7 +78,8 @@ class TestShow:
         assert shown.status == 0, shown.err
         assert shown.out.splitlines()[0] == (
             f"config file: {lab.home / 'new' / 'config.yaml'} (not found: the environment "
-            "and the defaults only)")
+            "and the defaults only)"
+        )
         assert not (lab.home / "new").exists()
 
     def test_bad_file_is_exit_3(self, lab: Lab) -> None:
@@ -69,8 +87,10 @@ class TestShow:
         path = lab.write("lock_wait: soon\n")
         shown = lab.cli("config", "show")
         assert shown.status == 3
-        assert shown.err == (f"perflab: error: {path}:1:12: lock_wait: expected a number of "
-                             'seconds >= 0, got "soon"\n')
+        assert shown.err == (
+            f"perflab: error: {path}:1:12: lock_wait: expected a number of "
+            'seconds >= 0, got "soon"\n'
+        )
 
 
 class TestPasswords:
@@ -99,4 +119,6 @@ class TestPath:
         lab.write("lock_wait: soon\n")
         doc = lab.cli("config", "path", "--json")
         assert doc.status == 0 and __import__("json").loads(doc.out) == {
-            "path": str(lab.file), "exists": True}
+            "path": str(lab.file),
+            "exists": True,
+        }

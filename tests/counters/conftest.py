@@ -35,16 +35,25 @@ def loop_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     need("cc")
     folder = tmp_path_factory.mktemp("counted")
     (folder / "loop.c").write_text(LOOP_C)
-    subprocess.run(["cc", "-O2", "-o", str(folder / "loop"), str(folder / "loop.c")],
-                   check=True, timeout=120)
+    subprocess.run(
+        ["cc", "-O2", "-o", str(folder / "loop"), str(folder / "loop.c")], check=True, timeout=120
+    )
     return folder
 
 
-def loop_job(folder: Path, *, name: str = "loop", iterations: int = 200_000,
-             counters: str = "[instructions]", extra: str = "",
-             command: str | None = None) -> str:
+def loop_job(
+    folder: Path,
+    *,
+    name: str = "loop",
+    iterations: int = 200_000,
+    counters: str = "[instructions]",
+    extra: str = "",
+    command: str | None = None,
+) -> str:
     """A job that runs ``loop`` (as an argument list unless ``command`` is given)."""
     command = command or f'[./loop, "{iterations}"]'
-    return (f"name: {name}\nworkdir: {folder}\nbenchmarks:\n  - name: loop\n"
-            f"    command: {command}\n    format: time\n"
-            f"repetitions: {{warmup: 0, runs: 2}}\ncounters: {counters}\n{extra}")
+    return (
+        f"name: {name}\nworkdir: {folder}\nbenchmarks:\n  - name: loop\n"
+        f"    command: {command}\n    format: time\n"
+        f"repetitions: {{warmup: 0, runs: 2}}\ncounters: {counters}\n{extra}"
+    )

@@ -13,7 +13,7 @@ def _metrics(run: dict[str, Any], bench: str = "loop") -> dict[str, Any]:
     return next(b for b in run["benchmarks"] if b["name"] == bench)["metrics"]
 
 
-def _run(cli, write_job, text: str, name: str = "job.yaml") -> dict[str, Any]:  # type: ignore[no-untyped-def]  # noqa: F811
+def _run(cli, write_job, text: str, name: str = "job.yaml") -> dict[str, Any]:  # type: ignore[no-untyped-def]
     result = cli("run", str(write_job(text, name)), "--json")
     assert result.status == 0, result.err
     run: dict[str, Any] = result.json()
@@ -22,12 +22,15 @@ def _run(cli, write_job, text: str, name: str = "job.yaml") -> dict[str, Any]:  
 
 
 class TestCounted:
-    def test_counts_repeat_and_are_marked(self, cli, write_job, loop_dir: Path) -> None:  # noqa: F811
+    def test_counts_repeat_and_are_marked(self, cli, write_job, loop_dir: Path) -> None:
         """Two counted repetitions count the same; the metrics say counted; the cache
         figures add up to estimated_cycles = Ir + 10 L1 + 100 LL."""
         need("valgrind")
-        run = _run(cli, write_job, loop_job(loop_dir, counters="[instructions, cache]",
-                                            extra="counting: {runs: 2}\n"))
+        run = _run(
+            cli,
+            write_job,
+            loop_job(loop_dir, counters="[instructions, cache]", extra="counting: {runs: 2}\n"),
+        )
         metrics = _metrics(run)
         ins = metrics["instructions"]
         assert ins["counted"] is True and ins["unit"] == "instructions"
@@ -39,26 +42,37 @@ class TestCounted:
         kinds = [r["kind"] for r in run["repetitions"]]
         assert kinds.count("count") == 2 and kinds.count("run") == 2
 
-    def test_the_wrapper_shell_is_not_counted(self, cli, write_job, loop_dir: Path) -> None:  # noqa: F811
+    def test_the_wrapper_shell_is_not_counted(self, cli, write_job, loop_dir: Path) -> None:
         """A command written as a shell string counts the program, not /bin/sh; a second
         child process is counted too (--trace-children=yes)."""
         need("valgrind")
         plain = _metrics(_run(cli, write_job, loop_job(loop_dir), "a.yaml"))
-        shell = _metrics(_run(cli, write_job, loop_job(
-            loop_dir, command='"./loop 200000 && true"'), "b.yaml"))
-        twice = _metrics(_run(cli, write_job, loop_job(
-            loop_dir, command='"./loop 200000 && ./loop 200000"'), "c.yaml"))
+        shell = _metrics(
+            _run(cli, write_job, loop_job(loop_dir, command='"./loop 200000 && true"'), "b.yaml")
+        )
+        twice = _metrics(
+            _run(
+                cli,
+                write_job,
+                loop_job(loop_dir, command='"./loop 200000 && ./loop 200000"'),
+                "c.yaml",
+            )
+        )
         one = plain["instructions"]["samples"][0]
         assert abs(shell["instructions"]["samples"][0] / one - 1) < 0.001
         assert abs(twice["instructions"]["samples"][0] / (2 * one) - 1) < 0.001
 
-    def test_counting_has_its_own_timeout(self, cli, write_job, loop_dir: Path) -> None:  # noqa: F811
+    def test_counting_has_its_own_timeout(self, cli, write_job, loop_dir: Path) -> None:
         """counting.timeout stops a counted repetition; the timed ones are not bound by it."""
         need("valgrind")
-        path = write_job(loop_job(loop_dir, iterations=2_000_000_000,
-                                  extra="counting: {timeout: 1s}\ntimeout: {repetition: 1m}\n"
-                                        "repetitions: {warmup: 0, runs: 1}\n")
-                         .replace("repetitions: {warmup: 0, runs: 2}\n", ""))
+        path = write_job(
+            loop_job(
+                loop_dir,
+                iterations=2_000_000_000,
+                extra="counting: {timeout: 1s}\ntimeout: {repetition: 1m}\n"
+                "repetitions: {warmup: 0, runs: 1}\n",
+            ).replace("repetitions: {warmup: 0, runs: 2}\n", "")
+        )
         result = cli("run", str(path), "--json")
         run = result.json()
         assert run["status"] == "failed"
@@ -68,12 +82,14 @@ class TestCounted:
 
 
 class TestCompareCounted:
-    def test_one_percent_more_work_is_regressed(self, cli, write_job, loop_dir: Path) -> None:  # noqa: F811
+    def test_one_percent_more_work_is_regressed(self, cli, write_job, loop_dir: Path) -> None:
         """1% more iterations: regressed on instructions with one counted run per side; the
         same job again: same. Verdicts say counted."""
         need("valgrind")
-        runs = [_run(cli, write_job, loop_job(loop_dir, iterations=n), f"{i}.yaml")["run_id"]
-                for i, n in enumerate((200_000, 202_000, 200_000))]
+        runs = [
+            _run(cli, write_job, loop_job(loop_dir, iterations=n), f"{i}.yaml")["run_id"]
+            for i, n in enumerate((200_000, 202_000, 200_000))
+        ]
         worse = cli("compare", runs[0], runs[1], "--json")
         assert worse.status == 2, worse.err
         row = next(r for r in worse.json()["rows"] if r["metric"] == "instructions")

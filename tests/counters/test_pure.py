@@ -17,19 +17,37 @@ from perflab.model import Metric, ResultSet, result_from_dict
 from perflab.queue.work import ServedRunner, fits
 from perflab.stats import CompareInput, compare_many
 
-CALLGRIND = {"tool": "callgrind", "events": {"Ir": 1000, "I1mr": 3, "ILmr": 2, "Dr": 400,
-                                              "D1mr": 5, "DLmr": 1, "Dw": 100, "D1mw": 2,
-                                              "DLmw": 1}}
-NO_PMU = {"exit": 0, "stdout": "", "stderr": "<not supported>,,instructions,0,100.00,,\n"
-                                             "<not supported>,,cycles,0,100.00,,\n"}
+CALLGRIND = {
+    "tool": "callgrind",
+    "events": {
+        "Ir": 1000,
+        "I1mr": 3,
+        "ILmr": 2,
+        "Dr": 400,
+        "D1mr": 5,
+        "DLmr": 1,
+        "Dw": 100,
+        "D1mw": 2,
+        "DLmw": 1,
+    },
+}
+NO_PMU = {
+    "exit": 0,
+    "stdout": "",
+    "stderr": "<not supported>,,instructions,0,100.00,,\n<not supported>,,cycles,0,100.00,,\n",
+}
 CAN = {"valgrind": "3.19.0", "perf": {"found": True, "events": {"instructions": True}}}
 
 
 class TestMetrics:
     def test_callgrind_cache_figures(self) -> None:
         """L1 = I1mr + D1mr + D1mw, LL = ILmr + DLmr + DLmw, cycles = Ir + 10 L1 + 100 LL."""
-        assert metrics_of(CALLGRIND) == {"instructions": 1000.0, "l1_misses": 10.0,
-                                         "ll_misses": 4.0, "estimated_cycles": 1500.0}
+        assert metrics_of(CALLGRIND) == {
+            "instructions": 1000.0,
+            "l1_misses": 10.0,
+            "ll_misses": 4.0,
+            "estimated_cycles": 1500.0,
+        }
 
     def test_perf_leaves_out_what_it_could_not_count(self) -> None:
         counted = {"tool": "perf", "events": {"instructions": 5e6, "cycles": None}}
@@ -40,8 +58,9 @@ class TestMetrics:
     def test_marked_counted_through_json(self) -> None:
         """The near-exact counts are marked counted and stay so through the result JSON;
         perf's cycles are a measurement."""
-        result = counted_result("b", {"tool": "perf", "events": {"instructions": 9.0,
-                                                                 "cycles": 7.0}})
+        result = counted_result(
+            "b", {"tool": "perf", "events": {"instructions": 9.0, "cycles": 7.0}}
+        )
         again = result_from_dict(json.loads(json.dumps(result.to_dict())))
         metrics = again.benchmarks[0].metrics
         assert metrics["hw_instructions"].counted and not metrics["hw_cycles"].counted
@@ -55,19 +74,28 @@ class TestMetrics:
         assert per.benchmarks[0].metrics["instructions"].samples == [2.0]
 
     def test_gbench_per_op_and_one_benchmark(self) -> None:
-        rows = [{"name": "BM_A", "run_name": "BM_A", "run_type": "iteration",
-                 "iterations": 500, "real_time": 1.0, "cpu_time": 1.0, "time_unit": "ns"}]
+        rows = [
+            {
+                "name": "BM_A",
+                "run_name": "BM_A",
+                "run_type": "iteration",
+                "iterations": 500,
+                "real_time": 1.0,
+                "cpu_time": 1.0,
+                "time_unit": "ns",
+            }
+        ]
         text = json.dumps({"context": {}, "benchmarks": rows})
         assert per_op("gbench", text, from_json(json.loads(text)), "x") == ("BM_A", 500)
-        two = json.dumps({"context": {}, "benchmarks": [*rows, {**rows[0], "name": "BM_B",
-                                                                "run_name": "BM_B"}]})
+        two = json.dumps(
+            {"context": {}, "benchmarks": [*rows, {**rows[0], "name": "BM_B", "run_name": "BM_B"}]}
+        )
         with pytest.raises(FormatError, match="must hold one benchmark, got 2"):
             per_op("gbench", two, from_json(json.loads(two)), "x")
 
 
 def _item(base: list[float], cand: list[float], metric: str = "instructions") -> CompareInput:
-    return CompareInput(base=base, cand=cand, benchmark="b", metric=metric,
-                        unit="instructions")
+    return CompareInput(base=base, cand=cand, benchmark="b", metric=metric, unit="instructions")
 
 
 class TestCountedVerdict:
@@ -85,11 +113,20 @@ class TestCountedVerdict:
         assert row.verdict == "unknown" and "not deterministic" in row.reason
 
     def test_rows_keep_their_order_and_skip_the_statistics(self) -> None:
-        pairs = [("b", "wall_time", Metric("ns", "lower"), Metric("ns", "lower")),
-                 ("b", "instructions", Metric("instructions", "lower", counted=True), None)]
-        inputs = [CompareInput(base=[1.0, 1.1, 0.9, 1.0], cand=[1.0, 1.05, 0.95, 1.0],
-                               benchmark="b", metric="wall_time", unit="ns"),
-                  _item([100.0], [200.0])]
+        pairs = [
+            ("b", "wall_time", Metric("ns", "lower"), Metric("ns", "lower")),
+            ("b", "instructions", Metric("instructions", "lower", counted=True), None),
+        ]
+        inputs = [
+            CompareInput(
+                base=[1.0, 1.1, 0.9, 1.0],
+                cand=[1.0, 1.05, 0.95, 1.0],
+                benchmark="b",
+                metric="wall_time",
+                unit="ns",
+            ),
+            _item([100.0], [200.0]),
+        ]
         seen: list[int] = []
 
         def statistics(items: list[CompareInput]) -> object:
@@ -103,10 +140,18 @@ class TestCountedVerdict:
 
 class TestFindings:
     def test_the_host_not_the_code(self) -> None:
-        time = compare_many([CompareInput(base=[10.0 + i % 3 * 0.01 for i in range(20)],
-                                          cand=[13.0 + i % 3 * 0.01 for i in range(20)],
-                                          benchmark="b", metric="wall_time", unit="ns")],
-                            fdr=None).rows[0]
+        time = compare_many(
+            [
+                CompareInput(
+                    base=[10.0 + i % 3 * 0.01 for i in range(20)],
+                    cand=[13.0 + i % 3 * 0.01 for i in range(20)],
+                    benchmark="b",
+                    metric="wall_time",
+                    unit="ns",
+                )
+            ],
+            fdr=None,
+        ).rows[0]
         assert time.verdict == "regressed"
         work = compare_counted(_item([1e6], [1e6]), 0.001)
         found = findings([time, work])
@@ -117,8 +162,12 @@ class TestFindings:
 
 class TestRunnerFacts:
     def test_no_pmu(self) -> None:
-        facts = parse_counting({"counting_valgrind": {"exit": 0, "stdout": "valgrind-3.19.0\n"},
-                                "counting_perf": NO_PMU})
+        facts = parse_counting(
+            {
+                "counting_valgrind": {"exit": 0, "stdout": "valgrind-3.19.0\n"},
+                "counting_perf": NO_PMU,
+            }
+        )
         assert facts["valgrind"] == "3.19.0" and facts["perf"]["found"]
         assert not facts["perf"]["events"]["instructions"]
         counter, why = missing_counter(facts, ("instructions", "hw")) or ("", "")
@@ -127,8 +176,11 @@ class TestRunnerFacts:
 
     def test_dispatch_picks_runners_that_count(self) -> None:
         """A group's job that counts goes only to a runner whose facts say it can."""
-        job = {"target": {"kind": "group", "name": "lab"}, "exclude": [],
-               "options": {"counters": ["instructions"]}}
+        job = {
+            "target": {"kind": "group", "name": "lab"},
+            "exclude": [],
+            "options": {"counters": ["instructions"]},
+        }
         able = ServedRunner("a", ("lab",), counting=CAN)
         lacking = ServedRunner("b", ("lab",), counting={"valgrind": None})
         unknown = ServedRunner("c", ("lab",))

@@ -26,7 +26,7 @@ def _no_runs(call) -> None:  # type: ignore[no-untyped-def]
 
 
 class TestRefused:
-    def test_bogus_counter(self, cli, write_job, loop_dir: Path) -> None:  # noqa: F811
+    def test_bogus_counter(self, cli, write_job, loop_dir: Path) -> None:
         """`counters: [bogus]` is a schema error naming the file, line, field and choices."""
         path = write_job(loop_job(loop_dir, counters="[bogus]"))
         for command in (("validate", str(path)), ("run", str(path))):
@@ -37,8 +37,12 @@ class TestRefused:
             assert "instructions" in line and "hw" in line
         _no_runs(cli)
 
-    def test_a_format_whose_iterations_are_unknown(self, cli, write_job,  # noqa: F811
-                                                    loop_dir: Path) -> None:
+    def test_a_format_whose_iterations_are_unknown(
+        self,
+        cli,
+        write_job,
+        loop_dir: Path,
+    ) -> None:
         """Criterion never reports its warm-up iterations: counting it is refused at load."""
         path = write_job(loop_job(loop_dir).replace("format: time", "format: criterion"))
         result = cli("validate", str(path))
@@ -47,8 +51,13 @@ class TestRefused:
         assert f"{path}:8:" in line and 'got format "criterion"' in line
         assert "warm-up iterations" in line
 
-    def test_runner_without_valgrind(self, cli, write_job, loop_dir: Path,  # noqa: F811
-                                     tmp_path: Path) -> None:
+    def test_runner_without_valgrind(
+        self,
+        cli,
+        write_job,
+        loop_dir: Path,
+        tmp_path: Path,
+    ) -> None:
         """The job's PATH has no valgrind: refused naming the package, nothing stored."""
         need("valgrind")
         empty = tmp_path / "bin-without-valgrind"
@@ -61,11 +70,12 @@ class TestRefused:
         assert "valgrind is not installed" in line and "install the valgrind package" in line
         _no_runs(cli)
 
-    def test_hw_where_perf_cannot_count(self, cli, write_job, loop_dir: Path) -> None:  # noqa: F811
+    def test_hw_where_perf_cannot_count(self, cli, write_job, loop_dir: Path) -> None:
         """`hw` on a host whose perf stat answers <not supported> (this VM) is refused."""
         need("perf")
-        facts = parse_counting(LocalTransport().call_hostside(
-            "probe", {"commands": counting_commands()})["commands"])
+        facts = parse_counting(
+            LocalTransport().call_hostside("probe", {"commands": counting_commands()})["commands"]
+        )
         if facts["perf"]["events"]["instructions"]:
             pytest.skip("perf stat counts instructions on this host")
         path = write_job(loop_job(loop_dir, counters="[hw]"))
@@ -84,16 +94,27 @@ class TestFacts:
         facts = parse_counting(answer["commands"])
         import subprocess
 
-        version = subprocess.run(["valgrind", "--version"], capture_output=True, text=True,
-                                 check=True).stdout.strip()
+        version = subprocess.run(
+            ["valgrind", "--version"], capture_output=True, text=True, check=True
+        ).stdout.strip()
         assert version == f"valgrind-{facts['valgrind']}"
         assert facts["perf"]["found"] == (shutil.which("perf") is not None)
 
     def test_a_path_without_tools(self, tmp_path: Path) -> None:
         """Found through the job's PATH: an empty folder holds neither tool."""
         answer = LocalTransport().call_hostside(
-            "probe", {"commands": counting_commands(str(tmp_path))})
+            "probe", {"commands": counting_commands(str(tmp_path))}
+        )
         facts = parse_counting(answer["commands"])
-        assert facts == {"valgrind": None, "perf": {"found": False, "events": {
-            "cycles": False, "instructions": False, "branch-misses": False,
-            "cache-misses": False}}}
+        assert facts == {
+            "valgrind": None,
+            "perf": {
+                "found": False,
+                "events": {
+                    "cycles": False,
+                    "instructions": False,
+                    "branch-misses": False,
+                    "cache-misses": False,
+                },
+            },
+        }

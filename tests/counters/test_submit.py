@@ -30,8 +30,9 @@ class TestSubmitTarget:
             with pytest.raises(InputError) as caught:
                 check_target(store, "group", "lab", job_counters(job))
             assert caught.value.exit_status == 3
-            assert 'in group "lab" that can count cache, instructions, got none (2 runners' \
-                in str(caught.value)
+            assert 'in group "lab" that can count cache, instructions, got none (2 runners' in str(
+                caught.value
+            )
             check_target(store, "group", "lab", [])
             store.runners.set_facts("b", {"counting": CAN})
             check_target(store, "group", "lab", job_counters(job))

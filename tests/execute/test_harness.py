@@ -30,8 +30,9 @@ def spawn_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
 
 def run_harness(request: dict[str, Any]) -> list[dict[str, Any]]:
     transport = LocalTransport()
-    process = transport.start(transport.helper_argv(source("harness")),
-                              stdin=json.dumps(request).encode())
+    process = transport.start(
+        transport.helper_argv(source("harness")), stdin=json.dumps(request).encode()
+    )
     events = [json.loads(line) for line in process.lines()]
     result = process.wait(timeout=60)
     assert result.exit_status == 0, result.stderr
@@ -39,8 +40,15 @@ def run_harness(request: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def request(tmp_path: Path, steps: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    return {"workdir": str(tmp_path), "rundir": str(tmp_path / "out"), "env": {},
-            "cpus": None, "job_timeout": None, "steps": steps, **extra}
+    return {
+        "workdir": str(tmp_path),
+        "rundir": str(tmp_path / "out"),
+        "env": {},
+        "cpus": None,
+        "job_timeout": None,
+        "steps": steps,
+        **extra,
+    }
 
 
 def steps_of(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -57,9 +65,15 @@ def output(events: list[dict[str, Any]], sid: str, name: str = "stdout") -> str:
 class TestRepetitionRecords:
     def test_outputs_of_steps_do_not_mix(self, tmp_path: Path) -> None:
         """Each step's byte range holds exactly its own output, in order."""
-        events = run_harness(request(tmp_path, [
-            {"id": f"r{i}", "kind": "run", "shell": f"echo out{i}; echo err{i} >&2"}
-            for i in range(5)]))
+        events = run_harness(
+            request(
+                tmp_path,
+                [
+                    {"id": f"r{i}", "kind": "run", "shell": f"echo out{i}; echo err{i} >&2"}
+                    for i in range(5)
+                ],
+            )
+        )
         for i in range(5):
             assert output(events, f"r{i}") == f"out{i}\n"
             assert output(events, f"r{i}", "stderr") == f"err{i}\n"
@@ -67,8 +81,9 @@ class TestRepetitionRecords:
     def test_rusage_and_outputs_are_recorded(self, tmp_path: Path) -> None:
         """A step records wall and CPU time, RSS, context switches and its own output files."""
         code = "x = bytearray(20_000_000); s = sum(range(2_000_000)); print('hello')"
-        events = run_harness(request(tmp_path, [
-            {"id": "b0-r1", "kind": "run", "argv": ["python3", "-c", code]}]))
+        events = run_harness(
+            request(tmp_path, [{"id": "b0-r1", "kind": "run", "argv": ["python3", "-c", code]}])
+        )
         step = steps_of(events)["b0-r1"]
         assert step["exit"] == 0 and step["error"] is None
         assert step["user_ns"] > 0
@@ -80,9 +95,15 @@ class TestRepetitionRecords:
 
     def test_failing_step_keeps_stderr_and_status(self, tmp_path: Path) -> None:
         """A failing repetition is recorded with its exit status and stderr."""
-        events = run_harness(request(tmp_path, [
-            {"id": "b0-r1", "kind": "run", "shell": "echo boom >&2; exit 3"},
-            {"id": "b0-r2", "kind": "run", "shell": "true"}]))
+        events = run_harness(
+            request(
+                tmp_path,
+                [
+                    {"id": "b0-r1", "kind": "run", "shell": "echo boom >&2; exit 3"},
+                    {"id": "b0-r2", "kind": "run", "shell": "true"},
+                ],
+            )
+        )
         steps = steps_of(events)
         assert steps["b0-r1"]["exit"] == 3
         assert output(events, "b0-r1", "stderr") == "boom\n"
@@ -90,25 +111,46 @@ class TestRepetitionRecords:
 
     def test_failing_setup_stops_the_job(self, tmp_path: Path) -> None:
         """Benchmarks never run on a failed build."""
-        events = run_harness(request(tmp_path, [
-            {"id": "setup-1", "kind": "setup", "shell": "exit 1"},
-            {"id": "b0-r1", "kind": "run", "shell": "true"}]))
+        events = run_harness(
+            request(
+                tmp_path,
+                [
+                    {"id": "setup-1", "kind": "setup", "shell": "exit 1"},
+                    {"id": "b0-r1", "kind": "run", "shell": "true"},
+                ],
+            )
+        )
         assert list(steps_of(events)) == ["setup-1"]
 
     def test_environment_and_workdir(self, tmp_path: Path) -> None:
         """Steps run in the workdir with the job's and the step's environment."""
-        events = run_harness(request(tmp_path, [
-            {"id": "s", "kind": "run", "shell": 'echo "$A $B $(pwd)"', "env": {"B": "two"}}],
-            env={"A": "one"}))
+        events = run_harness(
+            request(
+                tmp_path,
+                [{"id": "s", "kind": "run", "shell": 'echo "$A $B $(pwd)"', "env": {"B": "two"}}],
+                env={"A": "one"},
+            )
+        )
         out = output(events, "s").split()
         assert out == ["one", "two", str(tmp_path)]
 
     def test_output_file_is_collected_and_stale_one_removed(self, tmp_path: Path) -> None:
         """A tool's output file is copied per repetition; a stale file never counts."""
         (tmp_path / "result.json").write_text("stale")
-        events = run_harness(request(tmp_path, [
-            {"id": "r1", "kind": "run", "shell": "echo fresh > result.json", "output": "result.json"},
-            {"id": "r2", "kind": "run", "shell": "true", "output": "result.json"}]))
+        events = run_harness(
+            request(
+                tmp_path,
+                [
+                    {
+                        "id": "r1",
+                        "kind": "run",
+                        "shell": "echo fresh > result.json",
+                        "output": "result.json",
+                    },
+                    {"id": "r2", "kind": "run", "shell": "true", "output": "result.json"},
+                ],
+            )
+        )
         steps = steps_of(events)
         assert Path(steps["r1"]["output"]).read_text() == "fresh\n"
         assert steps["r2"]["output"] is None
@@ -120,10 +162,20 @@ class TestPlacement:
     def test_children_inherit_the_cpus(self, tmp_path: Path) -> None:
         """The benchmark and its children run only on the CPUs the job names."""
         cpu = max(os.sched_getaffinity(0))
-        events = run_harness(request(tmp_path, [
-            {"id": "s", "kind": "run",
-             "shell": "grep Cpus_allowed_list /proc/self/status; "
-                      "sh -c 'grep Cpus_allowed_list /proc/self/status'"}], cpus=[cpu]))
+        events = run_harness(
+            request(
+                tmp_path,
+                [
+                    {
+                        "id": "s",
+                        "kind": "run",
+                        "shell": "grep Cpus_allowed_list /proc/self/status; "
+                        "sh -c 'grep Cpus_allowed_list /proc/self/status'",
+                    }
+                ],
+                cpus=[cpu],
+            )
+        )
         lines = output(events, "s").splitlines()
         assert lines == [f"Cpus_allowed_list:\t{cpu}"] * 2
         assert events[0]["cpus"] == [cpu]
@@ -133,47 +185,72 @@ class TestTimeouts:
     def test_timeout_kills_the_whole_process_group(self, tmp_path: Path) -> None:
         """A timed-out step's background children die with it."""
         marker = tmp_path / "pid"
-        events = run_harness(request(tmp_path, [
-            {"id": "s", "kind": "run", "timeout": 0.5,
-             "shell": f"sleep 30 & echo $! > {marker}; wait"}]))
+        events = run_harness(
+            request(
+                tmp_path,
+                [
+                    {
+                        "id": "s",
+                        "kind": "run",
+                        "timeout": 0.5,
+                        "shell": f"sleep 30 & echo $! > {marker}; wait",
+                    }
+                ],
+            )
+        )
         step = steps_of(events)["s"]
         assert step["timed_out"] and step["signal"] == 9
         assert "timed out after 0.5 s" in step["error"]
         child = int(marker.read_text())
         time.sleep(0.2)
-        assert not Path(f"/proc/{child}").exists() or \
-            Path(f"/proc/{child}/stat").read_text().split()[2] == "Z"
+        assert (
+            not Path(f"/proc/{child}").exists()
+            or Path(f"/proc/{child}/stat").read_text().split()[2] == "Z"
+        )
 
     def test_stray_children_are_killed_after_a_normal_exit(self, tmp_path: Path) -> None:
         """A benchmark that leaves a daemon behind does not keep it."""
         marker = tmp_path / "pid"
-        run_harness(request(tmp_path, [
-            {"id": "s", "kind": "run", "shell": f"sleep 30 & echo $! > {marker}"}]))
+        run_harness(
+            request(
+                tmp_path, [{"id": "s", "kind": "run", "shell": f"sleep 30 & echo $! > {marker}"}]
+            )
+        )
         child = int(marker.read_text())
         time.sleep(0.2)
-        assert not Path(f"/proc/{child}").exists() or \
-            Path(f"/proc/{child}/stat").read_text().split()[2] == "Z"
+        assert (
+            not Path(f"/proc/{child}").exists()
+            or Path(f"/proc/{child}/stat").read_text().split()[2] == "Z"
+        )
 
     def test_job_timeout_stops_the_job(self, tmp_path: Path) -> None:
         """The job deadline caps each step and ends the job."""
-        events = run_harness(request(tmp_path, [
-            {"id": f"r{i}", "kind": "run", "shell": "sleep 0.4"} for i in range(10)],
-            job_timeout=1.0))
+        events = run_harness(
+            request(
+                tmp_path,
+                [{"id": f"r{i}", "kind": "run", "shell": "sleep 0.4"} for i in range(10)],
+                job_timeout=1.0,
+            )
+        )
         assert events[-1]["job_timed_out"] is True
         assert len(steps_of(events)) < 10
 
 
 class TestEventBatching:
     def test_short_repetitions_are_batched_but_never_wait_for_another_benchmark(
-            self, tmp_path: Path) -> None:
+        self, tmp_path: Path
+    ) -> None:
         """Events of short repetitions may be sent together, but all of them arrive before
         a long step of the next benchmark ends."""
         transport = LocalTransport()
-        steps = [{"id": f"b0-r{i}", "kind": "run", "benchmark": 0, "argv": ["true"]}
-                 for i in range(5)]
+        steps = [
+            {"id": f"b0-r{i}", "kind": "run", "benchmark": 0, "argv": ["true"]} for i in range(5)
+        ]
         steps.append({"id": "b1-r0", "kind": "run", "benchmark": 1, "shell": "sleep 1.5"})
-        process = transport.start(transport.helper_argv(source("harness")),
-                                  stdin=json.dumps(request(tmp_path, steps)).encode())
+        process = transport.start(
+            transport.helper_argv(source("harness")),
+            stdin=json.dumps(request(tmp_path, steps)).encode(),
+        )
         arrived = {}
         for line in process.lines():
             event = json.loads(line)
@@ -187,11 +264,17 @@ class TestInterrupt:
     def test_interrupt_stops_cleanly(self, tmp_path: Path) -> None:
         """SIGINT to the harness kills the running step and reports what was done."""
         transport = LocalTransport()
-        req = request(tmp_path, [{"id": "r1", "kind": "run", "shell": "true"},
-                                 {"id": "r2", "kind": "run", "shell": "sleep 30"},
-                                 {"id": "r3", "kind": "run", "shell": "true"}])
-        process = transport.start(transport.helper_argv(source("harness")),
-                                  stdin=json.dumps(req).encode())
+        req = request(
+            tmp_path,
+            [
+                {"id": "r1", "kind": "run", "shell": "true"},
+                {"id": "r2", "kind": "run", "shell": "sleep 30"},
+                {"id": "r3", "kind": "run", "shell": "true"},
+            ],
+        )
+        process = transport.start(
+            transport.helper_argv(source("harness")), stdin=json.dumps(req).encode()
+        )
         events = []
         for line in process.lines():
             events.append(json.loads(line))
@@ -209,30 +292,47 @@ class TestInterrupt:
 class TestPreflight:
     def test_missing_program_stops_before_measuring(self, tmp_path: Path) -> None:
         """A benchmark program that does not exist is reported after setup, before any run."""
-        events = run_harness(request(tmp_path, [
-            {"id": "setup-1", "kind": "setup", "shell": "true"},
-            {"id": "b0-r1", "kind": "run", "argv": ["./not-built"]}],
-            check=[{"program": "./not-built", "field": "benchmarks[0].command"},
-                   {"program": "sh", "field": "benchmarks[1].command"}]))
+        events = run_harness(
+            request(
+                tmp_path,
+                [
+                    {"id": "setup-1", "kind": "setup", "shell": "true"},
+                    {"id": "b0-r1", "kind": "run", "argv": ["./not-built"]},
+                ],
+                check=[
+                    {"program": "./not-built", "field": "benchmarks[0].command"},
+                    {"program": "sh", "field": "benchmarks[1].command"},
+                ],
+            )
+        )
         assert [e["event"] for e in events] == ["start", "step", "missing", "done"]
-        assert events[2]["items"] == [{"program": "./not-built",
-                                       "field": "benchmarks[0].command"}]
+        assert events[2]["items"] == [{"program": "./not-built", "field": "benchmarks[0].command"}]
 
     def test_program_built_by_setup_is_found(self, tmp_path: Path) -> None:
         """The check runs after setup, so a program the build makes counts."""
-        events = run_harness(request(tmp_path, [
-            {"id": "setup-1", "kind": "setup",
-             "shell": "printf '#!/bin/sh\\necho built\\n' > tool && chmod +x tool"},
-            {"id": "b0-r1", "kind": "run", "argv": ["./tool"]}],
-            check=[{"program": "./tool", "field": "benchmarks[0].command"}]))
+        events = run_harness(
+            request(
+                tmp_path,
+                [
+                    {
+                        "id": "setup-1",
+                        "kind": "setup",
+                        "shell": "printf '#!/bin/sh\\necho built\\n' > tool && chmod +x tool",
+                    },
+                    {"id": "b0-r1", "kind": "run", "argv": ["./tool"]},
+                ],
+                check=[{"program": "./tool", "field": "benchmarks[0].command"}],
+            )
+        )
         assert output(events, "b0-r1") == "built\n"
 
 
 class TestPlacementFailure:
     def test_cpus_outside_the_allowed_set_are_one_clear_event(self, tmp_path: Path) -> None:
         """Asking for a CPU the process may not use ends in one 'fatal' event, no traceback."""
-        events = run_harness(request(tmp_path, [{"id": "r", "kind": "run", "shell": "true"}],
-                                     cpus=[4096]))
+        events = run_harness(
+            request(tmp_path, [{"id": "r", "kind": "run", "shell": "true"}], cpus=[4096])
+        )
         assert [e["event"] for e in events] == ["fatal"]
         assert "cannot place the benchmark" in events[0]["error"]
 
@@ -265,13 +365,21 @@ class TestSpawnPaths:
     def test_environment_and_arguments_reach_the_step_exactly(self, tmp_path: Path) -> None:
         """The step's variables override the base ones (no duplicate entries), arguments
         arrive unchanged (spaces, quotes, non-ASCII), the step runs in a group of its own."""
-        code = ("import os, sys, json; print(json.dumps({'env': dict(os.environ), "
-                "'dup': len(os.environ) != len(set(os.environ)), 'argv': sys.argv[1:], "
-                "'own_group': os.getpgid(0) == os.getpid()}))")
-        steps = [{"id": f"b0-r{i}", "kind": "run", "benchmark": 0,
-                  "env": {"PERFLAB_REPETITION": str(i), "HOME": "/nowhere"},
-                  "argv": [sys.executable, "-c", code, "a b", "qu'ote", "\u00e9t\u00e9"]}
-                 for i in range(2)]
+        code = (
+            "import os, sys, json; print(json.dumps({'env': dict(os.environ), "
+            "'dup': len(os.environ) != len(set(os.environ)), 'argv': sys.argv[1:], "
+            "'own_group': os.getpgid(0) == os.getpid()}))"
+        )
+        steps = [
+            {
+                "id": f"b0-r{i}",
+                "kind": "run",
+                "benchmark": 0,
+                "env": {"PERFLAB_REPETITION": str(i), "HOME": "/nowhere"},
+                "argv": [sys.executable, "-c", code, "a b", "qu'ote", "\u00e9t\u00e9"],
+            }
+            for i in range(2)
+        ]
         events = run_harness(request(tmp_path, steps, env={"FROM_JOB": "1"}))
         for i in range(2):
             seen = json.loads(output(events, f"b0-r{i}"))
@@ -286,10 +394,16 @@ class TestSpawnPaths:
         in the error and in the stderr log; the next step still runs."""
         script = tmp_path / "not-executable"
         script.write_text("echo hi\n")
-        events = run_harness(request(tmp_path, [
-            {"id": "r1", "kind": "run", "argv": [str(tmp_path / "missing")]},
-            {"id": "r2", "kind": "run", "argv": [str(script)]},
-            {"id": "r3", "kind": "run", "argv": ["true"]}]))
+        events = run_harness(
+            request(
+                tmp_path,
+                [
+                    {"id": "r1", "kind": "run", "argv": [str(tmp_path / "missing")]},
+                    {"id": "r2", "kind": "run", "argv": [str(script)]},
+                    {"id": "r3", "kind": "run", "argv": ["true"]},
+                ],
+            )
+        )
         steps = steps_of(events)
         assert steps["r1"]["exit"] == 127 and "No such file" in steps["r1"]["error"]
         assert steps["r2"]["exit"] == 126 and "Permission denied" in steps["r2"]["error"]
@@ -303,8 +417,9 @@ class TestContentionEvidence:
         has its own; every measured step has others' and steal shares in [0, 1]; setup
         steps have none; the start event names the source."""
         steps = [{"id": "s1", "kind": "setup", "argv": ["true"]}]
-        steps += [{"id": f"b0-r{i}", "kind": "run", "benchmark": 0, "argv": ["true"]}
-                  for i in range(40)]
+        steps += [
+            {"id": f"b0-r{i}", "kind": "run", "benchmark": 0, "argv": ["true"]} for i in range(40)
+        ]
         steps.append({"id": "b1-r0", "kind": "run", "benchmark": 1, "shell": "sleep 0.2"})
         events = run_harness(request(tmp_path, steps))
         assert events[0]["contention"]["source"] in ("cpuacct", "proc_stat")
@@ -319,18 +434,22 @@ class TestContentionEvidence:
         start = 0
         while start < len(short):  # consecutive runs of one window size cover the steps
             size = short[start]["window"]
-            assert all(e["window"] == size for e in short[start:start + size])
+            assert all(e["window"] == size for e in short[start : start + size])
             windows[size] = windows.get(size, 0) + 1
             start += size
         assert start == 40 and max(windows) > 1, "40 runs of `true` must share windows"
 
-    def test_without_cpuacct_proc_stat_ticks_serve(self, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_without_cpuacct_proc_stat_ticks_serve(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """Where cgroup v1 cpuacct is not mounted, /proc/stat's ticks are read, in windows
         of at least 250 ms (a tick is 10 ms): a 0.3 s step has its own figures."""
         monkeypatch.setenv("PERFLAB_CONTENTION", "proc_stat")
-        events = run_harness(request(tmp_path, [
-            {"id": "b0-r0", "kind": "run", "benchmark": 0, "shell": "sleep 0.3"}]))
+        events = run_harness(
+            request(
+                tmp_path, [{"id": "b0-r0", "kind": "run", "benchmark": 0, "shell": "sleep 0.3"}]
+            )
+        )
         assert events[0]["contention"] == {"source": "proc_stat", "window_ns": 250_000_000}
         step = steps_of(events)["b0-r0"]
         assert 0.0 <= step["other"] <= 1.0 and step["window"] == 1
@@ -339,14 +458,28 @@ class TestContentionEvidence:
         """A busy loop pinned to the benchmark's CPU takes a large share of it: the step's
         evidence says so (others >= 25%), and the benchmark was preempted."""
         cpu = max(os.sched_getaffinity(0))
-        hog = subprocess.Popen(["taskset", "-c", str(cpu), sys.executable, "-c",
-                                "while True: pass"], start_new_session=True)
+        hog = subprocess.Popen(
+            ["taskset", "-c", str(cpu), sys.executable, "-c", "while True: pass"],
+            start_new_session=True,
+        )
         try:
             time.sleep(0.2)
             code = "x = 0\nfor i in range(3_000_000): x += i"
-            events = run_harness(request(tmp_path, [
-                {"id": f"b0-r{i}", "kind": "run", "benchmark": 0,
-                 "argv": [sys.executable, "-c", code]} for i in range(2)], cpus=[cpu]))
+            events = run_harness(
+                request(
+                    tmp_path,
+                    [
+                        {
+                            "id": f"b0-r{i}",
+                            "kind": "run",
+                            "benchmark": 0,
+                            "argv": [sys.executable, "-c", code],
+                        }
+                        for i in range(2)
+                    ],
+                    cpus=[cpu],
+                )
+            )
         finally:
             hog.kill()
             hog.wait(timeout=10)
@@ -356,8 +489,7 @@ class TestContentionEvidence:
 
 
 GNU_TIME = "/usr/bin/time"
-TOUCH_200MB = ("b = bytearray(200 << 20)\n"
-               "for i in range(0, len(b), 4096): b[i] = 1")
+TOUCH_200MB = "b = bytearray(200 << 20)\nfor i in range(0, len(b), 4096): b[i] = 1"
 
 
 class TestMaxRss:
@@ -368,30 +500,39 @@ class TestMaxRss:
     def gnu_time_kb(argv: list[str]) -> int:
         import subprocess
 
-        done = subprocess.run([GNU_TIME, "-f", "%M", *argv], capture_output=True, text=True,
-                              check=True)
+        done = subprocess.run(
+            [GNU_TIME, "-f", "%M", *argv], capture_output=True, text=True, check=True
+        )
         return int(done.stderr.strip().splitlines()[-1])
 
-    @pytest.mark.parametrize("argv", [["/bin/true"], [sys.executable, "-c", TOUCH_200MB]],
-                             ids=["true", "200MB"])
-    def test_max_rss_matches_gnu_time(self, tmp_path: Path, spawn_path: str,
-                                      argv: list[str]) -> None:
+    @pytest.mark.parametrize(
+        "argv", [["/bin/true"], [sys.executable, "-c", TOUCH_200MB]], ids=["true", "200MB"]
+    )
+    def test_max_rss_matches_gnu_time(
+        self, tmp_path: Path, spawn_path: str, argv: list[str]
+    ) -> None:
         if not Path(GNU_TIME).exists():
             pytest.skip("GNU time is not installed (apt-get install time)")
         if spawn_path != "spawner" or os.uname().machine != "x86_64":
             pytest.skip("the step's own peak needs the spawner (x86-64 Linux)")
-        events = run_harness(request(tmp_path, [
-            {"id": f"b0-r{i}", "kind": "run", "benchmark": 0, "argv": argv} for i in range(3)]))
+        events = run_harness(
+            request(
+                tmp_path,
+                [{"id": f"b0-r{i}", "kind": "run", "benchmark": 0, "argv": argv} for i in range(3)],
+            )
+        )
         ours = sorted(e["maxrss_kb"] for e in steps_of(events).values())[1]
         theirs = sorted(self.gnu_time_kb(argv) for _ in range(3))[1]
         assert abs(ours - theirs) <= 0.10 * theirs, (ours, theirs)
 
-    def test_the_other_paths_report_at_least_the_harness(self, tmp_path: Path,
-                                                         spawn_path: str) -> None:
+    def test_the_other_paths_report_at_least_the_harness(
+        self, tmp_path: Path, spawn_path: str
+    ) -> None:
         """Why the spawner exists: spawned from the harness itself, /bin/true "uses" several
         MiB (the harness's peak); from the spawner, about 1 MiB."""
-        events = run_harness(request(tmp_path, [{"id": "r1", "kind": "run",
-                                                 "argv": ["/bin/true"]}]))
+        events = run_harness(
+            request(tmp_path, [{"id": "r1", "kind": "run", "argv": ["/bin/true"]}])
+        )
         rss = steps_of(events)["r1"]["maxrss_kb"]
         if spawn_path == "spawner" and os.uname().machine == "x86_64":
             assert rss < 3 * 1024, rss

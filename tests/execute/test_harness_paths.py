@@ -28,14 +28,17 @@ def lab(tmp_path: Path) -> dict[str, Path]:
 
 
 def one_step(lab: dict[str, Path], output: str, shell: str = "touch started") -> dict[str, Any]:
-    events = run_harness(request(lab["work"], [{"id": "b0-r1", "kind": "run", "shell": shell,
-                                                "output": output}]))
+    events = run_harness(
+        request(lab["work"], [{"id": "b0-r1", "kind": "run", "shell": shell, "output": output}])
+    )
     return steps_of(events)["b0-r1"]
 
 
 def untouched(lab: dict[str, Path]) -> bool:
-    return lab["victim"].read_text() == "keep me\n" and \
-        (lab["folder"] / "inside.txt").read_text() == "keep me too\n"
+    return (
+        lab["victim"].read_text() == "keep me\n"
+        and (lab["folder"] / "inside.txt").read_text() == "keep me too\n"
+    )
 
 
 class TestStaleOutputRemoval:
@@ -85,9 +88,19 @@ class TestOutputCollection:
         outside = lab["work"].parent / "victim.output"
         outside.mkdir()
         (outside / "keep.txt").write_text("keep\n")
-        events = run_harness(request(lab["work"], [
-            {"id": "../../victim", "kind": "run", "shell": "mkdir -p d && echo 1 > d/x",
-             "output": "d"}]))
+        events = run_harness(
+            request(
+                lab["work"],
+                [
+                    {
+                        "id": "../../victim",
+                        "kind": "run",
+                        "shell": "mkdir -p d && echo 1 > d/x",
+                        "output": "d",
+                    }
+                ],
+            )
+        )
         step = steps_of(events)["../../victim"]
         assert (outside / "keep.txt").read_text() == "keep\n"
         assert step["output"] is None and "not a plain name" in step["error"]

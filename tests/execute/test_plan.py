@@ -52,8 +52,11 @@ class TestBenchSteps:
     def test_repetition_environment(self) -> None:
         """Each step knows its benchmark, phase and repetition number."""
         step = bench_steps(job(), range(1, 3), warmups=1)[2]
-        assert step["env"] == {"PERFLAB_BENCHMARK": "a", "PERFLAB_REPETITION": "2",
-                               "PERFLAB_PHASE": "run"}
+        assert step["env"] == {
+            "PERFLAB_BENCHMARK": "a",
+            "PERFLAB_REPETITION": "2",
+            "PERFLAB_PHASE": "run",
+        }
 
     def test_setup_and_request(self) -> None:
         """The harness request carries the job env, CPUs and steps without bookkeeping keys."""
@@ -92,8 +95,9 @@ class TestPlacement:
 
 
 class TestCpuList:
-    @pytest.mark.parametrize(("text", "cpus"), [("0-3,8", [0, 1, 2, 3, 8]), ("5", [5]),
-                                                ("", []), ("1,1-2", [1, 2])])
+    @pytest.mark.parametrize(
+        ("text", "cpus"), [("0-3,8", [0, 1, 2, 3, 8]), ("5", [5]), ("", []), ("1,1-2", [1, 2])]
+    )
     def test_parse(self, text: str, cpus: list[int]) -> None:
         """Kernel CPU lists parse to sorted CPU numbers."""
         assert parse_cpulist(text) == cpus

@@ -74,8 +74,12 @@ class Fleet:
     def __enter__(self) -> Fleet:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         self.close()
 
     # -- building ---------------------------------------------------------------------
@@ -87,35 +91,63 @@ class Fleet:
             self._count += 1
             while len(self._blocks) <= index // HOSTS_PER_BLOCK:
                 self._blocks.append(netns.claim_block(self.token))
-        gateway, address = netns.subnet(self._blocks[index // HOSTS_PER_BLOCK],
-                                        index % HOSTS_PER_BLOCK)
+        gateway, address = netns.subnet(
+            self._blocks[index // HOSTS_PER_BLOCK], index % HOSTS_PER_BLOCK
+        )
         return index, gateway, address
 
-    def _build(self, name: str, behind: str | None, sshd_config: str,
-               overlays: Mapping[str, Path], port: int) -> FleetHost:
+    def _build(
+        self,
+        name: str,
+        behind: str | None,
+        sshd_config: str,
+        overlays: Mapping[str, Path],
+        port: int,
+    ) -> FleetHost:
         parent = self.host(behind) if behind else None
         index, gateway, address = self._next_slot()
         directory = self.directory / f"host-{index}"
         directory.mkdir()
         host = FleetHost(
-            name=name, netns=f"{self.prefix}-{index}", address=address, gateway=gateway,
+            name=name,
+            netns=f"{self.prefix}-{index}",
+            address=address,
+            gateway=gateway,
             key_file=self.client_key.path,
             host_keypair=generate(directory / "host_ed25519_key", f"perflab-fleet-{name}"),
-            directory=directory, outer_link=f"{self.link_prefix}h{index}",
-            inner_link=f"{self.link_prefix}n{index}", via=parent,
-            authorized_keys=self.authorized_keys, extra_config=sshd_config,
-            overlays=dict(overlays), port=port)
+            directory=directory,
+            outer_link=f"{self.link_prefix}h{index}",
+            inner_link=f"{self.link_prefix}n{index}",
+            via=parent,
+            authorized_keys=self.authorized_keys,
+            extra_config=sshd_config,
+            overlays=dict(overlays),
+            port=port,
+        )
         host.write_config()
         if parent is None:
             netns.add_host_netns(host.netns, host.outer_link, host.inner_link, gateway, address)
         else:
-            netns.add_behind_netns(host.netns, parent.netns, outer=host.outer_link,
-                                   inner=host.inner_link, gateway=gateway, address=address)
+            netns.add_behind_netns(
+                host.netns,
+                parent.netns,
+                outer=host.outer_link,
+                inner=host.inner_link,
+                gateway=gateway,
+                address=address,
+            )
         host.start_sshd()
         return host
 
-    def host(self, name: str, *, behind: str | None = None, sshd_config: str = "",
-             overlays: Mapping[str, Path] | None = None, port: int = 22) -> FleetHost:
+    def host(
+        self,
+        name: str,
+        *,
+        behind: str | None = None,
+        sshd_config: str = "",
+        overlays: Mapping[str, Path] | None = None,
+        port: int = 22,
+    ) -> FleetHost:
         """The host called ``name``, built on first use (``behind``: reachable only via that host;
         its sshd listens on ``port``).
 
@@ -192,8 +224,11 @@ class Fleet:
         found = [f"netns {n}" for n in netns.namespaces() if n.startswith(self.prefix + "-")]
         found += [f"link {n}" for n in netns.links() if n.startswith(self.link_prefix)]
         found += [f"claim {c}" for c in netns.claimed_by(self.token)]
-        found += [f"process {pid} ({what})" for pid, what in self._killed
-                  if process_identity(pid) == (pid, what)]
+        found += [
+            f"process {pid} ({what})"
+            for pid, what in self._killed
+            if process_identity(pid) == (pid, what)
+        ]
         found += [f"process {pid}" for pid in _processes_mentioning(str(self.directory))]
         if self.directory.exists():
             found.append(f"directory {self.directory}")

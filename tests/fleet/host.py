@@ -115,30 +115,49 @@ class FleetHost:
         return self.directory / "sshd.log"
 
     def write_config(self) -> None:
-        self.config_path.write_text(self.extra_config + SSHD_CONFIG.format(
-            port=self.port, address=self.address, host_key=self.host_keypair.path,
-            pid_file=self.pid_file, authorized_keys=self.authorized_keys), encoding="utf-8")
+        self.config_path.write_text(
+            self.extra_config
+            + SSHD_CONFIG.format(
+                port=self.port,
+                address=self.address,
+                host_key=self.host_keypair.path,
+                pid_file=self.pid_file,
+                authorized_keys=self.authorized_keys,
+            ),
+            encoding="utf-8",
+        )
 
     def start_sshd(self) -> None:
         """Start sshd in the namespace and wait until it listens (it writes its PidFile then)."""
         self.pid_file.unlink(missing_ok=True)
         sshd = [str(SSHD), "-D", "-f", str(self.config_path), "-E", str(self.log_file)]
         if self.overlays:
-            mounts = [str(p) for target, source in self.overlays.items()
-                      for p in (source, target)]
-            sshd = ["sh", "-c", 'set -e; while [ "$1" != -- ]; do mount --bind "$1" "$2"; '
-                    'shift 2; done; shift; exec "$@"', "sh", *mounts, "--", *sshd]
+            mounts = [str(p) for target, source in self.overlays.items() for p in (source, target)]
+            sshd = [
+                "sh",
+                "-c",
+                'set -e; while [ "$1" != -- ]; do mount --bind "$1" "$2"; '
+                'shift 2; done; shift; exec "$@"',
+                "sh",
+                *mounts,
+                "--",
+                *sshd,
+            ]
         self.process = subprocess.Popen(
             ["ip", "netns", "exec", self.netns, *sshd],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + START_TIMEOUT_S
         while not self.pid_file.exists():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
                 self.stop_sshd()
-                raise netns.FleetError(f"sshd for fleet host {self.name} did not start: "
-                                       f"{log.strip()[-500:]}")
+                raise netns.FleetError(
+                    f"sshd for fleet host {self.name} did not start: {log.strip()[-500:]}"
+                )
             time.sleep(0.005)
 
     def stop_sshd(self) -> None:
@@ -168,8 +187,13 @@ class FleetHost:
 
     def exec(self, *argv: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
         """Run a command inside the host's namespace (not over SSH)."""
-        return subprocess.run(["ip", "netns", "exec", self.netns, *argv], capture_output=True,
-                              text=True, timeout=timeout, check=False)
+        return subprocess.run(
+            ["ip", "netns", "exec", self.netns, *argv],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     # -- teardown ---------------------------------------------------------------------
 
@@ -204,7 +228,7 @@ def process_identity(pid: int) -> tuple[int, str] | None:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     if fields[0] in ("Z", "X"):
         return None
     return pid, fields[19]

@@ -30,11 +30,11 @@ class FleetError(RuntimeError):
 def ip(*args: str, batch: list[str] | None = None, check: bool = True) -> str:
     """Run ``ip`` (with ``-batch -`` when given lines); FleetError with its stderr on failure."""
     argv = ["ip", *args, *(["-batch", "-"] if batch is not None else [])]
-    done = subprocess.run(argv, input="\n".join(batch or []) + "\n", capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        argv, input="\n".join(batch or []) + "\n", capture_output=True, text=True, check=False
+    )
     if check and done.returncode != 0:
-        raise FleetError(f"{' '.join(argv)} failed: {done.stderr.strip()} "
-                         f"(batch: {batch})")
+        raise FleetError(f"{' '.join(argv)} failed: {done.stderr.strip()} (batch: {batch})")
     return done.stdout
 
 
@@ -126,8 +126,11 @@ def release_block(block: int, token: str) -> None:
 
 
 def claimed_by(token: str) -> list[Path]:
-    return [c for c in CLAIMS.glob("10.213.*.claim")
-            if c.read_text().split()[1:] == [token]] if CLAIMS.is_dir() else []
+    return (
+        [c for c in CLAIMS.glob("10.213.*.claim") if c.read_text().split()[1:] == [token]]
+        if CLAIMS.is_dir()
+        else []
+    )
 
 
 def subnet(block: int, index: int) -> tuple[str, str]:
@@ -138,22 +141,40 @@ def subnet(block: int, index: int) -> tuple[str, str]:
 
 def add_host_netns(netns: str, outer: str, inner: str, gateway: str, address: str) -> None:
     """A namespace joined to the root namespace by a veth pair (outer end stays here)."""
-    ip(batch=[f"netns add {netns}",
-              f"link add {outer} type veth peer name {inner} netns {netns}",
-              f"addr add {gateway}/30 dev {outer}",
-              f"link set {outer} up"])
-    ip("-n", netns, batch=[f"addr add {address}/30 dev {inner}", f"link set {inner} up",
-                           "link set lo up"])
+    ip(
+        batch=[
+            f"netns add {netns}",
+            f"link add {outer} type veth peer name {inner} netns {netns}",
+            f"addr add {gateway}/30 dev {outer}",
+            f"link set {outer} up",
+        ]
+    )
+    ip(
+        "-n",
+        netns,
+        batch=[f"addr add {address}/30 dev {inner}", f"link set {inner} up", "link set lo up"],
+    )
 
 
-def add_behind_netns(netns: str, parent: str, *, outer: str, inner: str, gateway: str,
-                     address: str) -> None:
+def add_behind_netns(
+    netns: str, parent: str, *, outer: str, inner: str, gateway: str, address: str
+) -> None:
     """A namespace reachable only from ``parent``'s namespace (no link to the root one)."""
     ip(batch=[f"netns add {netns}"])
-    ip("-n", parent, batch=[f"link add {outer} type veth peer name {inner} netns {netns}",
-                            f"addr add {gateway}/30 dev {outer}", f"link set {outer} up"])
-    ip("-n", netns, batch=[f"addr add {address}/30 dev {inner}", f"link set {inner} up",
-                           "link set lo up"])
+    ip(
+        "-n",
+        parent,
+        batch=[
+            f"link add {outer} type veth peer name {inner} netns {netns}",
+            f"addr add {gateway}/30 dev {outer}",
+            f"link set {outer} up",
+        ],
+    )
+    ip(
+        "-n",
+        netns,
+        batch=[f"addr add {address}/30 dev {inner}", f"link set {inner} up", "link set lo up"],
+    )
 
 
 def delete_netns(netns: str) -> None:

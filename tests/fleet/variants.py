@@ -28,15 +28,22 @@ def password_host(fleet: Fleet) -> FleetHost:
     """A host whose root logs in with SSH_PASSWORD (its sshd reads a test /etc/shadow)."""
     shadow = fleet.directory / "shadow-password-host"
     if not shadow.exists():
-        hashed = subprocess.run(["openssl", "passwd", "-6", SSH_PASSWORD], check=True,
-                                capture_output=True, text=True).stdout.strip()
-        lines = [f"root:{hashed}:" + ":".join(line.split(":")[2:])
-                 if line.startswith("root:") else line
-                 for line in Path("/etc/shadow").read_text().splitlines()]
+        hashed = subprocess.run(
+            ["openssl", "passwd", "-6", SSH_PASSWORD], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        lines = [
+            f"root:{hashed}:" + ":".join(line.split(":")[2:]) if line.startswith("root:") else line
+            for line in Path("/etc/shadow").read_text().splitlines()
+        ]
         shadow.write_text("\n".join(lines) + "\n")
         shadow.chmod(0o600)
-    return fleet.host("cred-password", overlays={"/etc/shadow": shadow}, sshd_config=(
-        "AuthenticationMethods any\nPasswordAuthentication yes\nPermitRootLogin yes\n"))
+    return fleet.host(
+        "cred-password",
+        overlays={"/etc/shadow": shadow},
+        sshd_config=(
+            "AuthenticationMethods any\nPasswordAuthentication yes\nPermitRootLogin yes\n"
+        ),
+    )
 
 
 #: sudo(8) where perflab depends on its behaviour: ``-n`` never asks; ``-S`` prints the ``-p``
@@ -80,13 +87,16 @@ fi
 RUNAS_ROOT = 'if [ "$user" = root ]; then exec "$@"; fi\nexec runuser -u "$user" -- "$@"'
 #: RUNAS for a real non-root login user: a user namespace maps them to root (or to USER's
 #: uid), so commands see uid 0 without any power over this shared machine
-RUNAS_USERNS = ('if [ "$user" = root ]; then exec unshare -r -- "$@"; fi\n'
-                'exec unshare --map-user="$(id -u "$user")" --map-group="$(id -g "$user")" '
-                '-- "$@"')
+RUNAS_USERNS = (
+    'if [ "$user" = root ]; then exec unshare -r -- "$@"; fi\n'
+    'exec unshare --map-user="$(id -u "$user")" --map-group="$(id -g "$user")" '
+    '-- "$@"'
+)
 
 
-def write_fake_sudo(folder: Path, runas: str, password: str = SUDO_PASSWORD,
-                    seen_as: Path | None = None) -> Path:
+def write_fake_sudo(
+    folder: Path, runas: str, password: str = SUDO_PASSWORD, seen_as: Path | None = None
+) -> Path:
     """``folder/sudo`` (see FAKE_SUDO), logging to ``folder/sudo.log``, its timestamps in
     ``folder/tickets/`` (``seen_as``: where the host's processes see ``folder``)."""
     inside = seen_as or folder
@@ -95,8 +105,14 @@ def write_fake_sudo(folder: Path, runas: str, password: str = SUDO_PASSWORD,
     (folder / "sudo.log").touch()
     (folder / "sudo.log").chmod(0o666)
     sudo = folder / "sudo"
-    sudo.write_text(FAKE_SUDO.format(log=inside / "sudo.log", tickets=inside / "tickets",
-                                     password=shlex.quote(password), runas=runas))
+    sudo.write_text(
+        FAKE_SUDO.format(
+            log=inside / "sudo.log",
+            tickets=inside / "tickets",
+            password=shlex.quote(password),
+            runas=runas,
+        )
+    )
     sudo.chmod(0o755)
     return sudo
 
@@ -106,13 +122,18 @@ def sudo_host(fleet: Fleet) -> tuple[FleetHost, Path]:
     folder = fleet.directory / "sudo-host-bin"
     if not folder.exists():
         folder.mkdir()
-        (folder / "id").write_text('#!/bin/sh\n[ "$1" = -u ] && { echo 1000; exit 0; }\n'
-                                   'exec /usr/bin/id "$@"\n')
+        (folder / "id").write_text(
+            '#!/bin/sh\n[ "$1" = -u ] && { echo 1000; exit 0; }\nexec /usr/bin/id "$@"\n'
+        )
         (folder / "id").chmod(0o755)
         write_fake_sudo(folder, RUNAS_ROOT)
-    host = fleet.host("cred-sudo", sshd_config=(
-        f"SetEnv SHLVL=1 PATH={folder}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-        "/sbin:/bin\n"))
+    host = fleet.host(
+        "cred-sudo",
+        sshd_config=(
+            f"SetEnv SHLVL=1 PATH={folder}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+            "/sbin:/bin\n"
+        ),
+    )
     _forget(folder)
     return host, folder
 
@@ -139,11 +160,20 @@ def become_host(fleet: Fleet) -> tuple[FleetHost, Path]:
     home_root = fleet.directory / "become-home"
     if not home_root.exists():
         _build_become_home(fleet, home_root)
-    host = fleet.host("become", sshd_config=(
-        "AuthorizedKeysFile %h/.ssh/authorized_keys\n"
-        "SetEnv SHLVL=1 PATH=/home/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin\n"),
-        overlays={"/home": home_root, **{f"/etc/{name}": fleet.directory / f"become-{name}"
-                                        for name in ("passwd", "group", "shadow")}})
+    host = fleet.host(
+        "become",
+        sshd_config=(
+            "AuthorizedKeysFile %h/.ssh/authorized_keys\n"
+            "SetEnv SHLVL=1 PATH=/home/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin\n"
+        ),
+        overlays={
+            "/home": home_root,
+            **{
+                f"/etc/{name}": fleet.directory / f"become-{name}"
+                for name in ("passwd", "group", "shadow")
+            },
+        },
+    )
     host.user = BECOME_USER
     _forget(home_root / "bin")
     return host, home_root
@@ -151,8 +181,11 @@ def become_host(fleet: Fleet) -> tuple[FleetHost, Path]:
 
 def _build_become_home(fleet: Fleet, home_root: Path) -> None:
     uid = BECOME_UID
-    entries = {"passwd": f"{BECOME_USER}:x:{uid}:{uid}:perflab fleet:/home/{BECOME_USER}:/bin/sh",
-               "group": f"{BECOME_USER}:x:{uid}:", "shadow": f"{BECOME_USER}:*:19000:0:99999:7:::"}
+    entries = {
+        "passwd": f"{BECOME_USER}:x:{uid}:{uid}:perflab fleet:/home/{BECOME_USER}:/bin/sh",
+        "group": f"{BECOME_USER}:x:{uid}:",
+        "shadow": f"{BECOME_USER}:*:19000:0:99999:7:::",
+    }
     for name, line in entries.items():
         copy = fleet.directory / f"become-{name}"
         copy.write_text(Path(f"/etc/{name}").read_text() + line + "\n")
@@ -172,13 +205,19 @@ def passphrase_host(fleet: Fleet) -> tuple[FleetHost, Path]:
     key_file = fleet.directory / "encrypted_key"
     if not key_file.exists():
         key = Ed25519PrivateKey.generate()
-        key_file.write_bytes(key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-            serialization.BestAvailableEncryption(PASSPHRASE.encode())))
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.OpenSSH,
+                serialization.BestAvailableEncryption(PASSPHRASE.encode()),
+            )
+        )
         key_file.chmod(0o600)
-        public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
-                                               serialization.PublicFormat.OpenSSH).decode()
+        public = (
+            key.public_key()
+            .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+            .decode()
+        )
         (fleet.directory / "encrypted_key_authorized").write_text(public + " encrypted\n")
     authorized = fleet.directory / "encrypted_key_authorized"
-    return fleet.host("cred-passphrase",
-                      sshd_config=f"AuthorizedKeysFile {authorized}\n"), key_file
+    return fleet.host("cred-passphrase", sshd_config=f"AuthorizedKeysFile {authorized}\n"), key_file

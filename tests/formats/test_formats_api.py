@@ -19,18 +19,24 @@ from perflab.formats import FORMATS, detect, parse_path, parse_text
 
 # Every real output file and the format auto-detection must find.
 SAMPLES = {
-    "go/bench.txt": "go", "go/cpu.txt": "go", "go/test2json.json": "go",
+    "go/bench.txt": "go",
+    "go/cpu.txt": "go",
+    "go/test2json.json": "go",
     "go/truncated.txt": "go",
-    "gbench/repetitions.json": "gbench", "gbench/single.json": "gbench",
-    "gbench/aggregates_only.json": "gbench", "gbench/truncated.json": "gbench",
-    "hyperfine/commands.json": "hyperfine", "hyperfine/list.json": "hyperfine",
+    "gbench/repetitions.json": "gbench",
+    "gbench/single.json": "gbench",
+    "gbench/aggregates_only.json": "gbench",
+    "gbench/truncated.json": "gbench",
+    "hyperfine/commands.json": "hyperfine",
+    "hyperfine/list.json": "hyperfine",
     "hyperfine/scan.json": "hyperfine",
     "pytest-benchmark/data.json": "pytest-benchmark",
     "pytest-benchmark/saved-data.json": "pytest-benchmark",
     "pytest-benchmark/saved-stats.json": "pytest-benchmark",
     "criterion/target/criterion/sort/64/new/sample.json": "criterion",
     "criterion/target/criterion/sort/64/new/estimates.json": "criterion",
-    "jmh/thrpt_avgt.json": "jmh", "jmh/sample_ss.json": "jmh",
+    "jmh/thrpt_avgt.json": "jmh",
+    "jmh/sample_ss.json": "jmh",
 }
 GOOD = [f for f in SAMPLES if "truncated" not in f and "aggregates" not in f]
 JSON_GOOD = [f for f in GOOD if f.endswith(".json") and not f.startswith("go/")]
@@ -39,16 +45,28 @@ JSON_GOOD = [f for f in GOOD if f.endswith(".json") and not f.startswith("go/")]
 class TestFormats:
     def test_names(self) -> None:
         """The format names the CLI and job files use."""
-        assert FORMATS == ("auto", "time", "go", "gbench", "hyperfine", "pytest-benchmark",
-                           "criterion", "jmh", "perflab")
+        assert FORMATS == (
+            "auto",
+            "time",
+            "go",
+            "gbench",
+            "hyperfine",
+            "pytest-benchmark",
+            "criterion",
+            "jmh",
+            "perflab",
+        )
 
     def test_import_stays_light(self) -> None:
         """Importing perflab.formats pulls in no heavy library (numpy, scipy ...)."""
-        code = ("import sys, perflab.formats; "
-                "print(sorted(m for m in ('numpy', 'scipy', 'sqlalchemy', 'yaml') "
-                "if m in sys.modules))")
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True)
+        code = (
+            "import sys, perflab.formats; "
+            "print(sorted(m for m in ('numpy', 'scipy', 'sqlalchemy', 'yaml') "
+            "if m in sys.modules))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
         assert out.stdout.strip() == "[]"
 
 
@@ -111,13 +129,16 @@ class TestParseText:
         assert caught.value.format == SAMPLES[file]
         assert (caught.value.where or "").startswith("line ")
 
-    @pytest.mark.parametrize(("file", "forced"), [
-        ("gbench/repetitions.json", "pytest-benchmark"),
-        ("pytest-benchmark/data.json", "hyperfine"),
-        ("hyperfine/list.json", "jmh"),
-        ("jmh/thrpt_avgt.json", "gbench"),
-        ("go/bench.txt", "gbench"),
-    ])
+    @pytest.mark.parametrize(
+        ("file", "forced"),
+        [
+            ("gbench/repetitions.json", "pytest-benchmark"),
+            ("pytest-benchmark/data.json", "hyperfine"),
+            ("hyperfine/list.json", "jmh"),
+            ("jmh/thrpt_avgt.json", "gbench"),
+            ("go/bench.txt", "gbench"),
+        ],
+    )
     def test_wrong_format_says_what_it_looks_like(self, file: str, forced: str) -> None:
         """Forcing the wrong format fails with the forced name and the likely one."""
         with pytest.raises(FormatError, match=f"looks like {SAMPLES[file]}") as caught:
@@ -129,8 +150,7 @@ class TestParseText:
         with pytest.raises(FormatError, match="pytest-benchmark"):
             parse_text("x", "junit")
 
-    @settings(max_examples=150, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.sampled_from(sorted(SAMPLES)), st.data())
     def test_any_prefix_parses_or_fails_cleanly(self, file: str, data: st.DataObject) -> None:
         """Output cut anywhere gives a result or a FormatError, never another exception."""
@@ -139,11 +159,11 @@ class TestParseText:
         with contextlib.suppress(FormatError):
             parse_text(text[:cut])
 
-    @settings(max_examples=200, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.sampled_from(JSON_GOOD), st.data())
-    def test_any_changed_value_parses_or_fails_cleanly(self, file: str,
-                                                       data: st.DataObject) -> None:
+    def test_any_changed_value_parses_or_fails_cleanly(
+        self, file: str, data: st.DataObject
+    ) -> None:
         """One JSON value replaced by anything gives a result or a FormatError."""
         doc = json.loads(read_text(file))
         node, key = _pick(doc, data)
@@ -155,9 +175,11 @@ class TestParseText:
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                 max_size=3),
-    max_leaves=5)
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=5,
+)
 
 
 def _pick(doc: Any, data: st.DataObject) -> tuple[Any, Any]:

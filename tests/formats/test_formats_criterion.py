@@ -24,7 +24,11 @@ class TestParseCriterion:
         """target/criterion gives every benchmark, named by its full_id."""
         result = parse_path(CRITERION)
         assert sorted(b.name for b in result.benchmarks) == [
-            "fill/vec/256", "sort/512", "sort/64", "sum 1000"]
+            "fill/vec/256",
+            "sort/512",
+            "sort/64",
+            "sum 1000",
+        ]
         assert result.meta["format"] == "criterion"
 
     def test_samples_are_time_per_iteration(self) -> None:
@@ -58,7 +62,9 @@ class TestParseCriterion:
     def test_a_folder_below_target_criterion(self) -> None:
         """A group folder (or one benchmark's folder) reads only what is below it."""
         assert sorted(b.name for b in parse_path(CRITERION / "sort").benchmarks) == [
-            "sort/512", "sort/64"]
+            "sort/512",
+            "sort/64",
+        ]
         assert [b.name for b in parse_path(CRITERION / "sort" / "64").benchmarks] == ["sort/64"]
 
     def test_one_sample_file(self) -> None:
@@ -66,7 +72,8 @@ class TestParseCriterion:
         result = parse_path(CRITERION / "sort" / "64" / "new" / "sample.json")
         assert [b.name for b in result.benchmarks] == ["sort/64"]
         assert result.benchmarks[0].metrics["time"].samples == pytest.approx(
-            per_iteration(CRITERION / "sort" / "64"))
+            per_iteration(CRITERION / "sort" / "64")
+        )
 
     def test_estimates_without_samples_are_summarized(self, tmp_path: Path) -> None:
         """Without sample.json the point estimate is the one sample, flagged in meta."""

@@ -24,27 +24,86 @@ from perflab.model import ResultSet
 
 PARSED = [f for f in FORMATS if f != "time"]
 TEXT_SAMPLES = ["go/bench.txt", "go/cpu.txt", "go/test2json.json"]
-JSON_SAMPLES = ["gbench/repetitions.json", "gbench/single.json", "hyperfine/list.json",
-                "hyperfine/scan.json", "pytest-benchmark/data.json",
-                "pytest-benchmark/saved-stats.json",
-                "criterion/target/criterion/sort/64/new/sample.json",
-                "criterion/target/criterion/sort/64/new/estimates.json",
-                "jmh/thrpt_avgt.json", "jmh/sample_ss.json"]
-FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+JSON_SAMPLES = [
+    "gbench/repetitions.json",
+    "gbench/single.json",
+    "hyperfine/list.json",
+    "hyperfine/scan.json",
+    "pytest-benchmark/data.json",
+    "pytest-benchmark/saved-stats.json",
+    "criterion/target/criterion/sort/64/new/sample.json",
+    "criterion/target/criterion/sort/64/new/estimates.json",
+    "jmh/thrpt_avgt.json",
+    "jmh/sample_ss.json",
+]
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
-_hostile_numbers = st.sampled_from([math.nan, math.inf, -math.inf, 10 ** 400, -(10 ** 400),
-                                    1e308, -0.0, 0, 2 ** 63, 5e-324])
-_hostile_text = st.sampled_from(["", "\x00", "NaN", "Infinity", "-inf", "1e999", "9" * 400,
-                                 "ns/op", "\u2028", "\ud800", "[" * 50, "💥", "%"])
-_leaf = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True)
-         | st.text(max_size=8) | _hostile_numbers | _hostile_text)
+_hostile_numbers = st.sampled_from(
+    [math.nan, math.inf, -math.inf, 10**400, -(10**400), 1e308, -0.0, 0, 2**63, 5e-324]
+)
+_hostile_text = st.sampled_from(
+    [
+        "",
+        "\x00",
+        "NaN",
+        "Infinity",
+        "-inf",
+        "1e999",
+        "9" * 400,
+        "ns/op",
+        "\u2028",
+        "\ud800",
+        "[" * 50,
+        "💥",
+        "%",
+    ]
+)
+_leaf = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True)
+    | st.text(max_size=8)
+    | _hostile_numbers
+    | _hostile_text
+)
 _json_values = st.recursive(
-    _leaf, lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=6) | _hostile_text, inner, max_size=4), max_leaves=8)
-_words = st.text(max_size=12) | _hostile_text | _hostile_numbers.map(str) \
-    | st.sampled_from(["Benchmark", "BenchmarkX-8", "ok", "PASS", "goos:", "pkg:", "B/op",
-                       "allocs/op", "MB/s", "\t", " ", "{", "}", '"Action":"output"'])
+    _leaf,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=6) | _hostile_text, inner, max_size=4)
+    ),
+    max_leaves=8,
+)
+_words = (
+    st.text(max_size=12)
+    | _hostile_text
+    | _hostile_numbers.map(str)
+    | st.sampled_from(
+        [
+            "Benchmark",
+            "BenchmarkX-8",
+            "ok",
+            "PASS",
+            "goos:",
+            "pkg:",
+            "B/op",
+            "allocs/op",
+            "MB/s",
+            "\t",
+            " ",
+            "{",
+            "}",
+            '"Action":"output"',
+        ]
+    )
+)
 
 
 def parse_or_refuse(text: str, fmt: str) -> ResultSet | None:
@@ -55,8 +114,10 @@ def parse_or_refuse(text: str, fmt: str) -> ResultSet | None:
         return None
     for bench in result.benchmarks:
         for metric in bench.metrics.values():
-            assert all(isinstance(v, float) and math.isfinite(v) for v in metric.samples), \
-                (bench.name, metric.samples[:5])
+            assert all(isinstance(v, float) and math.isfinite(v) for v in metric.samples), (
+                bench.name,
+                metric.samples[:5],
+            )
     return result
 
 
@@ -153,8 +214,17 @@ class TestNonFiniteSamples:
 
     def test_perflab_huge_integer(self) -> None:
         """A sample of 10**400 in perflab JSON is refused (it was an OverflowError)."""
-        doc = {"schema": "perflab-result/1", "benchmarks": [{"name": "b", "metrics": {
-            "time": {"unit": "ns", "direction": "lower", "samples": [1, 10 ** 400]}}}]}
+        doc = {
+            "schema": "perflab-result/1",
+            "benchmarks": [
+                {
+                    "name": "b",
+                    "metrics": {
+                        "time": {"unit": "ns", "direction": "lower", "samples": [1, 10**400]}
+                    },
+                }
+            ],
+        }
         with pytest.raises(FormatError, match=r"samples\[1\].*finite"):
             parse_text(json.dumps(doc), "perflab")
 

@@ -16,8 +16,9 @@ REPS = load_json("gbench/repetitions.json")
 
 def iteration_rows(doc: dict, run_name: str) -> list[dict]:
     """The repetition rows of one benchmark, read independently of the parser."""
-    return [r for r in doc["benchmarks"]
-            if r["run_name"] == run_name and r["run_type"] == "iteration"]
+    return [
+        r for r in doc["benchmarks"] if r["run_name"] == run_name and r["run_type"] == "iteration"
+    ]
 
 
 class TestParseGbench:
@@ -47,10 +48,14 @@ class TestParseGbench:
         memcpy, sort = result.get("BM_Memcpy/4096"), result.get("BM_Sort/64")
         fill = result.get("BM_Fill/n:64/k:1")
         assert memcpy is not None and sort is not None and fill is not None
-        assert (memcpy.metrics["bytes_per_second"].unit,
-                memcpy.metrics["bytes_per_second"].direction) == ("B/s", "higher")
-        assert (sort.metrics["items_per_second"].unit,
-                sort.metrics["items_per_second"].direction) == ("items/s", "higher")
+        assert (
+            memcpy.metrics["bytes_per_second"].unit,
+            memcpy.metrics["bytes_per_second"].direction,
+        ) == ("B/s", "higher")
+        assert (
+            sort.metrics["items_per_second"].unit,
+            sort.metrics["items_per_second"].direction,
+        ) == ("items/s", "higher")
         assert fill.metrics["fills_per_second"].direction == "higher"
         assert fill.metrics["elements"].samples == [64.0, 64.0, 64.0]
         assert fill.metrics["elements"].direction == "lower"

@@ -31,7 +31,11 @@ class TestParseGo:
         """-2 is GOMAXPROCS: it leaves the name and becomes a param."""
         result = parse_path(DATA / "go" / "bench.txt", "go")
         assert [b.name for b in result.benchmarks] == [
-            "BenchmarkJoin", "BenchmarkSort/n=16", "BenchmarkSort/n=256", "BenchmarkCopy/buf/4k"]
+            "BenchmarkJoin",
+            "BenchmarkSort/n=16",
+            "BenchmarkSort/n=256",
+            "BenchmarkCopy/buf/4k",
+        ]
         assert all(b.params["gomaxprocs"] == "2" for b in result.benchmarks)
 
     def test_each_count_line_is_one_sample(self) -> None:
@@ -48,10 +52,15 @@ class TestParseGo:
         sort = parse_text(BENCH, "go").get("BenchmarkSort/n=16")
         assert sort is not None
         shape = {k: (m.unit, m.direction) for k, m in sort.metrics.items()}
-        assert shape == {"time": ("ns", "lower"), "bytes_per_second": ("MB/s", "higher"),
-                         "bytes_per_op": ("B", "lower"), "allocs_per_op": ("count", "lower")}
+        assert shape == {
+            "time": ("ns", "lower"),
+            "bytes_per_second": ("MB/s", "higher"),
+            "bytes_per_op": ("B", "lower"),
+            "allocs_per_op": ("count", "lower"),
+        }
         assert sort.metrics["bytes_per_second"].samples == values(
-            BENCH, "BenchmarkSort/n=16-2", "MB/s")
+            BENCH, "BenchmarkSort/n=16-2", "MB/s"
+        )
 
     def test_custom_report_metric_units(self) -> None:
         """b.ReportMetric units become metrics named after the unit; /s is higher-is-better."""
@@ -60,7 +69,8 @@ class TestParseGo:
         assert copy.metrics["copies/s"].direction == "higher"
         assert copy.metrics["bytes/copy"].direction == "lower"
         assert copy.metrics["copies/s"].samples == values(
-            BENCH, "BenchmarkCopy/buf/4k-2", "copies/s")
+            BENCH, "BenchmarkCopy/buf/4k-2", "copies/s"
+        )
 
     def test_sub_benchmark_params(self) -> None:
         """name=value parts are named params, other parts positional."""
@@ -94,8 +104,10 @@ class TestParseGo:
         bench = result.get("perflab.example/other.BenchmarkJoin")
         assert bench is not None
         assert bench.metrics["time"].samples == values(other, "BenchmarkJoin-2", "ns/op")
-        assert result.meta["context"]["pkg"] == ["perflab.example/benchdemo",
-                                                 "perflab.example/other"]
+        assert result.meta["context"]["pkg"] == [
+            "perflab.example/benchdemo",
+            "perflab.example/other",
+        ]
 
     def test_go_test_json_events(self) -> None:
         """`go test -json` output gives the same result as its plain text."""
@@ -131,8 +143,9 @@ class TestParseGo:
     def test_any_cut_inside_a_benchmark_line_is_an_error(self, data: st.DataObject) -> None:
         """Wherever the output stops inside a result line, the parse fails on that line."""
         lines = BENCH.splitlines(keepends=True)
-        index = data.draw(st.sampled_from(
-            [i for i, line in enumerate(lines) if line.startswith("Benchmark")]))
+        index = data.draw(
+            st.sampled_from([i for i, line in enumerate(lines) if line.startswith("Benchmark")])
+        )
         cut = data.draw(st.integers(min_value=2, max_value=len(lines[index]) - 2))
         text = "".join(lines[:index]) + lines[index][:cut]
         with pytest.raises(FormatError) as caught:

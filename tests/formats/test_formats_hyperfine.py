@@ -35,7 +35,10 @@ class TestParseHyperfine:
         """--parameter-scan with -n: the names come from -n, the values from the scan."""
         result = parse_text(read_text("hyperfine/scan.json"))
         assert [(b.name, b.params) for b in result.benchmarks] == [
-            ("sleep 1 ms", {"n": "1"}), ("sleep 2 ms", {"n": "2"}), ("sleep 3 ms", {"n": "3"})]
+            ("sleep 1 ms", {"n": "1"}),
+            ("sleep 2 ms", {"n": "2"}),
+            ("sleep 3 ms", {"n": "3"}),
+        ]
 
     def test_failed_runs_are_counted(self) -> None:
         """Non-zero exit codes (--ignore-failure) are counted in meta."""
@@ -50,8 +53,7 @@ class TestParseHyperfine:
         doc["results"][0]["memory_usage_byte"] = [1000 + i for i in range(5)]
         bench = parse_text(json.dumps(doc)).benchmarks[0]
         assert bench.metrics["max_rss"].samples == [1000, 1001, 1002, 1003, 1004]
-        assert (bench.metrics["max_rss"].unit, bench.metrics["max_rss"].direction) == (
-            "B", "lower")
+        assert (bench.metrics["max_rss"].unit, bench.metrics["max_rss"].direction) == ("B", "lower")
 
     def test_duplicate_commands_stay_apart(self) -> None:
         """The same command benchmarked twice gives two benchmarks, not one merged."""

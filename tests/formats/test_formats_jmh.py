@@ -41,8 +41,10 @@ class TestParseJmh:
         """JMH params and the mode are params."""
         result = parse_text(read_text("jmh/thrpt_avgt.json"))
         assert [b.params for b in result.benchmarks] == [
-            {"size": "100", "mode": "thrpt"}, {"size": "1000", "mode": "thrpt"},
-            {"size": "100", "mode": "avgt"}]
+            {"size": "100", "mode": "thrpt"},
+            {"size": "1000", "mode": "thrpt"},
+            {"size": "100", "mode": "avgt"},
+        ]
 
     def test_secondary_metrics(self) -> None:
         """-prof gc metrics keep their names and units; allocation is lower-is-better."""
@@ -51,15 +53,23 @@ class TestParseJmh:
         raw = THRPT[1]["secondaryMetrics"]["gc.alloc.rate.norm"]["rawData"]
         assert norm.samples == flat(raw)
         assert (norm.unit, norm.direction) == ("B/op", "lower")
-        assert set(bench.metrics) == {"throughput", "gc.alloc.rate", "gc.alloc.rate.norm",
-                                      "gc.count", "gc.time"}
+        assert set(bench.metrics) == {
+            "throughput",
+            "gc.alloc.rate",
+            "gc.alloc.rate.norm",
+            "gc.count",
+            "gc.time",
+        }
 
     def test_sample_mode_histogram_means(self) -> None:
         """sample mode: each iteration's histogram mean is one sample."""
         doc = load_json("jmh/sample_ss.json")
         bench = parse_text(json.dumps(doc)).benchmarks[0]
-        expected = [sum(v * c for v, c in it) / sum(c for _, c in it)
-                    for fork in doc[0]["primaryMetric"]["rawDataHistogram"] for it in fork]
+        expected = [
+            sum(v * c for v, c in it) / sum(c for _, c in it)
+            for fork in doc[0]["primaryMetric"]["rawDataHistogram"]
+            for it in fork
+        ]
         assert bench.metrics["time"].samples == pytest.approx(expected)
         assert bench.metrics["time"].unit == "ns"
 

@@ -23,8 +23,11 @@ OUTPUTS = {
     "go": ["go/bench.txt", "go/cpu.txt", "go/test2json.json"],
     "gbench": ["gbench/repetitions.json", "gbench/single.json"],
     "hyperfine": ["hyperfine/commands.json", "hyperfine/list.json", "hyperfine/scan.json"],
-    "pytest-benchmark": ["pytest-benchmark/data.json", "pytest-benchmark/saved-data.json",
-                         "pytest-benchmark/saved-stats.json"],
+    "pytest-benchmark": [
+        "pytest-benchmark/data.json",
+        "pytest-benchmark/saved-data.json",
+        "pytest-benchmark/saved-stats.json",
+    ],
     "criterion": [str(CRITERION.relative_to(DATA))],
     "jmh": ["jmh/thrpt_avgt.json", "jmh/sample_ss.json"],
 }
@@ -46,8 +49,21 @@ def produced(fmt: str) -> set[str]:
         doc["results"][0]["memory_usage_byte"] = [1000] * len(doc["results"][0]["times"])
         found |= names(parse_text(json.dumps(doc), "hyperfine"))
     if fmt == "time":
-        found |= names(time_result("b", [{"wall_ns": 1, "user_ns": 1, "sys_ns": 1,
-                                          "maxrss_kb": 1, "nvcsw": 1, "nivcsw": 1}]))
+        found |= names(
+            time_result(
+                "b",
+                [
+                    {
+                        "wall_ns": 1,
+                        "user_ns": 1,
+                        "sys_ns": 1,
+                        "maxrss_kb": 1,
+                        "nvcsw": 1,
+                        "nivcsw": 1,
+                    }
+                ],
+            )
+        )
     return found
 
 
@@ -73,9 +89,10 @@ class TestDeclaredMetricNames:
         for fmt in ("hyperfine", "pytest-benchmark", "criterion"):
             assert (metric_names(fmt) or ())[0] == "time", fmt
 
-    @pytest.mark.parametrize(("fmt", "extra"), [("go", "copies/s"),
-                                                ("gbench", "fills_per_second"),
-                                                ("jmh", "gc.alloc.rate.norm")])
+    @pytest.mark.parametrize(
+        ("fmt", "extra"),
+        [("go", "copies/s"), ("gbench", "fills_per_second"), ("jmh", "gc.alloc.rate.norm")],
+    )
     def test_open_formats_really_add_names(self, fmt: str, extra: str) -> None:
         """Open-ended is real: the tool's own counters appear beside the built-in names."""
         assert extra in produced(fmt)

@@ -15,17 +15,22 @@ from perflab.model import Benchmark, Metric, ResultSet
 
 _text = st.text(min_size=1, max_size=12)
 _metric = st.builds(
-    Metric, unit=st.sampled_from(["ns", "s", "B/s", "count", "ops/s"]),
+    Metric,
+    unit=st.sampled_from(["ns", "s", "B/s", "count", "ops/s"]),
     direction=st.sampled_from(["lower", "higher"]),
-    samples=st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1,
-                     max_size=5))
-_bench = st.builds(Benchmark, name=_text, params=st.dictionaries(_text, st.text(max_size=8),
-                                                                 max_size=3),
-                   metrics=st.dictionaries(_text, _metric, min_size=1, max_size=3))
+    samples=st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=5),
+)
+_bench = st.builds(
+    Benchmark,
+    name=_text,
+    params=st.dictionaries(_text, st.text(max_size=8), max_size=3),
+    metrics=st.dictionaries(_text, _metric, min_size=1, max_size=3),
+)
 _results = st.builds(
     ResultSet,
     benchmarks=st.lists(_bench, min_size=1, max_size=4, unique_by=lambda b: b.name),
-    meta=st.dictionaries(_text, st.one_of(st.integers(), st.text(max_size=8)), max_size=3))
+    meta=st.dictionaries(_text, st.one_of(st.integers(), st.text(max_size=8)), max_size=3),
+)
 
 
 class TestParsePerflab:

@@ -9,10 +9,22 @@ from perflab.formats import parse_text
 from perflab.formats.time import time_result
 
 RECORDS = [
-    {"wall_ns": 1_500_000.0, "user_ns": 900_000.0, "sys_ns": 100_000.0, "maxrss_kb": 2048.0,
-     "nvcsw": 3.0, "nivcsw": 1.0},
-    {"wall_ns": 1_400_000.0, "user_ns": 880_000.0, "sys_ns": 90_000.0, "maxrss_kb": 2052.0,
-     "nvcsw": 2.0, "nivcsw": 0.0},
+    {
+        "wall_ns": 1_500_000.0,
+        "user_ns": 900_000.0,
+        "sys_ns": 100_000.0,
+        "maxrss_kb": 2048.0,
+        "nvcsw": 3.0,
+        "nivcsw": 1.0,
+    },
+    {
+        "wall_ns": 1_400_000.0,
+        "user_ns": 880_000.0,
+        "sys_ns": 90_000.0,
+        "maxrss_kb": 2052.0,
+        "nvcsw": 2.0,
+        "nivcsw": 0.0,
+    },
 ]
 
 
@@ -29,8 +41,13 @@ class TestTimeResult:
         """Times in ns, max RSS converted from KiB to bytes, counts; all lower-is-better."""
         bench = time_result("x", RECORDS).benchmarks[0]
         assert {k: m.unit for k, m in bench.metrics.items()} == {
-            "wall_time": "ns", "user_time": "ns", "sys_time": "ns", "max_rss": "B",
-            "ctx_voluntary": "count", "ctx_involuntary": "count"}
+            "wall_time": "ns",
+            "user_time": "ns",
+            "sys_time": "ns",
+            "max_rss": "B",
+            "ctx_voluntary": "count",
+            "ctx_involuntary": "count",
+        }
         assert bench.metrics["max_rss"].samples == [2048.0 * 1024, 2052.0 * 1024]
         assert {m.direction for m in bench.metrics.values()} == {"lower"}
 

@@ -34,10 +34,10 @@ ANSIBLE = _find("ansible")
 
 # CI (PERFLAB_REQUIRE_ALL=1) installs ansible-core with the test extra: missing is a failure
 needs_ansible = pytest.mark.skipif(
-    (ANSIBLE_INVENTORY is None or ANSIBLE is None)
-    and os.environ.get("PERFLAB_REQUIRE_ALL") != "1",
+    (ANSIBLE_INVENTORY is None or ANSIBLE is None) and os.environ.get("PERFLAB_REQUIRE_ALL") != "1",
     reason="ansible-core (ansible-inventory, ansible) is not installed; it is a test "
-           "dependency: pip install 'perflab[test]'")
+    "dependency: pip install 'perflab[test]'",
+)
 
 
 @functools.cache
@@ -50,13 +50,19 @@ def _home() -> Path:
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     home = _home()
-    env = {**os.environ, "ANSIBLE_CONFIG": str(home / "ansible.cfg"),
-           "ANSIBLE_HOME": str(home), "ANSIBLE_LOCAL_TEMP": str(home / "tmp"),
-           "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1",
-           "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "1",
-           "ANSIBLE_DEPRECATION_WARNINGS": "0", "ANSIBLE_NOCOLOR": "1"}
-    return subprocess.run(args, capture_output=True, text=True, env=env, cwd=home,
-                          timeout=120, check=False)
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(home / "ansible.cfg"),
+        "ANSIBLE_HOME": str(home),
+        "ANSIBLE_LOCAL_TEMP": str(home / "tmp"),
+        "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1",
+        "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "1",
+        "ANSIBLE_DEPRECATION_WARNINGS": "0",
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    return subprocess.run(
+        args, capture_output=True, text=True, env=env, cwd=home, timeout=120, check=False
+    )
 
 
 @functools.cache

@@ -17,8 +17,23 @@ from typing import Any
 
 import yaml
 
-INI_VALUES = ["1", "007", "True", "yes", "'quoted'", "[1, 2]", "{'a': 1}", "None", "x y",
-              "1.5", "-3", "a=b", "", "0,16", "2-15"]
+INI_VALUES = [
+    "1",
+    "007",
+    "True",
+    "yes",
+    "'quoted'",
+    "[1, 2]",
+    "{'a': 1}",
+    "None",
+    "x y",
+    "1.5",
+    "-3",
+    "a=b",
+    "",
+    "0,16",
+    "2-15",
+]
 YAML_VALUES: list[Any] = [1, "s", True, None, [1, "a"], {"k": 2}, "007", 1.5]
 
 
@@ -27,22 +42,30 @@ class _Draw:
         self.r = random.Random(seed)
         self.fmt = fmt
         self.groups = [f"g{i}" for i in range(self.r.randint(1, 7))]
-        self.edges = [(p, c) for i, p in enumerate(self.groups) for c in self.groups[i + 1:]
-                      if self.r.random() < 0.3]
-        self.member = {f"h{i}": self.r.sample(self.groups, self.r.randint(0, 3) % (len(
-            self.groups) + 1)) for i in range(self.r.randint(1, 8))}
+        self.edges = [
+            (p, c)
+            for i, p in enumerate(self.groups)
+            for c in self.groups[i + 1 :]
+            if self.r.random() < 0.3
+        ]
+        self.member = {
+            f"h{i}": self.r.sample(self.groups, self.r.randint(0, 3) % (len(self.groups) + 1))
+            for i in range(self.r.randint(1, 8))
+        }
         self.gvars = {g: self.variables() for g in [*self.groups, "all"]}
         for g in self.groups:
             if self.r.random() < 0.3:
                 priority = self.r.randint(1, 5)
-                self.gvars[g]["ansible_group_priority"] = priority if fmt == "yaml" else str(
-                    priority)
+                self.gvars[g]["ansible_group_priority"] = (
+                    priority if fmt == "yaml" else str(priority)
+                )
         self.hvars = {h: self.variables() for h in self.member}
 
     def variables(self) -> dict[str, Any]:
         values = INI_VALUES if self.fmt == "ini" else YAML_VALUES
-        return {f"v{self.r.randint(0, 3)}": self.r.choice(values)
-                for _ in range(self.r.randint(0, 2))}
+        return {
+            f"v{self.r.randint(0, 3)}": self.r.choice(values) for _ in range(self.r.randint(0, 2))
+        }
 
     def occurrence(self, host: str) -> dict[str, Any]:
         """A host's variables where it is listed: its own, or new ones (later ones win)."""
@@ -80,8 +103,9 @@ def _yaml(draw: _Draw) -> str:
 
 
 def _ini_host(draw: _Draw, host: str) -> str:
-    pairs = [f"{k}={json.dumps(v) if ' ' in v or not v else v}"
-             for k, v in draw.occurrence(host).items()]
+    pairs = [
+        f"{k}={json.dumps(v) if ' ' in v or not v else v}" for k, v in draw.occurrence(host).items()
+    ]
     return " ".join([host, *pairs])
 
 

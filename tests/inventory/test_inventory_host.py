@@ -59,8 +59,13 @@ class TestHost:
         """perflab_vars() has perflab's variables without 'perflab_', and nothing else."""
         host = load_inventory(REPO / "inventories" / "lab" / "hosts.yml").hosts["graviton-02"]
         assert host.perflab_vars() == {
-            "profile": "bare-metal", "platform": "linux-aarch64", "housekeeping_cpus": "0",
-            "isolated_cpus": "1-63", "labels": ["nightly"], "keep_tuned": True}
+            "profile": "bare-metal",
+            "platform": "linux-aarch64",
+            "housekeeping_cpus": "0",
+            "isolated_cpus": "1-63",
+            "labels": ["nightly"],
+            "keep_tuned": True,
+        }
 
     def test_perflab_vars_one_shape_per_kind(self) -> None:
         """INI's list [0, 16] and int 0 come back as CPU-list text; labels as a list."""

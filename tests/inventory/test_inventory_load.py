@@ -123,17 +123,42 @@ class TestLoadInventory:
         """Numeric (fixed width), alphabetic, stepped and multiplied ranges expand in order."""
         groups = load_inventory(DATA / "ranges.yml").groups
         assert groups["numeric"].hosts == (
-            "epyc-01", "epyc-02", "epyc-03", "epyc-04", "node1", "node2", "node3",
-            "step01", "step04", "step07", "step10", "from-zero-0", "from-zero-1", "from-zero-2")
+            "epyc-01",
+            "epyc-02",
+            "epyc-03",
+            "epyc-04",
+            "node1",
+            "node2",
+            "node3",
+            "step01",
+            "step04",
+            "step07",
+            "step10",
+            "from-zero-0",
+            "from-zero-1",
+            "from-zero-2",
+        )
         assert groups["alpha"].hosts == (
-            "dba.example.com", "dbb.example.com", "dbc.example.com",
-            "racka-1", "racka-2", "rackb-1", "rackb-2", "lettersx", "lettersz")
+            "dba.example.com",
+            "dbb.example.com",
+            "dbc.example.com",
+            "racka-1",
+            "racka-2",
+            "rackb-1",
+            "rackb-2",
+            "lettersx",
+            "lettersz",
+        )
 
     def test_range_ports(self) -> None:
         """A :port after a range applies to every host of it; IPv6 takes one in brackets."""
         hosts = load_inventory(DATA / "ranges.yml").hosts
         assert [hosts[h].port for h in ("port-1", "port-2", "127.0.0.2", "::1")] == [
-            2222, 2222, 2200, 2300]
+            2222,
+            2222,
+            2200,
+            2300,
+        ]
 
     def test_ungrouped(self) -> None:
         """Hosts in no group go to ungrouped; a host in a real group leaves it."""
@@ -156,8 +181,9 @@ class TestLoadInventory:
         assert "ignored" not in inventory.groups
         assert inventory.hosts["web-02"].vars["role"] == "web"
 
-    @pytest.mark.parametrize(("folder", "host"), [("noext_yaml", "yaml-01"),
-                                                   ("noext_ini", "ini-02")])
+    @pytest.mark.parametrize(
+        ("folder", "host"), [("noext_yaml", "yaml-01"), ("noext_ini", "ini-02")]
+    )
     def test_format_by_content_without_extension(self, folder: str, host: str) -> None:
         """A file without extension is YAML if it reads as a YAML mapping, INI otherwise."""
         inventory = load_inventory(DATA / folder / "hosts")
@@ -210,8 +236,16 @@ class TestGroupHosts:
         """nightly has only children; its hosts are theirs, in Ansible's order."""
         inventory = load_inventory(LAB)
         assert inventory.group_hosts("nightly") == [
-            "epyc-01", "epyc-02", "epyc-03", "epyc-04", "xeon-01",
-            "graviton-01", "graviton-02", "ampere-01", "mac-m2-01"]
+            "epyc-01",
+            "epyc-02",
+            "epyc-03",
+            "epyc-04",
+            "xeon-01",
+            "graviton-01",
+            "graviton-02",
+            "ampere-01",
+            "mac-m2-01",
+        ]
 
     def test_deep_nesting(self) -> None:
         """Hosts several levels down are found, each once."""

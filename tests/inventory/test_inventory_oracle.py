@@ -84,17 +84,29 @@ class TestHostOrder:
 class TestAnsibleRefusesToo:
     """Where perflab refuses an inventory because Ansible does, Ansible really does."""
 
-    @pytest.mark.parametrize("text", [
-        "[a:children]\nb\n[b:children]\na\n",
-        "[a:children]\na\n",
-        "[web]\nweb-01\n[nope:vars]\nx=1\n",
-        "[web]\nh1\n[p:children]\nh1\n",
-        "[web]\nweb-[01:100]\n",
-        "[web]\nweb-01 novalue\n",
-        "[web]\nweb-01 x='open\n",
-        "[web:child]\nh\n",
-    ], ids=["cycle", "self-child", "vars-of-unknown-group", "host-as-child", "range-width",
-            "no-equals", "open-quote", "unknown-section"])
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "[a:children]\nb\n[b:children]\na\n",
+            "[a:children]\na\n",
+            "[web]\nweb-01\n[nope:vars]\nx=1\n",
+            "[web]\nh1\n[p:children]\nh1\n",
+            "[web]\nweb-[01:100]\n",
+            "[web]\nweb-01 novalue\n",
+            "[web]\nweb-01 x='open\n",
+            "[web:child]\nh\n",
+        ],
+        ids=[
+            "cycle",
+            "self-child",
+            "vars-of-unknown-group",
+            "host-as-child",
+            "range-width",
+            "no-equals",
+            "open-quote",
+            "unknown-section",
+        ],
+    )
     def test_ini(self, text: str, tmp_path: Path) -> None:
         """perflab raises InputError and ansible-inventory fails on the same file."""
         path = tmp_path / "hosts.ini"

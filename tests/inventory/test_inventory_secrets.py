@@ -29,8 +29,10 @@ class TestVault:
     def test_a_vaulted_variable_perflab_reads_is_an_error(self, tmp_path: Path) -> None:
         """perflab cannot decrypt: a vaulted ansible_user is refused with its place."""
         path = tmp_path / "hosts.yml"
-        path.write_text("all:\n  hosts:\n    h:\n      ansible_user: !vault |\n"
-                        "        $ANSIBLE_VAULT;1.1;AES256\n        6231\n")
+        path.write_text(
+            "all:\n  hosts:\n    h:\n      ansible_user: !vault |\n"
+            "        $ANSIBLE_VAULT;1.1;AES256\n        6231\n"
+        )
         [problem] = validate_inventory(path)
         assert "hosts.yml:4:" in str(problem) and "ansible_user" in str(problem)
         assert "vault" in str(problem) and "6231" not in str(problem)
@@ -41,12 +43,20 @@ class TestSecretsAreValidInput:
         """Ansible's secret variables and perflab's own secret names are not errors (they are
         dropped, with a note, when runners are registered)."""
         path = tmp_path / "hosts.ini"
-        path.write_text("h ansible_password=x ansible_sudo_password=y "
-                        "perflab_become_password=z perflab_ssh_key_passphrase=w\n")
+        path.write_text(
+            "h ansible_password=x ansible_sudo_password=y "
+            "perflab_become_password=z perflab_ssh_key_passphrase=w\n"
+        )
         assert validate_inventory(path) == []
 
-    @pytest.mark.parametrize("name", ["perflab_become_password_env", "perflab_ssh_password_env",
-                                      "perflab_ssh_key_passphrase_env"])
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "perflab_become_password_env",
+            "perflab_ssh_password_env",
+            "perflab_ssh_key_passphrase_env",
+        ],
+    )
     def test_references_name_an_environment_variable(self, name: str) -> None:
         """A reference holds an environment variable's name, nothing else."""
         assert check_variable(name, "LAB_SUDO_1") is None

@@ -43,14 +43,28 @@ class Redis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                "--dir", str(self.folder), "--save", "", "--logfile", "redis.log",
-                "--appendonly", "yes" if self.persistent else "no"]
+        argv = [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.folder),
+            "--save",
+            "",
+            "--logfile",
+            "redis.log",
+            "--appendonly",
+            "yes" if self.persistent else "no",
+        ]
         self.proc = subprocess.Popen(argv, start_new_session=True)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1",
-                                                                         self.port), 0.2):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), 0.2),
+            ):
                 return
             time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
@@ -87,33 +101,60 @@ class Lab:
         self.tmp = tmp_path
         self.redis = redis
         self.home = tmp_path / "home"
-        self.env = {**os.environ, "PERFLAB_HOME": str(self.home),
-                    "PERFLAB_BROKER_URL": redis.url, "PERFLAB_DB_URL": "",
-                    "PERFLAB_STATE_DIR": str(tmp_path / "state"),
-                    "PERFLAB_PREFIX": f"{SESSION_TAG}q{os.getpid() % 1000}",
-                    "PERFLAB_LEASE_TTL": "4", "PERFLAB_LOCK_WAIT": "0"}
+        self.env = {
+            **os.environ,
+            "PERFLAB_HOME": str(self.home),
+            "PERFLAB_BROKER_URL": redis.url,
+            "PERFLAB_DB_URL": "",
+            "PERFLAB_STATE_DIR": str(tmp_path / "state"),
+            "PERFLAB_PREFIX": f"{SESSION_TAG}q{os.getpid() % 1000}",
+            "PERFLAB_LEASE_TTL": "4",
+            "PERFLAB_LOCK_WAIT": "0",
+        }
         self.env.pop("PERFLAB_DB_URL")
         self.workers: list[tuple[subprocess.Popen[bytes], Path]] = []
 
-    def perflab(self, *argv: str, timeout: float = 180,
-                **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "perflab", *argv],
-                              env={**self.env, **env}, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+    def perflab(
+        self, *argv: str, timeout: float = 180, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "perflab", *argv],
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     def start_perflab(self, *argv: str, **env: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([sys.executable, "-m", "perflab", *argv],
-                                env={**self.env, **env}, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "perflab", *argv],
+            env={**self.env, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def worker(self, *argv: str, **env: str) -> subprocess.Popen[bytes]:
         """A `perflab worker` in a session of its own, ready when this returns."""
         log = self.tmp / f"worker-{len(self.workers)}.log"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "perflab", "worker", "--reconcile-interval", "1",
-             "--republish-after", "2", *(argv or ("--runner", "local"))],
-            env={**self.env, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "perflab",
+                "worker",
+                "--reconcile-interval",
+                "1",
+                "--republish-after",
+                "2",
+                *(argv or ("--runner", "local")),
+            ],
+            env={**self.env, **env},
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.workers.append((proc, log))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -150,8 +191,9 @@ class Lab:
             if job["state"] in states:
                 return job
             time.sleep(0.3)
-        raise AssertionError(f"job {job_id} is still {job['state']}, not {states}:\n"
-                             f"{self.logs()[-3000:]}")
+        raise AssertionError(
+            f"job {job_id} is still {job['state']}, not {states}:\n{self.logs()[-3000:]}"
+        )
 
     def run_doc(self, run_id: str) -> dict[str, Any]:
         done = self.perflab("results", "show", run_id, "--json")
@@ -181,14 +223,15 @@ def lab(tmp_path: Path, redis: Redis) -> Iterator[Lab]:
         assert restored.returncode == 0, restored.stderr
 
 
-def write_job(folder: Path, name: str, command: str, *, runs: int = 3,
-              extra: str = "") -> Path:
+def write_job(folder: Path, name: str, command: str, *, runs: int = 3, extra: str = "") -> Path:
     """A job file in a folder of its own (its workdir, frozen into the bundle)."""
     where = folder / name
     where.mkdir(parents=True, exist_ok=True)
     path = where / "job.yaml"
-    path.write_text(f"name: {name}\nbenchmarks:\n  - name: b\n    command: {command}\n"
-                    f"    format: time\nrepetitions: {{warmup: 0, runs: {runs}}}\n{extra}")
+    path.write_text(
+        f"name: {name}\nbenchmarks:\n  - name: b\n    command: {command}\n"
+        f"    format: time\nrepetitions: {{warmup: 0, runs: {runs}}}\n{extra}"
+    )
     return path
 
 

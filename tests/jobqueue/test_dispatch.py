@@ -34,17 +34,27 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def served(store: Store, redis: Redis) -> Iterator[Served]:
     """A worker's view (the local runner), publishing to the test's own Redis."""
     app = make_app(redis.url)
-    yield Served("w1", [ServedRunner("local")], publisher(app, lambda: store),
-                 depth=queue_depth(app))
+    yield Served(
+        "w1", [ServedRunner("local")], publisher(app, lambda: store), depth=queue_depth(app)
+    )
 
 
 def queued(store: Store, served: Served, count: int, *, sent: bool = True) -> list[str]:
     """``count`` jobs for the local runner, each priority one less than the one before;
     ``sent``: a message points at each (in the broker), else none does."""
     store.jobs.put_bundle("b" * 64, job="j", spec={"job_yaml": "name: j"}, archive=None)
-    ids = [store.jobs.submit(name=f"j{i}", bundle="b" * 64, target_kind="runner",
-                             target="local", options={}, priority=-i, submitted_by="test")
-           for i in range(count)]
+    ids = [
+        store.jobs.submit(
+            name=f"j{i}",
+            bundle="b" * 64,
+            target_kind="runner",
+            target="local",
+            options={},
+            priority=-i,
+            submitted_by="test",
+        )
+        for i in range(count)
+    ]
     if sent:
         for job_id in ids:
             served.publish(store.jobs.get(job_id))
@@ -58,8 +68,9 @@ def busy(store: Store) -> int:
 
 
 class TestReconciler:
-    def test_a_backlog_behind_a_busy_runner_is_left_alone(self, store: Store,
-                                                          served: Served) -> None:
+    def test_a_backlog_behind_a_busy_runner_is_left_alone(
+        self, store: Store, served: Served
+    ) -> None:
         """Five jobs wait, their messages in the broker, the runner busy: none is sent
         again, however long they have waited (each round sent all five before)."""
         queued(store, served, 5)
@@ -70,8 +81,7 @@ class TestReconciler:
             assert summary.republished == []
         assert served.depth(LOCAL) == 5
 
-    def test_an_idle_runner_gets_the_best_waiting_job(self, store: Store,
-                                                      served: Served) -> None:
+    def test_an_idle_runner_gets_the_best_waiting_job(self, store: Store, served: Served) -> None:
         """The runner stays idle from one round to the next while jobs have waited long:
         the best of them (highest priority) gets one more message, not every one."""
         ids = queued(store, served, 4)
@@ -79,8 +89,7 @@ class TestReconciler:
         assert reconcile.reconcile(store, served, republish_after=0).republished == [ids[0]]
         assert served.depth(LOCAL) == 5
 
-    def test_a_runner_idle_between_two_jobs_is_not_idle(self, store: Store,
-                                                       served: Served) -> None:
+    def test_a_runner_idle_between_two_jobs_is_not_idle(self, store: Store, served: Served) -> None:
         """A round sees the runner idle, then a job takes it and ends before the next
         round: the runner is working through the backlog, nothing is sent again."""
         ids = queued(store, served, 3)
@@ -90,8 +99,7 @@ class TestReconciler:
         store.jobs.finish(fence, "done", exit_status=0)
         assert reconcile.reconcile(store, served, republish_after=0).republished == []
 
-    def test_lost_messages_are_sent_again(self, store: Store, served: Served,
-                                          redis: Redis) -> None:
+    def test_lost_messages_are_sent_again(self, store: Store, served: Served, redis: Redis) -> None:
         """Redis restarted without its data: the queue holds no message for jobs whose
         messages went out, so all of them are sent again, even with the runner busy."""
         ids = queued(store, served, 3)
@@ -103,7 +111,8 @@ class TestReconciler:
         assert served.depth(LOCAL) == 3
 
     def test_a_job_whose_message_was_taken_waits_for_a_free_runner(
-            self, store: Store, served: Served) -> None:
+        self, store: Store, served: Served
+    ) -> None:
         """A worker took the message while the runner was busy: the job has none now
         (and the reconciler sends none while the runner stays busy); once the runner has
         stayed idle from one round to the next, the reconciler sends one."""
@@ -120,8 +129,7 @@ class TestReconciler:
 
 class TestWorkers:
     @pytest.mark.slow
-    def test_a_group_backlog_runs_without_extra_messages(self, lab: Lab,
-                                                         tmp_path: Path) -> None:
+    def test_a_group_backlog_runs_without_extra_messages(self, lab: Lab, tmp_path: Path) -> None:
         """Ten jobs for a group of two runners (this machine by two names, each with its
         own host lock), one worker: all done, and the worker took hardly a message that
         found its job started already (a runner let go used to send three more)."""
@@ -129,10 +137,19 @@ class TestWorkers:
         from perflab.spec.job import load_job
 
         for name in ("dq1", "dq2"):
-            added = lab.perflab("runner", "add", name, "--group", "dq",
-                                "--var", "ansible_connection=local",
-                                "--var", f"perflab_state_dir={tmp_path / name}",
-                                "--var", f"perflab_name_prefix={lab.env['PERFLAB_PREFIX']}{name}")
+            added = lab.perflab(
+                "runner",
+                "add",
+                name,
+                "--group",
+                "dq",
+                "--var",
+                "ansible_connection=local",
+                "--var",
+                f"perflab_state_dir={tmp_path / name}",
+                "--var",
+                f"perflab_name_prefix={lab.env['PERFLAB_PREFIX']}{name}",
+            )
             assert added.returncode == 0, added.stderr
         lab.worker("--runner", "dq1", "--runner", "dq2")
         job = load_job(str(write_job(tmp_path, "g", "[sh, -c, 'sleep 0.1']", runs=1)))
@@ -141,7 +158,8 @@ class TestWorkers:
             ids = [submit(store, app, Submission(job, "group", "dq")) for _ in range(10)]
             deadline = time.monotonic() + 240
             while time.monotonic() < deadline and any(
-                    store.jobs.get(j)["state"] not in FINAL for j in ids):
+                store.jobs.get(j)["state"] not in FINAL for j in ids
+            ):
                 time.sleep(0.2)
             states = [store.jobs.get(j)["state"] for j in ids]
         assert states == ["done"] * 10, lab.logs()[-3000:]

@@ -19,8 +19,7 @@ SHIELD = "name: s\ntasks:\n  - cpuset_shield: {cpus: reserved}\n"
 class TestWorkerKilled:
     @needs_root_cgroups
     @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
-    def test_job_ends_exactly_once_and_the_host_is_restored(self, lab: Lab,
-                                                            tmp_path: Path) -> None:
+    def test_job_ends_exactly_once_and_the_host_is_restored(self, lab: Lab, tmp_path: Path) -> None:
         """SIGKILL of a worker (its whole session) mid-job with a profile: the benchmark
         stops, the lease expires, the job is queued again and run once more to the end by
         the other worker, which finds and restores the dead attempt's preparation first;
@@ -30,8 +29,13 @@ class TestWorkerKilled:
         # the test sees it running however slow this machine is; the second one runs.
         hold = tmp_path / marker
         hold.touch()
-        job = write_job(tmp_path, "k", "[sh, -c, 'while [ -e \"$0\" ]; do sleep 0.05; done; "
-                        f"sleep 0.2', {hold}]", runs=25, extra="profile: shield.yml\n")
+        job = write_job(
+            tmp_path,
+            "k",
+            f"[sh, -c, 'while [ -e \"$0\" ]; do sleep 0.05; done; sleep 0.2', {hold}]",
+            runs=25,
+            extra="profile: shield.yml\n",
+        )
         (job.parent / "shield.yml").write_text(SHIELD)
         doomed = lab.worker()
         job_id = lab.submit(job, "--profile", str(job.parent / "shield.yml"))
@@ -94,13 +98,16 @@ class TestRace:
         """Two workers and a direct `perflab run` race for the local runner: the times
         each benchmark held it, recorded on the runner itself, never overlap."""
         spans = tmp_path / "spans.txt"
-        command = (f"[sh, -c, 'echo start $(date +%s.%N) $PERFLAB_RUN_ID >> {spans}; "
-                   f"sleep 0.2; echo end $(date +%s.%N) $PERFLAB_RUN_ID >> {spans}']")
+        command = (
+            f"[sh, -c, 'echo start $(date +%s.%N) $PERFLAB_RUN_ID >> {spans}; "
+            f"sleep 0.2; echo end $(date +%s.%N) $PERFLAB_RUN_ID >> {spans}']"
+        )
         lab.worker()
         lab.worker()
         ids = [lab.submit(write_job(tmp_path, f"q{i}", command, runs=3)) for i in range(4)]
-        direct = lab.start_perflab("run", str(write_job(tmp_path, "d", command, runs=3)),
-                                   "--lock-wait", "120")
+        direct = lab.start_perflab(
+            "run", str(write_job(tmp_path, "d", command, runs=3)), "--lock-wait", "120"
+        )
         _, err = direct.communicate(timeout=180)
         assert direct.returncode == 0, err
         for job_id in ids:

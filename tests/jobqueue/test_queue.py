@@ -24,7 +24,13 @@ class TestSubmit:
         shown = json.loads(done.stdout)
         assert shown["state"] == "done" and shown["exit_status"] == 0
         assert [e["state"] for e in shown["events"]] == [
-            "queued", "leased", "preparing", "running", "collecting", "done"]
+            "queued",
+            "leased",
+            "preparing",
+            "running",
+            "collecting",
+            "done",
+        ]
         [run_id] = shown["run_ids"]
         run = lab.run_doc(run_id)
         assert run["status"] == "completed" and run["runner"] == "local"
@@ -38,8 +44,9 @@ class TestSubmit:
         assert "done" in logs.stdout and f"--- run {run_id} ---" in logs.stdout
         assert logs.stdout.count("frozen with the job") == 3, "every step's stdout, once"
 
-    def test_the_bundle_does_not_depend_on_the_submitters_files(self, lab: Lab,
-                                                                tmp_path: Path) -> None:
+    def test_the_bundle_does_not_depend_on_the_submitters_files(
+        self, lab: Lab, tmp_path: Path
+    ) -> None:
         """The job file and workdir are removed after submit: the worker runs what was
         submitted; the same job submitted twice is one bundle."""
         job = write_job(tmp_path, "gone", "[sh, -c, 'cat data.txt']", runs=1)
@@ -51,8 +58,7 @@ class TestSubmit:
         job.parent.rmdir()
         lab.worker()
         runs = [lab.wait_for(j, ("done", "failed"))["run_ids"][0] for j in (first, second)]
-        outs = [Path(lab.run_doc(r)["repetitions"][0]["stdout_path"]).read_text()
-                for r in runs]
+        outs = [Path(lab.run_doc(r)["repetitions"][0]["stdout_path"]).read_text() for r in runs]
         assert outs == ["v1\n", "v1\n"]
         assert lab.job(first)["bundle"] == lab.job(second)["bundle"]
 
@@ -87,8 +93,9 @@ class TestCancel:
         runner within seconds, keeps what was measured, releases the runner."""
         marker = f"perflab-cancel-{phase}-{os.getpid()}"
         setup = f"setup:\n  - {{run: 'sleep 30 # {marker}'}}\n" if phase == "setup" else ""
-        job = write_job(tmp_path, f"c{phase}", f"[sh, -c, 'sleep 0.3', {marker}]", runs=200,
-                        extra=setup)
+        job = write_job(
+            tmp_path, f"c{phase}", f"[sh, -c, 'sleep 0.3', {marker}]", runs=200, extra=setup
+        )
         lab.worker()
         job_id = lab.submit(job)
         lab.wait_for(job_id, ("running",))
@@ -123,22 +130,28 @@ class TestBadInput:
         """Each a one-line error, exit 3, nothing queued: an unknown runner, a group or
         platform with no runner, an invalid job; unknown job ids."""
         job = write_job(tmp_path, "t", "['true']", runs=1)
-        for argv, text in ((("--runner", "nosuch"), 'unknown runner "nosuch"'),
-                           (("--group", "g"), 'no runner in group "g"'),
-                           (("--platform", "plan9-mips"), 'no runner in platform')):
+        for argv, text in (
+            (("--runner", "nosuch"), 'unknown runner "nosuch"'),
+            (("--group", "g"), 'no runner in group "g"'),
+            (("--platform", "plan9-mips"), "no runner in platform"),
+        ):
             done = lab.perflab("submit", str(job), *argv)
             assert done.returncode == 3 and text in done.stderr, done.stderr
         bad = write_job(tmp_path, "inv", "['true']", runs=0)
         done = lab.perflab("submit", str(bad))
         assert done.returncode == 3 and "repetitions.runs" in done.stderr
         assert json.loads(lab.perflab("jobs", "list", "--json").stdout)["jobs"] == []
-        for argv in (("jobs", "show", "feedbeef"), ("jobs", "cancel", "feedbeef"),
-                     ("jobs", "logs", "feedbeef")):
+        for argv in (
+            ("jobs", "show", "feedbeef"),
+            ("jobs", "cancel", "feedbeef"),
+            ("jobs", "logs", "feedbeef"),
+        ):
             done = lab.perflab(*argv)
             assert done.returncode == 3 and 'no job "feedbeef"' in done.stderr
 
-    def test_workdir_over_the_bundle_limit(self, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_workdir_over_the_bundle_limit(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """A workdir over the bundle limit is refused at submit (exit 3, the limit and what
         to do), before anything is stored or sent."""
         import io
@@ -182,8 +195,9 @@ class TestBadInput:
 
 
 class TestTimeLimit:
-    def test_an_attempt_stuck_outside_the_harness_is_stopped(self, lab: Lab,
-                                                              tmp_path: Path) -> None:
+    def test_an_attempt_stuck_outside_the_harness_is_stopped(
+        self, lab: Lab, tmp_path: Path
+    ) -> None:
         """An attempt past its time limit (the job's timeout and a margin for preparing
         and collecting) is stopped by its worker's watchdog wherever it is, here waiting
         for a host lock someone else holds: failed, timed_out, the runner let go."""
@@ -193,8 +207,9 @@ class TestTimeLimit:
 
         job = write_job(tmp_path, "slow", "['true']", runs=1, extra="timeout: {job: 1s}\n")
         lab.worker(PERFLAB_ATTEMPT_MARGIN_S="2")
-        host = RunnerHost("local", LocalTransport(),
-                          {"perflab_state_dir": lab.env["PERFLAB_STATE_DIR"]})
+        host = RunnerHost(
+            "local", LocalTransport(), {"perflab_state_dir": lab.env["PERFLAB_STATE_DIR"]}
+        )
         with host_lock(host, "a test holding the runner"):
             job_id = lab.submit(job)
             done = lab.wait_for(job_id, ("failed", "done"), timeout=60)

@@ -21,17 +21,35 @@ pytestmark = pytest.mark.root
 
 
 def register(lab: Lab, host, name: str, group: str) -> None:
-    done = lab.perflab("runner", "add", name, "--host", host.address, "--port", str(host.port),
-                       "--user", host.user, "--key", str(host.key_file),
-                       "--accept-new-host-key", "--group", group,
-                       "--var", "perflab_keepalive=1", "--var", "perflab_connect_timeout=2",
-                       "--var", f"perflab_state_dir={lab.tmp}/state-{name}")
+    done = lab.perflab(
+        "runner",
+        "add",
+        name,
+        "--host",
+        host.address,
+        "--port",
+        str(host.port),
+        "--user",
+        host.user,
+        "--key",
+        str(host.key_file),
+        "--accept-new-host-key",
+        "--group",
+        group,
+        "--var",
+        "perflab_keepalive=1",
+        "--var",
+        "perflab_connect_timeout=2",
+        "--var",
+        f"perflab_state_dir={lab.tmp}/state-{name}",
+    )
     assert done.returncode == 0, done.stderr
 
 
 class TestRunnerCutOff:
-    def test_group_job_retried_elsewhere_runner_offline(self, lab: Lab, fleet,
-                                                        tmp_path: Path) -> None:
+    def test_group_job_retried_elsewhere_runner_offline(
+        self, lab: Lab, fleet, tmp_path: Path
+    ) -> None:
         """The link of the runner running a group job goes down: the attempt fails as
         runner_unreachable, the job runs again on the group's other runner, and the lost
         runner is marked offline after repeated failed attempts to reach it."""
@@ -40,8 +58,9 @@ class TestRunnerCutOff:
         for name, host in hosts.items():
             register(lab, host, name, "cutlab")
         lab.worker("--group", "cutlab")
-        job_id = lab.submit(write_job(tmp_path, "cut", "[sleep, '0.3']", runs=100),
-                            "--group", "cutlab")
+        job_id = lab.submit(
+            write_job(tmp_path, "cut", "[sleep, '0.3']", runs=100), "--group", "cutlab"
+        )
         first = lab.wait_for(job_id, ("running",))
         lost = first["runner"]
         hosts[lost].link_down()
@@ -72,8 +91,9 @@ class TestCancelDuringCollection:
         host = fleet.host(f"coll-{time.monotonic_ns() % 10**8}")
         register(lab, host, "coll", "colllab")
         make = "mkdir -p out; i=0; while [ $i -lt 3000 ]; do echo $i > out/f$i; i=$((i+1)); done"
-        job = write_job(tmp_path, "coll", f"[sh, -c, '{make}']", runs=1,
-                        extra='artifacts: ["out/*"]\n')
+        job = write_job(
+            tmp_path, "coll", f"[sh, -c, '{make}']", runs=1, extra='artifacts: ["out/*"]\n'
+        )
         lab.worker("--runner", "coll")
         job_id = lab.submit(job, "--runner", "coll")
         lab.wait_for(job_id, ("collecting", "done", "failed"), timeout=120)
@@ -147,7 +167,7 @@ class Proxy:
 
 
 @pytest.fixture
-def proxied_pg(pg_url: str) -> Iterator[tuple[str, Proxy]]:  # noqa: F811
+def proxied_pg(pg_url: str) -> Iterator[tuple[str, Proxy]]:
     proxy = Proxy(("127.0.0.1", 5432))
     try:
         yield pg_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"), proxy
@@ -156,8 +176,9 @@ def proxied_pg(pg_url: str) -> Iterator[tuple[str, Proxy]]:  # noqa: F811
 
 
 class TestDatabaseAway:
-    def test_worker_retries_nothing_lost(self, lab: Lab, tmp_path: Path,
-                                         proxied_pg: tuple[str, Proxy]) -> None:
+    def test_worker_retries_nothing_lost(
+        self, lab: Lab, tmp_path: Path, proxied_pg: tuple[str, Proxy]
+    ) -> None:
         """The database drops every connection and refuses new ones for 3 s while a
         worker runs and reports a job: the worker tries again, the job ends done with
         every sample."""

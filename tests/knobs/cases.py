@@ -53,7 +53,8 @@ def _glob_match(pattern: str, path: str) -> bool:
     """glob semantics: ``*`` stays inside one path component."""
     parts, names = pattern.split("/"), path.split("/")
     return len(parts) == len(names) and all(
-        fnmatch.fnmatchcase(n, p) for p, n in zip(parts, names, strict=True))
+        fnmatch.fnmatchcase(n, p) for p, n in zip(parts, names, strict=True)
+    )
 
 
 def probe(host: Mapping[str, str | None], patterns: Sequence[str]) -> Facts:

@@ -31,8 +31,9 @@ def ctx() -> HostContext:
 
 
 def driver_for(fake: FakeSys, state_dir: Path) -> Driver:
-    return Driver(LocalTransport(), state_file=state_dir / "perflab-state.json",
-                  root=str(fake.root))
+    return Driver(
+        LocalTransport(), state_file=state_dir / "perflab-state.json", root=str(fake.root)
+    )
 
 
 @pytest.fixture

@@ -22,8 +22,11 @@ from perflab.transport.base import Transport
 
 
 def facts_from_probe(answer: Mapping[str, Any]) -> Facts:
-    return Facts(files=answer.get("files", {}), globs=answer.get("globs", {}),
-                 commands=answer.get("commands", {}))
+    return Facts(
+        files=answer.get("files", {}),
+        globs=answer.get("globs", {}),
+        commands=answer.get("commands", {}),
+    )
 
 
 @dataclass
@@ -38,40 +41,64 @@ class Cycle:
 class Driver:
     """Plan, apply and restore knobs on one host (``root``: a fake tree's prefix)."""
 
-    def __init__(self, transport: Transport, *, state_file: Path, root: str = "/",
-                 profile: str = "perflab-test") -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        state_file: Path,
+        root: str = "/",
+        profile: str = "perflab-test",
+    ) -> None:
         self.transport = transport
         self.state_file = state_file
         self.root = root
         self.profile = profile
 
     def facts(self, knob: Knob, args: Mapping[str, Any], ctx: HostContext) -> Facts:
-        request = {"root": self.root, "files": knob.paths(args, ctx),
-                   "commands": knob.commands(args, ctx)}
+        request = {
+            "root": self.root,
+            "files": knob.paths(args, ctx),
+            "commands": knob.commands(args, ctx),
+        }
         return facts_from_probe(self.transport.call_hostside("probe", request))
 
-    def plan(self, name: str, args: Mapping[str, Any], ctx: HostContext,
-             task: str = "test task") -> Plan:
+    def plan(
+        self, name: str, args: Mapping[str, Any], ctx: HostContext, task: str = "test task"
+    ) -> Plan:
         knob = get_knob(name)
         return knob.plan(task, args, self.facts(knob, args, ctx), ctx)
 
     def tune(self, action: str, changes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        request = {"action": action, "state_file": str(self.state_file), "root": self.root,
-                   "profile": self.profile, "changes": changes or []}
+        request = {
+            "action": action,
+            "state_file": str(self.state_file),
+            "root": self.root,
+            "profile": self.profile,
+            "changes": changes or [],
+        }
         answer: dict[str, Any] = self.transport.call_hostside("tune", request)
         return answer
 
     def apply(self, *plans: Plan) -> dict[str, Any]:
         """Run the ops of every plan that has some ("change" and "action")."""
-        changes = [{"knob": p.knob, "target": c.target, "ops": [dict(op) for op in c.ops]}
-                   for p in plans if p.status in ("change", "action") for c in p.changes]
+        changes = [
+            {"knob": p.knob, "target": c.target, "ops": [dict(op) for op in c.ops]}
+            for p in plans
+            if p.status in ("change", "action")
+            for c in p.changes
+        ]
         return self.tune("apply", changes)
 
     def restore(self) -> dict[str, Any]:
         return self.tune("restore")
 
-    def cycle(self, name: str, args: Mapping[str, Any], ctx: HostContext,
-              settle: Callable[[], None] = lambda: None) -> Cycle:
+    def cycle(
+        self,
+        name: str,
+        args: Mapping[str, Any],
+        ctx: HostContext,
+        settle: Callable[[], None] = lambda: None,
+    ) -> Cycle:
         """Plan, apply, plan again, apply again, restore; ``settle`` plays the kernel."""
         first = self.plan(name, args, ctx)
         applied = self.apply(first)
@@ -84,8 +111,9 @@ class Driver:
         return Cycle(first, applied, second, again, restored)
 
 
-def full_cycle(driver: Driver, fake: Any, name: str, args: Mapping[str, Any],
-               ctx: HostContext) -> Cycle:
+def full_cycle(
+    driver: Driver, fake: Any, name: str, args: Mapping[str, Any], ctx: HostContext
+) -> Cycle:
     """:meth:`Driver.cycle` on a fake tree, asserting the story a knob must tell.
 
     Changes first, none after applying (a second apply does nothing), and after

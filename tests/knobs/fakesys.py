@@ -31,19 +31,33 @@ CGROUP = "/sys/fs/cgroup"
 DROP_CACHES = "/proc/sys/vm/drop_caches"
 
 DRIVERS: dict[str, dict[str, str]] = {
-    "intel_pstate": {"scaling_driver": "intel_pstate", "scaling_governor": "powersave",
-                     "scaling_available_governors": "performance powersave",
-                     "scaling_min_freq": "800000", "scaling_max_freq": "4500000",
-                     "cpuinfo_min_freq": "800000", "cpuinfo_max_freq": "4500000"},
-    "acpi-cpufreq": {"scaling_driver": "acpi-cpufreq", "scaling_governor": "schedutil",
-                     "scaling_available_governors":
-                         "conservative ondemand userspace powersave performance schedutil",
-                     "scaling_min_freq": "1200000", "scaling_max_freq": "3600000",
-                     "cpuinfo_min_freq": "1200000", "cpuinfo_max_freq": "3600000"},
-    "amd-pstate": {"scaling_driver": "amd-pstate-epp", "scaling_governor": "powersave",
-                   "scaling_available_governors": "performance powersave",
-                   "scaling_min_freq": "400000", "scaling_max_freq": "5200000",
-                   "cpuinfo_min_freq": "400000", "cpuinfo_max_freq": "5200000"},
+    "intel_pstate": {
+        "scaling_driver": "intel_pstate",
+        "scaling_governor": "powersave",
+        "scaling_available_governors": "performance powersave",
+        "scaling_min_freq": "800000",
+        "scaling_max_freq": "4500000",
+        "cpuinfo_min_freq": "800000",
+        "cpuinfo_max_freq": "4500000",
+    },
+    "acpi-cpufreq": {
+        "scaling_driver": "acpi-cpufreq",
+        "scaling_governor": "schedutil",
+        "scaling_available_governors": "conservative ondemand userspace powersave performance schedutil",
+        "scaling_min_freq": "1200000",
+        "scaling_max_freq": "3600000",
+        "cpuinfo_min_freq": "1200000",
+        "cpuinfo_max_freq": "3600000",
+    },
+    "amd-pstate": {
+        "scaling_driver": "amd-pstate-epp",
+        "scaling_governor": "powersave",
+        "scaling_available_governors": "performance powersave",
+        "scaling_min_freq": "400000",
+        "scaling_max_freq": "5200000",
+        "cpuinfo_min_freq": "400000",
+        "cpuinfo_max_freq": "5200000",
+    },
 }
 
 SYSCTLS = {
@@ -130,10 +144,18 @@ def _bracketed(options: list[str], selected: str) -> str:
     return " ".join(f"[{o}]" if o == selected else o for o in options)
 
 
-def build(tmp: Path, *, cpus: int = 4, driver: str | None = "intel_pstate",
-          shared_policy: bool = False, smt: str | None = "on",
-          irqs: Iterable[int] = (0, 1, 8, 9, 24, 25, 26), systemd: bool = False,
-          cgroup_v2: bool = True, thp: bool = True) -> FakeSys:
+def build(
+    tmp: Path,
+    *,
+    cpus: int = 4,
+    driver: str | None = "intel_pstate",
+    shared_policy: bool = False,
+    smt: str | None = "on",
+    irqs: Iterable[int] = (0, 1, 8, 9, 24, 25, 26),
+    systemd: bool = False,
+    cgroup_v2: bool = True,
+    thp: bool = True,
+) -> FakeSys:
     """A fake host with ``cpus`` CPUs; each keyword removes or varies one part of it."""
     fake = FakeSys(tmp / "fakeroot")
     fake.root.mkdir(parents=True)
@@ -154,8 +176,9 @@ def build(tmp: Path, *, cpus: int = 4, driver: str | None = "intel_pstate",
     fake.write("/sys/devices/virtual/workqueue/cpumask", mask)
     if thp:
         fake.choice(f"{THP}/enabled", ["always", "madvise", "never"], "madvise")
-        fake.choice(f"{THP}/defrag", ["always", "defer", "defer+madvise", "madvise", "never"],
-                    "madvise")
+        fake.choice(
+            f"{THP}/defrag", ["always", "defer", "defer+madvise", "madvise", "never"], "madvise"
+        )
     if systemd:
         fake.mkdir("/run/systemd/system")
     if cgroup_v2:
@@ -214,8 +237,9 @@ def install_fake_systemctl(bin_dir: Path, services: dict[str, str]) -> Path:
     for name, state in services.items():
         (units / name).write_text(state)
     script = bin_dir / "systemctl"
-    script.write_text(FAKE_SYSTEMCTL.replace("@PYTHON@", sys.executable)
-                      .replace("@DIR@", str(bin_dir)))
+    script.write_text(
+        FAKE_SYSTEMCTL.replace("@PYTHON@", sys.executable).replace("@DIR@", str(bin_dir))
+    )
     script.chmod(0o755)
     return script
 

@@ -24,8 +24,7 @@ class TestSelectCpus:
         """A CPU list or one CPU number; offline CPUs are a problem, named."""
         assert select_cpus("1-2", CTX) == ([1, 2], None)
         assert select_cpus(3, CTX) == ([3], None)
-        assert select_cpus("2-5", CTX) == ([], "CPU 4-5 is not online on this host "
-                                                "(online: 0-3)")
+        assert select_cpus("2-5", CTX) == ([], "CPU 4-5 is not online on this host (online: 0-3)")
         cpus, problem = select_cpus("2-", CTX)
         assert cpus == [] and problem is not None and "CPU list" in problem
 

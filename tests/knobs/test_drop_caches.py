@@ -23,8 +23,9 @@ class TestDropCaches:
         """Bad arguments are refused with a phrase saying what was expected."""
         check_invalid("drop_caches", case)
 
-    def test_every_apply_drops_nothing_to_restore(self, fake: FakeSys, driver: Driver,
-                                                  ctx: HostContext) -> None:
+    def test_every_apply_drops_nothing_to_restore(
+        self, fake: FakeSys, driver: Driver, ctx: HostContext
+    ) -> None:
         """Each apply drops the caches once; the plan stays "action"; restore has nothing."""
         before = fake.snapshot()
         cycle = driver.cycle("drop_caches", {}, ctx, settle=fake.settle)

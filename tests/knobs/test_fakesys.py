@@ -50,8 +50,7 @@ class TestFakeSystemctl:
         script = install_fake_systemctl(tmp_path, {"cron": "active"})
 
         def run(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run([str(script), *args], capture_output=True, text=True,
-                                  check=False)
+            return subprocess.run([str(script), *args], capture_output=True, text=True, check=False)
 
         shown = run("show", "--property=LoadState,ActiveState", "--", "cron")
         assert shown.stdout == "LoadState=loaded\nActiveState=active\n"

@@ -26,8 +26,9 @@ class TestGovernor:
         check_invalid("governor", case)
 
     @pytest.mark.parametrize("driver_name", ["intel_pstate", "acpi-cpufreq", "amd-pstate"])
-    def test_cycle(self, tmp_path: Path, state_dir: Path, ctx: HostContext,
-                   driver_name: str) -> None:
+    def test_cycle(
+        self, tmp_path: Path, state_dir: Path, ctx: HostContext, driver_name: str
+    ) -> None:
         """Every cpufreq driver: apply, nothing left to do, restore byte for byte."""
         fake = build(tmp_path, driver=driver_name)
         cycle = full_cycle(driver_for(fake, state_dir), fake, "governor", {}, ctx)
@@ -37,8 +38,7 @@ class TestGovernor:
     def test_shared_policy(self, tmp_path: Path, state_dir: Path, ctx: HostContext) -> None:
         """CPUs sharing a policy write the same file twice; restore still ends at the original."""
         fake = build(tmp_path, driver="acpi-cpufreq", shared_policy=True)
-        full_cycle(driver_for(fake, state_dir), fake, "governor", {"governor": "performance"},
-                   ctx)
+        full_cycle(driver_for(fake, state_dir), fake, "governor", {"governor": "performance"}, ctx)
         assert fake.read(f"{CPU}/cpufreq/policy0/scaling_governor") == "schedutil\n"
 
     def test_reserved_only(self, fake: Any, driver: Driver, ctx: HostContext) -> None:
@@ -50,8 +50,7 @@ class TestGovernor:
         assert fake.read(f"{CPU}/cpu1/cpufreq/scaling_governor") == "performance\n"
         driver.restore()
 
-    def test_vm_without_cpufreq(self, tmp_path: Path, state_dir: Path,
-                                ctx: HostContext) -> None:
+    def test_vm_without_cpufreq(self, tmp_path: Path, state_dir: Path, ctx: HostContext) -> None:
         """Through the real probe, a host without cpufreq is skipped with the reason."""
         fake = build(tmp_path, driver=None)
         plan = driver_for(fake, state_dir).plan("governor", {}, ctx)

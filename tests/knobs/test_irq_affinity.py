@@ -31,8 +31,9 @@ class TestIrqAffinity:
         cycle = full_cycle(driver, fake, "irq_affinity", {}, ctx)
         assert len(cycle.first.changes) == 1 + 7  # default_smp_affinity + 7 IRQs
 
-    def test_unmovable_irq_is_not_a_failure(self, fake: FakeSys, driver: Driver,
-                                            ctx: HostContext) -> None:
+    def test_unmovable_irq_is_not_a_failure(
+        self, fake: FakeSys, driver: Driver, ctx: HostContext
+    ) -> None:
         """A write the kernel refuses is reported, the other IRQs still move, restore works."""
         if Path(READ_ONLY).read_text().strip() == "0":
             pytest.skip("needs a host with more than one CPU online")

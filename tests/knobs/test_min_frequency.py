@@ -26,13 +26,15 @@ class TestMinFrequency:
         check_invalid("min_frequency", case)
 
     @pytest.mark.parametrize("driver_name", ["intel_pstate", "acpi-cpufreq", "amd-pstate"])
-    def test_cycle(self, tmp_path: Path, state_dir: Path, ctx: HostContext,
-                   driver_name: str) -> None:
+    def test_cycle(
+        self, tmp_path: Path, state_dir: Path, ctx: HostContext, driver_name: str
+    ) -> None:
         """min = max on every CPU, nothing left to do, restore byte for byte."""
         fake = build(tmp_path, driver=driver_name)
         cycle = full_cycle(driver_for(fake, state_dir), fake, "min_frequency", {}, ctx)
-        assert {c.new for c in cycle.first.changes} == {fake.read(
-            "/sys/devices/system/cpu/cpu0/cpufreq/scaling_max_freq").strip()}
+        assert {c.new for c in cycle.first.changes} == {
+            fake.read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_max_freq").strip()
+        }
 
     def test_no_cpufreq(self, tmp_path: Path, state_dir: Path, ctx: HostContext) -> None:
         """Through the real probe, a VM without cpufreq is skipped."""

@@ -33,8 +33,14 @@ TASKS: dict[str, dict[str, Any]] = {
 
 class TestProfile:
     @pytest.mark.parametrize("driver_name", ["intel_pstate", "amd-pstate"])
-    def test_prepare_verify_restore(self, tmp_path: Path, state_dir: Path, ctx: HostContext,
-                                    monkeypatch: pytest.MonkeyPatch, driver_name: str) -> None:
+    def test_prepare_verify_restore(
+        self,
+        tmp_path: Path,
+        state_dir: Path,
+        ctx: HostContext,
+        monkeypatch: pytest.MonkeyPatch,
+        driver_name: str,
+    ) -> None:
         """One apply of every knob; then nothing left to do; one restore: byte for byte."""
         bin_dir = tmp_path / "bin"
         install_fake_systemctl(bin_dir, {"irqbalance": "active", "cron": "active"})
@@ -45,7 +51,8 @@ class TestProfile:
         names = [n for n in ORDER if n in TASKS]
         plans = [driver.plan(n, TASKS[n], ctx, task=n) for n in names]
         assert {p.knob: p.status for p in plans} == {
-            n: "action" if n == "drop_caches" else "change" for n in names}
+            n: "action" if n == "drop_caches" else "change" for n in names
+        }
         applied = driver.apply(*plans)
         assert applied["failed"] == [] and "aborted" not in applied
         fake.settle()

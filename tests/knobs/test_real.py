@@ -31,19 +31,27 @@ def _other(values: list[str]) -> Callable[[str], str]:
 
 #: knob -> (file, args for a value different from the current one)
 REAL: dict[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
-    "swappiness": ("/proc/sys/vm/swappiness",
-                   lambda now: {"value": int(_other(["10", "20"])(now))}),
-    "aslr": ("/proc/sys/kernel/randomize_va_space",
-             lambda now: {"value": int(_other(["1", "2"])(now))}),
-    "perf_sample_rate": ("/proc/sys/kernel/perf_event_max_sample_rate",
-                         lambda now: {"value": int(_other(["50000", "40000"])(now))}),
-    "numa_balancing": ("/proc/sys/kernel/numa_balancing",
-                       lambda now: {"enabled": now == "0"}),
-    "sysctl": ("/proc/sys/vm/stat_interval",
-               lambda now: {"name": "vm.stat_interval", "value": int(_other(["2", "3"])(now))}),
-    "transparent_hugepages": (THP_ENABLED,
-                              lambda now: {"enabled": _other(["never", "madvise"])(
-                                  bracketed(now) or "")}),
+    "swappiness": (
+        "/proc/sys/vm/swappiness",
+        lambda now: {"value": int(_other(["10", "20"])(now))},
+    ),
+    "aslr": (
+        "/proc/sys/kernel/randomize_va_space",
+        lambda now: {"value": int(_other(["1", "2"])(now))},
+    ),
+    "perf_sample_rate": (
+        "/proc/sys/kernel/perf_event_max_sample_rate",
+        lambda now: {"value": int(_other(["50000", "40000"])(now))},
+    ),
+    "numa_balancing": ("/proc/sys/kernel/numa_balancing", lambda now: {"enabled": now == "0"}),
+    "sysctl": (
+        "/proc/sys/vm/stat_interval",
+        lambda now: {"name": "vm.stat_interval", "value": int(_other(["2", "3"])(now))},
+    ),
+    "transparent_hugepages": (
+        THP_ENABLED,
+        lambda now: {"enabled": _other(["never", "madvise"])(bracketed(now) or "")},
+    ),
 }
 
 
@@ -81,8 +89,9 @@ def real(state_dir: Path) -> Driver:
 @pytest.mark.root
 class TestRealMachine:
     @pytest.mark.parametrize("name", sorted(REAL))
-    def test_cycle(self, name: str, real: Driver, real_ctx: HostContext,
-                   guard: Callable[[str], str]) -> None:
+    def test_cycle(
+        self, name: str, real: Driver, real_ctx: HostContext, guard: Callable[[str], str]
+    ) -> None:
         """Apply, nothing left to do, restore: the real file reads exactly as before."""
         path, make_args = REAL[name]
         if not _writable(path):
@@ -100,17 +109,21 @@ class TestRealMachine:
         assert cycle.restored["failed"] == []
         assert Path(path).read_text() == original
 
-    @pytest.mark.parametrize(("name", "args", "needs"), [
-        ("governor", {}, "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
-        ("min_frequency", {}, "/sys/devices/system/cpu/cpu0/cpufreq/scaling_min_freq"),
-        ("smt", {}, "/sys/devices/system/cpu/smt/control"),
-        ("irq_affinity", {}, "/proc/irq/default_smp_affinity"),
-        ("workqueue", {}, "/sys/devices/virtual/workqueue/cpumask"),
-        ("services", {"names": ["irqbalance"]}, "/run/systemd/system"),
-        ("drop_caches", {}, "/proc/sys/vm/drop_caches"),
-    ])
-    def test_plan_only(self, name: str, args: dict[str, Any], needs: str, real: Driver,
-                       real_ctx: HostContext) -> None:
+    @pytest.mark.parametrize(
+        ("name", "args", "needs"),
+        [
+            ("governor", {}, "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
+            ("min_frequency", {}, "/sys/devices/system/cpu/cpu0/cpufreq/scaling_min_freq"),
+            ("smt", {}, "/sys/devices/system/cpu/smt/control"),
+            ("irq_affinity", {}, "/proc/irq/default_smp_affinity"),
+            ("workqueue", {}, "/sys/devices/virtual/workqueue/cpumask"),
+            ("services", {"names": ["irqbalance"]}, "/run/systemd/system"),
+            ("drop_caches", {}, "/proc/sys/vm/drop_caches"),
+        ],
+    )
+    def test_plan_only(
+        self, name: str, args: dict[str, Any], needs: str, real: Driver, real_ctx: HostContext
+    ) -> None:
         """Knobs not applied here still plan on the real host; skipped only when it lacks them."""
         plan = real.plan(name, args, real_ctx)
         assert plan.status in ("ok", "change", "skipped", "action"), plan.reason
@@ -121,9 +134,12 @@ class TestRealMachine:
 
     def test_turbo_plan(self, real: Driver, real_ctx: HostContext) -> None:
         """Turbo is skipped exactly when the host has none of the three switches."""
-        switches = ["/sys/devices/system/cpu/intel_pstate/no_turbo",
-                    "/sys/devices/system/cpu/cpufreq/boost"]
+        switches = [
+            "/sys/devices/system/cpu/intel_pstate/no_turbo",
+            "/sys/devices/system/cpu/cpufreq/boost",
+        ]
         plan = real.plan("turbo", {}, real_ctx)
         has_any = any(Path(p).exists() for p in switches) or any(
-            Path("/sys/devices/system/cpu/cpufreq").glob("policy*/boost"))
+            Path("/sys/devices/system/cpu/cpufreq").glob("policy*/boost")
+        )
         assert (plan.status == "skipped") == (not has_any), plan.reason

@@ -40,11 +40,14 @@ class TestServices:
         from perflab.knobs import get_knob
 
         assert get_knob("services").commands({"names": ["cron"]}, ctx) == {
-            "services:cron": {"argv": ["systemctl", "show", "--property=LoadState,ActiveState",
-                                       "--", "cron"]}}
+            "services:cron": {
+                "argv": ["systemctl", "show", "--property=LoadState,ActiveState", "--", "cron"]
+            }
+        }
 
-    def test_cycle(self, tmp_path: Path, state_dir: Path, ctx: HostContext,
-                   systemctl: Path) -> None:
+    def test_cycle(
+        self, tmp_path: Path, state_dir: Path, ctx: HostContext, systemctl: Path
+    ) -> None:
         """The running service is stopped and started again; the stopped one is never touched."""
         fake = build(tmp_path, systemd=True)
         args = {"names": ["irqbalance", "cron", "snapd"]}
@@ -52,14 +55,20 @@ class TestServices:
         assert cycle.first.notes == ["no service snapd on this host"]
         assert (systemctl / "units" / "irqbalance").read_text() == "active"
         assert (systemctl / "units" / "cron").read_text() == "inactive"
-        verbs = [line.split()[0] for line in (systemctl / "calls.log").read_text().splitlines()
-                 if not line.startswith("show")]
+        verbs = [
+            line.split()[0]
+            for line in (systemctl / "calls.log").read_text().splitlines()
+            if not line.startswith("show")
+        ]
         assert verbs == ["stop", "start"]
 
-    def test_no_systemd(self, tmp_path: Path, state_dir: Path, ctx: HostContext,
-                        systemctl: Path) -> None:
+    def test_no_systemd(
+        self, tmp_path: Path, state_dir: Path, ctx: HostContext, systemctl: Path
+    ) -> None:
         """Without /run/systemd/system the knob is skipped (this machine's case too)."""
         fake = build(tmp_path, systemd=False)
         plan = driver_for(fake, state_dir).plan("services", {"names": ["irqbalance"]}, ctx)
-        assert (plan.status, plan.reason) == ("skipped",
-                                              "systemd is not running (PID 1 is not systemd)")
+        assert (plan.status, plan.reason) == (
+            "skipped",
+            "systemd is not running (PID 1 is not systemd)",
+        )

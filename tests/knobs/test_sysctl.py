@@ -23,12 +23,16 @@ class TestSysctl:
         """Bad arguments are refused with a phrase saying what was expected."""
         check_invalid("sysctl", case)
 
-    @pytest.mark.parametrize(("name", "value"), [
-        ("kernel.sched_rt_runtime_us", -1),
-        ("vm.dirty_ratio", 5),
-        ("kernel.printk", "3 4 1 7"),
-    ])
-    def test_cycle(self, fake: FakeSys, driver: Driver, ctx: HostContext, name: str,
-                   value: Any) -> None:
+    @pytest.mark.parametrize(
+        ("name", "value"),
+        [
+            ("kernel.sched_rt_runtime_us", -1),
+            ("vm.dirty_ratio", 5),
+            ("kernel.printk", "3 4 1 7"),
+        ],
+    )
+    def test_cycle(
+        self, fake: FakeSys, driver: Driver, ctx: HostContext, name: str, value: Any
+    ) -> None:
         """Any sysctl: set, nothing left to do, restored byte for byte (tabs too)."""
         full_cycle(driver, fake, "sysctl", {"name": name, "value": value}, ctx)

@@ -31,11 +31,11 @@ class TestTransparentHugepages:
         cycle = full_cycle(driver, fake, "transparent_hugepages", args, ctx)
         assert [a["old"] for a in cycle.applied["applied"]] == ["madvise", "madvise"]
         assert fake.read("/sys/kernel/mm/transparent_hugepage/enabled") == (
-            "always [madvise] never\n")
+            "always [madvise] never\n"
+        )
 
     def test_absent(self, tmp_path: Path, state_dir: Path, ctx: HostContext) -> None:
         """Through the real probe, a kernel without THP is skipped."""
         fake = build(tmp_path, thp=False)
-        plan = driver_for(fake, state_dir).plan("transparent_hugepages", {"enabled": "never"},
-                                                ctx)
+        plan = driver_for(fake, state_dir).plan("transparent_hugepages", {"enabled": "never"}, ctx)
         assert plan.status == "skipped" and "no transparent huge pages" in str(plan.reason)

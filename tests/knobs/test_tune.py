@@ -15,8 +15,11 @@ ASLR = "/proc/sys/kernel/randomize_va_space"
 
 
 def write(path: str, value: str, **extra: Any) -> dict[str, Any]:
-    return {"knob": "test", "target": path,
-            "ops": [{"op": "write", "path": path, "value": value, **extra}]}
+    return {
+        "knob": "test",
+        "target": path,
+        "ops": [{"op": "write", "path": path, "value": value, **extra}],
+    }
 
 
 class TestTune:
@@ -35,8 +38,10 @@ class TestTune:
 
     def test_must_false_failure_goes_on(self, fake: FakeSys, driver: Driver) -> None:
         """A failing best-effort op is reported and the next ops still run."""
-        answer = driver.tune("apply", [write("/proc/irq/99/smp_affinity_list", "0", must=False),
-                                       write(SWAPPINESS, "10")])
+        answer = driver.tune(
+            "apply",
+            [write("/proc/irq/99/smp_affinity_list", "0", must=False), write(SWAPPINESS, "10")],
+        )
         assert [f["target"] for f in answer["failed"]] == ["/proc/irq/99/smp_affinity_list"]
         assert "aborted" not in answer
         assert fake.read(SWAPPINESS) == "10"
@@ -44,8 +49,9 @@ class TestTune:
 
     def test_must_failure_aborts(self, fake: FakeSys, driver: Driver) -> None:
         """A failing required op stops the apply; what was done before is restorable."""
-        answer = driver.tune("apply", [write(SWAPPINESS, "10"), write("/proc/nope", "1"),
-                                       write(ASLR, "0")])
+        answer = driver.tune(
+            "apply", [write(SWAPPINESS, "10"), write("/proc/nope", "1"), write(ASLR, "0")]
+        )
         assert answer["aborted"]["target"] == "/proc/nope"
         assert fake.read(ASLR) == "2\n"
         driver.restore()
@@ -71,15 +77,22 @@ class TestTune:
 
     def test_restore_after_crash(self, fake: FakeSys, driver: Driver) -> None:
         """The applying process dies mid-way; a new process restores from the state file."""
-        crash = {"knob": "test", "target": "crash",
-                 "ops": [{"op": "command", "argv": ["sh", "-c", "kill -9 $PPID"]}]}
-        request = {"action": "apply", "state_file": str(driver.state_file),
-                   "root": driver.root, "changes": [write(SWAPPINESS, "10"), crash,
-                                                    write(ASLR, "0")]}
+        crash = {
+            "knob": "test",
+            "target": "crash",
+            "ops": [{"op": "command", "argv": ["sh", "-c", "kill -9 $PPID"]}],
+        }
+        request = {
+            "action": "apply",
+            "state_file": str(driver.state_file),
+            "root": driver.root,
+            "changes": [write(SWAPPINESS, "10"), crash, write(ASLR, "0")],
+        }
         from perflab.hostside import source
 
-        died = driver.transport.run(driver.transport.helper_argv(source("tune")),
-                                    stdin=json.dumps(request).encode())
+        died = driver.transport.run(
+            driver.transport.helper_argv(source("tune")), stdin=json.dumps(request).encode()
+        )
         assert died.exit_status == -9
         assert fake.read(SWAPPINESS) == "10" and fake.read(ASLR) == "2\n"
         restored = driver.restore()
@@ -101,15 +114,25 @@ class TestTune:
         assert fake.read(SWAPPINESS) == "60"
         assert not driver.state_file.exists()
 
-    def test_failed_command_leaves_no_revert(self, fake: FakeSys, driver: Driver,
-                                             tmp_path: Path, monkeypatch: Any) -> None:
+    def test_failed_command_leaves_no_revert(
+        self, fake: FakeSys, driver: Driver, tmp_path: Path, monkeypatch: Any
+    ) -> None:
         """A stop that failed stopped nothing: restore must not run (and fail on) its start."""
         folder = tmp_path / "bin"
         install_fake_systemctl(folder, {"cron": "active"})
         monkeypatch.setenv("PATH", f"{folder}:{os.environ['PATH']}")
-        stop = {"knob": "services", "target": "service ghost",
-                "ops": [{"op": "command", "argv": ["systemctl", "stop", "--", "ghost"],
-                         "revert_argv": ["systemctl", "start", "--", "ghost"], "must": False}]}
+        stop = {
+            "knob": "services",
+            "target": "service ghost",
+            "ops": [
+                {
+                    "op": "command",
+                    "argv": ["systemctl", "stop", "--", "ghost"],
+                    "revert_argv": ["systemctl", "start", "--", "ghost"],
+                    "must": False,
+                }
+            ],
+        }
         answer = driver.tune("apply", [write(SWAPPINESS, "10"), stop])
         assert [f["target"] for f in answer["failed"]] == ["command"]
         restored = driver.restore()

@@ -25,18 +25,23 @@ class TestTurbo:
         """Bad arguments are refused with a phrase saying what was expected."""
         check_invalid("turbo", case)
 
-    @pytest.mark.parametrize(("driver_name", "files"), [
-        ("intel_pstate", ["intel_pstate/no_turbo"]),
-        ("acpi-cpufreq", ["cpufreq/boost"]),
-        ("amd-pstate", [f"cpufreq/policy{n}/boost" for n in range(4)] + ["cpufreq/boost"]),
-    ])
-    def test_cycle(self, tmp_path: Path, state_dir: Path, ctx: HostContext,
-                   driver_name: str, files: list[str]) -> None:
+    @pytest.mark.parametrize(
+        ("driver_name", "files"),
+        [
+            ("intel_pstate", ["intel_pstate/no_turbo"]),
+            ("acpi-cpufreq", ["cpufreq/boost"]),
+            ("amd-pstate", [f"cpufreq/policy{n}/boost" for n in range(4)] + ["cpufreq/boost"]),
+        ],
+    )
+    def test_cycle(
+        self, tmp_path: Path, state_dir: Path, ctx: HostContext, driver_name: str, files: list[str]
+    ) -> None:
         """Every switch the driver has is set, then restored byte for byte."""
         fake = build(tmp_path, driver=driver_name)
         cycle = full_cycle(driver_for(fake, state_dir), fake, "turbo", {"enabled": False}, ctx)
         assert [c.target for c in cycle.first.changes] == [
-            f"/sys/devices/system/cpu/{f}" for f in files]
+            f"/sys/devices/system/cpu/{f}" for f in files
+        ]
 
     def test_no_switch(self, tmp_path: Path, state_dir: Path, ctx: HostContext) -> None:
         """Through the real probe, a host without any switch is skipped."""

@@ -21,9 +21,11 @@ class TestBadInput:
         """A pinned runtime missing on the runner: exit 3 naming pin.runtime, nothing ran."""
         empty = tmp_path / "bin"
         empty.mkdir()
-        path = write_job(f"name: j\nenv: {{PATH: {empty}}}\nsetup: [{{run: /bin/true}}]\n"
-                         "benchmarks: [{name: b, command: /bin/true, format: time}]\n"
-                         "pin: {runtime: erlang}\n")
+        path = write_job(
+            f"name: j\nenv: {{PATH: {empty}}}\nsetup: [{{run: /bin/true}}]\n"
+            "benchmarks: [{name: b, command: /bin/true, format: time}]\n"
+            "pin: {runtime: erlang}\n"
+        )
         result = cli("run", str(path))
         assert result.status == 3
         assert "pin.runtime" in result.err and '"erl" is not installed' in result.err
@@ -32,17 +34,22 @@ class TestBadInput:
 
     def test_realtime_without_opt_in(self, cli, write_job) -> None:
         """A real-time policy without the opt-in: exit 3 at load, nothing stored."""
-        path = write_job('name: j\nbenchmarks: [{name: b, command: "true"}]\n'
-                         'pin: {policy: "fifo:5"}\n')
+        path = write_job(
+            'name: j\nbenchmarks: [{name: b, command: "true"}]\npin: {policy: "fifo:5"}\n'
+        )
         result = cli("run", str(path))
         assert result.status == 3 and "pin.policy" in result.err and "opt-in" in result.err
         assert stored(cli) == []
 
-    @pytest.mark.parametrize(("args", "words"), [
-        (["--vary", "pin.runtim=none,go"], 'no key "pin.runtim"'),
-        (["--vary", "GOGC=1,2"], 'no key "GOGC"'),
-        (["--vary", "pin.runtime=none,go", "--vary", "pin.nice=0,1"], "one variable"),
-        (["--vary", "pin.runtime=none"], "two values")])
+    @pytest.mark.parametrize(
+        ("args", "words"),
+        [
+            (["--vary", "pin.runtim=none,go"], 'no key "pin.runtim"'),
+            (["--vary", "GOGC=1,2"], 'no key "GOGC"'),
+            (["--vary", "pin.runtime=none,go", "--vary", "pin.nice=0,1"], "one variable"),
+            (["--vary", "pin.runtime=none"], "two values"),
+        ],
+    )
     def test_bad_vary(self, cli, write_job, args: list[str], words: str) -> None:
         """--vary on a key the job does not have (or not one variable): exit 3, nothing run."""
         path = write_job('name: j\nbenchmarks: [{name: b, command: "true", format: time}]\n')
@@ -55,8 +62,10 @@ class TestExperiment:
     def test_pin_runtime_variants(self, cli, write_job, home: Path) -> None:
         """--vary pin.runtime=none,go: two runs, one experiment; the fingerprints differ by the
         scheduling settings only (the go run's host part is the unpinned run's fingerprint)."""
-        path = write_job('name: j\nbenchmarks: [{name: b, command: "true", format: time}]\n'
-                         "repetitions: {warmup: 0, runs: 2}\npin: {proof: false}\n")
+        path = write_job(
+            'name: j\nbenchmarks: [{name: b, command: "true", format: time}]\n'
+            "repetitions: {warmup: 0, runs: 2}\npin: {proof: false}\n"
+        )
         result = cli("run", str(path), "--vary", "pin.runtime=none,go", "--json")
         assert result.status == 0, result.err
         doc = result.json()
@@ -67,15 +76,18 @@ class TestExperiment:
         assert go["tuning"]["fingerprint_parts"]["host"] == none["fingerprint"]
         assert set(go["tuning"]["pin"]["groups"][0]["env"]) == {"GOMAXPROCS"}
         assert "pin" not in none["tuning"]
-        assert sorted(r["run_id"] for r in experiment_runs(doc["experiment"])) == \
-            sorted([none["run_id"], go["run_id"]])
+        assert sorted(r["run_id"] for r in experiment_runs(doc["experiment"])) == sorted(
+            [none["run_id"], go["run_id"]]
+        )
         kept = (home / "runs" / go["run_id"] / "job.yaml").read_text()
         assert kept.startswith("# variant 1 of experiment exp-") and "runtime: go" in kept
 
     def test_human_output(self, cli, write_job) -> None:
         """Without --json: the experiment line and one table per value."""
-        path = write_job("name: j\nenv: {MODE: a}\nbenchmarks: [{name: b, command: \"true\", "
-                         "format: time}]\nrepetitions: {warmup: 0, runs: 1}\n")
+        path = write_job(
+            'name: j\nenv: {MODE: a}\nbenchmarks: [{name: b, command: "true", '
+            "format: time}]\nrepetitions: {warmup: 0, runs: 1}\n"
+        )
         result = cli("run", str(path), "--vary", "MODE=a,b")
         assert result.status == 0, result.err
         assert "experiment exp-" in result.out and "MODE=a: run" in result.out
@@ -96,24 +108,25 @@ class TestOnAShield:
         """CPU 0 is housekeeping: exit 3 naming pin.cpus, nothing ran, the host restored."""
         path = write_job('name: j\nbenchmarks: [{name: b, command: "true"}]\npin: {cpus: "0"}\n')
         result = cli("run", str(path), "--profile", "shield")
-        assert result.status == 3 and "pin.cpus" in result.err and "inside the shield" in \
-            result.err
+        assert result.status == 3 and "pin.cpus" in result.err and "inside the shield" in result.err
         assert stored(cli) == []
 
-    def test_vary_interleaved_on_one_prepared_host(self, cli, write_job, shield_env,
-                                                   tmp_path: Path) -> None:
+    def test_vary_interleaved_on_one_prepared_host(
+        self, cli, write_job, shield_env, tmp_path: Path
+    ) -> None:
         """Two values: two runs on the same prepared host, repetitions interleaved (A B, B A,
         A B), everything but the variable equal."""
-        path = write_job("name: j\nenv: {MODE: a}\nbenchmarks:\n  - name: b\n"
-                         "    command: echo $MODE >> order.log\n    format: time\n"
-                         "repetitions: {warmup: 0, runs: 3}\n")
+        path = write_job(
+            "name: j\nenv: {MODE: a}\nbenchmarks:\n  - name: b\n"
+            "    command: echo $MODE >> order.log\n    format: time\n"
+            "repetitions: {warmup: 0, runs: 3}\n"
+        )
         result = cli("run", str(path), "--profile", "shield", "--vary", "MODE=a,b", "--json")
         assert result.status == 0, result.err
         assert (tmp_path / "order.log").read_text().split() == ["a", "b", "b", "a", "a", "b"]
         a, b = result.json()["runs"]
         assert a["experiment"] == b["experiment"] and a["runner"] == b["runner"]
-        assert a["fingerprint"] == b["fingerprint"] and a["tuning"]["cpus"] == \
-            b["tuning"]["cpus"]
+        assert a["fingerprint"] == b["fingerprint"] and a["tuning"]["cpus"] == b["tuning"]["cpus"]
         assert a["variant"]["fixed"] == b["variant"]["fixed"]
         assert result.json()["rounds"] == [[0, 1], [1, 0], [0, 1]]
         spec_a = store_spec(cli, a["run_id"])
@@ -130,7 +143,6 @@ def store_spec(cli, run_id: str) -> dict:
         return store.runs.get(run_id).fields["job_spec"]
     finally:
         store.close()
-
 
 
 def experiment_runs(experiment: str) -> list[dict]:

@@ -19,11 +19,14 @@ class TestPrograms:
 class TestDetect:
     def test_runtimes_in_order(self) -> None:
         """Each runtime once, in order of appearance; unknown binaries give nothing."""
-        assert detect(["cd app && mix run bench.exs", ["./bench"], "go test -bench .",
-                       "escript x"]) == ["erlang", "go"]
+        assert detect(
+            ["cd app && mix run bench.exs", ["./bench"], "go test -bench .", "escript x"]
+        ) == ["erlang", "go"]
         assert detect(["./bench --mode go"]) == []
 
     def test_assignments(self) -> None:
         """NAME=value words are what the command sets itself."""
-        assert assignments("GOMAXPROCS=4 OMP_NUM_THREADS=2 ./b x=1") == \
-            {"GOMAXPROCS": "4", "OMP_NUM_THREADS": "2"}
+        assert assignments("GOMAXPROCS=4 OMP_NUM_THREADS=2 ./b x=1") == {
+            "GOMAXPROCS": "4",
+            "OMP_NUM_THREADS": "2",
+        }

@@ -24,8 +24,15 @@ def job(pin: str = "{runtime: erlang}") -> Job:
 
 
 def plan(j: Job, cpus=(1, 2), **kw):
-    return plan_pin(j, j.pin, list(cpus), pinned=kw.pop("pinned", True),
-                    extra_env=kw.pop("extra_env", {}), python="python3", rundir="/r")
+    return plan_pin(
+        j,
+        j.pin,
+        list(cpus),
+        pinned=kw.pop("pinned", True),
+        extra_env=kw.pop("extra_env", {}),
+        python="python3",
+        rundir="/r",
+    )
 
 
 class TestPlanPin:
@@ -34,16 +41,21 @@ class TestPlanPin:
         Erlang flags gets its own group and its own answers."""
         p = plan(job())
         assert [g.benchmarks for g in p.groups] == [["ring", "other"], ["tuned"]]
-        assert [s["id"] for s in p.steps] == ["probe-os-1", "probe-erlang-1",
-                                              "probe-os-2", "probe-erlang-2"]
+        assert [s["id"] for s in p.steps] == [
+            "probe-os-1",
+            "probe-erlang-1",
+            "probe-os-2",
+            "probe-erlang-2",
+        ]
         assert p.bench_env[0] == {"ERL_AFLAGS": "+S 2:2 +SDcpu 2:2 +sbt db"}
         assert p.groups[1].env == p.bench_env[1]
 
     def test_requires_the_runtime(self) -> None:
         """A runtime probe needs its program; the requirement names pin.runtime."""
         p = plan(job())
-        assert p.require == [{"program": "erl", "field": "pin.runtime",
-                              "message": p.require[0]["message"]}]
+        assert p.require == [
+            {"program": "erl", "field": "pin.runtime", "message": p.require[0]["message"]}
+        ]
         assert "not installed" in p.require[0]["message"]
 
     def test_no_proof(self) -> None:
@@ -58,8 +70,9 @@ class TestPlanPin:
 
     def test_auto_without_a_known_program_sets_every_runtime(self) -> None:
         """Unrecognised binaries: every runtime's variables, only the os probe."""
-        j = parse_job("name: j\nbenchmarks: [{name: b, command: ./b}]\npin: {runtime: auto}\n",
-                      "j.yaml")
+        j = parse_job(
+            "name: j\nbenchmarks: [{name: b, command: ./b}]\npin: {runtime: auto}\n", "j.yaml"
+        )
         p = plan(j)
         assert p.detected == [] and len(p.runtimes) == 6
         assert {"GOMAXPROCS", "OMP_NUM_THREADS", "ERL_AFLAGS"} <= set(p.bench_env[0])
@@ -67,10 +80,16 @@ class TestPlanPin:
 
     def test_sched(self) -> None:
         """Policy, priority, nice and the runtime limit go to the harness in microseconds."""
-        p = plan(job('{runtime: none, policy: "rr:7", nice: -2, '
-                     "realtime: {allow: true, limit: 1.5s}}"))
-        assert p.sched == {"policy": "rr", "priority": 7, "nice": -2, "rttime_us": 1500000,
-                           "field": "pin.policy"}
+        p = plan(
+            job('{runtime: none, policy: "rr:7", nice: -2, realtime: {allow: true, limit: 1.5s}}')
+        )
+        assert p.sched == {
+            "policy": "rr",
+            "priority": 7,
+            "nice": -2,
+            "rttime_us": 1500000,
+            "field": "pin.policy",
+        }
         assert plan(job()).sched is None
 
     def test_profile_defaults(self) -> None:

@@ -21,14 +21,24 @@ def tool(name: str) -> None:
         pytest.skip(f"{name} is not installed")
 
 
-def run_probe(kind: str, tmp_path: Path, env: dict[str, str] | None = None,
-              cpu: int | None = None) -> str:
-    step = probes.command(kind, python=sys.executable, rundir=str(tmp_path),
-                          keys=["GOMAXPROCS", "ERL_AFLAGS"])
+def run_probe(
+    kind: str, tmp_path: Path, env: dict[str, str] | None = None, cpu: int | None = None
+) -> str:
+    step = probes.command(
+        kind, python=sys.executable, rundir=str(tmp_path), keys=["GOMAXPROCS", "ERL_AFLAGS"]
+    )
     argv = step["argv"] if "argv" in step else ["/bin/sh", "-c", step["shell"]]
     pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
-    done = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=300,
-                          env={**os.environ, **(env or {})}, cwd=tmp_path, preexec_fn=pin)
+    done = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+        cwd=tmp_path,
+        preexec_fn=pin,
+    )
     return done.stdout
 
 
@@ -48,8 +58,15 @@ class TestParseOs:
         """/proc/PID/stat fields after the command name, which may hold spaces and ')'."""
         stat = "42 (a) b) S" + " 0" * 15 + " 7" + " 0" * 20 + " 55 1" + " 0" * 10
         limits = "Max realtime timeout      200000               200000               us\n"
-        text = json.dumps({"status": "Cpus_allowed_list:\t2-3\n", "stat": stat,
-                           "limits": limits, "cgroup": "3:cpuset:/perflab-shield\n", "env": {}})
+        text = json.dumps(
+            {
+                "status": "Cpus_allowed_list:\t2-3\n",
+                "stat": stat,
+                "limits": limits,
+                "cgroup": "3:cpuset:/perflab-shield\n",
+                "env": {},
+            }
+        )
         answer = probes.parse_os(text)
         assert (answer["nice"], answer["priority"], answer["policy"]) == (7, 55, "fifo")
         assert answer["cpus_allowed"] == [2, 3] and answer["rttime_us"] == 200000
@@ -93,5 +110,7 @@ class TestParseGo:
 class TestParseJvm:
     def test_answer(self) -> None:
         """available_processors as the JVM prints it."""
-        assert probes.parse("jvm", "available_processors=3\nversion=17\n") == \
-            {"available_processors": 3, "version": "17"}
+        assert probes.parse("jvm", "available_processors=3\nversion=17\n") == {
+            "available_processors": 3,
+            "version": "17",
+        }

@@ -14,8 +14,10 @@ TASKS = "name: p\ntasks:\n  - cpuset_shield: {cpus: reserved}\n"
 class TestProfilePin:
     def test_variables_resolved_per_runner(self) -> None:
         """Values may be inventory variables with defaults; the runner's value wins."""
-        profile = parse_profile(TASKS + "pin:\n  runtime: auto\n"
-                                "  nice: \"{{ perflab_pin_nice | default(3) }}\"\n", "p.yml")
+        profile = parse_profile(
+            TASKS + 'pin:\n  runtime: auto\n  nice: "{{ perflab_pin_nice | default(3) }}"\n',
+            "p.yml",
+        )
         spec = profile_pin(profile, {})
         assert spec is not None and (spec.runtime, spec.nice) == ("auto", 3)
         assert spec.source("runtime") == "profile"
@@ -35,7 +37,7 @@ class TestProfilePin:
 
     def test_resolved_value_checked(self) -> None:
         """A variable that resolves to a bad value is refused, naming the pin field."""
-        profile = parse_profile(TASKS + "pin: {nice: \"{{ n }}\"}\n", "p.yml")
+        profile = parse_profile(TASKS + 'pin: {nice: "{{ n }}"}\n', "p.yml")
         with pytest.raises(InputError) as caught:
             resolved_pin(profile, {"n": 99})
         assert caught.value.field == "pin.nice" and "<= 19" in str(caught.value)

@@ -11,21 +11,33 @@ from perflab.spec.job import parse_job
 
 def plan(pin: str, cpus=(1,), pinned: bool = True) -> PinPlan:
     job = parse_job(f"name: j\nbenchmarks: [{{name: b, command: erl}}]\npin: {pin}\n", "j.yaml")
-    return plan_pin(job, job.pin, list(cpus), pinned=pinned, extra_env={}, python="p",
-                    rundir="/r")
+    return plan_pin(job, job.pin, list(cpus), pinned=pinned, extra_env={}, python="p", rundir="/r")
 
 
-def os_answer(cpus: str = "1", policy: int = 0, prio: int = 0, nice: int = 0,
-              env: dict | None = None, rttime: str = "unlimited") -> str:
+def os_answer(
+    cpus: str = "1",
+    policy: int = 0,
+    prio: int = 0,
+    nice: int = 0,
+    env: dict | None = None,
+    rttime: str = "unlimited",
+) -> str:
     fields = ["S"] + ["0"] * 15 + [str(nice)] + ["0"] * 20 + [str(prio), str(policy)] + ["0"] * 5
-    return json.dumps({"status": f"Cpus_allowed_list:\t{cpus}\n",
-                       "stat": "9 (python3) " + " ".join(fields),
-                       "limits": f"Max realtime timeout {rttime} {rttime} us\n",
-                       "cgroup": "", "env": env or {}})
+    return json.dumps(
+        {
+            "status": f"Cpus_allowed_list:\t{cpus}\n",
+            "stat": "9 (python3) " + " ".join(fields),
+            "limits": f"Max realtime timeout {rttime} {rttime} us\n",
+            "cgroup": "",
+            "env": env or {},
+        }
+    )
 
 
-ERL_OK = ("schedulers=1\nschedulers_online=1\ndirty_cpu_schedulers=1\n"
-          "dirty_cpu_schedulers_online=1\nscheduler_bindings=[1]\n")
+ERL_OK = (
+    "schedulers=1\nschedulers_online=1\ndirty_cpu_schedulers=1\n"
+    "dirty_cpu_schedulers_online=1\nscheduler_bindings=[1]\n"
+)
 ENV = {"ERL_AFLAGS": "+S 1:1 +SDcpu 1:1 +sbt db"}
 
 
@@ -38,8 +50,11 @@ class TestProve:
         """Affinity, variables and Erlang's schedulers all as applied: no flag."""
         proof = prove(plan("{runtime: erlang}"), results(os=os_answer(env=ENV), erlang=ERL_OK))
         assert proof.mismatches == [] and proof.unproven == {} and proof.flags({}) == []
-        assert {c.what for c in proof.checks} >= {"Cpus_allowed_list", "schedulers_online",
-                                                  "unbound online schedulers"}
+        assert {c.what for c in proof.checks} >= {
+            "Cpus_allowed_list",
+            "schedulers_online",
+            "unbound online schedulers",
+        }
 
     def test_erlang_with_more_schedulers(self) -> None:
         """The seed's mistake: 4 schedulers online on a 1-CPU shield is a mismatch."""
@@ -63,8 +78,7 @@ class TestProve:
         assert prove(p, results(os=good)).mismatches == []
         bad = os_answer(cpus="0-1", policy=0, prio=0, nice=0)
         whats = {c.what for c in prove(p, results(os=bad)).mismatches}
-        assert whats == {"Cpus_allowed_list", "policy", "rt priority", "nice",
-                         "RLIMIT_RTTIME (us)"}
+        assert whats == {"Cpus_allowed_list", "policy", "rt priority", "nice", "RLIMIT_RTTIME (us)"}
 
     def test_variable_that_did_not_arrive(self) -> None:
         """A derived variable missing in the benchmark's environment is a mismatch."""
@@ -85,15 +99,17 @@ class TestProve:
         p = plan("{runtime: go}", cpus=(0, 1), pinned=False)
         go = "gomaxprocs=2\nnumcpu=2\n"
         proof = prove(p, results(os=os_answer("0-1", env={"GOMAXPROCS": "2"}), go=go))
-        assert proof.mismatches == [] and "Cpus_allowed_list" not in {c.what for c in
-                                                                      proof.checks}
+        assert proof.mismatches == [] and "Cpus_allowed_list" not in {c.what for c in proof.checks}
 
     def test_unproven(self) -> None:
         """A probe that failed or printed nonsense is reported, never taken as an answer."""
         p = plan("{runtime: erlang}")
-        failed = {"probe-os-1": ProbeResult("probe-os-1", "os", 1, True, os_answer(env=ENV)),
-                  "probe-erlang-1": ProbeResult("probe-erlang-1", "erlang", 1, False, "",
-                                                "exit status 1: boom")}
+        failed = {
+            "probe-os-1": ProbeResult("probe-os-1", "os", 1, True, os_answer(env=ENV)),
+            "probe-erlang-1": ProbeResult(
+                "probe-erlang-1", "erlang", 1, False, "", "exit status 1: boom"
+            ),
+        }
         proof = prove(p, failed)
         assert proof.unproven == {"probe-erlang-1": "exit status 1: boom"}
         assert [f["code"] for f in proof.flags({})] == ["pin_unproven"]
@@ -102,11 +118,15 @@ class TestProve:
     def test_command_line_settings_are_not_probed(self) -> None:
         """A value on the benchmark's own command line is recorded, not checked: the probe
         does not run that command line."""
-        job = parse_job("name: j\nbenchmarks: [{name: b, command: 'erl +S 2:2 -s b'}]\n"
-                        "pin: {runtime: erlang}\n", "j.yaml")
+        job = parse_job(
+            "name: j\nbenchmarks: [{name: b, command: 'erl +S 2:2 -s b'}]\n"
+            "pin: {runtime: erlang}\n",
+            "j.yaml",
+        )
         p = plan_pin(job, job.pin, [1], pinned=True, extra_env={}, python="p", rundir="/r")
         assert next(s for s in p.groups[0].settings if s.name == "+S").source == "job command"
         env = {"ERL_AFLAGS": "+SDcpu 1:1 +sbt db"}
-        proof = prove(p, results(os=os_answer(env=env), erlang=ERL_OK.replace(
-            "schedulers=1", "schedulers=2")))
+        proof = prove(
+            p, results(os=os_answer(env=env), erlang=ERL_OK.replace("schedulers=1", "schedulers=2"))
+        )
         assert proof.mismatches == [] and "schedulers" not in {c.what for c in proof.checks}

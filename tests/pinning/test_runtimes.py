@@ -15,16 +15,23 @@ class TestDerive:
     def test_erlang(self) -> None:
         """Erlang: +S N:N, +SDcpu N:N, +sbt db in ERL_AFLAGS, plus the flags the job asks for."""
         got = [(s.name, s.value, s.env) for s in derive("erlang", [2, 3], {"sbwt": "none"})]
-        assert got == [("+S", "2:2", "ERL_AFLAGS"), ("+SDcpu", "2:2", "ERL_AFLAGS"),
-                       ("+sbt", "db", "ERL_AFLAGS"), ("+sbwt", "none", "ERL_AFLAGS")]
+        assert got == [
+            ("+S", "2:2", "ERL_AFLAGS"),
+            ("+SDcpu", "2:2", "ERL_AFLAGS"),
+            ("+sbt", "db", "ERL_AFLAGS"),
+            ("+sbwt", "none", "ERL_AFLAGS"),
+        ]
 
     def test_plain_runtimes(self) -> None:
         """Go, OpenMP, tokio/rayon, node and the JVM get their documented variables."""
         cpus = [1, 3]
         table = {r: {(s.name, s.value) for s in derive(r, cpus, {})} for r in KNOWN}
         assert table["go"] == {("GOMAXPROCS", "2")}
-        assert table["openmp"] == {("OMP_NUM_THREADS", "2"), ("OMP_PROC_BIND", "close"),
-                                   ("OMP_PLACES", "{1},{3}")}
+        assert table["openmp"] == {
+            ("OMP_NUM_THREADS", "2"),
+            ("OMP_PROC_BIND", "close"),
+            ("OMP_PLACES", "{1},{3}"),
+        }
         assert table["tokio"] == {("TOKIO_WORKER_THREADS", "2"), ("RAYON_NUM_THREADS", "2")}
         assert table["node"] == {("UV_THREADPOOL_SIZE", "2")}
         assert table["jvm"] == {("-XX:ActiveProcessorCount", "2")}
@@ -57,23 +64,28 @@ class TestApply:
 
     def test_erlang_flags_in_erl_flags_win(self) -> None:
         """A flag in ERL_FLAGS beats the derived one; the rest still goes in ERL_AFLAGS."""
-        env, applied = apply(derive("erlang", [1], {}), {"ERL_FLAGS": "+sbt u +sbwt none"},
-                             "erl -noshell")
+        env, applied = apply(
+            derive("erlang", [1], {}), {"ERL_FLAGS": "+sbt u +sbwt none"}, "erl -noshell"
+        )
         assert env == {"ERL_AFLAGS": "+S 1:1 +SDcpu 1:1"}
         bind = next(s for s in applied if s.name == "+sbt")
         assert (bind.value, bind.source) == ("u", "job")
 
     def test_erlang_command_line_and_own_aflags(self) -> None:
         """Flags on erl's command line win; the job's own ERL_AFLAGS is kept after ours."""
-        env, applied = apply(derive("erlang", [1], {}), {"ERL_AFLAGS": "+A 4"},
-                             ["erl", "+S", "2:2", "-noshell"])
+        env, applied = apply(
+            derive("erlang", [1], {}), {"ERL_AFLAGS": "+A 4"}, ["erl", "+S", "2:2", "-noshell"]
+        )
         assert env == {"ERL_AFLAGS": "+SDcpu 1:1 +sbt db +A 4"}
         assert next(s for s in applied if s.name == "+S").source == "job command"
 
     def test_jvm_option_in_tool_options(self) -> None:
         """-XX:ActiveProcessorCount the job passes wins; other options are kept."""
-        env, applied = apply(derive("jvm", [1], {}),
-                             {"JAVA_TOOL_OPTIONS": "-Xmx1g -XX:ActiveProcessorCount=3"}, "java")
+        env, applied = apply(
+            derive("jvm", [1], {}),
+            {"JAVA_TOOL_OPTIONS": "-Xmx1g -XX:ActiveProcessorCount=3"},
+            "java",
+        )
         assert env == {} and applied[0].value == "3"
         env, _ = apply(derive("jvm", [1], {}), {"JAVA_TOOL_OPTIONS": "-Xmx1g"}, "java -jar x")
         assert env == {"JAVA_TOOL_OPTIONS": "-XX:ActiveProcessorCount=1 -Xmx1g"}
@@ -82,10 +94,27 @@ class TestApply:
 class TestErlangFlags:
     def test_parse_flags(self) -> None:
         """Attached and separate values; longer flags are not read as shorter ones."""
-        words = ["+S", "4:4", "+sbtu", "+sbwtdcpu", "none", "+sbwt", "short", "+swt", "low",
-                 "-noshell", "+S", "2"]
-        assert erlang.parse_flags(words) == {"+S": "2", "+sbt": "u", "+sbwtdcpu": "none",
-                                             "+sbwt": "short", "+swt": "low"}
+        words = [
+            "+S",
+            "4:4",
+            "+sbtu",
+            "+sbwtdcpu",
+            "none",
+            "+sbwt",
+            "short",
+            "+swt",
+            "low",
+            "-noshell",
+            "+S",
+            "2",
+        ]
+        assert erlang.parse_flags(words) == {
+            "+S": "2",
+            "+sbt": "u",
+            "+sbwtdcpu": "none",
+            "+sbwt": "short",
+            "+swt": "low",
+        }
 
     def test_precedence(self) -> None:
         """ERL_ZFLAGS > ERL_FLAGS > command line > ERL_AFLAGS, like erl itself."""

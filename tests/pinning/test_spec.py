@@ -17,7 +17,7 @@ def job_with(pin: str):
 
 class TestParsePolicy:
     def test_other_and_realtime(self) -> None:
-        """"other" is CFS; fifo/rr carry a priority and are real-time."""
+        """ "other" is CFS; fifo/rr carry a priority and are real-time."""
         assert parse_policy("other") == Policy()
         assert parse_policy("fifo:10") == Policy("fifo", 10)
         assert parse_policy("rr:99").realtime and str(parse_policy("rr:99")) == "rr:99"
@@ -38,8 +38,12 @@ class TestParsePin:
     def test_fields(self) -> None:
         """Every key is typed and remembered as set by the job."""
         spec = job_with("{runtime: go, nice: 5, erlang: {sbwt: none}, proof: false}").pin
-        assert (spec.runtime, spec.nice, dict(spec.erlang), spec.proof) == \
-            ("go", 5, {"sbwt": "none"}, False)
+        assert (spec.runtime, spec.nice, dict(spec.erlang), spec.proof) == (
+            "go",
+            5,
+            {"sbwt": "none"},
+            False,
+        )
         assert spec.active and not spec.wants_proof
         assert spec.source("runtime") == "job" and spec.source("policy") == "default"
 
@@ -47,8 +51,10 @@ class TestParsePin:
         """A real-time policy without pin.realtime is refused at load, pointing at the policy."""
         with pytest.raises(InputError) as caught:
             job_with('{policy: "fifo:10"}')
-        assert caught.value.field == "pin.policy" and caught.value.exit_status == \
-            ExitStatus.INVALID_INPUT
+        assert (
+            caught.value.field == "pin.policy"
+            and caught.value.exit_status == ExitStatus.INVALID_INPUT
+        )
         assert str(caught.value).startswith("job.yaml:3:") and "opt-in" in str(caught.value)
 
     def test_opt_in_false_is_refused(self) -> None:
@@ -66,8 +72,16 @@ class TestParsePin:
         spec = job_with("{realtime: {allow: true, limit: 1s}, nice: 1}").pin
         assert spec.realtime_limit is None and not spec.policy.realtime
 
-    @pytest.mark.parametrize("pin", ['{policy: "fifo:100"}', "{runtime: python}", "{nice: 20}",
-                                     "{realtime: {allow: true}}", "{erlang: {sbwt: fast}}"])
+    @pytest.mark.parametrize(
+        "pin",
+        [
+            '{policy: "fifo:100"}',
+            "{runtime: python}",
+            "{nice: 20}",
+            "{realtime: {allow: true}}",
+            "{erlang: {sbwt: fast}}",
+        ],
+    )
     def test_schema_errors(self, pin: str) -> None:
         """Values outside the schema are input errors (exit 3)."""
         with pytest.raises(InputError):
@@ -77,8 +91,7 @@ class TestParsePin:
 class TestMerge:
     def test_job_keys_win(self) -> None:
         """A profile's pin is a default; the job's keys replace it key by key."""
-        profile = parse_pin({"runtime": "auto", "nice": 5, "erlang": {"sbwt": "none"}},
-                            "profile")
+        profile = parse_pin({"runtime": "auto", "nice": 5, "erlang": {"sbwt": "none"}}, "profile")
         job = parse_pin({"runtime": "go", "erlang": {"swt": "low"}}, "job")
         merged = merge(job, profile)
         assert merged.runtime == "go" and merged.nice == 5
@@ -87,8 +100,9 @@ class TestMerge:
 
     def test_policy_travels_with_its_opt_in(self) -> None:
         """A job's policy replaces the profile's policy and its limit together."""
-        profile = parse_pin({"policy": "fifo:5", "realtime": {"allow": True, "limit": "1s"}},
-                            "profile")
+        profile = parse_pin(
+            {"policy": "fifo:5", "realtime": {"allow": True, "limit": "1s"}}, "profile"
+        )
         job = parse_pin({"policy": "other"}, "job")
         merged = merge(job, profile)
         assert merged.policy == Policy() and merged.realtime_limit is None

@@ -29,15 +29,20 @@ class TestParseVary:
     def test_values(self) -> None:
         """NAME=V1,V2 with \\, for a comma inside a value."""
         assert parse_vary(["pin.cpus=1,1\\,2"]) == Variable("pin.cpus", ["1", "1,2"])
-        assert parse_vary(["ERL_FLAGS=+sbt u,+sbt db"]) == \
-            Variable("ERL_FLAGS", ["+sbt u", "+sbt db"])
+        assert parse_vary(["ERL_FLAGS=+sbt u,+sbt db"]) == Variable(
+            "ERL_FLAGS", ["+sbt u", "+sbt db"]
+        )
         assert parse_vary([]) is None
 
-    @pytest.mark.parametrize(("items", "message"), [
-        (["a=1,2", "b=1,2"], "one variable per experiment"),
-        (["novalue"], "NAME=V1,V2"),
-        (["pin.nice=1"], "at least two values"),
-        (["pin.nice=1,1"], "twice")])
+    @pytest.mark.parametrize(
+        ("items", "message"),
+        [
+            (["a=1,2", "b=1,2"], "one variable per experiment"),
+            (["novalue"], "NAME=V1,V2"),
+            (["pin.nice=1"], "at least two values"),
+            (["pin.nice=1,1"], "twice"),
+        ],
+    )
     def test_refused(self, items: list[str], message: str) -> None:
         """Anything but one variable with distinct values is bad input naming --vary."""
         with pytest.raises(InputError, match=message) as caught:
@@ -70,18 +75,25 @@ class TestVariantJobs:
     def test_env_everywhere_the_job_sets_it(self) -> None:
         """An environment variable is replaced in the job's env and every benchmark's."""
         jobs = variant_jobs(job(), Variable("MODE", ["x", "y"]))
-        assert [(j.env["MODE"], j.benchmarks[0].env["MODE"]) for j in jobs] == \
-            [("x", "x"), ("y", "y")]
+        assert [(j.env["MODE"], j.benchmarks[0].env["MODE"]) for j in jobs] == [
+            ("x", "x"),
+            ("y", "y"),
+        ]
 
     def test_runtime_variable(self) -> None:
         """A variable the pinned runtime reads may be varied although the job does not set it."""
         jobs = variant_jobs(job(), Variable("ERL_FLAGS", ["+sbt u", "+sbt db"]))
         assert jobs[1].env["ERL_FLAGS"] == "+sbt db"
 
-    @pytest.mark.parametrize(("key", "hint"), [("pin.runtim", 'did you mean "pin.runtime"'),
-                                               ("GOGC", "environment variable"),
-                                               ("MOD", 'did you mean "MODE"'),
-                                               ("bogus.x", "no key")])
+    @pytest.mark.parametrize(
+        ("key", "hint"),
+        [
+            ("pin.runtim", 'did you mean "pin.runtime"'),
+            ("GOGC", "environment variable"),
+            ("MOD", 'did you mean "MODE"'),
+            ("bogus.x", "no key"),
+        ],
+    )
     def test_unknown_key(self, key: str, hint: str) -> None:
         """A key the job does not have is named, with a suggestion where one is close."""
         with pytest.raises(InputError, match=hint) as caught:
@@ -92,11 +104,17 @@ class TestVariantJobs:
 class TestRounds:
     def test_chunks(self) -> None:
         """Setup, probes and warmups belong to round 1; repetition r to round r."""
-        steps = [{"kind": "setup", "index": 1}, {"kind": "probe", "index": 1},
-                 {"kind": "warmup", "index": 1}, {"kind": "run", "index": 1},
-                 {"kind": "run", "index": 2}]
-        assert {r: [s["kind"] for s in c] for r, c in chunks(steps).items()} == \
-            {1: ["setup", "probe", "warmup", "run"], 2: ["run"]}
+        steps = [
+            {"kind": "setup", "index": 1},
+            {"kind": "probe", "index": 1},
+            {"kind": "warmup", "index": 1},
+            {"kind": "run", "index": 1},
+            {"kind": "run", "index": 2},
+        ]
+        assert {r: [s["kind"] for s in c] for r, c in chunks(steps).items()} == {
+            1: ["setup", "probe", "warmup", "run"],
+            2: ["run"],
+        }
 
     def test_turns_alternate(self) -> None:
         """Odd rounds in order, even rounds reversed: A B, B A, A B."""

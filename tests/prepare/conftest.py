@@ -26,8 +26,8 @@ _counter = itertools.count()
 HAS_CPUSET = Path("/sys/fs/cgroup/cpuset/cpuset.cpus").exists()
 HAS_FREEZER = Path("/sys/fs/cgroup/freezer/cgroup.procs").exists()
 needs_root_cgroups = pytest.mark.skipif(
-    os.geteuid() != 0 or not HAS_CPUSET,
-    reason="needs root and the cgroup v1 cpuset controller")
+    os.geteuid() != 0 or not HAS_CPUSET, reason="needs root and the cgroup v1 cpuset controller"
+)
 
 
 def leftovers(prefix: str) -> list[str]:
@@ -46,8 +46,11 @@ def prefix() -> str:
 
 @pytest.fixture
 def local_host(prefix: str, tmp_path: Path) -> Iterator[RunnerHost]:
-    host = RunnerHost("local", LocalTransport(), {"perflab_name_prefix": prefix,
-                                                  "perflab_state_dir": str(tmp_path / "state")})
+    host = RunnerHost(
+        "local",
+        LocalTransport(),
+        {"perflab_name_prefix": prefix, "perflab_state_dir": str(tmp_path / "state")},
+    )
     root_cpus = Path("/sys/fs/cgroup/cpuset/cpuset.cpus").read_text() if HAS_CPUSET else None
     balance = Path("/sys/fs/cgroup/cpuset/cpuset.sched_load_balance")
     balance_before = balance.read_text() if balance.exists() else None
@@ -104,5 +107,5 @@ def status_field(pid: int, key: str) -> str:
 
 def cpu_ticks(pid: int) -> int:
     text = Path(f"/proc/{pid}/stat").read_text()
-    fields = text[text.rfind(")") + 2:].split()
+    fields = text[text.rfind(")") + 2 :].split()
     return int(fields[11]) + int(fields[12])

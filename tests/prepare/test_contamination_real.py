@@ -55,7 +55,8 @@ def flag_of(store: Store, run_id: str) -> dict | None:
 
 class TestContamination:
     def test_a_hog_on_the_benchmarks_cpu_is_flagged_with_the_numbers(
-            self, tmp_path: Path, store: Store, neighbours) -> None:
+        self, tmp_path: Path, store: Store, neighbours
+    ) -> None:
         """A busy loop this test pins to CPU 1 (killed at the end): the run carries the flag
         `contaminated` saying how much of CPU 1 others used in how many repetitions, and
         every measured repetition stores its share."""
@@ -72,14 +73,15 @@ class TestContamination:
         assert len(runs) == 8 and all(r["other_share"] >= 0.25 for r in runs), runs
 
     @needs_root_cgroups
-    def test_a_quiet_run_in_the_shield_is_not_flagged(self, tmp_path: Path, store: Store,
-                                                      local_host) -> None:
+    def test_a_quiet_run_in_the_shield_is_not_flagged(
+        self, tmp_path: Path, store: Store, local_host
+    ) -> None:
         """The same job inside the shield (every movable task on CPU 0): no flag, and the
         repetitions show others' share of CPU 1 below the threshold."""
-        profile = parse_profile("name: t\ntasks:\n  - cpuset_shield: {cpus: reserved}\n",
-                                "t.yml")
-        outcome = run_on_runner(loop_job(tmp_path), local_host, store, profile=profile,
-                                opts=RunOptions(), probe=False)
+        profile = parse_profile("name: t\ntasks:\n  - cpuset_shield: {cpus: reserved}\n", "t.yml")
+        outcome = run_on_runner(
+            loop_job(tmp_path), local_host, store, profile=profile, opts=RunOptions(), probe=False
+        )
         assert outcome.status == "completed", outcome.message
         assert flag_of(store, outcome.run_id) is None, outcome.flags
         runs = [r for r in store.runs.get(outcome.run_id).repetitions if r["kind"] == "run"]
@@ -94,15 +96,15 @@ class TestNoiseProbe:
         from perflab.prepare.host import RunnerHost
         from perflab.prepare.verify import history_file, judged_probe
 
-        host = RunnerHost("local", LocalTransport(),
-                          {"perflab_state_dir": str(tmp_path / "state")})
+        host = RunnerHost("local", LocalTransport(), {"perflab_state_dir": str(tmp_path / "state")})
         neighbours.start("perflab-test-hog", cpu=1)
         time.sleep(0.2)
         verdict = judged_probe(host, [1], {}, repetitions=40, work_ms=5.0)
         assert not verdict.ok
         assert verdict.cpus[0].other_share is not None and verdict.cpus[0].other_share >= 0.3
-        assert re.match(r"other processes used \d+% of CPU 1 during the probe",
-                        verdict.cpus[0].failures[0]), verdict.cpus[0].failures
+        assert re.match(
+            r"other processes used \d+% of CPU 1 during the probe", verdict.cpus[0].failures[0]
+        ), verdict.cpus[0].failures
         kept = json.loads(Path(history_file(host)).read_text())
         assert len(kept) == 1 and kept[0]["cpu"] == 1 and kept[0]["ok"] is False
 
@@ -113,10 +115,10 @@ class TestNoiseProbe:
         from perflab.prepare import engine
         from perflab.prepare.verify import judged_probe
 
-        profile = parse_profile("name: t\ntasks:\n  - cpuset_shield: {cpus: reserved}\n",
-                                "t.yml")
+        profile = parse_profile("name: t\ntasks:\n  - cpuset_shield: {cpus: reserved}\n", "t.yml")
         report = engine.apply(engine.plan_profile(local_host, profile))
-        verdict = judged_probe(local_host, [1], {}, repetitions=40, work_ms=5.0,
-                               tasks_file=report.shield["tasks_file"])
+        verdict = judged_probe(
+            local_host, [1], {}, repetitions=40, work_ms=5.0, tasks_file=report.shield["tasks_file"]
+        )
         assert verdict.ok, verdict.to_dict()
         assert verdict.cpus[0].other_share is not None and verdict.cpus[0].other_share < 0.05

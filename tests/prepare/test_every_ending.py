@@ -22,8 +22,10 @@ import pytest
 from tests.cli.conftest import cli, home, write_job  # noqa: F401 (fixtures)
 from tests.prepare.conftest import leftovers, needs_root_cgroups, status_field
 
-pytestmark = [needs_root_cgroups,
-              pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")]
+pytestmark = [
+    needs_root_cgroups,
+    pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs"),
+]
 
 SHIELD = "name: s\ntasks:\n  - cpuset_shield: {cpus: reserved}\n  - aslr: {value: 2}\n"
 BALANCE = Path("/sys/fs/cgroup/cpuset/cpuset.sched_load_balance")
@@ -32,9 +34,11 @@ BALANCE = Path("/sys/fs/cgroup/cpuset/cpuset.sched_load_balance")
 def slow_job(folder: Path, marker: str, runs: int = 60, name: str = "slow") -> Path:
     """A job whose repetitions sleep 0.2 s; ``marker`` is in every benchmark's argv."""
     path = folder / f"{name}.yaml"
-    path.write_text(f"name: {name}\nworkdir: .\nbenchmarks:\n  - name: s\n    command: "
-                    f"[python3, -c, 'import time; time.sleep(0.2)', {marker}]\n"
-                    f"    format: time\nrepetitions: {{warmup: 0, runs: {runs}}}\n")
+    path.write_text(
+        f"name: {name}\nworkdir: .\nbenchmarks:\n  - name: s\n    command: "
+        f"[python3, -c, 'import time; time.sleep(0.2)', {marker}]\n"
+        f"    format: time\nrepetitions: {{warmup: 0, runs: {runs}}}\n"
+    )
     return path
 
 
@@ -56,19 +60,34 @@ class Perflab:
 
     def __init__(self, tmp_path: Path, prefix: str) -> None:
         self.home = tmp_path / "h"
-        self.env = {**os.environ, "PERFLAB_HOME": str(self.home), "PERFLAB_PREFIX": prefix,
-                    "PERFLAB_STATE_DIR": str(tmp_path / "state")}
+        self.env = {
+            **os.environ,
+            "PERFLAB_HOME": str(self.home),
+            "PERFLAB_PREFIX": prefix,
+            "PERFLAB_STATE_DIR": str(tmp_path / "state"),
+        }
         self.procs: list[subprocess.Popen[str]] = []
 
     def start(self, *argv: str) -> subprocess.Popen[str]:
-        proc = subprocess.Popen([sys.executable, "-m", "perflab", *argv], env=self.env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "perflab", *argv],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.procs.append(proc)
         return proc
 
     def run(self, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "perflab", *argv], env=self.env,
-                              capture_output=True, text=True, timeout=timeout, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "perflab", *argv],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     def measured(self, count: int, timeout: float = 60) -> str:
         """Wait until a run has measured ``count`` repetitions; its run id."""
@@ -116,15 +135,15 @@ def profile(tmp_path: Path) -> str:
 
 class TestStopSignals:
     @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-    def test_like_ctrl_c(self, perflab: Perflab, tmp_path: Path, prefix: str,
-                         signum: int) -> None:
+    def test_like_ctrl_c(self, perflab: Perflab, tmp_path: Path, prefix: str, signum: int) -> None:
         """SIGTERM (timeout, docker stop, a cancelled CI job) and SIGHUP (a closed
         terminal) during `run --profile`: the benchmark stops, what was measured is kept,
         the host is restored, the run is `interrupted`, the exit status is 128 + signal."""
         marker = f"perflab-sig-{prefix}"
         pid1 = status_field(1, "Cpus_allowed_list")
-        proc = perflab.start("run", str(slow_job(tmp_path, marker)), "--profile",
-                             profile(tmp_path), "--json")
+        proc = perflab.start(
+            "run", str(slow_job(tmp_path, marker)), "--profile", profile(tmp_path), "--json"
+        )
         run_id = perflab.measured(2)
         assert leftovers(prefix), "the shield is up while the run goes"
         assert status_field(1, "Cpus_allowed_list") != pid1, "PID 1 was moved off the shield"
@@ -143,15 +162,15 @@ class TestStopSignals:
 
 
 class TestControllerKilled:
-    def test_next_command_restores_and_closes_the_run(self, perflab: Perflab, tmp_path: Path,
-                                                      prefix: str) -> None:
+    def test_next_command_restores_and_closes_the_run(
+        self, perflab: Perflab, tmp_path: Path, prefix: str
+    ) -> None:
         """SIGKILL of `perflab run --profile`: the harness stops the benchmark (its
         controller is gone), the host lock goes with the controller, the next `run` says
         it found the dead run's preparation and restores it before measuring, and the dead
         run's row is closed as failed: controller lost."""
         marker = f"perflab-kill-{prefix}"
-        proc = perflab.start("run", str(slow_job(tmp_path, marker)), "--profile",
-                             profile(tmp_path))
+        proc = perflab.start("run", str(slow_job(tmp_path, marker)), "--profile", profile(tmp_path))
         dead = perflab.measured(2)
         proc.kill()
         proc.communicate(timeout=30)
@@ -169,19 +188,22 @@ class TestControllerKilled:
         doc = json.loads(after.stdout)
         assert doc["tuning"].get("profile") is None, "measured unprepared, not in the shield"
         # unprepared on a machine other sessions load, the run may also be `contaminated`
-        assert [f["code"] for f in doc["flags"] if f["code"] != "contaminated"] == \
-            ["stale_preparation"]
+        assert [f["code"] for f in doc["flags"] if f["code"] != "contaminated"] == [
+            "stale_preparation"
+        ]
         lost = perflab.run("results", "show", dead, "--json")
         shown = json.loads(lost.stdout)
         assert shown["status"] == "failed"
         assert shown["message"].startswith("controller lost")
 
-    def test_prepare_after_a_dead_run_restores_first(self, perflab: Perflab, tmp_path: Path,
-                                                     prefix: str) -> None:
+    def test_prepare_after_a_dead_run_restores_first(
+        self, perflab: Perflab, tmp_path: Path, prefix: str
+    ) -> None:
         """`perflab prepare` on a host a dead run left prepared puts it back first, so the
         new preparation records the host's own values, not the dead run's."""
-        proc = perflab.start("run", str(slow_job(tmp_path, f"perflab-p-{prefix}")),
-                             "--profile", profile(tmp_path))
+        proc = perflab.start(
+            "run", str(slow_job(tmp_path, f"perflab-p-{prefix}")), "--profile", profile(tmp_path)
+        )
         perflab.measured(1)
         proc.kill()
         proc.communicate(timeout=30)
@@ -196,12 +218,14 @@ class TestControllerKilled:
 
 
 class TestOneCommandPerHost:
-    def test_second_run_is_refused_then_waits(self, perflab: Perflab, tmp_path: Path,
-                                              prefix: str) -> None:
+    def test_second_run_is_refused_then_waits(
+        self, perflab: Perflab, tmp_path: Path, prefix: str
+    ) -> None:
         """A second `run` on a runner that is measuring exits 1 naming the run, its pid and
         since when; with --lock-wait it starts only after the first has finished."""
-        first = perflab.start("run", str(slow_job(tmp_path, f"perflab-a-{prefix}", runs=25)),
-                              "--json")
+        first = perflab.start(
+            "run", str(slow_job(tmp_path, f"perflab-a-{prefix}", runs=25)), "--json"
+        )
         run_a = perflab.measured(1)
         second = slow_job(tmp_path, f"perflab-b-{prefix}", runs=2, name="second")
         refused = perflab.run("run", str(second))
@@ -217,14 +241,22 @@ class TestOneCommandPerHost:
         assert b["started_at"] >= a["finished_at"], "never two runs on the runner at once"
         assert "is busy" in waited.stderr, "it said what it waited for"
 
-    def test_prepare_and_restore_wait_for_a_run(self, perflab: Perflab,
-                                                tmp_path: Path, prefix: str) -> None:
+    def test_prepare_and_restore_wait_for_a_run(
+        self, perflab: Perflab, tmp_path: Path, prefix: str
+    ) -> None:
         """`prepare` and `restore` never touch a host a run is measuring on."""
-        run = perflab.start("run", str(slow_job(tmp_path, f"perflab-c-{prefix}", runs=300)),
-                            "--profile", profile(tmp_path))
+        run = perflab.start(
+            "run",
+            str(slow_job(tmp_path, f"perflab-c-{prefix}", runs=300)),
+            "--profile",
+            profile(tmp_path),
+        )
         perflab.measured(1)
-        for argv in (("restore", "local"), ("prepare", "local", "--profile",
-                                            profile(tmp_path)), ("verify", "local")):
+        for argv in (
+            ("restore", "local"),
+            ("prepare", "local", "--profile", profile(tmp_path)),
+            ("verify", "local"),
+        ):
             busy = perflab.run(*argv)
             assert busy.returncode == 1 and "is busy" in busy.stderr, argv
             assert run.poll() is None, "the run was still going"
@@ -234,16 +266,19 @@ class TestOneCommandPerHost:
         assert run.returncode == 128 + signal.SIGTERM
         assert leftovers(prefix) == []
 
-    def test_concurrent_prepares_keep_the_restore_record(self, perflab: Perflab,
-                                                         tmp_path: Path, prefix: str) -> None:
+    def test_concurrent_prepares_keep_the_restore_record(
+        self, perflab: Perflab, tmp_path: Path, prefix: str
+    ) -> None:
         """Two `prepare` at once: they take turns on the host lock, the state file keeps
         every original value, and one restore puts everything back."""
         aslr = Path("/proc/sys/kernel/randomize_va_space").read_text()
         text = SHIELD.replace("value: 2", "value: 0")
         path = tmp_path / "p0.yml"
         path.write_text(text)
-        procs = [perflab.start("prepare", "local", "--profile", str(path), "--lock-wait", "60")
-                 for _ in range(2)]
+        procs = [
+            perflab.start("prepare", "local", "--profile", str(path), "--lock-wait", "60")
+            for _ in range(2)
+        ]
         for proc in procs:
             _, err = proc.communicate(timeout=120)
             assert proc.returncode == 0, err
@@ -253,9 +288,9 @@ class TestOneCommandPerHost:
         assert Path("/proc/sys/kernel/randomize_va_space").read_text() == aslr
         assert leftovers(prefix) == []
 
-    def test_run_profile_does_not_undo_a_deliberate_preparation(self, perflab: Perflab,
-                                                                tmp_path: Path,
-                                                                prefix: str) -> None:
+    def test_run_profile_does_not_undo_a_deliberate_preparation(
+        self, perflab: Perflab, tmp_path: Path, prefix: str
+    ) -> None:
         """A host prepared with `perflab prepare` is not re-prepared and then restored by a
         run's --profile: exit 3 with what to do; the preparation stays."""
         assert perflab.run("prepare", "local", "--profile", profile(tmp_path)).returncode == 0
@@ -270,8 +305,9 @@ class TestOneCommandPerHost:
 
 
 class TestAffinity:
-    def test_restore_sets_back_the_affinity_the_kernel_forgot(self, local_host, neighbours,
-                                                               prefix) -> None:
+    def test_restore_sets_back_the_affinity_the_kernel_forgot(
+        self, local_host, neighbours, prefix
+    ) -> None:
         """A task pinned to CPU 1 is narrowed to CPU 0 by the shield. If its affinity is
         lost meanwhile (older kernels forget a pin across cpuset moves; here the test
         re-pins it), restore gives it its own CPU 1 back and says so."""

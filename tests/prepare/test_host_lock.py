@@ -81,8 +81,9 @@ class TestHostLock:
     def test_let_go_when_the_controller_is_killed(self, tmp_path: Path) -> None:
         """SIGKILL of the controller holding the lock: the helper sees its stdin close and
         lets go; nothing of it stays behind."""
-        holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path / "state")],
-                                  stdout=subprocess.PIPE, text=True)
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD, str(tmp_path / "state")], stdout=subprocess.PIPE, text=True
+        )
         try:
             assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
             with pytest.raises(RunnerBusy), host_lock(local(tmp_path / "state"), "x", wait=0):
@@ -134,7 +135,8 @@ class TestSignals:
     def test_deferred_block_is_not_cut_short(self) -> None:
         """A stop signal inside a deferred block (a restore) is raised when the block has
         finished, as the first signal that came; the exit status is 128 + its number."""
-        done = subprocess.run([sys.executable, "-c", SIGNALS], capture_output=True, text=True,
-                              timeout=60, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", SIGNALS], capture_output=True, text=True, timeout=60, check=False
+        )
         assert done.stdout.splitlines() == ["block finished", "raised 15 15"]
         assert done.returncode == 143

@@ -24,8 +24,11 @@ class TestRunnerHostPrefix:
     def test_inventory_variable(self, value: str) -> None:
         """perflab_name_prefix (inventory or `runner add --var`) is checked where it is used."""
         host = RunnerHost("r1", LocalTransport(), {"perflab_name_prefix": value or " "})
-        with pytest.raises(InputError, match=r"perflab_name_prefix: expected a name of "
-                                             r"a-z, 0-9 and '-'") as caught:
+        with pytest.raises(
+            InputError,
+            match=r"perflab_name_prefix: expected a name of "
+            r"a-z, 0-9 and '-'",
+        ) as caught:
             _ = host.prefix
         assert caught.value.exit_status == 3
 
@@ -33,8 +36,11 @@ class TestRunnerHostPrefix:
     def test_environment(self, value: str, monkeypatch: pytest.MonkeyPatch) -> None:
         """PERFLAB_PREFIX (the local runner) is checked the same way."""
         monkeypatch.setenv("PERFLAB_PREFIX", value)
-        with pytest.raises(InputError, match=r"PERFLAB_PREFIX: expected a name of a-z, 0-9 "
-                                             r"and '-'"):
+        with pytest.raises(
+            InputError,
+            match=r"PERFLAB_PREFIX: expected a name of a-z, 0-9 "
+            r"and '-'",
+        ):
             _ = RunnerHost("local", LocalTransport()).prefix
 
     @pytest.mark.parametrize("value", ["perflab", "perflab-ci", "lab-2", "x" * 64])
@@ -51,13 +57,20 @@ class TestValidate:
         path = tmp_path / "h.yml"
         path.write_text("all:\n  vars:\n    perflab_name_prefix: ../../..\n  hosts:\n    r1:\n")
         found = [str(e) for e in validate_inventory(path)]
-        assert found == [f"{path}:3:5: perflab_name_prefix: expected a name of a-z, 0-9 and "
-                         "'-' (at most 64 characters), got \"../../..\""]
+        assert found == [
+            f"{path}:3:5: perflab_name_prefix: expected a name of a-z, 0-9 and "
+            "'-' (at most 64 characters), got \"../../..\""
+        ]
 
     def test_prepare_refuses_it(self, tmp_path: Path) -> None:
         """`prepare local --check` with PERFLAB_PREFIX=../../.. is exit 3, nothing touched."""
-        child = run_capped("prepare", "local", "--check", home=tmp_path / "home", timeout=60,
-                           env={"PERFLAB_PREFIX": "../../..",
-                                "PERFLAB_STATE_DIR": str(tmp_path / "state")})
+        child = run_capped(
+            "prepare",
+            "local",
+            "--check",
+            home=tmp_path / "home",
+            timeout=60,
+            env={"PERFLAB_PREFIX": "../../..", "PERFLAB_STATE_DIR": str(tmp_path / "state")},
+        )
         assert child.status == 3, child.err
         assert "PERFLAB_PREFIX: expected a name of a-z, 0-9 and '-'" in child.err

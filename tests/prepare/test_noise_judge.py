@@ -8,23 +8,43 @@ from typing import Any
 from perflab.prepare.noise import judge
 
 
-def cpu_data(*, cv: float = 0.03, other: float = 0.0, steal: float = 0.0,
-             involuntary: int = 0, n: int = 100) -> dict[str, Any]:
+def cpu_data(
+    *, cv: float = 0.03, other: float = 0.0, steal: float = 0.0, involuntary: int = 0, n: int = 100
+) -> dict[str, Any]:
     """A probe answer for one CPU: ``n`` repetitions around 5 ms with about this CV (two
     alternating values), over 1 s, with others' and steal shares as given."""
     base = 5_000_000.0
     ns = [base * (1 - cv) if i % 2 else base * (1 + cv) for i in range(n)]
     elapsed = 1_000_000_000
     own = 0.9 * elapsed
-    return {"ns": ns, "involuntary": involuntary, "interrupts": 100, "elapsed_ns": elapsed,
-            "busy_ns": own + other * elapsed, "own_ns": own, "steal_ns": steal * elapsed}
+    return {
+        "ns": ns,
+        "involuntary": involuntary,
+        "interrupts": 100,
+        "elapsed_ns": elapsed,
+        "busy_ns": own + other * elapsed,
+        "own_ns": own,
+        "steal_ns": steal * elapsed,
+    }
 
 
-def history(cv: float, k: int, *, cpu: int = 1, other: float = 0.01,
-            ok: bool = True, work_ms: float = 5.0) -> list[dict[str, Any]]:
-    return [{"at": i, "cpu": cpu, "work_ms": work_ms, "cv": cv, "slowdown": 1 / (1 - cv),
-             "other": other, "steal": 0.0, "involuntary_per_s": 0.0, "ok": ok}
-            for i in range(k)]
+def history(
+    cv: float, k: int, *, cpu: int = 1, other: float = 0.01, ok: bool = True, work_ms: float = 5.0
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": i,
+            "cpu": cpu,
+            "work_ms": work_ms,
+            "cv": cv,
+            "slowdown": 1 / (1 - cv),
+            "other": other,
+            "steal": 0.0,
+            "involuntary_per_s": 0.0,
+            "ok": ok,
+        }
+        for i in range(k)
+    ]
 
 
 class TestContamination:
@@ -33,8 +53,10 @@ class TestContamination:
         timing says (a hog can leave the CV small)."""
         verdict = judge({"cpus": {"1": cpu_data(cv=0.01, other=0.48)}})
         assert not verdict.ok
-        assert verdict.cpus[0].failures[0] == \
-            "other processes used 48% of CPU 1 during the probe (limit 10%)"
+        assert (
+            verdict.cpus[0].failures[0]
+            == "other processes used 48% of CPU 1 during the probe (limit 10%)"
+        )
         assert verdict.cpus[0].contaminated
 
     def test_steal_fails_it_too(self) -> None:
@@ -60,8 +82,12 @@ class TestRelativeTiming:
 
     def test_only_quiet_probes_of_this_cpu_and_work_calibrate(self) -> None:
         """Contaminated probes, other CPUs' and other work sizes' do not count."""
-        past = (history(0.5, 10, other=0.5) + history(0.5, 10, cpu=2)
-                + history(0.5, 10, work_ms=2.0) + history(0.04, 4))
+        past = (
+            history(0.5, 10, other=0.5)
+            + history(0.5, 10, cpu=2)
+            + history(0.5, 10, work_ms=2.0)
+            + history(0.04, 4)
+        )
         verdict = judge({"cpus": {"1": cpu_data(cv=0.2)}}, history=past, work_ms=5.0)
         assert verdict.ok and verdict.cpus[0].quiet_history == 4
         assert verdict.cpus[0].cv_limit is None  # 4 < min_history
@@ -73,8 +99,11 @@ class TestRelativeTiming:
     def test_the_history_comes_with_the_answer_and_makes_a_record(self) -> None:
         """The answer's own history (what the host kept) is used, and summed up: quiet
         probes that failed, contaminated ones that were caught."""
-        past = history(0.04, 6) + history(0.04, 1, ok=False) + history(0.3, 3, other=0.5,
-                                                                         ok=False)
+        past = history(0.04, 6) + history(0.04, 1, ok=False) + history(0.3, 3, other=0.5, ok=False)
         verdict = judge({"cpus": {"1": cpu_data()}, "history": past})
-        assert verdict.record.to_dict() == {"quiet": 7, "quiet_failed": 1,
-                                            "contaminated": 3, "contaminated_failed": 3}
+        assert verdict.record.to_dict() == {
+            "quiet": 7,
+            "quiet_failed": 1,
+            "contaminated": 3,
+            "contaminated_failed": 3,
+        }

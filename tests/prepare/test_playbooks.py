@@ -32,8 +32,9 @@ class TestShippedProfiles:
     def test_schema_file_is_generated_from_the_knobs(self) -> None:
         """schemas/playbook.schema.json is what `python -m perflab.knobs.schema` prints."""
         committed = json.loads((REPO / "schemas" / "playbook.schema.json").read_text())
-        assert committed == playbook_schema(), \
+        assert committed == playbook_schema(), (
             "regenerate: python -m perflab.knobs.schema > schemas/playbook.schema.json"
+        )
 
     def test_unknown_profile_suggests(self) -> None:
         """A misspelt profile name: exit 3 with the closest shipped one."""
@@ -65,10 +66,12 @@ class TestErrors:
 
 
 class TestVariables:
-    PROFILE = ("name: v\nvars: {perflab_isolated_cpus: '2-3'}\ntasks:\n"
-               "  - cpuset_shield: {cpus: \"{{ perflab_isolated_cpus | default('reserved') }}\"}\n"
-               "  - freeze: {patterns: [a], cpu_above: \"{{ perflab_freeze_cpu_above | default(none) }}\"}\n"
-               "  - swappiness: {value: \"{{ perflab_swappiness }}\"}\n")
+    PROFILE = (
+        "name: v\nvars: {perflab_isolated_cpus: '2-3'}\ntasks:\n"
+        "  - cpuset_shield: {cpus: \"{{ perflab_isolated_cpus | default('reserved') }}\"}\n"
+        '  - freeze: {patterns: [a], cpu_above: "{{ perflab_freeze_cpu_above | default(none) }}"}\n'
+        '  - swappiness: {value: "{{ perflab_swappiness }}"}\n'
+    )
 
     def test_host_vars_override_playbook_vars(self) -> None:
         """Inventory variables win over the playbook's; defaults apply when neither is set."""
@@ -82,8 +85,9 @@ class TestVariables:
     def test_undefined_variable_is_bad_input(self) -> None:
         """A variable with no value and no default names itself and where it is used."""
         profile = parse_profile(self.PROFILE, "v.yml")
-        with pytest.raises(InputError, match='variable "perflab_swappiness" is not defined') \
-                as caught:
+        with pytest.raises(
+            InputError, match='variable "perflab_swappiness" is not defined'
+        ) as caught:
             task_args(profile, profile.tasks[2], {})
         assert str(caught.value).startswith("v.yml:6:")
 

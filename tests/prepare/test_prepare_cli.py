@@ -11,14 +11,16 @@ from perflab.transport.local import LocalTransport
 from tests.cli.conftest import cli, home, write_job  # noqa: F401 (fixtures)
 from tests.prepare.conftest import leftovers, needs_root_cgroups
 
-pytestmark = [needs_root_cgroups,
-              pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")]
+pytestmark = [
+    needs_root_cgroups,
+    pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs"),
+]
 
 SHIELD = "name: s\ntasks:\n  - cpuset_shield: {cpus: reserved}\n  - aslr: {value: 2}\n"
 
 
 @pytest.fixture
-def machine(prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli):  # noqa: F811
+def machine(prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli):
     """PERFLAB_PREFIX/STATE_DIR for the local runner; restored and checked afterwards."""
     monkeypatch.setenv("PERFLAB_PREFIX", prefix)
     monkeypatch.setenv("PERFLAB_STATE_DIR", str(tmp_path / "state"))
@@ -36,7 +38,7 @@ def profile(tmp_path: Path, text: str = SHIELD) -> str:
 
 
 class TestPrepareCommand:
-    def test_check_apply_again_restore(self, cli, machine, tmp_path: Path) -> None:  # noqa: F811
+    def test_check_apply_again_restore(self, cli, machine, tmp_path: Path) -> None:
         """check (exit 2, nothing touched) -> apply -> no changes -> restore -> nothing left."""
         checked = cli("prepare", "local", "--profile", profile(tmp_path), "--check", "--json")
         assert checked.status == 2 and checked.json()["changed"] > 0
@@ -53,8 +55,10 @@ class TestPrepareCommand:
         assert leftovers(machine) == []
         assert "nothing to restore" in cli("restore", "local").out
 
-    @pytest.mark.skipif(not Path("/usr/bin/python3").exists() or not Path("/usr/bin/setpriv")
-                        .exists(), reason="needs /usr/bin/python3 and setpriv")
+    @pytest.mark.skipif(
+        not Path("/usr/bin/python3").exists() or not Path("/usr/bin/setpriv").exists(),
+        reason="needs /usr/bin/python3 and setpriv",
+    )
     def test_not_root_is_refused_before_anything(self, machine, tmp_path: Path) -> None:
         """A host where perflab is not root: refused with exit 3 before anything is touched."""
         from perflab.errors import InputError
@@ -62,8 +66,11 @@ class TestPrepareCommand:
         from perflab.prepare.host import RunnerHost
         from perflab.spec.playbook import parse_profile
 
-        host = RunnerHost("unprivileged", AsNobody(), {"perflab_name_prefix": machine,
-                                                       "perflab_state_dir": str(tmp_path)})
+        host = RunnerHost(
+            "unprivileged",
+            AsNobody(),
+            {"perflab_name_prefix": machine, "perflab_state_dir": str(tmp_path)},
+        )
         with pytest.raises(InputError, match="needs root on unprivileged") as caught:
             engine.plan_profile(host, parse_profile(SHIELD, "s.yml"))
         assert caught.value.exit_status == 3
@@ -79,16 +86,19 @@ class AsNobody(LocalTransport):
 
     def run(self, command, **kwargs):  # type: ignore[no-untyped-def, override]
         argv = ["/bin/sh", "-c", command] if isinstance(command, str) else list(command)
-        return super().run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                            *argv], **kwargs)
+        return super().run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv], **kwargs
+        )
 
 
-FAST_JOB = ("name: j\nbenchmarks:\n  - {name: a, command: [python3, -c, 'pass'], format: time}\n"
-            "repetitions: {warmup: 0, runs: 2}\n")
+FAST_JOB = (
+    "name: j\nbenchmarks:\n  - {name: a, command: [python3, -c, 'pass'], format: time}\n"
+    "repetitions: {warmup: 0, runs: 2}\n"
+)
 
 
 class TestRunWithProfile:
-    def test_failed_run_is_restored(self, cli, machine, write_job, tmp_path) -> None:  # noqa: F811
+    def test_failed_run_is_restored(self, cli, machine, write_job, tmp_path) -> None:
         """A failing benchmark under --profile: run stored failed, host restored."""
         job = write_job(FAST_JOB.replace("'pass'", "'import sys; sys.exit(4)'"))
         result = cli("run", str(job), "--profile", profile(tmp_path), "--json")
@@ -97,44 +107,62 @@ class TestRunWithProfile:
         assert doc["status"] == "failed" and doc["tuning"]["profile"] == "s"
         assert leftovers(machine) == []
 
-    def test_failed_probe_marks_the_run(self, cli, machine, write_job, tmp_path) -> None:  # noqa: F811
+    def test_failed_probe_marks_the_run(self, cli, machine, write_job, tmp_path) -> None:
         """A host that fails the noise probe: the run carries infra_contention_suspected."""
         strict = SHIELD.replace("name: s\n", "name: s\nverify: {max_cv: 0.000001}\n")
-        result = cli("run", str(write_job(FAST_JOB)), "--profile", profile(tmp_path, strict),
-                     "--json")
+        result = cli(
+            "run", str(write_job(FAST_JOB)), "--profile", profile(tmp_path, strict), "--json"
+        )
         assert result.status == 0, result.err
         flags = result.json()["flags"]
         assert [f["code"] for f in flags] == ["infra_contention_suspected"]
         assert "CV" in flags[0]["message"] and flags[0]["evidence"]["probe"]["cpus"]
 
-    def test_unprepared_and_prepared_fingerprints_differ(self, cli, machine, write_job,  # noqa: F811
-                                                         tmp_path) -> None:
+    def test_unprepared_and_prepared_fingerprints_differ(
+        self,
+        cli,
+        machine,
+        write_job,
+        tmp_path,
+    ) -> None:
         """The tuning fingerprint tells a prepared run from an unprepared one."""
         plain = cli("run", str(write_job(FAST_JOB)), "--json").json()
-        tuned = cli("run", str(write_job(FAST_JOB)), "--profile", profile(tmp_path),
-                    "--json").json()
+        tuned = cli(
+            "run", str(write_job(FAST_JOB)), "--profile", profile(tmp_path), "--json"
+        ).json()
         assert plain["fingerprint"] != tuned["fingerprint"]
 
 
 class TestVerifyCommand:
-    def test_before_and_after(self, cli, machine, tmp_path: Path) -> None:  # noqa: F811
+    def test_before_and_after(self, cli, machine, tmp_path: Path) -> None:
         """verify --profile probes before and after preparing, then restores."""
-        lenient = SHIELD.replace("name: s\n", "name: s\nverify: {max_cv: 10, max_slowdown: 100, "
-                                 "max_involuntary_per_s: 100000, max_interrupts_per_s: 1000000000, "
-                                 "max_other_share: 1, max_steal_share: 1}\n")
-        result = cli("verify", "local", "--profile", profile(tmp_path, lenient),
-                     "--repetitions", "20", "--json")
+        lenient = SHIELD.replace(
+            "name: s\n",
+            "name: s\nverify: {max_cv: 10, max_slowdown: 100, "
+            "max_involuntary_per_s: 100000, max_interrupts_per_s: 1000000000, "
+            "max_other_share: 1, max_steal_share: 1}\n",
+        )
+        result = cli(
+            "verify",
+            "local",
+            "--profile",
+            profile(tmp_path, lenient),
+            "--repetitions",
+            "20",
+            "--json",
+        )
         assert result.status == 0, result.err
         doc = result.json()
         assert doc["before"]["cpus"][0]["cpu"] == 1 and doc["after"]["cpus"][0]["n"] == 20
         assert doc["prepared_by"] == "s" and doc["ok"] is True
         assert leftovers(machine) == []
 
-    def test_noisy_host_exits_2(self, cli, machine, tmp_path: Path) -> None:  # noqa: F811
+    def test_noisy_host_exits_2(self, cli, machine, tmp_path: Path) -> None:
         """Thresholds no host meets: exit 2 with the failures named."""
         strict = SHIELD.replace("name: s\n", "name: s\nverify: {max_cv: 0.000001}\n")
-        result = cli("verify", "local", "--profile", profile(tmp_path, strict),
-                     "--repetitions", "20")
+        result = cli(
+            "verify", "local", "--profile", profile(tmp_path, strict), "--repetitions", "20"
+        )
         assert result.status == 2 and "too noisy" in result.out
 
 
@@ -148,12 +176,28 @@ class TestInterruptedRunWithProfile:
         import time
 
         job = tmp_path / "slow.yaml"
-        job.write_text(FAST_JOB.replace("runs: 2", "runs: 40").replace("'pass'",
-                                                                        "'import time; time.sleep(0.2)'"))
+        job.write_text(
+            FAST_JOB.replace("runs: 2", "runs: 40").replace(
+                "'pass'", "'import time; time.sleep(0.2)'"
+            )
+        )
         env = {**os.environ, "PERFLAB_HOME": str(tmp_path / "h")}
-        proc = subprocess.Popen([sys.executable, "-m", "perflab", "run", str(job), "--profile",
-                                 profile(tmp_path), "--json"], env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "perflab",
+                "run",
+                str(job),
+                "--profile",
+                profile(tmp_path),
+                "--json",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             journals = list((tmp_path / "h" / "runs").glob("*/events.jsonl"))

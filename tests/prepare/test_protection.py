@@ -9,10 +9,18 @@ def proc(pid: int, ppid: int, session: int, comm: str = "x", kthread: bool = Fal
     return {"pid": pid, "ppid": ppid, "session": session, "comm": comm, "kthread": kthread}
 
 
-PROCS = [proc(1, 0, 1, "init"), proc(2, 0, 0, "kthreadd", True), proc(3, 2, 0, "kworker", True),
-         proc(10, 1, 10, "sshd"), proc(20, 10, 20, "bash"), proc(30, 20, 20, "python3"),
-             proc(31, 30, 20, "probe"), proc(40, 30, 40, "noisy"), proc(50, 20, 20, "make"),
-             proc(60, 1, 60, "stress-ng")]
+PROCS = [
+    proc(1, 0, 1, "init"),
+    proc(2, 0, 0, "kthreadd", True),
+    proc(3, 2, 0, "kworker", True),
+    proc(10, 1, 10, "sshd"),
+    proc(20, 10, 20, "bash"),
+    proc(30, 20, 20, "python3"),
+    proc(31, 30, 20, "probe"),
+    proc(40, 30, 40, "noisy"),
+    proc(50, 20, 20, "make"),
+    proc(60, 1, 60, "stress-ng"),
+]
 
 
 class TestProtectedPids:

@@ -18,19 +18,25 @@ from perflab.spec.playbook import parse_profile
 from perflab.transport.local import LocalTransport
 from tests.knobs.fakesys import build
 
-SYSCTLS = parse_profile("""\
+SYSCTLS = parse_profile(
+    """\
 name: sysctls
 tasks:
   - aslr: {value: 0}
   - swappiness: {value: 10}
   - sysctl: {name: vm.dirty_ratio, value: 20}
-""", "sysctls.yml")
-WITH_GOVERNOR = parse_profile("""\
+""",
+    "sysctls.yml",
+)
+WITH_GOVERNOR = parse_profile(
+    """\
 name: mixed
 tasks:
   - aslr: {value: 0}
   - governor: {governor: performance}
-""", "mixed.yml")
+""",
+    "mixed.yml",
+)
 
 
 class Counting(LocalTransport):
@@ -49,15 +55,19 @@ class Counting(LocalTransport):
 def fake_host(tmp_path: Path):
     fake = build(tmp_path, cpus=4)
     transport = Counting()
-    host = RunnerHost("fake", transport, {"perflab_sysfs_root": str(fake.root),
-                                          "perflab_state_dir": str(tmp_path / "state")})
+    host = RunnerHost(
+        "fake",
+        transport,
+        {"perflab_sysfs_root": str(fake.root), "perflab_state_dir": str(tmp_path / "state")},
+    )
     yield fake, host, transport
     engine.restore(host)
 
 
 def states(session: engine.Session) -> list[tuple[str, str, list[tuple[str, Any, Any]]]]:
-    return [(p.knob, p.status, [(c.target, c.old, c.new) for c in p.changes])
-            for p in session.plans]
+    return [
+        (p.knob, p.status, [(c.target, c.old, c.new) for c in p.changes]) for p in session.plans
+    ]
 
 
 class TestRoundTrips:
@@ -69,7 +79,8 @@ class TestRoundTrips:
         assert states(session) == [
             ("aslr", "change", [("/proc/sys/kernel/randomize_va_space", "2", "0")]),
             ("swappiness", "change", [("/proc/sys/vm/swappiness", "60", "10")]),
-            ("sysctl", "ok", [])]
+            ("sysctl", "ok", []),
+        ]
         assert session.ctx.online == [0, 1, 2, 3]
 
     def test_a_per_cpu_knob_adds_one_probe(self, fake_host) -> None:
@@ -79,10 +90,12 @@ class TestRoundTrips:
         assert transport.calls == {"probe": 2}
         governor = next(p for p in session.plans if p.knob == "governor")
         assert [c.target for c in governor.changes] == [
-            f"/sys/devices/system/cpu/cpu{n}/cpufreq/scaling_governor" for n in range(4)]
+            f"/sys/devices/system/cpu/cpu{n}/cpufreq/scaling_governor" for n in range(4)
+        ]
 
     def test_same_plans_as_reading_everything_after_the_context(
-            self, fake_host, monkeypatch: pytest.MonkeyPatch) -> None:
+        self, fake_host, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """Reading early changes nothing a knob sees (its facts are what it asked for)."""
         _, host, transport = fake_host
         early = [states(engine.plan_profile(host, p)) for p in (SYSCTLS, WITH_GOVERNOR)]

@@ -66,13 +66,17 @@ class TestShield:
 
     def test_benchmark_runs_inside_the_shield(self, local_host, tmp_path: Path) -> None:
         """`run --profile`: the benchmark (and its children) run in the shield; restored after."""
-        job = parse_job("name: inside\nbenchmarks:\n  - name: where\n    command: "
-                        "\"cat /proc/self/cgroup; sh -c 'grep Cpus_allowed_list /proc/self/status'\""
-                        "\n    format: time\nrepetitions: {warmup: 0, runs: 1}\n",
-                        str(tmp_path / "j.yaml"), tmp_path / "j.yaml")
+        job = parse_job(
+            "name: inside\nbenchmarks:\n  - name: where\n    command: "
+            "\"cat /proc/self/cgroup; sh -c 'grep Cpus_allowed_list /proc/self/status'\""
+            "\n    format: time\nrepetitions: {warmup: 0, runs: 1}\n",
+            str(tmp_path / "j.yaml"),
+            tmp_path / "j.yaml",
+        )
         store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
-        outcome = run_on_runner(job, local_host, store, profile=profile(),
-                                opts=RunOptions(), probe=False)
+        outcome = run_on_runner(
+            job, local_host, store, profile=profile(), opts=RunOptions(), probe=False
+        )
         out = (outcome.raw_dir / "steps" / "b0-r1.stdout").read_text()
         assert f"cpuset:/{local_host.prefix}-shield" in out
         assert "Cpus_allowed_list:\t1" in out
@@ -83,19 +87,29 @@ class TestShield:
 
     def test_restore_after_a_crash(self, local_host, prefix) -> None:
         """A controller killed after preparing: `perflab restore` from a new process fixes it."""
-        code = ("import os, sys\nfrom perflab.prepare import engine\n"
-                "from perflab.spec.playbook import parse_profile\n"
-                "from perflab.prepare.host import RunnerHost\n"
-                "from perflab.transport.local import LocalTransport\n"
-                f"host = RunnerHost('local', LocalTransport(), {dict(local_host.vars)!r})\n"
-                f"engine.apply(engine.plan_profile(host, parse_profile({SHIELD!r}, 't.yml')))\n"
-                "os._exit(9)\n")
+        code = (
+            "import os, sys\nfrom perflab.prepare import engine\n"
+            "from perflab.spec.playbook import parse_profile\n"
+            "from perflab.prepare.host import RunnerHost\n"
+            "from perflab.transport.local import LocalTransport\n"
+            f"host = RunnerHost('local', LocalTransport(), {dict(local_host.vars)!r})\n"
+            f"engine.apply(engine.plan_profile(host, parse_profile({SHIELD!r}, 't.yml')))\n"
+            "os._exit(9)\n"
+        )
         crashed = subprocess.run([sys.executable, "-c", code], check=False)
         assert crashed.returncode == 9 and leftovers(prefix) != []
-        env = {**os.environ, "PERFLAB_PREFIX": prefix,
-               "PERFLAB_STATE_DIR": str(Path(local_host.state_file).parent)}
-        done = subprocess.run([sys.executable, "-m", "perflab", "restore", "local"], env=env,
-                              capture_output=True, text=True, check=False)
+        env = {
+            **os.environ,
+            "PERFLAB_PREFIX": prefix,
+            "PERFLAB_STATE_DIR": str(Path(local_host.state_file).parent),
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "perflab", "restore", "local"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
         assert "restored" in done.stdout and leftovers(prefix) == []
 
@@ -106,16 +120,19 @@ class TestOneShieldAtATime:
         other = Path(f"/sys/fs/cgroup/cpuset/{prefix}-other-system")
         other.mkdir()
         try:
-            with pytest.raises(InputError, match=f"another perflab shield is active on local "
-                                                 f"\\({other.name}\\)"):
+            with pytest.raises(
+                InputError, match=f"another perflab shield is active on local \\({other.name}\\)"
+            ):
                 engine.plan_profile(local_host, profile())
         finally:
             other.rmdir()
 
 
 class TestBadShieldInput:
-    @pytest.mark.parametrize(("cpus", "message"), [
-        ('"7"', "not online"), ('"0-1"', "expected at least one housekeeping CPU left")])
+    @pytest.mark.parametrize(
+        ("cpus", "message"),
+        [('"7"', "not online"), ('"0-1"', "expected at least one housekeeping CPU left")],
+    )
     def test_refused_before_anything_is_touched(self, local_host, prefix, cpus, message) -> None:
         """A CPU the host lacks, or reserving every CPU: exit-3 input error, nothing changed."""
         text = SHIELD.replace("{cpus: reserved}", f"{{cpus: {cpus}}}")
@@ -132,8 +149,9 @@ class TestFreeze:
         """A neighbour matching the pattern is frozen (no CPU time) and thawed on restore."""
         marker = f"perflab-test-noise-{prefix}"
         hog = neighbours.start(marker)
-        text = (f"name: f\ntasks:\n  - freeze: {{patterns: ['*{marker}*'], "
-                f"only_pids: [{hog.pid}]}}\n")
+        text = (
+            f"name: f\ntasks:\n  - freeze: {{patterns: ['*{marker}*'], only_pids: [{hog.pid}]}}\n"
+        )
         report = engine.apply(engine.plan_profile(local_host, profile(text)))
         assert report.changed == 1 and report.problems == []
         group = Path(f"/sys/fs/cgroup/freezer/{prefix}-frozen")

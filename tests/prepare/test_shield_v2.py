@@ -19,8 +19,11 @@ PROFILE = parse_profile("name: v2\ntasks:\n  - cpuset_shield: {cpus: reserved}\n
 def v2_host(tmp_path: Path):
     fake = build(tmp_path, cpus=4, cgroup_v2=True)
     fake.write("/proc/mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid 0 0")
-    host = RunnerHost("fake", LocalTransport(), {"perflab_sysfs_root": str(fake.root),
-                                                 "perflab_state_dir": str(tmp_path / "st")})
+    host = RunnerHost(
+        "fake",
+        LocalTransport(),
+        {"perflab_sysfs_root": str(fake.root), "perflab_state_dir": str(tmp_path / "st")},
+    )
     return fake, host
 
 
@@ -47,10 +50,13 @@ class TestShieldV2:
         session = engine.plan_profile(host, PROFILE)
         assert session.ctx.cgroup_version == "v2"
         targets = [c.target for p in session.plans for c in p.changes]
-        assert targets == [f"{CG}/cgroup.subtree_control", f"{CG}/perflab-shield",
-                           f"{CG}/perflab-shield/cpuset.cpus",
-                           f"{CG}/perflab-shield/cpuset.cpus.exclusive",
-                           f"{CG}/perflab-shield/cpuset.cpus.partition"]
+        assert targets == [
+            f"{CG}/cgroup.subtree_control",
+            f"{CG}/perflab-shield",
+            f"{CG}/perflab-shield/cpuset.cpus",
+            f"{CG}/perflab-shield/cpuset.cpus.exclusive",
+            f"{CG}/perflab-shield/cpuset.cpus.partition",
+        ]
         report = engine.apply(session)
         kernel(fake)
         shield = f"{CG}/perflab-shield"
@@ -67,15 +73,20 @@ class TestShieldV2:
 
     def test_refused_partition_is_reported_with_the_reason(self) -> None:
         """The kernel's "isolated invalid (reason)" stays a change, with the reason in a note."""
-        ctx = HostContext(online=[0, 1, 2, 3], housekeeping=[0], reserved=[1, 2, 3],
-                          cgroup_version="v2")
+        ctx = HostContext(
+            online=[0, 1, 2, 3], housekeeping=[0], reserved=[1, 2, 3], cgroup_version="v2"
+        )
         shield = f"{CG}/perflab-shield"
         reason = "isolated invalid (Cpu list in cpuset.cpus not exclusive)"
-        facts = Facts(files={f"{CG}/cgroup.controllers": "cpuset cpu",
-                             f"{CG}/cgroup.subtree_control": "cpuset",
-                             f"{shield}/cpuset.cpus": "1-3",
-                             f"{shield}/cpuset.cpus.exclusive": "1-3",
-                             f"{shield}/cpuset.cpus.partition": reason})
+        facts = Facts(
+            files={
+                f"{CG}/cgroup.controllers": "cpuset cpu",
+                f"{CG}/cgroup.subtree_control": "cpuset",
+                f"{shield}/cpuset.cpus": "1-3",
+                f"{shield}/cpuset.cpus.exclusive": "1-3",
+                f"{shield}/cpuset.cpus.partition": reason,
+            }
+        )
         plan = CpusetShield().plan("t", {"cpus": "reserved"}, facts, ctx)
         assert [(c.old, c.new) for c in plan.changes] == [(reason, "isolated")]
         assert any("Cpu list in cpuset.cpus not exclusive" in n for n in plan.notes)

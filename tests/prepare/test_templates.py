@@ -20,8 +20,9 @@ from perflab.pinning.profile import resolved_pin
 from perflab.spec.playbook import parse_profile, task_args
 
 
-def args_of(task_yaml: str, host_vars: dict[str, Any] | None = None,
-            playbook_vars: str = "{}") -> dict[str, Any]:
+def args_of(
+    task_yaml: str, host_vars: dict[str, Any] | None = None, playbook_vars: str = "{}"
+) -> dict[str, Any]:
     """The resolved arguments of the playbook's only task."""
     profile = parse_profile(f"vars: {playbook_vars}\ntasks:\n  - {task_yaml}\n", "lab.yml")
     return task_args(profile, profile.tasks[0], host_vars or {})
@@ -39,30 +40,48 @@ def error_of(task_yaml: str, host_vars: dict[str, Any] | None = None) -> str:
 class TestFilters:
     def test_int_and_float(self) -> None:
         """`| int` used to pass through as the literal text "{{ x | int }}"."""
-        assert args_of('swappiness: {value: "{{ swap | int }}"}', {"swap": "10"}) == \
-            {"value": 10}
-        assert args_of('sysctl: {name: vm.x, value: "{{ (ratio | float) * 4 | int }}"}',
-                       {"ratio": "2.5"}) == {"name": "vm.x", "value": 10.0}
+        assert args_of('swappiness: {value: "{{ swap | int }}"}', {"swap": "10"}) == {"value": 10}
+        assert args_of(
+            'sysctl: {name: vm.x, value: "{{ (ratio | float) * 4 | int }}"}', {"ratio": "2.5"}
+        ) == {"name": "vm.x", "value": 10.0}
 
     def test_int_of_text_is_an_error_unless_a_default_is_given(self) -> None:
         """Jinja's int turns "abc" into 0 silently; here that is bad input, and an explicit
         default (`int(7)`) is what asks for a fallback."""
         message = error_of('swappiness: {value: "{{ swap | int }}"}', {"swap": "abc"})
         assert 'int: expected a number, got "abc"' in message
-        assert args_of('swappiness: {value: "{{ swap | int(7) }}"}', {"swap": "abc"}) == \
-            {"value": 7}
+        assert args_of('swappiness: {value: "{{ swap | int(7) }}"}', {"swap": "abc"}) == {
+            "value": 7
+        }
 
-    @pytest.mark.parametrize(("value", "expected"), [
-        ("yes", True), ("on", True), ("1", True), ("true", True), ("True", True), ("YES", True),
-        (1, True), (True, True), ("no", False), ("off", False), ("0", False),
-        ("false", False), ("False", False), (0, False), (False, False)])
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("yes", True),
+            ("on", True),
+            ("1", True),
+            ("true", True),
+            ("True", True),
+            ("YES", True),
+            (1, True),
+            (True, True),
+            ("no", False),
+            ("off", False),
+            ("0", False),
+            ("false", False),
+            ("False", False),
+            (0, False),
+            (False, False),
+        ],
+    )
     def test_bool_as_ansible_reads_it(self, value: Any, expected: bool) -> None:
         """`| bool` gives what Ansible's bool filter gives (checked against ansible-core)."""
         from ansible.plugins.filter.core import to_bool
 
         assert to_bool(value) is expected
-        assert args_of('turbo: {enabled: "{{ turbo | bool }}"}', {"turbo": value}) == \
-            {"enabled": expected}
+        assert args_of('turbo: {enabled: "{{ turbo | bool }}"}', {"turbo": value}) == {
+            "enabled": expected
+        }
 
     @pytest.mark.parametrize("value", ["maybe", "y", " yes", 2, None])
     def test_bool_of_anything_else_is_an_error(self, value: Any) -> None:
@@ -73,11 +92,14 @@ class TestFilters:
 
     def test_text_filters(self) -> None:
         """join, lower, upper, replace, and default with its alias d."""
-        assert args_of('cpuset_shield: {cpus: "{{ cpus | join(\',\') }}"}',
-                       {"cpus": [2, 3, 5]}) == {"cpus": "2,3,5"}
-        assert args_of('sysctl: {name: "vm.{{ knob | lower | replace(\'-\', \'_\') }}", '
-                       'value: "{{ v | upper }}"}', {"knob": "Dirty-Ratio", "v": "a b"}) == \
-            {"name": "vm.dirty_ratio", "value": "A B"}
+        assert args_of(
+            "cpuset_shield: {cpus: \"{{ cpus | join(',') }}\"}", {"cpus": [2, 3, 5]}
+        ) == {"cpus": "2,3,5"}
+        assert args_of(
+            "sysctl: {name: \"vm.{{ knob | lower | replace('-', '_') }}\", "
+            'value: "{{ v | upper }}"}',
+            {"knob": "Dirty-Ratio", "v": "a b"},
+        ) == {"name": "vm.dirty_ratio", "value": "A B"}
         assert args_of('swappiness: {value: "{{ nope | d(3) }}"}') == {"value": 3}
         assert args_of('swappiness: {value: "{{ nope | default(4) }}"}') == {"value": 4}
 
@@ -86,13 +108,17 @@ class TestTypes:
     def test_one_expression_keeps_its_type(self) -> None:
         """A list stays a list, a number a number (Ansible's native types); text around an
         expression makes text."""
-        assert args_of('freeze: {patterns: "{{ pats }}"}', {"pats": ["a*", "b"]}) == \
-            {"patterns": ["a*", "b"]}
-        assert args_of('freeze: {patterns: "{{ pats + [\'c\'] }}"}', {"pats": ["a*"]}) == \
-            {"patterns": ["a*", "c"]}
+        assert args_of('freeze: {patterns: "{{ pats }}"}', {"pats": ["a*", "b"]}) == {
+            "patterns": ["a*", "b"]
+        }
+        assert args_of("freeze: {patterns: \"{{ pats + ['c'] }}\"}", {"pats": ["a*"]}) == {
+            "patterns": ["a*", "c"]
+        }
         assert args_of('swappiness: {value: "{{ 5 }}"}') == {"value": 5}
-        assert args_of('sysctl: {name: vm.x, value: "{{ a }} {{ b }}"}', {"a": 4, "b": 1}) == \
-            {"name": "vm.x", "value": "4 1"}
+        assert args_of('sysctl: {name: vm.x, value: "{{ a }} {{ b }}"}', {"a": 4, "b": 1}) == {
+            "name": "vm.x",
+            "value": "4 1",
+        }
 
     def test_default_none_leaves_the_argument_out(self) -> None:
         """`default(none)` (and Jinja's `None`) unsets the argument, as before."""
@@ -112,42 +138,50 @@ class TestErrors:
         """An unknown filter is found when the playbook is read (validate, prepare --check),
         at the value's file:line:column, with the closest known filter."""
         with pytest.raises(InputError) as caught:
-            parse_profile('tasks:\n  - name: s\n    swappiness: {value: "{{ x | itn }}"}\n',
-                          "lab.yml")
+            parse_profile(
+                'tasks:\n  - name: s\n    swappiness: {value: "{{ x | itn }}"}\n', "lab.yml"
+            )
         message = str(caught.value)
-        assert message.startswith("lab.yml:3:25: tasks[0].swappiness.value: unknown filter "
-                                  '"itn" in "{{ x | itn }}"'), message
+        assert message.startswith(
+            'lab.yml:3:25: tasks[0].swappiness.value: unknown filter "itn" in "{{ x | itn }}"'
+        ), message
         assert 'did you mean "int"?' in message
 
     def test_syntax_error_at_load(self) -> None:
         """A broken expression: where, and Jinja's reason."""
         with pytest.raises(InputError) as caught:
             parse_profile('tasks:\n  - swappiness: {value: "{{ x | }}"}\n', "lab.yml")
-        assert str(caught.value).startswith("lab.yml:2:25: tasks[0].swappiness.value: "
-                                            'bad template "{{ x | }}": ')
+        assert str(caught.value).startswith(
+            'lab.yml:2:25: tasks[0].swappiness.value: bad template "{{ x | }}": '
+        )
 
     def test_every_bad_template_is_reported(self) -> None:
         """Each broken value is one error line, in the file's order."""
         with pytest.raises(InputError) as caught:
-            parse_profile('tasks:\n  - swappiness: {value: "{{ x | nope }}"}\n'
-                          '  - aslr: {value: "{{ y | zap }}"}\n', "lab.yml")
+            parse_profile(
+                'tasks:\n  - swappiness: {value: "{{ x | nope }}"}\n'
+                '  - aslr: {value: "{{ y | zap }}"}\n',
+                "lab.yml",
+            )
         lines = str(caught.value).splitlines()
         assert [line.split(": ")[0] for line in lines] == ["lab.yml:2:25", "lab.yml:3:19"]
 
     def test_undefined_variable_inside_an_expression(self) -> None:
         """An undefined variable, even under a filter, names itself and where it is used."""
         message = error_of('swappiness: {value: "{{ swap | int }}"}')
-        assert message.startswith('lab.yml:3:25: tasks[0].swappiness.value: variable "swap" '
-                                  "is not defined for this runner")
+        assert message.startswith(
+            'lab.yml:3:25: tasks[0].swappiness.value: variable "swap" '
+            "is not defined for this runner"
+        )
 
     def test_undefined_variable_inside_text(self) -> None:
         """Inside text too (it used to need a variable alone between the braces)."""
         message = error_of('sysctl: {name: "vm.{{ knob | lower }}", value: 1}')
-        assert message.startswith("lab.yml:3:20: tasks[0].sysctl.name: variable \"knob\"")
+        assert message.startswith('lab.yml:3:20: tasks[0].sysctl.name: variable "knob"')
 
     def test_the_sandbox_holds(self) -> None:
         """Templates cannot reach Python's internals: bad input, nothing run."""
-        message = error_of('sysctl: {name: vm.x, value: "{{ \'\'.__class__.__mro__ }}"}')
+        message = error_of("sysctl: {name: vm.x, value: \"{{ ''.__class__.__mro__ }}\"}")
         assert "lab.yml:3:" in message and "unsafe" in message
 
     def test_pin_defaults_use_the_same_templates(self) -> None:
@@ -166,12 +200,15 @@ class TestCost:
         plain.write_text("tasks:\n  - swappiness: {value: 10}\n")
         templated = tmp_path / "templated.yml"
         templated.write_text('tasks:\n  - swappiness: {value: "{{ s | int }}"}\n')
-        code = ("import sys; from perflab.spec.playbook import load_profile, task_args; "
-                "p = load_profile(sys.argv[1]); "
-                "task_args(p, p.tasks[0], {'s': '1'}); print('jinja2' in sys.modules)")
+        code = (
+            "import sys; from perflab.spec.playbook import load_profile, task_args; "
+            "p = load_profile(sys.argv[1]); "
+            "task_args(p, p.tasks[0], {'s': '1'}); print('jinja2' in sys.modules)"
+        )
         for path, imported in ((plain, "False"), (templated, "True")):
-            out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
-                                 text=True, check=True).stdout.strip()
+            out = subprocess.run(
+                [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+            ).stdout.strip()
             assert out == imported, path.name
 
 

@@ -11,10 +11,16 @@ from tests.compare.conftest import samples
 
 
 def _pair(make_run, spec=None) -> tuple[str, str]:
-    base = make_run({f"BM_{i}": {"time": samples(100.0, cv=0.005, seed=i)} for i in range(12)},
-                    spec=spec)
-    cand = make_run({f"BM_{i}": {"time": samples(125.0 if i == 7 else 100.0, cv=0.005,
-                                                 seed=i + 50)} for i in range(12)}, spec=spec)
+    base = make_run(
+        {f"BM_{i}": {"time": samples(100.0, cv=0.005, seed=i)} for i in range(12)}, spec=spec
+    )
+    cand = make_run(
+        {
+            f"BM_{i}": {"time": samples(125.0 if i == 7 else 100.0, cv=0.005, seed=i + 50)}
+            for i in range(12)
+        },
+        spec=spec,
+    )
     return base, cand
 
 
@@ -45,8 +51,12 @@ class TestCompareOutput:
 
     def test_junit_of_gates(self, cli, make_run) -> None:
         """A failed gate is a failed testcase; passing ones are testcases too."""
-        spec = {"name": "j", "gates": [{"name": "median", "metric": "time", "stat": "median",
-                                        "max_increase": "10%"}]}
+        spec = {
+            "name": "j",
+            "gates": [
+                {"name": "median", "metric": "time", "stat": "median", "max_increase": "10%"}
+            ],
+        }
         base, cand = _pair(make_run, spec)
         result = cli("compare", base, cand, "--format", "junit")
         assert result.status == 2

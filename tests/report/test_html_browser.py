@@ -35,12 +35,19 @@ def _open(page_path: Path, shot: Path) -> dict:
 
     errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}")
-                    if m.type in ("error", "warning") else None)
+            page.on(
+                "console",
+                lambda m: (
+                    errors.append(f"console {m.type}: {m.text}")
+                    if m.type in ("error", "warning")
+                    else None
+                ),
+            )
             page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
             page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
             page.goto(page_path.as_uri())
@@ -48,8 +55,10 @@ def _open(page_path: Path, shot: Path) -> dict:
             seen = {
                 "platform_rows": page.locator("#platform-table tr").count() - 1,
                 "bench_rows": page.locator("#bench-table tbody tr").count(),
-                "plots": {kind: page.locator(f"figure[data-plot='{kind}'] svg").count()
-                          for kind in ("distribution", "history", "changes")},
+                "plots": {
+                    kind: page.locator(f"figure[data-plot='{kind}'] svg").count()
+                    for kind in ("distribution", "history", "changes")
+                },
                 "page_info": page.inner_text("#page-info"),
                 "evidence": page.locator("details.evidence").count(),
             }
@@ -93,8 +102,12 @@ class TestHtmlInChromium:
         from tests.compare.conftest import samples
 
         base = make_run({f"BM_{i}": {"time": samples(100.0, seed=i)} for i in range(60)})
-        cand = make_run({f"BM_{i}": {"time": samples(130.0 if i < 3 else 100.0, seed=i + 99)}
-                         for i in range(60)})
+        cand = make_run(
+            {
+                f"BM_{i}": {"time": samples(130.0 if i < 3 else 100.0, seed=i + 99)}
+                for i in range(60)
+            }
+        )
         page = tmp_path / "compare.html"
         assert cli("compare", base, cand, "--format", "html", "-o", str(page)).status == 2
         seen = _open(page, tmp_path / "compare.png")

@@ -59,12 +59,15 @@ class TestRunLog:
         names = [p.name for p in log_parts(store, outcome.run_id)]
         assert names[0] == "harness.log"
 
-    def test_a_truncated_file_says_so(self, tmp_path: Path, store: Store,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_a_truncated_file_says_so(
+        self, tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """A file the store kept only part of is marked in its header."""
         monkeypatch.setenv("PERFLAB_FILE_MAX_BYTES", "6")
         job = parse_job(JOB.format(workdir=tmp_path), str(tmp_path / "logs.yaml"))
         outcome = run_job(job, LocalTransport(), store)
         text = run_log(store, outcome.run_id)
-        assert ("==> steps/b0-r1.stdout <== (truncated: the first and last part of 8 bytes)"
-                "\na o\n[perflab: 2 of 8 bytes cut here]\n 1\n") in text
+        assert (
+            "==> steps/b0-r1.stdout <== (truncated: the first and last part of 8 bytes)"
+            "\na o\n[perflab: 2 of 8 bytes cut here]\n 1\n"
+        ) in text

@@ -24,7 +24,9 @@ class TestAggregate:
         doc = _doc(cli, *lab)
         rows = {r["benchmark"]: r for r in doc["rows"]}
         assert {p: c["verdict"] for p, c in rows["BM_a"]["cells"].items()} == {
-            "linux-x86_64": "regressed", "linux-aarch64": "regressed"}
+            "linux-x86_64": "regressed",
+            "linux-aarch64": "regressed",
+        }
         assert rows["BM_a"]["consistency"] == "regressed on every platform"
         assert rows["BM_b"]["consistency"] == "platform-specific: regressed on linux-aarch64 only"
         assert rows["BM_c"]["consistency"] == "unchanged"
@@ -43,10 +45,10 @@ class TestAggregate:
     def test_geomean_per_platform(self, cli, lab) -> None:
         """A geometric-mean change per platform and metric, and the geometric-mean ratio."""
         geo = _doc(cli, *lab)["geomean"]
-        assert geo["linux-x86_64"]["time"]["change"] == pytest.approx(1.2 ** (1 / 3) - 1,
-                                                                      abs=0.02)
+        assert geo["linux-x86_64"]["time"]["change"] == pytest.approx(1.2 ** (1 / 3) - 1, abs=0.02)
         assert geo["linux-aarch64"]["time"]["ratio_normalised"] == pytest.approx(
-            (1.2 ** 2 / 1.2) ** (1 / 3), rel=0.03)
+            (1.2**2 / 1.2) ** (1 / 3), rel=0.03
+        )
 
     def test_no_calibration_no_normalised_ratio(self, cli, make_run) -> None:
         """Without a calibration figure the normalised ratio is null, never a guess."""
@@ -59,7 +61,6 @@ class TestAggregate:
         assert row["ratios"]["p2"]["raw"] == pytest.approx(2.0, rel=0.01)
         assert row["consistency"] == "no baseline"
 
-
     def test_evidence_class_difference_is_said(self, cli, make_run) -> None:
         """A run tuned unlike its baseline is still compared in a report, and the report
         says how they differ (compare would refuse without --force)."""
@@ -68,12 +69,21 @@ class TestAggregate:
         base = make_run({"BM": {"time": [1.0, 1.1, 1.05]}}, platform="p1", fingerprint="a" * 64)
         cand = make_run({"BM": {"time": [1.0, 1.1, 1.05]}}, platform="p1", fingerprint="b" * 64)
         with open_store() as store:
-            store.baselines.record(name="n", job="j", platform="p1", branch="main",
-                                   benchmark="*", run_id=base, action="set", reason=None,
-                                   set_by="test")
+            store.baselines.record(
+                name="n",
+                job="j",
+                platform="p1",
+                branch="main",
+                benchmark="*",
+                run_id=base,
+                action="set",
+                reason=None,
+                set_by="test",
+            )
         doc = json.loads(cli("report", cand, "--format", "json").out)
-        assert doc["baseline_differences"] == {"p1": ["tuning fingerprint: aaaaaaaaaaaaaaaa vs "
-                                                      "bbbbbbbbbbbbbbbb"]}
+        assert doc["baseline_differences"] == {
+            "p1": ["tuning fingerprint: aaaaaaaaaaaaaaaa vs bbbbbbbbbbbbbbbb"]
+        }
         assert "measured unlike its baseline" in cli("report", cand).out
 
 
@@ -88,16 +98,16 @@ class TestFormats:
     def test_csv_one_row_per_benchmark_and_platform(self, cli, lab) -> None:
         rows = list(csv.DictReader(io.StringIO(cli("report", *lab, "--format", "csv").out)))
         assert len(rows) == 6
-        arm_a = next(r for r in rows if r["benchmark"] == "BM_a"
-                     and r["platform"] == "linux-aarch64")
+        arm_a = next(
+            r for r in rows if r["benchmark"] == "BM_a" and r["platform"] == "linux-aarch64"
+        )
         assert arm_a["verdict"] == "regressed" and float(arm_a["ratio_raw"]) > 1.4
 
     def test_bencher_metric_format(self, cli, lab) -> None:
         """BMF: benchmark -> measure -> value with lower_value <= value <= upper_value, the
         shape bencher.dev documents (platform-prefixed names for several platforms)."""
         doc = json.loads(cli("report", *lab, "--format", "bmf").out)
-        assert set(doc) == {f"{p}/BM_{x}" for p in ("linux-x86_64", "linux-aarch64")
-                            for x in "abc"}
+        assert set(doc) == {f"{p}/BM_{x}" for p in ("linux-x86_64", "linux-aarch64") for x in "abc"}
         for measures in doc.values():
             for metric in measures.values():
                 assert set(metric) == {"value", "lower_value", "upper_value"}
@@ -120,10 +130,17 @@ class TestFormats:
         assert root.tag == "testsuites"
         suites = {s.get("name"): s for s in root.iter("testsuite")}
         assert set(suites) == {"linux-x86_64", "linux-aarch64"}
-        failed = {(s, c.get("name")) for s, suite in suites.items()
-                  for c in suite.iter("testcase") if c.find("failure") is not None}
-        assert failed == {("linux-x86_64", "BM_a p50 bound"), ("linux-aarch64", "BM_a p50 bound"),
-                          ("linux-aarch64", "BM_b p50 bound")}
+        failed = {
+            (s, c.get("name"))
+            for s, suite in suites.items()
+            for c in suite.iter("testcase")
+            if c.find("failure") is not None
+        }
+        assert failed == {
+            ("linux-x86_64", "BM_a p50 bound"),
+            ("linux-aarch64", "BM_a p50 bound"),
+            ("linux-aarch64", "BM_b p50 bound"),
+        }
         assert suites["linux-aarch64"].get("failures") == "2"
         assert root.get("tests") == "6"
 
@@ -138,8 +155,9 @@ class TestBadInput:
         """A run that does not exist: one line naming it, exit 3."""
         result = cli("report", lab[0], "nosuchrun")
         assert result.status == 3
-        assert result.err.splitlines()[0] == ('perflab: error: no run "nosuchrun" in the store '
-                                              "(see `perflab results list`)")
+        assert result.err.splitlines()[0] == (
+            'perflab: error: no run "nosuchrun" in the store (see `perflab results list`)'
+        )
 
     def test_unwritable_output(self, cli, lab, tmp_path) -> None:
         """A folder that does not exist, or cannot be written: exit 3 before any work."""

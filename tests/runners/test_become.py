@@ -41,15 +41,17 @@ def lab(cli, fleet, tmp_path: Path, home: Path, request: pytest.FixtureRequest):
     for path in (fake.root, home_root / BECOME_USER / f"state-{tag}"):
         chown_tree(path, BECOME_UID)
     inside = f"/home/{BECOME_USER}"
-    base = {"ansible_host": host.address, "ansible_user": BECOME_USER,
-            "ansible_ssh_private_key_file": str(host.key_file),
-            "perflab_sysfs_root": f"/home/{fake.root.relative_to(home_root)}",
-            "perflab_state_dir": f"{inside}/state-{tag}"}
+    base = {
+        "ansible_host": host.address,
+        "ansible_user": BECOME_USER,
+        "ansible_ssh_private_key_file": str(host.key_file),
+        "perflab_sysfs_root": f"/home/{fake.root.relative_to(home_root)}",
+        "perflab_state_dir": f"{inside}/state-{tag}",
+    }
 
     def register(**variables: object) -> str:
         inventory = tmp_path / "hosts.yml"
-        inventory.write_text(yaml.safe_dump(
-            {"all": {"hosts": {"nr": {**base, **variables}}}}))
+        inventory.write_text(yaml.safe_dump({"all": {"hosts": {"nr": {**base, **variables}}}}))
         result = cli("runner", "import", str(inventory))
         assert result.status == 0, result.err
         return "nr"
@@ -80,7 +82,8 @@ class TestBecome:
         assert swappiness(fake) == "60" and log.read_text() == ""
 
     def test_become_with_the_password_from_the_environment(
-            self, cli, lab, monkeypatch: pytest.MonkeyPatch) -> None:
+        self, cli, lab, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """ansible_become: every command runs as root through sudo, which asks for the
         password: it comes from $PERFLAB_TEST_BECOME_PW. prepare and restore work; the
         password is on no command line."""
@@ -99,8 +102,9 @@ class TestBecome:
         calls = log.read_text()
         assert calls.count("-S -p perflab-sudo-password:") >= 3 and SUDO_PASSWORD not in calls
 
-    def test_become_user_and_sudo_n_by_default(self, cli, lab,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_become_user_and_sudo_n_by_default(
+        self, cli, lab, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """ansible_become_user names who commands run as; with no password to give, sudo runs
         with -n and its refusal says how to give one."""
         register, _, log, _ = lab
@@ -111,61 +115,84 @@ class TestBecome:
         assert "sudo asks for a password for perflab" in result.json()["runners"][0]["error"]
         assert log.read_text() == "-n -u nobody -- true\n"
         monkeypatch.setenv(SUDO_ENV, SUDO_PASSWORD)
-        name = register(ansible_become=True, ansible_become_user="nobody",
-                        perflab_become_password_env=SUDO_ENV)
+        name = register(
+            ansible_become=True, ansible_become_user="nobody", perflab_become_password_env=SUDO_ENV
+        )
         from perflab.runners import open_runner
 
         with open_runner(name).transport as t:
             assert t.run(["id", "-un"]).text() == "nobody\n"
         assert "-S -p perflab-sudo-password: -u nobody -- " in log.read_text()
 
-    def test_become_password_typed_at_the_prompt(self, lab, home: Path,
-                                                 tmp_path: Path) -> None:
+    def test_become_password_typed_at_the_prompt(self, lab, home: Path, tmp_path: Path) -> None:
         """-K asks once on the terminal (not echoed) before connecting; the answer is used
         when sudo asks, and stored nowhere."""
         register, fake, log, profile = lab
         name = register(ansible_become=True)
         status, output = run_on_a_terminal(
             [sys.executable, "-m", "perflab", "prepare", name, "--profile", str(profile), "-K"],
-            answer=SUDO_PASSWORD, env={**os.environ, "PERFLAB_HOME": str(home)})
+            answer=SUDO_PASSWORD,
+            env={**os.environ, "PERFLAB_HOME": str(home)},
+        )
         assert "BECOME password:" in output and SUDO_PASSWORD not in output
         assert status == 0, output
         assert swappiness(fake) == "7"
         assert SUDO_PASSWORD.encode() not in b"".join(
-            p.read_bytes() for p in home.rglob("*") if p.is_file())
+            p.read_bytes() for p in home.rglob("*") if p.is_file()
+        )
         assert SUDO_PASSWORD not in log.read_text()
         status, output = run_on_a_terminal(
             [sys.executable, "-m", "perflab", "restore", name, "-K"],
-            answer="wrong", env={**os.environ, "PERFLAB_HOME": str(home)})
+            answer="wrong",
+            env={**os.environ, "PERFLAB_HOME": str(home)},
+        )
         assert status == 1 and "sudo did not accept the password typed at the prompt" in output
         status, _ = run_on_a_terminal(
             [sys.executable, "-m", "perflab", "restore", name, "-K"],
-            answer=SUDO_PASSWORD, env={**os.environ, "PERFLAB_HOME": str(home)})
+            answer=SUDO_PASSWORD,
+            env={**os.environ, "PERFLAB_HOME": str(home)},
+        )
         assert status == 0 and swappiness(fake) == "60"
 
 
 class TestBecomeAtRegistration:
-    def test_runner_add_checks_python_through_sudo(self, cli, fleet, home: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_runner_add_checks_python_through_sudo(
+        self, cli, fleet, home: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """runner add runs its Python check as the runner's become user: without a password
         sudo -n refuses and nothing is registered; -K gives one."""
         host, _ = become_host(fleet)
         monkeypatch.delenv(SUDO_ENV, raising=False)
-        argv = ["runner", "add", "nr2", "--host", host.address, "--user", BECOME_USER, "--key",
-                str(host.key_file), "--var", "ansible_become=true", "--accept-new-host-key"]
+        argv = [
+            "runner",
+            "add",
+            "nr2",
+            "--host",
+            host.address,
+            "--user",
+            BECOME_USER,
+            "--key",
+            str(host.key_file),
+            "--var",
+            "ansible_become=true",
+            "--accept-new-host-key",
+        ]
         refused = cli(*argv)
         assert refused.status == 1 and "sudo asks for a password" in refused.err
         listed = cli("runner", "list", "--json").json()["runners"]
         assert [r["name"] for r in listed] == ["local"], "nothing registered but local"
-        status, output = run_on_a_terminal([sys.executable, "-m", "perflab", *argv, "-K"],
-                                           answer=SUDO_PASSWORD,
-                                           env={**os.environ, "PERFLAB_HOME": str(home)})
+        status, output = run_on_a_terminal(
+            [sys.executable, "-m", "perflab", *argv, "-K"],
+            answer=SUDO_PASSWORD,
+            env={**os.environ, "PERFLAB_HOME": str(home)},
+        )
         assert status == 0, output
         assert "registered nr2" in output
 
 
-def run_on_a_terminal(argv: list[str], answer: str, env: dict[str, str],
-                      timeout: float = 120) -> tuple[int, str]:
+def run_on_a_terminal(
+    argv: list[str], answer: str, env: dict[str, str], timeout: float = 120
+) -> tuple[int, str]:
     """Run ``argv`` with a pseudo-terminal as its controlling terminal; type ``answer`` when
     it asks for a password. Returns the exit status and everything it printed."""
     pid, master = pty.fork()
@@ -198,8 +225,20 @@ class TestLocalConnection:
         """A host with ansible_connection: local is driven like `local`, without SSH: no
         host key, no address to reach."""
         inventory = tmp_path / "hosts.yml"
-        inventory.write_text(yaml.safe_dump({"all": {"hosts": {"controller": {
-            "ansible_connection": "local", "ansible_host": "127.0.0.9"}}}}))
+        inventory.write_text(
+            yaml.safe_dump(
+                {
+                    "all": {
+                        "hosts": {
+                            "controller": {
+                                "ansible_connection": "local",
+                                "ansible_host": "127.0.0.9",
+                            }
+                        }
+                    }
+                }
+            )
+        )
         assert cli("runner", "import", str(inventory)).status == 0
         facts = cli("runner", "facts", "controller", "--json")
         assert facts.status == 0, facts.err

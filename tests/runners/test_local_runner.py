@@ -45,6 +45,7 @@ class TestListAndShow:
 
     def test_filters_apply_to_local_too(self, cli, registered: str) -> None:
         """--platform, --state and --group select `local` by its own values."""
+
         def names(*args: str) -> list[str]:
             return [r["name"] for r in cli("runner", "list", "--json", *args).json()["runners"]]
 
@@ -69,9 +70,10 @@ class TestCommands:
         ping = cli("runner", "ping", "local", "--json")
         assert ping.status == 0 and ping.json()["runners"][0]["ok"]
 
-    @pytest.mark.parametrize("argv", [["remove", "local"],
-                                      ["quarantine", "local", "--reason", "x"],
-                                      ["release", "local"]])
+    @pytest.mark.parametrize(
+        "argv",
+        [["remove", "local"], ["quarantine", "local", "--reason", "x"], ["release", "local"]],
+    )
     def test_local_is_not_registered(self, cli, argv: list[str]) -> None:
         """What only a registered runner has (removal, a state) is refused for `local`
         with the reason, not as an unknown runner."""

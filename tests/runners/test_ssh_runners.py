@@ -18,8 +18,20 @@ pytestmark = pytest.mark.root
 
 
 def add(cli, host, name: str, *extra: str):
-    return cli("runner", "add", name, "--host", host.address, "--port", str(host.port),
-               "--user", host.user, "--key", str(host.key_file), *extra)
+    return cli(
+        "runner",
+        "add",
+        name,
+        "--host",
+        host.address,
+        "--port",
+        str(host.port),
+        "--user",
+        host.user,
+        "--key",
+        str(host.key_file),
+        *extra,
+    )
 
 
 @pytest.fixture
@@ -27,9 +39,20 @@ def runner(cli, fleet, tmp_path):
     """A registered runner on a fleet host of its own (its state dir and host lock in the
     test's folder: fleet hosts share this machine's files)."""
     host = fleet.host(f"r{time.monotonic_ns() % 10**9}")
-    result = add(cli, host, "box", "--accept-new-host-key", "--group", "lab",
-                 "--var", "perflab_keepalive=1", "--var", "perflab_connect_timeout=2",
-                 "--var", f"perflab_state_dir={tmp_path}/state")
+    result = add(
+        cli,
+        host,
+        "box",
+        "--accept-new-host-key",
+        "--group",
+        "lab",
+        "--var",
+        "perflab_keepalive=1",
+        "--var",
+        "perflab_connect_timeout=2",
+        "--var",
+        f"perflab_state_dir={tmp_path}/state",
+    )
     assert result.status == 0, result.err
     return host
 
@@ -55,13 +78,20 @@ class TestRegister:
         assert shown["address"] == host.address and shown["labels"] == {"arch": "x86"}
         assert shown["state"] == "idle"
 
-    def test_python_interpreter_from_the_inventory_variable(self, cli, fleet,
-                                                             tmp_path: Path) -> None:
+    def test_python_interpreter_from_the_inventory_variable(
+        self, cli, fleet, tmp_path: Path
+    ) -> None:
         """ansible_python_interpreter names the runner's Python: a missing one refuses the
         runner with the reason (nothing registered); a real one is what perflab runs."""
         host = fleet.host("reg-py")
-        bad = add(cli, host, "py", "--accept-new-host-key",
-                  "--var", "ansible_python_interpreter=/opt/no-such/python3")
+        bad = add(
+            cli,
+            host,
+            "py",
+            "--accept-new-host-key",
+            "--var",
+            "ansible_python_interpreter=/opt/no-such/python3",
+        )
         assert bad.status == 1
         assert "/opt/no-such/python3 was not found" in bad.err and "py" in bad.err
         assert [r["name"] for r in cli("runner", "list", "--json").json()["runners"]] == ["local"]
@@ -69,8 +99,14 @@ class TestRegister:
         wrapper = tmp_path / "python-wrapper"  # the fleet hosts share this filesystem
         wrapper.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec /usr/bin/python3 "$@"\n')
         wrapper.chmod(0o755)
-        good = add(cli, host, "py", "--accept-new-host-key",
-                   "--var", f"ansible_python_interpreter={wrapper}")
+        good = add(
+            cli,
+            host,
+            "py",
+            "--accept-new-host-key",
+            "--var",
+            f"ansible_python_interpreter={wrapper}",
+        )
         assert good.status == 0, good.err
         calls = len(log.read_text().splitlines())
         facts = cli("runner", "facts", "py", "--json")
@@ -80,13 +116,14 @@ class TestRegister:
     def test_duplicate_name(self, cli, runner) -> None:
         """A name that exists: exit 3, nothing changed."""
         result = add(cli, runner, "box", "--accept-new-host-key")
-        assert result.status == 3 and 'already registered' in result.err
+        assert result.status == 3 and "already registered" in result.err
 
     def test_key_file_problems(self, cli, fleet, tmp_path: Path) -> None:
         """A missing key file, or one others can read: exit 3 before connecting."""
         host = fleet.host("reg-c")
-        missing = cli("runner", "add", "c", "--host", host.address, "--key",
-                      str(tmp_path / "nokey"))
+        missing = cli(
+            "runner", "add", "c", "--host", host.address, "--key", str(tmp_path / "nokey")
+        )
         assert missing.status == 3 and "does not exist" in missing.err
         loose = tmp_path / "loose"
         loose.write_bytes(Path(host.key_file).read_bytes())
@@ -97,16 +134,36 @@ class TestRegister:
     def test_authentication_failure(self, cli, fleet) -> None:
         """A key the host does not accept: a clear error naming the user."""
         host = fleet.host("reg-d")
-        result = cli("runner", "add", "d", "--host", host.address, "--user", "root", "--key",
-                     str(fleet.wrong_key.path), "--accept-new-host-key")
+        result = cli(
+            "runner",
+            "add",
+            "d",
+            "--host",
+            host.address,
+            "--user",
+            "root",
+            "--key",
+            str(fleet.wrong_key.path),
+            "--accept-new-host-key",
+        )
         assert result.status == 1 and "root" in result.err
         assert [r["name"] for r in cli("runner", "list", "--json").json()["runners"]] == ["local"]
 
     def test_unreachable_host(self, cli, fleet) -> None:
         """An address where nothing listens: a clear error, nothing registered."""
         host = fleet.host("reg-e")
-        result = cli("runner", "add", "e", "--host", host.address, "--port", "2", "--key",
-                     str(host.key_file), "--accept-new-host-key")
+        result = cli(
+            "runner",
+            "add",
+            "e",
+            "--host",
+            host.address,
+            "--port",
+            "2",
+            "--key",
+            str(host.key_file),
+            "--accept-new-host-key",
+        )
         assert result.status == 1 and host.address in result.err
 
 
@@ -127,12 +184,15 @@ class TestUse:
     def test_run_a_job_remotely_with_artifacts(self, cli, runner, write_job, tmp_path) -> None:
         """The workdir goes over, the harness times on the runner, artifacts come back."""
         (tmp_path / "work.sh").write_text(
-            "#!/bin/sh\nmkdir -p out; echo \"rep $PERFLAB_REPETITION\" > out/report.txt\n"
-            "hostname -I >&2\n")
+            '#!/bin/sh\nmkdir -p out; echo "rep $PERFLAB_REPETITION" > out/report.txt\n'
+            "hostname -I >&2\n"
+        )
         (tmp_path / "work.sh").chmod(0o755)
-        job = write_job("name: remote\nbenchmarks:\n  - {name: w, command: ./work.sh, "
-                        "format: time}\nrepetitions: {warmup: 0, runs: 3}\n"
-                        "artifacts: [\"out/*.txt\"]\n")
+        job = write_job(
+            "name: remote\nbenchmarks:\n  - {name: w, command: ./work.sh, "
+            "format: time}\nrepetitions: {warmup: 0, runs: 3}\n"
+            'artifacts: ["out/*.txt"]\n'
+        )
         result = cli("run", str(job), "--runner", "box", "--json")
         assert result.status == 0, result.err
         doc = result.json()
@@ -143,8 +203,9 @@ class TestUse:
         assert Path(artifact["path"]).read_text() == "rep 3\n"
         err = Path(doc["repetitions"][0]["stderr_path"]).read_text()
         assert runner.address in err, "the command ran on the runner"
-        leftover = runner.exec("sh", "-c", "ls -d /tmp/perflab-work-* /tmp/perflab-run-* "
-                                           "2>/dev/null || true")
+        leftover = runner.exec(
+            "sh", "-c", "ls -d /tmp/perflab-work-* /tmp/perflab-run-* 2>/dev/null || true"
+        )
         assert doc["run_id"] not in leftover.stdout, "nothing stays on the runner"
 
     def test_ping_and_changed_host_key(self, cli, runner) -> None:
@@ -163,8 +224,10 @@ class TestUse:
 
     def test_link_down_mid_run_fails_cleanly(self, cli, runner, write_job) -> None:
         """The link dies while a job runs: an error within the keepalive, not a hang."""
-        job = write_job("name: slow\nbenchmarks:\n  - {name: s, command: 'sleep 1', "
-                        "format: time}\nrepetitions: {warmup: 0, runs: 30}\n")
+        job = write_job(
+            "name: slow\nbenchmarks:\n  - {name: s, command: 'sleep 1', "
+            "format: time}\nrepetitions: {warmup: 0, runs: 30}\n"
+        )
         timer = threading.Timer(2.5, runner.link_down)
         timer.start()
         try:
@@ -201,8 +264,12 @@ def marked(marker: str) -> list[int]:
 
 def start_run(job: Path, *argv: str) -> subprocess.Popen[str]:
     """`perflab run` in a process of its own (same PERFLAB_HOME as the cli fixture)."""
-    return subprocess.Popen([sys.executable, "-m", "perflab", "run", str(job), *argv],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "perflab", "run", str(job), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def measuring(home: Path, proc: subprocess.Popen[str], timeout: float = 60) -> str:
@@ -222,12 +289,23 @@ class TestSettingsReachTheRun:
         """The runner's perflab_housekeeping_cpus decides where an unprepared run's
         reserved CPUs are, and its registered platform is the run's platform."""
         host = fleet.host(f"hk{time.monotonic_ns() % 10**9}")
-        result = add(cli, host, "hk", "--accept-new-host-key", "--platform",
-                     "linux-x86_64-lab", "--var", "perflab_housekeeping_cpus=1",
-                     "--var", f"perflab_state_dir={tmp_path}/state")
+        result = add(
+            cli,
+            host,
+            "hk",
+            "--accept-new-host-key",
+            "--platform",
+            "linux-x86_64-lab",
+            "--var",
+            "perflab_housekeeping_cpus=1",
+            "--var",
+            f"perflab_state_dir={tmp_path}/state",
+        )
         assert result.status == 0, result.err
-        job = write_job("name: hk\nbenchmarks:\n  - {name: t, command: ['true'], format: time}"
-                        "\nrepetitions: {warmup: 0, runs: 1}\npin: {cpus: reserved}\n")
+        job = write_job(
+            "name: hk\nbenchmarks:\n  - {name: t, command: ['true'], format: time}"
+            "\nrepetitions: {warmup: 0, runs: 1}\npin: {cpus: reserved}\n"
+        )
         run = cli("run", str(job), "--runner", "hk", "--json")
         assert run.status == 0, run.err
         doc = run.json()
@@ -240,8 +318,10 @@ class TestEveryEnding:
         """A second run on a busy SSH runner is refused (the lock is on the host); SIGTERM
         stops the benchmark on the runner and ends the run interrupted, status 143."""
         marker = f"perflab-ssh-{runner.name}"
-        job = write_job(f"name: slow\nbenchmarks:\n  - {{name: s, command: [sh, -c, 'sleep 0.3', "
-                        f"{marker}], format: time}}\nrepetitions: {{warmup: 0, runs: 100}}\n")
+        job = write_job(
+            f"name: slow\nbenchmarks:\n  - {{name: s, command: [sh, -c, 'sleep 0.3', "
+            f"{marker}], format: time}}\nrepetitions: {{warmup: 0, runs: 100}}\n"
+        )
         first = start_run(job, "--runner", "box")
         try:
             run_id = measuring(home, first)
@@ -257,13 +337,16 @@ class TestEveryEnding:
         shown = cli("results", "show", run_id, "--json").json()
         assert shown["status"] == "interrupted"
 
-    def test_controller_killed_stops_the_remote_benchmark(self, cli, runner, write_job,
-                                                          home) -> None:
+    def test_controller_killed_stops_the_remote_benchmark(
+        self, cli, runner, write_job, home
+    ) -> None:
         """SIGKILL of the controller: the SSH session ends, the harness on the runner sees
         its stdin close and stops the benchmark; the lock on the runner goes too."""
         marker = f"perflab-kill-{runner.name}"
-        job = write_job(f"name: slow\nbenchmarks:\n  - {{name: s, command: [sh, -c, 'sleep 0.3', "
-                        f"{marker}], format: time}}\nrepetitions: {{warmup: 0, runs: 100}}\n")
+        job = write_job(
+            f"name: slow\nbenchmarks:\n  - {{name: s, command: [sh, -c, 'sleep 0.3', "
+            f"{marker}], format: time}}\nrepetitions: {{warmup: 0, runs: 100}}\n"
+        )
         first = start_run(job, "--runner", "box")
         try:
             dead = measuring(home, first)
@@ -274,8 +357,11 @@ class TestEveryEnding:
         while marked(marker) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert marked(marker) == [], "no benchmark left running on the runner"
-        quick = write_job("name: q\nbenchmarks:\n  - {name: q, command: ['true'], format: time}\n"
-                          "repetitions: {warmup: 0, runs: 1}\n", name="q.yaml")
+        quick = write_job(
+            "name: q\nbenchmarks:\n  - {name: q, command: ['true'], format: time}\n"
+            "repetitions: {warmup: 0, runs: 1}\n",
+            name="q.yaml",
+        )
         after = cli("run", str(quick), "--runner", "box", "--lock-wait", "15", "--json")
         assert after.status == 0, after.err
         assert cli("results", "show", dead, "--json").json()["status"] == "failed"
@@ -301,23 +387,43 @@ class TestFanOut:
         """An inventory registers runners without connecting; groups are kept. A port the
         inventory does not set stays unset (the SSH config's Port, else 22, applies)."""
         inventory = tmp_path / "hosts.yml"
-        inventory.write_text(json.dumps({"all": {"children": {"linux": {"hosts": {
-            "n1": {"ansible_host": "127.0.0.41", "perflab_platform": "linux-x86_64"},
-            "n2": {"ansible_host": "127.0.0.42", "ansible_port": 2222}}}}}}))
+        inventory.write_text(
+            json.dumps(
+                {
+                    "all": {
+                        "children": {
+                            "linux": {
+                                "hosts": {
+                                    "n1": {
+                                        "ansible_host": "127.0.0.41",
+                                        "perflab_platform": "linux-x86_64",
+                                    },
+                                    "n2": {"ansible_host": "127.0.0.42", "ansible_port": 2222},
+                                }
+                            }
+                        }
+                    }
+                }
+            )
+        )
         result = cli("runner", "import", str(inventory), "--json")
         assert result.status == 0, result.err
         assert result.json() == {"added": ["n1", "n2"], "updated": [], "notes": []}
         rows = cli("runner", "list", "--group", "linux", "--json").json()["runners"]
         assert [(r["name"], r["port"], r["platform"]) for r in rows] == [
-            ("n1", None, "linux-x86_64"), ("n2", 2222, None)]
+            ("n1", None, "linux-x86_64"),
+            ("n2", 2222, None),
+        ]
         again = cli("runner", "import", str(inventory), "--json").json()
         assert again == {"added": [], "updated": ["n1", "n2"], "notes": []}
 
     def test_import_with_a_cycle_registers_nothing(self, cli, tmp_path: Path) -> None:
         """A cycle in children: exit 3 naming it, nothing half-registered."""
         inventory = tmp_path / "bad.yml"
-        inventory.write_text("all:\n  children:\n    a:\n      children:\n        b:\n"
-                             "          children:\n            a: {}\n")
+        inventory.write_text(
+            "all:\n  children:\n    a:\n      children:\n        b:\n"
+            "          children:\n            a: {}\n"
+        )
         result = cli("runner", "import", str(inventory))
         assert result.status == 3 and "a -> b -> a" in result.err
         assert [r["name"] for r in cli("runner", "list", "--json").json()["runners"]] == ["local"]
@@ -328,15 +434,24 @@ class TestPrepareFleet:
         """prepare --group --check on several hosts: a per-host result, nothing changed;
         restore --group: nothing to restore on any of them."""
         profile = tmp_path / "p.yml"
-        profile.write_text("name: p\ntasks:\n  - swappiness: {value: 7}\n"
-                           "  - aslr: {value: 2}\n")
+        profile.write_text("name: p\ntasks:\n  - swappiness: {value: 7}\n  - aslr: {value: 2}\n")
         before = Path("/proc/sys/vm/swappiness").read_text()
         hosts = [fleet.host(f"prep-{i}") for i in range(2)]
         for i, host in enumerate(hosts):
-            assert add(cli, host, f"p{i}", "--accept-new-host-key", "--group", "pg", "--var",
-                       f"perflab_state_dir={tmp_path}/state-{i}").status == 0
-        result = cli("prepare", "--group", "pg", "--profile", str(profile), "--check",
-                     "--json")
+            assert (
+                add(
+                    cli,
+                    host,
+                    f"p{i}",
+                    "--accept-new-host-key",
+                    "--group",
+                    "pg",
+                    "--var",
+                    f"perflab_state_dir={tmp_path}/state-{i}",
+                ).status
+                == 0
+            )
+        result = cli("prepare", "--group", "pg", "--profile", str(profile), "--check", "--json")
         assert result.status == 2, result.err  # changes pending, as for a single runner
         rows = result.json()["runners"]
         assert [r["runner"] for r in rows] == ["p0", "p1"] and all(r["ok"] for r in rows)
@@ -345,15 +460,25 @@ class TestPrepareFleet:
         restored = cli("restore", "--group", "pg", "--json").json()["runners"]
         assert all(r["ok"] and r["result"]["nothing_to_restore"] for r in restored)
 
-    def test_prepare_with_facts_stores_what_runner_facts_would(self, cli, fleet,
-                                                               tmp_path: Path) -> None:
+    def test_prepare_with_facts_stores_what_runner_facts_would(
+        self, cli, fleet, tmp_path: Path
+    ) -> None:
         """prepare --facts gathers the platform facts in its first probe and stores them:
         the same facts as `runner facts` gathers on its own."""
         profile = tmp_path / "p.yml"
         profile.write_text("name: p\ntasks:\n  - swappiness: {value: 7}\n")
         host = fleet.host("prep-facts")
-        assert add(cli, host, "pf", "--accept-new-host-key", "--var",
-                   f"perflab_state_dir={tmp_path}/state").status == 0
+        assert (
+            add(
+                cli,
+                host,
+                "pf",
+                "--accept-new-host-key",
+                "--var",
+                f"perflab_state_dir={tmp_path}/state",
+            ).status
+            == 0
+        )
         assert cli("runner", "show", "pf", "--json").json()["facts"] in (None, {})
         result = cli("prepare", "pf", "--profile", str(profile), "--check", "--facts", "--json")
         assert result.status == 2, result.err
@@ -363,6 +488,7 @@ class TestPrepareFleet:
         [row] = cli("runner", "facts", "pf", "--json").json()["runners"]
         alone = row["result"]
         volatile = ("memory_bytes",)
-        assert {k: v for k, v in via_prepare.items() if k not in volatile} == \
-            {k: v for k, v in alone.items() if k not in volatile}
+        assert {k: v for k, v in via_prepare.items() if k not in volatile} == {
+            k: v for k, v in alone.items() if k not in volatile
+        }
         assert via_prepare["cpu"]["count"] >= 1 and via_prepare["knobs"]["swappiness"]

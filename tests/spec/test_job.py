@@ -74,8 +74,9 @@ class TestParseJob:
         """A word where a count belongs is reported exactly as the issue shows."""
         text = GOOD.replace("runs: 15", "runs: ten")
         assert errors_of(text) == [
-            'jobs/router.yaml:16:32: repetitions.runs: expected an integer >= 1 and <= 100000, '
-            'got "ten"']
+            "jobs/router.yaml:16:32: repetitions.runs: expected an integer >= 1 and <= 100000, "
+            'got "ten"'
+        ]
 
     def test_unknown_key_suggests(self) -> None:
         """A misspelt key is an error with a did-you-mean suggestion at the key."""
@@ -92,8 +93,10 @@ class TestParseJob:
         assert messages[0].startswith("jobs/router.yaml:16:")
         assert "repetitions.warmup: expected an integer >= 0 and <= 10000, got -1" in messages[0]
         assert messages[1].startswith("jobs/router.yaml:18:")
-        assert 'pin.cpus: expected "reserved", "all" or a CPU list like "2-5,8", got "2-"' \
+        assert (
+            'pin.cpus: expected "reserved", "all" or a CPU list like "2-5,8", got "2-"'
             in messages[1]
+        )
 
     def test_missing_required_field(self) -> None:
         """A job without benchmarks names the missing field."""
@@ -123,7 +126,9 @@ class TestParseJob:
 
     def test_duplicate_benchmark_names(self) -> None:
         """Two benchmarks with one name would mix their samples."""
-        [message] = errors_of("name: x\nbenchmarks: [{name: a, command: b}, {name: a, command: c}]\n")
+        [message] = errors_of(
+            "name: x\nbenchmarks: [{name: a, command: b}, {name: a, command: c}]\n"
+        )
         assert "benchmarks[1].name: duplicate benchmark name" in message
 
     def test_artifact_globs_must_stay_in_the_workdir(self) -> None:
@@ -163,8 +168,10 @@ class TestGateNames:
         """`metric: time` on a time job gates nothing: refused where it stands, with the names
         the format produces and the one probably meant."""
         [message] = errors_of(TIMED)
-        assert message.startswith("jobs/router.yaml:8:14: gates[1].metric: expected a metric "
-                                  "the time format produces (wall_time, user_time, ")
+        assert message.startswith(
+            "jobs/router.yaml:8:14: gates[1].metric: expected a metric "
+            "the time format produces (wall_time, user_time, "
+        )
         assert message.endswith('got "time" (did you mean "wall_time"?)')
 
     def test_open_ended_formats_are_checked_at_run_time(self) -> None:
@@ -177,17 +184,22 @@ class TestGateNames:
         """hyperfine produces time and max_rss only."""
         text = TIMED.replace("format: time", "format: hyperfine").replace("wall_time", "rss")
         [message] = errors_of(text)
-        assert 'gates[0].metric: expected a metric the hyperfine format produces (time, ' \
+        assert (
+            "gates[0].metric: expected a metric the hyperfine format produces (time, "
             'max_rss), got "rss" (did you mean "max_rss"?)' in message
+        )
 
     def test_only_the_benchmarks_a_gate_selects(self) -> None:
         """A gate limited to the time benchmark is checked against the time format, even when
         another benchmark's format has the name."""
-        text = TIMED.replace("gates:", """\
+        text = TIMED.replace(
+            "gates:",
+            """\
   - name: scan
     command: ./scan
     format: go
-gates:""").replace("{metric: time,", '{benchmark: "sort-*", metric: time,')
+gates:""",
+        ).replace("{metric: time,", '{benchmark: "sort-*", metric: time,')
         [message] = errors_of(text)
         assert "gates[1].metric: expected a metric the time format produces" in message
         assert parse_job(text.replace('"sort-*"', '"scan/*"'), "x.yaml").gates
@@ -195,19 +207,25 @@ gates:""").replace("{metric: time,", '{benchmark: "sort-*", metric: time,')
     def test_a_benchmark_glob_that_selects_nothing(self) -> None:
         """With several benchmarks a tool's names are prefixed ("insert/BM_x"): a bare "BM_*"
         selects nothing, and a time benchmark is named exactly."""
-        text = TIMED.replace("gates:", """\
+        text = TIMED.replace(
+            "gates:",
+            """\
   - name: insert
     command: ./bench
     format: gbench
-gates:""").replace("{metric: time,", '{benchmark: "BM_*", metric: time,')
+gates:""",
+        ).replace("{metric: time,", '{benchmark: "BM_*", metric: time,')
         [message] = errors_of(text)
-        assert message.startswith("jobs/router.yaml:11:17: gates[1].benchmark: expected a "
-                                  'benchmark of this job (sort-300k, insert/*), got "BM_*"')
+        assert message.startswith(
+            "jobs/router.yaml:11:17: gates[1].benchmark: expected a "
+            'benchmark of this job (sort-300k, insert/*), got "BM_*"'
+        )
 
     def test_a_single_tool_benchmark_keeps_the_tool_names(self) -> None:
         """One benchmark: the tool's own names, unknown before the run; any glob may match."""
         text = TIMED.replace("format: time", "format: gbench").replace(
-            "{metric: time,", '{benchmark: "BM_*", metric: time,')
+            "{metric: time,", '{benchmark: "BM_*", metric: time,'
+        )
         assert parse_job(text, "x.yaml").gates[1]["benchmark"] == "BM_*"
 
 
@@ -231,13 +249,23 @@ class TestLoadJob:
 
 
 class TestProgram:
-    @pytest.mark.parametrize(("command", "program"), [
-        ("./bench --x", "./bench"), (["go", "test"], "go"), ("FOO=1 ./x", None),
-        ("cd sub && ./x", None), ("$BIN run", None), ("python3 -c 'print(1)'", "python3"),
-    ])
+    @pytest.mark.parametrize(
+        ("command", "program"),
+        [
+            ("./bench --x", "./bench"),
+            (["go", "test"], "go"),
+            ("FOO=1 ./x", None),
+            ("cd sub && ./x", None),
+            ("$BIN run", None),
+            ("python3 -c 'print(1)'", "python3"),
+        ],
+    )
     def test_program_of_a_command(self, command: str | list[str], program: str | None) -> None:
         """Only commands whose program is certain without a shell are checked before running."""
-        job = parse_job(f"name: x\nbenchmarks: [{{name: a, command: {command!r}}}]\n"
-                        if isinstance(command, str) else
-                        "name: x\nbenchmarks: [{name: a, command: [go, test]}]\n", "x.yaml")
+        job = parse_job(
+            f"name: x\nbenchmarks: [{{name: a, command: {command!r}}}]\n"
+            if isinstance(command, str)
+            else "name: x\nbenchmarks: [{name: a, command: [go, test]}]\n",
+            "x.yaml",
+        )
         assert job.benchmarks[0].program() == program

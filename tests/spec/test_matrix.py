@@ -47,14 +47,16 @@ class TestExpansion:
 
     def test_no_matrix_is_the_job_itself(self) -> None:
         """A job without a matrix expands into itself, untagged."""
-        job = parse_job("name: j\nbenchmarks: [{name: b, command: ['true'], format: time}]\n",
-                        "j.yaml")
+        job = parse_job(
+            "name: j\nbenchmarks: [{name: b, command: ['true'], format: time}]\n", "j.yaml"
+        )
         assert expand(job) == [job] and job.matrix == {}
 
 
 class TestBadMatrix:
-    def test_over_the_limit_names_file_and_line(self, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_over_the_limit_names_file_and_line(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """A matrix past matrix_max is refused at the matrix key, with the count and the
         setting to raise."""
         monkeypatch.setenv("PERFLAB_MATRIX_MAX", "5")
@@ -70,7 +72,7 @@ class TestBadMatrix:
         """${{ matrix.X }} naming no axis is refused where it is written."""
         with pytest.raises(InputError) as caught:
             parse_job(MATRIX.replace("matrix.opt", "matrix.level"), "m.yaml")
-        assert 'm.yaml:8:' in str(caught.value)
+        assert "m.yaml:8:" in str(caught.value)
         assert 'expected a matrix axis (compiler, opt), got "level"' in str(caught.value)
 
     def test_empty_axis_is_a_schema_error(self) -> None:
@@ -81,14 +83,18 @@ class TestBadMatrix:
 
 
 class TestCli:
-    def test_validate_shows_the_count(self, cli, write_job) -> None:  # noqa: F811
+    def test_validate_shows_the_count(self, cli, write_job) -> None:
         """`perflab validate` says how many jobs the matrix expands into."""
         done = cli("validate", str(write_job(MATRIX)))
         assert done.status == 0, done.err
         assert "a matrix of 6 jobs: compiler 2 x opt 3" in done.out
 
-    def test_validate_over_limit_exit_3(self, cli, write_job,  # noqa: F811
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_validate_over_limit_exit_3(
+        self,
+        cli,
+        write_job,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
         """Over the limit, validate exits 3 with one line naming file and line."""
         monkeypatch.setenv("PERFLAB_MATRIX_MAX", "4")
         path = write_job(MATRIX)
@@ -96,13 +102,15 @@ class TestCli:
         assert done.status == 3
         assert f"{path}:3:3: matrix: expected a matrix of at most 4 jobs" in done.err
 
-    def test_run_runs_every_combination(self, cli, write_job) -> None:  # noqa: F811
+    def test_run_runs_every_combination(self, cli, write_job) -> None:
         """`perflab run` of a matrix job stores one run per combination, each tagged with its
         values; the benchmark sees them."""
-        path = write_job("name: mr\nmatrix: {word: [alpha, beta]}\nbenchmarks:\n"
-                         "  - {name: b, command: [sh, -c, 'test \"$PERFLAB_MATRIX_WORD\" = "
-                         "\"${{ matrix.word }}\"'], format: time}\n"
-                         "repetitions: {warmup: 0, runs: 1}\npin: {cpus: all}\n")
+        path = write_job(
+            "name: mr\nmatrix: {word: [alpha, beta]}\nbenchmarks:\n"
+            '  - {name: b, command: [sh, -c, \'test "$PERFLAB_MATRIX_WORD" = '
+            '"${{ matrix.word }}"\'], format: time}\n'
+            "repetitions: {warmup: 0, runs: 1}\npin: {cpus: all}\n"
+        )
         done = cli("run", str(path), "--json")
         assert done.status == 0, done.err
         runs = done.json()["runs"]
@@ -113,5 +121,6 @@ class TestCli:
         text = cli("results", "show", runs[1]["run_id"])
         assert "matrix     word=beta" in text.out
         listed = cli("results", "list", "--json").json()
-        assert {r["run_id"]: r["matrix"] for r in listed["runs"]}[runs[0]["run_id"]] == \
-            {"word": "alpha"}
+        assert {r["run_id"]: r["matrix"] for r in listed["runs"]}[runs[0]["run_id"]] == {
+            "word": "alpha"
+        }

@@ -28,8 +28,9 @@ class TestExpandedValues:
     def test_one_more_is_refused(self) -> None:
         """One value more is refused at that value, naming its index."""
         error = refusal("[" + ", ".join(["1"] * MAX_YAML_NODES) + "]")
-        assert str(error).startswith(f"f.yaml:1:{1 + 3 * (MAX_YAML_NODES - 1) + 1}: "
-                                     f"[{MAX_YAML_NODES - 1}]: expected at most")
+        assert str(error).startswith(
+            f"f.yaml:1:{1 + 3 * (MAX_YAML_NODES - 1) + 1}: [{MAX_YAML_NODES - 1}]: expected at most"
+        )
 
     def test_aliases_count_at_their_expanded_size(self) -> None:
         """Nine aliases of a list of 9,991 values fit, the tenth is refused (that alias)."""
@@ -41,8 +42,10 @@ class TestExpandedValues:
 
     def test_ordinary_anchors_and_merge_keys_load_as_pyyaml_loads_them(self) -> None:
         """Anchors, aliases and merge keys of ordinary files give PyYAML's own data."""
-        text = ("defaults: &d {user: lab, port: 22}\n"
-                "hosts:\n  a: {<<: *d, key: k}\n  b: *d\n  c: [*d, *d]\n")
+        text = (
+            "defaults: &d {user: lab, port: 22}\n"
+            "hosts:\n  a: {<<: *d, key: k}\n  b: *d\n  c: [*d, *d]\n"
+        )
         data, pos = parse_yaml(text, "f.yaml")
         assert data == yaml.safe_load(text)
         assert pos.value(("hosts", "a", "key")).line == 3
@@ -67,8 +70,9 @@ class TestNesting:
 
 
 class TestText:
-    @pytest.mark.parametrize(("char", "found"), [("\x00", "a NUL character"),
-                                                  ("\x07", "the control character #x0007")])
+    @pytest.mark.parametrize(
+        ("char", "found"), [("\x00", "a NUL character"), ("\x07", "the control character #x0007")]
+    )
     def test_control_characters(self, char: str, found: str) -> None:
         """Characters YAML does not allow: the place, not PyYAML's reader message."""
         error = refusal(f"a: 1\nb: x{char}y\n")

@@ -39,8 +39,10 @@ def _series() -> dict[str, list[float]]:
     rng = np.random.default_rng(12)
     for seed in range(6):
         steps = rng.choice([0.8, 1.0, 1.15, 1.3], size=3)
-        parts = [rng.normal(100.0 * s, 2.0, int(n)) for s, n in
-                 zip(steps, rng.integers(8, 40, size=3), strict=True)]
+        parts = [
+            rng.normal(100.0 * s, 2.0, int(n))
+            for s, n in zip(steps, rng.integers(8, 40, size=3), strict=True)
+        ]
         recorded[f"seeded-{seed}"] = np.concatenate(parts).tolist()
     return recorded
 
@@ -63,6 +65,8 @@ class TestAgainstOtava:
     def test_recorded_series_have_steps(self) -> None:
         """The recorded series are not trivial: the detectors find steps in two of them."""
         _otava()
-        found = {name: [c.index for c in change_points(SERIES[name], min_size=1)]
-                 for name in ("flat", "down_then_up", "step_up_20pct")}
+        found = {
+            name: [c.index for c in change_points(SERIES[name], min_size=1)]
+            for name in ("flat", "down_then_up", "step_up_20pct")
+        }
         assert sum(bool(v) for v in found.values()) >= 2

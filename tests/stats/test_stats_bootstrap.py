@@ -47,11 +47,14 @@ class TestGeomeanCi:
         """The geometric mean's CI over 400 independent rows is about sqrt(400) narrower than a
         row's CI, as for independent rows (shared rank tables would make it as wide)."""
         rng = np.random.default_rng(2)
-        items = [CompareInput(rng.lognormal(0, 0.02, 20), rng.lognormal(0, 0.02, 20),
-                              metric="t") for _ in range(400)]
+        items = [
+            CompareInput(rng.lognormal(0, 0.02, 20), rng.lognormal(0, 0.02, 20), metric="t")
+            for _ in range(400)
+        ]
         report = compare_many(items, fdr=None)
-        row_width = np.mean([np.log(r.ratio_ci[1] / r.ratio_ci[0]) for r in report.rows
-                             if r.ratio_ci is not None])
+        row_width = np.mean(
+            [np.log(r.ratio_ci[1] / r.ratio_ci[0]) for r in report.rows if r.ratio_ci is not None]
+        )
         summary = report.summary[0]
         assert summary.ratio_ci is not None
         width = np.log(summary.ratio_ci[1] / summary.ratio_ci[0])

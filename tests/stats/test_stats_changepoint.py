@@ -35,8 +35,9 @@ class TestChangePoints:
         found = [change_points(steps((100, 300), seed=seed)) for seed in range(20)]
         assert sum(1 for f in found if f) <= 4
         assert all(c.magnitude < 0.03 for f in found for c in f)
-        assert all(change_points(steps((100, 300), seed=s), min_magnitude=0.03) == []
-                   for s in range(20))
+        assert all(
+            change_points(steps((100, 300), seed=s), min_magnitude=0.03) == [] for s in range(20)
+        )
 
     def test_small_step_in_noise(self) -> None:
         """A 2% step hidden in 1% noise (series of 200) is found within a few points."""
@@ -80,10 +81,15 @@ class TestChangePoints:
         found = change_points(steps((100, 900), (105, 100), seed=6))
         assert any(abs(c.index - 900) <= 2 for c in found)
 
-    @pytest.mark.parametrize(("kwargs", "field"), [({"pvalue": 0}, "pvalue"),
-                                                   ({"window": 3}, "window"),
-                                                   ({"min_size": 0}, "min_size"),
-                                                   ({"min_magnitude": -1}, "min_magnitude")])
+    @pytest.mark.parametrize(
+        ("kwargs", "field"),
+        [
+            ({"pvalue": 0}, "pvalue"),
+            ({"window": 3}, "window"),
+            ({"min_size": 0}, "min_size"),
+            ({"min_magnitude": -1}, "min_magnitude"),
+        ],
+    )
     def test_bad_settings(self, kwargs: dict[str, float], field: str) -> None:
         """Nonsense settings raise StatsInputError naming the setting."""
         with pytest.raises(StatsInputError) as info:

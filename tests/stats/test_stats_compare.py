@@ -97,17 +97,21 @@ class TestCompareSamples:
 
 
 class TestBadInput:
-    @pytest.mark.parametrize(("base", "cand", "unit", "words"), [
-        ([], [1.0, 2.0], None, "baseline: no samples"),
-        ([1.0, 2.0], [], None, "candidate: no samples"),
-        ([1.0, math.nan, 2.0], [1.0, 2.0], None, "NaN (repetition 2)"),
-        ([1.0, 2.0], [1.0, math.inf], None, "infinite"),
-        ([1.0, 2.0], [-1.0, 2.0], "ns", "negative time"),
-        ([0.0, 0.0, 1.0], [1.0, 2.0], None, "median is zero"),
-        (["a", "b"], [1.0, 2.0], None, "not a list of numbers"),
-    ])
-    def test_not_comparable_with_reason(self, base: list[float], cand: list[float],
-                                        unit: str | None, words: str) -> None:
+    @pytest.mark.parametrize(
+        ("base", "cand", "unit", "words"),
+        [
+            ([], [1.0, 2.0], None, "baseline: no samples"),
+            ([1.0, 2.0], [], None, "candidate: no samples"),
+            ([1.0, math.nan, 2.0], [1.0, 2.0], None, "NaN (repetition 2)"),
+            ([1.0, 2.0], [1.0, math.inf], None, "infinite"),
+            ([1.0, 2.0], [-1.0, 2.0], "ns", "negative time"),
+            ([0.0, 0.0, 1.0], [1.0, 2.0], None, "median is zero"),
+            (["a", "b"], [1.0, 2.0], None, "not a list of numbers"),
+        ],
+    )
+    def test_not_comparable_with_reason(
+        self, base: list[float], cand: list[float], unit: str | None, words: str
+    ) -> None:
         """Unusable samples give an explicit not_comparable row naming the problem."""
         r = compare_samples(base, cand, unit=unit)
         assert r.verdict == "not_comparable"
@@ -116,11 +120,17 @@ class TestBadInput:
 
     def test_missing_metric_is_not_comparable(self) -> None:
         """A metric present on one side only (None on the other) is named as missing."""
-        report = compare_many([CompareInput(None, SLOWER, metric="rss"),
-                               CompareInput(BASE, None, metric="rss", paired=True)],
-                              noise_band=0.02)
-        assert [r.reason for r in report.rows] == ["baseline: the metric is missing",
-                                                   "candidate: the metric is missing"]
+        report = compare_many(
+            [
+                CompareInput(None, SLOWER, metric="rss"),
+                CompareInput(BASE, None, metric="rss", paired=True),
+            ],
+            noise_band=0.02,
+        )
+        assert [r.reason for r in report.rows] == [
+            "baseline: the metric is missing",
+            "candidate: the metric is missing",
+        ]
         assert report.rows[1].noise_band == 0.02 and report.rows[1].test == "wilcoxon-signed-rank"
         assert report.summary[0].verdict == "not_comparable"
 
@@ -129,10 +139,15 @@ class TestBadInput:
         r = compare_samples(BASE, SLOWER, direction="sideways")
         assert r.verdict == "not_comparable" and "direction" in r.reason
 
-    @pytest.mark.parametrize(("kwargs", "field"), [
-        ({"noise_band": -0.1}, "noise_band"), ({"confidence": 1.0}, "confidence"),
-        ({"seed": -1}, "seed"), ({"resamples": 1.5}, "resamples"),
-    ])
+    @pytest.mark.parametrize(
+        ("kwargs", "field"),
+        [
+            ({"noise_band": -0.1}, "noise_band"),
+            ({"confidence": 1.0}, "confidence"),
+            ({"seed": -1}, "seed"),
+            ({"resamples": 1.5}, "resamples"),
+        ],
+    )
     def test_bad_settings_raise_input_error(self, kwargs: dict[str, float], field: str) -> None:
         """Nonsense settings (from the job file) raise StatsInputError naming the field."""
         with pytest.raises(StatsInputError) as info:
@@ -161,13 +176,21 @@ class TestBhQvalues:
 
 class TestCompareMany:
     def items(self) -> list[CompareInput]:
-        rows = [CompareInput(BASE, SLOWER, benchmark="slow", metric="time"),
-                CompareInput(BASE, BASE, benchmark="self", metric="time"),
-                CompareInput([], SLOWER, benchmark="empty", metric="time"),
-                CompareInput(SLOWER, BASE, direction="higher", benchmark="tput",
-                             metric="ops")]
-        rows += [CompareInput(lognormal(100, 0.01, 20, 10 + i), lognormal(100, 0.01, 20, 50 + i),
-                              benchmark=f"noise{i}", metric="time") for i in range(20)]
+        rows = [
+            CompareInput(BASE, SLOWER, benchmark="slow", metric="time"),
+            CompareInput(BASE, BASE, benchmark="self", metric="time"),
+            CompareInput([], SLOWER, benchmark="empty", metric="time"),
+            CompareInput(SLOWER, BASE, direction="higher", benchmark="tput", metric="ops"),
+        ]
+        rows += [
+            CompareInput(
+                lognormal(100, 0.01, 20, 10 + i),
+                lognormal(100, 0.01, 20, 50 + i),
+                benchmark=f"noise{i}",
+                metric="time",
+            )
+            for i in range(20)
+        ]
         return rows
 
     def test_rows_in_input_order_with_qvalues(self) -> None:
@@ -196,10 +219,18 @@ class TestCompareMany:
         items = self.items()
         report = compare_many(items, fdr=None)
         for item, row in zip(items, report.rows, strict=True):
-            single = compare_samples(item.base, item.cand, direction=item.direction,
-                                     benchmark=item.benchmark, metric=item.metric)
+            single = compare_samples(
+                item.base,
+                item.cand,
+                direction=item.direction,
+                benchmark=item.benchmark,
+                metric=item.metric,
+            )
             assert (row.verdict, row.ratio_ci, row.pvalue) == (
-                single.verdict, single.ratio_ci, single.pvalue)
+                single.verdict,
+                single.ratio_ci,
+                single.pvalue,
+            )
 
     def test_geometric_mean_rows_per_metric(self) -> None:
         """One summary row per metric: geometric mean of ratios with a CI; empty rows excluded."""
@@ -216,8 +247,9 @@ class TestCompareMany:
     def test_many_null_rows_give_no_false_changes(self) -> None:
         """500 benchmarks without change and 1% noise: no row is regressed or improved."""
         rng = np.random.default_rng(3)
-        items = [CompareInput(rng.lognormal(0, 0.01, 15), rng.lognormal(0, 0.01, 15))
-                 for _ in range(500)]
+        items = [
+            CompareInput(rng.lognormal(0, 0.01, 15), rng.lognormal(0, 0.01, 15)) for _ in range(500)
+        ]
         counts = compare_many(items).counts()
         assert counts["regressed"] + counts["improved"] == 0
 

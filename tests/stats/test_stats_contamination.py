@@ -10,8 +10,9 @@ from perflab.stats.contamination import REPETITION_SHARE, RUN_FRACTION, contamin
 
 def reps(*shares: float, steal: float = 0.0, nivcsw: int = 3) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = [{"kind": "warmup", "other_share": 0.9}]
-    rows += [{"kind": "run", "other_share": s, "steal_share": steal, "nivcsw": nivcsw}
-             for s in shares]
+    rows += [
+        {"kind": "run", "other_share": s, "steal_share": steal, "nivcsw": nivcsw} for s in shares
+    ]
     return rows
 
 
@@ -22,7 +23,8 @@ class TestContaminationFlag:
         flag = contamination_flag(reps(*[0.48] * 15, nivcsw=212), [1])
         assert flag is not None and flag["code"] == "contaminated"
         assert flag["message"].startswith(
-            "other processes used 48% of CPU 1 during 15/15 repetitions")
+            "other processes used 48% of CPU 1 during 15/15 repetitions"
+        )
         assert "preempted 212 times" in flag["message"]
         assert flag["evidence"]["contaminated"] == 15 and flag["evidence"]["repetitions"] == 15
         assert flag["evidence"]["other_share"] == 0.48

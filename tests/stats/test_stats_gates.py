@@ -23,22 +23,36 @@ def lognormal(median: float, cv: float, n: int, seed: int) -> list[float]:
 
 
 class TestParseQuantity:
-    @pytest.mark.parametrize(("text", "unit", "value"), [
-        ("200us", "ns", 200_000.0), ("200 µs", "ns", 200_000.0), ("1.5ms", "us", 1500.0),
-        ("2s", "ms", 2000.0), ("100MB/s", "B/s", 1e8), ("3", "ns", 3.0), (42, "ns", 42.0),
-        ("-5 ns", "ns", -5.0), ("1e3ns", "us", 1.0),
-    ])
+    @pytest.mark.parametrize(
+        ("text", "unit", "value"),
+        [
+            ("200us", "ns", 200_000.0),
+            ("200 µs", "ns", 200_000.0),
+            ("1.5ms", "us", 1500.0),
+            ("2s", "ms", 2000.0),
+            ("100MB/s", "B/s", 1e8),
+            ("3", "ns", 3.0),
+            (42, "ns", 42.0),
+            ("-5 ns", "ns", -5.0),
+            ("1e3ns", "us", 1.0),
+        ],
+    )
     def test_converts_to_the_metric_unit(self, text: object, unit: str, value: float) -> None:
         """Values with units are converted into the metric's unit exactly."""
         assert parse_quantity(text, unit) == value
 
-    @pytest.mark.parametrize(("text", "unit", "words"), [
-        ("200kg", "ns", "cannot be converted"), ("10%", "ns", "relative limit"),
-        ("fast", "ns", "like \"200us\""), ("5us", None, "has no unit"),
-        (True, "ns", "got True"), ("200ms", "B/s", "cannot be converted"),
-    ])
-    def test_errors_say_what_was_expected(self, text: object, unit: str | None,
-                                          words: str) -> None:
+    @pytest.mark.parametrize(
+        ("text", "unit", "words"),
+        [
+            ("200kg", "ns", "cannot be converted"),
+            ("10%", "ns", "relative limit"),
+            ("fast", "ns", 'like "200us"'),
+            ("5us", None, "has no unit"),
+            (True, "ns", "got True"),
+            ("200ms", "B/s", "cannot be converted"),
+        ],
+    )
+    def test_errors_say_what_was_expected(self, text: object, unit: str | None, words: str) -> None:
         """Bad thresholds raise GateSpecError with the field and what was found."""
         with pytest.raises(GateSpecError) as info:
             parse_quantity(text, unit, "max")
@@ -46,8 +60,9 @@ class TestParseQuantity:
 
 
 class TestParseFraction:
-    @pytest.mark.parametrize(("raw", "value"), [("10%", 0.1), (" 2.5 % ", 0.025), (0.15, 0.15),
-                                                (0, 0.0)])
+    @pytest.mark.parametrize(
+        ("raw", "value"), [("10%", 0.1), (" 2.5 % ", 0.025), (0.15, 0.15), (0, 0.0)]
+    )
     def test_percent_or_fraction(self, raw: object, value: float) -> None:
         """'10%' and 0.1 mean the same."""
         assert parse_fraction(raw) == pytest.approx(value)
@@ -65,8 +80,9 @@ class TestEvaluateGate:
     def test_p95_up_more_than_10_percent_fails(self) -> None:
         """A 20% slower candidate fails 'p95 up at most 10%' with the CI as evidence."""
         cand = lognormal(120.0, 0.02, 40, 2)
-        r = evaluate_gate({"metric": "time", "stat": "p95", "max_increase": "10%"},
-                          self.base, cand, unit="ns")
+        r = evaluate_gate(
+            {"metric": "time", "stat": "p95", "max_increase": "10%"}, self.base, cand, unit="ns"
+        )
         assert r.outcome == "fail"
         check = r.checks[0]
         assert check.ci is not None and check.ci[0] > 1.10 and check.limit == pytest.approx(1.1)
@@ -74,14 +90,18 @@ class TestEvaluateGate:
 
     def test_small_change_passes(self) -> None:
         """A 1% change passes a 10% limit: the whole CI is below it."""
-        r = evaluate_gate({"metric": "time", "max_increase": 0.1}, self.base,
-                          lognormal(101.0, 0.02, 40, 3))
+        r = evaluate_gate(
+            {"metric": "time", "max_increase": 0.1}, self.base, lognormal(101.0, 0.02, 40, 3)
+        )
         assert r.outcome == "pass" and r.stat == "median"
 
     def test_change_near_the_limit_is_unknown(self) -> None:
         """A change at the limit with noisy data cannot be decided."""
-        r = evaluate_gate({"metric": "time", "max_increase": "10%"},
-                          lognormal(100, 0.08, 10, 4), lognormal(110, 0.08, 10, 5))
+        r = evaluate_gate(
+            {"metric": "time", "max_increase": "10%"},
+            lognormal(100, 0.08, 10, 4),
+            lognormal(110, 0.08, 10, 5),
+        )
         assert r.outcome == "unknown"
 
     def test_throughput_down_more_than_10_percent(self) -> None:
@@ -89,8 +109,10 @@ class TestEvaluateGate:
         gate = {"metric": "ops", "stat": "median", "max_decrease": "10%"}
         drop = evaluate_gate(gate, self.base, lognormal(80, 0.02, 40, 6), direction="higher")
         assert drop.outcome == "fail" and "worse" in drop.reason
-        assert evaluate_gate(gate, self.base, lognormal(98, 0.02, 40, 7),
-                             direction="higher").outcome == "pass"
+        assert (
+            evaluate_gate(gate, self.base, lognormal(98, 0.02, 40, 7), direction="higher").outcome
+            == "pass"
+        )
 
     def test_slo_on_p99_needs_enough_samples(self) -> None:
         """p99 <= 200us: 30 samples cannot bound p99 (unknown, says how many are needed);
@@ -105,8 +127,9 @@ class TestEvaluateGate:
 
     def test_mean_slo_uses_a_bootstrap_ci(self) -> None:
         """An absolute bound on the mean is decided by a bootstrap CI of the mean."""
-        r = evaluate_gate({"metric": "t", "stat": "mean", "max": 130}, None,
-                          lognormal(120, 0.02, 30, 11))
+        r = evaluate_gate(
+            {"metric": "t", "stat": "mean", "max": 130}, None, lognormal(120, 0.02, 30, 11)
+        )
         assert r.outcome == "pass" and r.checks[0].ci is not None
 
     def test_min_and_max_are_taken_as_observed(self) -> None:
@@ -117,8 +140,11 @@ class TestEvaluateGate:
 
     def test_several_bounds_combine(self) -> None:
         """A gate with two bounds fails if either fails and names it."""
-        r = evaluate_gate({"metric": "t", "max_increase": "50%", "max": 110}, self.base,
-                          lognormal(120, 0.02, 40, 12))
+        r = evaluate_gate(
+            {"metric": "t", "max_increase": "50%", "max": 110},
+            self.base,
+            lognormal(120, 0.02, 40, 12),
+        )
         assert [c.outcome for c in r.checks] == ["pass", "fail"]
         assert r.outcome == "fail"
 
@@ -129,11 +155,15 @@ class TestEvaluateGate:
         r = evaluate_gate({"metric": "t", "max": "5"}, None, [1.0, math.nan])
         assert r.outcome == "not_comparable" and "NaN" in r.reason
 
-    @pytest.mark.parametrize(("gate", "field"), [
-        ({"metric": "t"}, "gate"), ({"metric": "t", "stat": "p50", "max": 1}, "stat"),
-        ({"metric": "t", "max_decrease": "100%"}, "max_decrease"),
-        ({"metric": "t", "max": "3kg"}, "max"),
-    ])
+    @pytest.mark.parametrize(
+        ("gate", "field"),
+        [
+            ({"metric": "t"}, "gate"),
+            ({"metric": "t", "stat": "p50", "max": 1}, "stat"),
+            ({"metric": "t", "max_decrease": "100%"}, "max_decrease"),
+            ({"metric": "t", "max": "3kg"}, "max"),
+        ],
+    )
     def test_malformed_gates_raise(self, gate: dict[str, object], field: str) -> None:
         """A gate that cannot be evaluated is a GateSpecError naming the field."""
         with pytest.raises(GateSpecError) as info:

@@ -23,8 +23,11 @@ class TestPublicNames:
 
     def test_import_does_not_load_scipy(self) -> None:
         """Importing the package and the threshold parser does not import scipy (slow start)."""
-        code = ("import sys, perflab.stats; from perflab.stats import parse_quantity; "
-                "print('scipy.stats' in sys.modules)")
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True)
+        code = (
+            "import sys, perflab.stats; from perflab.stats import parse_quantity; "
+            "print('scipy.stats' in sys.modules)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
         assert out.stdout.strip() == "False"

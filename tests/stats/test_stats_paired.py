@@ -13,8 +13,10 @@ def drifting(factor: float, seed: int, n: int = 20) -> tuple[list[float], list[f
     """A/B pairs on a host drifting 6% over the job; B is slower by ``factor``."""
     rng = np.random.default_rng(seed)
     drift = 100 * np.linspace(1.0, 1.06, n)
-    return (list(drift * rng.lognormal(0, 0.003, n)),
-            list(drift * factor * rng.lognormal(0, 0.003, n)))
+    return (
+        list(drift * rng.lognormal(0, 0.003, n)),
+        list(drift * factor * rng.lognormal(0, 0.003, n)),
+    )
 
 
 class TestAbbaOrder:

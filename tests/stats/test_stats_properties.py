@@ -20,13 +20,21 @@ from perflab.stats import (
     quality_flags,
 )
 
-FLIP = {"regressed": "improved", "improved": "regressed", "same": "same", "unknown": "unknown",
-        "not_comparable": "not_comparable"}
+FLIP = {
+    "regressed": "improved",
+    "improved": "regressed",
+    "same": "same",
+    "unknown": "unknown",
+    "not_comparable": "not_comparable",
+}
 
 positive = st.floats(min_value=1e-3, max_value=1e6, allow_nan=False, allow_infinity=False)
 samples = st.lists(positive, min_size=1, max_size=25)
-shifted = st.tuples(st.lists(st.floats(0.5, 2.0), min_size=4, max_size=20),
-                    st.floats(0.8, 1.25), st.integers(0, 2**16))
+shifted = st.tuples(
+    st.lists(st.floats(0.5, 2.0), min_size=4, max_size=20),
+    st.floats(0.8, 1.25),
+    st.integers(0, 2**16),
+)
 anything = st.lists(st.one_of(st.floats(), st.integers(-10, 10)), max_size=12)
 direction = st.sampled_from(["lower", "higher"])
 FAST = {"resamples": 200}
@@ -43,8 +51,9 @@ def pair(data: tuple[list[float], float, int]) -> tuple[list[float], list[float]
 class TestCompareProperties:
     @RUNS
     @given(samples, samples, direction)
-    def test_ratio_ci_contains_the_ratio(self, base: list[float], cand: list[float],
-                                         d: str) -> None:
+    def test_ratio_ci_contains_the_ratio(
+        self, base: list[float], cand: list[float], d: str
+    ) -> None:
         """Whatever the data, the reported CI contains the reported ratio."""
         r = compare_samples(base, cand, direction=d, **FAST)
         assert r.ratio is not None and r.ratio_ci is not None
@@ -53,7 +62,8 @@ class TestCompareProperties:
     @RUNS
     @given(shifted, direction)
     def test_swapping_sides_inverts_ratio_and_flips_verdict(
-            self, data: tuple[list[float], float, int], d: str) -> None:
+        self, data: tuple[list[float], float, int], d: str
+    ) -> None:
         """B vs A has the inverse ratio and CI of A vs B, and the mirrored verdict."""
         base, cand = pair(data)
         ab = compare_samples(base, cand, direction=d, **FAST)
@@ -68,13 +78,15 @@ class TestCompareProperties:
     @RUNS
     @given(shifted, direction, st.integers(-20, 20))
     def test_scaling_both_sides_keeps_the_verdict(
-            self, data: tuple[list[float], float, int], d: str, power: int) -> None:
+        self, data: tuple[list[float], float, int], d: str, power: int
+    ) -> None:
         """Measuring in other units (both sides times 2^k) changes nothing but the medians."""
         base, cand = pair(data)
         scale = 2.0**power
         a = compare_samples(base, cand, direction=d, **FAST)
-        b = compare_samples([x * scale for x in base], [x * scale for x in cand],
-                            direction=d, **FAST)
+        b = compare_samples(
+            [x * scale for x in base], [x * scale for x in cand], direction=d, **FAST
+        )
         assert a.verdict == b.verdict
         assert a.ratio_ci is not None and b.ratio_ci is not None
         assert a.ratio_ci == pytest.approx(b.ratio_ci, rel=1e-12)
@@ -84,13 +96,21 @@ class TestCompareProperties:
     def test_identical_inputs_never_change(self, base: list[float], d: str) -> None:
         """A sample compared with itself is never regressed or improved."""
         assert compare_samples(base, base, direction=d, **FAST).verdict in (
-            "same", "unknown", "not_comparable")
+            "same",
+            "unknown",
+            "not_comparable",
+        )
 
     @RUNS
-    @given(anything, anything, st.sampled_from(["lower", "higher", "up"]),
-           st.sampled_from([None, "ns", "B/s"]))
-    def test_never_raises_on_bad_samples(self, base: list[float], cand: list[float], d: str,
-                                         unit: str | None) -> None:
+    @given(
+        anything,
+        anything,
+        st.sampled_from(["lower", "higher", "up"]),
+        st.sampled_from([None, "ns", "B/s"]),
+    )
+    def test_never_raises_on_bad_samples(
+        self, base: list[float], cand: list[float], d: str, unit: str | None
+    ) -> None:
         """Any list of numbers (NaN, inf, negative, empty) gives a row, never an exception."""
         r = compare_samples(base, cand, direction=d, unit=unit, **FAST)
         assert r.verdict in VERDICTS
@@ -100,8 +120,9 @@ class TestCompareProperties:
 
     @RUNS
     @given(st.lists(st.tuples(samples, samples), min_size=1, max_size=6))
-    def test_many_equals_single_without_fdr(self, rows: list[tuple[list[float],
-                                                                   list[float]]]) -> None:
+    def test_many_equals_single_without_fdr(
+        self, rows: list[tuple[list[float], list[float]]]
+    ) -> None:
         """Vectorised rows agree with one-at-a-time comparisons."""
         report = compare_many([CompareInput(b, c) for b, c in rows], fdr=None, **FAST)
         for (b, c), row in zip(rows, report.rows, strict=True):
@@ -120,8 +141,9 @@ class TestPairedProperties:
 
     @RUNS
     @given(shifted, direction)
-    def test_swapping_pairs_flips_verdict(self, data: tuple[list[float], float, int],
-                                          d: str) -> None:
+    def test_swapping_pairs_flips_verdict(
+        self, data: tuple[list[float], float, int], d: str
+    ) -> None:
         """Paired comparison is antisymmetric too."""
         a, b = pair(data)
         ab = compare_paired(a, b, direction=d, **FAST)

@@ -25,8 +25,7 @@ class TestQualityFlags:
 
     def test_high_cv(self) -> None:
         """CV above the limit is flagged with the CV and the limit as evidence."""
-        flags = [f for f in quality_flags(clean(20, cv=0.10), cv_limit=0.05)
-                 if f.code == "high_cv"]
+        flags = [f for f in quality_flags(clean(20, cv=0.10), cv_limit=0.05) if f.code == "high_cv"]
         assert flags and flags[0].evidence["limit"] == 0.05
         assert "above the limit of 5.0%" in flags[0].message
 
@@ -77,6 +76,7 @@ class TestQualityFlags:
     def test_mann_kendall_matches_kendall_tau(self) -> None:
         """The vectorised Mann-Kendall p-value agrees with scipy's Kendall tau test (no ties)."""
         from scipy import stats as sps
+
         x = np.random.default_rng(7).normal(size=(5, 25)) + np.linspace(0, 1, 25)
         p, _ = mann_kendall(x)
         for row, pv in zip(x, p, strict=True):

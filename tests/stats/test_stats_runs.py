@@ -49,8 +49,14 @@ class TestExact:
     def test_overlapping_jitter_is_unknown(self) -> None:
         """A count that varies within a side (B/op rounded over b.N) with overlapping values
         and different medians names no exact change."""
-        row = one(CompareInput([152, 153, 152, 153, 152], [153, 153, 152, 153, 153],
-                               metric="bytes_per_op", exact=True))
+        row = one(
+            CompareInput(
+                [152, 153, 152, 153, 152],
+                [153, 153, 152, 153, 153],
+                metric="bytes_per_op",
+                exact=True,
+            )
+        )
         assert row.verdict == "unknown" and "overlap" in row.reason
 
     def test_tolerance_is_a_band_for_counters(self) -> None:
@@ -62,9 +68,12 @@ class TestExact:
 
     def test_exact_rows_stay_out_of_fdr_and_geomean(self) -> None:
         """Counts are not tested, so they do not dilute the false-discovery control."""
-        report = compare_many([CompareInput([1.0] * 5, [2.0] * 5, metric="allocs_per_op",
-                                            exact=True),
-                               CompareInput(noisy(100), noisy(100, seed=1), metric="time")])
+        report = compare_many(
+            [
+                CompareInput([1.0] * 5, [2.0] * 5, metric="allocs_per_op", exact=True),
+                CompareInput(noisy(100), noisy(100, seed=1), metric="time"),
+            ]
+        )
         assert report.tested == 1
         assert [g.metric for g in report.summary] == ["time"]
 
@@ -73,17 +82,31 @@ class TestFlagsDecide:
     def test_contamination_makes_a_clear_regression_unmeasured(self) -> None:
         """A 2x slowdown next to a hog is not a regression of the code: unknown, with the
         reason and the raw ratio."""
-        row = one(CompareInput(noisy(100), noisy(200, seed=1), metric="time",
-                               cand_contamination="other processes used 48% of CPU 1"))
+        row = one(
+            CompareInput(
+                noisy(100),
+                noisy(200, seed=1),
+                metric="time",
+                cand_contamination="other processes used 48% of CPU 1",
+            )
+        )
         assert row.verdict == "unknown" and row.unmeasured == ("contaminated",)
-        assert row.reason.startswith("could not measure: candidate: the run was contaminated "
-                                     "(other processes used 48% of CPU 1)")
+        assert row.reason.startswith(
+            "could not measure: candidate: the run was contaminated "
+            "(other processes used 48% of CPU 1)"
+        )
         assert "raw ratio +10" in row.reason and row.ratio is not None and row.ratio > 1.9
 
     def test_a_failed_noise_probe_blocks_same_too(self) -> None:
         """Never a confident 'same' from a host that failed its probe."""
-        row = one(CompareInput(noisy(100), noisy(100, seed=1), metric="time",
-                               base_noise_probe_failure="cpu 1: CV 9%"))
+        row = one(
+            CompareInput(
+                noisy(100),
+                noisy(100, seed=1),
+                metric="time",
+                base_noise_probe_failure="cpu 1: CV 9%",
+            )
+        )
         assert row.verdict == "unknown" and row.unmeasured == ("noisy_host",)
 
     def test_modes_that_mix_differently(self) -> None:
@@ -111,19 +134,24 @@ class TestRuns:
         between runs is unknown, assumed 10%), and the row says so."""
         base, cand = noisy(100), noisy(120, seed=1)
         assert one(CompareInput(base, cand)).verdict == "regressed"
-        row = one(CompareInput(base, cand, base_groups=single_run(20),
-                               cand_groups=single_run(20)))
+        row = one(CompareInput(base, cand, base_groups=single_run(20), cand_groups=single_run(20)))
         assert row.verdict == "unknown" and row.runs == (1, 1)
         assert row.run_spread == DEFAULT_RUN_SPREAD
         assert "assumed 10%" in row.run_spread_source
-        big = one(CompareInput(base, noisy(250, seed=2), base_groups=single_run(20),
-                               cand_groups=single_run(20)))
+        big = one(
+            CompareInput(
+                base, noisy(250, seed=2), base_groups=single_run(20), cand_groups=single_run(20)
+            )
+        )
         assert big.verdict == "regressed"  # optimisations off: still caught
 
     def test_a_declared_zero_spread_is_the_sample_level_test(self) -> None:
         base, cand = noisy(100), noisy(120, seed=1)
-        row = one(CompareInput(base, cand, base_groups=single_run(20),
-                               cand_groups=single_run(20), run_spread=0.0))
+        row = one(
+            CompareInput(
+                base, cand, base_groups=single_run(20), cand_groups=single_run(20), run_spread=0.0
+            )
+        )
         assert row.verdict == "regressed"
 
     def test_baseline_runs_that_drift_are_resampled(self) -> None:
@@ -134,10 +162,24 @@ class TestRuns:
         for r, offset in enumerate((1.0, 1.15, 0.9, 1.1, 0.85, 1.0)):
             base += noisy(100 * offset, 10, seed=int(rng.integers(1000)))
             groups += [(r, p) for p in range(10)]
-        near = one(CompareInput(base, noisy(115, 10, seed=9), base_groups=groups,
-                                cand_groups=single_run(10), run_spread=0.12))
-        far = one(CompareInput(base, noisy(200, 10, seed=9), base_groups=groups,
-                               cand_groups=single_run(10), run_spread=0.12))
+        near = one(
+            CompareInput(
+                base,
+                noisy(115, 10, seed=9),
+                base_groups=groups,
+                cand_groups=single_run(10),
+                run_spread=0.12,
+            )
+        )
+        far = one(
+            CompareInput(
+                base,
+                noisy(200, 10, seed=9),
+                base_groups=groups,
+                cand_groups=single_run(10),
+                run_spread=0.12,
+            )
+        )
         assert near.verdict == "unknown" and near.runs == (6, 1)
         assert far.verdict == "regressed"
 
@@ -157,8 +199,10 @@ class TestRuns:
         """30 runs whose medians differ by 5% (sd) around 1% noise: the spread is about 5%,
         reported at its upper 90% bound (x1.21 for 30 runs); fewer than 3 runs give none."""
         rng = np.random.default_rng(7)
-        runs = [list(100 * math.exp(rng.normal(0, 0.05)) * rng.lognormal(0, 0.01, 20))
-                for _ in range(30)]
+        runs = [
+            list(100 * math.exp(rng.normal(0, 0.05)) * rng.lognormal(0, 0.01, 20))
+            for _ in range(30)
+        ]
         spread = run_spread(runs)
         assert spread is not None and 0.045 < spread < 0.075
         assert run_spread(runs[:2]) is None
@@ -170,8 +214,12 @@ class TestSummaries:
     def test_geomean_of_independent_samples_has_no_verdict(self) -> None:
         """Rows without process labels: the summary's CI is not from resampling whole
         processes, so no regressed/improved, and it says why."""
-        items = [CompareInput(noisy(100, seed=i), noisy(150, seed=50 + i), benchmark=f"b{i}",
-                              metric="time") for i in range(5)]
+        items = [
+            CompareInput(
+                noisy(100, seed=i), noisy(150, seed=50 + i), benchmark=f"b{i}", metric="time"
+            )
+            for i in range(5)
+        ]
         [geo] = compare_many(items).summary
         assert geo.verdict == "unknown" and geo.reason.startswith("no verdict")
         assert all(r.verdict == "regressed" for r in compare_many(items).rows)
@@ -186,9 +234,17 @@ class TestSummaries:
         for i in range(14):
             b = list(100 * procs_b * rng.lognormal(0, 0.002, 10))
             c = list(100 * procs_c * rng.lognormal(0, 0.002, 10))
-            items.append(CompareInput(b, c, benchmark=f"b{i}", metric="time",
-                                      base_groups=single_run(10), cand_groups=single_run(10),
-                                      run_spread=0.0))
+            items.append(
+                CompareInput(
+                    b,
+                    c,
+                    benchmark=f"b{i}",
+                    metric="time",
+                    base_groups=single_run(10),
+                    cand_groups=single_run(10),
+                    run_spread=0.0,
+                )
+            )
             loose.append(CompareInput(b, c, benchmark=f"b{i}", metric="time"))
         [joint] = compare_many(items).summary
         [indep] = compare_many(loose).summary
@@ -203,9 +259,18 @@ class TestSummaries:
         """Fourteen benchmarks 6% slower, each with too few samples to confirm alone: the
         summary's CI lies beyond the band, but with every row unknown it used to say
         'regressed' (exit 0); it now has no verdict and says why."""
-        items = [CompareInput(noisy(100, 3, 0.02, seed=i), noisy(106, 3, 0.02, seed=40 + i),
-                              benchmark=f"b{i}", metric="time", base_groups=single_run(3),
-                              cand_groups=single_run(3), run_spread=0.0) for i in range(14)]
+        items = [
+            CompareInput(
+                noisy(100, 3, 0.02, seed=i),
+                noisy(106, 3, 0.02, seed=40 + i),
+                benchmark=f"b{i}",
+                metric="time",
+                base_groups=single_run(3),
+                cand_groups=single_run(3),
+                run_spread=0.0,
+            )
+            for i in range(14)
+        ]
         report = compare_many(items)
         assert {r.verdict for r in report.rows} == {"unknown"}
         [geo] = report.summary
@@ -217,9 +282,17 @@ class TestSummaries:
         """The reported 95% CI lies beyond the band, the adjusted 99.9% one does not: the
         reason quotes the adjusted one and says why (it used to say the 95% CI straddles)."""
         edge = math.log(1.01)
-        ev = Evidence(direction="lower", log_ratio=0.04, ci=(0.02, 0.06),
-                      decision_ci=(0.005, 0.075), confidence=0.95, decision_level=0.999,
-                      noise_band=0.01, significant=True, test_text="the test (q = 0.01)")
+        ev = Evidence(
+            direction="lower",
+            log_ratio=0.04,
+            ci=(0.02, 0.06),
+            decision_ci=(0.005, 0.075),
+            confidence=0.95,
+            decision_level=0.999,
+            noise_band=0.01,
+            significant=True,
+            test_text="the test (q = 0.01)",
+        )
         verdict, reason = decide(ev)
         assert verdict == "unknown" and ev.decision_ci[0] < edge < ev.ci[0]
         assert "(99.9% CI +0.5% .. +7.8%) straddles" in reason
@@ -231,8 +304,11 @@ class TestAdaptiveDrift:
         """Baseline and candidate 40% apart with a 20% run spread: more repetitions of the
         candidate's run cannot decide, so the plan adds none and says to interleave."""
         base, cand = noisy(100), noisy(140, seed=1)
-        row = one(CompareInput(base, cand, base_groups=single_run(20),
-                               cand_groups=single_run(20), run_spread=0.2))
+        row = one(
+            CompareInput(
+                base, cand, base_groups=single_run(20), cand_groups=single_run(20), run_spread=0.2
+            )
+        )
         assert row.verdict == "unknown"
         plan = plan_repetitions(row, Budget(max_runs=100))
         assert plan.add == 0 and plan.reason.startswith(RUN_DRIFT)

@@ -54,6 +54,7 @@ class TestSummarize:
     def test_to_dict_is_json_ready(self) -> None:
         """to_dict contains only plain numbers, lists and None."""
         import json
+
         json.dumps(summarize([1.0, 2.0, 3.0]).to_dict(), allow_nan=False)
 
 

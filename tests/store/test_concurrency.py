@@ -16,22 +16,42 @@ OPEN = "import sys; from perflab.store import open_store; open_store(sys.argv[1]
 
 
 def open_at_once(url: str, count: int = 6) -> list[subprocess.CompletedProcess[str]]:
-    procs = [subprocess.Popen([sys.executable, "-c", OPEN, url], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(count)]
-    return [subprocess.CompletedProcess(p.args, p.wait(timeout=120), *p.communicate())
-            for p in procs]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN, url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(count)
+    ]
+    return [
+        subprocess.CompletedProcess(p.args, p.wait(timeout=120), *p.communicate()) for p in procs
+    ]
 
 
 def dead_controller() -> dict:
     """The identity of a process that has ended (a child started and reaped here)."""
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                           capture_output=True, text=True, check=True)
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return {**controller.identity(), "pid": int(child.stdout), "start": "1"}
 
 
 def add_run(store, run_id: str, ctl: dict | None, status: str = "running") -> None:
-    store.runs.create_run(run_id, job="j", job_sha256="0" * 64, job_spec={"name": "j"},
-                          runner="local", status=status, perflab_version="t", controller=ctl)
+    store.runs.create_run(
+        run_id,
+        job="j",
+        job_sha256="0" * 64,
+        job_spec={"name": "j"},
+        runner="local",
+        status=status,
+        perflab_version="t",
+        controller=ctl,
+    )
 
 
 class TestOpenAtOnce:
@@ -49,13 +69,17 @@ class TestOpenAtOnce:
 
 class TestControllerLost:
     @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-    def test_dead_controllers_runs_are_closed(self, backend: str, tmp_path: Path,
-                                              request: pytest.FixtureRequest) -> None:
+    def test_dead_controllers_runs_are_closed(
+        self, backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    ) -> None:
         """Opening the store closes runs left "running" by a dead controller of this
         machine as failed; a live controller's, another machine's, finished runs and
         rows without a controller are left alone."""
-        url = request.getfixturevalue("pg_url") if backend == "postgres" \
+        url = (
+            request.getfixturevalue("pg_url")
+            if backend == "postgres"
             else f"sqlite:///{tmp_path / 'runs.db'}"
+        )
         store = open_store(url)
         try:
             add_run(store, "dead0001", dead_controller())
@@ -67,14 +91,21 @@ class TestControllerLost:
             store.close()
         store = open_store(url)
         try:
-            status = {r: store.runs.get(r).status for r in
-                      ("dead0001", "live0001", "away0001", "done0001", "anon0001")}
+            status = {
+                r: store.runs.get(r).status
+                for r in ("dead0001", "live0001", "away0001", "done0001", "anon0001")
+            }
             message = store.runs.get("dead0001").fields["message"]
             finished = store.runs.get("dead0001").finished_at
         finally:
             store.close()
-        assert status == {"dead0001": "failed", "live0001": "running", "away0001": "running",
-                          "done0001": "completed", "anon0001": "running"}
+        assert status == {
+            "dead0001": "failed",
+            "live0001": "running",
+            "away0001": "running",
+            "done0001": "completed",
+            "anon0001": "running",
+        }
         assert message.startswith("controller lost: perflab (pid ") and finished is not None
 
 

@@ -47,8 +47,13 @@ class TestSilentServer:
         """PERFLAB_DB_URL at a server that accepts and never replies: exit 3 naming the
         timeout, after about DB_CONNECT_TIMEOUT_S (it used to hang forever)."""
         url = f"postgresql+psycopg://perflab@127.0.0.1:{silent_server}/db"
-        child = run_capped("results", "list", home=tmp_path / "home",
-                           timeout=DB_CONNECT_TIMEOUT_S * 4, env={"PERFLAB_DB_URL": url})
+        child = run_capped(
+            "results",
+            "list",
+            home=tmp_path / "home",
+            timeout=DB_CONNECT_TIMEOUT_S * 4,
+            env={"PERFLAB_DB_URL": url},
+        )
         assert child.status == 3, child.err
         assert f"no answer within {DB_CONNECT_TIMEOUT_S} s" in child.err, child.err
         assert child.err.count("\n") <= 2  # the error line and its hint
@@ -56,6 +61,11 @@ class TestSilentServer:
     def test_a_timeout_in_the_url_wins(self, silent_server: int, tmp_path: Path) -> None:
         """?connect_timeout=N in the URL is the user's choice and is kept."""
         url = f"postgresql+psycopg://perflab@127.0.0.1:{silent_server}/db?connect_timeout=2"
-        child = run_capped("results", "list", home=tmp_path / "home",
-                           timeout=DB_CONNECT_TIMEOUT_S * 4, env={"PERFLAB_DB_URL": url})
+        child = run_capped(
+            "results",
+            "list",
+            home=tmp_path / "home",
+            timeout=DB_CONNECT_TIMEOUT_S * 4,
+            env={"PERFLAB_DB_URL": url},
+        )
         assert child.status == 3 and "no answer within 2 s" in child.err, child.err

@@ -46,9 +46,15 @@ class TestPutAndRead:
         """Text is stored compressed, tiny and incompressible files as they are; every
         file reads back byte for byte with the sha256 of the original."""
         noise = os.urandom(50_000)
-        kept = store.runs.put_files("run00001", [
-            Source.of_bytes("steps/b0-r1.stdout", LOG), Source.of_bytes("harness.log", b"ok\n"),
-            Source.of_bytes("artifacts/blob.bin", noise), Source.of_bytes("steps/empty", b"")])
+        kept = store.runs.put_files(
+            "run00001",
+            [
+                Source.of_bytes("steps/b0-r1.stdout", LOG),
+                Source.of_bytes("harness.log", b"ok\n"),
+                Source.of_bytes("artifacts/blob.bin", noise),
+                Source.of_bytes("steps/empty", b""),
+            ],
+        )
         assert kept.files == 4 and kept.truncated == []
         listed = {f["name"]: f for f in store.runs.files("run00001")}
         assert list(listed) == sorted(listed)
@@ -57,8 +63,12 @@ class TestPutAndRead:
         assert log["size"] == len(LOG) and log["sha256"] == hashlib.sha256(LOG).hexdigest()
         assert listed["harness.log"]["compression"] == "none"
         assert listed["artifacts/blob.bin"]["compression"] == "none"
-        for name, data in (("steps/b0-r1.stdout", LOG), ("harness.log", b"ok\n"),
-                           ("artifacts/blob.bin", noise), ("steps/empty", b"")):
+        for name, data in (
+            ("steps/b0-r1.stdout", LOG),
+            ("harness.log", b"ok\n"),
+            ("artifacts/blob.bin", noise),
+            ("steps/empty", b""),
+        ):
             read = store.runs.read_file("run0", name)
             assert read.data == data and not read.truncated
         assert flags(store) == []
@@ -79,8 +89,11 @@ class TestPutAndRead:
 
     def test_put_again_replaces(self, store: Store) -> None:
         """Putting a run's files again replaces them (no duplicates, no stale flag)."""
-        store.runs.put_files("run00001", [Source.of_bytes("a", LOG), Source.of_bytes("b", LOG)],
-                             limits=Limits(file_max=100, run_max=1000))
+        store.runs.put_files(
+            "run00001",
+            [Source.of_bytes("a", LOG), Source.of_bytes("b", LOG)],
+            limits=Limits(file_max=100, run_max=1000),
+        )
         assert len(flags(store)) == 1
         store.runs.put_files("run00001", [Source.of_bytes("a", b"new\n")])
         assert [f["name"] for f in store.runs.files("run00001")] == ["a"]
@@ -108,15 +121,16 @@ class TestPutAndRead:
 
 
 class TestLimits:
-    def test_a_file_over_the_cap_is_cut_and_flagged(self, store: Store,
-                                                    tmp_path: Path) -> None:
+    def test_a_file_over_the_cap_is_cut_and_flagged(self, store: Store, tmp_path: Path) -> None:
         """Over the per-file cap: its first and last part are kept, marked truncated, with
         the original's size and sha256; the run gets a flag naming it."""
         path = tmp_path / "big.log"
         path.write_bytes(LOG)
-        kept = store.runs.put_files("run00001", [Source.of_path("steps/b0-r1.stdout", path),
-                                                 Source.of_bytes("harness.log", b"ok\n")],
-                                    limits=Limits(file_max=1000, run_max=10**6))
+        kept = store.runs.put_files(
+            "run00001",
+            [Source.of_path("steps/b0-r1.stdout", path), Source.of_bytes("harness.log", b"ok\n")],
+            limits=Limits(file_max=1000, run_max=10**6),
+        )
         assert kept.truncated == ["steps/b0-r1.stdout"]
         read = store.runs.read_file("run00001", "steps/b0-r1.stdout")
         assert read.truncated and read.size == len(LOG)
@@ -132,12 +146,16 @@ class TestLimits:
         """Past the per-run total, later files are cut (to nothing once it is spent), yet
         each is listed with its size and checksum: nothing is dropped silently."""
         sources = [Source.of_bytes(f"steps/b0-r{i}.stdout", LOG[:600]) for i in range(1, 6)]
-        kept = store.runs.put_files("run00001", sources, limits=Limits(file_max=10**6,
-                                                                       run_max=1500))
+        kept = store.runs.put_files(
+            "run00001", sources, limits=Limits(file_max=10**6, run_max=1500)
+        )
         listed = {f["name"]: f for f in store.runs.files("run00001")}
         assert len(listed) == 5 and all(f["size"] == 600 for f in listed.values())
-        assert [n for n, f in listed.items() if f["truncated"]] == kept.truncated == [
-            "steps/b0-r3.stdout", "steps/b0-r4.stdout", "steps/b0-r5.stdout"]
+        assert (
+            [n for n, f in listed.items() if f["truncated"]]
+            == kept.truncated
+            == ["steps/b0-r3.stdout", "steps/b0-r4.stdout", "steps/b0-r5.stdout"]
+        )
         assert store.runs.read_file("run00001", "steps/b0-r2.stdout").data == LOG[:600]
         assert store.runs.read_file("run00001", "steps/b0-r5.stdout").data == b""
         assert "1500 B per run" in flags(store)[0]["message"]
@@ -150,16 +168,22 @@ class TestLimits:
         assert Limits.from_env() == Limits(2 << 20, 3000)
         for wrong in ("lots", "64M", "0", "-5"):
             monkeypatch.setenv("PERFLAB_FILE_MAX_BYTES", wrong)
-            with pytest.raises(InputError, match=rf"PERFLAB_FILE_MAX_BYTES.*expected a whole "
-                                                 rf'number of bytes > 0, got "{wrong}"'):
+            with pytest.raises(
+                InputError,
+                match=rf"PERFLAB_FILE_MAX_BYTES.*expected a whole "
+                rf'number of bytes > 0, got "{wrong}"',
+            ):
                 Limits.from_env()
 
     def test_an_unreadable_file_is_listed(self, store: Store) -> None:
         """A file that cannot be read is still listed (empty, truncated) and flagged."""
+
         def broken() -> BinaryIO:
             raise PermissionError(13, "Permission denied")
-        kept = store.runs.put_files("run00001", [Source("artifacts/secret", 10, broken),
-                                                 Source.of_bytes("ok", b"fine")])
+
+        kept = store.runs.put_files(
+            "run00001", [Source("artifacts/secret", 10, broken), Source.of_bytes("ok", b"fine")]
+        )
         assert kept.truncated == ["artifacts/secret"]
         listed = {f["name"]: f for f in store.runs.files("run00001")}
         assert listed["artifacts/secret"]["truncated"] and listed["artifacts/secret"]["size"] == 10
@@ -178,9 +202,9 @@ class TestFence:
         fresh = store.jobs.lease(job, "r1", "w2", 60)
         assert fresh is not None
         with pytest.raises(LeaseLost):
-            store.fenced(stale).runs.put_files("run00001", [Source.of_bytes("a", LOG)],
-                                               limits=Limits(file_max=10, run_max=10))
+            store.fenced(stale).runs.put_files(
+                "run00001", [Source.of_bytes("a", LOG)], limits=Limits(file_max=10, run_max=10)
+            )
         assert store.runs.files("run00001") == [] and flags(store) == []
         store.fenced(fresh).runs.put_files("run00001", [Source.of_bytes("a", b"mine")])
         assert store.runs.read_file("run00001", "a").data == b"mine"
-

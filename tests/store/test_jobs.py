@@ -29,17 +29,38 @@ def store(url: str) -> Iterator[Store]:
         yield opened
 
 
-def submit(store: Store, name: str = "j", *, kind: str = "runner", target: str = "r1",
-           priority: int = 0, retries: int = 1) -> str:
+def submit(
+    store: Store,
+    name: str = "j",
+    *,
+    kind: str = "runner",
+    target: str = "r1",
+    priority: int = 0,
+    retries: int = 1,
+) -> str:
     store.jobs.put_bundle("b" * 64, job=name, spec={"job_yaml": "name: j"}, archive=b"x")
-    return store.jobs.submit(name=name, bundle="b" * 64, target_kind=kind, target=target,
-                             options={}, priority=priority, retries=retries,
-                             submitted_by="test")
+    return store.jobs.submit(
+        name=name,
+        bundle="b" * 64,
+        target_kind=kind,
+        target=target,
+        options={},
+        priority=priority,
+        retries=retries,
+        submitted_by="test",
+    )
 
 
 def add_run(store: Store, run_id: str) -> None:
-    store.runs.create_run(run_id, job="j", job_sha256="0" * 64, job_spec={}, runner="r1",
-                          status="running", perflab_version="t")
+    store.runs.create_run(
+        run_id,
+        job="j",
+        job_sha256="0" * 64,
+        job_spec={},
+        runner="r1",
+        status="running",
+        perflab_version="t",
+    )
 
 
 class TestLease:
@@ -109,8 +130,7 @@ class TestFence:
         fenced = store.fenced(stale)
         fenced.runs.add_repetitions("run00001", [{"step": "s", "kind": "run"}])
         time.sleep(0.05)
-        after = store.jobs.requeue_or_fail("r1", stale.token, reason="worker_lost",
-                                           message="lost")
+        after = store.jobs.requeue_or_fail("r1", stale.token, reason="worker_lost", message="lost")
         assert after is not None and after["state"] == "queued"
         fresh = store.jobs.lease(job, "r1", "w2", 60)
         assert fresh is not None and fresh.token > stale.token
@@ -121,8 +141,9 @@ class TestFence:
         with pytest.raises(LeaseLost):
             store.jobs.finish(stale, "done", exit_status=0)
         assert len(store.runs.get("run00001").repetitions) == 1
-        assert store.jobs.get(job)["state"] == "leased" and store.jobs.get(job)["token"] \
-            == fresh.token
+        assert (
+            store.jobs.get(job)["state"] == "leased" and store.jobs.get(job)["token"] == fresh.token
+        )
 
     def test_transitions_are_recorded(self, store: Store) -> None:
         """Every state change is an event with its time, worker, runner and token."""
@@ -134,8 +155,14 @@ class TestFence:
         store.jobs.add_run(fence, "run00002")
         store.jobs.finish(fence, "done", exit_status=0)
         shown = store.jobs.get(job)
-        assert [e["state"] for e in shown["events"]] == ["queued", "leased", "preparing",
-                                                         "running", "collecting", "done"]
+        assert [e["state"] for e in shown["events"]] == [
+            "queued",
+            "leased",
+            "preparing",
+            "running",
+            "collecting",
+            "done",
+        ]
         assert all(e["at"] for e in shown["events"]) and shown["run_ids"] == ["run00002"]
         assert shown["events"][-1]["worker"] == "w1" and shown["events"][-1]["token"] == 1
         assert store.leases.get("r1")["holder"] is None, "the runner is free again"
@@ -148,14 +175,14 @@ class TestLostAndRetried:
         job = submit(store, kind="group", target="g", retries=1)
         first = store.jobs.lease(job, "r1", "w1", 60)
         assert first is not None
-        again = store.jobs.requeue_or_fail("r1", first.token, reason="runner_unreachable",
-                                           message="link down", exclude_runner=True)
+        again = store.jobs.requeue_or_fail(
+            "r1", first.token, reason="runner_unreachable", message="link down", exclude_runner=True
+        )
         assert again is not None and again["state"] == "queued" and again["exclude"] == ["r1"]
         assert store.jobs.lease(job, "r1", "w1", 60) is None
         second = store.jobs.lease(job, "r2", "w1", 60)
         assert second is not None
-        final = store.jobs.requeue_or_fail("r2", second.token, reason="worker_lost",
-                                           message="gone")
+        final = store.jobs.requeue_or_fail("r2", second.token, reason="worker_lost", message="gone")
         assert final is not None and final["state"] == "failed"
         assert final["reason"] == "worker_lost"
 
@@ -216,8 +243,9 @@ class TestRace:
         every acquisition has a new token."""
         open_store(url).close()
         log = tmp_path / "held.jsonl"
-        procs = [subprocess.Popen([sys.executable, "-c", RACE, url, str(log), f"p{i}"])
-                 for i in range(4)]
+        procs = [
+            subprocess.Popen([sys.executable, "-c", RACE, url, str(log), f"p{i}"]) for i in range(4)
+        ]
         assert all(p.wait(timeout=120) == 0 for p in procs)
         spans = sorted(json.loads(line) for line in log.read_text().splitlines())
         spans.sort(key=lambda s: s[2])

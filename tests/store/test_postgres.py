@@ -11,9 +11,16 @@ class TestPostgres:
         """Migrations run on PostgreSQL; runs, samples, runners, baselines round-trip."""
         store = open_store(pg_url)
         try:
-            store.runs.create_run("pg000001", job="j", job_sha256="0" * 64,
-                                  job_spec={"name": "j"}, runner="local", status="completed",
-                                  platform="linux-x86_64", perflab_version="t")
+            store.runs.create_run(
+                "pg000001",
+                job="j",
+                job_sha256="0" * 64,
+                job_spec={"name": "j"},
+                runner="local",
+                status="completed",
+                platform="linux-x86_64",
+                perflab_version="t",
+            )
             builder = ResultBuilder()
             builder.add_many("BM", "time", [3.5, 1.25, 2.0], "ns", "lower", params={"n": "8"})
             store.runs.add_results("pg000001", [(1, builder.result)])
@@ -22,10 +29,22 @@ class TestPostgres:
             assert view.started_at.tzinfo is not None
             store.runners.add("r1", address="127.0.0.1", port=22, groups=["g"])
             assert store.runners.list(group="g")[0]["name"] == "r1"
-            store.baselines.record(name="b", job="j", platform="linux-x86_64", branch="main",
-                                   run_id="pg000001", action="set", reason=None, set_by="t")
-            assert store.baselines.resolve("b", job="j", platform="linux-x86_64",
-                                           branch="main")["run_id"] == "pg000001"
+            store.baselines.record(
+                name="b",
+                job="j",
+                platform="linux-x86_64",
+                branch="main",
+                run_id="pg000001",
+                action="set",
+                reason=None,
+                set_by="t",
+            )
+            assert (
+                store.baselines.resolve("b", job="j", platform="linux-x86_64", branch="main")[
+                    "run_id"
+                ]
+                == "pg000001"
+            )
             assert store.runs.series("j", "BM", "time")[0]["samples"] == [3.5, 1.25, 2.0]
             assert store.runs.metric_names("j") == [("BM", "time")]
         finally:

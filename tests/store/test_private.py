@@ -42,8 +42,9 @@ class TestOwnerOnly:
             assert mode(home) == 0o700
             companions = list(home.glob("perflab.db*"))
             assert {p.name for p in companions} >= {"perflab.db", "perflab.db-wal"}
-            assert all(mode(p) == 0o600 for p in companions), [(p, oct(mode(p)))
-                                                                for p in companions]
+            assert all(mode(p) == 0o600 for p in companions), [
+                (p, oct(mode(p))) for p in companions
+            ]
         assert db.exists()
 
     def test_loose_modes_from_before_are_tightened(self, home: Path) -> None:
@@ -59,7 +60,8 @@ class TestOwnerOnly:
             assert all(mode(p) == 0o600 for p in home.glob("perflab.db*"))
 
     def test_a_folder_shared_with_other_files_is_left_alone(
-            self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """A home that holds other things too ($HOME, /var/lib ...) keeps its mode; the
         database perflab keeps in it is owner-only all the same."""
         shared = tmp_path / "shared"
@@ -84,10 +86,12 @@ class TestNoSecretStored:
     def test_store_drops_secrets_whoever_writes(self, home: Path) -> None:
         """add and upsert_many (the library, not only the CLI) keep no secret variable."""
         with open_store() as store:
-            store.runners.add("r1", address="127.0.0.1",
-                              vars={"ansible_password": SECRET, "perflab_keepalive": 5})
-            store.runners.upsert_many([{"name": "r2", "address": "127.0.0.2",
-                                        "vars": {"db": {"password": SECRET}}}])
+            store.runners.add(
+                "r1", address="127.0.0.1", vars={"ansible_password": SECRET, "perflab_keepalive": 5}
+            )
+            store.runners.upsert_many(
+                [{"name": "r2", "address": "127.0.0.2", "vars": {"db": {"password": SECRET}}}]
+            )
             assert store.runners.get("r1")["vars"] == {"perflab_keepalive": 5}
             assert store.runners.get("r2")["vars"] == {"db": {}}
         assert SECRET.encode() not in database_bytes(home / "perflab.db")
@@ -114,12 +118,26 @@ def old_database(db: Path) -> None:
         table = RunnerRow.__table__
         now = datetime.now(UTC)
         for name in ("old", "gone"):
-            conn.execute(table.insert().values(
-                name=name, address="127.0.0.9", port=22, groups=[], labels={}, state="idle",
-                vars={"note": "x" * 6000, "ansible_become_password": SECRET},
-                created_at=now, updated_at=now))
-        conn.execute(table.update().where(table.c.name == "old").values(
-            vars={"note": "short", "ansible_become_password": SECRET, "perflab_keepalive": 5}))
+            conn.execute(
+                table.insert().values(
+                    name=name,
+                    address="127.0.0.9",
+                    port=22,
+                    groups=[],
+                    labels={},
+                    state="idle",
+                    vars={"note": "x" * 6000, "ansible_become_password": SECRET},
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        conn.execute(
+            table.update()
+            .where(table.c.name == "old")
+            .values(
+                vars={"note": "short", "ansible_become_password": SECRET, "perflab_keepalive": 5}
+            )
+        )
         conn.execute(table.delete().where(table.c.name == "gone"))
     engine.dispose()
     assert SECRET.encode() in database_bytes(db)

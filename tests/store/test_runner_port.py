@@ -40,12 +40,18 @@ class TestRunnerPort:
         insert = sqlalchemy.text(
             "INSERT INTO runners (name, address, port, vars, groups, labels, state, "
             "created_at, updated_at) VALUES (:n, 'a', :p, :v, '[]', '{}', 'idle', "
-            "'2026-01-01', '2026-01-01')")
+            "'2026-01-01', '2026-01-01')"
+        )
         with engine.begin() as conn:
             _migrate(conn, "0006")
-            conn.execute(insert, [{"n": "default", "p": 22, "v": "{}"},
-                                  {"n": "said22", "p": 22, "v": '{"ansible_port": 22}'},
-                                  {"n": "other", "p": 2222, "v": "{}"}])
+            conn.execute(
+                insert,
+                [
+                    {"n": "default", "p": 22, "v": "{}"},
+                    {"n": "said22", "p": 22, "v": '{"ansible_port": 22}'},
+                    {"n": "other", "p": 2222, "v": "{}"},
+                ],
+            )
             _migrate(conn, "head")
             rows = dict(conn.execute(sqlalchemy.text("SELECT name, port FROM runners")).all())
         engine.dispose()

@@ -27,8 +27,14 @@ def store(backend_url: str):
 
 
 def new_run(store, run_id: str = "abcd1234", **values) -> None:
-    base = {"job": "j", "job_sha256": "0" * 64, "job_spec": {"name": "j"}, "runner": "local",
-            "status": "running", "perflab_version": "0"}
+    base = {
+        "job": "j",
+        "job_sha256": "0" * 64,
+        "job_spec": {"name": "j"},
+        "runner": "local",
+        "status": "running",
+        "perflab_version": "0",
+    }
     base.update(values)
     store.runs.create_run(run_id, **base)
 
@@ -37,8 +43,9 @@ class TestRuns:
     def test_samples_roundtrip_in_order(self, store) -> None:
         """Raw samples come back exactly, per repetition, in order."""
         new_run(store)
-        store.runs.add_results("abcd1234", [(1, result([3.0])), (2, result([1.0])),
-                                            (3, result([2.0]))])
+        store.runs.add_results(
+            "abcd1234", [(1, result([3.0])), (2, result([1.0])), (3, result([2.0]))]
+        )
         view = store.runs.get("abcd1234")
         metric = view.result.benchmarks[0].metrics["time"]
         assert metric.samples == [3.0, 1.0, 2.0]
@@ -62,10 +69,20 @@ class TestRuns:
     def test_environment_and_repetitions(self, store) -> None:
         """Environment snapshots and repetition records are stored with the run."""
         new_run(store)
-        store.runs.add_environment("abcd1234", "before",
-                                   {"hostname": "h", "kernel": "6", "cpu": {"model": "X"}})
-        store.runs.add_repetition("abcd1234", {"step": "b0-r1", "kind": "run", "benchmark": "a",
-                                               "index": 1, "exit_status": 0, "wall_ns": 5})
+        store.runs.add_environment(
+            "abcd1234", "before", {"hostname": "h", "kernel": "6", "cpu": {"model": "X"}}
+        )
+        store.runs.add_repetition(
+            "abcd1234",
+            {
+                "step": "b0-r1",
+                "kind": "run",
+                "benchmark": "a",
+                "index": 1,
+                "exit_status": 0,
+                "wall_ns": 5,
+            },
+        )
         view = store.runs.get("abcd1234")
         assert view.environments["before"]["cpu"]["model"] == "X"
         assert view.repetitions[0]["wall_ns"] == 5
@@ -80,7 +97,6 @@ class TestRuns:
         assert [r["run_id"] for r in rows] == ["aaaa0002", "aaaa0001"]
         assert store.runs.list(job="x")[0]["benchmarks"] == 2
         assert [r["run_id"] for r in store.runs.list(status="failed")] == ["aaaa0002"]
-
 
     def test_metric_names_of_a_job(self, store) -> None:
         """The (benchmark, metric) pairs of a job's completed runs, in the order first stored;
@@ -97,8 +113,12 @@ class TestRuns:
         store.runs.add_results("run00003", [(1, result([1.0], "lost"))])
         new_run(store, "run00004", status="completed", job="other")
         store.runs.add_results("run00004", [(1, result([1.0], "elsewhere"))])
-        assert store.runs.metric_names("j") == [("sort", "wall_time"), ("sort", "max_rss"),
-                                                ("scan", "wall_time"), ("sort", "time")]
+        assert store.runs.metric_names("j") == [
+            ("sort", "wall_time"),
+            ("sort", "max_rss"),
+            ("scan", "wall_time"),
+            ("sort", "time"),
+        ]
 
 
 class TestOpening:
@@ -109,7 +129,10 @@ class TestOpening:
         from sqlalchemy import create_engine, text
 
         with create_engine(url).connect() as conn:
-            assert conn.execute(text("select version_num from alembic_version")).scalar() == head_revision()
+            assert (
+                conn.execute(text("select version_num from alembic_version")).scalar()
+                == head_revision()
+            )
         open_store(url).close()
 
     def test_unopenable_url_is_input_error(self, tmp_path: Path) -> None:

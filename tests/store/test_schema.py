@@ -18,20 +18,30 @@ def _schema(url: str) -> dict[str, Any]:
         out = {}
         for table in sorted(inspector.get_table_names()):
             out[table] = {
-                "columns": {c["name"]: (str(c["type"]), c["nullable"])
-                            for c in inspector.get_columns(table)},
+                "columns": {
+                    c["name"]: (str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+                },
                 "pk": sorted(inspector.get_pk_constraint(table)["constrained_columns"]),
-                "fks": sorted((tuple(f["constrained_columns"]), f["referred_table"],
-                               tuple(f["referred_columns"]))
-                              for f in inspector.get_foreign_keys(table)),
-                "indexes": sorted((tuple(i["column_names"]), bool(i["unique"]))
-                                  for i in inspector.get_indexes(table)),
-                "uniques": sorted(tuple(u["column_names"])
-                                  for u in inspector.get_unique_constraints(table)),
+                "fks": sorted(
+                    (
+                        tuple(f["constrained_columns"]),
+                        f["referred_table"],
+                        tuple(f["referred_columns"]),
+                    )
+                    for f in inspector.get_foreign_keys(table)
+                ),
+                "indexes": sorted(
+                    (tuple(i["column_names"]), bool(i["unique"]))
+                    for i in inspector.get_indexes(table)
+                ),
+                "uniques": sorted(
+                    tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)
+                ),
             }
         with engine.connect() as conn:
             out["version"] = conn.execute(
-                sqlalchemy.text("SELECT version_num FROM alembic_version")).scalar_one()
+                sqlalchemy.text("SELECT version_num FROM alembic_version")
+            ).scalar_one()
         return out
     finally:
         engine.dispose()

@@ -20,18 +20,31 @@ def store(backend_url: str) -> Iterator[Store]:
 
 def add_sweep(store: Store, name: str = "nightly") -> dict:
     store.jobs.put_bundle("b" * 64, job="j", spec={"job_yaml": "name: j"}, archive=b"x")
-    return store.sweeps.add(name=name, job="j", bundle="b" * 64,
-                            targets=[{"kind": "platform", "name": "p1"}],
-                            schedule={"every": 5.0}, baseline_policy="current",
-                            deadline_s=60.0, matrix=1, created_by="test")
+    return store.sweeps.add(
+        name=name,
+        job="j",
+        bundle="b" * 64,
+        targets=[{"kind": "platform", "name": "p1"}],
+        schedule={"every": 5.0},
+        baseline_policy="current",
+        deadline_s=60.0,
+        matrix=1,
+        created_by="test",
+    )
 
 
 def queue_part(store: Store, run_id: str, platform: str) -> str:
-    part = store.sweeps.add_part(run_id, platform=platform, target_kind="platform",
-                                 target=platform, matrix={})
-    job_id = store.jobs.submit(name="j", bundle="b" * 64, target_kind="platform",
-                               target=platform, options={"sweep_run": run_id},
-                               submitted_by="test")
+    part = store.sweeps.add_part(
+        run_id, platform=platform, target_kind="platform", target=platform, matrix={}
+    )
+    job_id = store.jobs.submit(
+        name="j",
+        bundle="b" * 64,
+        target_kind="platform",
+        target=platform,
+        options={"sweep_run": run_id},
+        submitted_by="test",
+    )
     store.sweeps.set_part_job(part, job_id)
     return job_id
 
@@ -45,16 +58,32 @@ class TestSweepRuns:
         assert run_id is not None
         ok = queue_part(store, run_id, "p1")
         bad = queue_part(store, run_id, "p2")
-        store.sweeps.add_part(run_id, platform="p3", target_kind="platform", target="p3",
-                              matrix={}, state="skipped", reason="no_runner",
-                              message="no runner of platform p3 is registered")
+        store.sweeps.add_part(
+            run_id,
+            platform="p3",
+            target_kind="platform",
+            target="p3",
+            matrix={},
+            state="skipped",
+            reason="no_runner",
+            message="no runner of platform p3 is registered",
+        )
         assert store.sweeps.refresh_open() == [], "a starting sweep run is not closed"
         store.sweeps.running(run_id)
         fence = store.jobs.lease(ok, "r1", "w", 60)
         assert fence is not None
-        store.runs.create_run("run1", job="j", job_sha256="0" * 64, job_spec={}, runner="r1",
-                              platform="p1", status="completed", perflab_version="t",
-                              job_id=ok, sweep_run_id=run_id)
+        store.runs.create_run(
+            "run1",
+            job="j",
+            job_sha256="0" * 64,
+            job_spec={},
+            runner="r1",
+            platform="p1",
+            status="completed",
+            perflab_version="t",
+            job_id=ok,
+            sweep_run_id=run_id,
+        )
         assert store.sweeps.refresh_open() == []
         store.jobs.finish(fence, "done", exit_status=0)
         assert store.jobs.fail_queued(bad, reason="runner_busy", message="deadline passed")

@@ -19,8 +19,11 @@ def ticks(lab: Lab) -> int:
 
     client = redis_py.Redis.from_url(lab.redis.url)
     try:
-        return sum(int(client.llen(key)) for key in client.scan_iter("perflab.sweeps*")
-                   if client.type(key) == b"list")
+        return sum(
+            int(client.llen(key))
+            for key in client.scan_iter("perflab.sweeps*")
+            if client.type(key) == b"list"
+        )
     finally:
         client.close()
 
@@ -42,8 +45,17 @@ class TestOneLeader:
         job = tmp_path / "lj" / "job.yaml"
         job.parent.mkdir()
         job.write_text("name: lj\nbenchmarks: [{name: b, command: ['true'], format: time}]\n")
-        added = lab.perflab("sweep", "add", "lead", "--job", str(job), "--targets",
-                            "platform:linux-none", "--every", f"{EVERY_S:g}")
+        added = lab.perflab(
+            "sweep",
+            "add",
+            "lead",
+            "--job",
+            str(job),
+            "--targets",
+            "platform:linux-none",
+            "--every",
+            f"{EVERY_S:g}",
+        )
         assert added.returncode == 0, added.stderr
         first = Beat(lab, "a")
         second = None
@@ -55,8 +67,9 @@ class TestOneLeader:
             time.sleep(12)
             rate = (ticks(lab) - start) / (time.monotonic() - began)
             # one leader: 1 / EVERY_S ticks a second; two senders would make twice that
-            assert 0.5 / EVERY_S <= rate <= 1.5 / EVERY_S, \
+            assert 0.5 / EVERY_S <= rate <= 1.5 / EVERY_S, (
                 f"{rate:.2f} ticks/s with two beats: expected one every {EVERY_S:g} s"
+            )
             first.stop()
             after = ticks(lab)
             wait_ticks(lab, after, timeout=30)  # lock timeout 5 s, then the next tick

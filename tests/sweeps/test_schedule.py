@@ -19,15 +19,18 @@ def _next(spec: str, zone: str, now: datetime) -> datetime:
 class TestZonedCrontab:
     def test_two_in_berlin_winter_and_summer(self) -> None:
         """0 2 * * * in Europe/Berlin is 01:00 UTC in winter and 00:00 UTC in summer."""
-        assert _next("0 2 * * *", "Europe/Berlin", datetime(2026, 12, 2, 1, 30, tzinfo=UTC)) \
-            == datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
-        assert _next("0 2 * * *", "Europe/Berlin", datetime(2026, 7, 1, 0, 30, tzinfo=UTC)) \
-            == datetime(2026, 7, 2, 0, 0, tzinfo=UTC)
+        assert _next(
+            "0 2 * * *", "Europe/Berlin", datetime(2026, 12, 2, 1, 30, tzinfo=UTC)
+        ) == datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
+        assert _next(
+            "0 2 * * *", "Europe/Berlin", datetime(2026, 7, 1, 0, 30, tzinfo=UTC)
+        ) == datetime(2026, 7, 2, 0, 0, tzinfo=UTC)
 
     def test_utc(self) -> None:
         """In UTC the crontab is Celery's own."""
-        assert _next("30 4 * * *", "UTC", datetime(2026, 12, 2, 1, 0, tzinfo=UTC)) \
-            == datetime(2026, 12, 2, 4, 30, tzinfo=UTC)
+        assert _next("30 4 * * *", "UTC", datetime(2026, 12, 2, 1, 0, tzinfo=UTC)) == datetime(
+            2026, 12, 2, 4, 30, tzinfo=UTC
+        )
 
 
 @pytest.fixture

@@ -26,12 +26,28 @@ pytestmark = pytest.mark.root
 
 
 def register(lab: Lab, host: Any, name: str, platform: str) -> None:
-    done = lab.perflab("runner", "add", name, "--host", host.address, "--port", str(host.port),
-                       "--user", host.user, "--key", str(host.key_file),
-                       "--accept-new-host-key", "--group", "sweeplab",
-                       "--var", f"perflab_platform={platform}",
-                       "--var", "perflab_connect_timeout=5",
-                       "--var", f"perflab_state_dir={lab.tmp}/state-{name}")
+    done = lab.perflab(
+        "runner",
+        "add",
+        name,
+        "--host",
+        host.address,
+        "--port",
+        str(host.port),
+        "--user",
+        host.user,
+        "--key",
+        str(host.key_file),
+        "--accept-new-host-key",
+        "--group",
+        "sweeplab",
+        "--var",
+        f"perflab_platform={platform}",
+        "--var",
+        "perflab_connect_timeout=5",
+        "--var",
+        f"perflab_state_dir={lab.tmp}/state-{name}",
+    )
     assert done.returncode == 0, done.stderr
     shown = json.loads(lab.perflab("runner", "show", name, "--json").stdout)
     assert shown["platform"] == platform
@@ -43,9 +59,12 @@ class Beat:
     def __init__(self, lab: Lab, name: str) -> None:
         self.log = lab.tmp / f"beat-{name}.log"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "perflab", "beat", "--max-interval", "1",
-             "--loglevel", "DEBUG"], env=lab.env, stdout=self.log.open("wb"),
-            stderr=subprocess.STDOUT, start_new_session=True)
+            [sys.executable, "-m", "perflab", "beat", "--max-interval", "1", "--loglevel", "DEBUG"],
+            env=lab.env,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -67,22 +86,23 @@ def history(lab: Lab, name: str) -> list[dict[str, Any]]:
     return list(json.loads(done.stdout)["runs"])
 
 
-def wait_for_runs(lab: Lab, name: str, *, finished: bool, timeout: float,
-                  beats: list[Beat]) -> list[dict[str, Any]]:
+def wait_for_runs(
+    lab: Lab, name: str, *, finished: bool, timeout: float, beats: list[Beat]
+) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         runs = history(lab, name)
         if runs and (not finished or runs[-1]["state"] == "finished"):
             return runs
         time.sleep(1)
-    raise AssertionError(f"no {'finished ' if finished else ''}sweep run of {name}: "
-                         f"{history(lab, name)}\n{lab.logs()[-3000:]}\n"
-                         + "\n".join(b.text()[-2000:] for b in beats))
+    raise AssertionError(
+        f"no {'finished ' if finished else ''}sweep run of {name}: "
+        f"{history(lab, name)}\n{lab.logs()[-3000:]}\n" + "\n".join(b.text()[-2000:] for b in beats)
+    )
 
 
 class TestScheduledSweep:
-    def test_two_platforms_one_fails_one_missing(self, lab: Lab, fleet,
-                                                 tmp_path: Path) -> None:
+    def test_two_platforms_one_fails_one_missing(self, lab: Lab, fleet, tmp_path: Path) -> None:
         """RedBeat fires the sweep; a worker starts a sweep run that queues the job for
         each platform: it runs on platform a, fails on platform b (its benchmark fails
         there), and platform c, which has no runner, is skipped with the reason. The sweep
@@ -95,9 +115,19 @@ class TestScheduledSweep:
         fails_on_b = f"[sh, -c, '! grep -qFw {hosts['swb'].address} /proc/net/fib_trie']"
         job = write_job(tmp_path, "swjob", fails_on_b, runs=2, extra="pin: {cpus: all}\n")
         lab.worker("--all")
-        added = lab.perflab("sweep", "add", "nightly", "--job", str(job), "--targets",
-                            "linux-x86_64-a,linux-x86_64-b,platform:linux-riscv64",
-                            "--every", "4", "--deadline", "120")
+        added = lab.perflab(
+            "sweep",
+            "add",
+            "nightly",
+            "--job",
+            str(job),
+            "--targets",
+            "linux-x86_64-a,linux-x86_64-b,platform:linux-riscv64",
+            "--every",
+            "4",
+            "--deadline",
+            "120",
+        )
         assert added.returncode == 0, added.stderr
         beat = Beat(lab, "one")
         try:
@@ -111,8 +141,11 @@ class TestScheduledSweep:
         assert done["outcome"] == "partial"
         parts = {p["platform"]: p for p in done["parts"]}
         assert set(parts) == {"linux-x86_64-a", "linux-x86_64-b", "linux-riscv64"}
-        ran, failed, skipped = (parts["linux-x86_64-a"], parts["linux-x86_64-b"],
-                                parts["linux-riscv64"])
+        ran, failed, skipped = (
+            parts["linux-x86_64-a"],
+            parts["linux-x86_64-b"],
+            parts["linux-riscv64"],
+        )
         assert ran["state"] == "ran" and ran["exit_status"] == 0, ran
         assert failed["state"] == "failed" and failed["reason"] == "benchmark_failed", failed
         assert skipped["state"] == "skipped" and skipped["reason"] == "no_runner"
@@ -131,8 +164,10 @@ class TestScheduledSweep:
         report = lab.perflab("report", sweep_run_id, "--format", "md")
         assert report.returncode == 0, report.stderr
         assert "| linux-x86_64-b | failed | benchmark_failed" in report.stdout
-        assert ("| linux-riscv64 | skipped | no_runner: no runner of platform linux-riscv64 "
-                "is registered |") in report.stdout
+        assert (
+            "| linux-riscv64 | skipped | no_runner: no runner of platform linux-riscv64 "
+            "is registered |"
+        ) in report.stdout
         doc = json.loads(lab.perflab("report", sweep_run_id, "--format", "json").stdout)
         assert [p["platform"] for p in doc["platforms"]] == ["linux-x86_64-a"]
         assert doc["sweep"]["outcome"] == "partial" and doc["rows"], doc
@@ -148,13 +183,28 @@ class TestMatrixSweepNow:
         tag = f"{time.monotonic_ns() % 10**8}"
         register(lab, fleet.host(f"swm1-{tag}"), "swm1", "linux-x86_64-m1")
         register(lab, fleet.host(f"swm2-{tag}"), "swm2", "linux-x86_64-m2")
-        job = write_job(tmp_path, "swmx", "[sh, -c, 'test \"$PERFLAB_MATRIX_N\" = "
-                                          "\"${{ matrix.n }}\"']", runs=1,
-                        extra="pin: {cpus: all}\nmatrix: {n: [1, 2]}\n")
+        job = write_job(
+            tmp_path,
+            "swmx",
+            '[sh, -c, \'test "$PERFLAB_MATRIX_N" = "${{ matrix.n }}"\']',
+            runs=1,
+            extra="pin: {cpus: all}\nmatrix: {n: [1, 2]}\n",
+        )
         assert "a matrix of 2 jobs" in lab.perflab("validate", str(job)).stdout
         lab.worker("--group", "sweeplab")
-        added = lab.perflab("sweep", "add", "mx", "--job", str(job), "--targets", "sweeplab",
-                            "--cron", "0 2 * * *", "--timezone", "Europe/Berlin")
+        added = lab.perflab(
+            "sweep",
+            "add",
+            "mx",
+            "--job",
+            str(job),
+            "--targets",
+            "sweeplab",
+            "--cron",
+            "0 2 * * *",
+            "--timezone",
+            "Europe/Berlin",
+        )
         assert added.returncode == 0, added.stderr
         shown = json.loads(lab.perflab("sweep", "show", "mx", "--json").stdout)
         assert shown["scheduled"]["next"], shown
@@ -164,8 +214,12 @@ class TestMatrixSweepNow:
         doc = json.loads(done.stdout)
         assert doc["state"] == "finished" and doc["outcome"] == "complete"
         cells = sorted((p["platform"], p["matrix"]["n"]) for p in doc["parts"])
-        assert cells == [("linux-x86_64-m1", "1"), ("linux-x86_64-m1", "2"),
-                         ("linux-x86_64-m2", "1"), ("linux-x86_64-m2", "2")]
+        assert cells == [
+            ("linux-x86_64-m1", "1"),
+            ("linux-x86_64-m1", "2"),
+            ("linux-x86_64-m2", "1"),
+            ("linux-x86_64-m2", "2"),
+        ]
         for part in doc["parts"]:
             [run_id] = part["run_ids"]
             run = lab.run_doc(run_id)
@@ -174,5 +228,8 @@ class TestMatrixSweepNow:
         report = lab.perflab("report", doc["sweep_run_id"], "--format", "json")
         assert report.returncode == 0, report.stderr
         assert sorted(p["platform"] for p in json.loads(report.stdout)["platforms"]) == [
-            "linux-x86_64-m1 [n=1]", "linux-x86_64-m1 [n=2]", "linux-x86_64-m2 [n=1]",
-            "linux-x86_64-m2 [n=2]"]
+            "linux-x86_64-m1 [n=1]",
+            "linux-x86_64-m1 [n=2]",
+            "linux-x86_64-m2 [n=1]",
+            "linux-x86_64-m2 [n=2]",
+        ]

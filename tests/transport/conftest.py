@@ -37,8 +37,13 @@ def ssh(tmp_path: Path) -> Iterator[SSHFactory]:
         options.setdefault("key_file", host.key_file)
         options.setdefault("proxy_jump", host.proxy_jump())
         options.setdefault("user_known_hosts_file", None)
-        transport = SSHTransport(options.pop("name", host.name), host.address, port=host.port,
-                                 known_hosts=known_hosts, **options)
+        transport = SSHTransport(
+            options.pop("name", host.name),
+            host.address,
+            port=host.port,
+            known_hosts=known_hosts,
+            **options,
+        )
         made.append(transport)
         return transport
 

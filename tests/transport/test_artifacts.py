@@ -117,8 +117,10 @@ class TestHandle:
 
 def oldest_python() -> str | None:
     """A working Python 3.8 interpreter (the oldest a runner may have), if this machine has one."""
-    candidates = [shutil.which("python3.8"),
-                  *map(str, sorted(Path.home().glob(".pyenv/versions/3.8*/bin/python3.8")))]
+    candidates = [
+        shutil.which("python3.8"),
+        *map(str, sorted(Path.home().glob(".pyenv/versions/3.8*/bin/python3.8"))),
+    ]
     for candidate in filter(None, candidates):
         check = "import sys; assert sys.version_info[:2] == (3, 8)"
         probe = subprocess.run([candidate, "-c", check], capture_output=True, check=False)
@@ -134,9 +136,13 @@ class TestAsHostScript:
         if python is None:
             pytest.skip("no Python 3.8 interpreter here")
         request = {"op": "tree", "root": str(root), "patterns": ["out/*.json"]}
-        done = subprocess.run([python, "-c", Path(artifacts.__file__).read_text()],
-                              input=json.dumps(request), capture_output=True, text=True,
-                              check=True)
+        done = subprocess.run(
+            [python, "-c", Path(artifacts.__file__).read_text()],
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert rels(json.loads(done.stdout)["files"]) == ["out/a.json", "out/b.json"]
 
 
@@ -166,7 +172,10 @@ class TestLocalGetTree:
         """The local transport's get_tree copies the same files with verified hashes."""
         files = local_get_tree("local", str(root), ["out/*.json", "logs"], tmp_path / "got")
         assert sorted(Path(f.path).relative_to(tmp_path / "got").as_posix() for f in files) == [
-            "logs/run.log", "out/a.json", "out/b.json"]
+            "logs/run.log",
+            "out/a.json",
+            "out/b.json",
+        ]
         assert (tmp_path / "got" / "out" / "b.json").read_text() == "two"
 
     def test_refusals(self, root: Path, tmp_path: Path) -> None:

@@ -18,9 +18,15 @@ pytestmark = pytest.mark.root
 
 
 def connect(host: FleetHost, known_hosts: Path) -> SSHTransport:
-    return SSHTransport(host.name, host.address, user=host.user, key_file=host.key_file,
-                        known_hosts=known_hosts, proxy_jump=host.proxy_jump(),
-                        user_known_hosts_file=None)
+    return SSHTransport(
+        host.name,
+        host.address,
+        user=host.user,
+        key_file=host.key_file,
+        known_hosts=known_hosts,
+        proxy_jump=host.proxy_jump(),
+        user_known_hosts_file=None,
+    )
 
 
 class TestFleetBuild:
@@ -72,10 +78,13 @@ class TestFleetTeardown:
     def test_dead_session_swept(self, tmp_path: Path) -> None:
         """What a killed session left (namespace, sshd, link) is removed by the next fleet."""
         repo = Path(__file__).resolve().parents[2]
-        script = ("from tests.fleet import Fleet; f = Fleet(); h = f.host('x'); "
-                  "print(f.token, h.netns, h.sshd_pid, flush=True); import time; time.sleep(300)")
-        child = subprocess.Popen([sys.executable, "-c", script], cwd=repo, text=True,
-                                 stdout=subprocess.PIPE)
+        script = (
+            "from tests.fleet import Fleet; f = Fleet(); h = f.host('x'); "
+            "print(f.token, h.netns, h.sshd_pid, flush=True); import time; time.sleep(300)"
+        )
+        child = subprocess.Popen(
+            [sys.executable, "-c", script], cwd=repo, text=True, stdout=subprocess.PIPE
+        )
         try:
             assert child.stdout is not None
             token, dead_netns, sshd_pid = child.stdout.readline().split()

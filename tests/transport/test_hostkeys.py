@@ -25,8 +25,9 @@ from perflab.transport.hostkeys import (
 )
 from tests.fleet.keys import generate
 
-needs_keygen = pytest.mark.skipif(shutil.which("ssh-keygen") is None,
-                                  reason="ssh-keygen (openssh-client) is not installed")
+needs_keygen = pytest.mark.skipif(
+    shutil.which("ssh-keygen") is None, reason="ssh-keygen (openssh-client) is not installed"
+)
 
 
 @pytest.fixture
@@ -40,8 +41,9 @@ class TestHostKey:
     def test_fingerprint_matches_ssh_keygen(self, tmp_path: Path) -> None:
         """The SHA256 fingerprint is exactly what ``ssh-keygen -lf`` prints."""
         pair = generate(tmp_path / "k", "c")
-        printed = subprocess.run(["ssh-keygen", "-lf", f"{pair.path}.pub"], capture_output=True,
-                                 text=True, check=True).stdout.split()[1]
+        printed = subprocess.run(
+            ["ssh-keygen", "-lf", f"{pair.path}.pub"], capture_output=True, text=True, check=True
+        ).stdout.split()[1]
         assert HostKey.from_line(pair.public).fingerprint == printed
         assert str(HostKey.from_line(pair.public)) == f"ssh-ed25519 {printed}"
 
@@ -67,9 +69,11 @@ class TestKnownKeys:
     def test_lookup_by_name_and_port(self, keys, tmp_path: Path) -> None:
         """Entries are found by name, ``[name]:port``, lists and wildcards; not by others."""
         file = tmp_path / "kh"
-        file.write_text(f"# comment\n\nother,10.0.0.9 {keys[0].key_type} {keys[0].base64}\n"
-                        f"[10.0.0.9]:2222 {keys[1].key_type} {keys[1].base64}\n"
-                        f"10.1.*,!10.1.0.5 {keys[1].key_type} {keys[1].base64}\n")
+        file.write_text(
+            f"# comment\n\nother,10.0.0.9 {keys[0].key_type} {keys[0].base64}\n"
+            f"[10.0.0.9]:2222 {keys[1].key_type} {keys[1].base64}\n"
+            f"10.1.*,!10.1.0.5 {keys[1].key_type} {keys[1].base64}\n"
+        )
         assert known_host_key(file, "10.0.0.9") == keys[0]
         assert known_host_key(file, "10.0.0.9", 2222) == keys[1]
         assert known_host_key(file, "10.1.2.3") == keys[1]
@@ -81,8 +85,10 @@ class TestKnownKeys:
     def test_hashed_names(self, keys, tmp_path: Path) -> None:
         """Hashed host names (``ssh-keygen -H``, HashKnownHosts) are matched."""
         file = tmp_path / "kh"
-        file.write_text(f"10.0.0.9 {keys[0].key_type} {keys[0].base64}\n"
-                        f"[10.0.0.9]:2222 {keys[1].key_type} {keys[1].base64}\n")
+        file.write_text(
+            f"10.0.0.9 {keys[0].key_type} {keys[0].base64}\n"
+            f"[10.0.0.9]:2222 {keys[1].key_type} {keys[1].base64}\n"
+        )
         subprocess.run(["ssh-keygen", "-H", "-f", str(file)], capture_output=True, check=True)
         assert "10.0.0.9" not in file.read_text()
         assert known_host_key(file, "10.0.0.9") == keys[0]
@@ -91,8 +97,10 @@ class TestKnownKeys:
     def test_revoked_marker(self, keys, tmp_path: Path) -> None:
         """A key under ``@revoked`` is refused even when also listed as known."""
         file = tmp_path / "kh"
-        file.write_text(f"h {keys[0].key_type} {keys[0].base64}\n"
-                        f"@revoked h {keys[0].key_type} {keys[0].base64}\n")
+        file.write_text(
+            f"h {keys[0].key_type} {keys[0].base64}\n"
+            f"@revoked h {keys[0].key_type} {keys[0].base64}\n"
+        )
         assert [k.revoked for k in known_keys([file], "h")] == [False, True]
         with pytest.raises(HostError, match="REVOKED"):
             check_host_key("r1", "h", 22, keys[0], [file])
@@ -164,8 +172,9 @@ class TestTrustHostKey:
         """A key the user's ~/.ssh/known_hosts already trusts is pinned for perflab too."""
         user_file, file = tmp_path / "user", tmp_path / "known_hosts"
         pin_host_key(user_file, "h", 22, keys[0])
-        assert trust_host_key("r1", "h", 22, keys[0], known_hosts=file,
-                              others=[user_file]) == "known"
+        assert (
+            trust_host_key("r1", "h", 22, keys[0], known_hosts=file, others=[user_file]) == "known"
+        )
         assert known_host_key(file, "h") == keys[0]
 
     def test_changed_never_accepted(self, keys, tmp_path: Path) -> None:

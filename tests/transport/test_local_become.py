@@ -21,6 +21,14 @@ class TestLocalBecome:
 
     def test_sudo_n_as_the_become_user(self) -> None:
         """Another user than the current one: `sudo -n -u USER --`, a shell command wrapped."""
-        assert _argv("echo hi", True, "nobody") == ["sudo", "-n", "-u", "nobody", "--",
-                                                    "/bin/sh", "-c", "echo hi"]
+        assert _argv("echo hi", True, "nobody") == [
+            "sudo",
+            "-n",
+            "-u",
+            "nobody",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo hi",
+        ]
         assert _argv(["id"], False, "nobody") == ["id"]

@@ -15,10 +15,27 @@ from perflab.hostside import probe, source
 from perflab.transport.local import LocalTransport
 
 PATTERNS = [
-    "{r}/cpu*/topology/core_id", "{r}/cpu?/online", "{r}/cpu[02]/online", "{r}/*",
-    "{r}/.*", "{r}/*/", "{r}/cpu*/", "{r}/link*/core_id", "{r}/dangling", "{r}/dangl[i]ng",
-    "{r}/cpu0/onlin[e]", "{r}/cpu0/online/*", "{r}/file/*", "{r}/missing/*", "{r}/missing*",
-    "{r}/cpu*/*/*", "{r}/.hidden/*", "{r}/*/.dot", "{r}/cpu0", "{r}/cpu0/", "{r}/[c]pu0/",
+    "{r}/cpu*/topology/core_id",
+    "{r}/cpu?/online",
+    "{r}/cpu[02]/online",
+    "{r}/*",
+    "{r}/.*",
+    "{r}/*/",
+    "{r}/cpu*/",
+    "{r}/link*/core_id",
+    "{r}/dangling",
+    "{r}/dangl[i]ng",
+    "{r}/cpu0/onlin[e]",
+    "{r}/cpu0/online/*",
+    "{r}/file/*",
+    "{r}/missing/*",
+    "{r}/missing*",
+    "{r}/cpu*/*/*",
+    "{r}/.hidden/*",
+    "{r}/*/.dot",
+    "{r}/cpu0",
+    "{r}/cpu0/",
+    "{r}/[c]pu0/",
 ]
 
 
@@ -46,13 +63,19 @@ def test_expand_finds_what_glob_finds(tree: Path, pattern: str) -> None:
 
 def run_probe(request: dict, extra: str = "") -> tuple[dict, str]:
     code = source("probe") + extra
-    done = subprocess.run([sys.executable, "-I", "-S", "-c", code], input=json.dumps(request),
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout), done.stderr
 
 
-SHOW_MODULES = ("\nprint(sorted(m for m in ('glob', 'subprocess') if m in sys.modules), "
-                "file=sys.stderr)\n")
+SHOW_MODULES = (
+    "\nprint(sorted(m for m in ('glob', 'subprocess') if m in sys.modules), file=sys.stderr)\n"
+)
 
 
 def test_imports_only_what_the_request_needs(tree: Path) -> None:
@@ -66,7 +89,8 @@ def test_imports_only_what_the_request_needs(tree: Path) -> None:
 
 
 def test_call_hostside_ignores_the_hosts_python_environment(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A json.py on PYTHONPATH or in the login directory does not replace the stdlib's."""
     shadow = tmp_path / "shadow"
     shadow.mkdir()
@@ -81,6 +105,7 @@ def test_the_patterns_do_find_things(tree: Path) -> None:
     """The comparison above is not all empty lists: hidden, symlinked, directory-only cases."""
     assert probe.expand(f"{tree}/.*") == [f"{tree}/.hidden"]
     assert sorted(probe.expand(f"{tree}/*/")) == [f"{tree}/cpu{n}/" for n in range(3)] + [
-        f"{tree}/link0/"]
+        f"{tree}/link0/"
+    ]
     assert probe.expand(f"{tree}/link*/core_id") == [f"{tree}/link0/core_id"]
     assert probe.expand(f"{tree}/dangl[i]ng") == [f"{tree}/dangling"]

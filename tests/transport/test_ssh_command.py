@@ -29,13 +29,20 @@ from tests.fleet.variants import write_fake_sudo
 SHELLS = [s for s in ("/bin/sh", "/bin/bash") if Path(s).exists()]
 
 
-def run(script: str, shell: str = "/bin/sh", stdin: bytes = b"",
-        path_prefix: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+def run(
+    script: str, shell: str = "/bin/sh", stdin: bytes = b"", path_prefix: Path | None = None
+) -> subprocess.CompletedProcess[bytes]:
     env = dict(os.environ)
     if path_prefix is not None:
         env["PATH"] = f"{path_prefix}:{env['PATH']}"
-    return subprocess.run(["setsid", shell, "-c", script], input=stdin, capture_output=True,
-                          env=env, check=False, timeout=30)
+    return subprocess.run(
+        ["setsid", shell, "-c", script],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        check=False,
+        timeout=30,
+    )
 
 
 def fake(directory: Path, name: str, body: str) -> None:
@@ -49,10 +56,14 @@ def non_root(tmp_path: Path) -> Path:
     """A PATH directory where ``id -u`` says 1000 and ``sudo`` logs its arguments."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    fake(bin_dir, "id", 'echo 1000\n')
-    fake(bin_dir, "sudo", f'echo "$*" >> {tmp_path}/sudo.log\n'
-                          'u=root; while [ "$1" != "--" ]; do [ "$1" = -u ] && u=$2; shift; done\n'
-                          'shift; exec runuser -u "$u" -- "$@"\n')
+    fake(bin_dir, "id", "echo 1000\n")
+    fake(
+        bin_dir,
+        "sudo",
+        f'echo "$*" >> {tmp_path}/sudo.log\n'
+        'u=root; while [ "$1" != "--" ]; do [ "$1" = -u ] && u=$2; shift; done\n'
+        'shift; exec runuser -u "$u" -- "$@"\n',
+    )
     return bin_dir
 
 
@@ -79,7 +90,8 @@ class TestRemoteScript:
     def test_cwd_and_missing_cwd(self, tmp_path: Path) -> None:
         """cd to cwd; a missing one is reported before the group id line, status 127."""
         assert run(remote_script(["pwd"], cwd=str(tmp_path))).stdout.decode().strip() == str(
-            tmp_path)
+            tmp_path
+        )
         done = run(remote_script(["pwd"], cwd=str(tmp_path / "no")))
         assert done.returncode == 127
         assert done.stderr.decode().startswith("perflab-error: cannot change to directory")
@@ -113,21 +125,27 @@ class TestSudo:
 
     def test_non_root_uses_sudo_n(self, non_root: Path, tmp_path: Path) -> None:
         """A non-root user runs ``sudo -n -- env VAR=... command``."""
-        done = run(remote_script(["sh", "-c", 'echo "$X"'], env={"X": "v"}, sudo=True),
-                   path_prefix=non_root)
+        done = run(
+            remote_script(["sh", "-c", 'echo "$X"'], env={"X": "v"}, sudo=True),
+            path_prefix=non_root,
+        )
         assert done.stdout == b"v\n"
-        assert (tmp_path / "sudo.log").read_text() == "-n -- env X=v sh -c echo \"$X\"\n"
+        assert (tmp_path / "sudo.log").read_text() == '-n -- env X=v sh -c echo "$X"\n'
 
-    def test_password_answers_sudos_prompt_not_the_command(self, non_root: Path,
-                                                           tmp_path: Path) -> None:
+    def test_password_answers_sudos_prompt_not_the_command(
+        self, non_root: Path, tmp_path: Path
+    ) -> None:
         """With a sudo password, sudo runs the command itself with -S and perflab's prompt;
         the password answers that prompt, and the command reads only its own input. This
         works with a sudo that ties its timestamp to the parent process (as sudo does
         without a terminal), where validating first with `sudo -S -v` and then running
         `sudo -n` does not."""
         write_fake_sudo(non_root, 'exec "$@"', password="s3cret")
-        done = run(remote_script(["cat"], env={"X": "1"}, sudo=True, sudo_password=True),
-                   stdin=b"s3cret\nuser input\n", path_prefix=non_root)
+        done = run(
+            remote_script(["cat"], env={"X": "1"}, sudo=True, sudo_password=True),
+            stdin=b"s3cret\nuser input\n",
+            path_prefix=non_root,
+        )
         assert done.stdout == b"user input\n", done.stderr
         assert PROMPT in done.stderr.decode() and BECOME_OK in done.stderr.decode()
         log = (non_root / "sudo.log").read_text()
@@ -136,8 +154,9 @@ class TestSudo:
 
     def test_become_user(self, non_root: Path, tmp_path: Path) -> None:
         """Another become user than root: ``sudo -n -u USER``; the command runs as USER."""
-        done = run(remote_script(["id", "-un"], sudo=True, sudo_user="nobody"),
-                   path_prefix=non_root)
+        done = run(
+            remote_script(["id", "-un"], sudo=True, sudo_user="nobody"), path_prefix=non_root
+        )
         assert done.stdout == b"nobody\n", done.stderr
         assert (tmp_path / "sudo.log").read_text() == "-n -u nobody -- id -un\n"
 
@@ -160,14 +179,19 @@ class TestKillScript:
         """Run against a real background group: every member is gone afterwards."""
         if shutil.which("pkill") is None:
             pytest.skip("pkill (procps) missing")
-        leader = subprocess.Popen(["setsid", "sh", "-c", "sleep 300 & sleep 300"],
-                                  stdout=subprocess.DEVNULL)
+        leader = subprocess.Popen(
+            ["setsid", "sh", "-c", "sleep 300 & sleep 300"], stdout=subprocess.DEVNULL
+        )
         try:
             subprocess.run(["sh", "-c", "sleep 0.2"], check=True)
             subprocess.run(["sh", "-c", kill_script(leader.pid, "KILL", sudo=False)], check=True)
             assert leader.wait(10) == -9
-            states = subprocess.run(["ps", "-o", "stat=", "-g", str(leader.pid)],
-                                    capture_output=True, text=True, check=False).stdout.split()
+            states = subprocess.run(
+                ["ps", "-o", "stat=", "-g", str(leader.pid)],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.split()
             assert all(state.startswith("Z") for state in states)  # dead, maybe not reaped yet
         finally:
             if leader.poll() is None:
@@ -193,5 +217,6 @@ class TestBecomeFromVars:
         assert Become.from_vars({"ansible_become": False}) is None
         assert Become.from_vars({"ansible_become": "no"}) is None
         assert Become.from_vars({"ansible_become": True}) == Become("root")
-        assert Become.from_vars({"ansible_become": "True", "ansible_become_user": "bench"}) == \
-            Become("bench")
+        assert Become.from_vars(
+            {"ansible_become": "True", "ansible_become_user": "bench"}
+        ) == Become("bench")

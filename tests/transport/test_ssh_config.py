@@ -20,7 +20,11 @@ class TestLookup:
     def test_alias_pattern_and_first_value_wins(self, tmp_path: Path) -> None:
         """Host aliases and patterns apply in file order; the first value obtained wins,
         as in ssh (a specific block before a `Host *` default)."""
-        config = parse_files([write(tmp_path / "config", """\
+        config = parse_files(
+            [
+                write(
+                    tmp_path / "config",
+                    """\
 Host lab1
     HostName 10.0.0.5
     User perflab
@@ -31,7 +35,10 @@ Host *
     User nobody
     Port 22
     ServerAliveInterval 30
-""")])
+""",
+                )
+            ]
+        )
         lab1 = config.lookup("lab1")
         assert lab1["hostname"] == "10.0.0.5" and lab1["user"] == "perflab"
         assert lab1["port"] == "2222" and lab1["serveraliveinterval"] == "30"
@@ -42,19 +49,20 @@ Host *
     def test_proxycommand_tokens_are_left_for_the_caller(self, tmp_path: Path) -> None:
         """%h, %p and %r stay in ProxyCommand: the port and user that finally apply may come
         from the inventory, not from this file."""
-        config = parse_files([write(tmp_path / "config",
-                                    "Host x\n  ProxyCommand socat - TCP:%h:%p\n")])
+        config = parse_files(
+            [write(tmp_path / "config", "Host x\n  ProxyCommand socat - TCP:%h:%p\n")]
+        )
         assert config.lookup("x")["proxycommand"] == "socat - TCP:%h:%p"
 
-    def test_include_relative_to_dot_ssh_and_globbed(self, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_include_relative_to_dot_ssh_and_globbed(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """Include is inlined where it stands; relative paths are taken from ~/.ssh; globs
         are read in sorted order."""
         monkeypatch.setenv("HOME", str(tmp_path))
         write(tmp_path / ".ssh/conf.d/20-b.conf", "Host b\n  HostName 10.0.0.2\n")
         write(tmp_path / ".ssh/conf.d/10-a.conf", "Host a\n  HostName 10.0.0.1\n")
-        main = write(tmp_path / "elsewhere/config",
-                     "Include conf.d/*.conf\nHost *\n  User lab\n")
+        main = write(tmp_path / "elsewhere/config", "Include conf.d/*.conf\nHost *\n  User lab\n")
         config = parse_files([main])
         assert config.lookup("a")["hostname"] == "10.0.0.1"
         assert config.lookup("b")["hostname"] == "10.0.0.2"
@@ -79,18 +87,22 @@ Host *
 
 
 class TestErrors:
-    @pytest.mark.parametrize(("line", "expected"), [
-        ("  Port two", "Port must be a number from 1 to 65535, got 'two'"),
-        ("  Port 70000", "Port must be a number"),
-        ("  ConnectTimeout soon", "ConnectTimeout must be a time in seconds"),
-        ("  ServerAliveInterval -5", "ServerAliveInterval must be a time"),
-        ("  ProxyJump a b", "ProxyJump hops must be [user@]host[:port], got 'a b'"),
-        ("  Match nosuchthing x", "Match criterion 'nosuchthing' is not one ssh knows"),
-        ("  Match host", "Missing parameter to Match 'host' keyword"),
-        ("  justakeyword", "Unparsable line"),
-    ])
-    def test_bad_line_named_by_file_and_line(self, tmp_path: Path, line: str,
-                                             expected: str) -> None:
+    @pytest.mark.parametrize(
+        ("line", "expected"),
+        [
+            ("  Port two", "Port must be a number from 1 to 65535, got 'two'"),
+            ("  Port 70000", "Port must be a number"),
+            ("  ConnectTimeout soon", "ConnectTimeout must be a time in seconds"),
+            ("  ServerAliveInterval -5", "ServerAliveInterval must be a time"),
+            ("  ProxyJump a b", "ProxyJump hops must be [user@]host[:port], got 'a b'"),
+            ("  Match nosuchthing x", "Match criterion 'nosuchthing' is not one ssh knows"),
+            ("  Match host", "Missing parameter to Match 'host' keyword"),
+            ("  justakeyword", "Unparsable line"),
+        ],
+    )
+    def test_bad_line_named_by_file_and_line(
+        self, tmp_path: Path, line: str, expected: str
+    ) -> None:
         """A line ssh would refuse: exit 3, naming the file, line and column."""
         path = write(tmp_path / "config", f"# lab\nHost a\n  HostName 10.0.0.1\n{line}\n")
         with pytest.raises(InputError) as caught:

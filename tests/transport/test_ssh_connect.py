@@ -16,8 +16,9 @@ pytestmark = pytest.mark.root
 
 
 class TestHostKeyVerification:
-    def test_unknown_host_key_refused_with_fingerprint(self, fleet: Fleet, ssh,
-                                                       tmp_path: Path) -> None:
+    def test_unknown_host_key_refused_with_fingerprint(
+        self, fleet: Fleet, ssh, tmp_path: Path
+    ) -> None:
         """A host absent from known_hosts is refused; the error shows its fingerprint."""
         host = fleet.host("conn")
         empty = tmp_path / "known_hosts"
@@ -88,8 +89,7 @@ class TestAuthentication:
             t.run(["true"])
         assert caught.value.exit_status == ExitStatus.INVALID_INPUT
 
-    def test_loose_key_permissions_are_input_error(self, fleet: Fleet, ssh,
-                                                   tmp_path: Path) -> None:
+    def test_loose_key_permissions_are_input_error(self, fleet: Fleet, ssh, tmp_path: Path) -> None:
         """A private key readable by others is refused, with the chmod to fix it."""
         loose = tmp_path / "key"
         loose.write_bytes(fleet.client_key.path.read_bytes())

@@ -37,8 +37,9 @@ def workdir(fleet: Fleet) -> Iterator[tuple[FleetHost, str]]:
 
 
 class TestPut:
-    def test_put_creates_parents_sets_mode_and_verifies(self, fleet: Fleet, ssh,
-                                                        tmp_path: Path) -> None:
+    def test_put_creates_parents_sets_mode_and_verifies(
+        self, fleet: Fleet, ssh, tmp_path: Path
+    ) -> None:
         """put creates parent directories, applies the mode, returns the verified sha256."""
         host = fleet.host("files")
         local = tmp_path / "payload.bin"
@@ -61,7 +62,6 @@ class TestPut:
         local.write_text("echo changed\n")
         t.put(local, "/tmp/perflab-test-put/script.sh")
         assert t.run(["/tmp/perflab-test-put/script.sh"]).stdout == b"changed\n"
-
 
     def test_put_failure_names_the_cause(self, fleet: Fleet, ssh, tmp_path: Path) -> None:
         """A destination that cannot be written is a HostError; no temporary file remains."""
@@ -101,8 +101,12 @@ class TestGetTree:
         host, root = workdir
         files = ssh(host).get_tree(root, ["out/*.json", "logs", "result.txt"], tmp_path)
         got = {Path(f.path).relative_to(tmp_path).as_posix(): f.sha256 for f in files}
-        assert got == {"out/a.json": sha(b"one"), "out/b.json": sha(b"two"),
-                       "logs/run.log": sha(b"log"), "result.txt": sha(b"top")}
+        assert got == {
+            "out/a.json": sha(b"one"),
+            "out/b.json": sha(b"two"),
+            "logs/run.log": sha(b"log"),
+            "result.txt": sha(b"top"),
+        }
         assert (tmp_path / "logs" / "run.log").read_bytes() == b"log"
 
     def test_recursive_glob_and_symlink_inside(self, workdir, ssh, tmp_path: Path) -> None:

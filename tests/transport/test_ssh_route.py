@@ -30,13 +30,23 @@ def config(tmp_path: Path, text: str) -> SSHConfigFiles:
 def transports():
     made: list[SSHTransport] = []
 
-    def make(address: str, ssh_config: SSHConfigFiles, known: list[FleetHost], tmp_path: Path,
-             **options: object) -> SSHTransport:
+    def make(
+        address: str,
+        ssh_config: SSHConfigFiles,
+        known: list[FleetHost],
+        tmp_path: Path,
+        **options: object,
+    ) -> SSHTransport:
         known_hosts = tmp_path / f"known_hosts-{len(made)}"
         known_hosts.write_text("".join(h.known_hosts_line() + "\n" for h in known))
-        t = SSHTransport(str(options.pop("name", "lab")), address, known_hosts=known_hosts,
-                         user_known_hosts_file=None, ssh_config=ssh_config,
-                         **options)  # type: ignore[arg-type]
+        t = SSHTransport(
+            str(options.pop("name", "lab")),
+            address,
+            known_hosts=known_hosts,
+            user_known_hosts_file=None,
+            ssh_config=ssh_config,
+            **options,
+        )  # type: ignore[arg-type]
         made.append(t)
         return t
 
@@ -52,42 +62,53 @@ def connection_seen(t: SSHTransport) -> list[str]:
 
 @pytest.mark.root
 class TestConfigOnRealHosts:
-    def test_alias_hostname_port_user_identityfile(self, fleet: Fleet, transports,
-                                                   tmp_path: Path) -> None:
+    def test_alias_hostname_port_user_identityfile(
+        self, fleet: Fleet, transports, tmp_path: Path
+    ) -> None:
         """A Host alias alone reaches the host its config describes: HostName, Port, User
         and IdentityFile come from the config."""
         host = fleet.host("cfg-port", port=2222)
-        cfg = config(tmp_path, f"Host lab-port\n  HostName {host.address}\n  Port 2222\n"
-                               f"  User root\n  IdentityFile {host.key_file}\n")
+        cfg = config(
+            tmp_path,
+            f"Host lab-port\n  HostName {host.address}\n  Port 2222\n"
+            f"  User root\n  IdentityFile {host.key_file}\n",
+        )
         t = transports("lab-port", cfg, [host], tmp_path)
         assert (t.host, t.port, t.user) == (host.address, 2222, "root")
         seen = connection_seen(t)
         assert seen[2:] == [host.address, "2222"]
 
-    def test_given_values_win_over_the_config(self, fleet: Fleet, transports,
-                                              tmp_path: Path) -> None:
+    def test_given_values_win_over_the_config(
+        self, fleet: Fleet, transports, tmp_path: Path
+    ) -> None:
         """Port, user and key given by the caller (an inventory) win over the config's, as
         ssh's command-line options win for Ansible; without them the config applies."""
         host = fleet.host("cfg-win")
-        cfg = config(tmp_path, f"Host lab-win\n  HostName {host.address}\n  Port 2\n"
-                               f"  User nobody\n  IdentityFile {fleet.wrong_key.path}\n")
+        cfg = config(
+            tmp_path,
+            f"Host lab-win\n  HostName {host.address}\n  Port 2\n"
+            f"  User nobody\n  IdentityFile {fleet.wrong_key.path}\n",
+        )
         with pytest.raises(HostError, match=rf"{host.address}\]:2: connection refused"):
             transports("lab-win", cfg, [host], tmp_path).run(["true"])
-        t = transports("lab-win", cfg, [host], tmp_path, port=22, user="root",
-                       key_file=host.key_file)
+        t = transports(
+            "lab-win", cfg, [host], tmp_path, port=22, user="root", key_file=host.key_file
+        )
         assert connection_seen(t)[2:] == [host.address, "22"]
         assert t.run(["id", "-un"]).text() == "root\n"
 
-    def test_proxyjump_with_a_key_per_hop(self, fleet: Fleet, transports,
-                                          tmp_path: Path) -> None:
+    def test_proxyjump_with_a_key_per_hop(self, fleet: Fleet, transports, tmp_path: Path) -> None:
         """ProxyJump from the config; each hop logs in with the IdentityFile its own config
         block names (the jump host accepts only its key, the runner only its own)."""
         jump_key = generate(tmp_path / "jump_key", "perflab-test-jump")
         (tmp_path / "jump_authorized").write_text(jump_key.public + "\n")
-        jump = fleet.host("cfg-jump", sshd_config=f"AuthorizedKeysFile {tmp_path}/"
-                                                  "jump_authorized\n")
+        jump = fleet.host(
+            "cfg-jump", sshd_config=f"AuthorizedKeysFile {tmp_path}/jump_authorized\n"
+        )
         inner = fleet.host("cfg-inner", behind="cfg-jump")
-        cfg = config(tmp_path, f"""\
+        cfg = config(
+            tmp_path,
+            f"""\
 Host bastion
   HostName {jump.address}
   User root
@@ -97,7 +118,8 @@ Host lab-inner
   User root
   IdentityFile {inner.key_file}
   ProxyJump bastion
-""")
+""",
+        )
         t = transports("lab-inner", cfg, [jump, inner], tmp_path)
         seen = connection_seen(t)
         assert seen[0] == inner.gateway and seen[2] == inner.address  # through the jump host
@@ -113,11 +135,14 @@ Host lab-inner
         assert inner.via is not None
         client_known = tmp_path / "client_known_hosts"
         client_known.write_text(inner.via.known_hosts_line() + "\n")
-        cfg = config(tmp_path, f"Host lab-pc\n  HostName {inner.address}\n  User root\n"
-                               f"  IdentityFile {inner.key_file}\n"
-                               f"  ProxyCommand ssh -F /dev/null -i {inner.key_file} -o BatchMode=yes"
-                               f" -o UserKnownHostsFile={client_known} -o StrictHostKeyChecking=yes"
-                               f" -W %h:%p root@{inner.via.address}\n")
+        cfg = config(
+            tmp_path,
+            f"Host lab-pc\n  HostName {inner.address}\n  User root\n"
+            f"  IdentityFile {inner.key_file}\n"
+            f"  ProxyCommand ssh -F /dev/null -i {inner.key_file} -o BatchMode=yes"
+            f" -o UserKnownHostsFile={client_known} -o StrictHostKeyChecking=yes"
+            f" -W %h:%p root@{inner.via.address}\n",
+        )
         t = transports("lab-pc", cfg, [inner], tmp_path)
         assert t.route.proxy_command is not None
         assert connection_seen(t)[2] == inner.address
@@ -128,8 +153,9 @@ Host lab-inner
         host = fleet.host("cfg-gone")
         host.link_down()
         try:
-            cfg = config(tmp_path, f"Host lab-gone\n  HostName {host.address}\n"
-                                   "  ConnectTimeout 1\n")
+            cfg = config(
+                tmp_path, f"Host lab-gone\n  HostName {host.address}\n  ConnectTimeout 1\n"
+            )
             t = transports("lab-gone", cfg, [host], tmp_path, key_file=host.key_file)
             start = time.monotonic()
             with pytest.raises(HostError, match=r"no answer within 1 s"):
@@ -143,8 +169,11 @@ Host lab-inner
         """ServerAliveInterval sets the keepalive: a link that dies under a command fails it
         within about three intervals (perflab's default is 15 s, so ~45 s)."""
         host = fleet.host("cfg-alive")
-        cfg = config(tmp_path, f"Host lab-alive\n  HostName {host.address}\n  User root\n"
-                               f"  IdentityFile {host.key_file}\n  ServerAliveInterval 1\n")
+        cfg = config(
+            tmp_path,
+            f"Host lab-alive\n  HostName {host.address}\n  User root\n"
+            f"  IdentityFile {host.key_file}\n  ServerAliveInterval 1\n",
+        )
         t = transports("lab-alive", cfg, [host], tmp_path)
         assert t.keepalive == 1 and t.run(["true"]).ok
         cut = threading.Timer(0.5, host.link_down)
@@ -172,8 +201,10 @@ class TestPlan:
     def test_first_of_proxyjump_and_proxycommand_wins(self, tmp_path: Path) -> None:
         """As in ssh, the first of ProxyJump and ProxyCommand obtained is used; `none`
         turns them off."""
-        cfg = config(tmp_path, "Host a\n  ProxyCommand relay\nHost b\n  ProxyJump none\n"
-                               "Host *\n  ProxyJump bastion\n")
+        cfg = config(
+            tmp_path,
+            "Host a\n  ProxyCommand relay\nHost b\n  ProxyJump none\nHost *\n  ProxyJump bastion\n",
+        )
         assert plan_route("a", Wanted("a"), cfg).proxy_command == "/bin/sh -c 'exec relay'"
         assert len(plan_route("b", Wanted("b"), cfg).chain()) == 1
         chain = plan_route("c", Wanted("c"), cfg).chain()
@@ -182,11 +213,15 @@ class TestPlan:
     def test_given_jump_wins_and_hops_keep_their_config(self, tmp_path: Path) -> None:
         """A jump given by the caller wins over the config's; each hop is still looked up
         in the config (its HostName, User, Port)."""
-        cfg = config(tmp_path, "Host lab\n  ProxyJump far\nHost near\n  HostName 10.0.0.9\n"
-                               "  User hop\n  Port 2201\n")
+        cfg = config(
+            tmp_path,
+            "Host lab\n  ProxyJump far\nHost near\n  HostName 10.0.0.9\n  User hop\n  Port 2201\n",
+        )
         chain = plan_route("lab", Wanted("lab", proxy_jump="near,admin@mid:2202"), cfg).chain()
-        assert [(c.host, c.user, c.port) for c in chain[:2]] == [("10.0.0.9", "hop", 2201),
-                                                                 ("mid", "admin", 2202)]
+        assert [(c.host, c.user, c.port) for c in chain[:2]] == [
+            ("10.0.0.9", "hop", 2201),
+            ("mid", "admin", 2202),
+        ]
 
     def test_a_jump_hosts_user_is_its_own(self, tmp_path: Path) -> None:
         """As with `ssh -J`, a jump host's user is the one written in the hop, else its
@@ -194,14 +229,16 @@ class TestPlan:
         import getpass
 
         cfg = config(tmp_path, "Host near\n  User hop\n")
-        chain = plan_route("lab", Wanted("lab", user="perf", proxy_jump="far,near,x@mid"),
-                           cfg).chain()
+        chain = plan_route(
+            "lab", Wanted("lab", user="perf", proxy_jump="far,near,x@mid"), cfg
+        ).chain()
         assert [c.user for c in chain] == [getpass.getuser(), "hop", "x", "perf"]
 
     def test_proxyjump_loop_is_refused(self, tmp_path: Path) -> None:
         """Hops whose own configs lead back in a circle are an input error, not a hang."""
-        cfg = config(tmp_path, "Host a\n  ProxyJump b\nHost b\n  ProxyJump c\n"
-                               "Host c\n  ProxyJump b\n")
+        cfg = config(
+            tmp_path, "Host a\n  ProxyJump b\nHost b\n  ProxyJump c\nHost c\n  ProxyJump b\n"
+        )
         with pytest.raises(InputError, match="ProxyJump loop"):
             plan_route("lab", Wanted("a"), cfg)
 

@@ -23,10 +23,14 @@ class TestRun:
     def test_argv_env_cwd_stdin_and_status(self, fleet: Fleet, ssh) -> None:
         """An argv list runs unquoted-safe, with env exported, in cwd, fed stdin."""
         t = ssh(fleet.host("run"))
-        result = t.run(["sh", "-c", 'printf "%s|%s|" "$GREETING" "$(pwd)"; cat; exit 7'],
-                       env={"GREETING": "it's a \"test\" $HOME"}, cwd="/tmp", stdin=b"fed\n")
+        result = t.run(
+            ["sh", "-c", 'printf "%s|%s|" "$GREETING" "$(pwd)"; cat; exit 7'],
+            env={"GREETING": 'it\'s a "test" $HOME'},
+            cwd="/tmp",
+            stdin=b"fed\n",
+        )
         assert result.exit_status == 7
-        assert result.stdout == b"it's a \"test\" $HOME|/tmp|fed\n"
+        assert result.stdout == b'it\'s a "test" $HOME|/tmp|fed\n'
         assert not result.ok
 
     def test_string_runs_in_sh(self, fleet: Fleet, ssh) -> None:
@@ -87,7 +91,8 @@ class TestStart:
     def test_lines_stream_then_interrupt(self, fleet: Fleet, ssh) -> None:
         """Lines arrive while the command runs; interrupt sends SIGINT to its group."""
         process = ssh(fleet.host("run")).start(
-            "trap 'echo interrupted; exit 3' INT; echo ready; while :; do sleep 0.05; done")
+            "trap 'echo interrupted; exit 3' INT; echo ready; while :; do sleep 0.05; done"
+        )
         lines = process.lines()
         assert next(lines) == "ready"
         process.interrupt()
@@ -102,8 +107,7 @@ class TestStart:
 
     def test_wait_keeps_unread_output_and_stdin(self, fleet: Fleet, ssh) -> None:
         """Output not consumed by lines() ends up in wait()'s result; stdin is delivered."""
-        process = ssh(fleet.host("run")).start(["sh", "-c", "cat; echo tail >&2"],
-                                               stdin=b"a\nb\n")
+        process = ssh(fleet.host("run")).start(["sh", "-c", "cat; echo tail >&2"], stdin=b"a\nb\n")
         result = process.wait(30)
         assert result.stdout == b"a\nb\n"
         assert result.stderr == b"tail\n"
@@ -183,7 +187,7 @@ class TestCallHostside:
         single exec argument may have; the transport then sends the command as
         a file. (The source itself must stay under 128 KiB, as locally.)
         """
-        comment = "# it's \"quoted\" $(not run) `nor this`\n"
+        comment = '# it\'s "quoted" $(not run) `nor this`\n'
         source = HOSTSIDE + comment * (padding // len(comment))
         monkeypatch.setattr(perflab.hostside, "source", lambda module: source)
         t = ssh(fleet.host("run"))

@@ -27,7 +27,8 @@ def upgrade() -> None:
         sa.Column("archive", sa.LargeBinary(), nullable=True),
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("created_at", UTC, nullable=False),
-        sa.PrimaryKeyConstraint("sha256"))
+        sa.PrimaryKeyConstraint("sha256"),
+    )
     op.create_table(
         "jobs",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -57,7 +58,8 @@ def upgrade() -> None:
         sa.Column("finished_at", UTC, nullable=True),
         sa.Column("updated_at", UTC, nullable=False),
         sa.ForeignKeyConstraint(["bundle"], ["bundles.sha256"]),
-        sa.PrimaryKeyConstraint("id"))
+        sa.PrimaryKeyConstraint("id"),
+    )
     op.create_index("ix_jobs_name", "jobs", ["name"])
     op.create_index("ix_jobs_state", "jobs", ["state"])
     op.create_index("ix_jobs_runner", "jobs", ["runner"])
@@ -76,7 +78,8 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=32), nullable=True),
         sa.Column("message", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["job_id"], ["jobs.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"))
+        sa.PrimaryKeyConstraint("id"),
+    )
     op.create_index("ix_job_events_job_id", "job_events", ["job_id"])
     op.create_table(
         "leases",
@@ -88,7 +91,8 @@ def upgrade() -> None:
         sa.Column("heartbeat_at", UTC, nullable=True),
         sa.Column("expires_at", UTC, nullable=True),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("runner"))
+        sa.PrimaryKeyConstraint("runner"),
+    )
     op.create_table(
         "run_files",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -101,7 +105,8 @@ def upgrade() -> None:
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", UTC, nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"))
+        sa.PrimaryKeyConstraint("id"),
+    )
     op.create_index("ix_run_files_run_name", "run_files", ["run_id", "name"], unique=True)
     with op.batch_alter_table("runs") as batch:
         batch.add_column(sa.Column("job_id", sa.String(length=32), nullable=True))

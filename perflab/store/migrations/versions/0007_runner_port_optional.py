@@ -28,10 +28,13 @@ def upgrade() -> None:
     with op.batch_alter_table("runners") as batch:
         batch.alter_column("port", existing_type=sa.Integer(), nullable=True)
     conn = op.get_bind()
-    runners = sa.table("runners", sa.column("name", sa.String), sa.column("port", sa.Integer),
-                       sa.column("vars", sa.JSON))
-    rows = conn.execute(sa.select(runners.c.name, runners.c.vars)
-                        .where(runners.c.port == 22)).all()
+    runners = sa.table(
+        "runners",
+        sa.column("name", sa.String),
+        sa.column("port", sa.Integer),
+        sa.column("vars", sa.JSON),
+    )
+    rows = conn.execute(sa.select(runners.c.name, runners.c.vars).where(runners.c.port == 22)).all()
     for name, variables in rows:
         if not any((variables or {}).get(v) is not None for v in _PORT_VARS):
             conn.execute(runners.update().where(runners.c.name == name).values(port=None))

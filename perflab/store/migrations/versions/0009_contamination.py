@@ -16,8 +16,12 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
-COLUMNS = (("other_share", sa.Double), ("steal_share", sa.Double), ("runnable", sa.Integer),
-           ("evidence_window", sa.Integer))
+COLUMNS = (
+    ("other_share", sa.Double),
+    ("steal_share", sa.Double),
+    ("runnable", sa.Integer),
+    ("evidence_window", sa.Integer),
+)
 
 
 def upgrade() -> None:

@@ -33,7 +33,8 @@ def upgrade() -> None:
         sa.Column("created_at", UTC, nullable=False),
         sa.Column("updated_at", UTC, nullable=False),
         sa.ForeignKeyConstraint(["bundle"], ["bundles.sha256"]),
-        sa.PrimaryKeyConstraint("name"))
+        sa.PrimaryKeyConstraint("name"),
+    )
     op.create_table(
         "sweep_runs",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -47,7 +48,8 @@ def upgrade() -> None:
         sa.Column("started_at", UTC, nullable=False),
         sa.Column("finished_at", UTC, nullable=True),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("trigger_id"))
+        sa.UniqueConstraint("trigger_id"),
+    )
     op.create_index("ix_sweep_runs_sweep", "sweep_runs", ["sweep"])
     op.create_index("ix_sweep_runs_state", "sweep_runs", ["state"])
     op.create_index("ix_sweep_runs_started_at", "sweep_runs", ["started_at"])
@@ -66,7 +68,8 @@ def upgrade() -> None:
         sa.Column("exit_status", sa.Integer(), nullable=True),
         sa.Column("finished_at", UTC, nullable=True),
         sa.ForeignKeyConstraint(["sweep_run_id"], ["sweep_runs.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"))
+        sa.PrimaryKeyConstraint("id"),
+    )
     op.create_index("ix_sweep_parts_sweep_run_id", "sweep_parts", ["sweep_run_id"])
     op.create_index("ix_sweep_parts_job_id", "sweep_parts", ["job_id"])
     with op.batch_alter_table("runs") as batch:

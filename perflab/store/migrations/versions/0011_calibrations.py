@@ -24,7 +24,8 @@ def upgrade() -> None:
         sa.Column("platform", sa.String(200), nullable=True),
         sa.Column("measured_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ns_per_iteration", sa.Double(), nullable=False),
-        sa.Column("details", sa.JSON(), nullable=False))
+        sa.Column("details", sa.JSON(), nullable=False),
+    )
     op.create_index("ix_calibrations_runner", "calibrations", ["runner"])
     op.create_index("ix_calibrations_measured_at", "calibrations", ["measured_at"])
 
