@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import logging
 import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -85,30 +85,36 @@ def cli(ctx: click.Context, traceback: bool, ssh_config: Path | None, no_color: 
     """perflab: prepared runners, benchmark jobs, noise-aware comparison.
 
     Exit status: 0 success, 1 error, 2 a regression or an untuned host,
-    3 invalid input, 130 interrupted.
+    3 invalid input, 4 could not measure (nothing regressed), 130 interrupted.
     """
     env = ctx.ensure_object(Env)
     env.traceback = traceback
     env.no_color = no_color
+    ctx.call_on_close(_notes_to_stderr(env))
     if ssh_config is not None:
         from perflab import config
 
         ctx.with_resource(config.ssh_config_named(ssh_config))
 
 
-class _NoteHandler(logging.Handler):
+def _notes_to_stderr(env: Env) -> Callable[[], None]:
     """What the library has to say beside its results (``logging.getLogger("perflab")``,
     warnings and up: a busy runner waited for, a stale preparation restored) goes to
-    stderr as ``perflab: note: ...``; stdout stays the command's own (``--json``)."""
+    stderr as ``perflab: note: ...`` while a command runs; stdout stays the command's own
+    (``--json``). Returns what takes the handler off again. (logging is imported here, not
+    for `perflab --version`.)"""
+    import logging
 
-    def __init__(self, env: Env) -> None:
-        super().__init__(logging.WARNING)
-        self.env = env
+    class NoteHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            with contextlib.suppress(OSError, ValueError):
+                env.stderr.write(f"perflab: note: {record.getMessage()}\n")
+                env.stderr.flush()
 
-    def emit(self, record: logging.LogRecord) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            self.env.stderr.write(f"perflab: note: {record.getMessage()}\n")
-            self.env.stderr.flush()
+    handler = NoteHandler(logging.WARNING)
+    log = logging.getLogger("perflab")
+    log.addHandler(handler)
+    return lambda: log.removeHandler(handler)
 
 
 def _crash_log(exc: BaseException) -> str | None:
@@ -176,9 +182,6 @@ def run_cli(argv: list[str] | None = None, env: Env | None = None) -> int:
     from perflab import signals
 
     env = env or Env()
-    notes = _NoteHandler(env)
-    log = logging.getLogger("perflab")
-    log.addHandler(notes)
     try:
         cli.main(args=argv, prog_name="perflab", standalone_mode=False, obj=env)
         status = env.exit_status
@@ -193,8 +196,6 @@ def run_cli(argv: list[str] | None = None, env: Env | None = None) -> int:
                 if isinstance(exc, KeyboardInterrupt)
                 else int(ExitStatus.ERROR)
             )
-    finally:
-        log.removeHandler(notes)
     signum = signals.received()
     if status == ExitStatus.INTERRUPTED and signum is not None:
         return signals.exit_status(signum)
