@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from perflab.compare.aggregate import PlatformRun
 from perflab.compare.sides import Side, run_side
-from perflab.errors import InputError
+from perflab.errors import InputError, PerflabError
 
 if TYPE_CHECKING:
     from perflab.store import Store
@@ -115,7 +115,6 @@ def sweep_runs(
     baseline its sweep's policy names, and the sweep run's record (which parts ran,
     failed or were skipped, and why: the report shows it)."""
     from perflab.compare.runs import learned_spreads
-    from perflab.errors import PerflabError
 
     doc = store.sweeps.run(sweep_run_ref)
     policy = str(doc.get("baseline_policy") or "current")
