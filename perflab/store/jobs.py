@@ -83,6 +83,8 @@ def job_dict(row: JobRow, events: Iterable[JobEventRow] = ()) -> dict[str, Any]:
         "exit_status": row.exit_status,
         "bundle": row.bundle,
         "options": row.options or {},
+        #: its combination of the job's matrix (a matrix job submitted, or a sweep's part)
+        "matrix": dict((row.options or {}).get("matrix") or {}),
         "exclude": row.exclude or [],
         "cancel_requested": row.cancel_requested,
         "submitted_by": row.submitted_by,
