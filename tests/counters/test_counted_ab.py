@@ -5,37 +5,11 @@ the timed ones, interleaved like them; the comparison decides the counts near-ex
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.cli.conftest import cli, home, write_job  # noqa: F401 (fixtures)
-from tests.counters.conftest import LOOP_C, need
-
-#: ``loop`` with its iterations scaled by SCALE percent: the same program doing 1% more work
-SCALED_C = LOOP_C.replace(
-    "long n = argc > 1 ? atol(argv[1]) : 1000000;",
-    "long n = (argc > 1 ? atol(argv[1]) : 1000000) * SCALE / 100;",
-)
-
-
-@pytest.fixture(scope="module")
-def programs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``old`` (100%) and ``new`` (101% of the iterations), built here."""
-    need("cc")
-    folder = tmp_path_factory.mktemp("ab-programs")
-    (folder / "loop.c").write_text(SCALED_C)
-    assert "SCALE" in SCALED_C
-    for name, scale in (("old", 100), ("new", 101), ("same", 100)):
-        subprocess.run(
-            ["cc", "-O2", f"-DSCALE={scale}", "-o", str(folder / name), str(folder / "loop.c")],
-            check=True,
-            timeout=120,
-        )
-    return folder
-
+from tests.counters.conftest import need
 
 AB_JOB = """\
 name: counted-ab

@@ -108,3 +108,25 @@ class TestCountedOverSSH:
         assert "valgrind is not installed" in lines[0]
         listed = cli("results", "list", "--json").json()
         assert listed == [] or listed.get("runs") == [], listed
+
+    def test_ab_counts_on_an_ssh_runner(self, cli, write_job, box, programs: Path) -> None:
+        """`perflab ab --runner box` between a program and one doing 1% more iterations:
+        each side's counted repetition runs on the far side after the timed rounds; the
+        count calls it regressed (exit 2) whatever the timing says."""
+        need("valgrind")
+        job = write_job(
+            "name: ab-remote\nbenchmarks:\n  - name: loop\n"
+            "    command: '\"$PERFLAB_AB_BINARY\" 1000000'\n    format: time\n"
+            "repetitions: {warmup: 0, runs: 2}\ncounters: [instructions]\n"
+        )
+        old, new = programs / "old", programs / "new"
+        result = cli("ab", str(job), str(old), str(new), "--runner", "box", "--json")
+        assert result.status == 2, result.err
+        doc = result.json()
+        assert doc["counted_rounds"] == 1 and doc["rounds"] == [[0, 1], [1, 0], [0, 1]]
+        for run in doc["runs"]:
+            assert run["runner"] == "box" and run["status"] == "completed", run["message"]
+            assert [r["kind"] for r in run["repetitions"]] == ["run", "run", "count"]
+        row = next(r for r in doc["comparison"]["rows"] if r["metric"] == "instructions")
+        assert row["verdict"] == "regressed" and row["test"] == "counted"
+        assert 0.009 < row["change"] < 0.011, row["change"]
