@@ -120,13 +120,13 @@ class TestCountedAB:
         assert work["verdict"] == "same" and work["test"] == "counted"
         time = _row(doc, "wall_time")
         assert time["ratio"] > 5
-        if result.status == 2:
-            assert time["verdict"] == "regressed"
+        if time["verdict"] == "regressed":
+            assert result.status == 2
             [finding] = [f for f in doc["comparison"]["findings"] if f["benchmark"] == "loop"]
             assert finding["kind"] == "host_not_code"
             assert "the host, not the code" in finding["message"]
-        else:
-            assert time["verdict"] == "unknown" and time["unmeasured"] == ["contaminated"]
+        else:  # flags decide: a contaminated measurement is never called regressed
+            assert time["verdict"] == "unknown" and "contaminated" in time["unmeasured"]
 
 
 class TestCountedVary:
