@@ -319,6 +319,24 @@ class RunStore:
     def result(self, run_ref: str) -> ResultSet:
         return self.get(run_ref).result
 
+    def metric_values(self, run_id: str) -> dict[tuple[str, str], list[float]]:
+        """A run's sample values per (benchmark, metric), in stored order: the bulk read
+        for histories (no per-sample row objects, no JSON)."""
+        from perflab.store.ingest import _raw_rows
+
+        query = (
+            select(BenchmarkRow.name, MetricRow.name, Sample.value)
+            .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id)
+            .join(Sample, Sample.metric_id == MetricRow.id)
+            .where(BenchmarkRow.run_id == run_id)
+            .order_by(MetricRow.id, Sample.seq)
+        )
+        out: dict[tuple[str, str], list[float]] = {}
+        with self._sessions() as session:
+            for bench, metric, value in _raw_rows(session, query):
+                out.setdefault((bench, metric), []).append(value)
+        return out
+
     def sample_rows(self, run_id: str) -> list[dict[str, Any]]:
         """Every sample of a run with its benchmark and metric, in stored order."""
         query = (
