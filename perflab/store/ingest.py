@@ -4,8 +4,8 @@ A run of 10,000 benchmarks x 30 samples is 10,000 benchmark rows and 10,000
 metric rows, each metric holding its samples as packed arrays
 (:mod:`perflab.store.packed`; one row per sample was 300,000 rows to write and
 read back). Written as ORM objects that took 45 s on SQLite here; these
-functions write each table with one executemany (ids come back by RETURNING,
-which SQLite >= 3.35 and PostgreSQL both have) and read a run with one joined
+functions write each table with one executemany (a run's new benchmarks' ids
+read back by one SELECT: (run, name) is unique) and read a run with one joined
 SELECT of plain tuples.
 """
 
@@ -29,14 +29,11 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-def _ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` into ``table``; their new ids, in the order given."""
-    if not rows:
-        return []
-    result = session.execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-    )
-    return [int(row[0]) for row in result.all()]
+def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` into ``table`` by one executemany (no RETURNING: with the rows'
+    order kept, SQLite gets one statement a row, 40,000 for two large runs)."""
+    if rows:
+        session.execute(insert(table), rows)
 
 
 def add_results(
@@ -54,16 +51,16 @@ def add_results(
         for n, p in dict(new_benches).items()
         if n not in benches
     ]
-    benches.update(
-        zip([str(r["name"]) for r in todo], _ids(session, conn_bench, todo), strict=True)
-    )
+    _insert(session, conn_bench, todo)
+    if todo:  # their ids: (run, name) is unique
+        benches = {name: bid for (name, _), (bid, _) in _existing(session, run_id).items()}
     # every metric's new samples and their repetitions, in the order given
     found: dict[tuple[str, str], tuple[Metric, list[float], list[int | None]]] = {}
     for repetition, res in parts:
         for bench in res.benchmarks:
             for name, metric in bench.metrics.items():
                 entry = found.setdefault((bench.name, name), (metric, [], []))
-                entry[1].extend(float(v) for v in metric.samples)
+                entry[1].extend(metric.samples)
                 entry[2].extend([repetition] * len(metric.samples))
     wanted = [
         {
@@ -77,7 +74,7 @@ def add_results(
         for key, (metric, values, reps) in found.items()
         if key not in metrics
     ]
-    _ids(session, conn_metric, wanted)
+    _insert(session, conn_metric, wanted)
     more = {metrics[k]: (v[1], v[2]) for k, v in found.items() if k in metrics}
     if more:
         _append(session, more)
