@@ -72,7 +72,7 @@ def merge(base: Side, others: list[Side]) -> Side:
 def learned_spreads(store: Store, cand: Side, keys: list[Key]) -> dict[Key, tuple[float, str]]:
     """Per benchmark and metric, the run-to-run spread the job's history on the
     candidate's runner shows (keys with fewer than 3 usable runs are left out)."""
-    from perflab.stats.hierarchy import run_spread
+    from perflab.stats.hierarchy import MIN_HISTORY_RUNS, run_spread
 
     if cand.job is None or not cand.run_ids:
         return {}
@@ -90,16 +90,14 @@ def learned_spreads(store: Store, cand: Side, keys: list[Key]) -> dict[Key, tupl
         if r["run_id"] not in cand.run_ids
         and not any(f.get("code") == "contaminated" for f in r["flags"])
     ][:HISTORY_RUNS]
+    if len(ids) < MIN_HISTORY_RUNS:  # too few to learn from: nothing to read
+        return {}
     wanted = set(keys)
     series: dict[Key, list[list[float]]] = {}
     for rid in ids:
-        per_run: dict[Key, list[float]] = {}
-        for row in store.runs.sample_rows(rid):
-            key = (row["benchmark"], row["metric"])
+        for key, values in store.runs.metric_values(rid).items():
             if key in wanted:
-                per_run.setdefault(key, []).append(row["value"])
-        for key, values in per_run.items():
-            series.setdefault(key, []).append(values)
+                series.setdefault(key, []).append(values)
     own = {
         key: (spread, len(runs))
         for key, runs in series.items()
