@@ -10,7 +10,7 @@ import click
 from perflab.cli.env import Env
 from perflab.cli.helptext import json_option
 from perflab.errors import ExitStatus, PerflabError
-from perflab.store.jobs import FINAL, STATES
+from perflab.store.states import FINAL, STATES
 
 if TYPE_CHECKING:
     from perflab.report.jobs import JobLog
