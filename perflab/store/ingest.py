@@ -81,11 +81,16 @@ def add_results(
 
 
 def _append(session: Session, more: dict[int, tuple[list[float], list[int | None]]]) -> None:
-    """More samples for metrics already stored (a run's later repetitions)."""
+    """More samples for metrics already stored (a run's later repetitions). The rows are
+    locked while their arrays grow (PostgreSQL); on SQLite a writer that committed in
+    between makes this transaction fail and the store's retry run it again, so no
+    sample is lost to a read-modify-write race."""
     from sqlalchemy import bindparam, update
 
-    query = select(MetricRow.id, MetricRow.sample_values, MetricRow.sample_repetitions).where(
-        MetricRow.id.in_(list(more))
+    query = (
+        select(MetricRow.id, MetricRow.sample_values, MetricRow.sample_repetitions)
+        .where(MetricRow.id.in_(list(more)))
+        .with_for_update()
     )
     rows = []
     for mid, blob, rep_blob in session.execute(query).all():

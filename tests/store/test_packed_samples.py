@@ -138,3 +138,59 @@ class TestPackedSamples:
                 (2, 1, 3.0),
                 (3, 2, 4.0),
             ]
+
+
+APPEND = """
+import sys
+from perflab.model import Benchmark, Metric, ResultSet
+from perflab.store import open_store
+
+url, who = sys.argv[1], int(sys.argv[2])
+with open_store(url) as store:
+    for i in range(15):
+        res = ResultSet()
+        res.benchmarks.append(
+            Benchmark(name="b", metrics={"time": Metric("ns", "lower", [who * 1000.0 + i])})
+        )
+        store.runs.add_results("r1", [(who * 1000 + i, res)])
+"""
+
+
+class TestConcurrentAppends:
+    def test_two_writers_lose_no_sample(self, backend_url: str) -> None:
+        """Two processes append to one metric of one run at once (read, grow, write the
+        packed arrays): every sample of both is there, each with its repetition."""
+        import subprocess
+        import sys
+
+        from perflab.model import Benchmark, Metric, ResultSet
+        from perflab.store import open_store
+
+        first = ResultSet()
+        first.benchmarks.append(Benchmark(name="b", metrics={"time": Metric("ns", "lower", [])}))
+        with open_store(backend_url) as store:
+            store.runs.create_run(
+                "r1",
+                job="j",
+                job_sha256="0" * 64,
+                job_spec={},
+                runner="local",
+                status="running",
+                perflab_version="0",
+            )
+            store.runs.add_results("r1", [(None, first)])
+        procs = [
+            subprocess.Popen([sys.executable, "-c", APPEND, backend_url, str(who)])
+            for who in (1, 2)
+        ]
+        assert [p.wait(timeout=120) for p in procs] == [0, 0]
+        with open_store(backend_url) as store:
+            view = store.runs.get("r1")
+        values = view.result.benchmarks[0].metrics["time"].samples
+        reps = view.sample_repetitions[("b", "time")]
+        expected = {w * 1000.0 + i for w in (1, 2) for i in range(15)}
+        assert sorted(values) == sorted(expected)
+        assert [int(v) for v in values] == reps
+        for who in (1, 2):  # each writer's samples in its own order
+            mine = [v for v in values if int(v) // 1000 == who]
+            assert mine == sorted(mine)
