@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from perflab.compare.sides import Side, groups_of, run_side
+from perflab.compare.sides import Side, per_run_of, run_side
 
 if TYPE_CHECKING:
     from perflab.store import Store
@@ -55,10 +55,12 @@ def merge(base: Side, others: list[Side]) -> Side:
     result = deepcopy(base.result)
     groups = {k: list(v) for k, v in base.groups.items()}
     flags = list(base.flags)
-    for number, other in enumerate(others, start=1):
+    for other in others:
         result.extend(other.result)
-        for key, labels in groups_of(other.repetitions, number).items():
-            groups.setdefault(key, []).extend(labels)
+        # each run of the other side gets a run label of its own (a ``runs: N`` run is N)
+        offset = 1 + max((r for labels in groups.values() for r, _ in labels), default=-1)
+        for key, labels in other.groups.items():
+            groups.setdefault(key, []).extend((offset + r, p) for r, p in labels)
         flags += [f for f in other.flags if f not in flags]
     ids = base.run_ids + [rid for o in others for rid in o.run_ids]
     label = f"{base.label} + {len(others)} earlier run{'s' if len(others) > 1 else ''}"
@@ -84,21 +86,25 @@ def learned_spreads(store: Store, cand: Side, keys: list[Key]) -> dict[Key, tupl
         until=cand.run_ids[0],
         limit=HISTORY_RUNS + len(cand.run_ids),
     )
-    ids = [
-        r["run_id"]
+    usable = [
+        r
         for r in found
         if r["run_id"] not in cand.run_ids
         and not any(f.get("code") == "contaminated" for f in r["flags"])
     ][:HISTORY_RUNS]
     wanted = set(keys)
     series: dict[Key, list[list[float]]] = {}
-    for rid in ids:
-        per_run: dict[Key, list[float]] = {}
-        for row in store.runs.sample_rows(rid):
+    for record in usable:
+        # a stored run of a ``runs: N`` job is N runs: each is one point of the history
+        per_run_count = per_run_of(record.get("job_spec") or {})
+        per_run: dict[tuple[Key, int], list[float]] = {}
+        for row in store.runs.sample_rows(record["run_id"]):
             key = (row["benchmark"], row["metric"])
             if key in wanted:
-                per_run.setdefault(key, []).append(row["value"])
-        for key, values in per_run.items():
+                rep = row["repetition"]
+                part = (max(rep - 1, 0) // per_run_count) if per_run_count and rep else 0
+                per_run.setdefault((key, part), []).append(row["value"])
+        for (key, _), values in per_run.items():
             series.setdefault(key, []).append(values)
     own = {
         key: (spread, len(runs))

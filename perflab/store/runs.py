@@ -443,7 +443,7 @@ class RunStore:
         """Completed runs of one evidence class (job, runner, platform, fingerprint), newest
         first, started no later than run ``until``: a baseline's predecessors, a history."""
         query = (
-            select(Run.id, Run.flags)
+            select(Run.id, Run.flags, Run.job_spec)
             .where(Run.job == job, Run.status == "completed")
             .order_by(Run.started_at.desc(), Run.id.desc())
             .limit(limit)
@@ -460,7 +460,8 @@ class RunStore:
             query = query.where(Run.started_at <= start)
         with self._sessions() as session:
             return [
-                {"run_id": rid, "flags": flags or []} for rid, flags in session.execute(query).all()
+                {"run_id": rid, "flags": flags or [], "job_spec": spec or {}}
+                for rid, flags, spec in session.execute(query).all()
             ]
 
     def list(
