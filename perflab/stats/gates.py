@@ -11,7 +11,13 @@ side), ``fail`` (the whole CI is beyond the limit), ``unknown`` (the CI
 contains the limit: more samples would decide) or ``not_comparable`` (bad or
 missing data). A gate fails if any check fails, passes if all pass.
 
-Relative bounds use a seeded bootstrap CI of stat(candidate) / stat(baseline).
+Relative bounds use a seeded bootstrap CI of stat(candidate) / stat(baseline). When the
+samples of both sides carry their runs and processes (:class:`RunLevel`: stored runs, as
+``compare`` sees them), that CI is the run-level one ``compare`` decides on (runs ->
+processes -> iterations, plus the run-to-run spread a side of few runs cannot show;
+:mod:`perflab.stats.hierarchy`): the median's is the comparison row's own interval, other
+statistics are bootstrapped the same way. A gate then never calls a change that the
+comparison of the same runs calls unknown.
 Absolute bounds on a quantile (median, p90, p95, p99) use the distribution-free
 order-statistic CI; on the mean a bootstrap CI. ``min`` and ``max`` of a run
 are taken as observed: no finite sample bounds a population extreme.
@@ -36,6 +42,7 @@ from perflab.stats._common import (
     sample_problem,
 )
 from perflab.stats.bootstrap import DEFAULT_RESAMPLES, percentile_bounds, resample_stat
+from perflab.stats.hierarchy import MIN_RESAMPLED_RUNS, Tree, stat_replicates
 from perflab.stats.summary import quantile_ci
 from perflab.stats.thresholds import GateSpecError, parse_fraction, parse_quantity
 
@@ -43,6 +50,25 @@ Outcome = Literal["pass", "fail", "unknown", "not_comparable"]
 STATS = ("median", "mean", "p90", "p95", "p99", "min", "max")
 BOUNDS = ("max_increase", "max_decrease", "max", "min")
 _QUANTILES = {"median": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
+
+
+@dataclass(frozen=True)
+class RunLevel:
+    """Both sides grouped by run and process, and the run-to-run spread the comparison
+    allows for; ``median``: the comparison row's ratio and CI (the same interval)."""
+
+    base: Tree
+    cand: Tree
+    spread: float
+    median: tuple[float, tuple[float, float]] | None = None
+
+    def describe(self) -> str:
+        effect = (
+            f", run-to-run spread {self.spread:.1%}"
+            if min(self.base.run_count, self.cand.run_count) < MIN_RESAMPLED_RUNS
+            else ""
+        )
+        return f"run-level: {self.base.run_count} and {self.cand.run_count} runs{effect}"
 
 
 @dataclass(frozen=True)
@@ -109,8 +135,10 @@ def evaluate_gate(
     confidence: float = 0.95,
     seed: int = 0,
     resamples: int = DEFAULT_RESAMPLES,
+    runs: RunLevel | None = None,
 ) -> GateResult:
-    """Evaluate one gate; GateSpecError for a malformed gate, never for bad samples."""
+    """Evaluate one gate; GateSpecError for a malformed gate, never for bad samples.
+    ``runs``: relative bounds are decided on the run-level interval (see the module)."""
     check_fraction("confidence", confidence, open_low=True)
     check_count("seed", seed)
     check_count("resamples", resamples)
@@ -123,7 +151,7 @@ def evaluate_gate(
             "a gate needs one of max_increase, max_decrease, max, min", field="gate"
         )
     specs = [_limit(b, gate[b], unit) for b in bounds]
-    ctx = _Context(stat, direction, unit, confidence, seed, resamples)
+    ctx = _Context(stat, direction, unit, confidence, seed, resamples, runs)
     checks = tuple(_check(ctx, spec, base, cand) for spec in specs)
     outcome = _combine([c.outcome for c in checks])
     name = str(gate.get("name") or _describe(gate, stat, bounds))
@@ -187,6 +215,7 @@ class _Context:
     confidence: float
     seed: int
     resamples: int
+    runs: RunLevel | None = None
 
 
 def _check(
@@ -196,7 +225,9 @@ def _check(
     if problem:
         return GateCheck(spec.bound, spec.limit, spec.text, "not_comparable", problem)
     c = np.sort(np.asarray(cand, dtype=np.float64))
-    if spec.relative:
+    if spec.relative and ctx.runs is not None:
+        est, ci = _run_ratio_ci(ctx, ctx.runs)
+    elif spec.relative:
         b = np.sort(np.asarray(base, dtype=np.float64))
         est, ci = _ratio_ci(ctx, b, c)
     else:
@@ -242,6 +273,36 @@ def _ratio_ci(ctx: _Context, b: FloatArray, c: FloatArray) -> tuple[float, tuple
     return point_c / point_b, (float(lo[0]), float(hi[0]))
 
 
+_NAN_STATS: dict[str, Callable[[FloatArray], FloatArray]] = {
+    "mean": lambda x: np.nanmean(x, axis=1),
+    "min": lambda x: np.nanmin(x, axis=1),
+    "max": lambda x: np.nanmax(x, axis=1),
+}
+
+
+def _nan_quantile(q: float) -> Callable[[FloatArray], FloatArray]:
+    return lambda x: np.asarray(np.nanpercentile(x, q, axis=1))
+
+
+def _run_ratio_ci(ctx: _Context, runs: RunLevel) -> tuple[float, tuple[float, float]]:
+    """The run-level CI of stat(candidate) / stat(baseline): the comparison's own for the
+    median, else the hierarchical bootstrap of the statistic (see the module)."""
+    if ctx.stat == "median" and runs.median is not None:
+        return runs.median
+    fn = _NAN_STATS.get(ctx.stat) or _nan_quantile(_QUANTILES[ctx.stat] * 100.0)
+    pooled = [np.concatenate([p for run in t.runs for p in run]) for t in (runs.base, runs.cand)]
+    point_b, point_c = (float(fn(v[None, :])[0]) for v in pooled)
+    if point_b <= 0 or point_c <= 0:
+        return float("nan"), (float("nan"), float("nan"))
+    half = max(ctx.resamples // 2, 1)
+    reps = [
+        stat_replicates(t, fn, count=2 * half, seed=ctx.seed, stream=20 + i, spread=runs.spread)
+        for i, t in enumerate((runs.base, runs.cand))
+    ]
+    lo, hi = percentile_bounds(np.exp(reps[1] - reps[0])[None, :], 1.0 - ctx.confidence)
+    return point_c / point_b, (float(lo[0]), float(hi[0]))
+
+
 def _value_ci(ctx: _Context, c: FloatArray) -> tuple[float, tuple[float, float]]:
     fn = _stat_fn(ctx.stat)
     point = float(fn(c[None, :])[0])
@@ -284,6 +345,8 @@ def _gate_reason(
     else:
         unit = f" {ctx.unit}" if ctx.unit else ""
         shown = f"{ctx.stat} {est:.4g}{unit} ({level} {ci[0]:.4g} .. {ci[1]:.4g})"
+    if spec.relative and ctx.runs is not None:
+        shown = f"{shown[:-1]}; {ctx.runs.describe()})"
     limit = spec.text
     verb = {"pass": "is within", "fail": "is beyond", "unknown": "straddles"}[outcome]
     tail = " (more samples would decide)" if outcome == "unknown" else ""

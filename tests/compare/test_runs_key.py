@@ -121,3 +121,72 @@ class TestBadRunsKey:
             result.err
         )
 
+
+def gated(*gates: dict) -> dict:
+    """A job spec with gates and no declared run spread (learned, else the default)."""
+    return {"name": "j", "gates": list(gates)}
+
+
+class TestGatesAnswerAsCompare:
+    def test_sample_level_fail_is_run_level_unknown(self, cli, make_run) -> None:
+        """Two single runs 15% apart, tight samples, no history: on samples alone the
+        +10% gate fails (CI about +14% .. +16%), but the comparison allows for the
+        run-to-run spread a single-run baseline cannot show and calls the row unknown. The
+        gate decides on the same run-level interval: unknown, and the exit is compare's."""
+        median = {"metric": "time", "max_increase": "10%"}
+        p95 = {"metric": "time", "stat": "p95", "max_increase": "10%"}
+        spec = gated(median, p95)
+        base = make_run({"BM_a": {"time": _samples(100)}}, spec=spec)
+        cand = make_run({"BM_a": {"time": _samples(115, seed=1)}}, spec=spec)
+        from perflab.stats import evaluate_gate
+
+        alone = evaluate_gate(median, _samples(100), _samples(115, seed=1))
+        assert alone.outcome == "fail"  # what the gate said before: a sample-level interval
+        result = cli("compare", base, cand, "--json")
+        doc = result.json()
+        [row] = doc["rows"]
+        assert row["verdict"] == "unknown" and row["runs"] == [1, 1]
+        gates = {g["stat"]: g for g in doc["gates"]}
+        assert gates["median"]["outcome"] == "unknown", gates["median"]["reason"]
+        assert gates["p95"]["outcome"] == "unknown", gates["p95"]["reason"]
+        assert "run-level: 1 and 1 runs, run-to-run spread 10.0%" in gates["median"]["reason"]
+        # the median gate's interval is the comparison row's own
+        assert gates["median"]["checks"][0]["ci"] == row["ratio_ci"]
+        assert result.status == 0 and doc["regression"] is False
+
+    def test_both_call_it_when_the_runs_are_known_to_agree(self, cli, make_run) -> None:
+        """Declared exchangeable runs (--run-spread 0%): both the row and the gates call it."""
+        median = {"metric": "time", "max_increase": "10%"}
+        spec = gated(median)
+        base = make_run({"BM_a": {"time": _samples(100)}}, spec=spec)
+        cand = make_run({"BM_a": {"time": _samples(115, seed=1)}}, spec=spec)
+        result = cli("compare", base, cand, "--run-spread", "0%", "--json")
+        doc = result.json()
+        assert doc["rows"][0]["verdict"] == "regressed"
+        assert [g["outcome"] for g in doc["gates"]] == ["fail"]
+        assert result.status == 2
+
+    def test_run_with_gates_answers_as_compare(self, cli, write_job) -> None:
+        """A real `perflab run` of a job with a baseline (compare.baseline) and a gate gives
+        compare's gates and exit status."""
+        job = write_job(
+            JOB.format(runs='"2 x 3"', extra="")
+            + "compare: {baseline: b}\n"
+            + "gates: [{metric: wall_time, benchmark: noop, max_increase: '5%'}]\n"
+        )
+        base = run(cli, job)["run_id"]
+        assert cli("baseline", "set", "b", base, "--reason", "test").status == 0
+        second = cli("run", str(job), "--json")
+        assert second.out, second.err
+        doc = second.json()
+        compared = cli("compare", "b", doc["run_id"], "--json")
+        assert second.status == compared.status, second.err
+        [gate] = doc["comparison"]["gates"]
+        assert gate == compared.json()["gates"][0]
+        assert "run-level: 2 and 2 runs" in gate["reason"]
+
+
+def _samples(median: float, seed: int = 0) -> list[float]:
+    from tests.compare.conftest import samples
+
+    return samples(median, n=40, seed=seed)
