@@ -72,15 +72,20 @@ class TestOneRunIsNRuns:
         assert len(pads) > 1  # the environment's size is drawn anew per run
 
         second = run(cli, job)
+        # a verdict between two real runs of `true` on a busy machine may go either way:
+        # what is asserted is how many runs each side is
         compared = cli("compare", doc["run_id"], second["run_id"], "--json")
-        assert compared.status in (0, 4), compared.err
+        assert compared.status in (0, 2, 4), compared.err
         rows = compared.json()["rows"]
         # every row of positive samples is hierarchical (a zero has no logarithm)
         assert {tuple(r["runs"]) for r in rows if r["metric"] == "wall_time"} == {(3, 3)}
+        # the history that teaches the spread counts the first run's 3 runs as 3
+        wall = [r for r in rows if r["metric"] == "wall_time"]
+        assert all("learned from 3 earlier runs" in r["run_spread_source"] for r in wall)
         # a baseline of the last 2 stored runs is 6 runs: resampled (>= 5), labels distinct
         third = run(cli, job)
         widened = cli("compare", second["run_id"], third["run_id"], "--baseline-runs", "2")
-        assert widened.status in (0, 4), widened.err
+        assert widened.status in (0, 2, 4), widened.err
         doc = cli(
             "compare", second["run_id"], third["run_id"], "--baseline-runs", "2", "--json"
         ).json()
