@@ -281,7 +281,22 @@ _NAN_STATS: dict[str, Callable[[FloatArray], FloatArray]] = {
 
 
 def _nan_quantile(q: float) -> Callable[[FloatArray], FloatArray]:
-    return lambda x: np.asarray(np.nanpercentile(x, q, axis=1))
+    """Each row's q-th percentile over its non-NaN values (numpy's "linear" rule), by one
+    sort: ``np.nanpercentile`` takes 200x longer on 2000 x 30 (it goes row by row)."""
+
+    def fn(x: FloatArray) -> FloatArray:
+        ordered = np.sort(x, axis=1)  # NaN last
+        valid = np.maximum((~np.isnan(ordered)).sum(axis=1), 1)
+        pos = (valid - 1) * (q / 100.0)
+        low = np.floor(pos).astype(np.int64)
+        high = np.minimum(low + 1, valid - 1)
+        rows = np.arange(x.shape[0])
+        frac = pos - low
+        return np.asarray(
+            ordered[rows, low] * (1.0 - frac) + ordered[rows, high] * frac, dtype=np.float64
+        )
+
+    return fn
 
 
 def _run_ratio_ci(ctx: _Context, runs: RunLevel) -> tuple[float, tuple[float, float]]:
@@ -294,13 +309,31 @@ def _run_ratio_ci(ctx: _Context, runs: RunLevel) -> tuple[float, tuple[float, fl
     point_b, point_c = (float(fn(v[None, :])[0]) for v in pooled)
     if point_b <= 0 or point_c <= 0:
         return float("nan"), (float("nan"), float("nan"))
-    half = max(ctx.resamples // 2, 1)
     reps = [
-        stat_replicates(t, fn, count=2 * half, seed=ctx.seed, stream=20 + i, spread=runs.spread)
-        for i, t in enumerate((runs.base, runs.cand))
+        _side_reps(ctx, t, fn, 20 + i, runs.spread) for i, t in enumerate((runs.base, runs.cand))
     ]
     lo, hi = percentile_bounds(np.exp(reps[1] - reps[0])[None, :], 1.0 - ctx.confidence)
     return point_c / point_b, (float(lo[0]), float(hi[0]))
+
+
+def _side_reps(
+    ctx: _Context, side: Tree, fn: Callable[[FloatArray], FloatArray], stream: int, spread: float
+) -> FloatArray:
+    """A side's log replicates of the statistic. One run of one-sample processes (a stored
+    run of any format that gives one sample per repetition) is the plain bootstrap of its
+    samples plus the run effect: the same draw as stat_replicates, at the sample-level
+    bootstrap's speed."""
+    count = 2 * max(ctx.resamples // 2, 1)
+    flat = [p for run in side.runs for p in run]
+    if side.run_count > 1 or any(p.size != 1 for p in flat):
+        return stat_replicates(side, fn, count=count, seed=ctx.seed, stream=stream, spread=spread)
+    values = np.sort(np.concatenate(flat))
+    plain = resample_stat(values, _stat_fn(ctx.stat), resamples=count, seed=ctx.seed, stream=stream)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log(plain)
+    if spread > 0:
+        logs = logs + np.random.default_rng([ctx.seed, stream, 606]).standard_normal(count) * spread
+    return np.asarray(logs, dtype=np.float64)
 
 
 def _value_ci(ctx: _Context, c: FloatArray) -> tuple[float, tuple[float, float]]:
