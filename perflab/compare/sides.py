@@ -96,17 +96,10 @@ def groups_of(
 
 
 def per_run_of(spec: dict[str, Any]) -> int | None:
-    """Processes per run of a stored run's job spec with ``runs: N`` (N > 1), else None."""
-    from perflab.spec.job import run_parts
+    """Processes per run of a stored ``runs: N`` run (None: the run is one run)."""
+    from perflab.spec.job import processes_per_run
 
-    try:
-        count, processes = run_parts(spec)
-    except (TypeError, ValueError):
-        return None
-    if count <= 1:
-        return None
-    fresh = (spec.get("repetitions") or {}).get("fresh_process", True)
-    return processes if fresh else 1
+    return processes_per_run(spec)
 
 
 def run_side(

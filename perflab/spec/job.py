@@ -320,6 +320,19 @@ def run_parts(spec: dict[str, Any]) -> tuple[int, int]:
     return int(raw), int(per_run)
 
 
+def processes_per_run(spec: dict[str, Any]) -> int | None:
+    """Processes per run of a stored run's job spec with ``runs: N`` (N > 1), else None
+    (one process per run without ``fresh_process``)."""
+    try:
+        count, processes = run_parts(spec)
+    except (TypeError, ValueError):
+        return None
+    if count <= 1:
+        return None
+    fresh = (spec.get("repetitions") or {}).get("fresh_process", True)
+    return processes if fresh else 1
+
+
 def _check_runs(data: dict[str, Any], pos: Positions) -> None:
     """``runs: "N x P"`` and ``repetitions.runs`` agree; several runs are not adaptive and
     are not an A/B job (each of those chooses its own repetitions)."""

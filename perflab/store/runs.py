@@ -114,6 +114,7 @@ class RunView:
                 "matrix": self.fields.get("matrix") or {},
                 "job_sha256": self.fields.get("job_sha256"),
                 "job_path": self.fields.get("job_path"),
+                "run_parts": _run_parts(self.fields.get("job_spec") or {}),
                 "raw_dir": self.fields.get("raw_dir"),
                 "perflab_version": self.fields.get("perflab_version"),
                 "environment": self.environments.get("before", {}),
@@ -125,6 +126,15 @@ class RunView:
             }
         )
         return data
+
+
+def _run_parts(spec: dict[str, Any]) -> dict[str, int] | None:
+    """A ``runs: N`` job's run: N runs of P processes (repetitions (k-1)*P+1 .. k*P are
+    run k); None for a run that is one run."""
+    from perflab.spec.job import processes_per_run, run_parts
+
+    per_run = processes_per_run(spec)
+    return None if per_run is None else {"runs": run_parts(spec)[0], "processes": per_run}
 
 
 @retrying_methods

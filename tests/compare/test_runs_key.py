@@ -195,3 +195,17 @@ def _samples(median: float, seed: int = 0) -> list[float]:
     from tests.compare.conftest import samples
 
     return samples(median, n=40, seed=seed)
+
+
+class TestShown:
+    def test_run_says_how_its_samples_split_into_runs(self, cli, write_job) -> None:
+        """The table and the JSON say the run is 3 runs of 2 processes."""
+        job = job_file(write_job, runs='"3 x 2"')
+        shown = cli("run", str(job))
+        assert shown.status == 0, shown.err
+        assert "3 runs of 2 processes each: repetitions 1-2 are the first run" in shown.out
+        doc = cli("results", "list", "--json").json()["runs"][0]
+        full = cli("results", "show", doc["run_id"], "--json").json()
+        assert full["run_parts"] == {"runs": 3, "processes": 2}
+        plain = cli("run", str(write_job(JOB.format(runs=1, extra=""), "one.yaml")), "--json")
+        assert plain.json()["run_parts"] is None
