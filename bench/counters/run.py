@@ -11,11 +11,15 @@ the end.
    instructions; and AA pairs of two baseline runs: how many say anything but same.
 2. timed: the same change in A/B mode (interleaved pairs in one run, paired comparison)
    with growing numbers of pairs: the wall_time verdict at each.
-3. overhead: a counted repetition's wall time against a timed one's (the callgrind
+3. ab: the same change in A/B mode with counters: one interleaved pair per experiment
+   (one timed and one counted repetition a side); how many say regressed on
+   instructions, what wall_time says; and A/A experiments (the same N twice).
+4. overhead: a counted repetition's wall time against a timed one's (the callgrind
    slowdown of `format: time`), and for `go` (-test.benchtime=Nx) and `gbench`
    (->Iterations(N)) when their tools are installed.
 
     python3 bench/counters/run.py [--tries 10] [--aa 20] [--iterations 20000000]
+        [--ab-tries 10] [--ab-aa 10] [--skip counted,timed,ab,overhead]
 """
 
 from __future__ import annotations
@@ -184,6 +188,48 @@ def timed(lab: Lab, n: int, pairs: list[int]) -> list[dict[str, Any]]:
     return out
 
 
+def ab_counted(lab: Lab, tries: int, aa: int, n: int) -> dict[str, Any]:
+    """A/B mode with counters: one interleaved pair (one timed and one counted repetition
+    a side) per experiment; the instructions and wall_time verdicts of the paired report."""
+
+    def experiment(name: str, values: list[int]) -> dict[str, Any]:
+        path = lab.job(
+            name,
+            (
+                f'env: {{N: "{n}"}}\n'
+                "benchmarks:\n  - name: loop\n    command: ./loop $N\n    format: time\n"
+                "repetitions: {warmup: 0, runs: 1}\ncounters: [instructions]\n"
+                f"ab: {{vary: env.N, values: {json.dumps([str(v) for v in values])}}}\n"
+            ),
+        )
+        status, result = lab.perflab("run", str(path))
+        rows = {r["metric"]: r for r in (result.get("comparison") or {}).get("rows") or []}
+        return {
+            "exit": status,
+            "instructions": (rows.get("instructions") or {}).get("verdict"),
+            "change": (rows.get("instructions") or {}).get("change"),
+            "wall_time": (rows.get("wall_time") or {}).get("verdict"),
+            "wall_change": (rows.get("wall_time") or {}).get("change"),
+            "counted_rounds": result.get("counted_rounds"),
+        }
+
+    ab = [experiment("ab-counted", [n, n + n // 100]) for _ in range(tries)]
+    same = [experiment("aa-counted", [n, n]) for _ in range(aa)]
+    return {
+        "tries": tries,
+        "regressed": sum(r["instructions"] == "regressed" for r in ab),
+        "exit_2": sum(r["exit"] == 2 for r in ab),
+        "changes": sorted({round(r["change"] or 0, 6) for r in ab}),
+        "wall_verdicts": sorted(r["wall_time"] or "-" for r in ab),
+        "wall_changes": sorted(round(r["wall_change"] or 0, 4) for r in ab),
+        "aa": aa,
+        "aa_alarms": sum(r["instructions"] != "same" for r in same),
+        "aa_exit_2": sum(r["exit"] == 2 for r in same),
+        "aa_changes": sorted({round(r["change"] or 0, 6) for r in same}),
+        "counted_rounds": sorted({r["counted_rounds"] for r in ab + same}),
+    }
+
+
 def _slowdown(lab: Lab, path: Path) -> dict[str, float]:
     run = lab.run(path)
     reps = run["repetitions"]
@@ -270,7 +316,9 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=20_000_000)
     parser.add_argument("--pairs", default="10,40,160")
     parser.add_argument("--cpu", type=int, default=1)
-    parser.add_argument("--skip", default="", help="comma list of: counted,timed,overhead")
+    parser.add_argument("--ab-tries", type=int, default=10)
+    parser.add_argument("--ab-aa", type=int, default=10)
+    parser.add_argument("--skip", default="", help="comma list of: counted,timed,ab,overhead")
     args = parser.parse_args()
     skip = set(args.skip.split(","))
     folder = Path(tempfile.mkdtemp(prefix="perflab-bench-counters-"))
@@ -287,6 +335,9 @@ def main() -> None:
         if "timed" not in skip:
             figures["timed"] = timed(lab, args.iterations, [int(p) for p in args.pairs.split(",")])
             print(json.dumps({"timed": figures["timed"]}), flush=True)
+        if "ab" not in skip:
+            figures["ab"] = ab_counted(lab, args.ab_tries, args.ab_aa, args.iterations)
+            print(json.dumps({"ab": figures["ab"]}), flush=True)
         if "overhead" not in skip:
             figures["overhead"] = overhead(lab, args.iterations)
             print(json.dumps({"overhead": figures["overhead"]}), flush=True)

@@ -19,6 +19,7 @@ def experiment_dict(result: RunResult) -> dict[str, Any]:
         "key": experiment.variable.key,
         "values": experiment.variable.values,
         "rounds": experiment.rounds,
+        "counted_rounds": experiment.counted_rounds,
         "runs": result.runs,
     }
 
@@ -45,10 +46,13 @@ def _render_runs(env: Env, result: RunResult) -> None:
     assert experiment is not None
     console = env.console()
     variable = experiment.variable
+    counted = experiment.counted_rounds
+    rounds = len(experiment.rounds) - counted
+    also = f" (and {counted} counted round{'s' if counted > 1 else ''})" if counted else ""
     console.print(
         f"experiment {experiment.experiment}: {variable.key} = "
         f"{', '.join(repr(v) for v in variable.values)}; "
-        f"{len(experiment.rounds)} rounds, variants interleaved"
+        f"{rounds} rounds{also}, variants interleaved"
     )
     for value, outcome in zip(variable.values, result.outcomes, strict=False):
         console.print(

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from perflab.cli.env import Env
 from perflab.cli.helptext import json_option
 from perflab.errors import ExitStatus, PerflabError
-from perflab.store.jobs import FINAL, STATES
+from perflab.store.states import FINAL, STATES
+
+if TYPE_CHECKING:
+    from perflab.report.jobs import JobLog
+    from perflab.store import Store
 
 POLL_S = 0.5
 
@@ -163,25 +167,59 @@ def follow(
 
     with open_store() as store:
         job_id = store.jobs.resolve(job_ref)
-        printer = JobLog(env.stdout if not as_json else None)
-        try:
-            while True:
-                job = store.jobs.get(job_id)
-                printer.update(job, store)
-                if job["state"] in FINAL or not keep_going:
-                    break
-                time.sleep(POLL_S)
-        except KeyboardInterrupt:
-            raise Detached(
-                f"stopped following job {job_id}; it keeps running",
-                hint=f"follow it again with `perflab jobs logs {job_id} --follow`, "
-                f"cancel it with `perflab jobs cancel {job_id}`",
-            ) from None
+        job = _watch(store, job_id, JobLog(env.stdout if not as_json else None), keep_going)
     if as_json:
         env.print_json(job)
     if exit_with_job and job["state"] in FINAL:
-        status = _status(job)
-        if status:
-            env.fail(
-                ExitStatus(status) if status in {int(s) for s in ExitStatus} else ExitStatus.ERROR
-            )
+        _fail_with(env, job)
+
+
+def follow_all(env: Env, job_ids: list[str], *, as_json: bool) -> None:
+    """Follow several jobs (a job matrix's, one per combination) in turn until every one
+    has ended; exit with the worst of their statuses. --json: {"jobs": [...]} at the end."""
+    from perflab.report.jobs import JobLog, cell
+    from perflab.store import open_store
+
+    done = []
+    with open_store() as store:
+        for job_id in job_ids:
+            if not as_json:
+                shown = store.jobs.get(job_id)
+                env.stdout.write(f"job {job_id} [{cell(shown)}]\n")
+            printer = JobLog(env.stdout if not as_json else None)
+            done.append(_watch(store, job_id, printer, True, others=job_ids))
+    if as_json:
+        env.print_json({"jobs": done})
+    for job in done:
+        _fail_with(env, job)
+
+
+def _watch(
+    store: Store, job_id: str, printer: JobLog, keep_going: bool, others: list[str] | None = None
+) -> dict[str, Any]:
+    """The job once it has ended (or now, unless ``keep_going``), its news printed."""
+    try:
+        while True:
+            job: dict[str, Any] = store.jobs.get(job_id)
+            printer.update(job, store)
+            if job["state"] in FINAL or not keep_going:
+                return job
+            time.sleep(POLL_S)
+    except KeyboardInterrupt:
+        if others and len(others) > 1:
+            raise Detached(
+                f"stopped following jobs {', '.join(others)}; they keep running",
+                hint="`perflab jobs list` shows them, `perflab jobs cancel ID` cancels one",
+            ) from None
+        raise Detached(
+            f"stopped following job {job_id}; it keeps running",
+            hint=f"follow it again with `perflab jobs logs {job_id} --follow`, "
+            f"cancel it with `perflab jobs cancel {job_id}`",
+        ) from None
+
+
+def _fail_with(env: Env, job: dict[str, Any]) -> None:
+    """The exit status of a finished job (several: the worst, see Env.fail)."""
+    status = _status(job)
+    if status:
+        env.fail(ExitStatus(status) if status in {int(s) for s in ExitStatus} else ExitStatus.ERROR)

@@ -44,9 +44,17 @@ from perflab.cli.run import _env_pairs
     type=click.IntRange(0, 5),
     help="Attempts after the first when a runner or worker is lost.",
 )
-@click.option("--wait", is_flag=True, help="Follow the job and exit with its status.")
 @click.option(
-    "--json", "as_json", is_flag=True, help='Print {"job_id": ...} (with --wait: the finished job).'
+    "--wait",
+    is_flag=True,
+    help="Follow the job (each of a matrix's, in turn) and exit with its status (the worst).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print {"job_id": ...} (with --wait: the finished job); for a job matrix '
+    '{"jobs": [...]}, one per combination.',
 )
 @click.pass_obj
 def submit(
@@ -66,6 +74,10 @@ def submit(
 ) -> None:
     """Queue a job for the lab's workers; prints its id at once.
 
+    A job with a matrix is one job per combination: one line per job (its id and
+    its values), or {"jobs": [{"job_id": ..., "matrix": {...}}, ...]} with --json;
+    --wait follows every one and exits with the worst status.
+
     \b
     Examples:
       perflab submit job.yaml --runner epyc-01
@@ -73,9 +85,9 @@ def submit(
       JOB=$(perflab submit job.yaml --platform linux-x86_64 --json | jq -r .job_id)
     """
     from perflab.queue.app import make_app
-    from perflab.queue.submit import Submission, target_of
-    from perflab.queue.submit import submit as submit_job
+    from perflab.queue.submit import Submission, submit_all, target_of
     from perflab.spec.job import load_job
+    from perflab.spec.matrix import label
     from perflab.spec.playbook import load_profile
     from perflab.store import open_store
 
@@ -87,7 +99,26 @@ def submit(
         job, kind, target, chosen, baseline, _env_pairs(env_items), priority, deadline, retries
     )
     with open_store() as store:
-        job_id = submit_job(store, make_app(), submission)
+        queued = submit_all(store, make_app(), submission)
+    if not job.raw.get("matrix"):
+        _single(env, queued[0].job_id, kind, target, wait=wait, as_json=as_json)
+        return
+    if not wait:
+        if as_json:
+            env.print_json({"jobs": [{"job_id": q.job_id, "matrix": q.matrix} for q in queued]})
+        else:
+            for q in queued:
+                env.stdout.write(f"{q.job_id} {label(q.matrix)}\n")
+        return
+    from perflab.cli.jobs import follow_all
+
+    for q in queued:
+        env.stderr.write(f"job {q.job_id} queued for {kind} {target} [{label(q.matrix)}]\n")
+    follow_all(env, [q.job_id for q in queued], as_json=as_json)
+
+
+def _single(env: Env, job_id: str, kind: str, target: str, *, wait: bool, as_json: bool) -> None:
+    """A job without a matrix: its id, or (--wait) the job followed to its end."""
     if not wait:
         if as_json:
             env.print_json({"job_id": job_id})

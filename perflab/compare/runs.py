@@ -74,7 +74,7 @@ def merge(base: Side, others: list[Side]) -> Side:
 def learned_spreads(store: Store, cand: Side, keys: list[Key]) -> dict[Key, tuple[float, str]]:
     """Per benchmark and metric, the run-to-run spread the job's history on the
     candidate's runner shows (keys with fewer than 3 usable runs are left out)."""
-    from perflab.stats.hierarchy import run_spread
+    from perflab.stats.hierarchy import MIN_HISTORY_RUNS, run_spread
 
     if cand.job is None or not cand.run_ids:
         return {}
@@ -92,17 +92,24 @@ def learned_spreads(store: Store, cand: Side, keys: list[Key]) -> dict[Key, tupl
         if r["run_id"] not in cand.run_ids
         and not any(f.get("code") == "contaminated" for f in r["flags"])
     ][:HISTORY_RUNS]
+    # a stored run of a ``runs: N`` job is N runs: each is one point of the history
+    parts = [_parts(record.get("job_spec") or {}) for record in usable]
+    if sum(count for count, _ in parts) < MIN_HISTORY_RUNS:  # too few to learn from
+        return {}
     wanted = set(keys)
     series: dict[Key, list[list[float]]] = {}
-    for record in usable:
-        # a stored run of a ``runs: N`` job is N runs: each is one point of the history
-        per_run_count = per_run_of(record.get("job_spec") or {})
+    for record, (count, per_run_count) in zip(usable, parts, strict=True):
+        if count <= 1:
+            for key, values in store.runs.metric_values(record["run_id"]).items():
+                if key in wanted:
+                    series.setdefault(key, []).append(values)
+            continue
         per_run: dict[tuple[Key, int], list[float]] = {}
         for row in store.runs.sample_rows(record["run_id"]):
             key = (row["benchmark"], row["metric"])
             if key in wanted:
                 rep = row["repetition"]
-                part = (max(rep - 1, 0) // per_run_count) if per_run_count and rep else 0
+                part = (max(rep - 1, 0) // per_run_count) if rep else 0
                 per_run.setdefault((key, part), []).append(row["value"])
         for (key, _), values in per_run.items():
             series.setdefault(key, []).append(values)
@@ -114,6 +121,14 @@ def learned_spreads(store: Store, cand: Side, keys: list[Key]) -> dict[Key, tupl
     return {
         key: _pooled(key, spread, count, own, cand.runner) for key, (spread, count) in own.items()
     }
+
+
+def _parts(spec: dict[str, object]) -> tuple[int, int]:
+    """(runs, processes per run) of a stored run: (1, 0) for a run that is one run."""
+    from perflab.spec.job import run_parts
+
+    per_run = per_run_of(spec)
+    return (1, 0) if per_run is None else (run_parts(spec)[0], per_run)
 
 
 def _pooled(

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from perflab import signals
+from perflab.errors import InputError
 from perflab.execute.collect import StepRecord
 from perflab.execute.prepared import prepared
 from perflab.execute.runner import (
@@ -34,6 +35,7 @@ from perflab.execute.runner import (
     RunOptions,
     RunOutcome,
     Started,
+    Surveyed,
     abandon_on_error,
     end,
     execute_steps,
@@ -56,6 +58,7 @@ class ExperimentOutcome:
     variable: Variable
     outcomes: list[RunOutcome]
     rounds: list[list[int]]  # per round, the variants' turns
+    counted_rounds: int = 0  # the last rounds: counted repetitions (docs/counters.md)
 
     @property
     def interrupted(self) -> bool:
@@ -93,11 +96,26 @@ class _Variant:
     spent: float = 0.0
 
 
-def chunks(steps: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
-    """Steps by round: setup, probes and warmups go with the first repetition."""
+def timed_rounds(steps: list[dict[str, Any]]) -> int:
+    """The rounds a variant's timed steps take (its last repetition's)."""
+    return max((s["index"] for s in steps if s["kind"] == "run"), default=1 if steps else 0)
+
+
+def chunks(
+    steps: list[dict[str, Any]], after: int | None = None
+) -> dict[int, list[dict[str, Any]]]:
+    """Steps by round: setup, probes and warmups go with the first repetition; counted
+    repetition c (docs/counters.md) has round ``after + c``, after every timed one
+    (``after``: the experiment's last timed round; this variant's by default), so the
+    variants' counts are interleaved too and no count runs between two timed rounds."""
+    after = timed_rounds(steps) if after is None else after
     out: dict[int, list[dict[str, Any]]] = {}
     for step in steps:
-        out.setdefault(step["index"] if step["kind"] == "run" else 1, []).append(step)
+        if step["kind"] == "count":
+            round_no = after + step["index"]
+        else:
+            round_no = step["index"] if step["kind"] == "run" else 1
+        out.setdefault(round_no, []).append(step)
     return out
 
 
@@ -201,6 +219,28 @@ def _interleaved(variants: list[_Variant], order: str = "abba", seed: int = 0) -
         return []
 
 
+def _survey(job: Job, variants: list[_Variant]) -> list[Surveyed]:
+    """Every variant's survey before any run is stored: a variant its runner refuses (a
+    counter it cannot count, a workdir it lacks) stops the experiment with nothing stored
+    and nothing run. Refused alike in every variant, the error points at the job's line."""
+    surveys: list[Surveyed] = []
+    refusals: list[InputError] = []
+    for variant in variants:
+        try:
+            surveys.append(variant.run.survey())
+        except InputError as exc:
+            refusals.append(exc)
+    if not refusals:
+        return surveys
+    first = refusals[0]
+    alike = len(refusals) == len(variants) and len({e.message for e in refusals}) == 1
+    if alike and first.field and job.positions is not None:
+        raise InputError(
+            first.message, location=job.location(first.field), field=first.field, hint=first.hint
+        ) from None
+    raise first
+
+
 def _refused(variants: list[_Variant]) -> bool:
     """Ask every variant's harness what would refuse it, before anything runs."""
     for i, variant in enumerate(variants):
@@ -216,7 +256,9 @@ def _refused(variants: list[_Variant]) -> bool:
 
 
 def _rounds(variants: list[_Variant], order: str = "abba", seed: int = 0) -> list[list[int]]:
-    plan = [chunks(v.started.steps) for v in variants if v.started is not None]
+    steps = [v.started.steps for v in variants if v.started is not None]
+    timed = max((timed_rounds(s) for s in steps), default=0)
+    plan = [chunks(s, timed) for s in steps]
     count = max((max(c) for c in plan if c), default=0)
     schedule = []
     for round_no in range(1, count + 1):
@@ -265,11 +307,15 @@ def run_experiment(
         _variants(jobs, host, store, ready, _Shared(reporter), records) as variants,
         abandon_on_error([v.run for v in variants]),
     ):
-        for variant, record in zip(variants, records, strict=True):
-            variant.started = start(variant.run, variant.workspace.rundir, flags)
+        surveys = _survey(job, variants)
+        for variant, record, surveyed in zip(variants, records, surveys, strict=True):
+            variant.started = start(variant.run, variant.workspace.rundir, flags, surveyed)
             _write_variant(variant.run, record)
         reporter.started(experiment, sum(len(v.started.steps) for v in variants if v.started))
         schedule = [] if _refused(variants) else _interleaved(variants, order, seed)
         outcomes = [end(v.run, v.started, v.problem) for v in variants if v.started]
         reporter.finished()
-    return ExperimentOutcome(experiment, variable, outcomes, schedule)
+        timed = max((timed_rounds(v.started.steps) for v in variants if v.started), default=0)
+    return ExperimentOutcome(
+        experiment, variable, outcomes, schedule, max(len(schedule) - timed, 0)
+    )

@@ -109,6 +109,10 @@ class Reporter:
     def finished(self) -> None: ...
 
 
+#: a run's survey (JobRun.survey): the runner's environment, the placement, the steps
+Surveyed = tuple[dict[str, Any], Placement, list[dict[str, Any]]]
+
+
 def new_run_id() -> str:
     return secrets.token_hex(4)
 
@@ -204,8 +208,16 @@ class JobRun:
             path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
 
     def prepare(
-        self, flags: list[dict[str, Any]]
+        self, flags: list[dict[str, Any]], surveyed: Surveyed | None = None
     ) -> tuple[dict[str, Any], Placement, list[dict[str, Any]]]:
+        """Survey the runner (unless done already) and store the run's row."""
+        env, placement, steps = surveyed or self.survey()
+        return env, placement, self.record(env, placement, steps, flags)
+
+    def survey(self) -> Surveyed:
+        """Everything that can refuse the run before anything is stored or runs: the
+        limits, the workdir, the runner's environment, what it can count (docs/counters.md),
+        the placement; and the steps. An experiment surveys every variant first."""
         self.limits = Limits.from_env()  # a bad setting stops the run before it starts
         _check_workdir(self.job, self.transport)
         counting = counts(self.job)
@@ -225,6 +237,16 @@ class JobRun:
             + measured_steps(self.job, seed=self.run_id)
             + count_steps(self.job)
         )
+        return env, placement, steps
+
+    def record(
+        self,
+        env: dict[str, Any],
+        placement: Placement,
+        steps: list[dict[str, Any]],
+        flags: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """The run folder and the run's row (status running), from its survey."""
         self.raw_dir.mkdir(parents=True, exist_ok=True)
         if self.job.path is not None and self.job.path.is_file():
             self._write_local("job.yaml", self.job.path.read_text(encoding="utf-8"))
@@ -264,7 +286,7 @@ class JobRun:
         )
         self.stored = True
         self.store.runs.add_environment(self.run_id, "before", env)
-        return env, placement, steps
+        return steps
 
     # -- running -------------------------------------------------------------------------
 
@@ -613,10 +635,12 @@ class Started:
     pin: PinPlan | None = None
 
 
-def start(run: JobRun, rundir: str, flags: list[dict[str, Any]]) -> Started:
+def start(
+    run: JobRun, rundir: str, flags: list[dict[str, Any]], surveyed: Surveyed | None = None
+) -> Started:
     from perflab.execute import pinning
 
-    env, placement, steps = run.prepare(flags)
+    env, placement, steps = run.prepare(flags, surveyed)
     pin = pinning.plan_run(run, env, placement, rundir)
     if pin is not None:
         steps = pinning.with_pinning(pin, steps)

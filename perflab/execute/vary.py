@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
@@ -164,7 +164,10 @@ def variant_jobs(job: Job, variable: Variable, pin: PinSpec | None = None) -> li
         text = yaml.safe_dump(changed(job.raw, variable, value), sort_keys=False)
         where = f"{job.path or 'job'} (--vary {variable.key}={value})"
         try:
-            jobs.append(parse_job(text, where, job.path))
+            variant = parse_job(text, where, job.path)
         except InputError as exc:
             raise InputError(f"{variable.key}={value}: {exc}", field=FIELD) from None
+        if job.positions is not None:  # lines and columns of the file the user wrote
+            variant = replace(variant, positions=replace(job.positions, file=where))
+        jobs.append(variant)
     return jobs

@@ -6,6 +6,9 @@ names no runner, a workdir over the bundle limit, a broker that cannot be
 reached. Then the bundle and the job's row are stored and one message is
 published; if publishing fails after that, the job stays queued and a
 worker's reconciler publishes it again.
+
+A job with a ``matrix:`` is one queued job per combination (as a sweep queues
+it on each platform): one bundle, each job's options naming its combination.
 """
 
 from __future__ import annotations
@@ -183,41 +186,69 @@ def enqueue(
     return job_id
 
 
+@dataclass(frozen=True)
+class Queued:
+    """One queued job of a submission: its id, and its combination of the job's matrix
+    (empty without a matrix)."""
+
+    job_id: str
+    matrix: dict[str, str] = field(default_factory=dict)
+
+
+def submit_all(store: Store, app: Celery, submission: Submission) -> list[Queued]:
+    """Store the frozen job once and queue it once per combination of its matrix, as a
+    sweep does (once without a matrix); the queued jobs in the matrix's order. Each
+    combination is expanded and checked here first, so that a refusal queues nothing;
+    the worker runs a job's own combination of the frozen job (``options["matrix"]``).
+    The expansion is bounded when the job is loaded (``matrix_max``, exit 3)."""
+    from perflab.spec.matrix import cell_of, combinations
+
+    job = submission.job
+    cells = combinations(job.raw)  # [{}] without a matrix
+    each = [cell_of(job, cell) if cell else job for cell in cells]
+    counters = [job_counters(one) for one in each]
+    for asked in sorted({tuple(c) for c in counters}):
+        check_target(store, submission.kind, submission.target, list(asked))
+    bundle = freeze(job, submission.profile)
+    conn = connect(app)
+    try:
+        store.jobs.put_bundle(bundle.sha256, job=job.name, spec=bundle.spec, archive=bundle.archive)
+        queued = []
+        for cell, one, needed in zip(cells, each, counters, strict=True):
+            options = {
+                "env": submission.env,
+                "baseline": submission.baseline,
+                "timeout": one.job_timeout,
+                "counters": needed,
+                **({"matrix": cell} if cell else {}),
+            }
+            job_id = enqueue(
+                store,
+                app,
+                conn,
+                name=job.name,
+                bundle=bundle.sha256,
+                kind=submission.kind,
+                target=submission.target,
+                options=options,
+                deadline_s=submission.deadline_s,
+                priority=submission.priority,
+                retries=submission.retries,
+            )
+            queued.append(Queued(job_id, cell))
+        return queued
+    finally:
+        conn.release()
+
+
 def submit(store: Store, app: Celery, submission: Submission) -> str:
-    """Store the frozen job (queued) and send its message; the job's id."""
+    """Store the frozen job (queued) and send its message; the job's id. A job matrix is
+    several jobs: :func:`submit_all` queues them."""
     if submission.job.raw.get("matrix"):
         raise InputError(
-            "a job matrix is run by `perflab run` (each combination in turn) or "
-            "by a sweep (`perflab sweep add`, `perflab sweep run`), not submitted",
+            "a job matrix is several jobs, one per combination: queue it with submit_all",
             location=submission.job.location("matrix"),
             field="matrix",
         )
-    counters = job_counters(submission.job)
-    check_target(store, submission.kind, submission.target, counters)
-    bundle = freeze(submission.job, submission.profile)
-    conn = connect(app)
-    try:
-        store.jobs.put_bundle(
-            bundle.sha256, job=submission.job.name, spec=bundle.spec, archive=bundle.archive
-        )
-        options = {
-            "env": submission.env,
-            "baseline": submission.baseline,
-            "timeout": submission.job.job_timeout,
-            "counters": counters,
-        }
-        return enqueue(
-            store,
-            app,
-            conn,
-            name=submission.job.name,
-            bundle=bundle.sha256,
-            kind=submission.kind,
-            target=submission.target,
-            options=options,
-            deadline_s=submission.deadline_s,
-            priority=submission.priority,
-            retries=submission.retries,
-        )
-    finally:
-        conn.release()
+    [queued] = submit_all(store, app, submission)
+    return queued.job_id

@@ -23,6 +23,20 @@ def _state(job: dict[str, Any]) -> str:
     return f"{text} ({job['reason']})" if job.get("reason") else text
 
 
+def cell(job: dict[str, Any]) -> str:
+    """A job's combination of its job's matrix, ``compiler=gcc,opt=-O2`` (empty: none)."""
+    from perflab.spec.matrix import label
+
+    return label(job.get("matrix") or {})
+
+
+def _name(job: dict[str, Any]) -> str:
+    from rich.markup import escape
+
+    values = cell(job)
+    return escape(f"{job['name']} [{values}]" if values else job["name"])
+
+
 def jobs_table(rows: list[dict[str, Any]]) -> Table:
     from rich.table import Table
 
@@ -33,7 +47,7 @@ def jobs_table(rows: list[dict[str, Any]]) -> Table:
         target = job["target"]
         table.add_row(
             job["job_id"],
-            job["name"],
+            _name(job),
             _state(job),
             f"{target['kind']} {target['name']}",
             job["runner"] or "-",
@@ -53,6 +67,8 @@ def render_job(console: Console, job: dict[str, Any]) -> None:
         f"{target['kind']} {target['name']}  runner {job['runner'] or '-'}  "
         f"attempt {job['attempt']} of {job['retries'] + 1}"
     )
+    if cell(job):
+        console.print(f"matrix {escape(cell(job))}")
     if job["message"]:
         console.print(escape(job["message"]))
     if job["run_ids"]:

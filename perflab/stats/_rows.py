@@ -30,7 +30,13 @@ from perflab.stats.bootstrap import even_resamples, percentile_bounds_multi, res
 from perflab.stats.comparison import CompareInput, Comparison
 from perflab.stats.decisive import blockers, contaminated_flag
 from perflab.stats.geomean import GeomeanAccumulator
-from perflab.stats.hierarchy import DEFAULT_RUN_SPREAD, Tree, side_replicates, tree
+from perflab.stats.hierarchy import (
+    DEFAULT_RUN_SPREAD,
+    Tree,
+    flat_replicates,
+    side_replicates,
+    tree,
+)
 from perflab.stats.quality import flag_rows, noisy_host_flag
 from perflab.stats.significance import wilcoxon_band_pvalue, wilcoxon_pvalue
 from perflab.stats.summary import summarize_rows
@@ -300,6 +306,43 @@ def hierarchical_bounds(
         keys, np.array([prep.index]), np.array([row.log_ratio]), reps, np.array([0]), resampled=True
     )
     return [(float(lo[0]), float(hi[0])) for lo, hi in percentile_bounds_multi(reps, alphas)]
+
+
+def is_flat(prep: Prepared) -> bool:
+    """Both sides one run of single-value processes (the vectorised path, flat_bounds)."""
+    return prep.trees is not None and all(t.flat is not None for t in prep.trees)
+
+
+def flat_bounds(
+    idx: list[int],
+    prepared: dict[int, Prepared],
+    st: Settings,
+    *,
+    alphas: tuple[float, ...],
+    keys: list[tuple[str, Direction]],
+    geo: GeomeanAccumulator,
+    stats: dict[int, RowStats],
+) -> dict[int, list[tuple[float, float]]]:
+    """Phase 2 for flat hierarchical rows of one shape, all at once (see flat_replicates);
+    row chunks keep memory bounded like the plain path's."""
+    from perflab.stats._engine import CHUNK_REPLICATES
+
+    half = st.resamples // 2
+    base = np.sort(np.stack([prepared[i].base for i in idx]), axis=1)
+    cand = np.sort(np.stack([prepared[i].cand for i in idx]), axis=1)
+    spreads = np.array([run_spread_of(prepared[i].item) for i in idx])
+    points = np.array([stats[i].log_ratio for i in idx])
+    step = max(1, CHUNK_REPLICATES // max(st.resamples, 1))
+    out: dict[int, list[tuple[float, float]]] = {}
+    for start in range(0, len(idx), step):
+        part = slice(start, min(len(idx), start + step))
+        reps = flat_replicates(base[part], cand[part], spreads[part], half=half, seed=st.seed)
+        rows = np.array(idx[part])
+        geo.add(keys, rows, points[part], reps, np.zeros(rows.size, dtype=np.int64), resampled=True)
+        bounds = [(lo.tolist(), hi.tolist()) for lo, hi in percentile_bounds_multi(reps, alphas)]
+        for j, i in enumerate(idx[part]):
+            out[i] = [(lo[j], hi[j]) for lo, hi in bounds]
+    return out
 
 
 def run_spread_of(item: CompareInput) -> float:

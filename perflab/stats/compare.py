@@ -212,7 +212,8 @@ def _phase_one(
     for i, prep in prepared.items():
         if prep.paired:
             out[i] = _rows.with_host_flags(_rows.paired_stats(prep, st), prep)
-        elif prep.trees is not None:
+        elif prep.trees is not None and not _rows.is_flat(prep):
+            # flat trees: the pooled median is the sample median group_stats used
             out[i].log_ratio = prep.trees[1].point() - prep.trees[0].point()
     return out
 
@@ -264,10 +265,18 @@ def _phase_two(
         columns = [list(zip(lo.tolist(), hi.tolist(), strict=True)) for lo, hi in bounds]
         for j, i in enumerate(idx):
             out[i] = [col[j] for col in columns]
+    flat: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for i, prep in prepared.items():
+        if _rows.is_flat(prep):
+            flat[(prep.base.size, prep.cand.size)].append(i)
+    for same in flat.values():
+        out.update(
+            _rows.flat_bounds(same, prepared, st, alphas=alphas, keys=keys, geo=geo, stats=stats)
+        )
     for i, prep in prepared.items():
         if prep.paired:
             out[i] = _rows.paired_bounds(prep, st, alphas=alphas, keys=keys, geo=geo, row=stats[i])
-        elif prep.trees is not None:
+        elif prep.trees is not None and i not in out:
             out[i] = _rows.hierarchical_bounds(
                 prep, st, alphas=alphas, keys=keys, geo=geo, row=stats[i]
             )

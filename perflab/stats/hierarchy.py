@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -47,20 +48,35 @@ SPREAD_CONFIDENCE = 0.90  # the learned spread is its upper 90% confidence bound
 class Tree:
     """One side of one benchmark x metric: runs -> processes -> iteration values."""
 
-    runs: tuple[tuple[FloatArray, ...], ...]
+    nested: tuple[tuple[FloatArray, ...], ...] | None
+    #: one run whose processes each gave one value: those values (the fast path, see
+    #: :func:`flat_replicates`); None otherwise
+    flat: FloatArray | None = None
+
+    @cached_property
+    def runs(self) -> tuple[tuple[FloatArray, ...], ...]:
+        if self.nested is not None:
+            return self.nested
+        assert self.flat is not None
+        return (tuple(self.flat[i : i + 1] for i in range(self.flat.size)),)
 
     @property
     def run_count(self) -> int:
-        return len(self.runs)
+        return 1 if self.flat is not None else len(self.runs)
 
     def point(self) -> float:
         """log of the median of the processes' medians, pooled over runs."""
+        if self.flat is not None:
+            return math.log(float(np.median(self.flat)))
         values = [float(np.median(p)) for run in self.runs for p in run]
         return math.log(float(np.median(values)))
 
 
 def tree(values: Sequence[float] | FloatArray, groups: Sequence[tuple[int, int]]) -> Tree:
     """Group samples by their (run, process) labels, in first-seen order."""
+    if len(set(groups)) == len(groups) and len({run for run, _ in groups}) == 1:
+        flat = np.asarray(values, dtype=np.float64)
+        return Tree(None, flat)
     runs: dict[int, dict[int, list[float]]] = {}
     for value, (run, process) in zip(values, groups, strict=True):
         runs.setdefault(run, {}).setdefault(process, []).append(float(value))
@@ -70,6 +86,38 @@ def tree(values: Sequence[float] | FloatArray, groups: Sequence[tuple[int, int]]
             for procs in runs.values()
         )
     )
+
+
+def flat_replicates(
+    base_sorted: FloatArray,
+    cand_sorted: FloatArray,
+    spreads: FloatArray,
+    *,
+    half: int,
+    seed: int,
+) -> FloatArray:
+    """(m, 2 half) replicates of log(cand / base) for m rows whose sides are flat (one run,
+    one value a process), each side of one size.
+
+    With one run nothing resamples runs, and a process is its one value, so a side's
+    replicate is the median of a plain bootstrap resample of its process values: the
+    rank tables of :func:`perflab.stats.bootstrap.median_weights` give it for every
+    row by one matrix product, with the same law as the general path's process draws
+    (mirrored halves as there). The rank tables are shared by the rows (not rotated),
+    so in a geometric mean the rows' process draws move together: as if the process
+    that was slow in one benchmark were slow in all, an upper bound on the process
+    part of the summary's spread. Each side's run effect ``z * spread`` is added as in
+    the general path (z shared by every row of a replicate).
+    """
+    from perflab.stats.bootstrap import median_weights
+
+    base = base_sorted @ median_weights(base_sorted.shape[1], half, seed, 0)
+    cand = cand_sorted @ median_weights(cand_sorted.shape[1], half, seed, 1)
+    out = np.log(cand / base)
+    z = [np.random.default_rng([seed, stream, 404]).standard_normal(half) for stream in (0, 1)]
+    drift = np.concatenate([z[1] - z[0], z[0] - z[1]])  # cand's minus base's, mirrored
+    out += spreads[:, None] * drift[None, :]
+    return np.asarray(out, dtype=np.float64)
 
 
 def side_replicates(side: Tree, *, half: int, seed: int, first: int, spread: float) -> FloatArray:
@@ -143,11 +191,15 @@ def run_spread(runs: Sequence[Sequence[float]]) -> float | None:
             medians.append(float(np.median(np.log(values))))
     if len(medians) < MIN_HISTORY_RUNS:
         return None
+    return math.sqrt(float(np.var(medians, ddof=1)) * _chi2_upper(len(medians) - 1))
+
+
+@lru_cache(maxsize=64)
+def _chi2_upper(dof: int) -> float:
+    """dof / chi2 quantile at 1 - SPREAD_CONFIDENCE: the variance's upper bound factor."""
     from scipy import stats as sps  # heavy: imported when first used
 
-    dof = len(medians) - 1
-    upper = dof / float(sps.chi2.ppf(1.0 - SPREAD_CONFIDENCE, dof))
-    return math.sqrt(float(np.var(medians, ddof=1)) * upper)
+    return dof / float(sps.chi2.ppf(1.0 - SPREAD_CONFIDENCE, dof))
 
 
 STAT_CELLS_MAX = 20_000_000  # replicates x runs x processes x iterations drawn at once

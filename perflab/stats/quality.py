@@ -241,7 +241,7 @@ def mann_kendall(rows: FloatArray) -> tuple[FloatArray, FloatArray]:
 
     The slope is only computed where p < 0.01 (elsewhere 0): it is the costly part.
     """
-    from scipy import stats as sps  # heavy: imported when first used
+    from perflab.stats.significance import normal_sf
 
     n = rows.shape[1]
     s = np.zeros(rows.shape[0])
@@ -250,7 +250,7 @@ def mann_kendall(rows: FloatArray) -> tuple[FloatArray, FloatArray]:
         s += (later > earlier).sum(axis=1) - (later < earlier).sum(axis=1)
     var = n * (n - 1) * (2 * n + 5) / 18.0
     z = (s - np.sign(s)) / np.sqrt(var)
-    p = 2.0 * sps.norm.sf(np.abs(z))
+    p = 2.0 * normal_sf(np.abs(z))
     slope = np.zeros(rows.shape[0])
     hit = p < TREND_PVALUE
     if hit.any():

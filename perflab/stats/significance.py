@@ -16,12 +16,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from math import comb
+from math import comb, erfc, isnan, sqrt
 
 import numpy as np
 
 from perflab.stats._common import FloatArray
 
+SQRT2 = sqrt(2.0)
 _EXACT_LIMIT = 8  # scipy uses the exact distribution when a side has <= 8 samples
 
 
@@ -48,11 +49,75 @@ def mwu_pvalues(
 def _mwu(
     base_rows: FloatArray, cand_rows: FloatArray, method: str, alternative: str = "two-sided"
 ) -> FloatArray:
-    from scipy import stats as sps  # heavy: imported when first used
+    """scipy.stats.mannwhitneyu(cand, base, axis=1, method=...) without importing scipy.stats
+    (about 0.6 s, a third of a 10,000-row compare): the same statistic, the same normal
+    approximation (tie and continuity correction) and exact distribution, checked against
+    scipy in tests/stats/test_significance_scipy.py."""
+    # "greater" means the candidate (the first sample) is larger
+    n1, n2 = cand_rows.shape[1], base_rows.shape[1]
+    both = np.concatenate([cand_rows, base_rows], axis=1)
+    order = np.argsort(both, axis=1, kind="stable")
+    ordered = np.take_along_axis(both, order, axis=1)
+    ranks, tie_term = _average_ranks(ordered)
+    first = order < n1  # positions holding a candidate value
+    u1 = np.sum(np.where(first, ranks, 0.0), axis=1) - n1 * (n1 + 1) / 2.0
+    u2 = n1 * n2 - u1
+    if alternative == "greater":
+        u, factor = u1, 1.0
+    elif alternative == "less":
+        u, factor = u2, 1.0
+    else:
+        u, factor = np.maximum(u1, u2), 2.0
+    if method == "exact":
+        sf = _exact_sf(min(n1, n2), max(n1, n2))
+        p = sf[np.clip(u.astype(np.int64), 0, sf.size - 1)]
+    else:
+        n = n1 + n2
+        s = np.sqrt(n1 * n2 / 12.0 * ((n + 1) - tie_term / (n * (n - 1))))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (u - n1 * n2 / 2.0 - 0.5) / s
+        p = normal_sf(z)
+    return _clean(p * factor)
 
-    # scipy's "greater" means the first sample is larger: pass the candidate first
-    result = sps.mannwhitneyu(cand_rows, base_rows, axis=1, alternative=alternative, method=method)
-    return _clean(np.asarray(result.pvalue, dtype=np.float64))
+
+def _average_ranks(ordered: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """1-based average ranks of row-sorted values, and each row's sum of t^3 - t over its
+    groups of t tied values."""
+    m, n = ordered.shape
+    new = np.ones((m, n), dtype=bool)
+    new[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    index = np.broadcast_to(np.arange(n), (m, n))
+    start = np.maximum.accumulate(np.where(new, index, 0), axis=1)
+    last = np.ones((m, n), dtype=bool)
+    last[:, :-1] = new[:, 1:]
+    end = np.minimum.accumulate(np.where(last, index, n - 1)[:, ::-1], axis=1)[:, ::-1]
+    size = end - start + 1
+    return (start + end) / 2.0 + 1.0, np.sum(size * size - 1.0, axis=1)
+
+
+@lru_cache(maxsize=64)
+def _exact_sf(small: int, large: int) -> FloatArray:
+    """P(U >= k) for k = 0 .. small * large under H0 (no ties): the exact null distribution,
+    counted by the classic recurrence over the generating function."""
+    # coefficients of prod_{i=1..small} (1 - q^(large+i)) / (1 - q^i), the Gaussian binomial
+    top = small * large
+    counts = np.zeros(top + 1)
+    counts[0] = 1.0
+    for i in range(1, small + 1):
+        grow = np.zeros(top + 1)
+        grow[large + i :] = counts[: top + 1 - large - i]
+        counts = counts - grow  # times (1 - q^(large + i))
+        for k in range(i, top + 1):  # divided by (1 - q^i)
+            counts[k] += counts[k - i]
+    pmf = counts / comb(small + large, small)
+    return np.asarray(np.cumsum(pmf[::-1])[::-1], dtype=np.float64)
+
+
+def normal_sf(z: FloatArray) -> FloatArray:
+    """P(Z > z) for a standard normal Z, elementwise (erfc; NaN stays NaN)."""
+    flat = np.asarray(z, dtype=np.float64)
+    out = np.array([v if isnan(v) else 0.5 * erfc(v / SQRT2) for v in flat.ravel().tolist()])
+    return out.reshape(flat.shape)
 
 
 def _clean(pvalues: FloatArray) -> FloatArray:

@@ -137,9 +137,8 @@ def median_ci_ranks(n: int, confidence: float) -> tuple[int, int, float]:
 
 def _coverage(n: int, low: int) -> float:
     """P(x(low) <= median <= x(n+1-low)) for continuous data, low 1-based."""
-    from scipy import stats as sps  # heavy: imported when first used
-
-    return float(1.0 - 2.0 * sps.binom.cdf(low - 1, n, 0.5))
+    below = sum(math.comb(n, k) for k in range(low)) / 2**n  # P(B <= low - 1), exact
+    return float(1.0 - 2.0 * below)
 
 
 def quantile_ci(

@@ -1,10 +1,11 @@
 """Samples in and out in bulk: core statements, not one ORM object per value.
 
-A run of 10,000 benchmarks x 30 samples is 10,000 benchmark rows, 10,000 metric
-rows and 300,000 sample rows. Written as ORM objects that took 45 s on SQLite
-here; read back through relationship loading, tens of seconds. These functions
-write each table with one executemany (ids come back by RETURNING, which SQLite
->= 3.35 and PostgreSQL both have) and read a run's samples with one joined
+A run of 10,000 benchmarks x 30 samples is 10,000 benchmark rows and 10,000
+metric rows, each metric holding its samples as packed arrays
+(:mod:`perflab.store.packed`; one row per sample was 300,000 rows to write and
+read back). Written as ORM objects that took 45 s on SQLite here; these
+functions write each table with one executemany (a run's new benchmarks' ids
+read back by one SELECT: (run, name) is unique) and read a run with one joined
 SELECT of plain tuples.
 """
 
@@ -16,97 +17,99 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select
 
 from perflab.model import COUNTED_METRICS, Benchmark, Metric, ResultSet
-from perflab.store.models import BenchmarkRow, MetricRow, Sample
+from perflab.store.models import BenchmarkRow, MetricRow
+from perflab.store.packed import (
+    pack_repetitions,
+    pack_values,
+    unpack_repetitions,
+    unpack_values,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-def _ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` into ``table``; their new ids, in the order given."""
-    if not rows:
-        return []
-    result = session.execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-    )
-    return [int(row[0]) for row in result.all()]
+def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` into ``table`` by one executemany (no RETURNING: with the rows'
+    order kept, SQLite gets one statement a row, 40,000 for two large runs)."""
+    if rows:
+        session.execute(insert(table), rows)
 
 
 def add_results(
     session: Session, run_id: str, parts: Sequence[tuple[int | None, ResultSet]]
 ) -> None:
     """Samples of one run; a benchmark or metric seen before in this run gets more samples
-    under the same row (their ``seq`` continues)."""
+    under the same row (appended to its packed arrays)."""
     conn_bench, conn_metric = BenchmarkRow.__table__, MetricRow.__table__
     existing = _existing(session, run_id)
     benches: dict[str, int] = {name: bid for (name, _), (bid, _) in existing.items()}
     metrics: dict[tuple[str, str], int] = {k: mid for k, (_, mid) in existing.items() if k[1]}
-    seqs = _next_seqs(session, list(metrics.values()))
     new_benches = [(b.name, b.params) for _, res in parts for b in res.benchmarks]
     todo: list[dict[str, Any]] = [
         {"run_id": run_id, "name": n, "params": p or {}}
         for n, p in dict(new_benches).items()
         if n not in benches
     ]
-    benches.update(
-        zip([str(r["name"]) for r in todo], _ids(session, conn_bench, todo), strict=True)
-    )
-    wanted: dict[tuple[str, str], dict[str, Any]] = {}
-    for _, res in parts:
-        for bench in res.benchmarks:
-            for name, metric in bench.metrics.items():
-                if (bench.name, name) not in metrics:
-                    wanted.setdefault(
-                        (bench.name, name),
-                        {
-                            "benchmark_id": benches[bench.name],
-                            "name": name,
-                            "unit": metric.unit,
-                            "direction": metric.direction,
-                        },
-                    )
-    metrics.update(zip(wanted, _ids(session, conn_metric, list(wanted.values())), strict=True))
-    rows: list[tuple[int, int, int | None, float]] = []
+    _insert(session, conn_bench, todo)
+    if todo:  # their ids: (run, name) is unique
+        benches = {name: bid for (name, _), (bid, _) in _existing(session, run_id).items()}
+    # every metric's new samples and their repetitions, in the order given
+    found: dict[tuple[str, str], tuple[Metric, list[float], list[int | None]]] = {}
     for repetition, res in parts:
         for bench in res.benchmarks:
             for name, metric in bench.metrics.items():
-                mid = metrics[(bench.name, name)]
-                seq = seqs.get(mid, 0)
-                rows.extend(
-                    (mid, seq + i, repetition, float(v)) for i, v in enumerate(metric.samples)
-                )
-                seqs[mid] = seq + len(metric.samples)
-    if rows:
-        _insert_samples(session, rows)
+                entry = found.setdefault((bench.name, name), (metric, [], []))
+                entry[1].extend(metric.samples)
+                entry[2].extend([repetition] * len(metric.samples))
+    wanted = [
+        {
+            "benchmark_id": benches[key[0]],
+            "name": key[1],
+            "unit": metric.unit,
+            "direction": metric.direction,
+            "sample_values": pack_values(values),
+            "sample_repetitions": pack_repetitions(reps),
+        }
+        for key, (metric, values, reps) in found.items()
+        if key not in metrics
+    ]
+    _insert(session, conn_metric, wanted)
+    more = {metrics[k]: (v[1], v[2]) for k, v in found.items() if k in metrics}
+    if more:
+        _append(session, more)
 
 
-def _insert_samples(session: Session, rows: list[tuple[int, int, int | None, float]]) -> None:
-    """Sample rows by the driver's fastest path: COPY on PostgreSQL (psycopg), one
-    executemany of tuples on SQLite, a core executemany elsewhere."""
-    conn = session.connection()
-    dialect = conn.dialect
-    raw: Any = conn.connection.dbapi_connection  # the driver's own connection (COPY)
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        with (
-            raw.cursor() as cursor,
-            cursor.copy("COPY samples (metric_id, seq, repetition, value) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-    elif dialect.name == "sqlite":
-        cursor = raw.cursor()
-        try:
-            cursor.executemany(
-                "INSERT INTO samples (metric_id, seq, repetition, value) VALUES (?, ?, ?, ?)", rows
-            )
-        finally:
-            cursor.close()
-    else:
-        table: Any = Sample.__table__
-        session.execute(
-            insert(table),
-            [{"metric_id": m, "seq": q, "repetition": r, "value": v} for m, q, r, v in rows],
+def _append(session: Session, more: dict[int, tuple[list[float], list[int | None]]]) -> None:
+    """More samples for metrics already stored (a run's later repetitions). The rows are
+    locked while their arrays grow (PostgreSQL); on SQLite a writer that committed in
+    between makes this transaction fail and the store's retry run it again, so no
+    sample is lost to a read-modify-write race."""
+    from sqlalchemy import bindparam, update
+
+    query = (
+        select(MetricRow.id, MetricRow.sample_values, MetricRow.sample_repetitions)
+        .where(MetricRow.id.in_(list(more)))
+        .with_for_update()
+    )
+    rows = []
+    for mid, blob, rep_blob in session.execute(query).all():
+        values, reps = more[int(mid)]
+        before = unpack_values(blob)
+        rows.append(
+            {
+                "mid": int(mid),
+                "vals": pack_values(before + values),
+                "reps": pack_repetitions(unpack_repetitions(rep_blob, len(before)) + reps),
+            }
         )
+    table: Any = MetricRow.__table__
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("mid"))
+        .values(sample_values=bindparam("vals"), sample_repetitions=bindparam("reps")),
+        rows,
+    )
 
 
 def _existing(session: Session, run_id: str) -> dict[tuple[str, str], tuple[int, int]]:
@@ -124,91 +127,38 @@ def _existing(session: Session, run_id: str) -> dict[tuple[str, str], tuple[int,
     return out
 
 
-def _next_seqs(session: Session, metric_ids: list[int]) -> dict[int, int]:
-    if not metric_ids:
-        return {}
-    from sqlalchemy import func
-
-    query = (
-        select(Sample.metric_id, func.max(Sample.seq) + 1)
-        .where(Sample.metric_id.in_(metric_ids))
-        .group_by(Sample.metric_id)
-    )
-    return {int(m): int(n) for m, n in session.execute(query).all()}
-
-
 def read_result(
     session: Session, run_id: str
 ) -> tuple[ResultSet, dict[tuple[str, str], list[int | None]]]:
     """A run's samples as a ResultSet, and the repetition of each sample, in stored order
-    (benchmarks and metrics in the order first stored, samples by ``seq``)."""
+    (benchmarks and metrics in the order first stored, samples as measured)."""
     query = (
         select(
             BenchmarkRow.id,
             BenchmarkRow.name,
             BenchmarkRow.params,
-            MetricRow.id,
             MetricRow.name,
             MetricRow.unit,
             MetricRow.direction,
+            MetricRow.sample_values,
+            MetricRow.sample_repetitions,
         )
         .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id, isouter=True)
         .where(BenchmarkRow.run_id == run_id)
         .order_by(BenchmarkRow.id, MetricRow.id)
     )
     result = ResultSet()
-    by_metric: dict[int, tuple[Metric, list[int | None]]] = {}
-    keys: dict[int, tuple[str, str]] = {}
+    repetitions: dict[tuple[str, str], list[int | None]] = {}
     benches: dict[int, Benchmark] = {}
-    for bid, bname, params, mid, mname, unit, direction in session.execute(query).all():
+    for bid, bname, params, mname, unit, direction, blob, rep_blob in session.execute(query):
         bench = benches.get(bid)
         if bench is None:
             bench = benches[bid] = Benchmark(name=bname, params=dict(params or {}))
             result.benchmarks.append(bench)
-        if mid is not None:
-            metric = Metric(unit=unit, direction=direction, counted=mname in COUNTED_METRICS)
-            bench.metrics[mname] = metric
-            by_metric[mid] = (metric, [])
-            keys[mid] = (bname, mname)
-    samples = (
-        select(Sample.metric_id, Sample.repetition, Sample.value)
-        .join(MetricRow, MetricRow.id == Sample.metric_id)
-        .join(BenchmarkRow, BenchmarkRow.id == MetricRow.benchmark_id)
-        .where(BenchmarkRow.run_id == run_id)
-        .order_by(Sample.metric_id, Sample.seq)
-    )
-    rows = _raw_rows(session, samples)
-    if rows:
-        mids, repetitions, values = (list(column) for column in zip(*rows, strict=True))
-        start = 0
-        for stop in [*_boundaries(mids), len(mids)]:  # rows come grouped by metric
-            metric, reps = by_metric[mids[start]]
-            metric.samples.extend(values[start:stop])
-            reps.extend(repetitions[start:stop])
-            start = stop
-    return result, {keys[m]: reps for m, (_, reps) in by_metric.items()}
-
-
-def _boundaries(ids: list[int]) -> list[int]:
-    """Indices where a sorted list of ids changes value."""
-    import numpy as np
-
-    array = np.asarray(ids, dtype=np.int64)
-    found: list[int] = (np.flatnonzero(array[1:] != array[:-1]) + 1).tolist()
-    return found
-
-
-def _raw_rows(session: Session, query: Any) -> list[tuple[Any, ...]]:
-    """Rows of ``query`` straight from the driver's cursor: no Row object per sample (a
-    third of the time of reading 300,000 samples went to building them)."""
-    conn = session.connection()
-    compiled = query.compile(dialect=conn.dialect)
-    params: Any = compiled.construct_params()
-    if compiled.positional:
-        params = tuple(params[name] for name in compiled.positiontup or ())
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(str(compiled), params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+        if mname is not None:
+            values = unpack_values(blob)
+            bench.metrics[mname] = Metric(
+                unit=unit, direction=direction, counted=mname in COUNTED_METRICS, samples=values
+            )
+            repetitions[(bname, mname)] = unpack_repetitions(rep_blob, len(values))
+    return result, repetitions

@@ -18,16 +18,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 
 from perflab.errors import InputError
-from perflab.store.leases import ACTIVE, Fence, check_fence, release, take
+from perflab.store.leases import Fence, check_fence, release, take
 from perflab.store.models_queue import BundleRow, JobEventRow, JobRow, LeaseRow
 from perflab.store.retry import retrying_methods
 from perflab.store.runs import _aware, utcnow
+from perflab.store.states import ACTIVE, FINAL
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-STATES = ("queued", *ACTIVE, "done", "failed", "cancelled")
-FINAL = ("done", "failed", "cancelled")
 #: why a job failed (``reason``), one word each
 REASONS = (
     "invalid_job",
@@ -83,6 +82,8 @@ def job_dict(row: JobRow, events: Iterable[JobEventRow] = ()) -> dict[str, Any]:
         "exit_status": row.exit_status,
         "bundle": row.bundle,
         "options": row.options or {},
+        #: its combination of the job's matrix (a matrix job submitted, or a sweep's part)
+        "matrix": dict((row.options or {}).get("matrix") or {}),
         "exclude": row.exclude or [],
         "cancel_requested": row.cancel_requested,
         "submitted_by": row.submitted_by,

@@ -27,12 +27,10 @@ from perflab.errors import PerflabError
 from perflab.store.models_queue import JobRow, LeaseRow
 from perflab.store.retry import retrying_methods
 from perflab.store.runs import _aware, utcnow
+from perflab.store.states import ACTIVE
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
-
-#: states of a job whose worker holds a lease on its runner
-ACTIVE = ("leased", "preparing", "running", "collecting")
 
 
 class LeaseLost(PerflabError):

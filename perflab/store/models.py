@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
 )
@@ -106,24 +107,12 @@ class MetricRow(Base):
     unit: Mapped[str] = mapped_column(String(32))
     direction: Mapped[str] = mapped_column(String(8))
 
+    #: every measured value, never only a mean: little-endian float64, in the order
+    #: measured (perflab.store.packed); the repetition that produced each, int64
+    sample_values: Mapped[bytes] = mapped_column(LargeBinary)
+    sample_repetitions: Mapped[bytes] = mapped_column(LargeBinary)
+
     benchmark: Mapped[BenchmarkRow] = relationship(back_populates="metrics")
-    samples: Mapped[list[Sample]] = relationship(
-        back_populates="metric", cascade="all, delete-orphan", order_by="Sample.seq"
-    )
-
-
-class Sample(Base):
-    """One measured value: never only a mean."""
-
-    __tablename__ = "samples"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    metric_id: Mapped[int] = mapped_column(ForeignKey("metrics.id", ondelete="CASCADE"), index=True)
-    seq: Mapped[int] = mapped_column(Integer)  # order within the metric
-    repetition: Mapped[int | None] = mapped_column(Integer)  # which repetition produced it
-    value: Mapped[float] = mapped_column(Double)
-
-    metric: Mapped[MetricRow] = relationship(back_populates="samples")
 
 
 class Repetition(Base):

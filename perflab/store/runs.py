@@ -21,8 +21,8 @@ from perflab.store.models import (
     MetricRow,
     Repetition,
     Run,
-    Sample,
 )
+from perflab.store.packed import unpack_repetitions, unpack_values
 from perflab.store.retry import retrying_methods
 
 if TYPE_CHECKING:
@@ -329,6 +329,18 @@ class RunStore:
     def result(self, run_ref: str) -> ResultSet:
         return self.get(run_ref).result
 
+    def metric_values(self, run_id: str) -> dict[tuple[str, str], list[float]]:
+        """A run's sample values per (benchmark, metric), in stored order: the bulk read
+        for histories."""
+        query = (
+            select(BenchmarkRow.name, MetricRow.name, MetricRow.sample_values)
+            .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id)
+            .where(BenchmarkRow.run_id == run_id)
+            .order_by(MetricRow.id)
+        )
+        with self._sessions() as session:
+            return {(b, m): unpack_values(blob) for b, m, blob in session.execute(query)}
+
     def sample_rows(self, run_id: str) -> list[dict[str, Any]]:
         """Every sample of a run with its benchmark and metric, in stored order."""
         query = (
@@ -338,29 +350,32 @@ class RunStore:
                 MetricRow.name,
                 MetricRow.unit,
                 MetricRow.direction,
-                Sample.seq,
-                Sample.repetition,
-                Sample.value,
+                MetricRow.sample_values,
+                MetricRow.sample_repetitions,
             )
             .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id)
-            .join(Sample, Sample.metric_id == MetricRow.id)
             .where(BenchmarkRow.run_id == run_id)
-            .order_by(BenchmarkRow.id, MetricRow.id, Sample.seq)
+            .order_by(BenchmarkRow.id, MetricRow.id)
         )
+        out: list[dict[str, Any]] = []
         with self._sessions() as session:
-            return [
-                {
-                    "benchmark": b,
-                    "params": p or {},
-                    "metric": m,
-                    "unit": u,
-                    "direction": d,
-                    "seq": seq,
-                    "repetition": rep,
-                    "value": v,
-                }
-                for b, p, m, u, d, seq, rep, v in session.execute(query).all()
-            ]
+            for b, p, m, u, d, blob, rep_blob in session.execute(query):
+                values = unpack_values(blob)
+                reps = unpack_repetitions(rep_blob, len(values))
+                out.extend(
+                    {
+                        "benchmark": b,
+                        "params": p or {},
+                        "metric": m,
+                        "unit": u,
+                        "direction": d,
+                        "seq": seq,
+                        "repetition": rep,
+                        "value": v,
+                    }
+                    for seq, (rep, v) in enumerate(zip(reps, values, strict=True))
+                )
+        return out
 
     def metric_names(self, job: str) -> list[tuple[str, str]]:
         """(benchmark, metric) pairs of the job's completed runs, in the order first stored."""
@@ -398,18 +413,17 @@ class RunStore:
                 Run.platform,
                 MetricRow.unit,
                 MetricRow.direction,
-                Sample.value,
+                MetricRow.sample_values,
             )
             .join(BenchmarkRow, BenchmarkRow.run_id == Run.id)
             .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id)
-            .join(Sample, Sample.metric_id == MetricRow.id)
             .where(
                 Run.job == job,
                 Run.status == "completed",
                 BenchmarkRow.name == benchmark,
                 MetricRow.name == metric,
             )
-            .order_by(Run.started_at, Run.id, Sample.seq)
+            .order_by(Run.started_at, Run.id)
         )
         for column, wanted in (
             (Run.platform, platform),
@@ -420,7 +434,7 @@ class RunStore:
                 query = query.where(column == wanted)
         runs: dict[str, dict[str, Any]] = {}
         with self._sessions() as session:
-            for rid, started, commit, br, rn, pf, unit, direction, value in session.execute(
+            for rid, started, commit, br, rn, pf, unit, direction, blob in session.execute(
                 query
             ).all():
                 entry = runs.setdefault(
@@ -437,7 +451,7 @@ class RunStore:
                         "samples": [],
                     },
                 )
-                entry["samples"].append(value)
+                entry["samples"].extend(unpack_values(blob))
         return list(runs.values())[-limit:]
 
     def recent(

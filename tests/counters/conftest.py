@@ -41,6 +41,29 @@ def loop_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+#: ``loop`` with its iterations scaled by SCALE percent: the same program doing 1% more work
+SCALED_C = LOOP_C.replace(
+    "long n = argc > 1 ? atol(argv[1]) : 1000000;",
+    "long n = (argc > 1 ? atol(argv[1]) : 1000000) * SCALE / 100;",
+)
+
+
+@pytest.fixture(scope="session")
+def programs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``old`` (100%), ``new`` (101% of the iterations) and ``same`` (a copy of old), built here."""
+    need("cc")
+    folder = tmp_path_factory.mktemp("ab-programs")
+    (folder / "loop.c").write_text(SCALED_C)
+    assert "SCALE" in SCALED_C
+    for name, scale in (("old", 100), ("new", 101), ("same", 100)):
+        subprocess.run(
+            ["cc", "-O2", f"-DSCALE={scale}", "-o", str(folder / name), str(folder / "loop.c")],
+            check=True,
+            timeout=120,
+        )
+    return folder
+
+
 def loop_job(
     folder: Path,
     *,

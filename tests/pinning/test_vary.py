@@ -116,6 +116,20 @@ class TestRounds:
             2: ["run"],
         }
 
+    def test_counted_rounds_come_last(self) -> None:
+        """Counted repetition c has round ``after + c``: after every variant's timed ones
+        (``after``: the experiment's last timed round), never between two of them."""
+        steps = [
+            {"kind": "setup", "index": 1},
+            {"kind": "run", "index": 1},
+            {"kind": "run", "index": 2},
+            {"kind": "count", "index": 1},
+            {"kind": "count", "index": 2},
+        ]
+        rounds = {r: [s["kind"] for s in c] for r, c in chunks(steps).items()}
+        assert rounds == {1: ["setup", "run"], 2: ["run"], 3: ["count"], 4: ["count"]}
+        assert sorted(chunks(steps, after=5)) == [1, 2, 6, 7]
+
     def test_turns_alternate(self) -> None:
         """Odd rounds in order, even rounds reversed: A B, B A, A B."""
         assert [turns(2, r) for r in (1, 2, 3)] == [[0, 1], [1, 0], [0, 1]]
