@@ -149,6 +149,12 @@ def _check(request: RunRequest) -> None:
         raise InputError(
             "a job in A/B mode already varies one thing; drop --vary or ab:", field="--vary"
         )
+    if request.job.runs > 1 and request.vary is not None:
+        raise InputError(
+            f"expected either --vary or runs: {request.job.raw.get('runs')} (--vary's "
+            "variants take turns in interleaved rounds already), got both",
+            field="--vary",
+        )
 
 
 def _options(request: RunRequest, host: RunnerHost) -> RunOptions:

@@ -135,6 +135,17 @@ def _render_matrix(env: Env, result: RunResult, as_json: bool) -> None:
         _render(env, replace(result, outcomes=[outcome], runs=[view]), as_json)
 
 
+def _parts_line(parts: dict[str, int] | None) -> str | None:
+    """``runs: N``: how the samples split into runs (what compare counts)."""
+    if not parts:
+        return None
+    count, per_run = parts["runs"], parts["processes"]
+    return (
+        f"{count} runs of {per_run} process{'es' * (per_run != 1)} each: repetitions "
+        f"1-{per_run} are the first run; compare counts {count} runs"
+    )
+
+
 def _render(env: Env, result: RunResult, as_json: bool) -> None:
     [outcome], [view] = result.outcomes, result.runs
     if as_json:
@@ -164,6 +175,9 @@ def _render(env: Env, result: RunResult, as_json: bool) -> None:
     contention = contention_line(view.get("repetitions") or [])
     if contention:
         console.print(contention)
+    parts = _parts_line(view.get("run_parts"))
+    if parts:
+        console.print(parts)
     for flag in outcome.flags:
         console.print(f"[yellow]note:[/yellow] {flag.get('message')}")
     console.print(f"raw outputs and logs: {outcome.raw_dir}")

@@ -342,7 +342,7 @@ def compare_sides(
                 reason=reason,
             )
         report = replace(report, rows=tuple(rows))
-    gates = gates_for(spec, pairs, inputs, settings)
+    gates = gates_for(spec, pairs, inputs, settings, report.rows)
     gates_measured(gates, report.rows)
     outcome = Outcome(
         base, cand, settings, report, gates, differences=diff, findings=findings(report.rows)

@@ -19,12 +19,17 @@ def gates_for(
     pairs: list[tuple[str, str, Any, Any]],
     inputs: list[Any],
     settings: Settings,
+    rows: Sequence[Any] = (),
 ) -> list[Any]:
+    """Each gate per benchmark. A row the comparison decided on the run level (its
+    samples grouped by run and process) has its relative bounds decided on the same
+    run-level interval, with the same run-to-run spread (``rows``: the comparison's rows,
+    in the pairs' order): ``run`` with gates answers as ``compare``."""
     from perflab.stats import evaluate_gate, gate_applies
 
     results = []
     for gate in spec.get("gates") or []:
-        for (bench, name, _, _), item in zip(pairs, inputs, strict=True):
+        for i, ((bench, name, _, _), item) in enumerate(zip(pairs, inputs, strict=True)):
             if item.cand is None or not gate_applies(gate, bench, name):
                 continue
             result = evaluate_gate(
@@ -35,9 +40,33 @@ def gates_for(
                 unit=item.unit,
                 confidence=settings.confidence,
                 seed=settings.seed,
+                runs=run_level(item, rows[i] if i < len(rows) else None),
             )
             results.append(_GateRow(bench, result))
     return results
+
+
+def run_level(item: Any, row: Any) -> Any:
+    """The run-level view of a compared row (None: a paired, ungrouped or non-positive
+    row, which the comparison decides on samples too)."""
+    import numpy as np
+
+    from perflab.stats._rows import run_spread_of
+    from perflab.stats.gates import RunLevel
+    from perflab.stats.hierarchy import tree
+
+    bg, cg = item.base_groups, item.cand_groups
+    if item.paired or item.base is None or bg is None or cg is None:
+        return None
+    base, cand = np.asarray(item.base, dtype=float), np.asarray(item.cand, dtype=float)
+    if len(bg) != base.size or len(cg) != cand.size or not base.size or not cand.size:
+        return None
+    if not (np.all(base > 0) and np.all(cand > 0) and np.all(np.isfinite(base))):
+        return None
+    median = None
+    if row is not None and getattr(row, "runs", None) is not None and row.ratio_ci is not None:
+        median = (float(row.ratio), (float(row.ratio_ci[0]), float(row.ratio_ci[1])))
+    return RunLevel(tree(base, bg), tree(cand, cg), run_spread_of(item), median)
 
 
 @dataclass

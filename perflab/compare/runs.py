@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from perflab.compare.sides import Side, groups_of, run_side
+from perflab.compare.sides import Side, per_run_of, run_side
 
 if TYPE_CHECKING:
     from perflab.store import Store
@@ -55,10 +55,12 @@ def merge(base: Side, others: list[Side]) -> Side:
     result = deepcopy(base.result)
     groups = {k: list(v) for k, v in base.groups.items()}
     flags = list(base.flags)
-    for number, other in enumerate(others, start=1):
+    for other in others:
         result.extend(other.result)
-        for key, labels in groups_of(other.repetitions, number).items():
-            groups.setdefault(key, []).extend(labels)
+        # each run of the other side gets a run label of its own (a ``runs: N`` run is N)
+        offset = 1 + max((r for labels in groups.values() for r, _ in labels), default=-1)
+        for key, labels in other.groups.items():
+            groups.setdefault(key, []).extend((offset + r, p) for r, p in labels)
         flags += [f for f in other.flags if f not in flags]
     ids = base.run_ids + [rid for o in others for rid in o.run_ids]
     label = f"{base.label} + {len(others)} earlier run{'s' if len(others) > 1 else ''}"
@@ -84,20 +86,33 @@ def learned_spreads(store: Store, cand: Side, keys: list[Key]) -> dict[Key, tupl
         until=cand.run_ids[0],
         limit=HISTORY_RUNS + len(cand.run_ids),
     )
-    ids = [
-        r["run_id"]
+    usable = [
+        r
         for r in found
         if r["run_id"] not in cand.run_ids
         and not any(f.get("code") == "contaminated" for f in r["flags"])
     ][:HISTORY_RUNS]
-    if len(ids) < MIN_HISTORY_RUNS:  # too few to learn from: nothing to read
+    # a stored run of a ``runs: N`` job is N runs: each is one point of the history
+    parts = [_parts(record.get("job_spec") or {}) for record in usable]
+    if sum(count for count, _ in parts) < MIN_HISTORY_RUNS:  # too few to learn from
         return {}
     wanted = set(keys)
     series: dict[Key, list[list[float]]] = {}
-    for rid in ids:
-        for key, values in store.runs.metric_values(rid).items():
+    for record, (count, per_run_count) in zip(usable, parts, strict=True):
+        if count <= 1:
+            for key, values in store.runs.metric_values(record["run_id"]).items():
+                if key in wanted:
+                    series.setdefault(key, []).append(values)
+            continue
+        per_run: dict[tuple[Key, int], list[float]] = {}
+        for row in store.runs.sample_rows(record["run_id"]):
+            key = (row["benchmark"], row["metric"])
             if key in wanted:
-                series.setdefault(key, []).append(values)
+                rep = row["repetition"]
+                part = (max(rep - 1, 0) // per_run_count) if rep else 0
+                per_run.setdefault((key, part), []).append(row["value"])
+        for (key, _), values in per_run.items():
+            series.setdefault(key, []).append(values)
     own = {
         key: (spread, len(runs))
         for key, runs in series.items()
@@ -106,6 +121,14 @@ def learned_spreads(store: Store, cand: Side, keys: list[Key]) -> dict[Key, tupl
     return {
         key: _pooled(key, spread, count, own, cand.runner) for key, (spread, count) in own.items()
     }
+
+
+def _parts(spec: dict[str, object]) -> tuple[int, int]:
+    """(runs, processes per run) of a stored run: (1, 0) for a run that is one run."""
+    from perflab.spec.job import run_parts
+
+    per_run = per_run_of(spec)
+    return (1, 0) if per_run is None else (run_parts(spec)[0], per_run)
 
 
 def _pooled(

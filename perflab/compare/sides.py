@@ -75,14 +75,31 @@ class Side:
 
 
 def groups_of(
-    repetitions: dict[tuple[str, str], list[int | None]], run: int = 0
+    repetitions: dict[tuple[str, str], list[int | None]],
+    run: int = 0,
+    per_run: int | None = None,
 ) -> dict[tuple[str, str], list[tuple[int, int]]]:
     """(run, process) labels per sample: a sample's repetition is its process (one
-    process per repetition); a sample without one is a process of its own."""
+    process per repetition); a sample without one is a process of its own. A stored run
+    of a ``runs: N`` job is N runs: repetitions ``(k-1)*per_run+1 .. k*per_run`` are its
+    run ``run + k - 1``."""
     out: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for key, reps in repetitions.items():
-        out[key] = [(run, rep if rep is not None else -1 - i) for i, rep in enumerate(reps)]
+        out[key] = [
+            (
+                run + (max(rep - 1, 0) // per_run if per_run and rep is not None else 0),
+                rep if rep is not None else -1 - i,
+            )
+            for i, rep in enumerate(reps)
+        ]
     return out
+
+
+def per_run_of(spec: dict[str, Any]) -> int | None:
+    """Processes per run of a stored ``runs: N`` run (None: the run is one run)."""
+    from perflab.spec.job import processes_per_run
+
+    return processes_per_run(spec)
 
 
 def run_side(
@@ -96,10 +113,11 @@ def run_side(
     view = store.runs.get(run_ref)
     fields = view.fields
     repetitions = view.sample_repetitions
+    spec = dict(fields.get("job_spec") or {})
     return Side(
         repetitions=repetitions,
         run_ids=[view.id],
-        groups=groups_of(repetitions),
+        groups=groups_of(repetitions, per_run=per_run_of(spec)),
         ref=run_ref,
         kind=kind,
         label=label or f"run {view.id}",

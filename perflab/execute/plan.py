@@ -83,6 +83,51 @@ def bench_steps(
     return steps
 
 
+ENV_PAD_MAX = 4096  # bytes: the environment's size moves the stack (Mytkowicz et al. 2009)
+
+
+def measured_steps(job: Job, *, seed: str) -> list[dict[str, Any]]:
+    """The job's warmups and measured repetitions: with ``runs: N``, N runs one after
+    another, each with its own warmups and processes (repetitions ``(k-1)*P+1 .. k*P`` are
+    run k's), the benchmark order and the size of the environment drawn anew for each
+    (``PERFLAB_RUN_PART``, ``PERFLAB_ENV_PAD``), so one run's layout luck is not the next's.
+    ``seed`` (the run id) makes the draw repeatable."""
+    reps = job.repetitions
+    if job.runs <= 1:
+        return bench_steps(job, range(1, reps.runs + 1), warmups=reps.warmup)
+    per_run = reps.runs if reps.fresh_process else 1
+    warmups = reps.warmup if reps.fresh_process else 0
+    rng = random.Random(f"{seed}-runs")
+    steps: list[dict[str, Any]] = []
+    for part in range(1, job.runs + 1):
+        order: list[tuple[int, BenchmarkSpec]] = list(enumerate(job.benchmarks))
+        rng.shuffle(order)
+        env = {"PERFLAB_RUN_PART": str(part), "PERFLAB_ENV_PAD": "x" * rng.randrange(ENV_PAD_MAX)}
+        first_w, first_r = (part - 1) * warmups, (part - 1) * per_run
+        found: list[dict[str, Any]] = []
+        if reps.order == "interleaved":
+            for w in range(first_w + 1, first_w + warmups + 1):
+                found += [_bench_step(job, b, bench, "warmup", w) for b, bench in order]
+            for r in range(first_r + 1, first_r + per_run + 1):
+                turn = order[:]
+                rng.shuffle(turn)
+                found += [_bench_step(job, b, bench, "run", r) for b, bench in turn]
+        else:
+            for b, bench in order:
+                found += [
+                    _bench_step(job, b, bench, "warmup", w)
+                    for w in range(first_w + 1, first_w + warmups + 1)
+                ]
+                found += [
+                    _bench_step(job, b, bench, "run", r)
+                    for r in range(first_r + 1, first_r + per_run + 1)
+                ]
+        for step in found:
+            step["env"].update(env)
+        steps += found
+    return steps
+
+
 def count_steps(job: Job) -> list[dict[str, Any]]:
     """Counted repetitions (docs/counters.md), after the timed ones: ``b0-c1`` under
     callgrind, ``b0-h1`` under perf stat; their own count and timeout, the same command,

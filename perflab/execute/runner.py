@@ -29,7 +29,14 @@ from perflab.execute.adaptive import Adaptive, candidate_side
 from perflab.execute.collect import Collected, StepRecord, collect, merged
 from perflab.execute.counters import check_counting, counts, job_path
 from perflab.execute.keep import keep_files
-from perflab.execute.plan import bench_steps, count_steps, harness_request, setup_steps, step_refs
+from perflab.execute.plan import (
+    bench_steps,
+    count_steps,
+    harness_request,
+    measured_steps,
+    setup_steps,
+    step_refs,
+)
 from perflab.execute.workspace import open_workspace
 from perflab.facts.cpulist import format_cpulist, parse_cpulist
 from perflab.facts.environment import throttling_delta
@@ -227,11 +234,7 @@ class JobRun:
             _check_allowed(placement, env, self.transport.name)
         steps = (
             setup_steps(self.job)
-            + bench_steps(
-                self.job,
-                range(1, self.job.repetitions.runs + 1),
-                warmups=self.job.repetitions.warmup,
-            )
+            + measured_steps(self.job, seed=self.run_id)
             + count_steps(self.job)
         )
         return env, placement, steps

@@ -120,6 +120,8 @@ class Job:
     setup: list[Step] = field(default_factory=list)
     benchmarks: list[BenchmarkSpec] = field(default_factory=list)
     repetitions: Repetitions = field(default_factory=Repetitions)
+    #: ``runs: N``: separate runs of ``repetitions.runs`` processes each (docs/statistics.md)
+    runs: int = 1
     repetition_timeout: float = DEFAULT_REPETITION_TIMEOUT
     job_timeout: float = DEFAULT_JOB_TIMEOUT
     cpus: CpuChoice = "reserved"
@@ -190,6 +192,7 @@ def build_job(data: dict[str, Any], pos: Positions, path: Path | None, sha: str)
         workdir = (base / workdir).resolve()
     default_format = data.get("format", "auto")
     reps = data.get("repetitions", {})
+    run_count, per_run = run_parts(data)
     timeouts = data.get("timeout", {})
     setup = [
         Step(
@@ -235,12 +238,13 @@ def build_job(data: dict[str, Any], pos: Positions, path: Path | None, sha: str)
         benchmarks=benchmarks,
         repetitions=Repetitions(
             warmup=reps.get("warmup", DEFAULT_WARMUP),
-            runs=reps.get("runs", DEFAULT_RUNS),
+            runs=per_run,
             fresh_process=reps.get("fresh_process", True),
             order=reps.get("order", "sequential"),
             max_runs=reps.get("max_runs"),
             max_time=seconds(reps.get("max_time")),
         ),
+        runs=run_count,
         repetition_timeout=seconds(timeouts.get("repetition")) or DEFAULT_REPETITION_TIMEOUT,
         job_timeout=seconds(timeouts.get("job")) or DEFAULT_JOB_TIMEOUT,
         cpus=_cpus((data.get("pin") or {}).get("cpus"), pos),
@@ -304,10 +308,68 @@ def _check_matrix(data: dict[str, Any], pos: Positions) -> None:
     matrix.check_references(data, pos)
 
 
+def run_parts(spec: dict[str, Any]) -> tuple[int, int]:
+    """(runs, processes per run) of a job's ``runs`` and ``repetitions.runs`` keys (a
+    stored run's ``job_spec`` too: a sample's run is its repetition's part). ``runs:
+    N`` keeps ``repetitions.runs``; ``runs: "N x P"`` sets it."""
+    raw = spec.get("runs", 1)
+    per_run = (spec.get("repetitions") or {}).get("runs", DEFAULT_RUNS)
+    if isinstance(raw, str):
+        count, _, processes = raw.lower().partition("x")
+        return int(count), int(processes)
+    return int(raw), int(per_run)
+
+
+def processes_per_run(spec: dict[str, Any]) -> int | None:
+    """Processes per run of a stored run's job spec with ``runs: N`` (N > 1), else None
+    (one process per run without ``fresh_process``)."""
+    try:
+        count, processes = run_parts(spec)
+    except (TypeError, ValueError):
+        return None
+    if count <= 1:
+        return None
+    fresh = (spec.get("repetitions") or {}).get("fresh_process", True)
+    return processes if fresh else 1
+
+
+def _check_runs(data: dict[str, Any], pos: Positions) -> None:
+    """``runs: "N x P"`` and ``repetitions.runs`` agree; several runs are not adaptive and
+    are not an A/B job (each of those chooses its own repetitions)."""
+    raw = data.get("runs", 1)
+    reps = data.get("repetitions", {})
+    if isinstance(raw, str) and "runs" in reps and run_parts(data)[1] != reps["runs"]:
+        raise InputError(
+            f'expected "{raw}" to agree with repetitions.runs ({reps["runs"]}), got '
+            f"{run_parts(data)[1]} processes per run",
+            location=pos.value(("runs",)),
+            field="runs",
+        )
+    if run_parts(data)[0] <= 1:
+        return
+    for key in ("max_runs", "max_time"):
+        what = f"adaptive repetitions (repetitions.{key})"
+        if key in reps:
+            raise InputError(
+                f"expected either runs: N or {what}, got both",
+                location=pos.value(("repetitions", key)),
+                field=f"repetitions.{key}",
+            )
+    if data.get("ab") is not None:
+        raise InputError(
+            "expected either runs: N or an A/B job (ab:), got both: A/B rounds are "
+            "interleaved pairs already",
+            location=pos.value(("runs",)),
+            field="runs",
+        )
+
+
 def _check_repetitions(data: dict[str, Any], pos: Positions) -> None:
     """max_runs >= runs, and at most MAX_REPETITIONS steps in all (each one is planned)."""
+    _check_runs(data, pos)
     reps = data.get("repetitions", {})
-    runs, warmup = reps.get("runs", DEFAULT_RUNS), reps.get("warmup", DEFAULT_WARMUP)
+    parts, runs = run_parts(data)
+    warmup = reps.get("warmup", DEFAULT_WARMUP)
     if "max_runs" in reps and reps["max_runs"] < runs:
         raise InputError(
             f"expected max_runs >= runs ({runs}), got {reps['max_runs']}",
@@ -316,11 +378,12 @@ def _check_repetitions(data: dict[str, Any], pos: Positions) -> None:
         )
     most = max(runs, reps.get("max_runs", runs))
     count = len(data["benchmarks"])
-    total = count * (warmup + most)
+    total = count * parts * (warmup + most)
     if total > MAX_REPETITIONS:
+        times = f"{parts} runs x " if parts > 1 else ""
         raise InputError(
             f"expected at most {MAX_REPETITIONS} repetitions in all (warmups included), got "
-            f"{total} ({count} benchmark{'s' * (count != 1)} x ({warmup} warmup"
+            f"{total} ({count} benchmark{'s' * (count != 1)} x {times}({warmup} warmup"
             f"{'s' * (warmup != 1)} + {most} runs))",
             location=pos.value(("repetitions",)),
             field="repetitions",

@@ -30,7 +30,7 @@ Pure functions, seeded: the same input gives the same replicates.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -200,3 +200,59 @@ def _chi2_upper(dof: int) -> float:
     from scipy import stats as sps  # heavy: imported when first used
 
     return dof / float(sps.chi2.ppf(1.0 - SPREAD_CONFIDENCE, dof))
+
+
+STAT_CELLS_MAX = 20_000_000  # replicates x runs x processes x iterations drawn at once
+
+
+def stat_replicates(
+    side: Tree,
+    stat: Callable[[FloatArray], FloatArray],
+    *,
+    count: int,
+    seed: int,
+    stream: int,
+    spread: float,
+) -> FloatArray:
+    """``count`` replicates of the log of ``stat`` over a side's pooled samples, drawn as
+    :func:`side_replicates` draws: runs (at ``MIN_RESAMPLED_RUNS`` or more), processes
+    within each chosen run, iterations within each chosen process; then the run effect
+    ``z * spread / sqrt(runs)`` below ``MIN_RESAMPLED_RUNS`` runs. For a gate's p95 or
+    mean (its median is the comparison's own interval). ``stat`` maps a
+    (replicates, values) array with NaN padding to one value per replicate."""
+    runs = side.runs
+    count_runs = len(runs)
+    sizes = [len(procs) for procs in runs]
+    flat = [p for procs in runs for p in procs]
+    width = max(p.size for p in flat)
+    padded = np.full((len(flat), width), np.nan)
+    for i, values in enumerate(flat):
+        padded[i, : values.size] = values
+    iters = np.array([p.size for p in flat])
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    procs = np.array(sizes)
+    most = int(procs.max())
+    out = np.empty(count)
+    step = max(1, STAT_CELLS_MAX // max(1, count_runs * most * width))
+    rng = np.random.default_rng([seed, stream, 505, count_runs, len(flat)])
+    for start in range(0, count, step):
+        n = min(step, count - start)
+        if count_runs >= MIN_RESAMPLED_RUNS:
+            chosen = rng.integers(0, count_runs, size=(n, count_runs))
+        else:
+            chosen = np.tile(np.arange(count_runs), (n, 1))
+        have = procs[chosen][..., None]  # (n, runs, 1)
+        slot = np.arange(most)[None, None, :]
+        pick = np.minimum((rng.random((n, count_runs, most)) * have).astype(np.int64), have - 1)
+        proc = offsets[chosen][..., None] + pick  # (n, runs, most)
+        used = slot < have
+        size = iters[proc][..., None]
+        it = np.minimum((rng.random((*proc.shape, width)) * size).astype(np.int64), size - 1)
+        values = padded[proc[..., None], it]
+        values[~(used[..., None] & (np.arange(width) < size))] = np.nan
+        out[start : start + n] = stat(values.reshape(n, -1))
+    logs = np.log(out)
+    if count_runs < MIN_RESAMPLED_RUNS and spread > 0:
+        z = np.random.default_rng([seed, stream, 606]).standard_normal(count)
+        logs = logs + z * spread / math.sqrt(count_runs)
+    return np.asarray(logs, dtype=np.float64)

@@ -114,6 +114,7 @@ class RunView:
                 "matrix": self.fields.get("matrix") or {},
                 "job_sha256": self.fields.get("job_sha256"),
                 "job_path": self.fields.get("job_path"),
+                "run_parts": _run_parts(self.fields.get("job_spec") or {}),
                 "raw_dir": self.fields.get("raw_dir"),
                 "perflab_version": self.fields.get("perflab_version"),
                 "environment": self.environments.get("before", {}),
@@ -125,6 +126,15 @@ class RunView:
             }
         )
         return data
+
+
+def _run_parts(spec: dict[str, Any]) -> dict[str, int] | None:
+    """A ``runs: N`` job's run: N runs of P processes (repetitions (k-1)*P+1 .. k*P are
+    run k); None for a run that is one run."""
+    from perflab.spec.job import processes_per_run, run_parts
+
+    per_run = processes_per_run(spec)
+    return None if per_run is None else {"runs": run_parts(spec)[0], "processes": per_run}
 
 
 @retrying_methods
@@ -457,7 +467,7 @@ class RunStore:
         """Completed runs of one evidence class (job, runner, platform, fingerprint), newest
         first, started no later than run ``until``: a baseline's predecessors, a history."""
         query = (
-            select(Run.id, Run.flags)
+            select(Run.id, Run.flags, Run.job_spec)
             .where(Run.job == job, Run.status == "completed")
             .order_by(Run.started_at.desc(), Run.id.desc())
             .limit(limit)
@@ -474,7 +484,8 @@ class RunStore:
             query = query.where(Run.started_at <= start)
         with self._sessions() as session:
             return [
-                {"run_id": rid, "flags": flags or []} for rid, flags in session.execute(query).all()
+                {"run_id": rid, "flags": flags or [], "job_spec": spec or {}}
+                for rid, flags, spec in session.execute(query).all()
             ]
 
     def list(

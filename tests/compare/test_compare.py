@@ -61,6 +61,9 @@ class TestVerdicts:
 
 GATED = {
     "name": "j",
+    # declared exchangeable: the gates' own intervals, not the run-to-run spread of a
+    # single-run baseline (tests/compare/test_runs_key.py tests that)
+    "compare": {"run_spread": 0},
     "gates": [
         {"metric": "time", "stat": "p95", "max_increase": "10%"},
         {"metric": "time", "stat": "median", "max": "150ns"},

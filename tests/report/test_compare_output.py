@@ -53,6 +53,9 @@ class TestCompareOutput:
         """A failed gate is a failed testcase; passing ones are testcases too."""
         spec = {
             "name": "j",
+            # exchangeable runs: a gate decides on the comparison's run-level interval, which
+            # a single-run baseline with no history widens (tests/compare/test_runs_key.py)
+            "compare": {"run_spread": 0},
             "gates": [
                 {"name": "median", "metric": "time", "stat": "median", "max_increase": "10%"}
             ],

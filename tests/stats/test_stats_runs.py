@@ -317,3 +317,63 @@ class TestAdaptiveDrift:
         row = compare_samples(noisy(100, 6, 0.05), noisy(103, 6, 0.05, seed=1))
         assert row.verdict == "unknown"
         assert plan_repetitions(row, Budget(max_runs=100)).add > 0
+
+
+class TestRunLevelGates:
+    """Gates on the run-level interval (perflab.stats.gates.RunLevel, hierarchy's
+    stat_replicates): what `compare` passes for rows of labelled samples."""
+
+    @staticmethod
+    def level(base_runs: list[list[float]], cand_runs: list[list[float]], spread: float):
+        from perflab.stats.gates import RunLevel
+        from perflab.stats.hierarchy import tree
+
+        def grouped(runs: list[list[float]]):
+            values = [v for run in runs for v in run]
+            labels = [(r, i) for r, run in enumerate(runs) for i in range(len(run))]
+            return tree(values, labels)
+
+        return RunLevel(grouped(base_runs), grouped(cand_runs), spread)
+
+    def test_p95_gate_of_single_runs_allows_for_the_spread(self) -> None:
+        """A p95 15% up between two single runs: fail on samples, unknown on the run level
+        with the assumed spread, fail again when runs are declared exchangeable."""
+        from perflab.stats import evaluate_gate
+
+        gate = {"metric": "time", "stat": "p95", "max_increase": "10%"}
+        base, cand = noisy(100, n=60), noisy(115, n=60, seed=1)
+        assert evaluate_gate(gate, base, cand).outcome == "fail"
+        widened = evaluate_gate(gate, base, cand, runs=self.level([base], [cand], 0.10))
+        assert widened.outcome == "unknown"
+        assert "run-level: 1 and 1 runs, run-to-run spread 10.0%" in widened.reason
+        exchangeable = evaluate_gate(gate, base, cand, runs=self.level([base], [cand], 0.0))
+        assert exchangeable.outcome == "fail"
+
+    def test_five_runs_are_resampled_not_widened(self) -> None:
+        """At 5 runs a side the runs themselves are resampled: runs that drift by +-10%
+        make the interval wide without any assumed spread, and runs that agree keep it
+        narrow."""
+        from perflab.stats.hierarchy import stat_replicates
+
+        def p95(x):
+            return np.nanpercentile(x, 95, axis=1)
+
+        drifting = self.level(
+            [noisy(100 * f, seed=s) for s, f in enumerate((0.9, 1, 1.1, 0.95, 1.05))], [[1.0]], 0
+        )
+        steady = self.level([noisy(100, seed=s) for s in range(5)], [[1.0]], 0)
+        wide = stat_replicates(drifting.base, p95, count=2000, seed=0, stream=1, spread=0.5)
+        narrow = stat_replicates(steady.base, p95, count=2000, seed=0, stream=1, spread=0.5)
+        assert np.std(wide) > 3 * np.std(narrow)  # the 50% spread is not added at 5 runs
+        assert np.std(narrow) < 0.02
+
+    def test_the_median_gate_takes_the_rows_interval(self) -> None:
+        from dataclasses import replace
+
+        from perflab.stats import evaluate_gate
+
+        gate = {"metric": "time", "max_increase": "10%"}
+        base, cand = noisy(100), noisy(125, seed=1)
+        level = replace(self.level([base], [cand], 0.1), median=(1.25, (1.05, 1.45)))
+        check = evaluate_gate(gate, base, cand, runs=level).checks[0]
+        assert check.ci == (1.05, 1.45) and check.outcome == "unknown"
