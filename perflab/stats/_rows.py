@@ -132,19 +132,21 @@ def prepare(
 
 
 def _trees(item: CompareInput, base: FloatArray, cand: FloatArray) -> tuple[Tree, Tree] | None:
-    """Both sides grouped by run and process, when the caller said where samples came from
-    (and every value is positive: a process's median must have a logarithm)."""
+    """Both sides grouped by run and process, when the caller said where samples came from.
+
+    A flat side (one run of single-value processes) may hold zeros beside a positive
+    median (``user_time`` of a short program): its replicate medians may be zero, which
+    makes those replicates' ratios infinite, an interval the data cannot bound, not a
+    reason to drop the run-to-run allowance (that made A/A runs of `true` regressed on
+    user_time). Deeper trees need every value positive (a process's median has a log).
+    """
     bg, cg = item.base_groups, item.cand_groups
-    if (
-        item.paired
-        or bg is None
-        or cg is None
-        or len(bg) != base.size
-        or len(cg) != cand.size
-        or not _positive(base, cand)
-    ):
+    if item.paired or bg is None or cg is None or len(bg) != base.size or len(cg) != cand.size:
         return None
-    return tree(base, bg), tree(cand, cg)
+    trees = tree(base, bg), tree(cand, cg)
+    if all(t.flat is not None for t in trees) or _positive(base, cand):
+        return trees
+    return None
 
 
 def _positive(base: FloatArray, cand: FloatArray) -> bool:

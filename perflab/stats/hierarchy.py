@@ -113,7 +113,9 @@ def flat_replicates(
 
     base = base_sorted @ median_weights(base_sorted.shape[1], half, seed, 0)
     cand = cand_sorted @ median_weights(cand_sorted.shape[1], half, seed, 1)
-    out = np.log(cand / base)
+    with np.errstate(divide="ignore", invalid="ignore"):  # zero medians: unbounded
+        out = np.log(cand / base)
+    out[np.isnan(out)] = np.inf
     z = [np.random.default_rng([seed, stream, 404]).standard_normal(half) for stream in (0, 1)]
     drift = np.concatenate([z[1] - z[0], z[0] - z[1]])  # cand's minus base's, mirrored
     out += spreads[:, None] * drift[None, :]

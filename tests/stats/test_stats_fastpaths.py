@@ -160,3 +160,34 @@ print("scipy.stats" in sys.modules)
             env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
         )
         assert out.stdout.strip() == "False", out.stderr
+
+
+class TestZeros:
+    def test_a_flat_row_with_zero_samples_keeps_the_run_allowance(self) -> None:
+        """user_time of a short program: a third of the samples are 0 (below the clock's
+        tick), the rest 1-4 ms. Two runs of the same program are one run each: the row is
+        still hierarchical (runs and the assumed spread reported), and an A/A pair whose
+        medians differ by chance is not called a change."""
+        rng = np.random.default_rng(5)
+
+        def side(seed: int) -> list[float]:
+            r = np.random.default_rng(seed)
+            values = r.choice(
+                [0.0, 1000.0, 2000.0, 3000.0, 4000.0], 30, p=[0.3, 0.3, 0.2, 0.1, 0.1]
+            )
+            values[0] = 1000.0  # a positive median on both sides
+            return list(values)
+
+        verdicts = []
+        for k in range(20):
+            item = CompareInput(
+                side(2 * k + int(rng.integers(1000))),
+                side(2 * k + 1 + int(rng.integers(1000))),
+                metric="user_time",
+                base_groups=single_run(30),
+                cand_groups=single_run(30),
+            )
+            row = compare_many([item], fdr=None).rows[0]
+            assert row.runs == (1, 1)
+            verdicts.append(row.verdict)
+        assert verdicts.count("regressed") + verdicts.count("improved") == 0
