@@ -37,6 +37,8 @@ from perflab.stats.hierarchy import (
     side_replicates,
     tree,
 )
+from perflab.stats.power import CODE as POWER_CODE
+from perflab.stats.power import min_pvalue, size_limit
 from perflab.stats.quality import flag_rows, noisy_host_flag
 from perflab.stats.significance import wilcoxon_band_pvalue, wilcoxon_pvalue
 from perflab.stats.summary import summarize_rows
@@ -248,7 +250,7 @@ def paired_stats(prep: Prepared, st: Settings) -> RowStats:
         )[0]
         for side in (a, b)
     ]
-    floor = min(1.0, 2.0 ** (1 - n)) if n <= 50 else 0.0
+    floor = min_pvalue(True, n, n)
     return RowStats(
         summarize_rows(np.sort(a)[None, :], st.confidence)[0],
         summarize_rows(np.sort(b)[None, :], st.confidence)[0],
@@ -367,10 +369,28 @@ def build(
     cut: float,
     st: Settings,
     prep: Prepared,
+    tested: int = 1,
 ) -> Comparison:
     """The Comparison for a usable row, with its verdict (flags that decide applied)."""
     found = _decided(item, row, q=q, bounds=bounds, level=level, cut=cut, st=st, prep=prep)
     stops = blockers(prep.base, prep.cand, row.base_flags, row.cand_flags)
+    if found.verdict == "unknown":
+        limit = size_limit(
+            paired=item.paired,
+            n_base=row.base.n,
+            n_cand=row.cand.n,
+            band_pvalue=row.band_pvalue,
+            floor=row.min_pvalue,
+            q=q,
+            cut=cut,
+            tested=tested,
+            decision_ci=_around(row.log_ratio, bounds[1]),
+            noise_band=st.noise_band,
+            test_name=_TEST_NAMES[row.test],
+            sym="q" if st.fdr is not None else "p",
+        )
+        if limit is not None:
+            stops.append((POWER_CODE, limit))
     if not stops:
         return found
     text = "; ".join(why for _, why in stops)

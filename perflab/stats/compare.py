@@ -162,6 +162,7 @@ def _compare_noisy(items: Sequence[CompareInput], st: _engine.Settings) -> Compa
             cut=cut,
             st=st,
             prep=prepared[i],
+            tested=len(valid) if fdr is not None else 1,
         )
         for i in range(len(items))
     ]

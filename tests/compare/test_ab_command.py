@@ -42,13 +42,29 @@ class TestAbCommand:
         assert doc["rounds"][:2] == [[0, 1], [1, 0]]
 
     def test_the_same_program_twice_is_no_regression(self, cli, write_job, tmp_path) -> None:
+        """Two copies of one program: never exit 2.
+
+        At the default 1% band a false alarm is what the 5% FDR allows: 8 pairs of a 20 ms
+        Python start whose user time varies 20-30% (the kernel splits user and system time
+        by ticks) put all 8 pairs on one side 1 time in 128 a row, q = 0.039 over 5 rows;
+        measured 1 exit 2 in 120 such runs (docs/PERFORMANCE.md, "A/A with `perflab ab`").
+        This test asks for what must never fail: 12 pairs and a 10% band, where a false
+        alarm needs most of 12 pairs 10% apart the same way (below 1 in 10,000)."""
         one = program(tmp_path, "one", 1_000_000)
         two = tmp_path / "two"
         two.write_bytes(one.read_bytes())
         two.chmod(one.stat().st_mode)
-        result = cli("ab", str(write_job(JOB)), str(one), str(two), "--json")
-        assert result.status in (0, 4), result.err  # never 2
-        assert json.loads(result.out)["comparison"]["regression"] is False
+        job = JOB.replace("runs: 8}", "runs: 12}\ncompare: {noise_band: 0.1}")
+        result = cli("ab", str(write_job(job)), str(one), str(two), "--json")
+        doc = json.loads(result.out)
+        called = [
+            (r["metric"], r["verdict"], r["reason"])
+            for r in doc["comparison"]["rows"]
+            if r["verdict"] in ("regressed", "improved")
+        ]
+        assert result.status in (0, 4), called  # never 2
+        assert doc["comparison"]["regression"] is False
+        assert called == []
 
     def test_a_job_that_never_runs_the_program_is_refused(self, cli, write_job, tmp_path) -> None:
         """Both variants would run the same command: exit 3 before anything runs."""

@@ -258,7 +258,8 @@ class TestSummaries:
     def test_geomean_claims_nothing_no_row_confirms(self) -> None:
         """Fourteen benchmarks 6% slower, each with too few samples to confirm alone: the
         summary's CI lies beyond the band, but with every row unknown it used to say
-        'regressed' (exit 0); it now has no verdict and says why."""
+        'regressed' (exit 0); it now has no verdict and says why, and the rows whose interval
+        lies beyond the band say their size kept them from a verdict."""
         items = [
             CompareInput(
                 noisy(100, 3, 0.02, seed=i),
@@ -276,7 +277,37 @@ class TestSummaries:
         [geo] = report.summary
         assert geo.ratio_ci is not None and geo.ratio_ci[0] > 1.01  # beyond the band
         assert geo.verdict == "unknown"
+        sized = [r for r in report.rows if r.unmeasured]
+        assert sized and all(r.unmeasured == ("too_few_repetitions",) for r in sized)
+        assert all("only 3 and 3 samples" in r.reason for r in sized)
+        assert geo.reason.startswith(f"no verdict: {len(sized)} of the rows could not be measured")
+
+    def test_a_summary_beyond_the_band_needs_a_confirmed_row(self) -> None:
+        """The rule itself, on a summary that would say regressed over rows all unknown."""
+        from dataclasses import replace
+
+        from perflab.stats.compare import _confirmed
+
+        items = [
+            CompareInput(
+                noisy(100, 8, 0.05, seed=i),
+                noisy(103, 8, 0.05, seed=40 + i),
+                benchmark=f"b{i}",
+                metric="time",
+            )
+            for i in range(4)
+        ]
+        report = compare_many(items)
+        assert {r.verdict for r in report.rows} == {"unknown"}
+        claimed = replace(
+            report.summary[0], verdict="regressed", reason="geometric mean +3%: worse"
+        )
+        keys = [("time", "lower")] * 4
+        geo = _confirmed(claimed, list(report.rows), keys)
+        assert geo.verdict == "unknown"
         assert "no benchmark's own test confirms" in geo.reason
+        rows = [replace(report.rows[0], verdict="regressed"), *report.rows[1:]]
+        assert _confirmed(claimed, rows, keys).verdict == "regressed"
 
     def test_unknown_reason_quotes_the_interval_that_decided(self) -> None:
         """The reported 95% CI lies beyond the band, the adjusted 99.9% one does not: the
