@@ -58,12 +58,16 @@ class TestRunnerCutOff:
         for name, host in hosts.items():
             register(lab, host, name, "cutlab")
         lab.worker("--group", "cutlab")
-        job_id = lab.submit(
-            write_job(tmp_path, "cut", "[sleep, '0.3']", runs=100), "--group", "cutlab"
-        )
+        # each repetition sleeps while the marker exists: the first attempt is still running
+        # when its link goes down, the second (after the marker is gone) takes a second, not 30
+        marker = tmp_path / "slow"
+        marker.touch()
+        command = f"[sh, -c, 'if [ -e {marker} ]; then sleep 0.3; fi']"
+        job_id = lab.submit(write_job(tmp_path, "cut", command, runs=100), "--group", "cutlab")
         first = lab.wait_for(job_id, ("running",))
         lost = first["runner"]
         hosts[lost].link_down()
+        marker.unlink()
         try:
             done = lab.wait_for(job_id, ("done", "failed"), timeout=240)
             assert done["state"] == "done", (done["message"], done["events"])
