@@ -131,8 +131,17 @@ class Adaptive:
         ]
         if add == 0 and drift:
             reason = drift[0] + (f" (and {len(drift) - 1} more)" if len(drift) > 1 else "")
+        wanting = [
+            f"{row.benchmark} {row.metric}: {plan.reason}" for row, plan in plans if plan.add
+        ]
         self.decisions.append(
-            {"add": add, "reason": reason, "unknown": len(plans), "baseline_run": base.run_id}
+            {
+                "add": add,
+                "reason": reason,
+                "unknown": len(plans),
+                "baseline_run": base.run_id,
+                "wanting": wanting,  # every row that asked for more, and why
+            }
         )
         return add
 
