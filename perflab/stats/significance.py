@@ -187,9 +187,8 @@ def wilcoxon_pvalue(diffs: FloatArray) -> float:
 
 
 def _wilcoxon(diffs: FloatArray, alternative: str) -> float:
-    from scipy import stats as sps  # heavy: imported when first used
+    from perflab.stats.signedrank import signed_rank_pvalue
 
     if diffs.size == 0 or not np.any(diffs != 0):
         return 1.0
-    result = sps.wilcoxon(diffs, alternative=alternative, zero_method="wilcox")
-    return float(_clean(np.array([result.pvalue]))[0])
+    return float(_clean(np.array([signed_rank_pvalue(diffs, alternative)]))[0])
