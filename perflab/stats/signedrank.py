@@ -15,11 +15,12 @@ does (no continuity correction).
 
 from __future__ import annotations
 
-from math import erfc, sqrt
+from math import sqrt
 
 import numpy as np
 
 from perflab.stats._common import FloatArray
+from perflab.stats.significance import _average_ranks, normal_sf
 
 EXACT_LIMIT = 50
 
@@ -32,14 +33,18 @@ def signed_rank_pvalue(diffs: FloatArray, alternative: str = "two-sided") -> flo
     n = d.size
     if n == 0:
         return 1.0
-    doubled = _doubled_ranks(np.abs(d))
+    absd = np.abs(d)
+    order = np.argsort(absd, kind="stable")
+    ranks, ties = _average_ranks(absd[order][None, :])
+    doubled = np.empty(n, dtype=np.int64)  # mid-ranks are whole or half: doubled, integers
+    doubled[order] = np.rint(2.0 * ranks[0]).astype(np.int64)
     plus = int(doubled[d > 0].sum())
     if n <= EXACT_LIMIT:
         dist = _null(doubled)
         greater = float(dist[plus:].sum())
         less = float(dist[: plus + 1].sum())
     else:
-        greater, less = _normal(np.abs(d), plus / 2.0, n)
+        greater, less = _normal(plus / 2.0, n, float(ties[0]))
     if alternative == "greater":
         p = greater
     elif alternative == "less":
@@ -49,19 +54,6 @@ def signed_rank_pvalue(diffs: FloatArray, alternative: str = "two-sided") -> flo
     else:
         raise ValueError(f"alternative must be two-sided, greater or less, got {alternative!r}")
     return min(1.0, max(p, 0.0))
-
-
-def _doubled_ranks(values: FloatArray) -> np.ndarray:
-    """Twice the mid-ranks of ``values`` (integers: a tie's mid-rank is a whole or half)."""
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    ends = np.r_[starts[1:], ordered.size]
-    # positions start..end-1 (0-based) share mid-rank (start + 1 + end) / 2; doubled
-    tie_rank = starts + 1 + ends
-    out = np.empty(values.size, dtype=np.int64)
-    out[order] = np.repeat(tie_rank, ends - starts)
-    return out
 
 
 def _null(doubled: np.ndarray) -> FloatArray:
@@ -77,12 +69,13 @@ def _null(doubled: np.ndarray) -> FloatArray:
     return dist
 
 
-def _normal(absd: FloatArray, r_plus: float, n: int) -> tuple[float, float]:
-    """(P(greater), P(less)) by the normal approximation with the tie correction."""
-    _, counts = np.unique(absd, return_counts=True)
+def _normal(r_plus: float, n: int, ties: float) -> tuple[float, float]:
+    """(P(greater), P(less)) by the normal approximation; ``ties`` is the sum of t^3 - t
+    over groups of t tied absolute differences."""
     mean = n * (n + 1) / 4.0
-    var = n * (n + 1) * (2 * n + 1) / 24.0 - float(np.sum(counts**3 - counts)) / 48.0
+    var = n * (n + 1) * (2 * n + 1) / 24.0 - ties / 48.0
     if var <= 0:
         return 1.0, 1.0
     z = (r_plus - mean) / sqrt(var)
-    return 0.5 * erfc(z / sqrt(2.0)), 0.5 * erfc(-z / sqrt(2.0))
+    greater, less = normal_sf(np.array([z, -z]))
+    return float(greater), float(less)

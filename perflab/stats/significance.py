@@ -187,8 +187,6 @@ def wilcoxon_pvalue(diffs: FloatArray) -> float:
 
 
 def _wilcoxon(diffs: FloatArray, alternative: str) -> float:
-    from perflab.stats.signedrank import signed_rank_pvalue
+    from perflab.stats.signedrank import signed_rank_pvalue  # it ranks with this module
 
-    if diffs.size == 0 or not np.any(diffs != 0):
-        return 1.0
-    return float(_clean(np.array([signed_rank_pvalue(diffs, alternative)]))[0])
+    return signed_rank_pvalue(diffs, alternative)

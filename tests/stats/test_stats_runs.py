@@ -4,6 +4,7 @@ honest summaries and reasons, adaptive repetitions that stop on run-level drift.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -210,6 +211,20 @@ class TestRuns:
         assert (run_spread(quiet) or 0.0) < 0.005  # only the medians' own sampling noise
 
 
+def slower(count: int, n: int, cv: float, median: float, **extra: Any) -> list[CompareInput]:
+    """``count`` benchmarks of metric time, baseline median 100, candidate ``median``."""
+    return [
+        CompareInput(
+            noisy(100, n, cv, seed=i),
+            noisy(median, n, cv, seed=40 + i),
+            benchmark=f"b{i}",
+            metric="time",
+            **extra,
+        )
+        for i in range(count)
+    ]
+
+
 class TestSummaries:
     def test_geomean_of_independent_samples_has_no_verdict(self) -> None:
         """Rows without process labels: the summary's CI is not from resampling whole
@@ -260,18 +275,9 @@ class TestSummaries:
         summary's CI lies beyond the band, but with every row unknown it used to say
         'regressed' (exit 0); it now has no verdict and says why, and the rows whose interval
         lies beyond the band say their size kept them from a verdict."""
-        items = [
-            CompareInput(
-                noisy(100, 3, 0.02, seed=i),
-                noisy(106, 3, 0.02, seed=40 + i),
-                benchmark=f"b{i}",
-                metric="time",
-                base_groups=single_run(3),
-                cand_groups=single_run(3),
-                run_spread=0.0,
-            )
-            for i in range(14)
-        ]
+        items = slower(
+            14, 3, 0.02, 106, base_groups=single_run(3), cand_groups=single_run(3), run_spread=0.0
+        )
         report = compare_many(items)
         assert {r.verdict for r in report.rows} == {"unknown"}
         [geo] = report.summary
@@ -288,15 +294,7 @@ class TestSummaries:
 
         from perflab.stats.compare import _confirmed
 
-        items = [
-            CompareInput(
-                noisy(100, 8, 0.05, seed=i),
-                noisy(103, 8, 0.05, seed=40 + i),
-                benchmark=f"b{i}",
-                metric="time",
-            )
-            for i in range(4)
-        ]
+        items = slower(4, 8, 0.05, 103)
         report = compare_many(items)
         assert {r.verdict for r in report.rows} == {"unknown"}
         claimed = replace(
