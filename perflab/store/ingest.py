@@ -81,15 +81,22 @@ def add_results(
 
 
 def _append(session: Session, more: dict[int, tuple[list[float], list[int | None]]]) -> None:
-    """More samples for metrics already stored (a run's later repetitions). The rows are
-    locked while their arrays grow (PostgreSQL); on SQLite a writer that committed in
-    between makes this transaction fail and the store's retry run it again, so no
-    sample is lost to a read-modify-write race."""
+    """More samples for metrics already stored (a run's later repetitions), without losing
+    one to a read-modify-write race between two writers: the rows are written to (left as
+    they are) before they are read, so the transaction holds the write lock first (SQLite
+    has no row locks, and its driver begins a transaction only at the first write: a
+    read before it saw a state another writer could replace) and the rows' locks
+    (PostgreSQL) while their arrays grow."""
     from sqlalchemy import bindparam, update
 
+    table: Any = MetricRow.__table__
+    ids = list(more)
+    session.execute(
+        update(table).where(table.c.id.in_(ids)).values(sample_values=table.c.sample_values)
+    )
     query = (
         select(MetricRow.id, MetricRow.sample_values, MetricRow.sample_repetitions)
-        .where(MetricRow.id.in_(list(more)))
+        .where(MetricRow.id.in_(ids))
         .with_for_update()
     )
     rows = []
@@ -103,7 +110,6 @@ def _append(session: Session, more: dict[int, tuple[list[float], list[int | None
                 "reps": pack_repetitions(unpack_repetitions(rep_blob, len(before)) + reps),
             }
         )
-    table: Any = MetricRow.__table__
     session.execute(
         update(table)
         .where(table.c.id == bindparam("mid"))
