@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from perflab.errors import InputError
 from perflab.model import ResultSet
@@ -83,8 +83,22 @@ def groups_of(
     process per repetition); a sample without one is a process of its own. A stored run
     of a ``runs: N`` job is N runs: repetitions ``(k-1)*per_run+1 .. k*per_run`` are its
     run ``run + k - 1``."""
+    from itertools import repeat
+
+    from perflab.stats.hierarchy import Labels
+
     out: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for key, reps in repetitions.items():
+        # the common cases at C speed: one run of numbered processes (flat if distinct),
+        # or no repetitions at all (a result file's samples: each a process of its own)
+        known = cast("list[int]", reps)  # when None is not in it
+        if None not in reps and (not per_run or max(known, default=0) <= per_run):
+            distinct = bool(known) and len(set(known)) == len(known)
+            out[key] = Labels(zip(repeat(run), known), flat=distinct)
+            continue
+        if reps and reps.count(None) == len(reps):
+            out[key] = Labels(zip(repeat(run), range(-1, -1 - len(reps), -1)), flat=True)
+            continue
         out[key] = [
             (
                 run + (max(rep - 1, 0) // per_run if per_run and rep is not None else 0),

@@ -40,22 +40,31 @@ def median_ranks(n: int, half: int, seed: int, stream: int) -> tuple[IntArray, I
 
 
 @lru_cache(maxsize=256)
-def median_weights(n: int, half: int, seed: int, first: int) -> FloatArray:
-    """(n, 2 half) matrix W with sorted_rows @ W = the replicate medians (mirrored halves).
+def median_table(n: int, half: int, seed: int, first: int) -> tuple[IntArray, IntArray, IntArray]:
+    """The replicate medians of a sorted sample of size n as ranks: the distinct (lo, hi)
+    pairs and, for each of the 2 half replicates (mirrored halves), which pair is its.
 
-    Column b holds 0.5 at ranks lo[b] and hi[b] (1.0 when they coincide): one
-    matrix product computes every benchmark's replicates, exactly as
-    (x[lo] + x[hi]) / 2 would (the halving is exact, the sum rounds once).
-    """
+    A replicate's median is (x[lo] + x[hi]) / 2, and 2,000 replicates of 30 values
+    use only a few dozen pairs: computing those once per row and gathering is the
+    cheap way to every row's replicates."""
     ranks = [median_ranks(n, half, seed, first), median_ranks(n, half, seed, 1 - first)]
     lo = np.concatenate([r[0] for r in ranks])
     hi = np.concatenate([r[1] for r in ranks])
-    weights = np.zeros((n, 2 * half))
-    cols = np.arange(2 * half)
-    np.add.at(weights, (lo, cols), 0.5)
-    np.add.at(weights, (hi, cols), 0.5)
-    weights.flags.writeable = False
-    return weights
+    codes, inverse = np.unique(lo * n + hi, return_inverse=True)
+    for array in (codes, inverse):
+        array.flags.writeable = False
+    return codes // n, codes % n, inverse
+
+
+def log_median_replicates(
+    sorted_rows: FloatArray, half: int, seed: int, first: int
+) -> tuple[FloatArray, IntArray]:
+    """log of the replicate medians of every row, as (m, pairs) distinct values and the
+    (2 half,) index of each replicate's column: ``logs[:, which]`` is the full table.
+    The median is (x[lo] + x[hi]) / 2 exactly as a weighted sum would round it."""
+    lo, hi, which = median_table(sorted_rows.shape[1], half, seed, first)
+    with np.errstate(divide="ignore"):  # a zero median's log is -inf
+        return np.log((sorted_rows[:, lo] + sorted_rows[:, hi]) * 0.5), which
 
 
 def log_ratio_replicates(
@@ -66,11 +75,19 @@ def log_ratio_replicates(
     All rows share the rank tables, so column b of different rows is
     correlated; rows are rotated before they are summed (see geomean).
     """
-    half = even_resamples(resamples) // 2
-    base = base_sorted @ median_weights(base_sorted.shape[1], half, seed, 0)
-    cand = cand_sorted @ median_weights(cand_sorted.shape[1], half, seed, 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.log(cand) - np.log(base)
+    return log_ratio_from_tables(base_sorted, cand_sorted, even_resamples(resamples) // 2, seed)
+
+
+def log_ratio_from_tables(
+    base_sorted: FloatArray, cand_sorted: FloatArray, half: int, seed: int
+) -> FloatArray:
+    """log(cand replicate median) - log(base replicate median), (m, 2 half); a zero
+    median on both sides (no ratio at all) is +inf, an interval the data cannot bound.
+    A difference of logs, so swapping the sides negates every replicate exactly."""
+    base, bwhich = log_median_replicates(base_sorted, half, seed, 0)
+    cand, cwhich = log_median_replicates(cand_sorted, half, seed, 1)
+    with np.errstate(invalid="ignore"):
+        out = cand[:, cwhich] - base[:, bwhich]
     out[np.isnan(out)] = np.inf
     return out
 
@@ -86,12 +103,31 @@ def percentile_bounds(replicates: FloatArray, alpha: float) -> tuple[FloatArray,
 def percentile_bounds_multi(
     replicates: FloatArray, alphas: tuple[float, ...]
 ) -> list[tuple[FloatArray, FloatArray]]:
-    """Several percentile intervals from one partition of the replicates."""
+    """Several percentile intervals of the replicates (along axis 1), each as
+    :func:`percentile_bounds` gives it.
+
+    One partition at the innermost pair of ranks; an outer rank then lies in the short
+    prefix (or suffix) before it, which is partitioned in turn: a decision level's
+    extreme ranks cost a pass over a few dozen values, not over every replicate."""
     total = replicates.shape[1]
     ks = [min(int(np.floor(a / 2.0 * total)), total // 2 - 1) for a in alphas]
-    kth = sorted(set(ks) | {total - 1 - k for k in ks})
-    part = np.partition(replicates, kth, axis=1)
-    return [(part[:, k], part[:, total - 1 - k]) for k in ks]
+    found: dict[int, tuple[FloatArray, FloatArray]] = {}
+    low = high = replicates
+    inner = None
+    for k in sorted(set(ks), reverse=True):
+        if inner is None:  # the innermost ranks, from the whole table
+            part = np.partition(replicates, (k, total - 1 - k), axis=1)
+            found[k] = (part[:, k], part[:, total - 1 - k])
+            low, high = part[:, :k], part[:, total - k :]
+        elif k == 0:
+            found[k] = (low.min(axis=1), high.max(axis=1))
+        else:  # low holds the inner - 1 smallest, sorted or not; high the largest
+            low = np.partition(low, k, axis=1)
+            high = np.partition(high, high.shape[1] - 1 - k, axis=1)
+            found[k] = (low[:, k], high[:, high.shape[1] - 1 - k])
+            low, high = low[:, :k], high[:, high.shape[1] - k :]
+        inner = k
+    return [found[k] for k in ks]
 
 
 def resample_stat(

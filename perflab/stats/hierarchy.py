@@ -30,7 +30,7 @@ Pure functions, seeded: the same input gives the same replicates.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -72,11 +72,26 @@ class Tree:
         return math.log(float(np.median(values)))
 
 
+class Labels(list[tuple[int, int]]):
+    """(run, process) labels of a side's samples that know whether they are flat (one
+    run, every sample a process of its own): the common case, told once when the labels
+    are made instead of by every comparison of them."""
+
+    __slots__ = ("flat",)
+
+    def __init__(self, labels: Iterable[tuple[int, int]], *, flat: bool) -> None:
+        super().__init__(labels)
+        self.flat = flat
+
+
 def tree(values: Sequence[float] | FloatArray, groups: Sequence[tuple[int, int]]) -> Tree:
     """Group samples by their (run, process) labels, in first-seen order."""
-    if len(set(groups)) == len(groups) and len({run for run, _ in groups}) == 1:
-        flat = np.asarray(values, dtype=np.float64)
-        return Tree(None, flat)
+    if isinstance(groups, Labels):
+        flat = groups.flat
+    else:
+        flat = len(set(groups)) == len(groups) and len({run for run, _ in groups}) == 1
+    if flat:
+        return Tree(None, np.asarray(values, dtype=np.float64))
     runs: dict[int, dict[int, list[float]]] = {}
     for value, (run, process) in zip(values, groups, strict=True):
         runs.setdefault(run, {}).setdefault(process, []).append(float(value))
@@ -101,21 +116,17 @@ def flat_replicates(
 
     With one run nothing resamples runs, and a process is its one value, so a side's
     replicate is the median of a plain bootstrap resample of its process values: the
-    rank tables of :func:`perflab.stats.bootstrap.median_weights` give it for every
-    row by one matrix product, with the same law as the general path's process draws
+    rank tables of :func:`perflab.stats.bootstrap.median_table` give it for every
+    row by one gather, with the same law as the general path's process draws
     (mirrored halves as there). The rank tables are shared by the rows (not rotated),
     so in a geometric mean the rows' process draws move together: as if the process
     that was slow in one benchmark were slow in all, an upper bound on the process
     part of the summary's spread. Each side's run effect ``z * spread`` is added as in
     the general path (z shared by every row of a replicate).
     """
-    from perflab.stats.bootstrap import median_weights
+    from perflab.stats.bootstrap import log_ratio_from_tables
 
-    base = base_sorted @ median_weights(base_sorted.shape[1], half, seed, 0)
-    cand = cand_sorted @ median_weights(cand_sorted.shape[1], half, seed, 1)
-    with np.errstate(divide="ignore", invalid="ignore"):  # zero medians: unbounded
-        out = np.log(cand / base)
-    out[np.isnan(out)] = np.inf
+    out = log_ratio_from_tables(base_sorted, cand_sorted, half, seed)
     z = [np.random.default_rng([seed, stream, 404]).standard_normal(half) for stream in (0, 1)]
     drift = np.concatenate([z[1] - z[0], z[0] - z[1]])  # cand's minus base's, mirrored
     out += spreads[:, None] * drift[None, :]

@@ -39,5 +39,11 @@ def unpack_repetitions(blob: bytes | None, count: int) -> list[int | None]:
     """The repetitions of ``count`` samples (all None for a blob that was never written)."""
     if not blob:
         return [None] * count
-    found: list[int] = np.frombuffer(blob, dtype=_REPS).tolist()
-    return [None if r == NO_REPETITION else r for r in found]
+    array = np.frombuffer(blob, dtype=_REPS)
+    missing = array == NO_REPETITION
+    if missing.all():
+        return [None] * count
+    found: list[int | None] = array.tolist()
+    if missing.any():
+        found = [None if r == NO_REPETITION else r for r in found]
+    return found
