@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -209,4 +209,24 @@ def main() -> Any:
     status = run_cli(sys.argv[1:])
     with contextlib.suppress(BrokenPipeError):
         sys.stdout.flush()
-    sys.exit(status)
+    exit_now(status)
+
+
+def exit_now(status: int) -> NoReturn:
+    """Exit with ``status`` after the exit handlers, without the interpreter's teardown.
+
+    Tearing down the modules a command loaded (SQLAlchemy's above all) took 0.15-0.3 s
+    of every command's time, after its work was done. The exit handlers still run
+    (logging's flush, temporary directories' cleanup, thread pools' joins) and the
+    standard streams are flushed; files are all closed by the ``with`` blocks that
+    opened them. While another thread still runs, the normal exit waits for it."""
+    import atexit
+    import threading
+
+    if threading.active_count() > 1:
+        sys.exit(status)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe has nobody left to tell
+            stream.flush()
+    os._exit(status)

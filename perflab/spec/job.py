@@ -26,7 +26,6 @@ from perflab.spec.counters import (
 )
 from perflab.spec.gate_names import gate_name_errors
 from perflab.spec.pin import PinSpec, parse_pin
-from perflab.spec.schema import schema_errors
 from perflab.spec.units import fraction, seconds
 from perflab.spec.yamlpos import Positions, parse_yaml, read_text
 
@@ -286,6 +285,8 @@ def parse_job(text: str, file: str, path: Path | None = None) -> Job:
     if not isinstance(data, dict):
         kind = "empty" if data is None else type(data).__name__
         raise InputError(f"expected a mapping (a job), got {kind}", location=Location(file, 1, 1))
+    from perflab.spec.schema import schema_errors  # jsonschema: only when validating
+
     errors = schema_errors(data, "job", pos)
     if errors:
         raise SpecErrors(errors)

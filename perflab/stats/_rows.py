@@ -329,7 +329,7 @@ def flat_bounds(
 ) -> dict[int, list[tuple[float, float]]]:
     """Phase 2 for flat hierarchical rows of one shape, all at once (see flat_replicates);
     row chunks keep memory bounded like the plain path's."""
-    from perflab.stats._engine import CHUNK_REPLICATES
+    from perflab.stats._engine import CHUNK_REPLICATES, in_order
 
     half = st.resamples // 2
     base = np.sort(np.stack([prepared[i].base for i in idx]), axis=1)
@@ -337,13 +337,17 @@ def flat_bounds(
     spreads = np.array([run_spread_of(prepared[i].item) for i in idx])
     points = np.array([stats[i].log_ratio for i in idx])
     step = max(1, CHUNK_REPLICATES // max(st.resamples, 1))
-    out: dict[int, list[tuple[float, float]]] = {}
-    for start in range(0, len(idx), step):
-        part = slice(start, min(len(idx), start + step))
+
+    def chunk(part: slice) -> tuple[slice, FloatArray, list[tuple[FloatArray, FloatArray]]]:
         reps = flat_replicates(base[part], cand[part], spreads[part], half=half, seed=st.seed)
+        return part, reps, percentile_bounds_multi(reps, alphas)
+
+    out: dict[int, list[tuple[float, float]]] = {}
+    parts = [slice(start, min(len(idx), start + step)) for start in range(0, len(idx), step)]
+    for part, reps, found in in_order(chunk, parts):
         rows = np.array(idx[part])
         geo.add(keys, rows, points[part], reps, np.zeros(rows.size, dtype=np.int64), resampled=True)
-        bounds = [(lo.tolist(), hi.tolist()) for lo, hi in percentile_bounds_multi(reps, alphas)]
+        bounds = [(lo.tolist(), hi.tolist()) for lo, hi in found]
         for j, i in enumerate(idx[part]):
             out[i] = [(lo[j], hi[j]) for lo, hi in bounds]
     return out
