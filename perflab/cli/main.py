@@ -219,12 +219,13 @@ def exit_now(status: int) -> NoReturn:
     of every command's time, after its work was done. The exit handlers still run
     (logging's flush, temporary directories' cleanup, thread pools' joins) and the
     standard streams are flushed; files are all closed by the ``with`` blocks that
-    opened them. While another thread still runs, the normal exit waits for it."""
+    opened them. While another thread still runs, or under a profiler or tracer (they
+    write their data after ``main`` returns), the exit is the normal one."""
     import atexit
     import threading
 
-    if threading.active_count() > 1:
-        sys.exit(status)
+    if threading.active_count() > 1 or sys.getprofile() or sys.gettrace():
+        sys.exit(status)  # a profiler or a coverage tracer writes its data after main
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):  # a closed pipe has nobody left to tell

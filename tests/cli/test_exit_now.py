@@ -66,3 +66,17 @@ def test_the_command_line_exits_with_its_status() -> None:
     )
     assert done.returncode == 3, done.stderr
     assert "no-such-run" in done.stderr
+
+
+def test_a_profiler_still_gets_its_data(tmp_path: Path) -> None:
+    """Under ``python -m cProfile`` the exit is the normal one, so the profile is written."""
+    out = tmp_path / "profile.out"
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "perflab", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_size > 0
