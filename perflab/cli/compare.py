@@ -140,6 +140,7 @@ def _compare(
             metrics=metrics,
             benchmarks=benchmarks,
         )
+    env.kept.append(outcome)
     if fmt == "table" and output is None:
         from perflab.report.compare import render_table
 

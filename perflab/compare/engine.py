@@ -221,6 +221,12 @@ def _inputs(
 
     items, problems = [], {}
     is_paired = paired(base, cand)
+    sides: dict[str, Any] = {  # the same for every row: read once
+        "base_noise_probe_failure": base.noise_probe_failure,
+        "cand_noise_probe_failure": cand.noise_probe_failure,
+        "base_contamination": base.contamination,
+        "cand_contamination": cand.contamination,
+    }
     for i, (bench, name, left, right) in enumerate(pairs):
         unit = (left or right).unit
         direction = (left or right).direction
@@ -234,7 +240,7 @@ def _inputs(
                     f"directions differ: baseline {left.direction}-is-better, "
                     f"candidate {right.direction}-is-better"
                 )
-            else:
+            elif factor != 1.0:
                 cand_samples = [v * factor for v in right.samples]
         base_samples = None if left is None else list(left.samples)
         if is_paired and base_samples is not None and cand_samples is not None:
@@ -251,13 +257,14 @@ def _inputs(
                 benchmark=bench,
                 metric=name,
                 unit=unit,
-                base_noise_probe_failure=base.noise_probe_failure,
-                cand_noise_probe_failure=cand.noise_probe_failure,
-                base_contamination=base.contamination,
-                cand_contamination=cand.contamination,
                 exact=tolerance is not None,
                 tolerance=tolerance or 0.0,
-                **_run_structure(base, cand, (bench, name), settings, spreads),
+                **sides,
+                **(
+                    {}
+                    if is_paired
+                    else _run_structure(base, cand, (bench, name), settings, spreads)
+                ),
             )
         )
     return items, problems

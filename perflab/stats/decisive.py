@@ -48,6 +48,8 @@ def blockers(
 ) -> list[tuple[str, str]]:
     """(code, sentence) for every reason this row cannot be decided, in a stable order."""
     out: list[tuple[str, str]] = []
+    if not base_flags and not cand_flags:  # every blocker is told by a flag
+        return out
     for code in ("contaminated", "noisy_host"):
         for side, flags in (("baseline", base_flags), ("candidate", cand_flags)):
             found = next((f for f in flags if f.code == code), None)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from perflab.stats._common import EDGE_TOLERANCE, Direction, Verdict, expm1, fmt_pct
 
@@ -86,6 +87,7 @@ def _ci_text(ci: tuple[float, float], level: float) -> str:
     return f"{_level(level)} CI {fmt_pct(expm1(ci[0]))} .. {fmt_pct(expm1(ci[1]))}"
 
 
+@lru_cache(maxsize=256)  # a comparison's rows share two or three levels
 def _level(level: float) -> str:
     text = f"{level * 100:.4f}".rstrip("0").rstrip(".")
     return f"{text}%"
