@@ -12,11 +12,11 @@ SELECT of plain tuples.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import String, insert, select, type_coerce
 
-from perflab.model import COUNTED_METRICS, Benchmark, Metric, ResultSet
+from perflab.model import COUNTED_METRICS, Benchmark, Direction, Metric, ResultSet
 from perflab.store.models import BenchmarkRow, MetricRow
 from perflab.store.packed import (
     pack_repetitions,
@@ -142,7 +142,7 @@ def read_result(
         select(
             BenchmarkRow.id,
             BenchmarkRow.name,
-            BenchmarkRow.params,
+            type_coerce(BenchmarkRow.params, String),  # decoded below, only when not {}
             MetricRow.name,
             MetricRow.unit,
             MetricRow.direction,
@@ -159,12 +159,27 @@ def read_result(
     for bid, bname, params, mname, unit, direction, blob, rep_blob in session.execute(query):
         bench = benches.get(bid)
         if bench is None:
-            bench = benches[bid] = Benchmark(name=bname, params=dict(params or {}))
+            bench = benches[bid] = Benchmark(name=bname, params=_params(params))
             result.benchmarks.append(bench)
         if mname is not None:
             values = unpack_values(blob)
             bench.metrics[mname] = Metric(
-                unit=unit, direction=direction, counted=mname in COUNTED_METRICS, samples=values
+                unit=unit,
+                direction=cast(Direction, direction),
+                counted=mname in COUNTED_METRICS,
+                samples=values,
             )
             repetitions[(bname, mname)] = unpack_repetitions(rep_blob, len(values))
     return result, repetitions
+
+
+def _params(raw: str | dict[str, Any] | None) -> dict[str, Any]:
+    """A benchmark's parameters from the column's JSON text (SQLite) or the driver's
+    dict (PostgreSQL); most benchmarks have none, which needs no JSON decoder."""
+    if raw is None or raw in ("{}", "null"):
+        return {}
+    if isinstance(raw, str):
+        import json
+
+        return dict(json.loads(raw) or {})
+    return dict(raw)
