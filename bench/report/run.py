@@ -1,13 +1,18 @@
 """Compare and report at scale, end to end through the CLI (targets: compare <= 2 s,
 ``--json`` included; the HTML page of it <= 5 s).
 
-    python3 bench/report/run.py [--benchmarks 10000] [--samples 30]
+    python3 bench/report/run.py [--benchmarks 10000] [--samples 30] [--repeat 3]
+                                [--against OTHER_CHECKOUT]
 
 Writes two runs of N benchmarks x S samples into a fresh SQLite store (2% of the
 benchmarks 10% slower in the second), then times, each as a user runs it
 (``python -m perflab ...`` in a new process, output to a file):
 ``compare A B --json``, ``compare A B`` (the table), ``--format md`` and
-``--format html``. Prints the wall time of each, the output's size and lines.
+``--format html``. Prints the median wall time of each over ``--repeat`` runs, the
+output's size and lines. ``--against DIR`` (another perflab checkout, e.g. a
+``git worktree`` of an older commit, with the same store schema) runs the same commands
+from there interleaved with these and prints the ratio: on a shared machine the ratio
+holds where the absolute times drift.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,7 +41,11 @@ def timed(argv: list[str], out: Path, env: dict[str, str]) -> tuple[float, float
     started = time.perf_counter()
     with out.open("w") as handle:
         status = subprocess.run(
-            [sys.executable, "-m", "perflab", *argv], stdout=handle, env=env, check=False
+            [sys.executable, "-m", "perflab", *argv],
+            stdout=handle,
+            env=env,
+            check=False,
+            cwd=out.parent,  # not a checkout: `python -m` imports from its directory first
         ).returncode
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -47,6 +57,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--benchmarks", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each command (median)")
+    parser.add_argument("--against", help="another perflab checkout to time beside this one")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="perflab-bench-report-"))
     env = {**os.environ, "PERFLAB_HOME": str(home), "PYTHONPATH": str(REPO), "COLUMNS": "120"}
@@ -75,18 +87,38 @@ def main() -> None:
         "md": ["--format", "md"],
         "html": ["--format", "html", "-o", str(home / "compare.html")],
     }
+    checkouts = {"this": str(REPO)}
+    if args.against:
+        checkouts["other"] = str(Path(args.against).resolve())
     for name, extra in cases.items():
         out = home / f"compare.{name}"
-        took, cpu, status = timed(["compare", "base0001", "cand0001", *extra], out, env)
+        walls: dict[str, list[float]] = {key: [] for key in checkouts}
+        cpus: dict[str, list[float]] = {key: [] for key in checkouts}
+        status = 0
+        for _ in range(args.repeat):
+            for key, path in checkouts.items():
+                took, cpu, code = timed(
+                    ["compare", "base0001", "cand0001", *extra], out, {**env, "PYTHONPATH": path}
+                )
+                walls[key].append(took)
+                cpus[key].append(cpu)
+                status = code if key == "this" else status
         target = home / "compare.html" if name == "html" else out
         size = target.stat().st_size
         lines = target.read_text(encoding="utf-8").count("\n")
+        took, cpu = statistics.median(walls["this"]), statistics.median(cpus["this"])
         verdict = "met" if took <= TARGETS[name] else "NOT met"
         print(
             f"compare {name:5}: {took:5.2f} s wall, {cpu:5.2f} s CPU (exit {status}), "
             f"{size / 1e6:.1f} MB, {lines:,} lines; target <= {TARGETS[name]:.0f} s: "
             f"{verdict}; load average {os.getloadavg()[0]:.1f}"
         )
+        if "other" in checkouts:
+            other, other_cpu = statistics.median(walls["other"]), statistics.median(cpus["other"])
+            print(
+                f"   against {args.against}: {other:5.2f} s wall, {other_cpu:5.2f} s CPU; "
+                f"this / that = {took / other:.2f} wall, {cpu / other_cpu:.2f} CPU"
+            )
 
 
 if __name__ == "__main__":
