@@ -6,7 +6,10 @@ ships its source with ``python3 -c`` (see ``Transport.call_hostside``), so
 perflab stays agentless: nothing resident on a runner between jobs. Batching
 work into one helper call keeps SSH round trips (~0.1 s each) few.
 
-These modules must not import anything from perflab.
+These modules must not import anything from perflab. A helper sent with others (the
+harness with counting, contention and spawn: ``_WITH``) finds their names already
+defined in the one script; only when it is imported as a module (tests, type checks)
+does it import them from its neighbours.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
 #: helpers sent with another, their text first (the harness calls counting's functions)
-_WITH: dict[str, tuple[str, ...]] = {"harness": ("counting",)}
+_WITH: dict[str, tuple[str, ...]] = {"harness": ("counting", "contention", "spawn")}
 
 
 @functools.cache

@@ -341,11 +341,11 @@ class TestSpawnPaths:
     def test_each_path_is_available_here(self, spawn_path: str) -> None:
         """On this x86-64 glibc machine the spawner is used unless told otherwise, then the
         ctypes path unless told "os"."""
-        from perflab.hostside import harness
+        from perflab.hostside import spawn
 
         fds = {"stdin": 0, "stdout": 1, "stderr": 2}
-        fast = harness.FastSpawn.create(fds, {})
-        spawner = harness.Spawner.create(fds, {})
+        fast = spawn.FastSpawn.create(fds, {})
+        spawner = spawn.Spawner.create(fds, {})
         try:
             assert (fast is not None) == (spawn_path != "os")
             assert (spawner is not None) == (spawn_path == "spawner")
@@ -357,10 +357,10 @@ class TestSpawnPaths:
         """SPAWNER_X86_64 is spawner/spawner-x86_64.bin (rebuild both with build.sh)."""
         import base64
 
-        from perflab.hostside import harness
+        from perflab.hostside import spawn
 
-        built = Path(harness.__file__).parent / "spawner" / "spawner-x86_64.bin"
-        assert base64.b64decode(harness.SPAWNER_X86_64) == built.read_bytes()
+        built = Path(spawn.__file__).parent / "spawner" / "spawner-x86_64.bin"
+        assert base64.b64decode(spawn.SPAWNER_X86_64) == built.read_bytes()
 
     def test_environment_and_arguments_reach_the_step_exactly(self, tmp_path: Path) -> None:
         """The step's variables override the base ones (no duplicate entries), arguments

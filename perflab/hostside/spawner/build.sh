@@ -1,5 +1,5 @@
 #!/bin/sh
-# Rebuild spawner-x86_64.bin (embedded in ../harness.py as SPAWNER_X86_64, base64).
+# Rebuild spawner-x86_64.bin (embedded in ../spawn.py as SPAWNER_X86_64, base64).
 set -eu
 cd "$(dirname "$0")"
 gcc -Os -static -nostdlib -fno-stack-protector -fno-asynchronous-unwind-tables \
@@ -11,9 +11,9 @@ wc -c spawner-x86_64.bin
 python3 - <<'PY'
 import base64, re, textwrap
 blob = base64.b64encode(open("spawner-x86_64.bin", "rb").read()).decode()
-text = open("../harness.py").read()
+text = open("../spawn.py").read()
 lines = "\n".join('    "%s"' % line for line in textwrap.wrap(blob, 88))
 new = "SPAWNER_X86_64 = (\n" + lines + "\n)\n"
-open("../harness.py", "w").write(re.sub(r'SPAWNER_X86_64 = \(\n(?:    "[^"]*"\n)+\)\n',
+open("../spawn.py", "w").write(re.sub(r'SPAWNER_X86_64 = \(\n(?:    "[^"]*"\n)+\)\n',
                                         lambda m: new, text))
 PY

@@ -4,7 +4,7 @@
  * MiB as its peak; one spawned from this process starts with this process's few KiB).
  *
  * No libc: raw x86-64 system calls, built with build.sh into spawner-x86_64.bin, which
- * the harness embeds (hostside/harness.py, SPAWNER_X86_64) and runs from a memfd.
+ * the harness embeds (hostside/spawn.py, SPAWNER_X86_64) and runs from a memfd.
  *
  * File descriptors when started: 0 requests (pipe from the harness), 1 replies (pipe to
  * it), 3 the steps' stdin (/dev/null), 4 and 5 the stdout and stderr logs.
