@@ -3,7 +3,7 @@
 The harness measures, for every measured repetition, how much of the benchmark's
 CPUs' time other tasks used while it ran (``other_share``), the steal time the
 hypervisor took (``steal_share``), the runnable tasks at the end and the
-benchmark's own involuntary context switches (hostside/harness.py,
+benchmark's own involuntary context switches (hostside/contention.py,
 ``Contention``). A repetition is *contaminated* when others used at least
 :data:`REPETITION_SHARE` of its CPUs' time, or steal took that much; a run is
 flagged when at least :data:`RUN_FRACTION` of its measured repetitions are (one

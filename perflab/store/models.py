@@ -135,7 +135,7 @@ class Repetition(Base):
     maxrss_kb: Mapped[int] = mapped_column(BigInteger, default=0)
     nvcsw: Mapped[int] = mapped_column(BigInteger, default=0)
     nivcsw: Mapped[int] = mapped_column(BigInteger, default=0)
-    #: contamination evidence (hostside/harness.py, Contention): the share of the
+    #: contamination evidence (hostside/contention.py, Contention): the share of the
     #: benchmark's CPUs' time other tasks used, and steal time, during the repetition's
     #: window; runnable tasks at its end; how many repetitions shared the window.
     #: None: not measured (a setup step, a host without /proc/stat, an older run)
