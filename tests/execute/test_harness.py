@@ -505,6 +505,7 @@ class TestMaxRss:
         )
         return int(done.stderr.strip().splitlines()[-1])
 
+    @pytest.mark.parametrize("spawn_path", ["spawner"], indirect=True)  # the step's own peak
     @pytest.mark.parametrize(
         "argv", [["/bin/true"], [sys.executable, "-c", TOUCH_200MB]], ids=["true", "200MB"]
     )
@@ -513,7 +514,7 @@ class TestMaxRss:
     ) -> None:
         if not Path(GNU_TIME).exists():
             pytest.skip("GNU time is not installed (apt-get install time)")
-        if spawn_path != "spawner" or os.uname().machine != "x86_64":
+        if os.uname().machine != "x86_64":
             pytest.skip("the step's own peak needs the spawner (x86-64 Linux)")
         events = run_harness(
             request(
