@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from perflab import signals
 from perflab.errors import InputError
 from perflab.execute.collect import StepRecord
+from perflab.execute.flow import Started, abandon_on_error, end, execute_steps, request_for, start
 from perflab.execute.prepared import prepared
 from perflab.execute.runner import (
     JobRun,
@@ -34,13 +35,7 @@ from perflab.execute.runner import (
     RunInterrupted,
     RunOptions,
     RunOutcome,
-    Started,
     Surveyed,
-    abandon_on_error,
-    end,
-    execute_steps,
-    request_for,
-    start,
 )
 from perflab.execute.vary import Variable, variant_jobs
 from perflab.execute.workspace import Workspace, open_workspace

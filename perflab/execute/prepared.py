@@ -17,7 +17,8 @@ from typing import Any
 from perflab import signals
 from perflab.errors import InputError
 from perflab.execute.adaptive import Adaptive
-from perflab.execute.runner import Reporter, RunOptions, RunOutcome, new_run_id, run_job
+from perflab.execute.flow import run_job
+from perflab.execute.runner import Reporter, RunOptions, RunOutcome, new_run_id
 from perflab.facts.cpulist import parse_cpulist
 from perflab.pinning.profile import pin_from_notes, profile_pin
 from perflab.prepare import engine

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from perflab.errors import HostError
-from perflab.execute.runner import run_job
+from perflab.execute.flow import run_job
 from perflab.spec.job import parse_job
 from perflab.store import Store, open_store
 from perflab.transport.local import LocalTransport

@@ -179,7 +179,7 @@ class TestInsideOneCpuShield:
 class TestUnpinned:
     def test_whole_machine(self, tmp_path: Path, store: Store) -> None:
         """cpus: all and no runtime settings: both runtimes see every CPU this test owns."""
-        from perflab.execute.runner import run_job
+        from perflab.execute.flow import run_job
         from perflab.transport.local import LocalTransport
 
         owned = len(os.sched_getaffinity(0))

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from perflab.execute.flow import run_job
 from perflab.execute.prepared import run_on_runner
-from perflab.execute.runner import RunOptions, run_job
+from perflab.execute.runner import RunOptions
 from perflab.spec.job import Job, parse_job
 from perflab.spec.playbook import parse_profile
 from perflab.store import Store, open_store

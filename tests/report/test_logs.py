@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from perflab.execute.runner import run_job
+from perflab.execute.flow import run_job
 from perflab.report.logs import log_parts, run_log
 from perflab.spec.job import parse_job
 from perflab.store import Store, open_store
