@@ -108,15 +108,18 @@ class TestRunWithProfile:
         assert leftovers(machine) == []
 
     def test_failed_probe_marks_the_run(self, cli, machine, write_job, tmp_path) -> None:
-        """A host that fails the noise probe: the run carries infra_contention_suspected."""
+        """A host that fails the noise probe: the run carries infra_contention_suspected.
+        On a shared machine other work may also land on the run's CPU while it runs: the
+        run is then (rightly) flagged contaminated too, and nothing else."""
         strict = SHIELD.replace("name: s\n", "name: s\nverify: {max_cv: 0.000001}\n")
         result = cli(
             "run", str(write_job(FAST_JOB)), "--profile", profile(tmp_path, strict), "--json"
         )
         assert result.status == 0, result.err
-        flags = result.json()["flags"]
-        assert [f["code"] for f in flags] == ["infra_contention_suspected"]
-        assert "CV" in flags[0]["message"] and flags[0]["evidence"]["probe"]["cpus"]
+        flags = {f["code"]: f for f in result.json()["flags"]}
+        assert set(flags) - {"contaminated"} == {"infra_contention_suspected"}
+        probe = flags["infra_contention_suspected"]
+        assert "CV" in probe["message"] and probe["evidence"]["probe"]["cpus"]
 
     def test_unprepared_and_prepared_fingerprints_differ(
         self,
