@@ -260,11 +260,7 @@ def _inputs(
                 exact=tolerance is not None,
                 tolerance=tolerance or 0.0,
                 **sides,
-                **(
-                    {}
-                    if is_paired
-                    else _run_structure(base, cand, (bench, name), settings, spreads)
-                ),
+                **_run_structure(base, cand, (bench, name), settings, spreads),
             )
         )
     return items, problems

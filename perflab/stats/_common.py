@@ -111,7 +111,7 @@ def jf(value: float | None) -> float | None:
     if value is None:
         return None
     number = float(value)
-    return number if number - number == 0.0 else None  # NaN and +-inf give NaN
+    return number if math.isfinite(number) else None
 
 
 def jpair(pair: tuple[float, float] | None) -> list[float | None] | None:

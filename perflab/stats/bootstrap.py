@@ -61,7 +61,7 @@ def log_median_replicates(
 ) -> tuple[FloatArray, IntArray]:
     """log of the replicate medians of every row, as (m, pairs) distinct values and the
     (2 half,) index of each replicate's column: ``logs[:, which]`` is the full table.
-    The median is (x[lo] + x[hi]) / 2 exactly as a weighted sum would round it."""
+    The median is (x[lo] + x[hi]) / 2: the sum rounds once, the halving is exact."""
     lo, hi, which = median_table(sorted_rows.shape[1], half, seed, first)
     with np.errstate(divide="ignore"):  # a zero median's log is -inf
         return np.log((sorted_rows[:, lo] + sorted_rows[:, hi]) * 0.5), which
@@ -112,21 +112,18 @@ def percentile_bounds_multi(
     total = replicates.shape[1]
     ks = [min(int(np.floor(a / 2.0 * total)), total // 2 - 1) for a in alphas]
     found: dict[int, tuple[FloatArray, FloatArray]] = {}
-    low = high = replicates
-    inner = None
     for k in sorted(set(ks), reverse=True):
-        if inner is None:  # the innermost ranks, from the whole table
+        if not found:  # the innermost ranks, from the whole table
             part = np.partition(replicates, (k, total - 1 - k), axis=1)
             found[k] = (part[:, k], part[:, total - 1 - k])
             low, high = part[:, :k], part[:, total - k :]
         elif k == 0:
             found[k] = (low.min(axis=1), high.max(axis=1))
-        else:  # low holds the inner - 1 smallest, sorted or not; high the largest
+        else:  # low: the previous rank's k smallest, in any order; high: its k largest
             low = np.partition(low, k, axis=1)
             high = np.partition(high, high.shape[1] - 1 - k, axis=1)
             found[k] = (low[:, k], high[:, high.shape[1] - 1 - k])
             low, high = low[:, :k], high[:, high.shape[1] - k :]
-        inner = k
     return [found[k] for k in ks]
 
 
