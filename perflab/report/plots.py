@@ -29,17 +29,16 @@ PLATFORM_COLOURS = (
 
 
 def _figure(size: tuple[float, float]) -> tuple[Any, Any]:
-    """A figure and its axes, made without pyplot (no global figure registry to close,
-    and pyplot's import is a third of a report's plotting time). The title's height is
-    fixed (``axes.titley``): placing it automatically measures every tick label's box
-    at each draw, about half of a figure's drawing time, and these axes have nothing on
-    top for it to avoid."""
+    """A figure and its axes, made without pyplot: a figure belongs to its caller and
+    goes with it, so a plot that fails half-drawn in a long-lived worker leaves nothing in
+    pyplot's global registry. (Measured end to end, the HTML page of a 10,000-row compare
+    is as fast either way.)"""
     import matplotlib
     from matplotlib.figure import Figure
 
     matplotlib.use("Agg")  # named, or reading rcParams (boxplot does) imports pyplot to pick one
     matplotlib.rcParams.update(
-        {"svg.fonttype": "none", "font.size": 8, "svg.hashsalt": "perflab", "axes.titley": 1.0}
+        {"svg.fonttype": "none", "font.size": 8, "svg.hashsalt": "perflab"}
     )  # same input, same SVG
     fig = Figure(figsize=size)
     return fig, fig.subplots()

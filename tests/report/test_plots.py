@@ -17,7 +17,7 @@ print(svg.count("<svg"), "matplotlib.pyplot" in sys.modules)
 
 def test_plots_are_svg_and_pyplot_is_never_imported() -> None:
     """Three plots come back as inline SVG (no XML prolog) without importing pyplot: no
-    global figure registry in a long-lived worker, and a third less plotting time."""
+    global figure registry in a long-lived worker to leak a half-drawn figure into."""
     out = subprocess.run(
         [sys.executable, "-c", CHILD], capture_output=True, text=True, check=True
     ).stdout.split()
