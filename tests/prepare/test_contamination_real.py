@@ -85,10 +85,8 @@ class TestContamination:
             loop_job(tmp_path), local_host, store, profile=profile, opts=RunOptions(), probe=False
         )
         assert outcome.status == "completed", outcome.message
-        flag = flag_of(store, outcome.run_id)
-        assert flag is None or steal_only(flag), (
-            outcome.flags
-        )  # the host's steal: tests/prepare/steal.py
+        flag = flag_of(store, outcome.run_id)  # the host's steal alone: tests/prepare/steal.py
+        assert flag is None or steal_only(flag), outcome.flags
         runs = [r for r in store.runs.get(outcome.run_id).repetitions if r["kind"] == "run"]
         assert len(runs) == 8 and all(r["other_share"] is not None for r in runs)
         assert sorted(r["other_share"] for r in runs)[4] < 0.05, runs
