@@ -494,7 +494,16 @@ TOUCH_200MB = "b = bytearray(200 << 20)\nfor i in range(0, len(b), 4096): b[i] =
 
 class TestMaxRss:
     """max_rss is the step's own peak: compared with GNU time's ``%M`` (whose child starts
-    from time's own ~1 MiB), within 10%."""
+    from time's own ~1 MiB), within 10%.
+
+    The same program's peak is not one number: 30 runs of ``time -f %M /bin/true`` on this
+    VM gave 920-1108 KiB, in two modes about 1,000 and 1,080 KiB apart (address-space
+    layout). A median of three on each side can fall in different modes (CI: 1,080 against
+    964, 12% apart, both GNU time's own values). So ours must lie within 10% of the range
+    GNU time itself reports for the program; the harness's peak (13 MiB for /bin/true) is
+    far outside it either way."""
+
+    SAMPLES = 5
 
     @staticmethod
     def gnu_time_kb(argv: list[str]) -> int:
@@ -519,12 +528,15 @@ class TestMaxRss:
         events = run_harness(
             request(
                 tmp_path,
-                [{"id": f"b0-r{i}", "kind": "run", "benchmark": 0, "argv": argv} for i in range(3)],
+                [
+                    {"id": f"b0-r{i}", "kind": "run", "benchmark": 0, "argv": argv}
+                    for i in range(self.SAMPLES)
+                ],
             )
         )
-        ours = sorted(e["maxrss_kb"] for e in steps_of(events).values())[1]
-        theirs = sorted(self.gnu_time_kb(argv) for _ in range(3))[1]
-        assert abs(ours - theirs) <= 0.10 * theirs, (ours, theirs)
+        ours = sorted(e["maxrss_kb"] for e in steps_of(events).values())[self.SAMPLES // 2]
+        theirs = sorted(self.gnu_time_kb(argv) for _ in range(self.SAMPLES))
+        assert 0.90 * theirs[0] <= ours <= 1.10 * theirs[-1], (ours, theirs)
 
     def test_the_other_paths_report_at_least_the_harness(
         self, tmp_path: Path, spawn_path: str
