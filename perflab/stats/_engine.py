@@ -31,6 +31,8 @@ CHUNK_REPLICATES = 262_144  # replicates a row chunk holds: 2 MB arrays, reused 
 #: and the partitions, so two chunks use two cores (at most this many chunks of
 #: replicates are held, so memory stays bounded)
 WORKERS = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
+#: rows of a group from which phase one's parts run on WORKERS threads (fewer: one thread)
+PARALLEL_ROWS = 2_000
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,26 @@ class RowStats:
 def group_stats(base_rows: FloatArray, cand_rows: FloatArray, st: Settings) -> list[RowStats]:
     """Phase 1 for a group: summaries, flags and p-values (no resampling)."""
     nb, nc = base_rows.shape[1], cand_rows.shape[1]
-    bs, cs = (
-        summarize_rows(np.sort(base_rows, axis=1), st.confidence),
-        summarize_rows(np.sort(cand_rows, axis=1), st.confidence),
-    )
     alpha = st.fdr if st.fdr is not None else 1.0 - st.confidence
-    bf, cf = _flags(base_rows, nc, alpha, st), _flags(cand_rows, nb, alpha, st)
-    pv = mwu_pvalues(base_rows, cand_rows)
-    bp = band_pvalues(base_rows, cand_rows, st.noise_band)
+
+    def side(rows: FloatArray, other_n: int) -> tuple[list[Summary], list[list[Flag]]]:
+        return (
+            summarize_rows(np.sort(rows, axis=1), st.confidence),
+            _flags(rows, other_n, alpha, st),
+        )
+
+    def tests() -> tuple[FloatArray, FloatArray]:
+        return mwu_pvalues(base_rows, cand_rows), band_pvalues(base_rows, cand_rows, st.noise_band)
+
+    # three independent parts, on two threads when the rows are many (numpy releases the
+    # GIL in the sorts and reductions that are most of their time)
+    if WORKERS > 1 and base_rows.shape[0] >= PARALLEL_ROWS:
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            later = pool.submit(side, cand_rows, nb), pool.submit(tests)
+            bs, bf = side(base_rows, nc)
+            (cs, cf), (pv, bp) = later[0].result(), later[1].result()
+    else:
+        (bs, bf), (cs, cf), (pv, bp) = side(base_rows, nc), side(cand_rows, nb), tests()
     floor = min_mwu_pvalue(nb, nc)
     return [
         RowStats(

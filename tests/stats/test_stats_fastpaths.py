@@ -191,3 +191,43 @@ class TestZeros:
             assert row.runs == (1, 1)
             verdicts.append(row.verdict)
         assert verdicts.count("regressed") + verdicts.count("improved") == 0
+
+
+class TestPhaseOneOnThreads:
+    def test_threads_give_the_single_thread_answer(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A large group's summaries, flags and rank tests run on two threads: every
+        figure is the one a single thread computes, bit for bit."""
+        from perflab.stats import _engine
+
+        rng = np.random.default_rng(5)
+        base = rng.lognormal(0.0, 0.05, (300, 20)) * 1e4
+        cand = base * rng.lognormal(0.01, 0.05, (300, 20))
+        cand[::7, ::3] *= 1.4  # some rows with a second mode, so flags are raised
+        st = _engine.Settings(
+            noise_band=0.01,
+            confidence=0.95,
+            fdr=0.05,
+            seed=0,
+            resamples=2000,
+            cv_limit=0.05,
+            expected_tail=None,
+            trend_min=0.005,
+        )
+        monkeypatch.setattr(_engine, "WORKERS", 1)
+        alone = _engine.group_stats(base, cand, st)
+        monkeypatch.setattr(_engine, "WORKERS", 2)
+        monkeypatch.setattr(_engine, "PARALLEL_ROWS", 100)
+        threads: list[str] = []
+        original = _engine._flags
+
+        def flags(*args: object, **kwargs: object) -> object:
+            import threading
+
+            threads.append(threading.current_thread().name)
+            return original(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(_engine, "_flags", flags)
+        together = _engine.group_stats(base, cand, st)
+        assert len(set(threads)) == 2, threads  # the two sides' flags on two threads
+        assert any(row.base_flags or row.cand_flags for row in alone)
+        assert [repr(r) for r in together] == [repr(r) for r in alone]
