@@ -87,10 +87,11 @@ def compare(
     gate, 4 nothing regressed but a row could not be measured (a contaminated run, a
     failed noise probe, modes that mix differently), 3 on bad input.
     """
-    from perflab.cli.env import paused_gc
+    from perflab.cli.env import paused_gc, preload
     from perflab.cli.output import check_writable
 
     check_writable(output)
+    preload("numpy")
     with paused_gc():
         _compare(
             env,

@@ -77,7 +77,9 @@ def report(
 
     Exit status 0, or 2 when a benchmark regressed on any platform, 3 on bad input.
     """
-    from perflab.cli.env import paused_gc
+    from perflab.cli.env import paused_gc, preload
+
+    preload("numpy")
     from perflab.cli.output import check_writable, write_output
     from perflab.compare.aggregate import aggregate
     from perflab.compare.platforms import load_history, platform_runs, sweep_runs
