@@ -43,8 +43,7 @@ def decide(ev: Evidence) -> tuple[Verdict, str]:
     """Verdict and a one-sentence reason."""
     edge = math.log1p(ev.noise_band)
     lo, hi = ev.decision_ci
-    band = f"±{ev.noise_band:.1%} noise band"
-    ci = _ci_text(ev.ci, ev.confidence)
+    band = _band_text(ev.noise_band)
     point = f"{ev.what} {fmt_pct(expm1(ev.log_ratio))}"
     beyond = lo > edge + EDGE_TOLERANCE or hi < -edge - EDGE_TOLERANCE
     if beyond and ev.significant is not False:
@@ -57,6 +56,7 @@ def decide(ev: Evidence) -> tuple[Verdict, str]:
             f"{point} ({dci}) lies wholly beyond the {band}{test}: {word}",
         )
     if -edge - EDGE_TOLERANCE <= ev.ci[0] and ev.ci[1] <= edge + EDGE_TOLERANCE:
+        ci = _ci_text(ev.ci, ev.confidence)
         return "same", f"{point} ({ci}) lies inside the {band}: no change that matters"
     dci = _ci_text(ev.decision_ci, ev.decision_level)
     if beyond:
@@ -85,6 +85,11 @@ def _marginal_note(ev: Evidence, edge: float) -> str:
 
 def _ci_text(ci: tuple[float, float], level: float) -> str:
     return f"{_level(level)} CI {fmt_pct(expm1(ci[0]))} .. {fmt_pct(expm1(ci[1]))}"
+
+
+@lru_cache(maxsize=64)  # a comparison's rows share one band
+def _band_text(noise_band: float) -> str:
+    return f"±{noise_band:.1%} noise band"
 
 
 @lru_cache(maxsize=256)  # a comparison's rows share two or three levels
