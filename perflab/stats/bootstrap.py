@@ -63,7 +63,7 @@ def log_median_replicates(
     (2 half,) index of each replicate's column: ``logs[:, which]`` is the full table.
     The median is (x[lo] + x[hi]) / 2: the sum rounds once, the halving is exact."""
     lo, hi, which = median_table(sorted_rows.shape[1], half, seed, first)
-    with np.errstate(divide="ignore"):  # a zero median's log is -inf
+    with np.errstate(divide="ignore", over="ignore"):  # log(0) is -inf; near 1e308, inf
         return np.log((sorted_rows[:, lo] + sorted_rows[:, hi]) * 0.5), which
 
 

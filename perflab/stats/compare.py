@@ -124,7 +124,10 @@ def compare_many(
     from perflab.stats.exact import compare_exact
 
     noisy = [i for i, it in enumerate(items) if not it.exact]
-    report = _compare_noisy([items[i] for i in noisy], st)
+    # samples near the float limit (1e308) overflow sums and medians: those statistics are
+    # then infinite, reported as unbounded (None in JSON), without a numpy warning on stderr
+    with np.errstate(over="ignore"):
+        report = _compare_noisy([items[i] for i in noisy], st)
     rows: list[Comparison | None] = [None] * len(items)
     for i, row in zip(noisy, report.rows, strict=True):
         rows[i] = row

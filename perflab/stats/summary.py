@@ -96,9 +96,11 @@ def summarize(samples: Samples, *, confidence: float = 0.95) -> Summary:
 def summarize_rows(sorted_rows: FloatArray, confidence: float) -> list[Summary]:
     """Vectorised :func:`summarize` for an (m, n) matrix whose rows are sorted and finite."""
     m, n = sorted_rows.shape
-    mean = sorted_rows.mean(axis=1)
-    stdev = sorted_rows.std(axis=1, ddof=1) if n > 1 else np.full(m, math.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # samples near the float limit (1e308) overflow the sums: the mean and stdev are then
+    # infinite (None in JSON), quietly, as the rest of the statistics are
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        mean = sorted_rows.mean(axis=1)
+        stdev = sorted_rows.std(axis=1, ddof=1) if n > 1 else np.full(m, math.nan)
         cv = np.where(mean != 0, stdev / np.abs(mean), math.nan)
     pct = np.percentile(sorted_rows, PERCENTILES, axis=1)
     lo, hi, level = median_ci_ranks(n, confidence)

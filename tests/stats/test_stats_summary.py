@@ -91,3 +91,25 @@ class TestQuantileCi:
             hits += lo <= truth <= hi
             assert level >= 0.95
         assert hits / 400 >= 0.93
+
+
+class TestNearTheFloatLimit:
+    """Samples near 1e308 overflow sums and medians (seen by a property test in CI as a
+    RuntimeWarning on stderr): the statistics are then unbounded, quietly."""
+
+    @pytest.mark.filterwarnings("error")
+    @pytest.mark.parametrize("rows", [1, 2500], ids=["one row", "threaded group"])
+    def test_no_numpy_warning_and_json_safe(self, rows: int) -> None:
+        import json
+
+        from perflab.stats import CompareInput, compare_many
+
+        items = [
+            CompareInput([1.5e308, 1.7e308] * 15, [1.6e308, 1.7e308] * 15, benchmark=str(i))
+            for i in range(rows)
+        ]
+        report = compare_many(items)
+        row = report.rows[0]
+        assert row.base is not None and math.isinf(row.base.mean)
+        json.dumps(report.to_dict(), allow_nan=False)
+        assert {r.verdict for r in report.rows} <= {"unknown", "same", "regressed", "improved"}
