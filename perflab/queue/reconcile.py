@@ -4,7 +4,9 @@
   the job is queued again when it has retries left, else failed (``worker_lost``),
   the runner's lease is let go, and the host is restored (a worker that died
   mid-job left it prepared). A runner that cannot be reached for that counts an
-  unreachable attempt; after three in a row it is marked offline.
+  unreachable attempt; after three in a row it is marked offline. Just after the
+  database was away (this process saw it come back), expired leases are left for one
+  lease time: nobody could renew them meanwhile (perflab.store.retry.back_since).
 - A queued job whose message may be lost (Redis restarted without persistence,
   publishing failed) and that a runner of this worker could take: its message is
   sent again when the broker's queue holds no message for it, or when one of those
@@ -25,7 +27,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from perflab.errors import HostError, InputError, PerflabError
-from perflab.execute.lease import lease_key
+from perflab.execute.lease import lease_key, lease_ttl
+from perflab.store.retry import back_since
 from perflab.store.runs import utcnow
 
 if TYPE_CHECKING:
@@ -77,7 +80,20 @@ def _restore(store: Store, key: str, summary: Summary) -> None:
 
 
 def _expired_leases(store: Store, served: Served, summary: Summary) -> None:
-    for lease in store.leases.expired():
+    expired = store.leases.expired()
+    since = back_since()
+    if expired and since is not None and since < lease_ttl():
+        # the database was away and has just come back: its holders could not renew
+        # their leases meanwhile; they get one lease time to do it before any is taken
+        log.info(
+            "the database came back %.1f s ago: %d expired lease(s) left for %.0f s more, "
+            "for their holders to renew",
+            since,
+            len(expired),
+            lease_ttl() - since,
+        )
+        return
+    for lease in expired:
         key, token = lease["runner"], lease["token"]
         if lease["job_id"]:
             after = store.jobs.requeue_or_fail(

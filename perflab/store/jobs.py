@@ -347,7 +347,8 @@ class JobStore:
             check_fence(session, fence)
             row = session.get(JobRow, fence.job_id)
             assert row is not None
-            row.run_ids = [*(row.run_ids or []), run_id]
+            if run_id not in (row.run_ids or []):  # a retry after a lost commit adds nothing
+                row.run_ids = [*(row.run_ids or []), run_id]
 
     def finish(
         self,

@@ -5,7 +5,9 @@ a few seconds must not lose the job or what it measured. Every method of the
 stores a worker uses is wrapped: on a transient error (the connection refused,
 dropped or invalidated, SQLite busy) it is tried again, with growing pauses,
 for up to ``PERFLAB_DB_RETRY_S`` seconds (default 60), then the error stands.
-Each method is one transaction, so a retry repeats whole work, never half of it.
+Each method is one transaction, so a retry repeats whole work, never half of it; a
+commit may go through just before the connection drops, so what a retry repeats must
+be harmless twice (adding a job's run id is: a second add finds it there).
 """
 
 from __future__ import annotations
@@ -56,17 +58,42 @@ def is_transient(exc: BaseException) -> bool:
     return any(marker in text for marker in MARKERS)
 
 
+class _Outage:
+    #: time.monotonic() when a retried call last got through (the database came back),
+    #: in this process; None while it has never been away
+    back_at: float | None = None
+
+
+_outage = _Outage()
+
+
+def back_since() -> float | None:
+    """Seconds since this process last saw the database come back after being away (a
+    call that failed transiently and then got through), or None if it never was away.
+
+    While the database is away nobody can renew a lease, so a reaper that was cut off
+    itself cannot tell a dead lease holder from the outage until holders have had a
+    lease's time to renew (perflab.queue.reconcile)."""
+    back_at = _outage.back_at
+    return None if back_at is None else time.monotonic() - back_at
+
+
 def retrying(func: Callable[..., T]) -> Callable[..., T]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> T:
         deadline = time.monotonic() + retry_window()
         pause = 0.2
+        away = False
         while True:
             try:
-                return func(*args, **kwargs)
+                result = func(*args, **kwargs)
+                if away:
+                    _outage.back_at = time.monotonic()
+                return result
             except Exception as exc:
                 if not is_transient(exc) or time.monotonic() + pause > deadline:
                     raise
+                away = True
                 log.warning(
                     "the database is away (%s); trying %s again in %.1f s",
                     str(exc).splitlines()[0][:120],

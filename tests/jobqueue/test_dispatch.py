@@ -68,6 +68,40 @@ def busy(store: Store) -> int:
 
 
 class TestReconciler:
+    def test_no_lease_is_taken_just_after_the_database_came_back(
+        self, store: Store, served: Served, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """While the database is away nobody can renew a lease. A reconciler that was cut
+        off itself leaves expired leases for one lease time after the database comes back
+        (CI: a 3 s cut with 4 s leases, the reconciler got through before the holder's
+        heartbeat and took a healthy job: it ran twice). Then it takes them as before."""
+        import sqlalchemy.exc
+
+        from perflab.store import retry
+
+        monkeypatch.setattr(retry._outage, "back_at", None)
+        monkeypatch.setattr(reconcile, "lease_ttl", lambda: 30.0)
+        (job_id,) = queued(store, served, 1)
+        fence = store.jobs.lease(job_id, lease_key("local"), "w1", 0.01)
+        assert fence is not None
+        time.sleep(0.05)  # the holder has not renewed: its lease has expired
+        calls = []
+
+        @retry.retrying
+        def away_once() -> None:
+            calls.append(1)
+            if len(calls) == 1:
+                raise sqlalchemy.exc.OperationalError(
+                    "SELECT 1", {}, Exception("connection refused")
+                )
+
+        away_once()  # the database was away for this process, and came back
+        assert len(calls) == 2 and retry.back_since() is not None
+        assert reconcile.reconcile(store, served).requeued == []
+        assert store.jobs.get(job_id)["state"] == "leased"
+        monkeypatch.setattr(retry._outage, "back_at", time.monotonic() - 31.0)  # a lease time later
+        assert reconcile.reconcile(store, served).requeued == [job_id]
+
     def test_a_backlog_behind_a_busy_runner_is_left_alone(
         self, store: Store, served: Served
     ) -> None:

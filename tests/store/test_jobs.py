@@ -167,6 +167,18 @@ class TestFence:
         assert shown["events"][-1]["worker"] == "w1" and shown["events"][-1]["token"] == 1
         assert store.leases.get("r1")["holder"] is None, "the runner is free again"
 
+    def test_a_run_added_again_is_listed_once(self, store: Store) -> None:
+        """A store call is retried when the database goes away, also one whose commit
+        went through before the connection dropped: adding the same run again adds
+        nothing (CI saw a job done with its run listed twice after a database cut)."""
+        job = submit(store)
+        fence = store.jobs.lease(job, "r1", "w1", 60)
+        assert fence is not None
+        store.jobs.add_run(fence, "run00003")
+        store.jobs.add_run(fence, "run00003")
+        store.jobs.add_run(fence, "run00004")
+        assert store.jobs.get(job)["run_ids"] == ["run00003", "run00004"]
+
 
 class TestLostAndRetried:
     def test_requeued_once_then_failed(self, store: Store) -> None:
