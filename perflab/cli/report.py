@@ -78,14 +78,13 @@ def report(
     Exit status 0, or 2 when a benchmark regressed on any platform, 3 on bad input.
     """
     from perflab.cli.env import paused_gc, preload
-
-    preload("numpy")
     from perflab.cli.output import check_writable, write_output
     from perflab.compare.aggregate import aggregate
     from perflab.compare.platforms import load_history, platform_runs, sweep_runs
     from perflab.store import open_store
 
     check_writable(output)
+    preload("numpy")
     with paused_gc(), open_store() as store:
         sweep = None
         if len(runs) == 1 and _is_sweep_run(store, runs[0]):
