@@ -18,6 +18,8 @@ store and hands them numbers.
 
 from __future__ import annotations
 
+import math
+import statistics
 from typing import TYPE_CHECKING
 
 from perflab.compare.sides import Side, per_run_of, run_side
@@ -74,7 +76,7 @@ def merge(base: Side, others: list[Side]) -> Side:
 def learned_spreads(store: Store, cand: Side, keys: list[Key]) -> dict[Key, tuple[float, str]]:
     """Per benchmark and metric, the run-to-run spread the job's history on the
     candidate's runner shows (keys with fewer than 3 usable runs are left out)."""
-    from perflab.stats.hierarchy import MIN_HISTORY_RUNS, run_spread
+    from perflab.stats.hierarchy import MIN_HISTORY_RUNS
 
     if cand.job is None or not cand.run_ids:
         return {}
@@ -97,30 +99,106 @@ def learned_spreads(store: Store, cand: Side, keys: list[Key]) -> dict[Key, tupl
     if sum(count for count, _ in parts) < MIN_HISTORY_RUNS:  # too few to learn from
         return {}
     wanted = set(keys)
-    series: dict[Key, list[list[float]]] = {}
+    series: dict[Key, list[tuple[str, list[float]]]] = {}
     for record, (count, per_run_count) in zip(usable, parts, strict=True):
+        rid = record["run_id"]
         if count <= 1:
-            for key, values in store.runs.metric_values(record["run_id"]).items():
+            for key, values in store.runs.metric_values(rid).items():
                 if key in wanted:
-                    series.setdefault(key, []).append(values)
+                    series.setdefault(key, []).append((rid, values))
             continue
         per_run: dict[tuple[Key, int], list[float]] = {}
-        for row in store.runs.sample_rows(record["run_id"]):
+        for row in store.runs.sample_rows(rid):
             key = (row["benchmark"], row["metric"])
             if key in wanted:
                 rep = row["repetition"]
                 part = (max(rep - 1, 0) // per_run_count) if rep else 0
                 per_run.setdefault((key, part), []).append(row["value"])
         for (key, _), values in per_run.items():
-            series.setdefault(key, []).append(values)
+            series.setdefault(key, []).append((rid, values))
+    return _spreads(series, cand.runner)
+
+
+#: how a learned spread's source says that one earlier run makes most of it (read back by
+#: the text report, :func:`outlier_of`)
+_OUTLIER = "; one of them, run {run} ({shift:+.0%} from the others), makes most of it: "
+_OUTLIER_RE = (
+    r"; one of them, run (\S+) \(([-+]\d+)% from the others\), makes most of it: "
+    r"([\d.]+)% without it"
+)
+
+
+def _spreads(
+    series: dict[Key, list[tuple[str, list[float]]]], runner: str | None
+) -> dict[Key, tuple[float, str]]:
+    """The spreads of :func:`learned_spreads` from each key's (stored run, samples) points.
+
+    A run far from the rest can make most of a learned spread: a code change that stayed
+    in the history (measured: one 2x slower run of 20 took Go's sort suite from 2-8% to
+    21-26%), or one burst of host drift. Both look alike from the numbers, so the spread
+    keeps it, and the source says which run it is and what the spread is without it."""
+    from perflab.stats.hierarchy import log_median, spread_of_medians
+
+    points: dict[Key, list[tuple[str, float]]] = {}
+    for key, runs in series.items():
+        medians = [(rid, m) for rid, values in runs if (m := log_median(values)) is not None]
+        points[key] = medians
     own = {
-        key: (spread, len(runs))
-        for key, runs in series.items()
-        if (spread := run_spread(runs)) is not None
+        key: spread
+        for key, medians in points.items()
+        if (spread := spread_of_medians([m for _, m in medians])) is not None
     }
-    return {
-        key: _pooled(key, spread, count, own, cand.runner) for key, (spread, count) in own.items()
-    }
+    used = _pooled(own)
+    out = {key: (used[key], _source(used[key], own[key], len(points[key]), runner)) for key in own}
+    outlier = _outlier({key: points[key] for key in own})
+    if outlier is None:
+        return out
+    less = _pooled(
+        {
+            key: spread
+            for key in own
+            if (spread := spread_of_medians([m for rid, m in points[key] if rid != outlier]))
+            is not None
+        }
+    )
+    for key, without in less.items():
+        if without * 2 > used[key]:
+            continue
+        others = [m for rid, m in points[key] if rid != outlier]
+        mine = [m for rid, m in points[key] if rid == outlier]
+        shift = math.exp(statistics.fmean(mine) - statistics.median(others)) - 1
+        note = _OUTLIER.format(run=outlier, shift=shift) + f"{without:.1%} without it"
+        out[key] = (used[key], out[key][1] + note)
+    return out
+
+
+def _outlier(points: dict[Key, list[tuple[str, float]]]) -> str | None:
+    """The stored run farthest from the others' median for most keys (None if no run is)."""
+    from collections import Counter
+
+    tops: Counter[str] = Counter()
+    for medians in points.values():
+        center = statistics.median(m for _, m in medians)
+        by_run: dict[str, list[float]] = {}
+        for rid, m in medians:
+            by_run.setdefault(rid, []).append(abs(m - center))
+        if len(by_run) > 1:
+            tops[max(by_run, key=lambda rid: statistics.fmean(by_run[rid]))] += 1
+    if not tops:
+        return None
+    run, count = tops.most_common(1)[0]
+    return run if count * 2 > len(points) else None
+
+
+def outlier_of(source: str) -> tuple[str, int, float] | None:
+    """(run, shift in percent, spread without it) when a learned spread's source says one
+    earlier run makes most of it."""
+    import re
+
+    found = re.search(_OUTLIER_RE, source)
+    if found is None:
+        return None
+    return found.group(1), int(found.group(2)), float(found.group(3)) / 100
 
 
 def _parts(spec: dict[str, object]) -> tuple[int, int]:
@@ -131,22 +209,24 @@ def _parts(spec: dict[str, object]) -> tuple[int, int]:
     return (1, 0) if per_run is None else (run_parts(spec)[0], per_run)
 
 
-def _pooled(
-    key: Key, spread: float, count: int, own: dict[Key, tuple[float, int]], runner: str | None
-) -> tuple[float, str]:
+def _pooled(own: dict[Key, float]) -> dict[Key, float]:
     """A host's drift moves every benchmark of a run: a benchmark's spread is at least the
     median of its metric's spreads over the job's benchmarks (one quiet series does not
     make its benchmark immune to the next slow run)."""
-    import statistics
+    by_metric: dict[str, list[float]] = {}
+    for (_, metric), spread in own.items():
+        by_metric.setdefault(metric, []).append(spread)
+    floor = {metric: statistics.median(spreads) for metric, spreads in by_metric.items()}
+    return {key: max(spread, floor[key[1]]) for key, spread in own.items()}
 
-    floor = statistics.median(s for (_, metric), (s, _) in own.items() if metric == key[1])
-    used = max(spread, floor)
+
+def _source(used: float, spread: float, count: int, runner: str | None) -> str:
     pooled = (
         ""
-        if used == spread
+        if f"{used:.1%}" == f"{spread:.1%}"
         else f" (its own {spread:.1%}, raised to the median of the job's benchmarks)"
     )
-    return used, (
+    return (
         f"run-to-run spread {used:.1%}{pooled} learned from {count} earlier runs "
         f"of this job on {runner}"
     )

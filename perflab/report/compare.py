@@ -130,14 +130,11 @@ def _runs(outcome: Outcome) -> list[str]:
     rows = [r for r in outcome.report.rows if getattr(r, "runs", None)]
     if not rows:
         return []
-    spreads = sorted(r.run_spread or 0.0 for r in rows)
-    shown = (
-        f"{spreads[0]:.0%}" if spreads[0] == spreads[-1] else f"{spreads[0]:.0%}-{spreads[-1]:.0%}"
-    )
+    shown = _span([f"{r.run_spread or 0.0:.0%}" for r in rows], "-")
     runs = rows[0].runs
     line = f"runs: baseline {runs[0]}, candidate {runs[1]}; run-to-run spread allowed for {shown}"
     sources = {
-        r.run_spread_source.split(" learned from ")[-1]
+        r.run_spread_source.split(" learned from ")[-1].split("; ")[0]
         for r in rows
         if " learned from " in r.run_spread_source
     }
@@ -148,7 +145,34 @@ def _runs(outcome: Outcome) -> list[str]:
         )
     elif sources:
         line += f" (learned from {sorted(sources)[0]})"
-    return [line]
+    return [line, *_outliers(rows)]
+
+
+def _outliers(rows: list[Any]) -> list[str]:
+    """One line per earlier run that makes most of the learned spread of some rows."""
+    from perflab.compare.runs import outlier_of
+
+    found: dict[str, list[tuple[int, float]]] = {}
+    for row in rows:
+        if (outlier := outlier_of(row.run_spread_source)) is not None:
+            found.setdefault(outlier[0], []).append(outlier[1:])
+    lines = []
+    for run, notes in found.items():
+        shifts = _span([f"{shift:+d}%" for shift, _ in notes], " .. ")
+        without = _span([f"{spread:.0%}" for _, spread in notes], "-")
+        lines.append(
+            f"one earlier run, {run} ({shifts} from the others), makes most of the learned "
+            f"spread of {len(notes)} of {len(rows)} rows ({without} without it): if it was a "
+            "code change rather than drift, declare the spread (--run-spread) or compare "
+            "interleaved (perflab ab)"
+        )
+    return lines
+
+
+def _span(shown: list[str], sep: str) -> str:
+    """'a' or 'low<sep>high' of figures already formatted, in the order of their values."""
+    ordered = sorted(set(shown), key=lambda text: float(text.strip("+%")))
+    return ordered[0] if len(ordered) == 1 else f"{ordered[0]}{sep}{ordered[-1]}"
 
 
 def _notes(console: Console, outcome: Outcome, rows: list[int] | None = None) -> None:

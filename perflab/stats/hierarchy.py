@@ -197,11 +197,33 @@ def run_spread(runs: Sequence[Sequence[float]]) -> float | None:
     sampling" while A/A pairs differed by 40%), so counting it twice errs on the
     side of "unknown".
     """
-    medians = []
-    for samples in runs:
-        values = np.asarray([v for v in samples if v > 0 and math.isfinite(v)])
-        if values.size:
-            medians.append(float(np.median(np.log(values))))
+    medians = [m for m in map(log_median, runs) if m is not None]
+    return spread_of_medians(medians)
+
+
+def log_median(samples: Sequence[float]) -> float | None:
+    """The log of a run's median over its positive, finite samples (None without any)."""
+    values = sorted(samples)
+    if not (values and values[0] > 0 and _finite(values)):  # else filter (not the usual case)
+        values = sorted(v for v in samples if v > 0 and math.isfinite(v))
+    if not values:
+        return None
+    half = len(values) // 2  # the median of the logs: logs keep the order
+    if len(values) % 2:
+        return math.log(values[half])
+    return (math.log(values[half - 1]) + math.log(values[half])) / 2
+
+
+def _finite(values: list[float]) -> bool:
+    """No NaN nor infinity among ``values`` (one exact sum in C, which tells both)."""
+    try:
+        return math.isfinite(math.fsum(values))
+    except (OverflowError, ValueError):  # finite values beyond the float range; inf - inf
+        return False
+
+
+def spread_of_medians(medians: Sequence[float]) -> float | None:
+    """:func:`run_spread` from the runs' log medians."""
     if len(medians) < MIN_HISTORY_RUNS:
         return None
     return math.sqrt(float(np.var(medians, ddof=1)) * _chi2_upper(len(medians) - 1))

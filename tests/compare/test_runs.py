@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from perflab.store import open_store
 from tests.compare.conftest import samples
 
@@ -122,6 +124,34 @@ class TestRunsAsUnits:
         assert doc["baseline"]["runs"] == [older[2], older[1], older[0]]
         assert doc["rows"][0]["runs"] == [3, 1]
         assert doc["rows"][0]["base"]["n"] == 60
+
+    def test_one_far_run_in_the_history_is_named(self, cli, make_run) -> None:
+        """Eight quiet runs, then one twice as slow (a code change that stayed, or a burst):
+        the learned spread keeps it, and says which run makes most of it and what the
+        spread is without it; a history without such a run says nothing of the kind."""
+
+        def run(level: float, seed: int) -> str:
+            benches = {f"BM_{b}": {"time": samples(level, seed=seed + b)} for b in range(3)}
+            return make_run(benches, spec=WIDENED)
+
+        quiet = [run(100 * (1 + 0.01 * (i % 3)), 40 + 10 * i) for i in range(8)]
+        plain = cli("compare", quiet[-2], quiet[-1], "--json").json()["rows"]
+        assert not any("makes most of it" in r["run_spread_source"] for r in plain)
+
+        slow = run(200, 200)
+        base, cand = run(100, 300), run(200, 400)
+        doc = cli("compare", base, cand, "--json").json()
+        for row in doc["rows"]:
+            source = row["run_spread_source"]
+            found = re.search(rf"one of them, run {slow} \(\+(\d+)% from the others\)", source)
+            assert found and 90 <= int(found.group(1)) <= 110, source
+            assert "its own" not in source  # as wide as the median of the job's benchmarks
+            assert row["run_spread"] > 0.15  # kept: a burst looks the same
+            without = float(source.rsplit(": ", 1)[1].split("%")[0]) / 100
+            assert without < 0.05
+        text = cli("compare", base, cand).out
+        assert f"one earlier run, {slow} (+" in text
+        assert "makes most of the learned spread of 3 of 3 rows" in text
 
 
 class TestOutput:
