@@ -2,11 +2,12 @@
 ``--json`` included; the HTML page of it <= 5 s).
 
     python3 bench/report/run.py [--benchmarks 10000] [--samples 30] [--repeat 3]
-                                [--against OTHER_CHECKOUT]
+                                [--history 0] [--against OTHER_CHECKOUT]
 
 Writes two runs of N benchmarks x S samples into a fresh SQLite store (2% of the
-benchmarks 10% slower in the second), then times, each as a user runs it
-(``python -m perflab ...`` in a new process, output to a file):
+benchmarks 10% slower in the second), after ``--history`` earlier runs of the same job
+(none by default; with them the compare learns the run-to-run spread), then times, each
+as a user runs it (``python -m perflab ...`` in a new process, output to a file):
 ``compare A B --json``, ``compare A B`` (the table), ``--format md`` and
 ``--format html``. Prints the median wall time of each over ``--repeat`` runs, the
 output's size and lines. ``--against DIR`` (another perflab checkout, e.g. a
@@ -31,6 +32,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench" / "report"))
@@ -69,6 +72,13 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command (median)")
     parser.add_argument("--against", help="another perflab checkout to time beside this one")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="earlier runs of the job before the pair (each a few %% faster or slower): "
+        "the compare learns the run-to-run spread from them",
+    )
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="perflab-bench-report-"))
     env = {**os.environ, "PERFLAB_HOME": str(home), "PYTHONPATH": str(REPO), "COLUMNS": "120"}
@@ -78,14 +88,22 @@ def main() -> None:
     from perflab.store import open_store
 
     cpu = time.process_time()
+    drift = np.random.default_rng(7).lognormal(0.0, 0.03, args.history)
     with open_store() as store:
-        ingest = synth.store_run(
+        ingest = 0.0
+        for i, scale in enumerate(drift):
+            ingest += synth.store_run(
+                store,
+                f"hist{i:04d}",
+                synth.result(args.benchmarks, args.samples, seed=100 + i, scale=float(scale)),
+            )
+        ingest += synth.store_run(
             store, "base0001", synth.result(args.benchmarks, args.samples, seed=1)
         )
         ingest += synth.store_run(
             store, "cand0001", synth.result(args.benchmarks, args.samples, seed=1, shift=1.10)
         )
-    total = 2 * args.benchmarks * args.samples
+    total = (2 + args.history) * args.benchmarks * args.samples
     cpu = time.process_time() - cpu
     print(
         f"store: {total:,} samples in {ingest:.2f} s wall, {cpu:.2f} s CPU "

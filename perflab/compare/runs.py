@@ -20,15 +20,20 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import Counter
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from perflab.compare.sides import Side, per_run_of, run_side
 
 if TYPE_CHECKING:
+    from perflab.stats._common import FloatArray
     from perflab.store import Store
 
 HISTORY_RUNS = 20
 Key = tuple[str, str]
+Points = tuple[tuple[str, ...], "FloatArray"]  # a key's history: run ids, log medians
 
 
 def widen_baseline(store: Store, base: Side, cand: Side, runs: int) -> Side:
@@ -76,7 +81,7 @@ def merge(base: Side, others: list[Side]) -> Side:
 def learned_spreads(store: Store, cand: Side, keys: list[Key]) -> dict[Key, tuple[float, str]]:
     """Per benchmark and metric, the run-to-run spread the job's history on the
     candidate's runner shows (keys with fewer than 3 usable runs are left out)."""
-    from perflab.stats.hierarchy import MIN_HISTORY_RUNS
+    from perflab.stats.hierarchy import MIN_HISTORY_RUNS, log_medians
 
     if cand.job is None or not cand.run_ids:
         return {}
@@ -99,24 +104,64 @@ def learned_spreads(store: Store, cand: Side, keys: list[Key]) -> dict[Key, tupl
     if sum(count for count, _ in parts) < MIN_HISTORY_RUNS:  # too few to learn from
         return {}
     wanted = set(keys)
-    series: dict[Key, list[tuple[str, list[float]]]] = {}
+    columns: list[tuple[str, list[Key], FloatArray]] = []  # a run: id, keys, log medians
     for record, (count, per_run_count) in zip(usable, parts, strict=True):
         rid = record["run_id"]
         if count <= 1:
-            for key, values in store.runs.metric_values(rid).items():
-                if key in wanted:
-                    series.setdefault(key, []).append((rid, values))
+            names, lengths, values = store.runs.metric_table(rid)
+            columns.append((rid, names, _table_medians(lengths, values)))
             continue
-        per_run: dict[tuple[Key, int], list[float]] = {}
+        per_run: dict[int, dict[Key, list[float]]] = {}
         for row in store.runs.sample_rows(rid):
             key = (row["benchmark"], row["metric"])
             if key in wanted:
                 rep = row["repetition"]
                 part = (max(rep - 1, 0) // per_run_count) if rep else 0
-                per_run.setdefault((key, part), []).append(row["value"])
-        for (key, _), values in per_run.items():
-            series.setdefault(key, []).append((rid, values))
-    return _spreads(series, cand.runner)
+                per_run.setdefault(part, {}).setdefault(key, []).append(row["value"])
+        for _, samples in sorted(per_run.items()):
+            columns.append((rid, list(samples), log_medians(list(samples.values()))))
+    return _spreads(_points(columns, wanted), cand.runner)
+
+
+def _table_medians(lengths: list[int], values: FloatArray) -> FloatArray:
+    """The log median of each metric of a stored run (NaN where none): one table when
+    every metric has as many samples (the usual case)."""
+    from perflab.stats.hierarchy import log_medians, log_medians_table
+
+    if lengths and min(lengths) == max(lengths) > 0:
+        return log_medians_table(values.reshape(len(lengths), lengths[0]))
+    return log_medians(np.split(values, np.cumsum(lengths)[:-1])) if lengths else np.empty(0)
+
+
+def _points(
+    columns: list[tuple[str, list[Key], FloatArray]], wanted: set[Key]
+) -> dict[Key, Points]:
+    """Per wanted key, the history's runs that have it (their stored run ids) and their log
+    medians, in the history's order. When every run has the same keys (the usual case),
+    the keys that every run measured share one tuple of run ids, taken from one table."""
+    if not columns:
+        return {}
+    rids = tuple(rid for rid, _, _ in columns)
+    names = columns[0][1]
+    found: dict[Key, Points] = {}
+    rest: list[tuple[str, list[Key], FloatArray]] = columns
+    if all(column[1] == names for column in columns[1:]):
+        rows = [i for i, key in enumerate(names) if key in wanted]
+        table = np.column_stack([medians[rows] for _, _, medians in columns])
+        complete = ~np.isnan(table).any(axis=1)
+        found = {names[rows[i]]: (rids, table[i]) for i in np.flatnonzero(complete).tolist()}
+        rest = columns if not complete.all() else []
+    gathered: dict[Key, tuple[list[str], list[float]]] = {}
+    for rid, keys, medians in rest:
+        for key, median in zip(keys, medians.tolist(), strict=True):
+            if key in wanted and key not in found and not math.isnan(median):
+                runs, values = gathered.setdefault(key, ([], []))
+                runs.append(rid)
+                values.append(median)
+    found.update(
+        (key, (tuple(runs), np.asarray(values))) for key, (runs, values) in gathered.items()
+    )
+    return found
 
 
 #: how a learned spread's source says that one earlier run makes most of it (read back by
@@ -128,66 +173,67 @@ _OUTLIER_RE = (
 )
 
 
-def _spreads(
-    series: dict[Key, list[tuple[str, list[float]]]], runner: str | None
-) -> dict[Key, tuple[float, str]]:
-    """The spreads of :func:`learned_spreads` from each key's (stored run, samples) points.
+def _spreads(points: dict[Key, Points], runner: str | None) -> dict[Key, tuple[float, str]]:
+    """The spreads of :func:`learned_spreads` from each key's points.
 
     A run far from the rest can make most of a learned spread: a code change that stayed
     in the history (measured: one 2x slower run of 20 took Go's sort suite from 2-8% to
     21-26%), or one burst of host drift. Both look alike from the numbers, so the spread
-    keeps it, and the source says which run it is and what the spread is without it."""
-    from perflab.stats.hierarchy import log_median, spread_of_medians
+    keeps it, and the source says which run it is and what the spread is without it.
+    Keys with the same runs (the usual case: every benchmark of every run) are one table."""
+    from perflab.stats.hierarchy import spreads_of_medians
 
-    points: dict[Key, list[tuple[str, float]]] = {}
-    for key, runs in series.items():
-        medians = [(rid, m) for rid, values in runs if (m := log_median(values)) is not None]
-        points[key] = medians
-    own = {
-        key: spread
-        for key, medians in points.items()
-        if (spread := spread_of_medians([m for _, m in medians])) is not None
-    }
+    tables: dict[tuple[str, ...], list[Key]] = {}
+    for key, (rids, _) in points.items():
+        tables.setdefault(rids, []).append(key)
+    own: dict[Key, float] = {}
+    tops: dict[Key, str] = {}
+    for rids, group in tables.items():
+        table = np.asarray([points[key][1] for key in group])
+        spreads = spreads_of_medians(table).tolist()
+        top = _farthest(rids, table)
+        for i, key in enumerate(group):
+            if not math.isnan(spreads[i]):  # enough runs
+                own[key] = spreads[i]
+                if top is not None:
+                    tops[key] = top[i]
     used = _pooled(own)
-    out = {key: (used[key], _source(used[key], own[key], len(points[key]), runner)) for key in own}
-    outlier = _outlier({key: points[key] for key in own})
-    if outlier is None:
+    out = {
+        key: (used[key], _source(used[key], own[key], len(points[key][0]), runner)) for key in own
+    }
+    counts = Counter(tops.values()).most_common(1)
+    if not counts or counts[0][1] * 2 <= len(own):  # no run is the farthest for most keys
         return out
-    less = _pooled(
-        {
-            key: spread
-            for key in own
-            if (spread := spread_of_medians([m for rid, m in points[key] if rid != outlier]))
-            is not None
-        }
-    )
-    for key, without in less.items():
-        if without * 2 > used[key]:
+    outlier = counts[0][0]
+    less: dict[Key, float] = {}
+    shifts: dict[Key, float] = {}
+    for rids, group in tables.items():
+        mine = np.asarray([rid == outlier for rid in rids])
+        if not mine.any():
             continue
-        others = [m for rid, m in points[key] if rid != outlier]
-        mine = [m for rid, m in points[key] if rid == outlier]
-        shift = math.exp(statistics.fmean(mine) - statistics.median(others)) - 1
-        note = _OUTLIER.format(run=outlier, shift=shift) + f"{without:.1%} without it"
-        out[key] = (used[key], out[key][1] + note)
+        table = np.asarray([points[key][1] for key in group])
+        spreads = spreads_of_medians(table[:, ~mine]).tolist()
+        moved = np.expm1(table[:, mine].mean(axis=1) - np.median(table[:, ~mine], axis=1))
+        for key, spread, shift in zip(group, spreads, moved.tolist(), strict=True):
+            if key in own and not math.isnan(spread):
+                less[key], shifts[key] = spread, shift
+    for key, without in _pooled(less).items():
+        if without * 2 <= used[key]:
+            note = _OUTLIER.format(run=outlier, shift=shifts[key]) + f"{without:.1%} without it"
+            out[key] = (used[key], out[key][1] + note)
     return out
 
 
-def _outlier(points: dict[Key, list[tuple[str, float]]]) -> str | None:
-    """The stored run farthest from the others' median for most keys (None if no run is)."""
-    from collections import Counter
-
-    tops: Counter[str] = Counter()
-    for medians in points.values():
-        center = statistics.median(m for _, m in medians)
-        by_run: dict[str, list[float]] = {}
-        for rid, m in medians:
-            by_run.setdefault(rid, []).append(abs(m - center))
-        if len(by_run) > 1:
-            tops[max(by_run, key=lambda rid: statistics.fmean(by_run[rid]))] += 1
-    if not tops:
+def _farthest(rids: tuple[str, ...], table: FloatArray) -> list[str] | None:
+    """Per row of a (keys, runs) table of log medians, the stored run whose points lie
+    farthest (on average) from the row's median; None when the runs are one stored run."""
+    names = list(dict.fromkeys(rids))
+    if len(names) < 2:
         return None
-    run, count = tops.most_common(1)[0]
-    return run if count * 2 > len(points) else None
+    away = np.abs(table - np.median(table, axis=1, keepdims=True))
+    column = np.asarray([names.index(rid) for rid in rids])
+    per_run = np.stack([away[:, column == j].mean(axis=1) for j in range(len(names))], axis=1)
+    return [names[j] for j in per_run.argmax(axis=1).tolist()]
 
 
 def outlier_of(source: str) -> tuple[str, int, float] | None:

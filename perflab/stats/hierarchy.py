@@ -190,7 +190,7 @@ def run_spread(runs: Sequence[Sequence[float]]) -> float | None:
     The spread is the standard deviation of the runs' log medians, scaled up to its
     chi-square upper bound with k - 1 degrees of freedom (k runs): a spread seen in
     few runs is not known well, and a host's next run may drift more than the quiet
-    stretch before it showed (x1.29 for 20 runs, x1.95 for 5, x3.1 for 3). It is
+    stretch before it showed (x1.28 for 20 runs, x1.94 for 5, x3.1 for 3). It is
     not reduced by what each run's own sampling would explain: with ten processes
     of a heavy-tailed benchmark the bootstrap of one run understates how far its
     median wanders (measured: Go benchmarks at 20-50% CV gave "no spread beyond
@@ -201,7 +201,7 @@ def run_spread(runs: Sequence[Sequence[float]]) -> float | None:
     return spread_of_medians(medians)
 
 
-def log_median(samples: Sequence[float]) -> float | None:
+def log_median(samples: Sequence[float] | FloatArray) -> float | None:
     """The log of a run's median over its positive, finite samples (None without any)."""
     values = sorted(samples)
     if not (values and values[0] > 0 and _finite(values)):  # else filter (not the usual case)
@@ -212,6 +212,44 @@ def log_median(samples: Sequence[float]) -> float | None:
     if len(values) % 2:
         return math.log(values[half])
     return (math.log(values[half - 1]) + math.log(values[half])) / 2
+
+
+def log_medians(runs: Sequence[Sequence[float] | FloatArray]) -> FloatArray:
+    """:func:`log_median` of each run at once (NaN for a run without a usable sample)."""
+    out = np.full(len(runs), np.nan)
+    by_length: dict[int, list[int]] = {}
+    for i, samples in enumerate(runs):
+        by_length.setdefault(len(samples), []).append(i)
+    for length, rows in by_length.items():
+        if length:
+            out[rows] = log_medians_table(np.asarray([runs[i] for i in rows], dtype=float))
+    return out
+
+
+def log_medians_table(table: FloatArray) -> FloatArray:
+    """:func:`log_median` of each row of a (runs, samples) table: the rows whose samples
+    are all positive and finite (the usual case) as one numpy median."""
+    out = np.full(len(table), np.nan)
+    with np.errstate(invalid="ignore"):  # NaN compares False: that row is filtered below
+        usable = np.all((table > 0) & np.isfinite(table), axis=1)
+    if usable.all():
+        return np.median(np.log(table), axis=1) if table.shape[1] else out
+    if usable.any():
+        out[usable] = np.median(np.log(table[usable]), axis=1)
+    for i in np.flatnonzero(~usable).tolist():
+        found = log_median(table[i])
+        out[i] = np.nan if found is None else found
+    return out
+
+
+def spreads_of_medians(medians: FloatArray) -> FloatArray:
+    """:func:`spread_of_medians` of each row of a (rows, runs) table of log medians (NaN
+    for fewer than ``MIN_HISTORY_RUNS`` runs)."""
+    rows, runs = medians.shape
+    if runs < MIN_HISTORY_RUNS:
+        return np.full(rows, np.nan)
+    spreads: FloatArray = np.sqrt(np.var(medians, axis=1, ddof=1) * _chi2_upper(runs - 1))
+    return spreads
 
 
 def _finite(values: list[float]) -> bool:
@@ -231,10 +269,12 @@ def spread_of_medians(medians: Sequence[float]) -> float | None:
 
 @lru_cache(maxsize=64)
 def _chi2_upper(dof: int) -> float:
-    """dof / chi2 quantile at 1 - SPREAD_CONFIDENCE: the variance's upper bound factor."""
-    from scipy import stats as sps  # heavy: imported when first used
+    """dof / chi2 quantile at 1 - SPREAD_CONFIDENCE: the variance's upper bound factor.
+    (``chdtri(dof, p)`` is ``chi2.ppf(1 - p, dof)``; scipy.special is a fifth of the
+    import of scipy.stats, which a compare of fresh-process runs does not need.)"""
+    from scipy.special import chdtri
 
-    return dof / float(sps.chi2.ppf(1.0 - SPREAD_CONFIDENCE, dof))
+    return dof / float(chdtri(dof, SPREAD_CONFIDENCE))
 
 
 STAT_CELLS_MAX = 20_000_000  # replicates x runs x processes x iterations drawn at once

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 NO_REPETITION = -(2**63)  # a sample no repetition produced (a result file's)
 _VALUES = np.dtype("<f8")
 _REPS = np.dtype("<i8")
+FloatArray = npt.NDArray[np.float64]
 
 
 def pack_values(values: Sequence[float]) -> bytes:
@@ -27,6 +29,12 @@ def unpack_values(blob: bytes | None) -> list[float]:
         return []
     values: list[float] = np.frombuffer(blob, dtype=_VALUES).tolist()
     return values
+
+
+def unpack_many(blobs: list[bytes | None]) -> tuple[list[int], FloatArray]:
+    """Many metrics' values at once: how many each has, and all of them end to end."""
+    lengths = [len(blob) // _VALUES.itemsize if blob else 0 for blob in blobs]
+    return lengths, np.frombuffer(b"".join(blob or b"" for blob in blobs), dtype=_VALUES)
 
 
 def pack_repetitions(repetitions: Sequence[int | None]) -> bytes:

@@ -22,7 +22,7 @@ from perflab.store.models import (
     Repetition,
     Run,
 )
-from perflab.store.packed import unpack_repetitions, unpack_values
+from perflab.store.packed import unpack_many, unpack_repetitions, unpack_values
 from perflab.store.retry import retrying_methods
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from perflab.store.files import Kept, Limits, Source, StoredFile
     from perflab.store.leases import Fence
+    from perflab.store.packed import FloatArray
 
 REPETITION_FIELDS = (
     "step",
@@ -329,17 +330,23 @@ class RunStore:
     def result(self, run_ref: str) -> ResultSet:
         return self.get(run_ref).result
 
-    def metric_values(self, run_id: str) -> dict[tuple[str, str], list[float]]:
-        """A run's sample values per (benchmark, metric), in stored order: the bulk read
-        for histories."""
+    def metric_table(
+        self, run_id: str
+    ) -> tuple[builtins.list[tuple[str, str]], builtins.list[int], FloatArray]:
+        """A run's samples in bulk, for histories: the (benchmark, metric) keys, how many
+        values each has, and all the values end to end (read-only). Ordered by benchmark
+        name, then as stored: runs of one job list their keys alike, and SQLite reads that
+        order off the (run_id, name) index, where ordering by metric id alone sorts."""
         query = (
             select(BenchmarkRow.name, MetricRow.name, MetricRow.sample_values)
             .join(MetricRow, MetricRow.benchmark_id == BenchmarkRow.id)
             .where(BenchmarkRow.run_id == run_id)
-            .order_by(MetricRow.id)
+            .order_by(BenchmarkRow.name, MetricRow.id)
         )
         with self._sessions() as session:
-            return {(b, m): unpack_values(blob) for b, m, blob in session.execute(query)}
+            rows = session.execute(query).all()
+        lengths, values = unpack_many([blob for _, _, blob in rows])
+        return [(b, m) for b, m, _ in rows], lengths, values
 
     def sample_rows(self, run_id: str) -> list[dict[str, Any]]:
         """Every sample of a run with its benchmark and metric, in stored order."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from perflab.store import open_store
@@ -239,3 +240,48 @@ class TestBaselineSet:
         refused = cli("baseline", "set", "nightly", dirty)
         assert refused.status == 3 and "was contaminated (other processes used 48%" in refused.err
         assert cli("baseline", "set", "nightly", dirty, "--reason", "known hog").status == 0
+
+
+class TestHistoryMedians:
+    def test_a_stored_runs_metrics_of_any_lengths(self) -> None:
+        """The log medians read off one stored run's table, where metrics have different
+        numbers of samples (none, NaN or zeros included), are each metric's own."""
+        import numpy as np
+
+        from perflab.compare.runs import _table_medians
+        from perflab.stats.hierarchy import log_median
+
+        metrics = [[1.0, 2.0, 4.0], [], [3.0, float("nan"), 5.0, 0.0], [7.0], [2.0, 8.0]]
+        lengths = [len(m) for m in metrics]
+        flat = np.asarray([v for m in metrics for v in m], dtype=float)
+        got = _table_medians(lengths, flat)
+        for values, median in zip(metrics, got, strict=True):
+            expected = log_median(values)
+            assert math.isnan(median) if expected is None else math.isclose(median, expected)
+        same = [[1.0, 3.0], [2.0, 0.0], [5.0, 6.0]]  # one table; a zero in the second row
+        got = _table_medians([2, 2, 2], np.asarray([v for m in same for v in m]))
+        assert got[1] == math.log(2.0) and math.isclose(got[2], math.log(30.0) / 2)
+        assert _table_medians([], np.empty(0)).size == 0
+
+    def test_points_of_runs_with_the_same_keys_and_with_others(self) -> None:
+        """A key that one run could not measure (NaN) keeps the other runs; a key that is
+        not wanted is left out; runs whose keys differ are gathered key by key."""
+        import numpy as np
+
+        from perflab.compare.runs import _points
+
+        a, b, c = ("A", "time"), ("B", "time"), ("C", "time")
+        same = [
+            ("r1", [a, b, c], np.array([1.0, 2.0, 3.0])),
+            ("r2", [a, b, c], np.array([1.5, float("nan"), 3.5])),
+            ("r3", [a, b, c], np.array([1.2, 2.2, 3.2])),
+        ]
+        found = _points(same, {a, b})
+        assert set(found) == {a, b}
+        assert found[a][0] == ("r1", "r2", "r3") and found[a][1].tolist() == [1.0, 1.5, 1.2]
+        assert found[b][0] == ("r1", "r3") and found[b][1].tolist() == [2.0, 2.2]
+        other = [*same[:2], ("r3", [c, a], np.array([3.3, 1.3]))]
+        found = _points(other, {a, b, c})
+        assert found[a][0] == ("r1", "r2", "r3") and found[a][1].tolist() == [1.0, 1.5, 1.3]
+        assert found[b][0] == ("r1",) and found[c][1].tolist() == [3.0, 3.5, 3.3]
+        assert _points([], {a}) == {}

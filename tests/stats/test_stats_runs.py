@@ -10,7 +10,7 @@ import numpy as np
 
 from perflab.stats import CompareInput, compare_many, compare_samples
 from perflab.stats.adaptive import RUN_DRIFT, Budget, plan_repetitions
-from perflab.stats.hierarchy import DEFAULT_RUN_SPREAD, log_median, run_spread
+from perflab.stats.hierarchy import DEFAULT_RUN_SPREAD, log_median, log_medians, run_spread
 from perflab.stats.verdict import Evidence, decide
 
 
@@ -210,22 +210,45 @@ class TestRuns:
         quiet = [list(100 * rng.lognormal(0, 0.01, 20)) for _ in range(30)]
         assert (run_spread(quiet) or 0.0) < 0.005  # only the medians' own sampling noise
 
+    def test_spread_bound_is_the_chi_square_quantile(self) -> None:
+        """The learned spread's upper-bound factor is dof / chi2.ppf(0.10, dof) (computed
+        with scipy.special, without importing scipy.stats)."""
+        from scipy import stats as sps
+
+        from perflab.stats.hierarchy import SPREAD_CONFIDENCE, _chi2_upper
+
+        for dof in (1, 2, 4, 19, 59, 400):
+            expected = dof / sps.chi2.ppf(1 - SPREAD_CONFIDENCE, dof)
+            assert math.isclose(_chi2_upper(dof), expected, rel_tol=1e-10)
+        # as documented: x1.28 on the spread for 20 runs, x1.94 for 5, x3.1 for 3
+        shown = [round(math.sqrt(_chi2_upper(k - 1)), 2) for k in (20, 5, 3)]
+        assert shown == [1.28, 1.94, 3.08]
+
     def test_log_median_is_numpys_median_of_the_usable_logs(self) -> None:
         """A run's log median (sorted in Python, the hot path of a history of 10,000 rows)
         equals numpy's median of the logs of its positive, finite samples, for odd and even
         counts, with zeros, negatives, NaN and infinities mixed in."""
         rng = np.random.default_rng(11)
         odd = [np.nan, np.inf, -np.inf, 0.0, -3.0, 1e308]
+        runs: list[list[float]] = []
         for n in range(1, 30):
             for _ in range(20):
                 values = list(rng.lognormal(0, 2, n))
                 if rng.random() < 0.5:
                     values += list(rng.choice(odd, size=int(rng.integers(1, 4))))
                     rng.shuffle(values)
-                usable = np.asarray([v for v in values if v > 0 and math.isfinite(v)])
-                expected = float(np.median(np.log(usable)))
-                assert math.isclose(log_median(values) or 0.0, expected, rel_tol=1e-12), values
-        assert log_median([0.0, np.nan, -1.0]) is None and log_median([]) is None
+                runs.append(values)
+        runs += [[0.0, np.nan, -1.0], []]
+        # all at once, as a history is read: the same figures, NaN where a run has none
+        together = log_medians(runs)
+        for values, median in zip(runs, together.tolist(), strict=True):
+            usable = np.asarray([v for v in values if v > 0 and math.isfinite(v)])
+            if not usable.size:
+                assert log_median(values) is None and math.isnan(median)
+                continue
+            expected = float(np.median(np.log(usable)))
+            assert math.isclose(log_median(values) or 0.0, expected, rel_tol=1e-12), values
+            assert math.isclose(median, expected, rel_tol=1e-12), values
 
 
 def slower(count: int, n: int, cv: float, median: float, **extra: Any) -> list[CompareInput]:
