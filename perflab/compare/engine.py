@@ -121,6 +121,8 @@ class Outcome:
         return ExitStatus.OK
 
     def to_dict(self) -> dict[str, Any]:
+        from perflab.compare.runs import spread_outliers
+
         report = self.report.to_dict()
         for i, row in enumerate(report["rows"]):
             row["verdict"] = self.row_verdict(i)
@@ -134,6 +136,7 @@ class Outcome:
             "settings": self.settings.to_dict(),
             "forced_differences": self.differences,
             **report,
+            "spread_outliers": spread_outliers(self.report.rows),
             "gates": [g.to_dict() for g in self.gates],
             "findings": [f.to_dict() for f in self.findings],
             "regression": self.regression,

@@ -21,7 +21,8 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -245,6 +246,27 @@ def outlier_of(source: str) -> tuple[str, int, float] | None:
     if found is None:
         return None
     return found.group(1), int(found.group(2)), float(found.group(3)) / 100
+
+
+def spread_outliers(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Per earlier run that makes most of the learned spread of some rows: how many rows
+    of how many with runs, its shift from the other runs and the spread without it
+    (low, high over those rows; fractions). For the JSON and the text output alike."""
+    with_runs = [r for r in rows if getattr(r, "runs", None)]
+    found: dict[str, list[tuple[int, float]]] = {}
+    for row in with_runs:
+        if (outlier := outlier_of(row.run_spread_source)) is not None:
+            found.setdefault(outlier[0], []).append(outlier[1:])
+    return [
+        {
+            "run": run,
+            "rows": len(notes),
+            "of_rows": len(with_runs),
+            "shift": [min(s for s, _ in notes) / 100, max(s for s, _ in notes) / 100],
+            "spread_without": [min(w for _, w in notes), max(w for _, w in notes)],
+        }
+        for run, notes in found.items()
+    ]
 
 
 def _parts(spec: dict[str, object]) -> tuple[int, int]:

@@ -150,21 +150,17 @@ def _runs(outcome: Outcome) -> list[str]:
 
 def _outliers(rows: list[Any]) -> list[str]:
     """One line per earlier run that makes most of the learned spread of some rows."""
-    from perflab.compare.runs import outlier_of
+    from perflab.compare.runs import spread_outliers
 
-    found: dict[str, list[tuple[int, float]]] = {}
-    for row in rows:
-        if (outlier := outlier_of(row.run_spread_source)) is not None:
-            found.setdefault(outlier[0], []).append(outlier[1:])
     lines = []
-    for run, notes in found.items():
-        shifts = _span([f"{shift:+d}%" for shift, _ in notes], " .. ")
-        without = _span([f"{spread:.0%}" for _, spread in notes], "-")
+    for found in spread_outliers(rows):
+        shifts = _span([f"{shift:+.0%}" for shift in found["shift"]], " .. ")
+        without = _span([f"{spread:.0%}" for spread in found["spread_without"]], "-")
         lines.append(
-            f"one earlier run, {run} ({shifts} from the others), makes most of the learned "
-            f"spread of {len(notes)} of {len(rows)} rows ({without} without it): if it was a "
-            "code change rather than drift, declare the spread (--run-spread) or compare "
-            "interleaved (perflab ab)"
+            f"one earlier run, {found['run']} ({shifts} from the others), makes most of the "
+            f"learned spread of {found['rows']} of {found['of_rows']} rows ({without} without "
+            "it): if it was a code change rather than drift, declare the spread "
+            "(--run-spread) or compare interleaved (perflab ab)"
         )
     return lines
 

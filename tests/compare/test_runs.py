@@ -136,8 +136,9 @@ class TestRunsAsUnits:
             return make_run(benches, spec=WIDENED)
 
         quiet = [run(100 * (1 + 0.01 * (i % 3)), 40 + 10 * i) for i in range(8)]
-        plain = cli("compare", quiet[-2], quiet[-1], "--json").json()["rows"]
-        assert not any("makes most of it" in r["run_spread_source"] for r in plain)
+        plain = cli("compare", quiet[-2], quiet[-1], "--json").json()
+        assert not any("makes most of it" in r["run_spread_source"] for r in plain["rows"])
+        assert plain["spread_outliers"] == []
 
         slow = run(200, 200)
         base, cand = run(100, 300), run(200, 400)
@@ -150,6 +151,10 @@ class TestRunsAsUnits:
             assert row["run_spread"] > 0.15  # kept: a burst looks the same
             without = float(source.rsplit(": ", 1)[1].split("%")[0]) / 100
             assert without < 0.05
+        [outlier] = doc["spread_outliers"]  # the same, for a script
+        assert outlier["run"] == slow and (outlier["rows"], outlier["of_rows"]) == (3, 3)
+        assert 0.9 <= outlier["shift"][0] <= outlier["shift"][1] <= 1.1
+        assert 0 < outlier["spread_without"][0] <= outlier["spread_without"][1] < 0.05
         text = cli("compare", base, cand).out
         assert f"one earlier run, {slow} (+" in text
         assert "makes most of the learned spread of 3 of 3 rows" in text
