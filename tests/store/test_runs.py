@@ -98,6 +98,23 @@ class TestRuns:
         assert store.runs.list(job="x")[0]["benchmarks"] == 2
         assert [r["run_id"] for r in store.runs.list(status="failed")] == ["aaaa0002"]
 
+    def test_metric_table_of_a_run(self, store) -> None:
+        """A run's keys by benchmark name (then as stored), how many values each has, and
+        the values end to end, bit for bit; a run without samples has an empty table."""
+        builder = ResultBuilder()
+        builder.add_many("sort", "wall_time", [3.0, 1.0, 0.1 + 0.2], "ns", "lower")
+        builder.add_many("sort", "max_rss", [7.0], "B", "lower")
+        builder.add_many("scan", "wall_time", [2.5, 4.5], "ns", "lower")
+        new_run(store, "run00001", status="completed")
+        store.runs.add_results("run00001", [(1, builder.result)])
+        new_run(store, "run00002", status="completed")
+        keys, lengths, values = store.runs.metric_table("run00001")
+        assert keys == [("scan", "wall_time"), ("sort", "wall_time"), ("sort", "max_rss")]
+        assert lengths == [2, 3, 1]
+        assert values.tolist() == [2.5, 4.5, 3.0, 1.0, 0.1 + 0.2, 7.0]
+        keys, lengths, values = store.runs.metric_table("run00002")
+        assert keys == [] and lengths == [] and values.size == 0
+
     def test_metric_names_of_a_job(self, store) -> None:
         """The (benchmark, metric) pairs of a job's completed runs, in the order first stored;
         failed runs and other jobs do not count."""
