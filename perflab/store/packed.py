@@ -9,46 +9,67 @@ most of a large compare); stored as one little-endian float64 array per metric
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
 
 NO_REPETITION = -(2**63)  # a sample no repetition produced (a result file's)
-_VALUES = np.dtype("<f8")
-_REPS = np.dtype("<i8")
-FloatArray = npt.NDArray[np.float64]
+#: the stored byte order is little-endian; ``array`` works in the machine's own. The
+#: store itself needs no numpy (its import is a sixth of `perflab results list`), only
+#: :func:`unpack_many`, for the statistics, does.
+_SWAP = sys.byteorder != "little"
+
+
+def _stored(packed: array[float] | array[int]) -> bytes:
+    if _SWAP:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _read(code: str, blob: bytes) -> list[float] | list[int]:
+    packed = array(code)
+    packed.frombytes(blob)
+    if _SWAP:
+        packed.byteswap()
+    return packed.tolist()
 
 
 def pack_values(values: Sequence[float]) -> bytes:
-    return np.asarray(values, dtype=_VALUES).tobytes()
+    return _stored(array("d", values))
 
 
 def unpack_values(blob: bytes | None) -> list[float]:
     if not blob:
         return []
-    values: list[float] = np.frombuffer(blob, dtype=_VALUES).tolist()
+    values: list[float] = _read("d", blob)  # type: ignore[assignment]
     return values
 
 
 def unpack_many(blobs: list[bytes | None]) -> tuple[list[int], FloatArray]:
     """Many metrics' values at once: how many each has, and all of them end to end."""
-    lengths = [len(blob) // _VALUES.itemsize if blob else 0 for blob in blobs]
-    return lengths, np.frombuffer(b"".join(blob or b"" for blob in blobs), dtype=_VALUES)
+    import numpy as np
+
+    lengths = [len(blob) // 8 if blob else 0 for blob in blobs]
+    return lengths, np.frombuffer(b"".join(blob or b"" for blob in blobs), dtype="<f8")
 
 
 def pack_repetitions(repetitions: Sequence[int | None]) -> bytes:
-    return np.asarray(
-        [NO_REPETITION if r is None else r for r in repetitions], dtype=_REPS
-    ).tobytes()
+    return _stored(array("q", [NO_REPETITION if r is None else r for r in repetitions]))
 
 
 def unpack_repetitions(blob: bytes | None, count: int) -> list[int | None]:
     """The repetitions of ``count`` samples (all None for a blob that was never written)."""
     if not blob:
         return [None] * count
-    found: list[int | None] = np.frombuffer(blob, dtype=_REPS).tolist()
-    if NO_REPETITION not in found:  # the usual case; a list scan beats numpy on 30 values
+    found: list[int | None] = _read("q", blob)  # type: ignore[assignment]
+    if NO_REPETITION not in found:  # the usual case; a list scan of 30 values is quick
         return found
     if found.count(NO_REPETITION) == len(found):
         return [None] * count

@@ -49,6 +49,18 @@ class TestPackedSamples:
         assert unpack_repetitions(b"", 2) == [None, None]
         assert NO_REPETITION not in unpack_repetitions(pack_repetitions([None]), 1)
 
+    def test_the_bytes_are_little_endian_float64_and_int64(self) -> None:
+        """Packed with the standard library's ``array``, the bytes are the ones numpy's
+        ``<f8`` and ``<i8`` give, so stores written before read the same; numpy values,
+        ints and NaN go in as floats."""
+        import numpy as np
+
+        values = [1.5, -0.0, math.nan, math.inf, 5e-324, np.float64(2.25), 7]
+        assert pack_values(values) == np.asarray(values, dtype="<f8").tobytes()
+        reps = [0, 2**40, -1, np.int64(3)]
+        assert pack_repetitions(reps) == np.asarray(reps, dtype="<i8").tobytes()
+        assert unpack_values(np.asarray([3.0, 1e300], dtype="<f8").tobytes()) == [3.0, 1e300]
+
     def test_an_old_store_is_migrated_and_back(self, backend_url: str) -> None:
         engine = sqlalchemy.create_engine(backend_url)
         text = sqlalchemy.text
