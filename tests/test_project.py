@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.compare.conftest import home, make_run  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -79,31 +80,10 @@ class TestStartup:
         ).stderr
         assert "HEAVY []" in out
 
-    def test_listing_results_does_not_import_numpy(self, tmp_path: Path) -> None:
+    def test_listing_results_does_not_import_numpy(self, make_run) -> None:
         """The store packs and unpacks samples with the standard library's ``array``:
         numpy's import was a sixth of `perflab results list` (0.40 -> 0.35 s)."""
-        from perflab.model import ResultBuilder
-        from perflab.store import open_store
-
-        home = tmp_path / "home"
-        env = {**os.environ, "PERFLAB_HOME": str(home)}
-        env.pop("PERFLAB_DB_URL", None)
-        store = open_store(f"sqlite:///{home / 'perflab.db'}")
-        try:
-            store.runs.create_run(
-                "abcd1234",
-                job="j",
-                job_sha256="0" * 64,
-                job_spec={"name": "j"},
-                runner="local",
-                status="completed",
-                perflab_version="0",
-            )
-            builder = ResultBuilder()
-            builder.add_many("BM_a", "time", [1.0, 2.0, 3.0], "ns", "lower")
-            store.runs.add_results("abcd1234", [(1, builder.result)])
-        finally:
-            store.close()
+        run_id = make_run({"BM_a": {"time": [1.0, 2.0, 3.0]}})  # in $PERFLAB_HOME
         code = (
             "import sys; from perflab.cli.main import run_cli\n"
             "try:\n    run_cli(['results', 'list'])\nexcept SystemExit:\n    pass\n"
@@ -111,14 +91,9 @@ class TestStartup:
             "file=sys.stderr)"
         )
         done = subprocess.run(
-            [sys.executable, "-c", code],
-            check=False,
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=REPO,
+            [sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=REPO
         )
-        assert "abcd1234" in done.stdout, done.stderr
+        assert run_id in done.stdout, done.stderr
         assert "HEAVY []" in done.stderr
 
 

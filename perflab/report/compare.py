@@ -130,7 +130,7 @@ def _runs(outcome: Outcome) -> list[str]:
     rows = [r for r in outcome.report.rows if getattr(r, "runs", None)]
     if not rows:
         return []
-    shown = _span([f"{r.run_spread or 0.0:.0%}" for r in rows], "-")
+    shown = _span([r.run_spread or 0.0 for r in rows], "{:.0%}", "-")
     runs = rows[0].runs
     line = f"runs: baseline {runs[0]}, candidate {runs[1]}; run-to-run spread allowed for {shown}"
     sources = {
@@ -154,8 +154,8 @@ def _outliers(rows: list[Any]) -> list[str]:
 
     lines = []
     for found in spread_outliers(rows):
-        shifts = _span([f"{shift:+.0%}" for shift in found["shift"]], " .. ")
-        without = _span([f"{spread:.0%}" for spread in found["spread_without"]], "-")
+        shifts = _span(found["shift"], "{:+.0%}", " .. ")
+        without = _span(found["spread_without"], "{:.0%}", "-")
         lines.append(
             f"one earlier run, {found['run']} ({shifts} from the others), makes most of the "
             f"learned spread of {found['rows']} of {found['of_rows']} rows ({without} without "
@@ -165,10 +165,10 @@ def _outliers(rows: list[Any]) -> list[str]:
     return lines
 
 
-def _span(shown: list[str], sep: str) -> str:
-    """'a' or 'low<sep>high' of figures already formatted, in the order of their values."""
-    ordered = sorted(set(shown), key=lambda text: float(text.strip("+%")))
-    return ordered[0] if len(ordered) == 1 else f"{ordered[0]}{sep}{ordered[-1]}"
+def _span(values: list[float], form: str, sep: str) -> str:
+    """'low<sep>high' of ``values`` in ``form``, or one figure where both print alike."""
+    low, high = form.format(min(values)), form.format(max(values))
+    return low if low == high else f"{low}{sep}{high}"
 
 
 def _notes(console: Console, outcome: Outcome, rows: list[int] | None = None) -> None:

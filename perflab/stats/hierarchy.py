@@ -197,15 +197,16 @@ def run_spread(runs: Sequence[Sequence[float]]) -> float | None:
     sampling" while A/A pairs differed by 40%), so counting it twice errs on the
     side of "unknown".
     """
-    medians = [m for m in map(log_median, runs) if m is not None]
-    return spread_of_medians(medians)
+    medians = log_medians(runs)
+    medians = medians[~np.isnan(medians)]
+    if medians.size < MIN_HISTORY_RUNS:
+        return None
+    return float(spreads_of_medians(medians[np.newaxis, :])[0])
 
 
 def log_median(samples: Sequence[float] | FloatArray) -> float | None:
     """The log of a run's median over its positive, finite samples (None without any)."""
-    values = sorted(samples)
-    if not (values and values[0] > 0 and _finite(values)):  # else filter (not the usual case)
-        values = sorted(v for v in samples if v > 0 and math.isfinite(v))
+    values = sorted(v for v in samples if v > 0 and math.isfinite(v))
     if not values:
         return None
     half = len(values) // 2  # the median of the logs: logs keep the order
@@ -243,28 +244,13 @@ def log_medians_table(table: FloatArray) -> FloatArray:
 
 
 def spreads_of_medians(medians: FloatArray) -> FloatArray:
-    """:func:`spread_of_medians` of each row of a (rows, runs) table of log medians (NaN
-    for fewer than ``MIN_HISTORY_RUNS`` runs)."""
+    """:func:`run_spread` of each row of a (rows, runs) table of the runs' log medians
+    (NaN for fewer than ``MIN_HISTORY_RUNS`` runs)."""
     rows, runs = medians.shape
     if runs < MIN_HISTORY_RUNS:
         return np.full(rows, np.nan)
     spreads: FloatArray = np.sqrt(np.var(medians, axis=1, ddof=1) * _chi2_upper(runs - 1))
     return spreads
-
-
-def _finite(values: list[float]) -> bool:
-    """No NaN nor infinity among ``values`` (one exact sum in C, which tells both)."""
-    try:
-        return math.isfinite(math.fsum(values))
-    except (OverflowError, ValueError):  # finite values beyond the float range; inf - inf
-        return False
-
-
-def spread_of_medians(medians: Sequence[float]) -> float | None:
-    """:func:`run_spread` from the runs' log medians."""
-    if len(medians) < MIN_HISTORY_RUNS:
-        return None
-    return math.sqrt(float(np.var(medians, ddof=1)) * _chi2_upper(len(medians) - 1))
 
 
 @lru_cache(maxsize=64)
