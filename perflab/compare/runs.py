@@ -210,7 +210,7 @@ def _spreads(points: dict[Key, Points], runner: str | None) -> dict[Key, tuple[f
     shifts: dict[Key, float] = {}
     for rids, group in tables.items():
         mine = np.asarray([rid == outlier for rid in rids])
-        if not mine.any():
+        if not mine.any() or mine.all():  # the run is not in this history, or is all of it
             continue
         table = np.asarray([points[key][1] for key in group])
         spreads = spreads_of_medians(table[:, ~mine]).tolist()

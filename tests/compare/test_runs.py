@@ -290,3 +290,24 @@ class TestHistoryMedians:
         assert found[a][0] == ("r1", "r2", "r3") and found[a][1].tolist() == [1.0, 1.5, 1.3]
         assert found[b][0] == ("r1",) and found[c][1].tolist() == [3.0, 3.5, 3.3]
         assert _points([], {a}) == {}
+
+    def test_a_key_only_the_far_run_measured_is_left_quietly(self) -> None:
+        """The far run is named from the keys every run measured; a key whose history is
+        only that run's parts (a ``runs: N`` run) has no "others" to compare it with: no
+        note for it, and no numpy warning (seen as "Mean of empty slice" on stderr)."""
+        import warnings
+
+        import numpy as np
+
+        from perflab.compare.runs import _spreads
+
+        runs = ("r1", "r2", "r3", "r4", "far")
+        points = {
+            (f"B{b}", "time"): (runs, np.array([0.0, 0.01, -0.01, 0.005, 0.7])) for b in range(3)
+        }
+        points[("only", "time")] = (("far", "far", "far"), np.array([0.7, 0.71, 0.69]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = _spreads(points, "local")
+        assert all("run far " in out[(f"B{b}", "time")][1] for b in range(3))
+        assert "makes most of it" not in out[("only", "time")][1]
